@@ -1,0 +1,5 @@
+//! Server functions, grouped by feature. Each is thin: find the caller, call
+//! a service, return a DTO.
+
+pub mod org;
+pub mod session;

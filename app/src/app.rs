@@ -1,0 +1,70 @@
+//! The HTML shell, the top-level component and the routes.
+
+use crate::api::session::{viewer, SessionInfo, SignOut};
+use crate::components::app_shell::AppShell;
+use crate::error::AppError;
+use crate::pages::{
+    approvals_page::ApprovalsPage, audit_page::AuditPage, calendar_page::CalendarPage,
+    demo_sign_in_page::DemoSignInPage, environments_page::EnvironmentsPage,
+    not_found_page::NotFoundPage,
+};
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path, SsrMode,
+};
+
+/// The document around the app, rendered only on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body class="min-h-screen bg-white text-slate-900 antialiased">
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// Who is looking, shared by every page: the session resource and the
+/// sign-out action that invalidates it.
+#[derive(Clone, Copy)]
+pub struct SessionContext {
+    pub info: Resource<Result<SessionInfo, AppError>>,
+    pub sign_out: ServerAction<SignOut>,
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let sign_out = ServerAction::<SignOut>::new();
+    let info = Resource::new(move || sign_out.version().get(), |_| viewer());
+    provide_context(SessionContext { info, sign_out });
+
+    // Every page renders completely on the server (SsrMode::Async), so it
+    // works with JavaScript off and hydrates when it is on.
+    view! {
+        <Stylesheet id="leptos" href="/pkg/gatehouse.css" />
+        <Title formatter=|page: String| if page.is_empty() { "Gatehouse".to_owned() } else { format!("{page} · Gatehouse") } />
+        <Router>
+            <AppShell>
+                <Routes fallback=NotFoundPage>
+                    <Route path=path!("/environments") view=EnvironmentsPage ssr=SsrMode::Async />
+                    <Route path=path!("/calendar") view=CalendarPage ssr=SsrMode::Async />
+                    <Route path=path!("/approvals") view=ApprovalsPage ssr=SsrMode::Async />
+                    <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async />
+                    <Route path=path!("/demo/sign-in") view=DemoSignInPage ssr=SsrMode::Async />
+                </Routes>
+            </AppShell>
+        </Router>
+    }
+}

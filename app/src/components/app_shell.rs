@@ -1,0 +1,137 @@
+//! The frame around every page: skip link, demo banner, navigation and the
+//! signed-in user.
+
+use super::icon::{Icon, IconKind};
+use crate::api::session::SessionInfo;
+use crate::app::SessionContext;
+use crate::domain::{Role, User};
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+const NAV: &[(&str, &str)] = &[
+    ("/calendar", "Calendar"),
+    ("/environments", "Environments"),
+    ("/approvals", "Approvals"),
+    ("/audit", "Audit"),
+];
+
+#[component]
+pub fn AppShell(children: Children) -> impl IntoView {
+    let session = expect_context::<SessionContext>();
+    let banner_and_user = move || {
+        Suspend::new(async move {
+            match session.info.await {
+                Ok(info) => view! { <SessionBar info /> }.into_any(),
+                Err(err) => view! {
+                    <p role="alert" class="text-xs text-rose-700">{err.to_string()}</p>
+                }
+                .into_any(),
+            }
+        })
+    };
+    view! {
+        <a
+            href="#main"
+            class="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:z-50 focus:rounded focus:bg-white focus:px-3 focus:py-2 focus:ring-2 focus:ring-indigo-600"
+        >
+            "Skip to content"
+        </a>
+        <Suspense fallback=|| ()>{move || Suspend::new(async move {
+            match session.info.await {
+                Ok(SessionInfo { demo: true, .. }) => view! { <DemoBanner /> }.into_any(),
+                _ => ().into_any(),
+            }
+        })}</Suspense>
+        <header class="border-b border-slate-200 bg-white">
+            <div class="mx-auto flex max-w-7xl flex-wrap items-center gap-x-6 gap-y-2 px-4 py-2.5 sm:px-6">
+                <a href="/environments" class="flex items-center gap-2 font-semibold tracking-tight text-slate-900">
+                    <Icon kind=IconKind::Gate class="h-5 w-5 text-indigo-600" />
+                    "Gatehouse"
+                </a>
+                <nav aria-label="Main" class="order-last -mx-1 flex w-full gap-1 overflow-x-auto sm:order-none sm:w-auto">
+                    {NAV
+                        .iter()
+                        .map(|(href, label)| {
+                            view! {
+                                <A
+                                    href=*href
+                                    attr:class="rounded-md px-2.5 py-1.5 text-sm font-medium text-slate-600 hover:bg-slate-100 hover:text-slate-900 aria-[current=page]:bg-slate-100 aria-[current=page]:text-slate-900"
+                                >
+                                    {*label}
+                                </A>
+                            }
+                        })
+                        .collect_view()}
+                </nav>
+                <div class="ml-auto flex items-center gap-3 text-sm">
+                    <Suspense fallback=|| view! { <span class="text-slate-400">"…"</span> }>{banner_and_user}</Suspense>
+                </div>
+            </div>
+        </header>
+        <main id="main" class="mx-auto max-w-7xl px-4 py-6 sm:px-6">
+            {children()}
+        </main>
+    }
+}
+
+#[component]
+fn DemoBanner() -> impl IntoView {
+    view! {
+        <div role="note" aria-label="Demo mode" class="bg-amber-100 px-4 py-1.5 text-center text-xs text-amber-950">
+            <strong class="mr-1.5 rounded bg-amber-950 px-1.5 py-0.5 font-mono text-[11px] tracking-wider text-amber-100">
+                "DEMO"
+            </strong>
+            "Seeded teams and simulated CodePipeline and GitHub. Nothing here touches AWS or GitHub."
+        </div>
+    }
+}
+
+#[component]
+fn SessionBar(info: SessionInfo) -> impl IntoView {
+    match info.user {
+        Some(user) => view! { <UserMenu user /> }.into_any(),
+        None if info.demo => view! {
+            <a
+                href="/demo/sign-in"
+                class="rounded-md bg-indigo-600 px-3 py-1.5 font-medium text-white hover:bg-indigo-500 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-600"
+            >
+                "Sign in"
+            </a>
+        }
+        .into_any(),
+        None => view! { <span class="text-slate-500">"Not signed in"</span> }.into_any(),
+    }
+}
+
+fn role_summary(roles: &[Role]) -> String {
+    let words: Vec<String> = roles
+        .iter()
+        .map(|role| match role {
+            Role::Developer(team) => format!("Developer ({team})"),
+            other => other.kind().label().trim_end_matches('s').to_owned(),
+        })
+        .collect();
+    words.join(", ")
+}
+
+#[component]
+fn UserMenu(user: User) -> impl IntoView {
+    let session = expect_context::<SessionContext>();
+    let roles = role_summary(&user.roles);
+    view! {
+        <div class="flex items-center gap-3">
+            <div class="text-right leading-tight">
+                <p class="font-medium text-slate-900" data-testid="current-user">{user.display_name.to_string()}</p>
+                <p class="text-xs text-slate-500">{roles}</p>
+            </div>
+            <leptos::form::ActionForm action=session.sign_out>
+                <button
+                    type="submit"
+                    class="rounded-md px-2.5 py-1.5 text-slate-600 ring-1 ring-slate-300 hover:bg-slate-50 focus-visible:outline-2 focus-visible:outline-indigo-600"
+                >
+                    "Sign out"
+                </button>
+            </leptos::form::ActionForm>
+        </div>
+    }
+}

@@ -1,0 +1,75 @@
+//! Status badges: colour, icon and words together.
+
+use super::icon::{Icon, IconKind};
+use crate::domain::{BranchPattern, DeployTrigger, DownPolicy};
+use leptos::prelude::*;
+
+const BADGE: &str = "inline-flex items-center gap-1 rounded-md px-1.5 py-0.5 text-xs font-medium ring-1 ring-inset whitespace-nowrap";
+
+/// How deployments into an environment start.
+#[component]
+pub fn TriggerBadge(trigger: DeployTrigger) -> impl IntoView {
+    let (icon, tone) = match trigger {
+        DeployTrigger::OnCommit => (IconKind::Bolt, "bg-sky-50 text-sky-800 ring-sky-600/20"),
+        DeployTrigger::OnCommitAfterFreeze => (
+            IconKind::Snowflake,
+            "bg-indigo-50 text-indigo-800 ring-indigo-600/20",
+        ),
+        DeployTrigger::ManualApproval => (
+            IconKind::Approval,
+            "bg-violet-50 text-violet-800 ring-violet-600/20",
+        ),
+        DeployTrigger::ManualApprovalAfterFreeze => (
+            IconKind::Snowflake,
+            "bg-violet-50 text-violet-800 ring-violet-600/20",
+        ),
+        DeployTrigger::Manual => (
+            IconKind::Hand,
+            "bg-slate-100 text-slate-800 ring-slate-500/20",
+        ),
+    };
+    view! {
+        <span class=format!("{BADGE} {tone}") data-trigger=trigger.as_str()>
+            <Icon kind=icon class="h-3.5 w-3.5" />
+            {trigger.label()}
+        </span>
+    }
+}
+
+/// What happens when an environment is down.
+#[component]
+pub fn DownPolicyBadge(policy: DownPolicy) -> impl IntoView {
+    let (icon, tone) = match policy {
+        DownPolicy::MayBeDown => (
+            IconKind::Dashed,
+            "bg-slate-50 text-slate-700 ring-slate-500/20",
+        ),
+        DownPolicy::CalculateDowntime => (
+            IconKind::Clock,
+            "bg-amber-50 text-amber-800 ring-amber-600/25",
+        ),
+        DownPolicy::RaiseCritical => (IconKind::Alert, "bg-rose-50 text-rose-800 ring-rose-600/20"),
+    };
+    view! {
+        <span class=format!("{BADGE} {tone}") data-down-policy=policy.as_str()>
+            <Icon kind=icon class="h-3.5 w-3.5" />
+            {policy.label()}
+        </span>
+    }
+}
+
+/// A branch or tag pattern in monospace.
+#[component]
+pub fn BranchChip(pattern: BranchPattern) -> impl IntoView {
+    let icon = if pattern.is_tag() {
+        IconKind::Tag
+    } else {
+        IconKind::Branch
+    };
+    view! {
+        <code class="inline-flex items-center gap-1 rounded-md bg-slate-100 px-1.5 py-0.5 font-mono text-xs text-slate-800">
+            <Icon kind=icon class="h-3 w-3 text-slate-500" />
+            {pattern.to_string()}
+        </code>
+    }
+}

@@ -1,0 +1,22 @@
+//! An error, said in words.
+
+use crate::error::AppError;
+use leptos::prelude::*;
+
+#[component]
+pub fn ErrorNotice(error: AppError) -> impl IntoView {
+    let heading = match &error {
+        AppError::Unauthenticated => "Sign-in needed",
+        AppError::Forbidden(_) => "Not allowed",
+        AppError::NotFound(_) => "Not found",
+        AppError::Invalid(_) => "That did not work",
+        AppError::Unavailable => "Temporarily unavailable",
+        AppError::Internal(_) | AppError::Transport(_) => "Something went wrong",
+    };
+    view! {
+        <div role="alert" class="rounded-lg border border-rose-200 bg-rose-50 px-4 py-3 text-sm text-rose-900">
+            <p class="font-semibold">{heading}</p>
+            <p class="mt-0.5">{error.to_string()}</p>
+        </div>
+    }
+}

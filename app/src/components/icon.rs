@@ -1,0 +1,66 @@
+//! A small set of line icons drawn on a 16-unit grid. Icons always sit next
+//! to words: they add recognition, never carry meaning alone.
+
+use leptos::prelude::*;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IconKind {
+    Bolt,
+    Approval,
+    Snowflake,
+    Hand,
+    Dashed,
+    Clock,
+    Alert,
+    Branch,
+    Tag,
+    People,
+    Flask,
+    Box,
+    Gate,
+}
+
+impl IconKind {
+    fn path(self) -> &'static str {
+        match self {
+            IconKind::Bolt => "M9 1.5 3.5 9H8l-1 5.5L12.5 7H8z",
+            IconKind::Approval => "M8 1.5 2.5 3.5v4c0 3.3 2.3 5.9 5.5 7 3.2-1.1 5.5-3.7 5.5-7v-4zM5.5 8l2 2 3.5-4",
+            IconKind::Snowflake => "M8 1v14M2 4.5l12 7M14 4.5l-12 7M6 2.5 8 4l2-1.5M6 13.5 8 12l2 1.5",
+            IconKind::Hand => "M5 8V3.5a1 1 0 0 1 2 0V7m0-4.5a1 1 0 0 1 2 0V7m0-3.5a1 1 0 0 1 2 0V8m0-2a1 1 0 0 1 2 0v3.5c0 3-2 5-5 5-2 0-3.2-.8-4.3-2.5L2.5 9.2a1 1 0 0 1 1.6-1.2L5 9",
+            IconKind::Dashed => "M8 2a6 6 0 0 1 2.3.5M13.5 5.7A6 6 0 0 1 14 8m-.5 2.3a6 6 0 0 1-1.3 2M10.3 13.5A6 6 0 0 1 8 14m-2.3-.5a6 6 0 0 1-2-1.3M2.5 10.3A6 6 0 0 1 2 8m.5-2.3a6 6 0 0 1 1.3-2M5.7 2.5",
+            IconKind::Clock => "M8 2a6 6 0 1 0 0 12A6 6 0 0 0 8 2zm0 3v3.5l2.5 1.5",
+            IconKind::Alert => "M8 1.8 1.2 13.5h13.6zM8 6v3.5M8 11.5v.5",
+            IconKind::Branch => "M4.5 2.5v11M4.5 13.5a1.5 1.5 0 1 0 0-.1M11.5 5.5a1.5 1.5 0 1 0 0-3 1.5 1.5 0 0 0 0 3zm0 0c0 3-7 2.5-7 6",
+            IconKind::Tag => "M2 2h5.5L14 8.5 8.5 14 2 7.5zM5 5h.01",
+            IconKind::People => "M6 7a2.5 2.5 0 1 0 0-5 2.5 2.5 0 0 0 0 5zM1.5 14c0-2.5 2-4.5 4.5-4.5s4.5 2 4.5 4.5M11 2.2a2.5 2.5 0 0 1 0 4.6M12.5 9.8c1.3.6 2 2.2 2 4.2",
+            IconKind::Flask => "M6 1.5h4M6.5 1.5v4.5L2.5 13a1 1 0 0 0 .9 1.5h9.2a1 1 0 0 0 .9-1.5l-4-7V1.5M4.5 10h7",
+            IconKind::Box => "M8 1.5 14 4.5v7L8 14.5 2 11.5v-7zM2 4.5l6 3 6-3M8 7.5v7",
+            IconKind::Gate => "M2 14.5V5l6-3.5L14 5v9.5M5 14.5V8h6v6.5M8 8v6.5",
+        }
+    }
+}
+
+/// An inline SVG icon, hidden from assistive technology.
+#[component]
+pub fn Icon(kind: IconKind, #[prop(optional, into)] class: String) -> impl IntoView {
+    let class = if class.is_empty() {
+        "h-4 w-4 shrink-0".to_owned()
+    } else {
+        class
+    };
+    view! {
+        <svg
+            class=class
+            viewBox="0 0 16 16"
+            fill="none"
+            stroke="currentColor"
+            stroke-width="1.4"
+            stroke-linecap="round"
+            stroke-linejoin="round"
+            aria-hidden="true"
+            focusable="false"
+        >
+            <path d=kind.path() />
+        </svg>
+    }
+}

@@ -1,0 +1,7 @@
+//! Reusable pieces, one per file.
+
+pub mod app_shell;
+pub mod badges;
+pub mod coming_soon;
+pub mod error_notice;
+pub mod icon;

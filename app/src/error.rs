@@ -1,0 +1,80 @@
+//! What a user may be told when something fails. Server-side causes are
+//! logged in full; the browser gets a category and a sentence.
+
+use leptos::prelude::{FromServerFnError, ServerFnErrorErr};
+use leptos::server_fn::codec::JsonEncoding;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    #[error("Please sign in first.")]
+    Unauthenticated,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("Gatehouse cannot reach its database right now. Try again in a moment.")]
+    Unavailable,
+    #[error("Something went wrong on the server. If it keeps happening, quote reference {0}.")]
+    Internal(String),
+    #[error("The server could not be reached: {0}")]
+    Transport(String),
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            ServerFnErrorErr::Args(msg) | ServerFnErrorErr::MissingArg(msg) => {
+                AppError::Invalid(msg)
+            }
+            other => AppError::Transport(other.to_string()),
+        }
+    }
+}
+
+impl AppError {
+    /// The HTTP status a server function answers with for this error.
+    pub fn status(&self) -> http::StatusCode {
+        use http::StatusCode;
+        match self {
+            AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) | AppError::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl AppError {
+    /// Sets this request's response status from the error and passes it on.
+    pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+        if let Err(err) = &result {
+            if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+                response.set_status(err.status());
+            }
+        }
+        result
+    }
+
+    /// Logs `err` with its whole source chain under a fresh reference and
+    /// returns the error the user sees, carrying only that reference.
+    pub fn internal(err: &(dyn std::error::Error + 'static)) -> Self {
+        let reference = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
+        let mut chain = err.to_string();
+        let mut source = err.source();
+        while let Some(cause) = source {
+            chain.push_str(": ");
+            chain.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        tracing::error!(reference = %reference, error = %chain, "request failed");
+        AppError::Internal(reference)
+    }
+}

@@ -1,0 +1,20 @@
+//! Gatehouse's web app: routes, pages and components rendered on the server
+//! and hydrated in the browser, the server functions they call, and the
+//! wasm-safe domain model both sides share.
+
+pub mod api;
+pub mod app;
+pub mod components;
+pub mod domain;
+pub mod error;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod ssr;
+
+/// Browser entry point: hydrates the server-rendered page.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

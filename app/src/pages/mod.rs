@@ -1,0 +1,8 @@
+//! One route component per file.
+
+pub mod approvals_page;
+pub mod audit_page;
+pub mod calendar_page;
+pub mod demo_sign_in_page;
+pub mod environments_page;
+pub mod not_found_page;

@@ -1,0 +1,53 @@
+//! Server-only parts of the app: ports to the outside world, the services
+//! that use them, and the state handed to every request.
+
+pub mod ports;
+pub mod services;
+pub mod session;
+
+use crate::error::AppError;
+use leptos::prelude::LeptosOptions;
+use ports::{OrgStore, StoreError, UserStore};
+use std::sync::Arc;
+
+/// Whether Gatehouse runs against simulators and seeded data, or for real.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Demo,
+    Real,
+}
+
+/// Everything a request may need; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub mode: Mode,
+    pub org: Arc<dyn OrgStore>,
+    pub users: Arc<dyn UserStore>,
+}
+
+impl axum::extract::FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+/// The state provided to server functions and SSR by the server's router.
+pub fn app_state() -> Result<AppState, AppError> {
+    leptos::prelude::use_context::<AppState>().ok_or_else(|| {
+        let err = std::io::Error::other("AppState is not in the reactive context");
+        AppError::internal(&err)
+    })
+}
+
+impl From<StoreError> for AppError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Unavailable(_) => {
+                tracing::warn!(error = %err, "store unavailable");
+                AppError::Unavailable
+            }
+            other => AppError::internal(&other),
+        }
+    }
+}

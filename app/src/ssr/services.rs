@@ -1,0 +1,56 @@
+//! Application services: pure rules over data loaded through the ports.
+
+use crate::api::org::{EnvironmentRow, EnvironmentsView};
+use crate::domain::{OrgModel, TeamId};
+use crate::error::AppError;
+
+/// Builds the Environments page for the whole org or, given a team id from
+/// the URL, for that team.
+pub fn environments_view(org: &OrgModel, team: Option<&str>) -> Result<EnvironmentsView, AppError> {
+    let team = match team.filter(|t| !t.is_empty()) {
+        None => None,
+        Some(raw) => {
+            let known = |id: &TeamId| org.team(id).is_some();
+            match TeamId::parse(raw) {
+                Ok(id) if known(&id) => Some(id),
+                _ => {
+                    let names: Vec<&str> = org.teams.iter().map(|t| t.id.as_str()).collect();
+                    return Err(AppError::NotFound(format!(
+                        "There is no team \u{201c}{raw}\u{201d}. Teams are: {}.",
+                        names.join(", ")
+                    )));
+                }
+            }
+        }
+    };
+    let environments = match &team {
+        Some(id) => org.environments_for(id),
+        None => org.environments.clone(),
+    };
+    let environments = environments
+        .into_iter()
+        .map(|environment| {
+            let overridden_for = org
+                .overrides
+                .iter()
+                .filter(|o| o.environment == environment.id)
+                .map(|o| o.team.clone())
+                .collect();
+            EnvironmentRow {
+                environment,
+                overridden_for,
+            }
+        })
+        .collect();
+    let services = match &team {
+        Some(id) => org.services_of(id).cloned().collect(),
+        None => org.services.clone(),
+    };
+    Ok(EnvironmentsView {
+        org_name: org.name.to_string(),
+        teams: org.teams.clone(),
+        team,
+        environments,
+        services,
+    })
+}

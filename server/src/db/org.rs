@@ -1,0 +1,221 @@
+//! The org model in Postgres: synced from configuration, loaded for pages.
+
+use super::{store_error, stored, stored_all, PgStore};
+use app::domain::{
+    BranchPattern, DeployTrigger, DisplayName, DownPolicy, Environment, EnvironmentId,
+    EnvironmentOverride, OrgModel, RepoName, RoleKind, Service, ServiceId, Team, TeamId, TestType,
+};
+use app::ssr::ports::{OrgStore, StoreError};
+use async_trait::async_trait;
+use sqlx::PgPool;
+use std::path::Path;
+
+/// Advisory lock key serialising org syncs across replicas starting together.
+const ORG_SYNC_LOCK: i64 = 0x6761_7465_0001;
+
+fn strings<T: ToString>(items: &[T]) -> Vec<String> {
+    items.iter().map(ToString::to_string).collect()
+}
+
+/// Makes the database's org model equal to `org`, in one transaction.
+pub async fn sync_org(pool: &PgPool, org: &OrgModel, source: &Path) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query!("SELECT pg_advisory_xact_lock($1)", ORG_SYNC_LOCK)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query!(
+        r#"INSERT INTO org_settings (singleton, name, source_file, synced_at) VALUES (true, $1, $2, now())
+           ON CONFLICT (singleton) DO UPDATE SET name = EXCLUDED.name, source_file = EXCLUDED.source_file, synced_at = now()"#,
+        org.name.as_str(),
+        source.display().to_string(),
+    )
+    .execute(&mut *tx)
+    .await?;
+
+    let team_ids = strings(&org.teams.iter().map(|t| &t.id).collect::<Vec<_>>());
+    sqlx::query!("DELETE FROM teams WHERE NOT (id = ANY($1))", &team_ids)
+        .execute(&mut *tx)
+        .await?;
+    for (position, team) in (0_i32..).zip(&org.teams) {
+        sqlx::query!(
+            r#"INSERT INTO teams (id, name, position) VALUES ($1, $2, $3)
+               ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, position = EXCLUDED.position"#,
+            team.id.as_str(),
+            team.name.as_str(),
+            position,
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+
+    let service_ids = strings(&org.services.iter().map(|s| &s.id).collect::<Vec<_>>());
+    sqlx::query!(
+        "DELETE FROM services WHERE NOT (id = ANY($1))",
+        &service_ids
+    )
+    .execute(&mut *tx)
+    .await?;
+    for (position, service) in (0_i32..).zip(&org.services) {
+        sqlx::query!(
+            r#"INSERT INTO services (id, team_id, name, repository, position) VALUES ($1, $2, $3, $4, $5)
+               ON CONFLICT (id) DO UPDATE SET team_id = EXCLUDED.team_id, name = EXCLUDED.name,
+                   repository = EXCLUDED.repository, position = EXCLUDED.position"#,
+            service.id.as_str(),
+            service.team.as_str(),
+            service.name.as_str(),
+            service.repository.to_string(),
+            position,
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+
+    let env_ids = strings(&org.environments.iter().map(|e| &e.id).collect::<Vec<_>>());
+    sqlx::query!(
+        "DELETE FROM environments WHERE NOT (id = ANY($1))",
+        &env_ids
+    )
+    .execute(&mut *tx)
+    .await?;
+    for env in &org.environments {
+        sqlx::query!(
+            r#"INSERT INTO environments (id, name, position, usage, test_types, branches, trigger, stakeholders, down_policy)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+               ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, position = EXCLUDED.position,
+                   usage = EXCLUDED.usage, test_types = EXCLUDED.test_types, branches = EXCLUDED.branches,
+                   trigger = EXCLUDED.trigger, stakeholders = EXCLUDED.stakeholders, down_policy = EXCLUDED.down_policy"#,
+            env.id.as_str(),
+            env.name.as_str(),
+            i32::from(env.position),
+            env.usage,
+            &strings(&env.test_types),
+            &strings(&env.branches),
+            env.trigger.as_str(),
+            &strings(&env.stakeholders),
+            env.down_policy.as_str(),
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+
+    sqlx::query!("DELETE FROM environment_overrides")
+        .execute(&mut *tx)
+        .await?;
+    for over in &org.overrides {
+        sqlx::query!(
+            r#"INSERT INTO environment_overrides (team_id, environment_id, branches, trigger, stakeholders)
+               VALUES ($1, $2, $3, $4, $5)"#,
+            over.team.as_str(),
+            over.environment.as_str(),
+            over.branches.as_deref().map(strings) as Option<Vec<String>>,
+            over.trigger.map(DeployTrigger::as_str),
+            over.stakeholders.as_deref().map(strings) as Option<Vec<String>>,
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await
+}
+
+#[async_trait]
+impl OrgStore for PgStore {
+    async fn load_org(&self) -> Result<OrgModel, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(store_error)?;
+        let name = sqlx::query_scalar!("SELECT name FROM org_settings")
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(store_error)?
+            .ok_or_else(|| StoreError::Corrupt("the org model has not been synced".into()))?;
+
+        let teams = sqlx::query!("SELECT id, name FROM teams ORDER BY position")
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(store_error)?
+            .into_iter()
+            .map(|r| {
+                Ok(Team {
+                    id: stored("team id", TeamId::parse(&r.id))?,
+                    name: stored("team name", DisplayName::parse(&r.name))?,
+                })
+            })
+            .collect::<Result<_, StoreError>>()?;
+
+        let services =
+            sqlx::query!("SELECT id, team_id, name, repository FROM services ORDER BY position")
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(store_error)?
+                .into_iter()
+                .map(|r| {
+                    Ok(Service {
+                        id: stored("service id", ServiceId::parse(&r.id))?,
+                        name: stored("service name", DisplayName::parse(&r.name))?,
+                        team: stored("service team", TeamId::parse(&r.team_id))?,
+                        repository: stored("repository", RepoName::parse(&r.repository))?,
+                    })
+                })
+                .collect::<Result<_, StoreError>>()?;
+
+        let environments = sqlx::query!(
+            r#"SELECT id, name, position, usage, test_types, branches, trigger, stakeholders, down_policy
+               FROM environments ORDER BY position"#
+        )
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(store_error)?
+        .into_iter()
+        .map(|r| {
+            Ok(Environment {
+                id: stored("environment id", EnvironmentId::parse(&r.id))?,
+                name: stored("environment name", DisplayName::parse(&r.name))?,
+                position: stored("position", u16::try_from(r.position))?,
+                usage: r.usage,
+                test_types: stored_all("test type", &r.test_types, TestType::parse)?,
+                branches: stored_all("branch", &r.branches, BranchPattern::parse)?,
+                trigger: stored("trigger", DeployTrigger::parse(&r.trigger))?,
+                stakeholders: stored_all("stakeholder", &r.stakeholders, RoleKind::parse)?,
+                down_policy: stored("down policy", DownPolicy::parse(&r.down_policy))?,
+            })
+        })
+        .collect::<Result<_, StoreError>>()?;
+
+        let overrides = sqlx::query!(
+            r#"SELECT team_id, environment_id, branches, trigger, stakeholders
+               FROM environment_overrides ORDER BY team_id, environment_id"#
+        )
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(store_error)?
+        .into_iter()
+        .map(|r| {
+            Ok(EnvironmentOverride {
+                team: stored("override team", TeamId::parse(&r.team_id))?,
+                environment: stored(
+                    "override environment",
+                    EnvironmentId::parse(&r.environment_id),
+                )?,
+                branches: r
+                    .branches
+                    .map(|b| stored_all("branch", &b, BranchPattern::parse))
+                    .transpose()?,
+                trigger: r
+                    .trigger
+                    .map(|t| stored("trigger", DeployTrigger::parse(&t)))
+                    .transpose()?,
+                stakeholders: r
+                    .stakeholders
+                    .map(|s| stored_all("stakeholder", &s, RoleKind::parse))
+                    .transpose()?,
+            })
+        })
+        .collect::<Result<_, StoreError>>()?;
+
+        Ok(OrgModel {
+            name: stored("org name", DisplayName::parse(&name))?,
+            teams,
+            services,
+            environments,
+            overrides,
+        })
+    }
+}

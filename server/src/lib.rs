@@ -1,0 +1,10 @@
+//! The Gatehouse server: configuration, Postgres adapters, demo mode and the
+//! axum application that serves the Leptos app.
+
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod jobs;
+pub mod org_config;
+pub mod startup;
+pub mod telemetry;

@@ -1,0 +1,58 @@
+use clap::Parser;
+use server::config::{Cli, Command};
+use server::{db, org_config, startup::Application, telemetry};
+use std::process::ExitCode;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    telemetry::init(cli.settings.log_format);
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!(
+                error = format!("{err:#}"),
+                "gatehouse stopped with an error"
+            );
+            eprintln!("gatehouse: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::CheckConfig => {
+            let org = org_config::load(&cli.settings.org_config)?;
+            println!(
+                "{}: {} teams, {} services, {} environments ({}), {} team overrides",
+                cli.settings.org_config.display(),
+                org.teams.len(),
+                org.services.len(),
+                org.environments.len(),
+                org.environments
+                    .iter()
+                    .map(|e| e.name.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" -> "),
+                org.overrides.len(),
+            );
+            Ok(())
+        }
+        Command::Migrate => {
+            let config = cli.settings.into_config().map_err(anyhow::Error::msg)?;
+            let pool = sqlx::PgPool::connect(config.database_url.expose()).await?;
+            db::MIGRATOR.run(&pool).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Serve => {
+            let config = cli.settings.into_config().map_err(anyhow::Error::msg)?;
+            Application::build(config)
+                .await?
+                .run_until_stopped()
+                .await?;
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,641 @@
+//! The org configuration file: TOML in, a checked [`OrgModel`] out. Every
+//! error names the file, the key and what is wrong with it.
+
+use app::domain::{
+    BranchPattern, DeployTrigger, DisplayName, DownPolicy, Environment, EnvironmentId,
+    EnvironmentOverride, OrgModel, ParseError, RepoName, RoleKind, Service, ServiceId, Team,
+    TeamId, TestType,
+};
+use serde::Deserialize;
+use std::collections::HashSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// A configuration problem, precise enough to fix without reading code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub file: PathBuf,
+    /// The key, e.g. `environments[3].branches[1]`; indexes count from 0.
+    pub key: String,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.key.is_empty() {
+            write!(
+                f,
+                "invalid org configuration {}: {}",
+                self.file.display(),
+                self.message
+            )
+        } else {
+            write!(
+                f,
+                "invalid org configuration {}: {}: {}",
+                self.file.display(),
+                self.key,
+                self.message
+            )
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOrg {
+    organisation: RawOrganisation,
+    #[serde(default)]
+    teams: Vec<RawTeam>,
+    #[serde(default)]
+    services: Vec<RawService>,
+    #[serde(default)]
+    environments: Vec<RawEnvironment>,
+    #[serde(default)]
+    overrides: Vec<RawOverride>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOrganisation {
+    name: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTeam {
+    id: String,
+    name: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawService {
+    id: String,
+    name: String,
+    team: String,
+    repository: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEnvironment {
+    id: String,
+    name: String,
+    usage: String,
+    test_types: Vec<String>,
+    branches: Vec<String>,
+    trigger: String,
+    stakeholders: Vec<String>,
+    down_policy: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOverride {
+    team: String,
+    environment: String,
+    branches: Option<Vec<String>>,
+    trigger: Option<String>,
+    stakeholders: Option<Vec<String>>,
+}
+
+/// Reads and checks the org configuration at `path`.
+pub fn load(path: &Path) -> Result<OrgModel, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        file: path.to_owned(),
+        key: String::new(),
+        message: format!("cannot read the file: {e}"),
+    })?;
+    parse(path, &text)
+}
+
+/// Checks configuration text; `path` is only used in error messages.
+pub fn parse(path: &Path, text: &str) -> Result<OrgModel, ConfigError> {
+    let raw: RawOrg = toml::from_str(text).map_err(|e| {
+        let location = e.span().map(|span| line_col(text, span.start));
+        ConfigError {
+            file: path.to_owned(),
+            key: location
+                .map(|(l, c)| format!("line {l}, column {c}"))
+                .unwrap_or_default(),
+            message: e.message().trim().to_owned(),
+        }
+    })?;
+    Checker { file: path }.check(raw)
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+struct Checker<'a> {
+    file: &'a Path,
+}
+
+impl Checker<'_> {
+    fn err(&self, key: impl Into<String>, message: impl Into<String>) -> ConfigError {
+        ConfigError {
+            file: self.file.to_owned(),
+            key: key.into(),
+            message: message.into(),
+        }
+    }
+
+    /// Parses one value, turning a domain parse error into one at `key`.
+    fn value<T>(
+        &self,
+        key: &str,
+        parse: impl FnOnce(&str) -> Result<T, ParseError>,
+        input: &str,
+    ) -> Result<T, ConfigError> {
+        parse(input).map_err(|e| self.err(key, e.to_string()))
+    }
+
+    /// Parses a list, rejecting duplicates; `min` is the fewest items allowed.
+    fn list<T: Eq + std::hash::Hash + Clone>(
+        &self,
+        key: &str,
+        parse: impl Fn(&str) -> Result<T, ParseError>,
+        inputs: &[String],
+        min: usize,
+    ) -> Result<Vec<T>, ConfigError> {
+        if inputs.len() < min {
+            return Err(self.err(key, format!("needs at least {min} item(s)")));
+        }
+        let mut seen = HashSet::new();
+        let mut out = Vec::with_capacity(inputs.len());
+        for (i, input) in inputs.iter().enumerate() {
+            let item = self.value(&format!("{key}[{i}]"), &parse, input)?;
+            if !seen.insert(item.clone()) {
+                return Err(self.err(format!("{key}[{i}]"), format!("{input:?} is listed twice")));
+            }
+            out.push(item);
+        }
+        Ok(out)
+    }
+
+    fn unique<'v>(
+        &self,
+        seen: &mut HashSet<&'v str>,
+        key: String,
+        what: &str,
+        value: &'v str,
+    ) -> Result<(), ConfigError> {
+        if seen.insert(value) {
+            Ok(())
+        } else {
+            Err(self.err(key, format!("{what} {value:?} is used twice")))
+        }
+    }
+
+    fn check(&self, raw: RawOrg) -> Result<OrgModel, ConfigError> {
+        let name = self.value(
+            "organisation.name",
+            DisplayName::parse,
+            &raw.organisation.name,
+        )?;
+        let teams = self.teams(&raw.teams)?;
+        let team_ids: Vec<&str> = teams.iter().map(|t| t.id.as_str()).collect();
+        let services = self.services(&raw.services, &team_ids)?;
+        let environments = self.environments(&raw.environments)?;
+        let env_ids: Vec<&str> = environments.iter().map(|e| e.id.as_str()).collect();
+        let overrides = self.overrides(&raw.overrides, &team_ids, &env_ids)?;
+        Ok(OrgModel {
+            name,
+            teams,
+            services,
+            environments,
+            overrides,
+        })
+    }
+
+    fn teams(&self, raw: &[RawTeam]) -> Result<Vec<Team>, ConfigError> {
+        if raw.is_empty() {
+            return Err(self.err("teams", "at least one [[teams]] entry is needed"));
+        }
+        let (mut ids, mut names) = (HashSet::new(), HashSet::new());
+        raw.iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let id = self.value(&format!("teams[{i}].id"), TeamId::parse, &t.id)?;
+                let name = self.value(&format!("teams[{i}].name"), DisplayName::parse, &t.name)?;
+                self.unique(&mut ids, format!("teams[{i}].id"), "team id", &t.id)?;
+                self.unique(&mut names, format!("teams[{i}].name"), "team name", &t.name)?;
+                Ok(Team { id, name })
+            })
+            .collect()
+    }
+
+    fn reference(
+        &self,
+        key: String,
+        what: &str,
+        value: &str,
+        known: &[&str],
+    ) -> Result<(), ConfigError> {
+        if known.contains(&value) {
+            Ok(())
+        } else {
+            Err(self.err(
+                key,
+                format!("there is no {what} {value:?}; known: {}", known.join(", ")),
+            ))
+        }
+    }
+
+    fn services(&self, raw: &[RawService], team_ids: &[&str]) -> Result<Vec<Service>, ConfigError> {
+        let mut ids = HashSet::new();
+        raw.iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let key = |field: &str| format!("services[{i}].{field}");
+                let id = self.value(&key("id"), ServiceId::parse, &s.id)?;
+                self.unique(&mut ids, key("id"), "service id", &s.id)?;
+                self.reference(key("team"), "team", &s.team, team_ids)?;
+                Ok(Service {
+                    id,
+                    name: self.value(&key("name"), DisplayName::parse, &s.name)?,
+                    team: self.value(&key("team"), TeamId::parse, &s.team)?,
+                    repository: self.value(&key("repository"), RepoName::parse, &s.repository)?,
+                })
+            })
+            .collect()
+    }
+
+    fn environments(&self, raw: &[RawEnvironment]) -> Result<Vec<Environment>, ConfigError> {
+        if raw.is_empty() {
+            return Err(self.err(
+                "environments",
+                "at least one [[environments]] entry is needed",
+            ));
+        }
+        let (mut ids, mut names) = (HashSet::new(), HashSet::new());
+        raw.iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let key = |field: &str| format!("environments[{i}].{field}");
+                let id = self.value(&key("id"), EnvironmentId::parse, &e.id)?;
+                self.unique(&mut ids, key("id"), "environment id", &e.id)?;
+                let name = self.value(&key("name"), DisplayName::parse, &e.name)?;
+                self.unique(&mut names, key("name"), "environment name", &e.name)?;
+                let usage = e.usage.trim();
+                if usage.is_empty() {
+                    return Err(self.err(key("usage"), "is empty; say what the environment is for"));
+                }
+                Ok(Environment {
+                    id,
+                    name,
+                    position: u16::try_from(i + 1)
+                        .map_err(|_| self.err("environments", "has too many entries"))?,
+                    usage: usage.to_owned(),
+                    test_types: self.list(&key("test_types"), TestType::parse, &e.test_types, 0)?,
+                    branches: self.list(&key("branches"), BranchPattern::parse, &e.branches, 1)?,
+                    trigger: self.value(&key("trigger"), DeployTrigger::parse, &e.trigger)?,
+                    stakeholders: self.list(
+                        &key("stakeholders"),
+                        RoleKind::parse,
+                        &e.stakeholders,
+                        1,
+                    )?,
+                    down_policy: self.value(
+                        &key("down_policy"),
+                        DownPolicy::parse,
+                        &e.down_policy,
+                    )?,
+                })
+            })
+            .collect()
+    }
+
+    fn overrides(
+        &self,
+        raw: &[RawOverride],
+        team_ids: &[&str],
+        env_ids: &[&str],
+    ) -> Result<Vec<EnvironmentOverride>, ConfigError> {
+        let mut pairs = HashSet::new();
+        raw.iter()
+            .enumerate()
+            .map(|(i, o)| {
+                let key = |field: &str| format!("overrides[{i}].{field}");
+                self.reference(key("team"), "team", &o.team, team_ids)?;
+                self.reference(key("environment"), "environment", &o.environment, env_ids)?;
+                if !pairs.insert((o.team.as_str(), o.environment.as_str())) {
+                    return Err(self.err(
+                        format!("overrides[{i}]"),
+                        format!(
+                            "team {:?} already overrides environment {:?}",
+                            o.team, o.environment
+                        ),
+                    ));
+                }
+                if o.branches.is_none() && o.trigger.is_none() && o.stakeholders.is_none() {
+                    return Err(self.err(
+                        format!("overrides[{i}]"),
+                        "changes nothing; set branches, trigger or stakeholders",
+                    ));
+                }
+                Ok(EnvironmentOverride {
+                    team: self.value(&key("team"), TeamId::parse, &o.team)?,
+                    environment: self.value(
+                        &key("environment"),
+                        EnvironmentId::parse,
+                        &o.environment,
+                    )?,
+                    branches: o
+                        .branches
+                        .as_deref()
+                        .map(|b| self.list(&key("branches"), BranchPattern::parse, b, 1))
+                        .transpose()?,
+                    trigger: o
+                        .trigger
+                        .as_deref()
+                        .map(|t| self.value(&key("trigger"), DeployTrigger::parse, t))
+                        .transpose()?,
+                    stakeholders: o
+                        .stakeholders
+                        .as_deref()
+                        .map(|s| self.list(&key("stakeholders"), RoleKind::parse, s, 1))
+                        .transpose()?,
+                })
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use app::domain::GitRef;
+
+    const SHIPPED: &str = include_str!("../../config/org.toml");
+
+    fn shipped() -> OrgModel {
+        parse(Path::new("config/org.toml"), SHIPPED).expect("the shipped configuration is valid")
+    }
+
+    /// Replaces the first occurrence of `from` in the shipped file, parses it,
+    /// and returns the error.
+    fn broken(from: &str, to: &str) -> ConfigError {
+        assert!(
+            SHIPPED.contains(from),
+            "test fixture: {from:?} not in config"
+        );
+        let text = SHIPPED.replacen(from, to, 1);
+        parse(Path::new("org.toml"), &text).expect_err("configuration should be rejected")
+    }
+
+    #[test]
+    fn the_shipped_configuration_is_the_deployment_process_seed() {
+        let org = shipped();
+        let names: Vec<String> = org
+            .environments
+            .iter()
+            .map(|e| e.name.to_string())
+            .collect();
+        assert_eq!(names, ["Dev", "Stage", "Release", "QA", "Pre-Prod", "Prod"]);
+        let positions: Vec<u16> = org.environments.iter().map(|e| e.position).collect();
+        assert_eq!(positions, [1, 2, 3, 4, 5, 6]);
+        let teams: Vec<String> = org.teams.iter().map(|t| t.name.to_string()).collect();
+        assert_eq!(teams, ["FrontEnd", "BackEnd", "Mobile"]);
+        for team in &org.teams {
+            assert!(
+                org.services_of(&team.id).count() >= 3,
+                "{} has a few services",
+                team.name
+            );
+        }
+
+        let env = |id: &str| {
+            org.environments
+                .iter()
+                .find(|e| e.id.as_str() == id)
+                .expect(id)
+        };
+        assert_eq!(env("dev").trigger, DeployTrigger::OnCommit);
+        assert_eq!(env("dev").down_policy, DownPolicy::MayBeDown);
+        assert!(env("dev").accepts(&GitRef::Branch("feature/cart".into())));
+        assert_eq!(env("stage").trigger, DeployTrigger::ManualApproval);
+        assert_eq!(env("stage").down_policy, DownPolicy::CalculateDowntime);
+        assert_eq!(env("release").trigger, DeployTrigger::OnCommitAfterFreeze);
+        assert!(env("release").accepts(&GitRef::Branch("hotfix/login".into())));
+        assert_eq!(env("qa").trigger, DeployTrigger::ManualApprovalAfterFreeze);
+        assert_eq!(env("qa").test_types, [TestType::Qa]);
+        assert_eq!(
+            env("qa").stakeholders,
+            [RoleKind::Sre, RoleKind::Qa, RoleKind::Developer]
+        );
+        assert!(env("prod").accepts(&GitRef::Tag("v2027.1.0".into())));
+        for id in ["release", "qa", "pre-prod", "prod"] {
+            assert_eq!(env(id).down_policy, DownPolicy::RaiseCritical, "{id}");
+        }
+    }
+
+    #[test]
+    fn a_missing_file_is_named_in_the_error() {
+        let err = load(Path::new("/nonexistent/org.toml")).expect_err("missing");
+        assert!(err.to_string().contains("/nonexistent/org.toml"));
+        assert!(err.message.contains("cannot read the file"));
+    }
+
+    #[test]
+    fn toml_syntax_errors_give_line_and_column() {
+        let err = broken("name = \"Acme Retail\"", "name = \"Acme Retail");
+        assert_eq!(err.file, PathBuf::from("org.toml"));
+        assert!(err.key.starts_with("line 15, column"), "{}", err.key);
+    }
+
+    #[test]
+    fn unknown_and_missing_fields_are_rejected() {
+        let err = broken(
+            "down_policy = \"may-be-down\"",
+            "down_policy = \"may-be-down\"\nowner = \"x\"",
+        );
+        assert!(err.message.contains("unknown field `owner`"), "{err}");
+        let err = broken("trigger = \"on-commit\"\n", "");
+        assert!(err.message.contains("missing field `trigger`"), "{err}");
+    }
+
+    #[test]
+    fn each_invalid_value_is_reported_at_its_key() {
+        let cases: &[(&str, &str, &str, &str)] = &[
+            (
+                "id = \"frontend\"",
+                "id = \"Front End\"",
+                "teams[0].id",
+                "must start with a lowercase letter",
+            ),
+            (
+                "name = \"BackEnd\"",
+                "name = \"FrontEnd\"",
+                "teams[1].name",
+                "used twice",
+            ),
+            (
+                "id = \"checkout-ui\"",
+                "id = \"storefront-web\"",
+                "services[1].id",
+                "used twice",
+            ),
+            (
+                "team = \"frontend\"",
+                "team = \"web\"",
+                "services[0].team",
+                "there is no team \"web\"; known: frontend, backend, mobile",
+            ),
+            (
+                "repository = \"acme-retail/storefront-web\"",
+                "repository = \"storefront\"",
+                "services[0].repository",
+                "owner/name",
+            ),
+            (
+                "id = \"stage\"",
+                "id = \"dev\"",
+                "environments[1].id",
+                "used twice",
+            ),
+            (
+                "name = \"Stage\"",
+                "name = \"Dev\"",
+                "environments[1].name",
+                "used twice",
+            ),
+            (
+                "branches = [\"develop\"]",
+                "branches = []",
+                "environments[1].branches",
+                "at least 1",
+            ),
+            (
+                "branches = [\"feature/*\", \"develop\"]",
+                "branches = [\"feature/*\", \"dev elop\"]",
+                "environments[0].branches[1]",
+                "character git does not allow",
+            ),
+            (
+                "branches = [\"feature/*\", \"develop\"]",
+                "branches = [\"develop\", \"develop\"]",
+                "environments[0].branches[1]",
+                "listed twice",
+            ),
+            (
+                "trigger = \"on-commit\"",
+                "trigger = \"on-push\"",
+                "environments[0].trigger",
+                "is not one of: on-commit, manual-approval",
+            ),
+            (
+                "down_policy = \"may-be-down\"",
+                "down_policy = \"ignore\"",
+                "environments[0].down_policy",
+                "is not one of",
+            ),
+            (
+                "test_types = [\"qa\"]",
+                "test_types = [\"manual\"]",
+                "environments[3].test_types[0]",
+                "test type \"manual\"",
+            ),
+            (
+                "stakeholders = [\"developer\"]",
+                "stakeholders = [\"devs\"]",
+                "environments[0].stakeholders[0]",
+                "role \"devs\"",
+            ),
+            (
+                "stakeholders = [\"developer\"]",
+                "stakeholders = []",
+                "environments[0].stakeholders",
+                "at least 1",
+            ),
+            (
+                "usage = \"QA tests the release branch and signs it off.\"",
+                "usage = \"  \"",
+                "environments[3].usage",
+                "is empty",
+            ),
+            (
+                "name = \"Acme Retail\"",
+                "name = \"\"",
+                "organisation.name",
+                "is empty",
+            ),
+        ];
+        for (from, to, key, message) in cases {
+            let err = broken(from, to);
+            assert_eq!(err.key, *key, "{from} -> {to}: {err}");
+            assert!(
+                err.message.contains(message),
+                "{key}: expected {message:?} in {:?}",
+                err.message
+            );
+        }
+    }
+
+    #[test]
+    fn empty_teams_or_environments_are_rejected() {
+        let path = Path::new("org.toml");
+        let err = parse(path, "[organisation]\nname = \"A\"\n").expect_err("no teams");
+        assert_eq!(err.key, "teams");
+        let err = parse(
+            path,
+            "[organisation]\nname = \"A\"\n[[teams]]\nid = \"a\"\nname = \"A\"\n",
+        )
+        .expect_err("no envs");
+        assert_eq!(err.key, "environments");
+    }
+
+    fn with_overrides(overrides: &str) -> Result<OrgModel, ConfigError> {
+        parse(Path::new("org.toml"), &format!("{SHIPPED}\n{overrides}"))
+    }
+
+    #[test]
+    fn overrides_apply_to_their_team_only() {
+        let org = with_overrides(
+            "[[overrides]]\nteam = \"mobile\"\nenvironment = \"prod\"\nbranches = [\"tags/v*\"]\n",
+        )
+        .expect("valid override");
+        let mobile = TeamId::parse("mobile").expect("valid");
+        let backend = TeamId::parse("backend").expect("valid");
+        let prod = |team: &TeamId| {
+            org.environments_for(team)
+                .into_iter()
+                .find(|e| e.id.as_str() == "prod")
+                .expect("prod")
+        };
+        assert!(!prod(&mobile).accepts(&GitRef::Branch("master".into())));
+        assert!(prod(&backend).accepts(&GitRef::Branch("master".into())));
+    }
+
+    #[test]
+    fn invalid_overrides_are_rejected() {
+        let cases = [
+            ("[[overrides]]\nteam = \"web\"\nenvironment = \"prod\"\ntrigger = \"manual\"\n", "overrides[0].team", "no team"),
+            ("[[overrides]]\nteam = \"mobile\"\nenvironment = \"uat\"\ntrigger = \"manual\"\n", "overrides[0].environment", "no environment"),
+            ("[[overrides]]\nteam = \"mobile\"\nenvironment = \"prod\"\n", "overrides[0]", "changes nothing"),
+            ("[[overrides]]\nteam = \"mobile\"\nenvironment = \"prod\"\ntrigger = \"sometimes\"\n", "overrides[0].trigger", "is not one of"),
+            (
+                "[[overrides]]\nteam = \"mobile\"\nenvironment = \"prod\"\ntrigger = \"manual\"\n[[overrides]]\nteam = \"mobile\"\nenvironment = \"prod\"\nbranches = [\"master\"]\n",
+                "overrides[1]",
+                "already overrides",
+            ),
+        ];
+        for (text, key, message) in cases {
+            let err = with_overrides(text).expect_err(key);
+            assert_eq!(err.key, key, "{err}");
+            assert!(err.message.contains(message), "{err}");
+            assert!(
+                err.to_string()
+                    .starts_with("invalid org configuration org.toml: "),
+                "{err}"
+            );
+        }
+    }
+}

@@ -1,0 +1,227 @@
+//! Building and running the application.
+
+use crate::config::Config;
+use crate::db::{self, PgStore};
+use crate::{demo, org_config};
+use anyhow::Context;
+use app::app::{shell, App};
+use app::ssr::{AppState, Mode};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::get;
+use axum::{Json, Router};
+use leptos::prelude::{provide_context, LeptosOptions};
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use sqlx::postgres::PgPoolOptions;
+use sqlx::PgPool;
+use std::future::IntoFuture;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tower_http::compression::CompressionLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::{time, SameSite};
+use tower_sessions::{Expiry, SessionManagerLayer};
+use tower_sessions_sqlx_store::PostgresStore;
+
+/// A bound, ready-to-run Gatehouse.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    pool: PgPool,
+    shutdown_grace: Duration,
+}
+
+impl Application {
+    /// Connects to Postgres, then builds as [`Application::build_with_pool`].
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(config.db_max_connections)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect(config.database_url.expose())
+            .await
+            .context("cannot connect to Postgres at DATABASE_URL")?;
+        Self::build_with_pool(config, pool).await
+    }
+
+    /// Checks the org configuration, migrates and syncs the database, seeds
+    /// demo personas in demo mode, and binds the listener.
+    pub async fn build_with_pool(config: Config, pool: PgPool) -> anyhow::Result<Self> {
+        let org = org_config::load(&config.org_config)?;
+        db::MIGRATOR
+            .run(&pool)
+            .await
+            .context("cannot apply database migrations")?;
+        db::sync_org(&pool, &org, &config.org_config)
+            .await
+            .context("cannot store the org configuration")?;
+        if config.mode == Mode::Demo {
+            db::upsert_personas(&pool, &demo::personas(&org))
+                .await
+                .context("cannot seed the demo personas")?;
+        }
+
+        let listener = TcpListener::bind(config.bind)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.bind))?;
+        let addr = listener.local_addr()?;
+        let leptos_options = LeptosOptions::builder()
+            .output_name("gatehouse")
+            .site_root(config.site_root.to_string_lossy().into_owned())
+            .site_pkg_dir("pkg")
+            .site_addr(addr)
+            .build();
+        let store = Arc::new(PgStore::new(pool.clone()));
+        let state = AppState {
+            leptos_options,
+            mode: config.mode,
+            org: store.clone(),
+            users: store,
+        };
+        let router = router(state, pool.clone(), !addr.ip().is_loopback());
+        tokio::spawn(crate::jobs::sweep_expired_sessions(pool.clone()));
+        tracing::info!(%addr, mode = ?config.mode, org = %org.name, "gatehouse is listening");
+        Ok(Self {
+            listener,
+            router,
+            pool,
+            shutdown_grace: config.shutdown_grace,
+        })
+    }
+
+    /// The port actually bound (useful when configured as 0).
+    pub fn port(&self) -> u16 {
+        self.listener
+            .local_addr()
+            .map(|a| a.port())
+            .unwrap_or_default()
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, then lets open requests finish within
+    /// the shutdown grace period.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            tracing::info!("shutdown requested; finishing open requests");
+            let _ = stop_tx.send(true);
+        });
+        let mut graceful_rx = stop_rx.clone();
+        let server = axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(async move {
+                let _ = graceful_rx.wait_for(|stop| *stop).await;
+            })
+            .into_future();
+        let grace = self.shutdown_grace;
+        let result = tokio::select! {
+            result = server => result,
+            _ = async move {
+                let _ = stop_rx.wait_for(|stop| *stop).await;
+                tokio::time::sleep(grace).await;
+            } => {
+                tracing::warn!(?grace, "requests still open after the grace period; stopping anyway");
+                Ok(())
+            }
+        };
+        self.pool.close().await;
+        tracing::info!("stopped");
+        result
+    }
+}
+
+fn router(state: AppState, pool: PgPool, secure_cookies: bool) -> Router {
+    let mut routes = generate_route_list(App);
+    if state.mode != Mode::Demo {
+        routes.retain(|route| !route.path().starts_with("/demo"));
+    }
+    let sessions = SessionManagerLayer::new(PostgresStore::new(pool.clone()))
+        .with_name("gatehouse_session")
+        .with_secure(secure_cookies)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_expiry(Expiry::OnInactivity(time::Duration::hours(12)));
+
+    let leptos_options = state.leptos_options.clone();
+    let context_state = state.clone();
+    let mut app = Router::new()
+        .route("/", get(|| async { Redirect::to("/environments") }))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(context_state.clone()),
+            move || shell(leptos_options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell));
+    if state.mode != Mode::Demo {
+        app = app.route(
+            "/demo/sign-in",
+            get(|| async { (StatusCode::NOT_FOUND, "Not found") }),
+        );
+    }
+    let health = Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .with_state(pool);
+
+    app.with_state(state)
+        .layer(sessions)
+        .merge(health)
+        .layer(CompressionLayer::new())
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
+        .layer(TraceLayer::new_for_http())
+}
+
+/// Ready when Postgres answers within two seconds.
+async fn readyz(State(pool): State<PgPool>) -> impl IntoResponse {
+    let check = tokio::time::timeout(
+        Duration::from_secs(2),
+        sqlx::query_scalar!("SELECT 1 AS \"one!\"").fetch_one(&pool),
+    )
+    .await;
+    match check {
+        Ok(Ok(_)) => (
+            StatusCode::OK,
+            Json(serde_json::json!({ "status": "ready", "database": "ok" })),
+        ),
+        Ok(Err(err)) => {
+            tracing::warn!(error = %err, "readiness check failed");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({ "status": "unavailable", "database": "error" })),
+            )
+        }
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(serde_json::json!({ "status": "unavailable", "database": "timeout" })),
+        ),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

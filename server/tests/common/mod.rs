@@ -1,0 +1,97 @@
+//! Spawning Gatehouse on a free port against the test's own database.
+
+#![allow(dead_code)]
+
+use app::ssr::Mode;
+use server::config::{Config, LogFormat, Secret};
+use server::startup::Application;
+use sqlx::PgPool;
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub struct TestApp {
+    pub base: String,
+    /// Keeps cookies, never follows redirects.
+    pub client: reqwest::Client,
+    pub pool: PgPool,
+}
+
+pub fn shipped_org_config() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../config/org.toml"))
+}
+
+pub fn config(mode: Mode, org_config: PathBuf) -> Config {
+    Config {
+        database_url: Secret::new("unused: the test passes its pool"),
+        bind: "127.0.0.1:0".parse().expect("address"),
+        mode,
+        log_format: LogFormat::Pretty,
+        org_config,
+        site_root: PathBuf::from("target/site"),
+        db_max_connections: 5,
+        shutdown_grace: Duration::from_secs(1),
+    }
+}
+
+pub async fn spawn(pool: PgPool, mode: Mode) -> TestApp {
+    spawn_with(pool.clone(), config(mode, shipped_org_config())).await
+}
+
+pub async fn spawn_with(pool: PgPool, config: Config) -> TestApp {
+    let app = Application::build_with_pool(config, pool.clone())
+        .await
+        .expect("app builds");
+    let base = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    TestApp { base, client, pool }
+}
+
+impl TestApp {
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("GET")
+    }
+
+    pub async fn page(&self, path: &str) -> (reqwest::StatusCode, String) {
+        let response = self.get(path).await;
+        let status = response.status();
+        (status, response.text().await.expect("body"))
+    }
+
+    /// Calls a server function the way the hydrated app does: a urlencoded
+    /// POST answered with JSON.
+    pub async fn call(&self, endpoint: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(format!("{}/api/{endpoint}", self.base))
+            .header("Accept", "application/json")
+            .form(form)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// Submits a form as a browser with JavaScript off does.
+    pub async fn submit(
+        &self,
+        endpoint: &str,
+        form: &[(&str, &str)],
+        referer: &str,
+    ) -> reqwest::Response {
+        self.client
+            .post(format!("{}/api/{endpoint}", self.base))
+            .header("Accept", "text/html")
+            .header("Referer", format!("{}{referer}", self.base))
+            .form(form)
+            .send()
+            .await
+            .expect("POST")
+    }
+}
