@@ -1,6 +1,6 @@
 //! The HTML shell, the top-level component and the routes.
 
-use crate::api::session::{viewer, SessionInfo, SignOut};
+use crate::api::session::{viewer, DemoSignIn, SessionInfo, SignOut};
 use crate::components::app_shell::AppShell;
 use crate::error::AppError;
 use crate::pages::{
@@ -36,19 +36,35 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 }
 
 /// Who is looking, shared by every page: the session resource and the
-/// sign-out action that invalidates it.
+/// actions that change it (and so refetch it).
 #[derive(Clone, Copy)]
 pub struct SessionContext {
     pub info: Resource<Result<SessionInfo, AppError>>,
+    pub sign_in: ServerAction<DemoSignIn>,
     pub sign_out: ServerAction<SignOut>,
 }
 
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    let sign_in = ServerAction::<DemoSignIn>::new();
     let sign_out = ServerAction::<SignOut>::new();
-    let info = Resource::new(move || sign_out.version().get(), |_| viewer());
-    provide_context(SessionContext { info, sign_out });
+    let info = Resource::new(
+        move || (sign_in.version().get(), sign_out.version().get()),
+        |_| viewer(),
+    );
+    provide_context(SessionContext {
+        info,
+        sign_in,
+        sign_out,
+    });
+    // Effects run only in the browser: this marks the page as hydrated, for
+    // styles that need JavaScript and for the browser tests.
+    Effect::new(|_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
 
     // Every page renders completely on the server (SsrMode::Async), so it
     // works with JavaScript off and hydrates when it is on.

@@ -1,4 +1,5 @@
 use crate::api::session::{demo_personas, DemoSignIn};
+use crate::app::SessionContext;
 use crate::components::error_notice::ErrorNotice;
 use crate::domain::Persona;
 use leptos::form::ActionForm;
@@ -9,7 +10,7 @@ use leptos_meta::Title;
 #[component]
 pub fn DemoSignInPage() -> impl IntoView {
     let personas = Resource::new(|| (), |_| demo_personas());
-    let sign_in = ServerAction::<DemoSignIn>::new();
+    let sign_in = expect_context::<SessionContext>().sign_in;
     view! {
         <Title text="Sign in to the demo" />
         <div class="mx-auto max-w-3xl">

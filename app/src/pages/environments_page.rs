@@ -188,7 +188,10 @@ fn EnvironmentItem(
                 </div>
                 <div>
                     <p class=LABEL>"Testing"</p>
-                    <ul class="mt-1 flex flex-wrap gap-1 lg:mt-0" aria-label="Test types">
+                    {env.test_types.is_empty().then(|| view! {
+                        <p class="mt-1 text-sm text-slate-500 lg:mt-0">"No test stage"</p>
+                    })}
+                    <ul class="mt-1 flex flex-wrap gap-1 empty:hidden lg:mt-0" aria-label="Test types">
                         {env
                             .test_types
                             .iter()
@@ -251,7 +254,7 @@ fn ServicesSection(
                                 <tr>
                                     <th scope="col" class="px-4 py-2 font-medium">"Service"</th>
                                     <th scope="col" class="px-4 py-2 font-medium">"Team"</th>
-                                    <th scope="col" class="px-4 py-2 font-medium">"Repository"</th>
+                                    <th scope="col" class="hidden px-4 py-2 font-medium sm:table-cell">"Repository"</th>
                                 </tr>
                             </thead>
                             <tbody class="divide-y divide-slate-200">
@@ -264,9 +267,12 @@ fn ServicesSection(
                                                     <Icon kind=IconKind::Box class="h-3.5 w-3.5 text-slate-500" />
                                                     {s.name.to_string()}
                                                 </span>
+                                                <span class="block font-mono text-xs font-normal text-slate-500 sm:hidden">
+                                                    {s.repository.to_string()}
+                                                </span>
                                             </th>
                                             <td class="px-4 py-2 text-slate-700">{team_label(&s.team)}</td>
-                                            <td class="px-4 py-2 font-mono text-xs text-slate-700">{s.repository.to_string()}</td>
+                                            <td class="hidden px-4 py-2 font-mono text-xs text-slate-700 sm:table-cell">{s.repository.to_string()}</td>
                                         </tr>
                                     })
                                     .collect_view()}

@@ -1,0 +1,26 @@
+import { test } from '@playwright/test';
+import { open } from './helpers';
+
+// Not assertions: pictures of every page at desktop and phone widths, for
+// people to look at (end2end/screenshots/).
+const pages = ['/environments', '/environments?team=backend', '/demo/sign-in', '/calendar', '/approvals', '/audit', '/nowhere'];
+const widths = [
+  { name: 'desktop', width: 1366, height: 900 },
+  { name: 'phone', width: 390, height: 844 },
+];
+
+for (const size of widths) {
+  test(`screenshots at ${size.name} width`, async ({ page }, testInfo) => {
+    await page.setViewportSize({ width: size.width, height: size.height });
+    const shoot = async (name: string) =>
+      page.screenshot({ path: `screenshots/${size.name}-${name}.png`, fullPage: true });
+    for (const path of pages) {
+      await open(page, path, testInfo);
+      await shoot(path.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, ''));
+    }
+    await open(page, '/demo/sign-in', testInfo);
+    await page.getByRole('button', { name: 'Sign in as Sam Okafor' }).click();
+    await page.getByTestId('current-user').waitFor();
+    await shoot('signed-in-environments');
+  });
+}

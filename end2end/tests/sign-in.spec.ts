@@ -1,0 +1,30 @@
+import { test, expect } from '@playwright/test';
+import { open } from './helpers';
+
+test('a demo persona signs in and sees their name, then signs out', async ({ page }, testInfo) => {
+  await open(page, '/environments', testInfo);
+  await page.getByRole('link', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/demo\/sign-in$/);
+  if (testInfo.project.name === 'js') {
+    await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  }
+  await expect(page.getByRole('button', { name: /^Sign in as / })).toHaveCount(7);
+  await page.getByRole('button', { name: 'Sign in as Priya Raman' }).click();
+
+  await expect(page).toHaveURL(/\/environments$/);
+  await expect(page.getByTestId('current-user')).toHaveText('Priya Raman');
+  await expect(page.getByText('QA', { exact: true }).first()).toBeVisible();
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page.getByRole('link', { name: 'Sign in' })).toBeVisible();
+  await expect(page.getByTestId('current-user')).toHaveCount(0);
+});
+
+test('a persona can be chosen with the keyboard', async ({ page }, testInfo) => {
+  await open(page, '/demo/sign-in', testInfo);
+  await page.getByRole('button', { name: 'Sign in as Mei Tanaka' }).focus();
+  await page.keyboard.press('Enter');
+  await expect(page).toHaveURL(/\/environments$/);
+  await expect(page.getByTestId('current-user')).toHaveText('Mei Tanaka');
+  await expect(page.getByText('Developer (mobile)')).toBeVisible();
+});

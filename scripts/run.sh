@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Builds and starts Gatehouse on http://127.0.0.1:3000 (demo mode unless
+# GATEHOUSE_MODE=real). Installs what is missing first, and finds or starts
+# PostgreSQL: $DATABASE_URL, else a server on 127.0.0.1:5432, else a private
+# cluster under .data/postgres.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+scripts/setup.sh
+source scripts/env.sh
+ensure_postgres
+if [ -z "${DATABASE_URL:-}" ]; then
+  ensure_database gatehouse
+  export DATABASE_URL; DATABASE_URL=$(database_url_for gatehouse)
+fi
+profile=()
+[ "${GATEHOUSE_RELEASE:-}" = 1 ] && profile=(--release)
+log "building (cargo leptos build ${profile[*]:-})"
+cargo leptos build "${profile[@]}"
+target_dir=$(cargo metadata --format-version 1 --no-deps | node -pe 'JSON.parse(require("fs").readFileSync(0)).target_directory')
+bin="$target_dir/$([ ${#profile[@]} -gt 0 ] && echo release || echo debug)/gatehouse"
+export GATEHOUSE_BIND="${GATEHOUSE_BIND:-127.0.0.1:3000}"
+export GATEHOUSE_SITE_ROOT="${GATEHOUSE_SITE_ROOT:-$REPO_ROOT/target/site}"
+log "starting Gatehouse on http://$GATEHOUSE_BIND (mode: ${GATEHOUSE_MODE:-demo})"
+exec "$bin" serve

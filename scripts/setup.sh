@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs what Gatehouse needs to build, idempotently. Nothing is downloaded
+# outside crates.io, npm and Debian's packages; cargo-leptos is given every
+# tool it would otherwise fetch.
+#   scripts/setup.sh          build tools
+#   scripts/setup.sh --test   build tools and the browser for end2end
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+CARGO_LEPTOS_VERSION=0.3.6   # 0.3.7+ needs a newer rustc than 1.95
+
+command -v cargo >/dev/null || die "cargo not found: install Rust with rustup first (https://rustup.rs)"
+command -v cc >/dev/null || apt_install build-essential
+command -v pkg-config >/dev/null || apt_install pkg-config
+command -v curl >/dev/null || apt_install curl
+command -v node >/dev/null && command -v npm >/dev/null || apt_install nodejs npm
+
+if command -v rustup >/dev/null; then
+  rustup target list --installed | grep -qx wasm32-unknown-unknown || {
+    log "adding the wasm32-unknown-unknown target"; rustup target add wasm32-unknown-unknown; }
+fi
+
+if [ "$(cargo leptos --version 2>/dev/null)" != "cargo-leptos $CARGO_LEPTOS_VERSION" ]; then
+  log "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 14 minutes on 2 cores, once)"
+  cargo install cargo-leptos --locked --version "$CARGO_LEPTOS_VERSION"
+fi
+
+wb_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+[ -n "$wb_version" ] || die "wasm-bindgen not found in Cargo.lock"
+if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $wb_version" ]; then
+  log "installing wasm-bindgen-cli $wb_version (matches Cargo.lock)"
+  cargo install wasm-bindgen-cli --version "$wb_version"
+fi
+
+if [ ! -x node_modules/.bin/tailwindcss ] || [ ! -x node_modules/.bin/wasm-opt ] \
+    || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  log "installing npm tooling (tailwindcss, wasm-opt, Playwright)"
+  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
+fi
+
+if [ "${1:-}" = --test ] && [ ! -x /usr/bin/chromium ]; then
+  apt_install chromium
+fi

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Runs every check and test: formatting, clippy for the server (ssr) and the
+# browser (hydrate) builds, unit and integration tests against PostgreSQL, and
+# the Playwright browser tests, with JavaScript on and off, against a freshly
+# built Gatehouse in demo mode on its own database.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+started=$(date +%s)
+scripts/setup.sh --test
+source scripts/env.sh
+ensure_postgres
+# sqlx::test makes a fresh database per test on this server.
+export DATABASE_URL="${DATABASE_URL:-$PG_ADMIN_URL}"
+
+log "cargo fmt --check"
+cargo fmt --all --check
+log "clippy: server build (ssr)"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+log "clippy: browser build (hydrate)"
+cargo clippy -p app --lib --features hydrate --target wasm32-unknown-unknown --quiet -- -D warnings
+log "unit and integration tests"
+cargo test --workspace --no-fail-fast
+
+log "building the app for the browser tests (cargo leptos build)"
+cargo leptos build
+target_dir=$(cargo metadata --format-version 1 --no-deps | node -pe 'JSON.parse(require("fs").readFileSync(0)).target_directory')
+
+port="${GATEHOUSE_E2E_PORT:-3100}"
+e2e_db=gatehouse_e2e
+psql_admin -q -c "DROP DATABASE IF EXISTS $e2e_db WITH (FORCE)" -c "CREATE DATABASE $e2e_db"
+mkdir -p target
+log "starting Gatehouse (demo mode) on 127.0.0.1:$port"
+DATABASE_URL=$(database_url_for $e2e_db) GATEHOUSE_BIND="127.0.0.1:$port" GATEHOUSE_MODE=demo \
+  GATEHOUSE_SITE_ROOT="$REPO_ROOT/target/site" GATEHOUSE_LOG_FORMAT=json \
+  "$target_dir/debug/gatehouse" serve > target/e2e-server.log 2>&1 &
+server_pid=$!
+trap 'kill $server_pid 2>/dev/null || true; wait $server_pid 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do
+  curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
+  kill -0 $server_pid 2>/dev/null || { cat target/e2e-server.log; die "Gatehouse exited during start-up"; }
+  sleep 0.2
+done
+curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null || { cat target/e2e-server.log; die "Gatehouse did not become ready"; }
+
+log "browser tests (Playwright, Debian chromium, JavaScript on and off)"
+(cd end2end && GATEHOUSE_E2E_URL="http://127.0.0.1:$port" npx playwright test)
+
+log "all checks passed in $(( $(date +%s) - started ))s"
