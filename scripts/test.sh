@@ -22,6 +22,13 @@ cargo clippy -p app --lib --features hydrate --target wasm32-unknown-unknown --q
 log "unit and integration tests"
 cargo test --workspace --no-fail-fast
 
+log "release browser bundle (cargo leptos build --release --frontend-only)"
+cargo leptos build --release --frontend-only
+node -e 'const fs = require("fs"), z = require("zlib");
+  const wasm = fs.readFileSync("target/site/pkg/gatehouse.wasm");
+  const br = z.brotliCompressSync(wasm, { params: { [z.constants.BROTLI_PARAM_QUALITY]: 11 } });
+  console.log(`hydrate WASM (release): ${wasm.length} bytes raw, ${br.length} bytes brotli`);'
+
 log "building the app for the browser tests (cargo leptos build)"
 cargo leptos build
 target_dir=$(cargo metadata --format-version 1 --no-deps | node -pe 'JSON.parse(require("fs").readFileSync(0)).target_directory')

@@ -2,6 +2,9 @@
 //! and hydrated in the browser, the server functions they call, and the
 //! wasm-safe domain model both sides share.
 
+// Leptos views are deeply nested types; release builds need more depth.
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod app;
 pub mod components;
