@@ -17,7 +17,7 @@ pub struct Cli {
     pub settings: Settings,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Subcommand)]
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
 pub enum Command {
     /// Run the web server (the default).
     Serve,
@@ -25,6 +25,24 @@ pub enum Command {
     Migrate,
     /// Check the org configuration file and print what it describes.
     CheckConfig,
+    /// Run a simulator of an external service on its own port.
+    Simulate {
+        #[command(subcommand)]
+        service: Simulated,
+    },
+}
+
+/// The services Gatehouse can simulate.
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum Simulated {
+    /// AWS CodePipeline (awsJson1_1), seeded with a pipeline per service and
+    /// environment of the org configuration. Point a client at it with its
+    /// endpoint URL; the control surface is under /_sim/.
+    Codepipeline {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:4599")]
+        listen: SocketAddr,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -1,6 +1,7 @@
 //! Demo mode: the personas a visitor can sign in as.
 
-use app::domain::{OrgModel, Role};
+use crate::codepipeline::simulator::{PipelineSpec, RevisionSpec, Simulator};
+use app::domain::{BranchPattern, OrgModel, Role};
 
 /// A persona to seed as a demo user.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,6 +70,81 @@ pub fn personas(org: &OrgModel) -> Vec<PersonaSeed> {
     out
 }
 
+/// A concrete branch for a pattern: what a demo pipeline watches.
+fn demo_branch(pattern: &BranchPattern) -> String {
+    let text = pattern.to_string();
+    match text.as_str() {
+        "feature/*" => "feature/saved-carts".into(),
+        "release/*" => "release/2027.01".into(),
+        "hotfix/*" => "hotfix/checkout-timeout".into(),
+        t if t.starts_with("tags/") => "master".into(),
+        t => t.trim_end_matches('*').trim_end_matches('/').to_owned(),
+    }
+}
+
+const COMMIT_MESSAGES: &[&str] = &[
+    "Fix rounding of order totals in multi-currency carts",
+    "Add retry with backoff to the payment provider client",
+    "Paginate the order history endpoint",
+    "Show the delivery window on the confirmation page",
+    "Upgrade the TLS library and rotate the pinned certificates",
+    "Cache inventory lookups for 30 seconds",
+    "Log the correlation id on every outbound call",
+    "Make the checkout button reachable by keyboard",
+];
+
+/// A stable, commit-like id for demo data.
+fn demo_sha(seed: &str) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut out = String::with_capacity(40);
+    while out.len() < 40 {
+        for byte in seed.bytes().chain(out.clone().into_bytes()) {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+        out.push_str(&format!("{hash:016x}"));
+    }
+    out.truncate(40);
+    out
+}
+
+/// Creates a pipeline per service and environment, with an approval stage
+/// where the environment's trigger needs one, and starts an execution in
+/// each so that approvals come to wait as the simulator's clock runs.
+pub fn seed_codepipeline(sim: &Simulator, org: &OrgModel) {
+    let mapping = &org.pipelines;
+    for (i, service) in org.services.iter().enumerate() {
+        for env in &org.environments {
+            let name = mapping.pipeline_name(&service.id, &env.id);
+            let branch = env
+                .branches
+                .first()
+                .map(demo_branch)
+                .unwrap_or_else(|| "develop".into());
+            sim.add_pipeline(PipelineSpec {
+                name: name.clone(),
+                repository: service.repository.to_string(),
+                branch,
+                approval: env.trigger.needs_approval().then(|| {
+                    (
+                        mapping.approval_stage().to_owned(),
+                        mapping.approval_action().to_owned(),
+                    )
+                }),
+            });
+            let message = COMMIT_MESSAGES[(i + usize::from(env.position)) % COMMIT_MESSAGES.len()];
+            sim.start_execution(
+                &name,
+                RevisionSpec {
+                    commit: demo_sha(&name),
+                    message: message.to_owned(),
+                    branch: None,
+                },
+            );
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,5 +182,34 @@ mod tests {
         }
         let logins: HashSet<&str> = personas.iter().map(|p| p.login.as_str()).collect();
         assert_eq!(logins.len(), personas.len(), "logins are unique");
+    }
+
+    #[test]
+    fn demo_commit_ids_look_like_git_shas_and_are_stable() {
+        let sha = demo_sha("orders-api-qa");
+        assert_eq!(sha.len(), 40);
+        assert!(sha.chars().all(|c| c.is_ascii_hexdigit()));
+        assert_eq!(sha, demo_sha("orders-api-qa"));
+        assert_ne!(sha, demo_sha("orders-api-prod"));
+    }
+
+    #[test]
+    fn demo_pipelines_watch_a_branch_their_environment_accepts() {
+        use app::domain::GitRef;
+        let org =
+            crate::org_config::parse(Path::new("org.toml"), include_str!("../../config/org.toml"))
+                .expect("valid");
+        for env in org
+            .environments
+            .iter()
+            .filter(|e| !e.branches.iter().all(BranchPattern::is_tag))
+        {
+            let branch = demo_branch(&env.branches[0]);
+            assert!(
+                env.accepts(&GitRef::Branch(branch.clone())),
+                "{}: {branch}",
+                env.id
+            );
+        }
     }
 }

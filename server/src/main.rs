@@ -1,5 +1,5 @@
 use clap::Parser;
-use server::config::{Cli, Command};
+use server::config::{Cli, Command, Simulated};
 use server::{db, org_config, startup::Application, telemetry};
 use std::process::ExitCode;
 
@@ -44,6 +44,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let pool = sqlx::PgPool::connect(config.database_url.expose()).await?;
             db::MIGRATOR.run(&pool).await?;
             println!("migrations applied");
+            Ok(())
+        }
+        Command::Simulate {
+            service: Simulated::Codepipeline { listen },
+        } => {
+            let org = org_config::load(&cli.settings.org_config)?;
+            let sim = server::codepipeline::simulator::Simulator::new(Default::default());
+            server::demo::seed_codepipeline(&sim, &org);
+            let listener = tokio::net::TcpListener::bind(listen).await?;
+            println!(
+                "CodePipeline simulator on http://{}",
+                listener.local_addr()?
+            );
+            axum::serve(listener, sim.router()).await?;
             Ok(())
         }
         Command::Serve => {

@@ -3,8 +3,8 @@
 
 use app::domain::{
     BranchPattern, DeployTrigger, DisplayName, DownPolicy, Environment, EnvironmentId,
-    EnvironmentOverride, OrgModel, ParseError, RepoName, RoleKind, Service, ServiceId, Team,
-    TeamId, TestType,
+    EnvironmentOverride, OrgModel, ParseError, PipelineMapping, RepoName, RoleKind, Service,
+    ServiceId, Team, TeamId, TestType,
 };
 use serde::Deserialize;
 use std::collections::HashSet;
@@ -55,6 +55,15 @@ struct RawOrg {
     environments: Vec<RawEnvironment>,
     #[serde(default)]
     overrides: Vec<RawOverride>,
+    codepipeline: Option<RawCodePipeline>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCodePipeline {
+    pipeline_name: Option<String>,
+    approval_stage: Option<String>,
+    approval_action: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -206,12 +215,38 @@ impl Checker<'_> {
         let environments = self.environments(&raw.environments)?;
         let env_ids: Vec<&str> = environments.iter().map(|e| e.id.as_str()).collect();
         let overrides = self.overrides(&raw.overrides, &team_ids, &env_ids)?;
+        let pipelines = self.pipelines(raw.codepipeline)?;
         Ok(OrgModel {
             name,
             teams,
             services,
             environments,
             overrides,
+            pipelines,
+        })
+    }
+
+    fn pipelines(&self, raw: Option<RawCodePipeline>) -> Result<PipelineMapping, ConfigError> {
+        let default = PipelineMapping::default();
+        let Some(raw) = raw else {
+            return Ok(default);
+        };
+        let template = raw.pipeline_name.as_deref().unwrap_or(default.template());
+        let stage = raw
+            .approval_stage
+            .as_deref()
+            .unwrap_or(default.approval_stage());
+        let action = raw
+            .approval_action
+            .as_deref()
+            .unwrap_or(default.approval_action());
+        PipelineMapping::parse(template, stage, action).map_err(|e| {
+            let key = match e.what {
+                "approval stage" => "codepipeline.approval_stage",
+                "approval action" => "codepipeline.approval_action",
+                _ => "codepipeline.pipeline_name",
+            };
+            self.err(key, e.to_string())
         })
     }
 
@@ -577,6 +612,39 @@ mod tests {
                 err.message
             );
         }
+    }
+
+    #[test]
+    fn the_codepipeline_section_names_pipelines_and_is_checked() {
+        assert_eq!(shipped().pipelines, PipelineMapping::default());
+        let text = SHIPPED
+            .replace(
+                "pipeline_name = \"{service}-{environment}\"",
+                "pipeline_name = \"acme-{service}-{environment}\"",
+            )
+            .replace("approval_action = \"ManualApproval\"\n", "");
+        let org = parse(Path::new("org.toml"), &text).expect("valid");
+        assert_eq!(org.pipelines.template(), "acme-{service}-{environment}");
+        assert_eq!(
+            org.pipelines.approval_action(),
+            "ManualApproval",
+            "defaults fill the rest"
+        );
+
+        let err = broken(
+            "pipeline_name = \"{service}-{environment}\"",
+            "pipeline_name = \"{service}\"",
+        );
+        assert_eq!(err.key, "codepipeline.pipeline_name");
+        assert!(
+            err.message.contains("both {service} and {environment}"),
+            "{err}"
+        );
+        let err = broken(
+            "approval_stage = \"Approval\"",
+            "approval_stage = \"QA sign-off\"",
+        );
+        assert_eq!(err.key, "codepipeline.approval_stage");
     }
 
     #[test]

@@ -133,3 +133,78 @@ async fn the_server_stops_cleanly_on_sigterm(pool: PgPool) {
     };
     assert!(exit.success(), "exit status {exit:?}");
 }
+
+#[tokio::test]
+async fn the_codepipeline_simulator_runs_alone_seeded_from_the_org_configuration() {
+    use app::ssr::ports::{ApprovalTarget, Pipelines};
+    use server::codepipeline::{AwsSettings, CodePipelineAdapter};
+
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
+    let port = listener.local_addr().expect("addr").port();
+    drop(listener);
+    let mut child = Command::new(BIN)
+        .args([
+            "simulate",
+            "codepipeline",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--org-config",
+            &org_config(),
+        ])
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("starts");
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while client
+        .get(format!("{base}/_sim/calls"))
+        .send()
+        .await
+        .is_err()
+    {
+        assert!(Instant::now() < deadline, "simulator did not start");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let adapter = CodePipelineAdapter::new(&AwsSettings {
+        region: "eu-west-1".into(),
+        endpoint_url: Some(base.clone()),
+        max_attempts: 2,
+        initial_backoff: Duration::from_millis(10),
+        operation_timeout: Duration::from_secs(5),
+        placeholder_credentials: true,
+    })
+    .await;
+    let target = ApprovalTarget {
+        pipeline: "orders-api-qa".into(),
+        stage: "Approval".into(),
+        action: "ManualApproval".into(),
+    };
+    assert_eq!(
+        adapter.pending_approval(&target).await,
+        Ok(None),
+        "still building"
+    );
+    let moved = client
+        .post(format!("{base}/_sim/clock"))
+        .json(&serde_json::json!({ "advanceSeconds": 60 }))
+        .send()
+        .await
+        .expect("clock");
+    assert!(moved.status().is_success());
+    let pending = adapter
+        .pending_approval(&target)
+        .await
+        .expect("call")
+        .expect("waiting for QA");
+    let revision = adapter
+        .revision("orders-api-qa", &pending.execution_id)
+        .await
+        .expect("revision");
+    assert_eq!(revision.branch.as_deref(), Some("release/2027.01"));
+    assert_eq!(revision.commit.len(), 40);
+
+    child.kill().expect("kill");
+    let _ = child.wait();
+}

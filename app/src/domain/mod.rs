@@ -1,11 +1,13 @@
 //! Wasm-safe domain values and pure rules. Every value is parsed once, at the
 //! edge (configuration, database rows, requests), and trusted afterwards.
 
+pub mod approval;
 mod branch;
 mod environment;
 mod ids;
 mod keywords;
 mod org;
+mod pipeline;
 mod role;
 
 pub use branch::{BranchPattern, GitRef};
@@ -13,6 +15,7 @@ pub use environment::{Environment, EnvironmentOverride};
 pub use ids::{DisplayName, EnvironmentId, RepoName, ServiceId, TeamId};
 pub use keywords::{DeployTrigger, DownPolicy, TestType};
 pub use org::{OrgModel, Service, Team};
+pub use pipeline::PipelineMapping;
 pub use role::{Persona, Role, RoleKind, User};
 
 use std::fmt;

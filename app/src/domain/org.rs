@@ -1,6 +1,8 @@
 //! The organisation: teams, their services and the environment model.
 
-use super::{DisplayName, Environment, EnvironmentOverride, RepoName, ServiceId, TeamId};
+use super::{
+    DisplayName, Environment, EnvironmentOverride, PipelineMapping, RepoName, ServiceId, TeamId,
+};
 use serde::{Deserialize, Serialize};
 
 /// A product team (FrontEnd, BackEnd, Mobile).
@@ -28,6 +30,8 @@ pub struct OrgModel {
     /// In promotion order.
     pub environments: Vec<Environment>,
     pub overrides: Vec<EnvironmentOverride>,
+    /// How services and environments map to CodePipeline pipelines.
+    pub pipelines: PipelineMapping,
 }
 
 impl OrgModel {

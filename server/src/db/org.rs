@@ -3,7 +3,8 @@
 use super::{store_error, stored, stored_all, PgStore};
 use app::domain::{
     BranchPattern, DeployTrigger, DisplayName, DownPolicy, Environment, EnvironmentId,
-    EnvironmentOverride, OrgModel, RepoName, RoleKind, Service, ServiceId, Team, TeamId, TestType,
+    EnvironmentOverride, OrgModel, PipelineMapping, RepoName, RoleKind, Service, ServiceId, Team,
+    TeamId, TestType,
 };
 use app::ssr::ports::{OrgStore, StoreError};
 use async_trait::async_trait;
@@ -24,10 +25,16 @@ pub async fn sync_org(pool: &PgPool, org: &OrgModel, source: &Path) -> Result<()
         .execute(&mut *tx)
         .await?;
     sqlx::query!(
-        r#"INSERT INTO org_settings (singleton, name, source_file, synced_at) VALUES (true, $1, $2, now())
-           ON CONFLICT (singleton) DO UPDATE SET name = EXCLUDED.name, source_file = EXCLUDED.source_file, synced_at = now()"#,
+        r#"INSERT INTO org_settings (singleton, name, source_file, synced_at, pipeline_template, approval_stage, approval_action)
+           VALUES (true, $1, $2, now(), $3, $4, $5)
+           ON CONFLICT (singleton) DO UPDATE SET name = EXCLUDED.name, source_file = EXCLUDED.source_file, synced_at = now(),
+               pipeline_template = EXCLUDED.pipeline_template, approval_stage = EXCLUDED.approval_stage,
+               approval_action = EXCLUDED.approval_action"#,
         org.name.as_str(),
         source.display().to_string(),
+        org.pipelines.template(),
+        org.pipelines.approval_stage(),
+        org.pipelines.approval_action(),
     )
     .execute(&mut *tx)
     .await?;
@@ -121,11 +128,21 @@ pub async fn sync_org(pool: &PgPool, org: &OrgModel, source: &Path) -> Result<()
 impl OrgStore for PgStore {
     async fn load_org(&self) -> Result<OrgModel, StoreError> {
         let mut conn = self.pool.acquire().await.map_err(store_error)?;
-        let name = sqlx::query_scalar!("SELECT name FROM org_settings")
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(store_error)?
-            .ok_or_else(|| StoreError::Corrupt("the org model has not been synced".into()))?;
+        let settings = sqlx::query!(
+            "SELECT name, pipeline_template, approval_stage, approval_action FROM org_settings"
+        )
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(store_error)?
+        .ok_or_else(|| StoreError::Corrupt("the org model has not been synced".into()))?;
+        let pipelines = stored(
+            "pipeline mapping",
+            PipelineMapping::parse(
+                &settings.pipeline_template,
+                &settings.approval_stage,
+                &settings.approval_action,
+            ),
+        )?;
 
         let teams = sqlx::query!("SELECT id, name FROM teams ORDER BY position")
             .fetch_all(&mut *conn)
@@ -211,11 +228,12 @@ impl OrgStore for PgStore {
         .collect::<Result<_, StoreError>>()?;
 
         Ok(OrgModel {
-            name: stored("org name", DisplayName::parse(&name))?,
+            name: stored("org name", DisplayName::parse(&settings.name))?,
             teams,
             services,
             environments,
             overrides,
+            pipelines,
         })
     }
 }

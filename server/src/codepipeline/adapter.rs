@@ -1,0 +1,265 @@
+//! The `Pipelines` port over aws-sdk-codepipeline.
+
+use app::ssr::ports::{ApprovalTarget, PendingApproval, PipelineError, Pipelines, SourceRevision};
+use async_trait::async_trait;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region};
+use aws_sdk_codepipeline::config::http::HttpResponse;
+use aws_sdk_codepipeline::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_codepipeline::types::{
+    ActionExecutionFilter, ActionExecutionStatus, ApprovalResult, ApprovalStatus,
+};
+use aws_sdk_codepipeline::Client;
+use chrono::{DateTime, Utc};
+use std::time::Duration;
+
+/// How to reach CodePipeline.
+#[derive(Debug, Clone)]
+pub struct AwsSettings {
+    pub region: String,
+    /// Another endpoint than AWS's, e.g. the simulator.
+    pub endpoint_url: Option<String>,
+    /// Attempts per call, the first included, for throttling and 5xx.
+    pub max_attempts: u32,
+    /// First retry delay; later ones back off exponentially with jitter.
+    pub initial_backoff: Duration,
+    /// Limit for one call, retries included.
+    pub operation_timeout: Duration,
+    /// Use fixed placeholder credentials (the simulator ignores signatures)
+    /// instead of the standard AWS credential chain.
+    pub placeholder_credentials: bool,
+}
+
+/// CodePipeline through the official SDK client.
+#[derive(Clone)]
+pub struct CodePipelineAdapter {
+    client: Client,
+}
+
+impl CodePipelineAdapter {
+    pub async fn new(settings: &AwsSettings) -> Self {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(settings.region.clone()))
+            .retry_config(
+                RetryConfig::standard()
+                    .with_max_attempts(settings.max_attempts.max(1))
+                    .with_initial_backoff(settings.initial_backoff),
+            )
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(3))
+                    .operation_attempt_timeout(settings.operation_timeout)
+                    .operation_timeout(settings.operation_timeout)
+                    .build(),
+            );
+        if let Some(url) = &settings.endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        if settings.placeholder_credentials {
+            loader = loader.credentials_provider(aws_sdk_codepipeline::config::Credentials::new(
+                "GATEHOUSEDEMO",
+                "gatehouse-demo-secret",
+                None,
+                None,
+                "gatehouse-placeholder",
+            ));
+        }
+        let config = loader.load().await;
+        Self {
+            client: Client::new(&config),
+        }
+    }
+}
+
+/// Sorts an SDK error into what Gatehouse does next.
+fn classify<E>(err: SdkError<E, HttpResponse>) -> PipelineError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let detail = DisplayErrorContext(&err).to_string();
+    match &err {
+        SdkError::ServiceError(service) => {
+            let code = service.err().code().unwrap_or("UnknownError");
+            let message = format!(
+                "{code}: {}",
+                service.err().message().unwrap_or("no message")
+            );
+            match code {
+                "InvalidApprovalTokenException" | "ApprovalAlreadyCompletedException" => {
+                    PipelineError::Reconcile(message)
+                }
+                "PipelineNotFoundException"
+                | "StageNotFoundException"
+                | "ActionNotFoundException"
+                | "PipelineExecutionNotFoundException" => PipelineError::Configuration(message),
+                "ThrottlingException" | "LimitExceededException" | "RequestLimitExceeded" => {
+                    PipelineError::Unavailable(format!("throttled after retries ({message})"))
+                }
+                _ if service.raw().status().is_server_error() => {
+                    PipelineError::Unavailable(message)
+                }
+                _ => PipelineError::Rejected(message),
+            }
+        }
+        SdkError::TimeoutError(_) => PipelineError::Unavailable("timed out".into()),
+        SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            PipelineError::Unavailable(detail)
+        }
+        _ => PipelineError::Rejected(detail),
+    }
+}
+
+fn to_chrono(t: &aws_sdk_codepipeline::primitives::DateTime) -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp(t.secs(), t.subsec_nanos())
+}
+
+#[async_trait]
+impl Pipelines for CodePipelineAdapter {
+    async fn pending_approval(
+        &self,
+        target: &ApprovalTarget,
+    ) -> Result<Option<PendingApproval>, PipelineError> {
+        let state = self
+            .client
+            .get_pipeline_state()
+            .name(&target.pipeline)
+            .send()
+            .await
+            .map_err(classify)?;
+        let stage = state
+            .stage_states()
+            .iter()
+            .find(|s| s.stage_name() == Some(target.stage.as_str()))
+            .ok_or_else(|| {
+                PipelineError::Configuration(format!(
+                    "pipeline {} has no stage {}",
+                    target.pipeline, target.stage
+                ))
+            })?;
+        let action = stage
+            .action_states()
+            .iter()
+            .find(|a| a.action_name() == Some(target.action.as_str()))
+            .ok_or_else(|| {
+                PipelineError::Configuration(format!(
+                    "stage {} has no action {}",
+                    target.stage, target.action
+                ))
+            })?;
+        let Some(latest) = action.latest_execution() else {
+            return Ok(None);
+        };
+        let (Some(ActionExecutionStatus::InProgress), Some(token)) =
+            (latest.status(), latest.token())
+        else {
+            return Ok(None);
+        };
+        let execution_id = stage
+            .latest_execution()
+            .map(|e| e.pipeline_execution_id().to_owned())
+            .ok_or_else(|| {
+                PipelineError::Rejected(
+                    "an approval is waiting but its stage has no execution".into(),
+                )
+            })?;
+        Ok(Some(PendingApproval {
+            target: target.clone(),
+            token: token.to_owned(),
+            execution_id,
+            requested_at: latest
+                .last_status_change()
+                .and_then(to_chrono)
+                .unwrap_or_else(Utc::now),
+        }))
+    }
+
+    async fn revision(
+        &self,
+        pipeline: &str,
+        execution_id: &str,
+    ) -> Result<SourceRevision, PipelineError> {
+        let execution = self
+            .client
+            .get_pipeline_execution()
+            .pipeline_name(pipeline)
+            .pipeline_execution_id(execution_id)
+            .send()
+            .await
+            .map_err(classify)?;
+        let artifact = execution
+            .pipeline_execution()
+            .and_then(|e| e.artifact_revisions().first())
+            .ok_or_else(|| {
+                PipelineError::Rejected(format!("execution {execution_id} has no source revision"))
+            })?;
+        let message = artifact.revision_summary().map(|summary| {
+            // GitHub-connected sources put a JSON object here.
+            serde_json::from_str::<serde_json::Value>(summary)
+                .ok()
+                .and_then(|v| {
+                    v.get("CommitMessage")
+                        .and_then(|m| m.as_str())
+                        .map(str::to_owned)
+                })
+                .unwrap_or_else(|| summary.to_owned())
+        });
+        let actions = self
+            .client
+            .list_action_executions()
+            .pipeline_name(pipeline)
+            .filter(
+                ActionExecutionFilter::builder()
+                    .pipeline_execution_id(execution_id)
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(classify)?;
+        let branch = actions
+            .action_execution_details()
+            .iter()
+            .filter_map(|d| d.output().and_then(|o| o.output_variables()))
+            .find_map(|vars| vars.get("BranchName").cloned());
+        Ok(SourceRevision {
+            commit: artifact.revision_id().unwrap_or_default().to_owned(),
+            message,
+            branch,
+            url: artifact.revision_url().map(str::to_owned),
+        })
+    }
+
+    async fn put_approval_result(
+        &self,
+        target: &ApprovalTarget,
+        token: &str,
+        approved: bool,
+        summary: &str,
+    ) -> Result<DateTime<Utc>, PipelineError> {
+        let summary: String = summary.chars().take(512).collect();
+        let result = ApprovalResult::builder()
+            .status(if approved {
+                ApprovalStatus::Approved
+            } else {
+                ApprovalStatus::Rejected
+            })
+            .summary(summary)
+            .build()
+            .map_err(|e| PipelineError::Rejected(e.to_string()))?;
+        let output = self
+            .client
+            .put_approval_result()
+            .pipeline_name(&target.pipeline)
+            .stage_name(&target.stage)
+            .action_name(&target.action)
+            .token(token)
+            .result(result)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(output
+            .approved_at()
+            .and_then(to_chrono)
+            .unwrap_or_else(Utc::now))
+    }
+}

@@ -1,0 +1,285 @@
+//! The aws-sdk-codepipeline adapter against the simulator, over real HTTP.
+
+use app::ssr::ports::{ApprovalTarget, PipelineError, Pipelines};
+use chrono::Duration;
+use server::codepipeline::simulator::{
+    Faults, PipelineSpec, RevisionSpec, Simulator, SimulatorSettings,
+};
+use server::codepipeline::{AwsSettings, CodePipelineAdapter};
+
+struct Rig {
+    sim: Simulator,
+    adapter: CodePipelineAdapter,
+    target: ApprovalTarget,
+}
+
+const PIPELINE: &str = "orders-api-qa";
+
+async fn rig() -> Rig {
+    let sim = Simulator::new(SimulatorSettings {
+        stage_duration: Duration::seconds(30),
+        approval_ttl: Duration::days(7),
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let router = sim.router();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    sim.add_pipeline(PipelineSpec {
+        name: PIPELINE.into(),
+        repository: "acme-retail/orders-api".into(),
+        branch: "release/2027.01".into(),
+        approval: Some(("QA".into(), "QASignOff".into())),
+    });
+    let adapter = CodePipelineAdapter::new(&AwsSettings {
+        region: "us-east-1".into(),
+        endpoint_url: Some(url),
+        max_attempts: 3,
+        initial_backoff: std::time::Duration::from_millis(10),
+        operation_timeout: std::time::Duration::from_secs(2),
+        placeholder_credentials: true,
+    })
+    .await;
+    let target = ApprovalTarget {
+        pipeline: PIPELINE.into(),
+        stage: "QA".into(),
+        action: "QASignOff".into(),
+    };
+    Rig {
+        sim,
+        adapter,
+        target,
+    }
+}
+
+impl Rig {
+    /// Starts an execution and runs it up to the approval.
+    fn waiting_execution(&self, commit: &str) -> String {
+        let id = self
+            .sim
+            .start_execution(
+                PIPELINE,
+                RevisionSpec {
+                    commit: commit.into(),
+                    message: "Fix rounding in totals".into(),
+                    branch: None,
+                },
+            )
+            .expect("pipeline exists");
+        self.sim.advance_clock(Duration::seconds(61));
+        id
+    }
+}
+
+#[tokio::test]
+async fn a_waiting_approval_is_found_with_its_token_and_revision() {
+    let rig = rig().await;
+    assert_eq!(
+        rig.adapter.pending_approval(&rig.target).await,
+        Ok(None),
+        "nothing runs yet"
+    );
+    let execution = rig.waiting_execution("3f2a1c9e8d7b6a5f4e3d2c1b0a9f8e7d6c5b4a39");
+    let pending = rig
+        .adapter
+        .pending_approval(&rig.target)
+        .await
+        .expect("call")
+        .expect("waiting");
+    assert_eq!(pending.execution_id, execution);
+    assert!(
+        uuid::Uuid::parse_str(&pending.token).is_ok(),
+        "a real token"
+    );
+
+    let revision = rig
+        .adapter
+        .revision(PIPELINE, &execution)
+        .await
+        .expect("revision");
+    assert_eq!(revision.commit, "3f2a1c9e8d7b6a5f4e3d2c1b0a9f8e7d6c5b4a39");
+    assert_eq!(revision.message.as_deref(), Some("Fix rounding in totals"));
+    assert_eq!(revision.branch.as_deref(), Some("release/2027.01"));
+    assert!(revision
+        .url
+        .expect("url")
+        .ends_with("/acme-retail/orders-api/commit/3f2a1c9e8d7b6a5f4e3d2c1b0a9f8e7d6c5b4a39"));
+}
+
+#[tokio::test]
+async fn approving_moves_the_pipeline_on_and_a_second_answer_must_reconcile() {
+    let rig = rig().await;
+    rig.waiting_execution("aaaaaaa");
+    let pending = rig
+        .adapter
+        .pending_approval(&rig.target)
+        .await
+        .expect("call")
+        .expect("waiting");
+    rig.adapter
+        .put_approval_result(
+            &rig.target,
+            &pending.token,
+            true,
+            "Approved by Priya Raman (QA)",
+        )
+        .await
+        .expect("approved");
+    assert_eq!(
+        rig.adapter.pending_approval(&rig.target).await,
+        Ok(None),
+        "no longer waiting"
+    );
+
+    let again = rig
+        .adapter
+        .put_approval_result(&rig.target, &pending.token, true, "again")
+        .await;
+    assert!(
+        matches!(again, Err(PipelineError::Reconcile(ref m)) if m.contains("ApprovalAlreadyCompletedException")),
+        "{again:?}"
+    );
+    assert_eq!(rig.sim.calls().get("PutApprovalResult"), Some(&2));
+}
+
+#[tokio::test]
+async fn a_stale_or_unknown_token_asks_for_reconciliation() {
+    let rig = rig().await;
+    rig.waiting_execution("bbbbbbb");
+    let stale = uuid::Uuid::new_v4().to_string();
+    let result = rig
+        .adapter
+        .put_approval_result(&rig.target, &stale, false, "Rejected: broken login")
+        .await;
+    assert!(
+        matches!(result, Err(PipelineError::Reconcile(ref m)) if m.contains("InvalidApprovalTokenException")),
+        "{result:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_approval_answered_in_the_console_is_seen_as_not_waiting() {
+    let rig = rig().await;
+    rig.waiting_execution("ccccccc");
+    let pending = rig
+        .adapter
+        .pending_approval(&rig.target)
+        .await
+        .expect("call")
+        .expect("waiting");
+    assert!(rig
+        .sim
+        .answer_out_of_band(PIPELINE, false, "Rejected in the AWS console"));
+    assert_eq!(rig.adapter.pending_approval(&rig.target).await, Ok(None));
+    let late = rig
+        .adapter
+        .put_approval_result(&rig.target, &pending.token, true, "late")
+        .await;
+    assert!(matches!(late, Err(PipelineError::Reconcile(_))), "{late:?}");
+}
+
+#[tokio::test]
+async fn an_expired_approval_is_no_longer_waiting() {
+    let rig = rig().await;
+    rig.waiting_execution("ddddddd");
+    let pending = rig
+        .adapter
+        .pending_approval(&rig.target)
+        .await
+        .expect("call")
+        .expect("waiting");
+    rig.sim.advance_clock(Duration::days(8));
+    assert_eq!(rig.adapter.pending_approval(&rig.target).await, Ok(None));
+    let late = rig
+        .adapter
+        .put_approval_result(&rig.target, &pending.token, true, "late")
+        .await;
+    assert!(matches!(late, Err(PipelineError::Reconcile(_))), "{late:?}");
+}
+
+#[tokio::test]
+async fn missing_pipelines_stages_and_actions_are_configuration_errors() {
+    let rig = rig().await;
+    let token = uuid::Uuid::new_v4().to_string();
+    let cases = [
+        ApprovalTarget {
+            pipeline: "nope".into(),
+            ..rig.target.clone()
+        },
+        ApprovalTarget {
+            stage: "Nope".into(),
+            ..rig.target.clone()
+        },
+        ApprovalTarget {
+            action: "Nope".into(),
+            ..rig.target.clone()
+        },
+    ];
+    for target in cases {
+        let put = rig
+            .adapter
+            .put_approval_result(&target, &token, true, "x")
+            .await;
+        assert!(
+            matches!(put, Err(PipelineError::Configuration(_))),
+            "{target:?}: {put:?}"
+        );
+    }
+    let read = rig
+        .adapter
+        .pending_approval(&ApprovalTarget {
+            pipeline: "nope".into(),
+            ..rig.target.clone()
+        })
+        .await;
+    assert!(
+        matches!(read, Err(PipelineError::Configuration(ref m)) if m.contains("PipelineNotFoundException")),
+        "{read:?}"
+    );
+}
+
+#[tokio::test]
+async fn throttling_and_server_errors_are_retried_then_reported() {
+    let rig = rig().await;
+    rig.sim.set_faults(Faults {
+        throttle: 2,
+        ..Faults::default()
+    });
+    assert_eq!(
+        rig.adapter.pending_approval(&rig.target).await,
+        Ok(None),
+        "two throttles, then success"
+    );
+    assert_eq!(rig.sim.calls().get("GetPipelineState"), Some(&3));
+
+    rig.sim.set_faults(Faults {
+        throttle: 10,
+        ..Faults::default()
+    });
+    let throttled = rig.adapter.pending_approval(&rig.target).await;
+    assert!(
+        matches!(throttled, Err(PipelineError::Unavailable(ref m)) if m.contains("throttled")),
+        "{throttled:?}"
+    );
+
+    rig.sim.set_faults(Faults {
+        server_errors: 10,
+        ..Faults::default()
+    });
+    let failing = rig.adapter.pending_approval(&rig.target).await;
+    assert!(
+        matches!(failing, Err(PipelineError::Unavailable(_))),
+        "{failing:?}"
+    );
+
+    rig.sim.set_faults(Faults {
+        latency_ms: 3_000,
+        ..Faults::default()
+    });
+    let slow = rig.adapter.pending_approval(&rig.target).await;
+    assert!(
+        matches!(slow, Err(PipelineError::Unavailable(ref m)) if m.contains("timed out")),
+        "{slow:?}"
+    );
+}
