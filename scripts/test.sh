@@ -34,15 +34,20 @@ cargo leptos build
 target_dir=$(cargo metadata --format-version 1 --no-deps | node -pe 'JSON.parse(require("fs").readFileSync(0)).target_directory')
 
 port="${GATEHOUSE_E2E_PORT:-3100}"
+sim_port=$((port + 1))
 e2e_db=gatehouse_e2e
 psql_admin -q -c "DROP DATABASE IF EXISTS $e2e_db WITH (FORCE)" -c "CREATE DATABASE $e2e_db"
 mkdir -p target
+log "starting the CodePipeline simulator on 127.0.0.1:$sim_port"
+"$target_dir/debug/gatehouse" simulate codepipeline --listen "127.0.0.1:$sim_port" > target/e2e-simulator.log 2>&1 &
+sim_pid=$!
 log "starting Gatehouse (demo mode) on 127.0.0.1:$port"
 DATABASE_URL=$(database_url_for $e2e_db) GATEHOUSE_BIND="127.0.0.1:$port" GATEHOUSE_MODE=demo \
   GATEHOUSE_SITE_ROOT="$REPO_ROOT/target/site" GATEHOUSE_LOG_FORMAT=json \
+  GATEHOUSE_CODEPIPELINE_ENDPOINT="http://127.0.0.1:$sim_port" GATEHOUSE_POLL_INTERVAL_SECS=1 \
   "$target_dir/debug/gatehouse" serve > target/e2e-server.log 2>&1 &
 server_pid=$!
-trap 'kill $server_pid 2>/dev/null || true; wait $server_pid 2>/dev/null || true' EXIT
+trap 'kill $server_pid $sim_pid 2>/dev/null || true; wait $server_pid $sim_pid 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do
   curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
   kill -0 $server_pid 2>/dev/null || { cat target/e2e-server.log; die "Gatehouse exited during start-up"; }
@@ -51,6 +56,7 @@ done
 curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null || { cat target/e2e-server.log; die "Gatehouse did not become ready"; }
 
 log "browser tests (Playwright, Debian chromium, JavaScript on and off)"
-(cd end2end && GATEHOUSE_E2E_URL="http://127.0.0.1:$port" npx playwright test)
+(cd end2end && GATEHOUSE_E2E_URL="http://127.0.0.1:$port" GATEHOUSE_E2E_SIMULATOR="http://127.0.0.1:$sim_port" \
+  npx playwright test)
 
 log "all checks passed in $(( $(date +%s) - started ))s"

@@ -58,9 +58,9 @@ test('the main navigation and skip link work from the keyboard', async ({ page }
   await expect(page.getByRole('link', { name: 'Skip to content' })).toBeFocused();
   const nav = page.getByRole('navigation', { name: 'Main' });
   await expect(nav.getByRole('link', { name: 'Environments' })).toHaveAttribute('aria-current', 'page');
-  await nav.getByRole('link', { name: 'Approvals' }).focus();
+  await nav.getByRole('link', { name: 'Audit' }).focus();
   await page.keyboard.press('Enter');
-  await expect(page).toHaveURL(/\/approvals$/);
-  await expect(page.getByRole('heading', { level: 1, name: 'Approvals' })).toBeVisible();
+  await expect(page).toHaveURL(/\/audit$/);
+  await expect(page.getByRole('heading', { level: 1, name: 'Audit' })).toBeVisible();
   await expect(page.getByText('Nothing on this page is real data yet.')).toBeVisible();
 });

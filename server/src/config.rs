@@ -105,6 +105,41 @@ pub struct Settings {
         global = true
     )]
     pub db_max_connections: u32,
+    /// AWS region of the CodePipeline pipelines.
+    #[arg(
+        long,
+        env = "GATEHOUSE_AWS_REGION",
+        default_value = "us-east-1",
+        global = true
+    )]
+    pub aws_region: String,
+    /// CodePipeline endpoint URL; unset means AWS's (demo mode: the built-in simulator).
+    #[arg(long, env = "GATEHOUSE_CODEPIPELINE_ENDPOINT", global = true)]
+    pub codepipeline_endpoint: Option<String>,
+    /// Attempts per AWS call, for throttling and server errors.
+    #[arg(
+        long,
+        env = "GATEHOUSE_AWS_MAX_ATTEMPTS",
+        default_value_t = 4,
+        global = true
+    )]
+    pub aws_max_attempts: u32,
+    /// Seconds one AWS call may take, retries included.
+    #[arg(
+        long,
+        env = "GATEHOUSE_AWS_TIMEOUT_SECS",
+        default_value_t = 10,
+        global = true
+    )]
+    pub aws_timeout_secs: u64,
+    /// Seconds between polls of CodePipeline for waiting approvals (0: off).
+    #[arg(
+        long,
+        env = "GATEHOUSE_POLL_INTERVAL_SECS",
+        default_value_t = 15,
+        global = true
+    )]
+    pub poll_interval_secs: u64,
     /// Seconds to wait for open requests on shutdown.
     #[arg(
         long,
@@ -146,6 +181,9 @@ pub struct Config {
     pub site_root: PathBuf,
     pub db_max_connections: u32,
     pub shutdown_grace: Duration,
+    pub aws: crate::codepipeline::AwsSettings,
+    /// Zero turns the poller off (tests drive it themselves).
+    pub poll_interval: Duration,
 }
 
 impl Config {
@@ -176,6 +214,15 @@ impl Settings {
             site_root: self.site_root,
             db_max_connections: self.db_max_connections.max(1),
             shutdown_grace: Duration::from_secs(self.shutdown_grace_secs),
+            aws: crate::codepipeline::AwsSettings {
+                region: self.aws_region,
+                endpoint_url: self.codepipeline_endpoint.filter(|u| !u.trim().is_empty()),
+                max_attempts: self.aws_max_attempts,
+                initial_backoff: Duration::from_millis(200),
+                operation_timeout: Duration::from_secs(self.aws_timeout_secs.max(1)),
+                placeholder_credentials: false,
+            },
+            poll_interval: Duration::from_secs(self.poll_interval_secs),
         })
     }
 }
@@ -195,6 +242,11 @@ mod tests {
             site_root: "site".into(),
             db_max_connections: 0,
             shutdown_grace_secs: 1,
+            aws_region: "eu-west-1".into(),
+            codepipeline_endpoint: None,
+            aws_max_attempts: 3,
+            aws_timeout_secs: 5,
+            poll_interval_secs: 15,
         }
         .into_config()
         .expect("valid");

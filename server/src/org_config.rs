@@ -1,6 +1,7 @@
 //! The org configuration file: TOML in, a checked [`OrgModel`] out. Every
 //! error names the file, the key and what is wrong with it.
 
+use app::domain::approval::ApprovalRule;
 use app::domain::{
     BranchPattern, DeployTrigger, DisplayName, DownPolicy, Environment, EnvironmentId,
     EnvironmentOverride, OrgModel, ParseError, PipelineMapping, RepoName, RoleKind, Service,
@@ -99,6 +100,8 @@ struct RawEnvironment {
     trigger: String,
     stakeholders: Vec<String>,
     down_policy: String,
+    approvers: Option<Vec<String>>,
+    required_approvals: Option<u8>,
 }
 
 #[derive(Deserialize)]
@@ -323,6 +326,10 @@ impl Checker<'_> {
                 if usage.is_empty() {
                     return Err(self.err(key("usage"), "is empty; say what the environment is for"));
                 }
+                let trigger = self.value(&key("trigger"), DeployTrigger::parse, &e.trigger)?;
+                let stakeholders =
+                    self.list(&key("stakeholders"), RoleKind::parse, &e.stakeholders, 1)?;
+                let approval = self.approval_rule(&key, trigger, &stakeholders, e)?;
                 Ok(Environment {
                     id,
                     name,
@@ -331,21 +338,71 @@ impl Checker<'_> {
                     usage: usage.to_owned(),
                     test_types: self.list(&key("test_types"), TestType::parse, &e.test_types, 0)?,
                     branches: self.list(&key("branches"), BranchPattern::parse, &e.branches, 1)?,
-                    trigger: self.value(&key("trigger"), DeployTrigger::parse, &e.trigger)?,
-                    stakeholders: self.list(
-                        &key("stakeholders"),
-                        RoleKind::parse,
-                        &e.stakeholders,
-                        1,
-                    )?,
+                    trigger,
+                    stakeholders,
                     down_policy: self.value(
                         &key("down_policy"),
                         DownPolicy::parse,
                         &e.down_policy,
                     )?,
+                    approval,
                 })
             })
             .collect()
+    }
+
+    /// The approval rule of an environment whose trigger needs approval:
+    /// `approvers` default to its stakeholders who can approve (developers,
+    /// QA, SRE); `required_approvals` to 1.
+    fn approval_rule(
+        &self,
+        key: &dyn Fn(&str) -> String,
+        trigger: DeployTrigger,
+        stakeholders: &[RoleKind],
+        raw: &RawEnvironment,
+    ) -> Result<Option<ApprovalRule>, ConfigError> {
+        if !trigger.needs_approval() {
+            if raw.approvers.is_some() || raw.required_approvals.is_some() {
+                return Err(self.err(
+                    key("approvers"),
+                    format!(
+                        "trigger {:?} needs no approval, so approvers and required_approvals do not apply",
+                        trigger.as_str()
+                    ),
+                ));
+            }
+            return Ok(None);
+        }
+        let approvers = match &raw.approvers {
+            Some(list) => self.list(&key("approvers"), RoleKind::parse, list, 1)?,
+            None => stakeholders
+                .iter()
+                .copied()
+                .filter(|k| matches!(k, RoleKind::Developer | RoleKind::Qa | RoleKind::Sre))
+                .collect(),
+        };
+        if let Some(bad) = approvers.iter().find(|k| {
+            matches!(
+                k,
+                RoleKind::Manager | RoleKind::Stakeholder | RoleKind::Admin
+            )
+        }) {
+            return Err(self.err(
+                key("approvers"),
+                format!("{:?} is read-only and cannot approve", bad.as_str()),
+            ));
+        }
+        if approvers.is_empty() {
+            return Err(self.err(key("approvers"), "nobody could approve; list approvers"));
+        }
+        let required = raw.required_approvals.unwrap_or(1);
+        if required == 0 || required > 5 {
+            return Err(self.err(key("required_approvals"), "must be between 1 and 5"));
+        }
+        Ok(Some(ApprovalRule {
+            approvers,
+            required,
+        }))
     }
 
     fn overrides(
@@ -470,6 +527,20 @@ mod tests {
         for id in ["release", "qa", "pre-prod", "prod"] {
             assert_eq!(env(id).down_policy, DownPolicy::RaiseCritical, "{id}");
         }
+        let rule = |id: &str| env(id).approval.clone();
+        assert_eq!(rule("dev"), None);
+        assert_eq!(rule("release"), None, "deploys on commit after the freeze");
+        let stage = rule("stage").expect("stage needs approval");
+        assert_eq!(
+            (stage.approvers, stage.required),
+            (vec![RoleKind::Developer, RoleKind::Sre], 1)
+        );
+        assert_eq!(rule("qa").expect("qa").approvers, [RoleKind::Qa]);
+        let prod = rule("prod").expect("prod");
+        assert_eq!(
+            (prod.approvers, prod.required),
+            (vec![RoleKind::Sre, RoleKind::Qa], 2)
+        );
     }
 
     #[test]
@@ -483,7 +554,16 @@ mod tests {
     fn toml_syntax_errors_give_line_and_column() {
         let err = broken("name = \"Acme Retail\"", "name = \"Acme Retail");
         assert_eq!(err.file, PathBuf::from("org.toml"));
-        assert!(err.key.starts_with("line 15, column"), "{}", err.key);
+        let line = SHIPPED
+            .lines()
+            .position(|l| l == "name = \"Acme Retail\"")
+            .expect("fixture")
+            + 1;
+        assert!(
+            err.key.starts_with(&format!("line {line}, column")),
+            "{}",
+            err.key
+        );
     }
 
     #[test]

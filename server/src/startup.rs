@@ -1,5 +1,7 @@
 //! Building and running the application.
 
+use crate::codepipeline::simulator::{Simulator, SimulatorSettings};
+use crate::codepipeline::CodePipelineAdapter;
 use crate::config::Config;
 use crate::db::{self, PgStore};
 use crate::{demo, org_config};
@@ -32,6 +34,8 @@ pub struct Application {
     router: Router,
     pool: PgPool,
     shutdown_grace: Duration,
+    state: AppState,
+    simulator: Option<Simulator>,
 }
 
 impl Application {
@@ -73,22 +77,57 @@ impl Application {
             .site_pkg_dir("pkg")
             .site_addr(addr)
             .build();
+        let mut aws = config.aws.clone();
+        // Demo mode never talks to AWS: its own simulator, or one given by
+        // GATEHOUSE_CODEPIPELINE_ENDPOINT, with placeholder credentials.
+        let simulator = if config.mode == Mode::Demo && aws.endpoint_url.is_none() {
+            let (simulator, url) = start_codepipeline_simulator(&org).await?;
+            aws.endpoint_url = Some(url);
+            Some(simulator)
+        } else {
+            None
+        };
+        if config.mode == Mode::Demo {
+            aws.placeholder_credentials = true;
+        }
+        let pipelines = Arc::new(CodePipelineAdapter::new(&aws).await);
         let store = Arc::new(PgStore::new(pool.clone()));
         let state = AppState {
             leptos_options,
             mode: config.mode,
             org: store.clone(),
-            users: store,
+            users: store.clone(),
+            approvals: store,
+            pipelines,
         };
-        let router = router(state, pool.clone(), !addr.ip().is_loopback());
+        let router = router(state.clone(), pool.clone(), !addr.ip().is_loopback());
         tokio::spawn(crate::jobs::sweep_expired_sessions(pool.clone()));
+        if !config.poll_interval.is_zero() {
+            tokio::spawn(crate::jobs::poll_approvals(
+                state.clone(),
+                pool.clone(),
+                config.poll_interval,
+            ));
+        }
         tracing::info!(%addr, mode = ?config.mode, org = %org.name, "gatehouse is listening");
         Ok(Self {
             listener,
             router,
             pool,
             shutdown_grace: config.shutdown_grace,
+            state,
+            simulator,
         })
+    }
+
+    /// The state every request sees (for tests and jobs).
+    pub fn state(&self) -> AppState {
+        self.state.clone()
+    }
+
+    /// The in-process CodePipeline simulator, in demo mode.
+    pub fn codepipeline_simulator(&self) -> Option<Simulator> {
+        self.simulator.clone()
     }
 
     /// The port actually bound (useful when configured as 0).
@@ -129,6 +168,27 @@ impl Application {
         tracing::info!("stopped");
         result
     }
+}
+
+/// Starts the CodePipeline simulator on a loopback port, seeded from the
+/// org configuration; the adapter reaches it over HTTP like AWS.
+async fn start_codepipeline_simulator(
+    org: &app::domain::OrgModel,
+) -> anyhow::Result<(Simulator, String)> {
+    let simulator = Simulator::new(SimulatorSettings::default());
+    crate::demo::seed_codepipeline(&simulator, org);
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .context("cannot start the CodePipeline simulator")?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let router = simulator.router();
+    tokio::spawn(async move {
+        if let Err(err) = axum::serve(listener, router).await {
+            tracing::error!(error = %err, "CodePipeline simulator stopped");
+        }
+    });
+    tracing::info!(%url, "demo mode: CodePipeline simulator started");
+    Ok((simulator, url))
 }
 
 fn router(state: AppState, pool: PgPool, secure_cookies: bool) -> Router {

@@ -1,5 +1,6 @@
 //! Server functions, grouped by feature. Each is thin: find the caller, call
 //! a service, return a DTO.
 
+pub mod approvals;
 pub mod org;
 pub mod session;

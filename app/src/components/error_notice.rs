@@ -10,6 +10,7 @@ pub fn ErrorNotice(error: AppError) -> impl IntoView {
         AppError::Forbidden(_) => "Not allowed",
         AppError::NotFound(_) => "Not found",
         AppError::Invalid(_) => "That did not work",
+        AppError::Conflict(_) => "Already changed",
         AppError::Unavailable => "Temporarily unavailable",
         AppError::Internal(_) | AppError::Transport(_) => "Something went wrong",
     };

@@ -18,6 +18,10 @@ pub enum IconKind {
     Flask,
     Box,
     Gate,
+    Check,
+    Cross,
+    Lock,
+    Minus,
 }
 
 impl IconKind {
@@ -36,6 +40,10 @@ impl IconKind {
             IconKind::Flask => "M6 1.5h4M6.5 1.5v4.5L2.5 13a1 1 0 0 0 .9 1.5h9.2a1 1 0 0 0 .9-1.5l-4-7V1.5M4.5 10h7",
             IconKind::Box => "M8 1.5 14 4.5v7L8 14.5 2 11.5v-7zM2 4.5l6 3 6-3M8 7.5v7",
             IconKind::Gate => "M2 14.5V5l6-3.5L14 5v9.5M5 14.5V8h6v6.5M8 8v6.5",
+            IconKind::Check => "M3 8.5l3 3 7-7",
+            IconKind::Cross => "M4 4l8 8M12 4l-8 8",
+            IconKind::Lock => "M4.5 7V5a3.5 3.5 0 0 1 7 0v2M3.5 7h9v7h-9z",
+            IconKind::Minus => "M3.5 8h9",
         }
     }
 }

@@ -5,3 +5,4 @@ pub mod badges;
 pub mod coming_soon;
 pub mod error_notice;
 pub mod icon;
+pub mod time;

@@ -64,6 +64,25 @@ pub struct VoteRequest<'a> {
     pub calendar_refusal: Option<String>,
 }
 
+/// Why a vote is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The person may not decide this request (role, four-eyes, calendar).
+    NotAllowed(String),
+    /// The person already voted.
+    AlreadyVoted(String),
+    /// The vote itself is incomplete (comment, sign-off).
+    Incomplete(String),
+}
+
+impl Refusal {
+    pub fn message(&self) -> &str {
+        match self {
+            Refusal::NotAllowed(m) | Refusal::AlreadyVoted(m) | Refusal::Incomplete(m) => m,
+        }
+    }
+}
+
 /// What one accepted vote does to the request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -103,35 +122,46 @@ fn short(commit: &str) -> &str {
     &commit[..commit.len().min(7)]
 }
 
-/// Checks one vote against the policy; `Err` says why it is refused, in a
-/// sentence for the person who tried.
-pub fn cast(req: &VoteRequest<'_>) -> Result<Outcome, String> {
+/// Whether `req.user` may vote on this request at all, whatever the vote;
+/// the UI asks it to show or hide the form.
+pub fn eligibility(req: &VoteRequest<'_>) -> Result<(), Refusal> {
     let env = &req.environment.name;
     if !may_approve(req.user, req.rule, req.team) {
-        return Err(format!(
+        return Err(Refusal::NotAllowed(format!(
             "Only {} may approve {env}.",
             approver_words(req.rule)
-        ));
+        )));
     }
     if let Some(refusal) = &req.calendar_refusal {
-        return Err(refusal.clone());
+        return Err(Refusal::NotAllowed(refusal.clone()));
     }
     if req
         .author
         .is_some_and(|a| a.eq_ignore_ascii_case(&req.user.login))
     {
-        return Err(format!(
+        return Err(Refusal::NotAllowed(format!(
             "You authored commit {}; another approver is needed.",
             short(req.commit)
-        ));
+        )));
     }
     if req.prior_votes.iter().any(|v| v.user_id == req.user.id) {
-        return Err("You already approved this request; another approver is needed.".into());
+        return Err(Refusal::AlreadyVoted(
+            "You already approved this request; another approver is needed.".into(),
+        ));
     }
+    Ok(())
+}
+
+/// Checks one vote against the policy; `Err` says why it is refused, in a
+/// sentence for the person who tried.
+pub fn cast(req: &VoteRequest<'_>) -> Result<Outcome, Refusal> {
+    eligibility(req)?;
     let comment = req.comment.trim();
     if req.decision == Decision::Reject {
         if comment.is_empty() {
-            return Err("Say why you reject: a comment is required.".into());
+            return Err(Refusal::Incomplete(
+                "Say why you reject: a comment is required.".into(),
+            ));
         }
         return Ok(Outcome::Decided(Decision::Reject));
     }
@@ -148,10 +178,10 @@ pub fn cast(req: &VoteRequest<'_>) -> Result<Outcome, String> {
         .map(|t| t.label())
         .collect();
     if !missing.is_empty() {
-        return Err(format!(
+        return Err(Refusal::Incomplete(format!(
             "Sign off every required test before approving: missing {}.",
             missing.join(", ")
-        ));
+        )));
     }
     let approvals = req
         .prior_votes
@@ -216,6 +246,7 @@ mod tests {
             trigger: DeployTrigger::ManualApproval,
             stakeholders: vec![RoleKind::Sre],
             down_policy: DownPolicy::RaiseCritical,
+            approval: None,
         }
     }
 
@@ -250,6 +281,10 @@ mod tests {
         }
 
         fn cast(&self) -> Result<Outcome, String> {
+            self.cast_refusal().map_err(|r| r.message().to_owned())
+        }
+
+        fn cast_refusal(&self) -> Result<Outcome, Refusal> {
             cast(&VoteRequest {
                 user: &self.user,
                 environment: &self.env,
@@ -345,6 +380,26 @@ mod tests {
         );
         case.user = user("priya", &["qa"]);
         assert_eq!(case.cast(), Ok(Outcome::Decided(Decision::Approve)));
+    }
+
+    #[test]
+    fn refusals_say_whether_the_person_or_the_vote_is_the_problem() {
+        let mut case = Case::new(
+            user("alex", &["stakeholder"]),
+            env("Prod", &[]),
+            &[RoleKind::Sre],
+            1,
+        );
+        assert!(matches!(case.cast_refusal(), Err(Refusal::NotAllowed(_))));
+        case.user = user("sam", &["sre"]);
+        case.decision = Decision::Reject;
+        assert!(matches!(case.cast_refusal(), Err(Refusal::Incomplete(_))));
+        case.votes = vec![Vote {
+            user_id: "id-sam".into(),
+            display_name: "sam".into(),
+            decision: Decision::Approve,
+        }];
+        assert!(matches!(case.cast_refusal(), Err(Refusal::AlreadyVoted(_))));
     }
 
     #[test]

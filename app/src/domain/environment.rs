@@ -1,5 +1,6 @@
 //! The environments of the deployment process and how teams may vary them.
 
+use super::approval::ApprovalRule;
 use super::{
     BranchPattern, DeployTrigger, DisplayName, DownPolicy, EnvironmentId, GitRef, RoleKind, TeamId,
     TestType,
@@ -20,6 +21,8 @@ pub struct Environment {
     pub trigger: DeployTrigger,
     pub stakeholders: Vec<RoleKind>,
     pub down_policy: DownPolicy,
+    /// Who approves deployments here; present when the trigger needs approval.
+    pub approval: Option<ApprovalRule>,
 }
 
 impl Environment {
@@ -74,6 +77,7 @@ mod tests {
             trigger: DeployTrigger::OnCommitAfterFreeze,
             stakeholders: vec![RoleKind::Sre, RoleKind::Developer],
             down_policy: DownPolicy::RaiseCritical,
+            approval: None,
         }
     }
 

@@ -1,18 +1,439 @@
-use crate::components::coming_soon::ComingSoon;
+use crate::api::approvals::{
+    approvals, ApprovalItem, ApprovalsView, Decide, QueueItem, RequestState,
+};
+use crate::components::error_notice::ErrorNotice;
+use crate::components::icon::{Icon, IconKind};
+use crate::components::time::{ago, until};
+use crate::domain::approval::{Decision, TestMark};
+use chrono::{DateTime, Utc};
+use leptos::form::ActionForm;
 use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 
-/// `/approvals`: the CodePipeline manual approval queue.
+/// `/approvals` (pending) and `/approvals?tab=history`: CodePipeline manual
+/// approvals waiting for a decision, and the decisions made.
 #[component]
 pub fn ApprovalsPage() -> impl IntoView {
+    let query = use_query_map();
+    let decide = ServerAction::<Decide>::new();
+    let data = Resource::new(move || decide.version().get(), |_| approvals());
+    // With JavaScript, the queue refreshes itself.
+    Effect::new(move |_| {
+        let handle =
+            set_interval_with_handle(move || data.refetch(), std::time::Duration::from_secs(10))
+                .ok();
+        on_cleanup(move || {
+            if let Some(handle) = handle {
+                handle.clear();
+            }
+        });
+    });
+    let history = move || query.read().get("tab").as_deref() == Some("history");
     view! {
-        <ComingSoon
-            title="Approvals"
-            summary="CodePipeline manual approvals waiting for a decision, and who decided what."
-            items=&[
-                "Pending approvals grouped by environment and team, with the commit, its author and time to expiry.",
-                "Approve and reject with a comment; QA sign-off of each required test type.",
-                "Approval rules: who may approve which environment, four-eyes and N-of-M.",
-            ]
-        />
+        <Title text="Approvals" />
+        <h1 class="text-xl font-semibold tracking-tight">"Approvals"</h1>
+        <p class="mt-1 text-sm text-slate-600">
+            "CodePipeline manual approvals waiting for a decision. Gatehouse answers CodePipeline once, when the last required approval arrives."
+        </p>
+        <nav aria-label="Approvals" class="mt-4 flex gap-1 border-b border-slate-200">
+            <TabLink href="/approvals" label="Pending" current=Signal::derive(move || !history()) />
+            <TabLink href="/approvals?tab=history" label="History" current=Signal::derive(history) />
+        </nav>
+        <div role="status" aria-live="polite" class="empty:hidden mt-4">
+            {move || decide.value().get().and_then(Result::ok).map(|text| view! { <Note error=false text /> })}
+        </div>
+        {move || decide.value().get().and_then(Result::err).map(|error| view! { <div class="mt-4"><ErrorNotice error /></div> })}
+        <Transition fallback=|| view! { <p class="mt-6 text-sm text-slate-500" aria-busy="true">"Loading approvals…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(view_data) => view! { <ApprovalsBody data=view_data history=history() decide /> }.into_any(),
+                    Err(error) => view! { <div class="mt-6"><ErrorNotice error /></div> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn TabLink(href: &'static str, label: &'static str, current: Signal<bool>) -> impl IntoView {
+    view! {
+        <a
+            href=href
+            aria-current=move || current.get().then_some("page")
+            class="-mb-px border-b-2 border-transparent px-3 py-2 text-sm font-medium text-slate-600 hover:text-slate-900 aria-[current=page]:border-indigo-600 aria-[current=page]:text-slate-900"
+        >
+            {label}
+        </a>
+    }
+}
+
+#[component]
+fn Note(error: bool, text: String) -> impl IntoView {
+    let (tone, icon) = if error {
+        ("border-rose-200 bg-rose-50 text-rose-900", IconKind::Alert)
+    } else {
+        (
+            "border-emerald-200 bg-emerald-50 text-emerald-900",
+            IconKind::Check,
+        )
+    };
+    view! {
+        <p class=format!("flex items-center gap-2 rounded-lg border px-4 py-2 text-sm {tone}")>
+            <Icon kind=icon />
+            {text}
+        </p>
+    }
+}
+
+#[component]
+fn ApprovalsBody(
+    data: ApprovalsView,
+    history: bool,
+    decide: ServerAction<Decide>,
+) -> impl IntoView {
+    let ApprovalsView {
+        now,
+        pending,
+        history: decided,
+        signed_in,
+        notice,
+    } = data;
+    let notice = notice.map(|n| view! { <div class="mt-4" role=if n.error { "alert" } else { "status" }><Note error=n.error text=n.text /></div> });
+    let hint = (!signed_in).then(|| view! {
+        <p class="mt-4 text-sm text-slate-600">"You are not signed in: you can look, but not decide."</p>
+    });
+    let body = if history {
+        view! { <HistoryTable items=decided now /> }.into_any()
+    } else {
+        view! { <PendingList items=pending now decide /> }.into_any()
+    };
+    view! { {notice} {hint} {body} }
+}
+
+#[component]
+fn PendingList(
+    items: Vec<QueueItem>,
+    now: DateTime<Utc>,
+    decide: ServerAction<Decide>,
+) -> impl IntoView {
+    if items.is_empty() {
+        return view! {
+            <p class="mt-6 rounded-lg border border-dashed border-slate-300 px-4 py-8 text-center text-sm text-slate-600">
+                "Nothing is waiting for approval. New requests appear here as pipelines reach their approval stage."
+            </p>
+        }
+        .into_any();
+    }
+    // Group by environment (promotion order), then team.
+    let mut groups: Vec<(i32, String, String, Vec<QueueItem>)> = Vec::new();
+    let mut items = items;
+    items.sort_by(|a, b| {
+        (
+            a.item.environment_position,
+            &a.item.team_name,
+            std::cmp::Reverse(a.item.requested_at),
+        )
+            .cmp(&(
+                b.item.environment_position,
+                &b.item.team_name,
+                std::cmp::Reverse(b.item.requested_at),
+            ))
+    });
+    for item in items {
+        match groups.last_mut() {
+            Some((pos, _, team, list))
+                if *pos == item.item.environment_position && *team == item.item.team_name =>
+            {
+                list.push(item)
+            }
+            _ => groups.push((
+                item.item.environment_position,
+                item.item.environment_name.clone(),
+                item.item.team_name.clone(),
+                vec![item],
+            )),
+        }
+    }
+    view! {
+        <div class="mt-6 space-y-6">
+            {groups
+                .into_iter()
+                .map(|(_, env, team, list)| {
+                    let heading = format!("{env} · {team}");
+                    let label = heading.clone();
+                    let count = list.len();
+                    view! {
+                        <section aria-label=label>
+                            <h2 class="flex items-baseline gap-2 text-sm font-semibold text-slate-900">
+                                {heading}
+                                <span class="text-xs font-normal text-slate-500">{format!("{count} waiting")}</span>
+                            </h2>
+                            <ul class="mt-2 space-y-3">
+                                {list.into_iter().map(|q| view! { <li><ApprovalCard q now decide /></li> }).collect_view()}
+                            </ul>
+                        </section>
+                    }
+                })
+                .collect_view()}
+        </div>
+    }
+    .into_any()
+}
+
+fn short(commit: &str) -> String {
+    commit.chars().take(7).collect()
+}
+
+#[component]
+fn ApprovalCard(q: QueueItem, now: DateTime<Utc>, decide: ServerAction<Decide>) -> impl IntoView {
+    let QueueItem {
+        item,
+        required,
+        test_types,
+        blocked,
+    } = q;
+    let title = format!("{} to {}", item.service_name, item.environment_name);
+    let heading_id = format!("request-{}", item.id);
+    let approvals: Vec<String> = item
+        .votes
+        .iter()
+        .filter(|v| v.decision == Decision::Approve)
+        .map(|v| v.display_name.clone())
+        .collect();
+    let progress = if approvals.is_empty() {
+        format!("No approvals yet; {required} needed")
+    } else {
+        format!(
+            "{} of {required} approvals: {}",
+            approvals.len(),
+            approvals.join(", ")
+        )
+    };
+    let commit = short(&item.commit);
+    let commit_link = match item.commit_url.clone() {
+        Some(url) => {
+            view! { <a class="font-mono text-xs text-indigo-700 underline" href=url>{commit}</a> }
+                .into_any()
+        }
+        None => view! { <code class="font-mono text-xs">{commit}</code> }.into_any(),
+    };
+    let actions = match blocked {
+        Some(reason) => view! {
+            <p class="mt-3 flex items-center gap-1.5 text-sm text-slate-600" data-testid="blocked">
+                <Icon kind=IconKind::Lock class="h-3.5 w-3.5" />
+                {reason}
+            </p>
+        }
+        .into_any(),
+        None => {
+            view! { <DecisionForms id=item.id.clone() title=title.clone() test_types decide /> }
+                .into_any()
+        }
+    };
+    let labelled_by = heading_id.clone();
+    view! {
+        <article aria-labelledby=labelled_by class="rounded-lg border border-slate-200 px-4 py-3">
+            <div class="flex flex-wrap items-center gap-x-3 gap-y-1">
+                <h3 id=heading_id class="font-semibold text-slate-900">{title.clone()}</h3>
+                {commit_link}
+                {item.branch.clone().map(|b| view! {
+                    <code class="rounded bg-slate-100 px-1.5 py-0.5 font-mono text-xs text-slate-700">{b}</code>
+                })}
+            </div>
+            <p class="mt-1 text-sm text-slate-800">{item.commit_message.clone().unwrap_or_else(|| "No commit message".into())}</p>
+            <p class="mt-1 text-xs text-slate-500">
+                {format!(
+                    "Requested {} · expires {} · {} / {} / {}",
+                    ago(now, item.requested_at),
+                    until(now, item.expires_at),
+                    item.pipeline,
+                    item.stage,
+                    item.action
+                )}
+            </p>
+            <p class="mt-1 text-sm text-slate-700" data-testid="progress">{progress}</p>
+            {actions}
+        </article>
+    }
+}
+
+const FIELD: &str = "mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5 text-sm focus:border-indigo-500 focus:outline-2 focus:outline-indigo-500";
+const BUTTON: &str = "rounded-md px-3 py-1.5 text-sm font-medium focus-visible:outline-2 focus-visible:outline-offset-2 disabled:opacity-60";
+
+#[component]
+fn DecisionForms(
+    id: String,
+    title: String,
+    test_types: Vec<crate::domain::TestType>,
+    decide: ServerAction<Decide>,
+) -> impl IntoView {
+    let pending = decide.pending();
+    let (approve_id, reject_id) = (id.clone(), id);
+    let (approve_label, reject_label) = (format!("Approve {title}"), format!("Reject {title}"));
+    let sign_off = (!test_types.is_empty()).then(|| {
+        view! {
+            <fieldset class="mt-2">
+                <legend class="text-sm font-medium text-slate-800">"Sign-off"</legend>
+                <div class="mt-1 flex flex-wrap gap-x-4 gap-y-1">
+                    {test_types
+                        .iter()
+                        .map(|t| view! {
+                            <label class="inline-flex items-center gap-1.5 text-sm">
+                                <input type="checkbox" name="passed[]" value=t.as_str() class="h-4 w-4 rounded border-slate-300" />
+                                {format!("{} testing passed", t.label())}
+                            </label>
+                        })
+                        .collect_view()}
+                </div>
+                <label class="mt-2 block text-sm text-slate-700">
+                    "Not applicable (one per line, as "<code class="font-mono text-xs">"test: reason"</code>")"
+                    <textarea name="not_applicable" rows="1" class=FIELD></textarea>
+                </label>
+                <label class="mt-2 block text-sm text-slate-700">
+                    "Evidence links (one per line)"
+                    <textarea name="evidence" rows="1" class=FIELD placeholder="https://"></textarea>
+                </label>
+            </fieldset>
+        }
+    });
+    view! {
+        <div class="mt-3 grid gap-3 md:grid-cols-2">
+            <ActionForm action=decide>
+                <input type="hidden" name="request" value=approve_id />
+                <input type="hidden" name="decision" value="approve" />
+                {sign_off}
+                <label class="mt-2 block text-sm text-slate-700">
+                    "Comment (optional)"
+                    <textarea name="comment" rows="1" class=FIELD></textarea>
+                </label>
+                <button
+                    type="submit"
+                    class=format!("{BUTTON} mt-2 bg-emerald-700 text-white hover:bg-emerald-600 focus-visible:outline-emerald-700")
+                    aria-label=approve_label
+                    disabled=move || pending.get()
+                >
+                    "Approve"
+                </button>
+            </ActionForm>
+            <details class="rounded-md border border-slate-200 px-3 py-2 open:bg-slate-50">
+                <summary class="cursor-pointer text-sm font-medium text-rose-800">"Reject…"</summary>
+                <ActionForm action=decide>
+                    <input type="hidden" name="request" value=reject_id />
+                    <input type="hidden" name="decision" value="reject" />
+                    <label class="mt-2 block text-sm text-slate-700">
+                        "Why (required, sent to CodePipeline)"
+                        <textarea name="comment" rows="2" required class=FIELD></textarea>
+                    </label>
+                    <button
+                        type="submit"
+                        class=format!("{BUTTON} mt-2 bg-rose-700 text-white hover:bg-rose-600 focus-visible:outline-rose-700")
+                        aria-label=reject_label
+                        disabled=move || pending.get()
+                    >
+                        "Reject"
+                    </button>
+                </ActionForm>
+            </details>
+        </div>
+    }
+}
+
+fn outcome_words(item: &ApprovalItem) -> String {
+    match &item.delivery {
+        None if item.state == RequestState::Closed => {
+            item.closed_reason.clone().unwrap_or_default()
+        }
+        None => String::new(),
+        Some(d) => match d.outcome.as_deref() {
+            None => "Sending to CodePipeline…".into(),
+            Some("delivered") => "Delivered".into(),
+            Some("reconciled") => {
+                format!("Reconciled: {}", d.aws_result.clone().unwrap_or_default())
+            }
+            Some(_) => format!("Failed: {}", d.aws_result.clone().unwrap_or_default()),
+        },
+    }
+}
+
+#[component]
+fn HistoryTable(items: Vec<ApprovalItem>, now: DateTime<Utc>) -> impl IntoView {
+    if items.is_empty() {
+        return view! {
+            <p class="mt-6 rounded-lg border border-dashed border-slate-300 px-4 py-8 text-center text-sm text-slate-600">
+                "No decisions yet."
+            </p>
+        }
+        .into_any();
+    }
+    view! {
+        <div class="mt-6 overflow-x-auto rounded-lg border border-slate-200">
+            <table class="w-full text-left text-sm">
+                <caption class="sr-only">"Decided and closed approval requests, newest first"</caption>
+                <thead class="bg-slate-50 text-xs uppercase tracking-wide text-slate-500">
+                    <tr>
+                        <th scope="col" class="px-3 py-2 font-medium">"Request"</th>
+                        <th scope="col" class="px-3 py-2 font-medium">"Decision"</th>
+                        <th scope="col" class="px-3 py-2 font-medium">"By"</th>
+                        <th scope="col" class="px-3 py-2 font-medium">"CodePipeline"</th>
+                    </tr>
+                </thead>
+                <tbody class="divide-y divide-slate-200">
+                    {items.into_iter().map(|item| view! { <HistoryRow item now /> }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+fn HistoryRow(item: ApprovalItem, now: DateTime<Utc>) -> impl IntoView {
+    let (label, icon, tone) = match item.state {
+        RequestState::Approved => ("Approved", IconKind::Check, "text-emerald-800"),
+        RequestState::Rejected => ("Rejected", IconKind::Cross, "text-rose-800"),
+        _ => ("Closed", IconKind::Minus, "text-slate-600"),
+    };
+    let by = item
+        .votes
+        .iter()
+        .map(|v| {
+            let marks: Vec<String> = v
+                .sign_off
+                .marks
+                .iter()
+                .map(|(t, m)| match m {
+                    TestMark::Passed => format!("{} passed", t.label()),
+                    TestMark::NotApplicable { reason } => format!("{} n/a ({reason})", t.label()),
+                })
+                .collect();
+            let mut line = v.display_name.clone();
+            if !v.comment.is_empty() {
+                line.push_str(&format!(": \u{201c}{}\u{201d}", v.comment));
+            }
+            if !marks.is_empty() {
+                line.push_str(&format!(" [{}]", marks.join(", ")));
+            }
+            line
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    let when = item.decided_at.map(|t| ago(now, t)).unwrap_or_default();
+    view! {
+        <tr>
+            <th scope="row" class="px-3 py-2 align-top font-normal">
+                <span class="block font-medium text-slate-900">{format!("{} to {}", item.service_name, item.environment_name)}</span>
+                <span class="block text-xs text-slate-500">
+                    <code class="font-mono">{short(&item.commit)}</code>
+                    {format!(" · {}", item.commit_message.clone().unwrap_or_default())}
+                </span>
+            </th>
+            <td class=format!("px-3 py-2 align-top whitespace-nowrap {tone}")>
+                <span class="inline-flex items-center gap-1 font-medium"><Icon kind=icon class="h-3.5 w-3.5" />{label}</span>
+                <span class="block text-xs text-slate-500">{when}</span>
+            </td>
+            <td class="px-3 py-2 align-top text-slate-700">{by}</td>
+            <td class="px-3 py-2 align-top text-slate-700">{outcome_words(&item)}</td>
+        </tr>
     }
 }

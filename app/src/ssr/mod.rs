@@ -1,13 +1,14 @@
 //! Server-only parts of the app: ports to the outside world, the services
 //! that use them, and the state handed to every request.
 
+pub mod approvals;
 pub mod ports;
 pub mod services;
 pub mod session;
 
 use crate::error::AppError;
 use leptos::prelude::LeptosOptions;
-use ports::{OrgStore, StoreError, UserStore};
+use ports::{ApprovalStore, OrgStore, Pipelines, StoreError, UserStore};
 use std::sync::Arc;
 
 /// Whether Gatehouse runs against simulators and seeded data, or for real.
@@ -24,6 +25,8 @@ pub struct AppState {
     pub mode: Mode,
     pub org: Arc<dyn OrgStore>,
     pub users: Arc<dyn UserStore>,
+    pub approvals: Arc<dyn ApprovalStore>,
+    pub pipelines: Arc<dyn Pipelines>,
 }
 
 impl axum::extract::FromRef<AppState> for LeptosOptions {

@@ -51,6 +51,14 @@ pub struct PendingApproval {
     pub requested_at: chrono::DateTime<chrono::Utc>,
 }
 
+/// How CodePipeline last answered an approval action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastAnswer {
+    pub execution_id: String,
+    pub approved: bool,
+    pub summary: Option<String>,
+}
+
 /// The source revision a pipeline execution runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceRevision {
@@ -86,6 +94,13 @@ pub trait Pipelines: Send + Sync {
         &self,
         target: &ApprovalTarget,
     ) -> Result<Option<PendingApproval>, PipelineError>;
+    /// The latest answer recorded at `target`: the execution it belongs to,
+    /// whether it was approved, and its summary. `None` while nothing was
+    /// answered or an approval still waits.
+    async fn last_answer(
+        &self,
+        target: &ApprovalTarget,
+    ) -> Result<Option<LastAnswer>, PipelineError>;
     /// What an execution is building.
     async fn revision(
         &self,
@@ -100,4 +115,126 @@ pub trait Pipelines: Send + Sync {
         approved: bool,
         summary: &str,
     ) -> Result<chrono::DateTime<chrono::Utc>, PipelineError>;
+}
+
+/// A pending approval as first seen by the poller.
+#[derive(Debug, Clone)]
+pub struct NewRequest {
+    pub service_id: String,
+    pub environment_id: String,
+    pub pending: PendingApproval,
+    pub revision: SourceRevision,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Who acts, as written to the audit log.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub user_id: String,
+    pub display_name: String,
+    pub roles: Vec<String>,
+}
+
+/// A vote to record.
+#[derive(Debug, Clone)]
+pub struct NewVote {
+    pub decision: crate::domain::approval::Decision,
+    pub comment: String,
+    pub sign_off: crate::domain::approval::SignOff,
+}
+
+/// Whether a vote was stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VoteCommit {
+    Recorded,
+    /// The request changed since it was read (another vote, a decision, a
+    /// close); read it again and re-check.
+    Conflict,
+}
+
+/// A decision claimed for sending to CodePipeline.
+#[derive(Debug, Clone)]
+pub struct ClaimedDelivery {
+    pub request_id: String,
+    pub target: ApprovalTarget,
+    pub token: String,
+    pub execution_id: String,
+    pub commit: String,
+    pub approved: bool,
+    pub summary: String,
+}
+
+/// How a delivery ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryOutcome {
+    /// CodePipeline accepted Gatehouse's answer.
+    Delivered,
+    /// The approval was no longer open (answered elsewhere, expired, or an
+    /// earlier attempt had already been accepted).
+    Reconciled,
+    /// CodePipeline refused for good (configuration).
+    Failed,
+}
+
+impl DeliveryOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryOutcome::Delivered => "delivered",
+            DeliveryOutcome::Reconciled => "reconciled",
+            DeliveryOutcome::Failed => "failed",
+        }
+    }
+}
+
+/// Approval requests, votes, deliveries and the audit log.
+#[async_trait]
+pub trait ApprovalStore: Send + Sync {
+    /// Records a newly seen approval (once per execution) and audits it;
+    /// returns false when it was already known (its token is refreshed).
+    async fn upsert_request(&self, new: &NewRequest) -> Result<bool, StoreError>;
+    /// Closes pending requests at `target` other than `keep_execution`,
+    /// which CodePipeline no longer shows waiting; returns how many.
+    async fn close_missing(
+        &self,
+        target: &ApprovalTarget,
+        keep_execution: Option<&str>,
+    ) -> Result<u64, StoreError>;
+    async fn request(
+        &self,
+        id: &str,
+    ) -> Result<Option<crate::api::approvals::ApprovalItem>, StoreError>;
+    /// Pending requests, newest first.
+    async fn pending(&self) -> Result<Vec<crate::api::approvals::ApprovalItem>, StoreError>;
+    /// Decided and closed requests, newest first.
+    async fn history(
+        &self,
+        limit: i64,
+    ) -> Result<Vec<crate::api::approvals::ApprovalItem>, StoreError>;
+    /// Stores a vote if the request is still pending with exactly
+    /// `expected_votes` votes; with `decided`, also the one delivery row.
+    async fn commit_vote(
+        &self,
+        request_id: &str,
+        actor: &Actor,
+        expected_votes: usize,
+        vote: &NewVote,
+        decided: Option<(crate::domain::approval::Decision, String)>,
+    ) -> Result<VoteCommit, StoreError>;
+    /// Takes the lease on an undelivered decision, if nobody holds it.
+    async fn claim_delivery(
+        &self,
+        request_id: &str,
+        lease: std::time::Duration,
+    ) -> Result<Option<ClaimedDelivery>, StoreError>;
+    /// Writes how a delivery ended and audits AWS's answer.
+    async fn finish_delivery(
+        &self,
+        request_id: &str,
+        outcome: DeliveryOutcome,
+        aws_result: &str,
+    ) -> Result<(), StoreError>;
+    /// Gives the lease back after a failed attempt, auditing the error.
+    async fn release_delivery(&self, request_id: &str, aws_result: &str) -> Result<(), StoreError>;
+    /// Decisions not yet delivered whose lease has lapsed.
+    async fn undelivered(&self) -> Result<Vec<String>, StoreError>;
 }

@@ -48,3 +48,23 @@ pub async fn sign_out() -> Result<(), AppError> {
     let session = session().await?;
     session.flush().await.map_err(|e| AppError::internal(&e))
 }
+
+const NOTICE: &str = "notice";
+
+/// Leaves a message for the next page view (forms posted without JavaScript).
+pub async fn leave_notice(notice: &crate::api::approvals::Notice) -> Result<(), AppError> {
+    session()
+        .await?
+        .insert(NOTICE, notice)
+        .await
+        .map_err(|e| AppError::internal(&e))
+}
+
+/// Takes the message left for this page view, if any.
+pub async fn take_notice() -> Result<Option<crate::api::approvals::Notice>, AppError> {
+    session()
+        .await?
+        .remove(NOTICE)
+        .await
+        .map_err(|e| AppError::internal(&e))
+}

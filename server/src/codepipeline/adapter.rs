@@ -1,6 +1,8 @@
 //! The `Pipelines` port over aws-sdk-codepipeline.
 
-use app::ssr::ports::{ApprovalTarget, PendingApproval, PipelineError, Pipelines, SourceRevision};
+use app::ssr::ports::{
+    ApprovalTarget, LastAnswer, PendingApproval, PipelineError, Pipelines, SourceRevision,
+};
 use async_trait::async_trait;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
@@ -8,7 +10,7 @@ use aws_config::{BehaviorVersion, Region};
 use aws_sdk_codepipeline::config::http::HttpResponse;
 use aws_sdk_codepipeline::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_codepipeline::types::{
-    ActionExecutionFilter, ActionExecutionStatus, ApprovalResult, ApprovalStatus,
+    ActionExecution, ActionExecutionFilter, ActionExecutionStatus, ApprovalResult, ApprovalStatus,
 };
 use aws_sdk_codepipeline::Client;
 use chrono::{DateTime, Utc};
@@ -114,12 +116,13 @@ fn to_chrono(t: &aws_sdk_codepipeline::primitives::DateTime) -> Option<DateTime<
     DateTime::from_timestamp(t.secs(), t.subsec_nanos())
 }
 
-#[async_trait]
-impl Pipelines for CodePipelineAdapter {
-    async fn pending_approval(
+impl CodePipelineAdapter {
+    /// The approval stage's latest execution id and the approval action's
+    /// latest execution, from GetPipelineState.
+    async fn approval_state(
         &self,
         target: &ApprovalTarget,
-    ) -> Result<Option<PendingApproval>, PipelineError> {
+    ) -> Result<(Option<String>, Option<ActionExecution>), PipelineError> {
         let state = self
             .client
             .get_pipeline_state()
@@ -147,7 +150,41 @@ impl Pipelines for CodePipelineAdapter {
                     target.stage, target.action
                 ))
             })?;
-        let Some(latest) = action.latest_execution() else {
+        let execution_id = stage
+            .latest_execution()
+            .map(|e| e.pipeline_execution_id().to_owned());
+        Ok((execution_id, action.latest_execution().cloned()))
+    }
+}
+
+#[async_trait]
+impl Pipelines for CodePipelineAdapter {
+    async fn last_answer(
+        &self,
+        target: &ApprovalTarget,
+    ) -> Result<Option<LastAnswer>, PipelineError> {
+        let (execution_id, latest) = self.approval_state(target).await?;
+        let (Some(execution_id), Some(latest)) = (execution_id, latest) else {
+            return Ok(None);
+        };
+        let approved = match latest.status() {
+            Some(ActionExecutionStatus::Succeeded) => true,
+            Some(ActionExecutionStatus::Failed) => false,
+            _ => return Ok(None),
+        };
+        Ok(Some(LastAnswer {
+            execution_id,
+            approved,
+            summary: latest.summary().map(str::to_owned),
+        }))
+    }
+
+    async fn pending_approval(
+        &self,
+        target: &ApprovalTarget,
+    ) -> Result<Option<PendingApproval>, PipelineError> {
+        let (execution_id, latest) = self.approval_state(target).await?;
+        let Some(latest) = latest else {
             return Ok(None);
         };
         let (Some(ActionExecutionStatus::InProgress), Some(token)) =
@@ -155,14 +192,9 @@ impl Pipelines for CodePipelineAdapter {
         else {
             return Ok(None);
         };
-        let execution_id = stage
-            .latest_execution()
-            .map(|e| e.pipeline_execution_id().to_owned())
-            .ok_or_else(|| {
-                PipelineError::Rejected(
-                    "an approval is waiting but its stage has no execution".into(),
-                )
-            })?;
+        let execution_id = execution_id.ok_or_else(|| {
+            PipelineError::Rejected("an approval is waiting but its stage has no execution".into())
+        })?;
         Ok(Some(PendingApproval {
             target: target.clone(),
             token: token.to_owned(),

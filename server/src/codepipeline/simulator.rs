@@ -173,6 +173,9 @@ pub struct Faults {
     pub server_errors: u32,
     /// Delay every call by this many milliseconds.
     pub latency_ms: u64,
+    /// Process the call, then wait this long before answering: the call
+    /// takes effect even if the client gives up (a lost response).
+    pub lost_response_ms: u64,
     /// Only apply `throttle` and `server_errors` to this operation.
     pub operation: Option<String>,
 }
@@ -471,6 +474,10 @@ async fn api(State(sim): State<Simulator>, headers: HeaderMap, body: Bytes) -> R
             world.handle(&operation, &input, now)
         }
     };
+    let lost_response = sim.world().faults.lost_response_ms;
+    if lost_response > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(lost_response)).await;
+    }
     match result {
         Ok(output) => ([("content-type", CONTENT_TYPE)], output.to_string()).into_response(),
         Err(err) => err.into_response(),

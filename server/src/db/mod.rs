@@ -1,5 +1,6 @@
 //! Postgres adapters.
 
+mod approvals;
 mod org;
 mod users;
 

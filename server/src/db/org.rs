@@ -1,6 +1,7 @@
 //! The org model in Postgres: synced from configuration, loaded for pages.
 
 use super::{store_error, stored, stored_all, PgStore};
+use app::domain::approval::ApprovalRule;
 use app::domain::{
     BranchPattern, DeployTrigger, DisplayName, DownPolicy, Environment, EnvironmentId,
     EnvironmentOverride, OrgModel, PipelineMapping, RepoName, RoleKind, Service, ServiceId, Team,
@@ -86,11 +87,13 @@ pub async fn sync_org(pool: &PgPool, org: &OrgModel, source: &Path) -> Result<()
     .await?;
     for env in &org.environments {
         sqlx::query!(
-            r#"INSERT INTO environments (id, name, position, usage, test_types, branches, trigger, stakeholders, down_policy)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+            r#"INSERT INTO environments (id, name, position, usage, test_types, branches, trigger, stakeholders, down_policy,
+                   approvers, required_approvals)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
                ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, position = EXCLUDED.position,
                    usage = EXCLUDED.usage, test_types = EXCLUDED.test_types, branches = EXCLUDED.branches,
-                   trigger = EXCLUDED.trigger, stakeholders = EXCLUDED.stakeholders, down_policy = EXCLUDED.down_policy"#,
+                   trigger = EXCLUDED.trigger, stakeholders = EXCLUDED.stakeholders, down_policy = EXCLUDED.down_policy,
+                   approvers = EXCLUDED.approvers, required_approvals = EXCLUDED.required_approvals"#,
             env.id.as_str(),
             env.name.as_str(),
             i32::from(env.position),
@@ -100,6 +103,8 @@ pub async fn sync_org(pool: &PgPool, org: &OrgModel, source: &Path) -> Result<()
             env.trigger.as_str(),
             &strings(&env.stakeholders),
             env.down_policy.as_str(),
+            env.approval.as_ref().map(|a| strings(&a.approvers)) as Option<Vec<String>>,
+            env.approval.as_ref().map(|a| i32::from(a.required)),
         )
         .execute(&mut *tx)
         .await?;
@@ -174,7 +179,8 @@ impl OrgStore for PgStore {
                 .collect::<Result<_, StoreError>>()?;
 
         let environments = sqlx::query!(
-            r#"SELECT id, name, position, usage, test_types, branches, trigger, stakeholders, down_policy
+            r#"SELECT id, name, position, usage, test_types, branches, trigger, stakeholders, down_policy,
+                   approvers, required_approvals
                FROM environments ORDER BY position"#
         )
         .fetch_all(&mut *conn)
@@ -192,6 +198,13 @@ impl OrgStore for PgStore {
                 trigger: stored("trigger", DeployTrigger::parse(&r.trigger))?,
                 stakeholders: stored_all("stakeholder", &r.stakeholders, RoleKind::parse)?,
                 down_policy: stored("down policy", DownPolicy::parse(&r.down_policy))?,
+                approval: match (r.approvers, r.required_approvals) {
+                    (Some(approvers), Some(required)) => Some(ApprovalRule {
+                        approvers: stored_all("approver", &approvers, RoleKind::parse)?,
+                        required: stored("required approvals", u8::try_from(required))?,
+                    }),
+                    _ => None,
+                },
             })
         })
         .collect::<Result<_, StoreError>>()?;

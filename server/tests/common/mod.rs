@@ -11,6 +11,8 @@ use std::time::Duration;
 
 pub struct TestApp {
     pub base: String,
+    pub state: app::ssr::AppState,
+    pub simulator: Option<server::codepipeline::simulator::Simulator>,
     /// Keeps cookies, never follows redirects.
     pub client: reqwest::Client,
     pub pool: PgPool,
@@ -30,6 +32,16 @@ pub fn config(mode: Mode, org_config: PathBuf) -> Config {
         site_root: PathBuf::from("target/site"),
         db_max_connections: 5,
         shutdown_grace: Duration::from_secs(1),
+        aws: server::codepipeline::AwsSettings {
+            region: "us-east-1".into(),
+            endpoint_url: None,
+            max_attempts: 3,
+            initial_backoff: Duration::from_millis(10),
+            operation_timeout: Duration::from_secs(3),
+            placeholder_credentials: true,
+        },
+        // Tests drive the poller themselves.
+        poll_interval: Duration::ZERO,
     }
 }
 
@@ -42,13 +54,21 @@ pub async fn spawn_with(pool: PgPool, config: Config) -> TestApp {
         .await
         .expect("app builds");
     let base = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state();
+    let simulator = app.codepipeline_simulator();
     tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client");
-    TestApp { base, client, pool }
+    TestApp {
+        base,
+        state,
+        simulator,
+        client,
+        pool,
+    }
 }
 
 impl TestApp {

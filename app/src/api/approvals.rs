@@ -1,0 +1,168 @@
+//! The approval queue.
+
+use crate::domain::approval::{Decision, SignOff};
+use crate::error::AppError;
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RequestState {
+    Pending,
+    Approved,
+    Rejected,
+    Closed,
+}
+
+/// A vote as shown in the queue and the history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VoteView {
+    pub user_id: String,
+    pub display_name: String,
+    pub decision: Decision,
+    pub comment: String,
+    pub sign_off: SignOff,
+    pub at: DateTime<Utc>,
+}
+
+/// What Gatehouse sent to CodePipeline and what came back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryView {
+    pub decision: Decision,
+    /// `delivered`, `reconciled`, `failed`, or `None` while sending.
+    pub outcome: Option<String>,
+    pub aws_result: Option<String>,
+}
+
+/// One CodePipeline approval request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApprovalItem {
+    pub id: String,
+    pub service_id: String,
+    pub service_name: String,
+    pub team_id: String,
+    pub team_name: String,
+    pub environment_id: String,
+    pub environment_name: String,
+    pub environment_position: i32,
+    pub pipeline: String,
+    pub stage: String,
+    pub action: String,
+    pub execution_id: String,
+    pub commit: String,
+    pub commit_message: Option<String>,
+    pub branch: Option<String>,
+    pub commit_url: Option<String>,
+    pub requested_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub state: RequestState,
+    pub closed_reason: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub votes: Vec<VoteView>,
+    pub delivery: Option<DeliveryView>,
+}
+
+/// A request with what the viewer may do about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueItem {
+    pub item: ApprovalItem,
+    pub required: u8,
+    pub test_types: Vec<crate::domain::TestType>,
+    /// Why the viewer cannot vote, or `None` when they can.
+    pub blocked: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApprovalsView {
+    /// The server's clock, so relative times read the same after hydration.
+    pub now: DateTime<Utc>,
+    pub pending: Vec<QueueItem>,
+    pub history: Vec<ApprovalItem>,
+    pub signed_in: bool,
+    /// A message left by a form submitted without JavaScript.
+    pub notice: Option<Notice>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notice {
+    pub error: bool,
+    pub text: String,
+}
+
+/// The queue and the recent history.
+#[server(endpoint = "approvals")]
+pub async fn approvals() -> Result<ApprovalsView, AppError> {
+    AppError::respond(crate::ssr::approvals::view().await)
+}
+
+/// Approves or rejects a request. `passed` lists test types marked passed;
+/// `not_applicable` holds `type: reason` lines; `evidence` is one link per line.
+#[server(endpoint = "approvals/decide")]
+pub async fn decide(
+    request: String,
+    decision: String,
+    #[server(default)] comment: String,
+    #[server(default)] passed: Vec<String>,
+    #[server(default)] not_applicable: String,
+    #[server(default)] evidence: String,
+) -> Result<String, AppError> {
+    let result = async {
+        let decision = match decision.as_str() {
+            "approve" => Decision::Approve,
+            "reject" => Decision::Reject,
+            other => {
+                return Err(AppError::Invalid(format!(
+                    "Unknown decision \u{201c}{other}\u{201d}."
+                )))
+            }
+        };
+        let sign_off = parse_sign_off(&passed, &not_applicable, &evidence)?;
+        crate::ssr::approvals::vote(&request, decision, &comment, sign_off).await
+    }
+    .await;
+    crate::ssr::approvals::answer_form(result).await
+}
+
+#[cfg(feature = "ssr")]
+fn parse_sign_off(
+    passed: &[String],
+    not_applicable: &str,
+    evidence: &str,
+) -> Result<SignOff, AppError> {
+    use crate::domain::approval::TestMark;
+    use crate::domain::TestType;
+    let mut marks = Vec::new();
+    for p in passed.iter().filter(|p| !p.is_empty()) {
+        let t = TestType::parse(p).map_err(|e| AppError::Invalid(e.to_string()))?;
+        marks.push((t, TestMark::Passed));
+    }
+    for line in not_applicable.lines().filter(|l| !l.trim().is_empty()) {
+        let (t, reason) = line.split_once(':').ok_or_else(|| {
+            AppError::Invalid(format!(
+                "Write \u{201c}test: reason\u{201d}, not \u{201c}{line}\u{201d}."
+            ))
+        })?;
+        let t = TestType::parse(t.trim()).map_err(|e| AppError::Invalid(e.to_string()))?;
+        marks.push((
+            t,
+            TestMark::NotApplicable {
+                reason: reason.trim().to_owned(),
+            },
+        ));
+    }
+    let evidence = evidence
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            if l.starts_with("https://") || l.starts_with("http://") {
+                Ok(l.to_owned())
+            } else {
+                Err(AppError::Invalid(format!(
+                    "Evidence must be links (http or https): \u{201c}{l}\u{201d}."
+                )))
+            }
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(SignOff { marks, evidence })
+}

@@ -1,0 +1,51 @@
+//! Relative times ("3 min ago", "in 6 days") measured from a given now.
+
+use chrono::{DateTime, Utc};
+
+fn span(seconds: i64) -> String {
+    let s = seconds.abs();
+    match s {
+        0..=59 => "less than a minute".into(),
+        60..=3599 => format!("{} min", s / 60),
+        3600..=86_399 => format!("{} h", s / 3600),
+        _ => {
+            let days = s / 86_400;
+            format!("{days} day{}", if days == 1 { "" } else { "s" })
+        }
+    }
+}
+
+/// "3 min ago".
+pub fn ago(now: DateTime<Utc>, then: DateTime<Utc>) -> String {
+    format!("{} ago", span((now - then).num_seconds()))
+}
+
+/// "in 6 days", or "expired" once past.
+pub fn until(now: DateTime<Utc>, then: DateTime<Utc>) -> String {
+    let seconds = (then - now).num_seconds();
+    if seconds <= 0 {
+        "expired".into()
+    } else {
+        format!("in {}", span(seconds))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Duration;
+
+    #[test]
+    fn relative_times_read_naturally() {
+        let now = Utc::now();
+        assert_eq!(
+            ago(now, now - Duration::seconds(20)),
+            "less than a minute ago"
+        );
+        assert_eq!(ago(now, now - Duration::minutes(3)), "3 min ago");
+        assert_eq!(ago(now, now - Duration::hours(5)), "5 h ago");
+        assert_eq!(until(now, now + Duration::days(6)), "in 6 days");
+        assert_eq!(until(now, now + Duration::days(1)), "in 1 day");
+        assert_eq!(until(now, now - Duration::minutes(1)), "expired");
+    }
+}

@@ -1,0 +1,415 @@
+//! The approval queue: votes checked against the policy, decisions sent to
+//! CodePipeline exactly once, and the poller that keeps the queue in step
+//! with CodePipeline.
+
+use super::ports::{
+    Actor, ApprovalTarget, DeliveryOutcome, NewRequest, NewVote, PipelineError, VoteCommit,
+};
+use super::{app_state, session, AppState};
+use crate::api::approvals::{ApprovalItem, ApprovalsView, Notice, QueueItem, RequestState};
+use crate::domain::approval::{self, Decision, Outcome, Refusal, SignOff, Vote, VoteRequest};
+use crate::domain::{Environment, OrgModel, TeamId, User};
+use crate::error::AppError;
+use std::time::Duration;
+
+/// How long a delivery may take before another process may retry it.
+const DELIVERY_LEASE: Duration = Duration::from_secs(30);
+/// CodePipeline's approval timeout.
+const APPROVAL_TTL_DAYS: i64 = 7;
+
+fn environment<'a>(org: &'a OrgModel, id: &str) -> Option<&'a Environment> {
+    org.environments.iter().find(|e| e.id.as_str() == id)
+}
+
+fn prior_votes(item: &ApprovalItem) -> Vec<Vote> {
+    item.votes
+        .iter()
+        .map(|v| Vote {
+            user_id: v.user_id.clone(),
+            display_name: v.display_name.clone(),
+            decision: v.decision,
+        })
+        .collect()
+}
+
+/// The queue as `user` sees it.
+fn queue_item(org: &OrgModel, user: Option<&User>, item: ApprovalItem) -> QueueItem {
+    let env = environment(org, &item.environment_id);
+    let rule = env.and_then(|e| e.approval.clone());
+    let blocked = match (user, env, &rule, TeamId::parse(&item.team_id)) {
+        (None, ..) => Some("Sign in to approve or reject.".to_owned()),
+        (Some(user), Some(env), Some(rule), Ok(team)) => {
+            let votes = prior_votes(&item);
+            let no_sign_off = SignOff::default();
+            approval::eligibility(&VoteRequest {
+                user,
+                environment: env,
+                rule,
+                team: &team,
+                author: None,
+                commit: &item.commit,
+                prior_votes: &votes,
+                decision: Decision::Approve,
+                comment: "",
+                sign_off: &no_sign_off,
+                calendar_refusal: None,
+            })
+            .err()
+            .map(|r| r.message().to_owned())
+        }
+        _ => Some("Gatehouse's configuration no longer asks for approval here.".to_owned()),
+    };
+    QueueItem {
+        required: rule.as_ref().map_or(1, |r| r.required),
+        test_types: env.map(|e| e.test_types.clone()).unwrap_or_default(),
+        blocked,
+        item,
+    }
+}
+
+/// The Approvals page.
+pub async fn view() -> Result<ApprovalsView, AppError> {
+    let state = app_state()?;
+    let user = session::current_user(&state).await?;
+    let notice = session::take_notice().await?;
+    let org = state.org.load_org().await?;
+    let pending = state
+        .approvals
+        .pending()
+        .await?
+        .into_iter()
+        .map(|item| queue_item(&org, user.as_ref(), item))
+        .collect();
+    let history = state.approvals.history(50).await?;
+    Ok(ApprovalsView {
+        now: chrono::Utc::now(),
+        pending,
+        history,
+        signed_in: user.is_some(),
+        notice,
+    })
+}
+
+fn already_decided(item: &ApprovalItem) -> String {
+    let by: Vec<&str> = item.votes.iter().map(|v| v.display_name.as_str()).collect();
+    match item.state {
+        RequestState::Approved => format!("Already approved by {}.", by.join(", ")),
+        RequestState::Rejected => format!("Already rejected by {}.", by.join(", ")),
+        _ => format!(
+            "This request is closed: {}.",
+            item.closed_reason
+                .as_deref()
+                .unwrap_or("answered elsewhere")
+        ),
+    }
+}
+
+/// Records the signed-in user's vote; when it decides the request, tells
+/// CodePipeline. Returns a sentence saying what happened.
+pub async fn vote(
+    request_id: &str,
+    decision: Decision,
+    comment: &str,
+    sign_off: SignOff,
+) -> Result<String, AppError> {
+    let state = app_state()?;
+    let user = session::current_user(&state)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    let actor = Actor {
+        user_id: user.id.clone(),
+        display_name: user.display_name.to_string(),
+        roles: user.roles.iter().map(ToString::to_string).collect(),
+    };
+    // A concurrent vote makes the commit conflict; read again and re-check.
+    for _ in 0..8 {
+        let item = state
+            .approvals
+            .request(request_id)
+            .await?
+            .ok_or_else(|| AppError::NotFound("There is no such approval request.".into()))?;
+        if item.state != RequestState::Pending {
+            return Err(AppError::Conflict(already_decided(&item)));
+        }
+        let org = state.org.load_org().await?;
+        let env = environment(&org, &item.environment_id).ok_or_else(|| {
+            AppError::NotFound("This environment is no longer configured.".into())
+        })?;
+        let rule = env
+            .approval
+            .as_ref()
+            .ok_or_else(|| AppError::Invalid(format!("{} needs no approval.", env.name)))?;
+        let team = TeamId::parse(&item.team_id).map_err(|e| AppError::internal(&e))?;
+        let votes = prior_votes(&item);
+        let outcome = approval::cast(&VoteRequest {
+            user: &user,
+            environment: env,
+            rule,
+            team: &team,
+            author: None,
+            commit: &item.commit,
+            prior_votes: &votes,
+            decision,
+            comment,
+            sign_off: &sign_off,
+            calendar_refusal: None,
+        })
+        .map_err(|refusal| match refusal {
+            Refusal::NotAllowed(m) => AppError::Forbidden(m),
+            Refusal::AlreadyVoted(m) => AppError::Conflict(m),
+            Refusal::Incomplete(m) => AppError::Invalid(m),
+        })?;
+        let decided = match outcome {
+            Outcome::Decided(d) => {
+                let mut deciders: Vec<String> = item
+                    .votes
+                    .iter()
+                    .filter(|v| d == Decision::Approve && v.decision == Decision::Approve)
+                    .map(|v| v.display_name.clone())
+                    .collect();
+                deciders.push(format!(
+                    "{} ({})",
+                    user.display_name,
+                    actor.roles.join(", ")
+                ));
+                Some((d, approval::aws_summary(d, &deciders, comment)))
+            }
+            Outcome::Waiting { .. } => None,
+        };
+        let new_vote = NewVote {
+            decision,
+            comment: comment.trim().to_owned(),
+            sign_off: sign_off.clone(),
+        };
+        match state
+            .approvals
+            .commit_vote(request_id, &actor, votes.len(), &new_vote, decided.clone())
+            .await?
+        {
+            VoteCommit::Conflict => continue,
+            VoteCommit::Recorded => {}
+        }
+        return Ok(match (outcome, decided) {
+            (Outcome::Waiting { remaining }, _) => format!(
+                "Your approval is recorded; {remaining} more approver{} needed.",
+                if remaining == 1 { " is" } else { "s are" }
+            ),
+            (Outcome::Decided(d), _) => {
+                let verb = if d == Decision::Approve {
+                    "Approved"
+                } else {
+                    "Rejected"
+                };
+                match deliver(&state, request_id).await? {
+                    Some(DeliveryOutcome::Delivered) => format!("{verb}. CodePipeline has the decision."),
+                    Some(DeliveryOutcome::Reconciled) => format!(
+                        "{verb} in Gatehouse, but CodePipeline had already closed this approval; see the history."
+                    ),
+                    Some(DeliveryOutcome::Failed) => format!(
+                        "{verb} in Gatehouse, but CodePipeline refused it; an admin must check the pipeline configuration."
+                    ),
+                    None => format!("{verb}. CodePipeline is not answering right now; Gatehouse will keep trying."),
+                }
+            }
+        });
+    }
+    Err(AppError::Conflict(
+        "The request kept changing while you voted; reload and try again.".into(),
+    ))
+}
+
+/// Sends a recorded decision to CodePipeline if no one else is sending it.
+/// `None` when another process holds the delivery or AWS was unavailable
+/// (the poller retries).
+pub async fn deliver(
+    state: &AppState,
+    request_id: &str,
+) -> Result<Option<DeliveryOutcome>, AppError> {
+    let Some(claim) = state
+        .approvals
+        .claim_delivery(request_id, DELIVERY_LEASE)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let result = state
+        .pipelines
+        .put_approval_result(&claim.target, &claim.token, claim.approved, &claim.summary)
+        .await;
+    let (outcome, aws_result) = match result {
+        Ok(at) => (
+            DeliveryOutcome::Delivered,
+            format!("PutApprovalResult accepted at {}", at.to_rfc3339()),
+        ),
+        Err(PipelineError::Reconcile(message)) => {
+            reconcile(
+                state,
+                &claim.target,
+                &claim.execution_id,
+                &claim.summary,
+                &message,
+            )
+            .await
+        }
+        Err(err @ (PipelineError::Configuration(_) | PipelineError::Rejected(_))) => {
+            (DeliveryOutcome::Failed, err.to_string())
+        }
+        Err(err @ PipelineError::Unavailable(_)) => {
+            tracing::warn!(request = request_id, error = %err, "delivery failed; will retry");
+            state
+                .approvals
+                .release_delivery(request_id, &err.to_string())
+                .await?;
+            return Ok(None);
+        }
+    };
+    state
+        .approvals
+        .finish_delivery(request_id, outcome, &aws_result)
+        .await?;
+    Ok(Some(outcome))
+}
+
+/// The approval was no longer open: find out whether it closed with our own
+/// answer (an earlier attempt that was accepted) or someone else's.
+async fn reconcile(
+    state: &AppState,
+    target: &ApprovalTarget,
+    execution_id: &str,
+    our_summary: &str,
+    error: &str,
+) -> (DeliveryOutcome, String) {
+    match state.pipelines.last_answer(target).await {
+        Ok(Some(answer))
+            if answer.execution_id == execution_id
+                && answer.summary.as_deref() == Some(our_summary) =>
+        {
+            (
+                DeliveryOutcome::Delivered,
+                format!("an earlier attempt was accepted ({error})"),
+            )
+        }
+        Ok(Some(answer)) if answer.execution_id == execution_id => (
+            DeliveryOutcome::Reconciled,
+            format!(
+                "answered in CodePipeline: {} \u{201c}{}\u{201d}",
+                if answer.approved {
+                    "approved"
+                } else {
+                    "rejected"
+                },
+                answer.summary.unwrap_or_default()
+            ),
+        ),
+        Ok(_) => (
+            DeliveryOutcome::Reconciled,
+            format!("no longer waiting (expired or superseded): {error}"),
+        ),
+        Err(err) => (
+            DeliveryOutcome::Reconciled,
+            format!("{error}; state could not be re-read: {err}"),
+        ),
+    }
+}
+
+/// What one poll found.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct PollReport {
+    pub pipelines: usize,
+    pub new_requests: usize,
+    pub closed: u64,
+    pub delivered: usize,
+    pub errors: usize,
+}
+
+/// One pass of the poller: every pipeline whose environment needs approval
+/// is read once; new approvals are recorded, ones answered elsewhere are
+/// closed, and undelivered decisions are sent again.
+pub async fn poll(state: &AppState, pause_between_calls: Duration) -> Result<PollReport, AppError> {
+    let org = state.org.load_org().await?;
+    let mut report = PollReport::default();
+    for env in org.environments.iter().filter(|e| e.approval.is_some()) {
+        for service in &org.services {
+            if report.pipelines > 0 && !pause_between_calls.is_zero() {
+                tokio::time::sleep(pause_between_calls).await;
+            }
+            report.pipelines += 1;
+            let target = ApprovalTarget {
+                pipeline: org.pipelines.pipeline_name(&service.id, &env.id),
+                stage: org.pipelines.approval_stage().to_owned(),
+                action: org.pipelines.approval_action().to_owned(),
+            };
+            let pending = match state.pipelines.pending_approval(&target).await {
+                Ok(pending) => pending,
+                Err(err) => {
+                    report.errors += 1;
+                    tracing::warn!(pipeline = %target.pipeline, error = %err, "cannot read pipeline state");
+                    continue;
+                }
+            };
+            if let Some(pending) = &pending {
+                let revision = match state
+                    .pipelines
+                    .revision(&target.pipeline, &pending.execution_id)
+                    .await
+                {
+                    Ok(revision) => revision,
+                    Err(err) => {
+                        report.errors += 1;
+                        tracing::warn!(pipeline = %target.pipeline, error = %err, "cannot read the revision");
+                        continue;
+                    }
+                };
+                let new = NewRequest {
+                    service_id: service.id.to_string(),
+                    environment_id: env.id.to_string(),
+                    pending: pending.clone(),
+                    revision,
+                    expires_at: pending.requested_at + chrono::Duration::days(APPROVAL_TTL_DAYS),
+                };
+                if state.approvals.upsert_request(&new).await? {
+                    report.new_requests += 1;
+                }
+            }
+            report.closed += state
+                .approvals
+                .close_missing(&target, pending.as_ref().map(|p| p.execution_id.as_str()))
+                .await?;
+        }
+    }
+    for id in state.approvals.undelivered().await? {
+        if deliver(state, &id).await?.is_some() {
+            report.delivered += 1;
+        }
+    }
+    Ok(report)
+}
+
+/// Finishes a form submission: with JavaScript the result goes back as
+/// JSON; without, it becomes a notice on the Approvals page, which the
+/// browser is sent back to.
+pub async fn answer_form(result: Result<String, AppError>) -> Result<String, AppError> {
+    let headers = leptos_axum::extract::<axum::http::HeaderMap>()
+        .await
+        .map_err(|e| AppError::internal(&e))?;
+    let plain_form = headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    if !plain_form {
+        return AppError::respond(result);
+    }
+    let notice = match &result {
+        Ok(text) => Notice {
+            error: false,
+            text: text.clone(),
+        },
+        Err(err) => Notice {
+            error: true,
+            text: err.to_string(),
+        },
+    };
+    session::leave_notice(&notice).await?;
+    leptos_axum::redirect("/approvals");
+    Ok(notice.text)
+}

@@ -1,0 +1,73 @@
+import { test, expect, type Page, type APIRequestContext } from '@playwright/test';
+import { open } from './helpers';
+
+const simulator = process.env.GATEHOUSE_E2E_SIMULATOR ?? 'http://127.0.0.1:3101';
+
+/** Calls the CodePipeline simulator as the AWS SDK would. */
+async function codepipeline(request: APIRequestContext, operation: string, body: object) {
+  const response = await request.post(`${simulator}/`, {
+    headers: { 'X-Amz-Target': `CodePipeline_20150709.${operation}`, 'Content-Type': 'application/x-amz-json-1.1' },
+    data: JSON.stringify(body),
+  });
+  expect(response.ok()).toBeTruthy();
+  return response.json();
+}
+
+test.beforeAll(async ({ request }) => {
+  // Run every demo pipeline up to its approval stage.
+  const moved = await request.post(`${simulator}/_sim/clock`, { data: { advanceSeconds: 60 } });
+  expect(moved.ok()).toBeTruthy();
+});
+
+async function signIn(page: Page, name: string, testInfo: Parameters<typeof open>[2]) {
+  await open(page, '/demo/sign-in', testInfo);
+  await page.getByRole('button', { name: `Sign in as ${name}` }).click();
+  await expect(page.getByTestId('current-user')).toHaveText(name);
+}
+
+/** Opens the queue until the poller has brought `title` in. */
+async function openQueueWith(page: Page, title: string, testInfo: Parameters<typeof open>[2]) {
+  await expect(async () => {
+    await open(page, '/approvals', testInfo);
+    await expect(page.getByRole('article', { name: title })).toBeVisible({ timeout: 1_000 });
+  }).toPass({ timeout: 30_000 });
+  return page.getByRole('article', { name: title });
+}
+
+test('a QA engineer signs off a QA request; the pipeline moves to Deploy; the history shows it', async ({ page, request }, testInfo) => {
+  const [service, pipeline] = testInfo.project.name === 'js' ? ['Checkout UI', 'checkout-ui-qa'] : ['Storefront web', 'storefront-web-qa'];
+  const title = `${service} to QA`;
+  await signIn(page, 'Priya Raman', testInfo);
+  const card = await openQueueWith(page, title, testInfo);
+  await expect(card.getByTestId('progress')).toHaveText('No approvals yet; 1 needed');
+  await card.getByRole('checkbox', { name: 'QA testing passed' }).check();
+  await card.getByRole('button', { name: `Approve ${title}` }).click();
+  await expect(page.getByText('Approved. CodePipeline has the decision.')).toBeVisible();
+
+  const state = await codepipeline(request, 'GetPipelineState', { name: pipeline });
+  const deploy = state.stageStates.find((s: { stageName: string }) => s.stageName === 'Deploy');
+  expect(deploy.latestExecution.status).toBe('InProgress');
+
+  await page.getByRole('navigation', { name: 'Approvals' }).getByRole('link', { name: 'History' }).click();
+  const row = page.getByRole('row', { name: new RegExp(title) });
+  await expect(row).toContainText('Approved');
+  await expect(row).toContainText('Priya Raman');
+  await expect(row).toContainText('QA passed');
+  await expect(row).toContainText('Delivered');
+});
+
+test('a developer sees no buttons on Prod, and a forged POST is refused', async ({ page }, testInfo) => {
+  await signIn(page, 'Diego Alvarez', testInfo);
+  const card = await openQueueWith(page, 'Orders API to Prod', testInfo);
+  await expect(card.getByTestId('blocked')).toHaveText('Only SRE or QA may approve Prod.');
+  await expect(card.getByRole('button')).toHaveCount(0);
+
+  const queue = await (await page.request.post('/api/approvals', { headers: { Accept: 'application/json' } })).json();
+  const prod = queue.pending.find((q: { item: { pipeline: string } }) => q.item.pipeline === 'orders-api-prod');
+  const forged = await page.request.post('/api/approvals/decide', {
+    headers: { Accept: 'application/json' },
+    form: { request: prod.item.id, decision: 'approve' },
+  });
+  expect(forged.status()).toBe(403);
+  expect(await forged.text()).toContain('Only SRE or QA may approve Prod.');
+});

@@ -1,0 +1,514 @@
+//! Approval requests, votes, deliveries and the audit log in Postgres.
+
+use super::{store_error, stored, PgStore};
+use app::api::approvals::{ApprovalItem, DeliveryView, RequestState, VoteView};
+use app::domain::approval::{Decision, SignOff};
+use app::ssr::ports::{
+    Actor, ApprovalStore, ApprovalTarget, ClaimedDelivery, DeliveryOutcome, NewRequest, NewVote,
+    StoreError, VoteCommit,
+};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, Postgres, Transaction};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+fn decision_str(d: Decision) -> &'static str {
+    match d {
+        Decision::Approve => "approve",
+        Decision::Reject => "reject",
+    }
+}
+
+fn parse_decision(s: &str) -> Result<Decision, StoreError> {
+    match s {
+        "approve" => Ok(Decision::Approve),
+        "reject" => Ok(Decision::Reject),
+        other => Err(StoreError::Corrupt(format!("decision {other:?}"))),
+    }
+}
+
+fn parse_state(s: &str) -> Result<RequestState, StoreError> {
+    match s {
+        "pending" => Ok(RequestState::Pending),
+        "approved" => Ok(RequestState::Approved),
+        "rejected" => Ok(RequestState::Rejected),
+        "closed" => Ok(RequestState::Closed),
+        other => Err(StoreError::Corrupt(format!("request state {other:?}"))),
+    }
+}
+
+fn request_uuid(id: &str) -> Option<Uuid> {
+    Uuid::parse_str(id).ok()
+}
+
+/// One audit row, with the request's pipeline, stage, action, execution
+/// and revision copied from the request.
+struct Audit<'a> {
+    event: &'a str,
+    actor: Option<&'a Actor>,
+    request: Uuid,
+    decision: Option<&'a str>,
+    comment: Option<&'a str>,
+    sign_off: Option<serde_json::Value>,
+    aws_result: Option<&'a str>,
+}
+
+async fn audit(conn: &mut PgConnection, a: Audit<'_>) -> Result<(), sqlx::Error> {
+    let actor_id = a.actor.and_then(|x| Uuid::parse_str(&x.user_id).ok());
+    let roles = a.actor.map(|x| x.roles.clone()).unwrap_or_default();
+    sqlx::query!(
+        r#"INSERT INTO audit_log (event, actor_id, actor_name, actor_roles, request_id, pipeline, stage, action,
+               execution_id, revision, decision, comment, sign_off, aws_result)
+           SELECT $1, $2, $3, $4, r.id, r.pipeline, r.stage, r.action, r.execution_id, r.commit_sha, $5, $6, $7, $8
+           FROM approval_requests r WHERE r.id = $9"#,
+        a.event,
+        actor_id,
+        a.actor.map(|x| x.display_name.clone()),
+        &roles,
+        a.decision,
+        a.comment,
+        a.sign_off,
+        a.aws_result,
+        a.request,
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+impl PgStore {
+    /// Requests with their service, team and environment; filtered by id,
+    /// by pending or not, newest first.
+    async fn items(
+        &self,
+        id: Option<Uuid>,
+        pending: Option<bool>,
+        limit: i64,
+    ) -> Result<Vec<ApprovalItem>, StoreError> {
+        let rows = sqlx::query!(
+            r#"SELECT r.id, r.service_id, s.name AS service_name, t.id AS team_id, t.name AS team_name,
+                      r.environment_id, e.name AS environment_name, e.position AS environment_position,
+                      r.pipeline, r.stage, r.action, r.execution_id, r.commit_sha, r.commit_message, r.branch,
+                      r.commit_url, r.requested_at AS "requested_at: DateTime<Utc>", r.expires_at AS "expires_at: DateTime<Utc>",
+                      r.state, r.closed_reason, r.decided_at AS "decided_at: DateTime<Utc>"
+               FROM approval_requests r
+               JOIN services s ON s.id = r.service_id
+               JOIN teams t ON t.id = s.team_id
+               JOIN environments e ON e.id = r.environment_id
+               WHERE ($1::uuid IS NULL OR r.id = $1) AND ($2::bool IS NULL OR (r.state = 'pending') = $2)
+               ORDER BY COALESCE(r.decided_at, r.requested_at) DESC, r.id
+               LIMIT $3"#,
+            id,
+            pending,
+            limit,
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_error)?;
+        let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+
+        let mut votes: HashMap<Uuid, Vec<VoteView>> = HashMap::new();
+        for v in sqlx::query!(
+            r#"SELECT v.request_id, v.user_id, u.display_name, v.decision, v.comment, v.sign_off,
+                      v.created_at AS "created_at: DateTime<Utc>"
+               FROM approval_votes v JOIN users u ON u.id = v.user_id
+               WHERE v.request_id = ANY($1) ORDER BY v.created_at"#,
+            &ids
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_error)?
+        {
+            votes.entry(v.request_id).or_default().push(VoteView {
+                user_id: v.user_id.to_string(),
+                display_name: v.display_name,
+                decision: parse_decision(&v.decision)?,
+                comment: v.comment,
+                sign_off: stored("sign-off", serde_json::from_value::<SignOff>(v.sign_off))?,
+                at: v.created_at,
+            });
+        }
+        let mut deliveries: HashMap<Uuid, DeliveryView> = HashMap::new();
+        for d in sqlx::query!(
+            "SELECT request_id, decision, outcome, aws_result FROM approval_deliveries WHERE request_id = ANY($1)",
+            &ids
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_error)?
+        {
+            deliveries.insert(
+                d.request_id,
+                DeliveryView {
+                    decision: parse_decision(&d.decision)?,
+                    outcome: d.outcome,
+                    aws_result: d.aws_result,
+                },
+            );
+        }
+
+        rows.into_iter()
+            .map(|r| {
+                Ok(ApprovalItem {
+                    id: r.id.to_string(),
+                    service_id: r.service_id,
+                    service_name: r.service_name,
+                    team_id: r.team_id,
+                    team_name: r.team_name,
+                    environment_id: r.environment_id,
+                    environment_name: r.environment_name,
+                    environment_position: r.environment_position,
+                    pipeline: r.pipeline,
+                    stage: r.stage,
+                    action: r.action,
+                    execution_id: r.execution_id,
+                    commit: r.commit_sha,
+                    commit_message: r.commit_message,
+                    branch: r.branch,
+                    commit_url: r.commit_url,
+                    requested_at: r.requested_at,
+                    expires_at: r.expires_at,
+                    state: parse_state(&r.state)?,
+                    closed_reason: r.closed_reason,
+                    decided_at: r.decided_at,
+                    votes: votes.remove(&r.id).unwrap_or_default(),
+                    delivery: deliveries.remove(&r.id),
+                })
+            })
+            .collect()
+    }
+}
+
+async fn begin(pool: &sqlx::PgPool) -> Result<Transaction<'static, Postgres>, StoreError> {
+    pool.begin().await.map_err(store_error)
+}
+
+#[async_trait]
+impl ApprovalStore for PgStore {
+    async fn upsert_request(&self, new: &NewRequest) -> Result<bool, StoreError> {
+        let mut tx = begin(&self.pool).await?;
+        let p = &new.pending;
+        let inserted = sqlx::query!(
+            r#"INSERT INTO approval_requests (id, service_id, environment_id, pipeline, stage, action, execution_id,
+                   token, commit_sha, commit_message, branch, commit_url, requested_at, expires_at)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+               ON CONFLICT ON CONSTRAINT approval_requests_execution_key
+               DO UPDATE SET token = EXCLUDED.token WHERE approval_requests.token <> EXCLUDED.token
+               RETURNING id AS "id!", (xmax = 0) AS "inserted!""#,
+            Uuid::new_v4(),
+            new.service_id,
+            new.environment_id,
+            p.target.pipeline,
+            p.target.stage,
+            p.target.action,
+            p.execution_id,
+            p.token,
+            new.revision.commit,
+            new.revision.message,
+            new.revision.branch,
+            new.revision.url,
+            p.requested_at as _,
+            new.expires_at as _,
+        )
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(store_error)?;
+        let is_new = match inserted {
+            Some(row) if row.inserted => {
+                let request = row.id;
+                audit(
+                    &mut tx,
+                    Audit {
+                        event: "requested",
+                        actor: None,
+                        request,
+                        decision: None,
+                        comment: None,
+                        sign_off: None,
+                        aws_result: None,
+                    },
+                )
+                .await
+                .map_err(store_error)?;
+                true
+            }
+            _ => false,
+        };
+        tx.commit().await.map_err(store_error)?;
+        Ok(is_new)
+    }
+
+    async fn close_missing(
+        &self,
+        target: &ApprovalTarget,
+        keep_execution: Option<&str>,
+    ) -> Result<u64, StoreError> {
+        let mut tx = begin(&self.pool).await?;
+        let closed = sqlx::query_scalar!(
+            r#"UPDATE approval_requests SET state = 'closed', decided_at = now(),
+                   closed_reason = 'no longer waiting in CodePipeline (answered there, expired or superseded)'
+               WHERE pipeline = $1 AND stage = $2 AND action = $3 AND state = 'pending'
+                 AND ($4::text IS NULL OR execution_id <> $4)
+               RETURNING id"#,
+            target.pipeline,
+            target.stage,
+            target.action,
+            keep_execution,
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(store_error)?;
+        for request in &closed {
+            audit(
+                &mut tx,
+                Audit {
+                    event: "closed",
+                    actor: None,
+                    request: *request,
+                    decision: None,
+                    comment: None,
+                    sign_off: None,
+                    aws_result: None,
+                },
+            )
+            .await
+            .map_err(store_error)?;
+        }
+        tx.commit().await.map_err(store_error)?;
+        Ok(closed.len() as u64)
+    }
+
+    async fn request(&self, id: &str) -> Result<Option<ApprovalItem>, StoreError> {
+        let Some(id) = request_uuid(id) else {
+            return Ok(None);
+        };
+        Ok(self.items(Some(id), None, 1).await?.pop())
+    }
+
+    async fn pending(&self) -> Result<Vec<ApprovalItem>, StoreError> {
+        self.items(None, Some(true), 500).await
+    }
+
+    async fn history(&self, limit: i64) -> Result<Vec<ApprovalItem>, StoreError> {
+        self.items(None, Some(false), limit).await
+    }
+
+    async fn commit_vote(
+        &self,
+        request_id: &str,
+        actor: &Actor,
+        expected_votes: usize,
+        vote: &NewVote,
+        decided: Option<(Decision, String)>,
+    ) -> Result<VoteCommit, StoreError> {
+        let (Some(request), Ok(user_id)) =
+            (request_uuid(request_id), Uuid::parse_str(&actor.user_id))
+        else {
+            return Ok(VoteCommit::Conflict);
+        };
+        let mut tx = begin(&self.pool).await?;
+        let current = sqlx::query!(
+            r#"SELECT r.state, (SELECT count(*) FROM approval_votes v WHERE v.request_id = r.id) AS "votes!"
+               FROM approval_requests r WHERE r.id = $1 FOR UPDATE"#,
+            request
+        )
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(store_error)?;
+        let Some(current) = current else {
+            return Ok(VoteCommit::Conflict);
+        };
+        if current.state != "pending" || usize::try_from(current.votes).ok() != Some(expected_votes)
+        {
+            return Ok(VoteCommit::Conflict);
+        }
+        let sign_off =
+            serde_json::to_value(&vote.sign_off).map_err(|e| StoreError::Query(e.to_string()))?;
+        let inserted = sqlx::query!(
+            r#"INSERT INTO approval_votes (request_id, user_id, decision, comment, sign_off)
+               VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING"#,
+            request,
+            user_id,
+            decision_str(vote.decision),
+            vote.comment,
+            sign_off,
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(store_error)?;
+        if inserted.rows_affected() == 0 {
+            return Ok(VoteCommit::Conflict);
+        }
+        audit(
+            &mut tx,
+            Audit {
+                event: "vote",
+                actor: Some(actor),
+                request,
+                decision: Some(decision_str(vote.decision)),
+                comment: Some(&vote.comment),
+                sign_off: Some(sign_off),
+                aws_result: None,
+            },
+        )
+        .await
+        .map_err(store_error)?;
+        if let Some((decision, summary)) = decided {
+            sqlx::query!(
+                "INSERT INTO approval_deliveries (request_id, decision, summary) VALUES ($1, $2, $3)",
+                request,
+                decision_str(decision),
+                summary,
+            )
+            .execute(&mut *tx)
+            .await
+            .map_err(store_error)?;
+            let state = if decision == Decision::Approve {
+                "approved"
+            } else {
+                "rejected"
+            };
+            sqlx::query!(
+                "UPDATE approval_requests SET state = $2, decided_at = now() WHERE id = $1",
+                request,
+                state
+            )
+            .execute(&mut *tx)
+            .await
+            .map_err(store_error)?;
+            audit(
+                &mut tx,
+                Audit {
+                    event: "decision",
+                    actor: Some(actor),
+                    request,
+                    decision: Some(decision_str(decision)),
+                    comment: Some(&summary),
+                    sign_off: None,
+                    aws_result: None,
+                },
+            )
+            .await
+            .map_err(store_error)?;
+        }
+        tx.commit().await.map_err(store_error)?;
+        Ok(VoteCommit::Recorded)
+    }
+
+    async fn claim_delivery(
+        &self,
+        request_id: &str,
+        lease: std::time::Duration,
+    ) -> Result<Option<ClaimedDelivery>, StoreError> {
+        let Some(request) = request_uuid(request_id) else {
+            return Ok(None);
+        };
+        let row = sqlx::query!(
+            r#"UPDATE approval_deliveries d
+               SET lease_until = now() + make_interval(secs => $2), attempts = d.attempts + 1
+               FROM approval_requests r
+               WHERE d.request_id = $1 AND r.id = d.request_id AND d.outcome IS NULL
+                 AND (d.lease_until IS NULL OR d.lease_until < now())
+               RETURNING r.pipeline, r.stage, r.action, r.token, r.execution_id, r.commit_sha, d.decision, d.summary"#,
+            request,
+            lease.as_secs_f64(),
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(store_error)?;
+        row.map(|r| {
+            Ok(ClaimedDelivery {
+                request_id: request_id.to_owned(),
+                target: ApprovalTarget {
+                    pipeline: r.pipeline,
+                    stage: r.stage,
+                    action: r.action,
+                },
+                token: r.token,
+                execution_id: r.execution_id,
+                commit: r.commit_sha,
+                approved: parse_decision(&r.decision)? == Decision::Approve,
+                summary: r.summary,
+            })
+        })
+        .transpose()
+    }
+
+    async fn finish_delivery(
+        &self,
+        request_id: &str,
+        outcome: DeliveryOutcome,
+        aws_result: &str,
+    ) -> Result<(), StoreError> {
+        let Some(request) = request_uuid(request_id) else {
+            return Ok(());
+        };
+        let mut tx = begin(&self.pool).await?;
+        let decision = sqlx::query_scalar!(
+            r#"UPDATE approval_deliveries SET outcome = $2, aws_result = $3, completed_at = now(), lease_until = NULL
+               WHERE request_id = $1 AND outcome IS NULL RETURNING decision"#,
+            request,
+            outcome.as_str(),
+            aws_result,
+        )
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(store_error)?;
+        if let Some(decision) = decision {
+            let event = format!("aws_{}", outcome.as_str());
+            audit(
+                &mut tx,
+                Audit {
+                    event: &event,
+                    actor: None,
+                    request,
+                    decision: Some(&decision),
+                    comment: None,
+                    sign_off: None,
+                    aws_result: Some(aws_result),
+                },
+            )
+            .await
+            .map_err(store_error)?;
+        }
+        tx.commit().await.map_err(store_error)
+    }
+
+    async fn release_delivery(&self, request_id: &str, aws_result: &str) -> Result<(), StoreError> {
+        let Some(request) = request_uuid(request_id) else {
+            return Ok(());
+        };
+        let mut tx = begin(&self.pool).await?;
+        sqlx::query!("UPDATE approval_deliveries SET lease_until = NULL WHERE request_id = $1 AND outcome IS NULL", request)
+            .execute(&mut *tx)
+            .await
+            .map_err(store_error)?;
+        audit(
+            &mut tx,
+            Audit {
+                event: "aws_error",
+                actor: None,
+                request,
+                decision: None,
+                comment: None,
+                sign_off: None,
+                aws_result: Some(aws_result),
+            },
+        )
+        .await
+        .map_err(store_error)?;
+        tx.commit().await.map_err(store_error)
+    }
+
+    async fn undelivered(&self) -> Result<Vec<String>, StoreError> {
+        let ids = sqlx::query_scalar!(
+            r#"SELECT request_id FROM approval_deliveries
+               WHERE outcome IS NULL AND (lease_until IS NULL OR lease_until < now()) ORDER BY created_at"#
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_error)?;
+        Ok(ids.into_iter().map(|id| id.to_string()).collect())
+    }
+}

@@ -1,0 +1,512 @@
+//! The approval queue end to end: poller, policy, exactly-once delivery to
+//! the CodePipeline simulator over HTTP, and the audit log.
+
+mod common;
+
+use app::api::approvals::{ApprovalsView, QueueItem, RequestState};
+use app::ssr::ports::ApprovalTarget;
+use app::ssr::Mode;
+use common::{spawn, TestApp};
+use server::codepipeline::simulator::Faults;
+use sqlx::PgPool;
+use std::time::Duration;
+
+/// Runs the demo pipelines up to their approvals and lets the poller see them.
+async fn queue(pool: PgPool) -> TestApp {
+    let app = spawn(pool, Mode::Demo).await;
+    app.simulator
+        .as_ref()
+        .expect("demo simulator")
+        .advance_clock(chrono::Duration::seconds(60));
+    let report = app::ssr::approvals::poll(&app.state, Duration::ZERO)
+        .await
+        .expect("poll");
+    assert_eq!(report.errors, 0, "{report:?}");
+    assert_eq!(
+        report.new_requests, 40,
+        "10 services x 4 environments with approvals"
+    );
+    app
+}
+
+async fn sign_in(app: &TestApp, login: &str) {
+    let response = app.call("demo/sign-in", &[("login", login)]).await;
+    assert_eq!(response.status(), 200, "sign in as {login}");
+}
+
+async fn view(app: &TestApp) -> ApprovalsView {
+    app.call("approvals", &[])
+        .await
+        .json()
+        .await
+        .expect("approvals json")
+}
+
+async fn item(app: &TestApp, pipeline: &str) -> QueueItem {
+    view(app)
+        .await
+        .pending
+        .into_iter()
+        .find(|q| q.item.pipeline == pipeline)
+        .expect(pipeline)
+}
+
+fn target(pipeline: &str) -> ApprovalTarget {
+    ApprovalTarget {
+        pipeline: pipeline.into(),
+        stage: "Approval".into(),
+        action: "ManualApproval".into(),
+    }
+}
+
+fn put_calls(app: &TestApp) -> u64 {
+    app.simulator
+        .as_ref()
+        .expect("simulator")
+        .calls()
+        .get("PutApprovalResult")
+        .copied()
+        .unwrap_or(0)
+}
+
+async fn count(pool: &PgPool, sql: &str) -> i64 {
+    sqlx::query_scalar::<_, i64>(sql)
+        .fetch_one(pool)
+        .await
+        .expect(sql)
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_qa_engineer_signs_off_a_qa_request_and_codepipeline_moves_on(pool: PgPool) {
+    let app = queue(pool.clone()).await;
+    sign_in(&app, "priya.raman").await;
+    let q = item(&app, "orders-api-qa").await;
+    assert_eq!(q.blocked, None, "QA may approve QA");
+    assert_eq!(q.item.branch.as_deref(), Some("release/2027.01"));
+    assert_eq!(q.test_types, [app::domain::TestType::Qa]);
+
+    let response = app
+        .call(
+            "approvals/decide",
+            &[
+                ("request", &q.item.id),
+                ("decision", "approve"),
+                ("passed[]", "qa"),
+                ("evidence", "https://ci.example/run/42"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.json::<String>().await.expect("json"),
+        "Approved. CodePipeline has the decision."
+    );
+    assert_eq!(put_calls(&app), 1);
+    assert_eq!(
+        app.state
+            .pipelines
+            .pending_approval(&target("orders-api-qa"))
+            .await,
+        Ok(None)
+    );
+    let answer = app
+        .state
+        .pipelines
+        .last_answer(&target("orders-api-qa"))
+        .await
+        .expect("read")
+        .expect("answered");
+    assert!(answer.approved);
+    assert_eq!(
+        answer.summary.as_deref(),
+        Some("Approved in Gatehouse by Priya Raman (qa)")
+    );
+
+    let history = view(&app).await.history;
+    let done = history
+        .iter()
+        .find(|i| i.id == q.item.id)
+        .expect("in history");
+    assert_eq!(done.state, RequestState::Approved);
+    assert_eq!(
+        done.delivery.as_ref().and_then(|d| d.outcome.as_deref()),
+        Some("delivered")
+    );
+    assert_eq!(
+        done.votes[0].sign_off.evidence,
+        ["https://ci.example/run/42"]
+    );
+    let events: Vec<String> =
+        sqlx::query_scalar("SELECT event FROM audit_log WHERE request_id = $1::uuid ORDER BY id")
+            .bind(&q.item.id)
+            .fetch_all(&pool)
+            .await
+            .expect("audit");
+    assert_eq!(events, ["requested", "vote", "decision", "aws_delivered"]);
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn an_approval_without_every_sign_off_names_what_is_missing(pool: PgPool) {
+    let app = queue(pool.clone()).await;
+    sign_in(&app, "priya.raman").await;
+    let q = item(&app, "checkout-ui-qa").await;
+    let response = app
+        .call(
+            "approvals/decide",
+            &[("request", &q.item.id), ("decision", "approve")],
+        )
+        .await;
+    assert_eq!(response.status(), 422);
+    assert!(response
+        .text()
+        .await
+        .expect("body")
+        .contains("Sign off every required test before approving: missing QA."));
+    assert_eq!(put_calls(&app), 0);
+    assert_eq!(count(&pool, "SELECT count(*) FROM approval_votes").await, 0);
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_developer_sees_no_prod_buttons_and_a_forged_post_is_refused(pool: PgPool) {
+    let app = queue(pool.clone()).await;
+    sign_in(&app, "diego.alvarez").await;
+    let q = item(&app, "orders-api-prod").await;
+    assert_eq!(
+        q.blocked.as_deref(),
+        Some("Only SRE or QA may approve Prod.")
+    );
+    let response = app
+        .call(
+            "approvals/decide",
+            &[("request", &q.item.id), ("decision", "approve")],
+        )
+        .await;
+    assert_eq!(response.status(), 403);
+    assert!(response
+        .text()
+        .await
+        .expect("body")
+        .contains("Only SRE or QA may approve Prod."));
+    let stage = item(&app, "orders-api-stage").await;
+    assert_eq!(stage.blocked, None, "but may approve Stage for BackEnd");
+    let other_team = item(&app, "ios-app-stage").await;
+    assert!(other_team.blocked.is_some(), "not another team's Stage");
+    assert_eq!(put_calls(&app), 0);
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_hundred_concurrent_approvals_call_codepipeline_once(pool: PgPool) {
+    let app = queue(pool.clone()).await;
+    sign_in(&app, "priya.raman").await;
+    let q = item(&app, "payments-service-qa").await;
+    let calls = (0..100).map(|_| {
+        let client = app.client.clone();
+        let url = format!("{}/api/approvals/decide", app.base);
+        let id = q.item.id.clone();
+        async move {
+            client
+                .post(url)
+                .header("Accept", "application/json")
+                .form(&[
+                    ("request", id.as_str()),
+                    ("decision", "approve"),
+                    ("passed[]", "qa"),
+                ])
+                .send()
+                .await
+                .expect("POST")
+                .status()
+        }
+    });
+    let statuses = futures_join_all(calls).await;
+    let ok = statuses.iter().filter(|s| s.as_u16() == 200).count();
+    let conflicts = statuses.iter().filter(|s| s.as_u16() == 409).count();
+    assert_eq!((ok, conflicts), (1, 99), "{statuses:?}");
+    assert_eq!(put_calls(&app), 1, "exactly one PutApprovalResult");
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM approval_deliveries").await,
+        1
+    );
+    assert_eq!(count(&pool, "SELECT count(*) FROM approval_votes").await, 1);
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM audit_log WHERE event = 'decision'"
+        )
+        .await,
+        1
+    );
+}
+
+async fn futures_join_all<F: std::future::Future<Output = reqwest::StatusCode> + Send + 'static>(
+    futures: impl Iterator<Item = F>,
+) -> Vec<reqwest::StatusCode> {
+    let handles: Vec<_> = futures.map(tokio::spawn).collect();
+    let mut out = Vec::new();
+    for handle in handles {
+        out.push(handle.await.expect("task"));
+    }
+    out
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn prod_needs_two_approvers_and_codepipeline_hears_once(pool: PgPool) {
+    let app = queue(pool.clone()).await;
+    sign_in(&app, "sam.okafor").await;
+    let q = item(&app, "orders-api-prod").await;
+    let first = app
+        .call(
+            "approvals/decide",
+            &[("request", &q.item.id), ("decision", "approve")],
+        )
+        .await;
+    assert_eq!(
+        first.json::<String>().await.expect("json"),
+        "Your approval is recorded; 1 more approver is needed."
+    );
+    let again = app
+        .call(
+            "approvals/decide",
+            &[("request", &q.item.id), ("decision", "approve")],
+        )
+        .await;
+    assert_eq!(again.status(), 409, "the same person cannot count twice");
+    assert_eq!(put_calls(&app), 0);
+
+    sign_in(&app, "priya.raman").await;
+    let second = app
+        .call(
+            "approvals/decide",
+            &[("request", &q.item.id), ("decision", "approve")],
+        )
+        .await;
+    assert_eq!(
+        second.json::<String>().await.expect("json"),
+        "Approved. CodePipeline has the decision."
+    );
+    assert_eq!(put_calls(&app), 1);
+    let answer = app
+        .state
+        .pipelines
+        .last_answer(&target("orders-api-prod"))
+        .await
+        .expect("read")
+        .expect("answered");
+    assert_eq!(
+        answer.summary.as_deref(),
+        Some("Approved in Gatehouse by Sam Okafor, Priya Raman (qa)")
+    );
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_reject_needs_a_comment_and_fails_the_execution(pool: PgPool) {
+    let app = queue(pool.clone()).await;
+    sign_in(&app, "sam.okafor").await;
+    let q = item(&app, "inventory-service-pre-prod").await;
+    let bare = app
+        .call(
+            "approvals/decide",
+            &[("request", &q.item.id), ("decision", "reject")],
+        )
+        .await;
+    assert_eq!(bare.status(), 422);
+    assert!(bare
+        .text()
+        .await
+        .expect("body")
+        .contains("a comment is required"));
+    let rejected = app
+        .call(
+            "approvals/decide",
+            &[
+                ("request", &q.item.id),
+                ("decision", "reject"),
+                ("comment", "Stock counts drift under load"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        rejected.json::<String>().await.expect("json"),
+        "Rejected. CodePipeline has the decision."
+    );
+    let answer = app
+        .state
+        .pipelines
+        .last_answer(&target("inventory-service-pre-prod"))
+        .await
+        .expect("read")
+        .expect("answered");
+    assert!(!answer.approved);
+    assert!(answer
+        .summary
+        .expect("summary")
+        .ends_with(": Stock counts drift under load"));
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn an_accepted_call_whose_answer_was_lost_is_reconciled_by_the_poller(pool: PgPool) {
+    let app = queue(pool.clone()).await;
+    let sim = app.simulator.clone().expect("simulator");
+    sign_in(&app, "priya.raman").await;
+    let q = item(&app, "identity-service-qa").await;
+
+    // CodePipeline records the approval, but its answer never arrives.
+    sim.set_faults(Faults {
+        lost_response_ms: 5_000,
+        operation: Some("PutApprovalResult".into()),
+        ..Faults::default()
+    });
+    let response = app
+        .call(
+            "approvals/decide",
+            &[
+                ("request", &q.item.id),
+                ("decision", "approve"),
+                ("passed[]", "qa"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        response.json::<String>().await.expect("json"),
+        "Approved. CodePipeline is not answering right now; Gatehouse will keep trying."
+    );
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM approval_deliveries WHERE outcome IS NULL"
+        )
+        .await,
+        1
+    );
+    sim.set_faults(Faults::default());
+
+    let report = app::ssr::approvals::poll(&app.state, Duration::ZERO)
+        .await
+        .expect("poll");
+    assert_eq!(report.delivered, 1);
+    let (outcome, result): (String, String) =
+        sqlx::query_as("SELECT outcome, aws_result FROM approval_deliveries")
+            .fetch_one(&pool)
+            .await
+            .expect("delivery");
+    assert_eq!(outcome, "delivered");
+    assert!(
+        result.contains("an earlier attempt was accepted"),
+        "{result}"
+    );
+    let events: Vec<String> =
+        sqlx::query_scalar("SELECT event FROM audit_log WHERE request_id = $1::uuid ORDER BY id")
+            .bind(&q.item.id)
+            .fetch_all(&pool)
+            .await
+            .expect("audit");
+    assert_eq!(
+        events,
+        [
+            "requested",
+            "vote",
+            "decision",
+            "aws_error",
+            "aws_delivered"
+        ]
+    );
+    let answer = app
+        .state
+        .pipelines
+        .last_answer(&target("identity-service-qa"))
+        .await
+        .expect("read")
+        .expect("answered");
+    assert!(answer.approved, "approved once, and only once");
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn an_approval_answered_in_the_console_is_closed_and_cannot_be_voted(pool: PgPool) {
+    let app = queue(pool.clone()).await;
+    let sim = app.simulator.clone().expect("simulator");
+    assert!(sim.answer_out_of_band("mobile-bff-qa", false, "Rejected in the AWS console"));
+    let report = app::ssr::approvals::poll(&app.state, Duration::ZERO)
+        .await
+        .expect("poll");
+    assert_eq!(report.closed, 1);
+    sign_in(&app, "priya.raman").await;
+    let closed = view(&app)
+        .await
+        .history
+        .into_iter()
+        .find(|i| i.pipeline == "mobile-bff-qa")
+        .expect("closed");
+    assert_eq!(closed.state, RequestState::Closed);
+    let vote = app
+        .call(
+            "approvals/decide",
+            &[
+                ("request", &closed.id),
+                ("decision", "approve"),
+                ("passed[]", "qa"),
+            ],
+        )
+        .await;
+    assert_eq!(vote.status(), 409);
+    assert!(vote
+        .text()
+        .await
+        .expect("body")
+        .contains("This request is closed"));
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn the_audit_log_refuses_updates_and_deletes(pool: PgPool) {
+    let app = queue(pool.clone()).await;
+    drop(app);
+    for sql in [
+        "UPDATE audit_log SET event = 'x'",
+        "DELETE FROM audit_log",
+        "TRUNCATE audit_log",
+    ] {
+        let err = sqlx::query(sql).execute(&pool).await.expect_err(sql);
+        assert!(
+            err.to_string().contains("audit_log is append-only"),
+            "{sql}: {err}"
+        );
+    }
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM audit_log WHERE event = 'requested'"
+        )
+        .await,
+        40
+    );
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_form_posted_without_javascript_comes_back_with_a_notice(pool: PgPool) {
+    let app = queue(pool.clone()).await;
+    sign_in(&app, "priya.raman").await;
+    let q = item(&app, "design-system-qa").await;
+    let response = app
+        .submit(
+            "approvals/decide",
+            &[
+                ("request", q.item.id.as_str()),
+                ("decision", "approve"),
+                ("passed[]", "qa"),
+            ],
+            "/approvals",
+        )
+        .await;
+    assert!(response.status().is_redirection(), "{}", response.status());
+    assert_eq!(response.headers()["location"], "/approvals");
+    let (_, html) = app.page("/approvals?tab=history").await;
+    assert!(
+        html.contains("Approved. CodePipeline has the decision."),
+        "the notice is shown once"
+    );
+    let (_, html) = app.page("/approvals?tab=history").await;
+    assert!(
+        !html.contains("Approved. CodePipeline has the decision."),
+        "and then gone"
+    );
+    assert!(html.contains("Design system to QA"));
+}
