@@ -44,7 +44,7 @@ sim_pid=$!
 log "starting Gatehouse (demo mode) on 127.0.0.1:$port"
 DATABASE_URL=$(database_url_for $e2e_db) GATEHOUSE_BIND="127.0.0.1:$port" GATEHOUSE_MODE=demo \
   GATEHOUSE_SITE_ROOT="$REPO_ROOT/target/site" GATEHOUSE_LOG_FORMAT=json \
-  GATEHOUSE_CODEPIPELINE_ENDPOINT="http://127.0.0.1:$sim_port" GATEHOUSE_POLL_INTERVAL_SECS=1 \
+  GATEHOUSE_CODEPIPELINE_ENDPOINT="http://127.0.0.1:$sim_port" GATEHOUSE_POLL_INTERVAL_SECS=2 \
   "$target_dir/debug/gatehouse" serve > target/e2e-server.log 2>&1 &
 server_pid=$!
 trap 'kill $server_pid $sim_pid 2>/dev/null || true; wait $server_pid $sim_pid 2>/dev/null || true' EXIT

@@ -40,6 +40,7 @@ test('a QA engineer signs off a QA request; the pipeline moves to Deploy; the hi
   await signIn(page, 'Priya Raman', testInfo);
   const card = await openQueueWith(page, title, testInfo);
   await expect(card.getByTestId('progress')).toHaveText('No approvals yet; 1 needed');
+  await card.getByText('Review and decide').click();
   await card.getByRole('checkbox', { name: 'QA testing passed' }).check();
   await card.getByRole('button', { name: `Approve ${title}` }).click();
   await expect(page.getByText('Approved. CodePipeline has the decision.')).toBeVisible();

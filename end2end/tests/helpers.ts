@@ -4,6 +4,7 @@ import { expect, type Page, type TestInfo } from '@playwright/test';
 export async function open(page: Page, path: string, testInfo: TestInfo) {
   await page.goto(path);
   if (testInfo.project.name === 'js') {
-    await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+    // The debug WASM bundle is large; give a loaded 2-core machine time.
+    await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true', { timeout: 20_000 });
   }
 }

@@ -510,3 +510,27 @@ async fn a_form_posted_without_javascript_comes_back_with_a_notice(pool: PgPool)
     );
     assert!(html.contains("Design system to QA"));
 }
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn polling_again_reads_each_pipeline_once_and_no_known_revision(pool: PgPool) {
+    let app = queue(pool).await;
+    let sim = app.simulator.clone().expect("simulator");
+    let before = sim.calls();
+    let report = app::ssr::approvals::poll(&app.state, Duration::ZERO)
+        .await
+        .expect("poll");
+    assert_eq!(
+        (report.pipelines, report.new_requests, report.closed),
+        (40, 0, 0)
+    );
+    let after = sim.calls();
+    let delta =
+        |op: &str| after.get(op).copied().unwrap_or(0) - before.get(op).copied().unwrap_or(0);
+    assert_eq!(delta("GetPipelineState"), 40, "one read per pipeline");
+    assert_eq!(
+        delta("GetPipelineExecution"),
+        0,
+        "known approvals are not read again"
+    );
+    assert_eq!(delta("ListActionExecutions"), 0);
+}

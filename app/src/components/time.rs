@@ -9,7 +9,8 @@ fn span(seconds: i64) -> String {
         60..=3599 => format!("{} min", s / 60),
         3600..=86_399 => format!("{} h", s / 3600),
         _ => {
-            let days = s / 86_400;
+            // Nearest whole day: "7 days" for an approval requested a minute ago.
+            let days = (s + 43_200) / 86_400;
             format!("{days} day{}", if days == 1 { "" } else { "s" })
         }
     }
@@ -46,6 +47,10 @@ mod tests {
         assert_eq!(ago(now, now - Duration::hours(5)), "5 h ago");
         assert_eq!(until(now, now + Duration::days(6)), "in 6 days");
         assert_eq!(until(now, now + Duration::days(1)), "in 1 day");
+        assert_eq!(
+            until(now, now + Duration::days(7) - Duration::minutes(1)),
+            "in 7 days"
+        );
         assert_eq!(until(now, now - Duration::minutes(1)), "expired");
     }
 }

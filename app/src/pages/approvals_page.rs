@@ -169,7 +169,7 @@ fn PendingList(
                                 {heading}
                                 <span class="text-xs font-normal text-slate-500">{format!("{count} waiting")}</span>
                             </h2>
-                            <ul class="mt-2 space-y-3">
+                            <ul class="mt-2 space-y-2">
                                 {list.into_iter().map(|q| view! { <li><ApprovalCard q now decide /></li> }).collect_view()}
                             </ul>
                         </section>
@@ -218,42 +218,58 @@ fn ApprovalCard(q: QueueItem, now: DateTime<Utc>, decide: ServerAction<Decide>) 
         }
         None => view! { <code class="font-mono text-xs">{commit}</code> }.into_any(),
     };
-    let actions = match blocked {
-        Some(reason) => view! {
-            <p class="mt-3 flex items-center gap-1.5 text-sm text-slate-600" data-testid="blocked">
-                <Icon kind=IconKind::Lock class="h-3.5 w-3.5" />
-                {reason}
-            </p>
-        }
-        .into_any(),
-        None => {
-            view! { <DecisionForms id=item.id.clone() title=title.clone() test_types decide /> }
-                .into_any()
-        }
+    let (status, forms) = match blocked {
+        Some(reason) => (
+            view! {
+                <p class="mt-0.5 flex items-center gap-1 text-xs text-slate-500 sm:justify-end" data-testid="blocked">
+                    <Icon kind=IconKind::Lock class="h-3 w-3" />
+                    {reason}
+                </p>
+            }
+            .into_any(),
+            None,
+        ),
+        None => (
+            ().into_any(),
+            Some(view! {
+                <details class="group mt-2 border-t border-slate-100 pt-2">
+                    <summary class="cursor-pointer text-sm font-medium text-indigo-700 hover:text-indigo-600">
+                        "Review and decide"
+                    </summary>
+                    <DecisionForms id=item.id.clone() title=title.clone() test_types decide />
+                </details>
+            }),
+        ),
     };
     let labelled_by = heading_id.clone();
+    let meta = format!(
+        "Requested {} · expires {} · {}",
+        ago(now, item.requested_at),
+        until(now, item.expires_at),
+        item.pipeline
+    );
     view! {
-        <article aria-labelledby=labelled_by class="rounded-lg border border-slate-200 px-4 py-3">
-            <div class="flex flex-wrap items-center gap-x-3 gap-y-1">
-                <h3 id=heading_id class="font-semibold text-slate-900">{title.clone()}</h3>
-                {commit_link}
-                {item.branch.clone().map(|b| view! {
-                    <code class="rounded bg-slate-100 px-1.5 py-0.5 font-mono text-xs text-slate-700">{b}</code>
-                })}
+        <article aria-labelledby=labelled_by class="rounded-lg border border-slate-200 px-4 py-2.5 hover:border-slate-300">
+            <div class="flex flex-col gap-1 sm:flex-row sm:items-start sm:justify-between sm:gap-x-6">
+                <div class="min-w-0 flex-1">
+                    <div class="flex flex-wrap items-center gap-x-2 gap-y-1">
+                        <h3 id=heading_id class="text-sm font-semibold text-slate-900">{title.clone()}</h3>
+                        {commit_link}
+                        {item.branch.clone().map(|b| view! {
+                            <code class="rounded bg-slate-100 px-1.5 py-0.5 font-mono text-xs text-slate-700">{b}</code>
+                        })}
+                    </div>
+                    <p class="mt-0.5 text-sm text-slate-700 sm:truncate">
+                        {item.commit_message.clone().unwrap_or_else(|| "No commit message".into())}
+                    </p>
+                    <p class="text-xs text-slate-500">{meta}</p>
+                </div>
+                <div class="sm:text-right">
+                    <p class="text-sm text-slate-700" data-testid="progress">{progress}</p>
+                    {status}
+                </div>
             </div>
-            <p class="mt-1 text-sm text-slate-800">{item.commit_message.clone().unwrap_or_else(|| "No commit message".into())}</p>
-            <p class="mt-1 text-xs text-slate-500">
-                {format!(
-                    "Requested {} · expires {} · {} / {} / {}",
-                    ago(now, item.requested_at),
-                    until(now, item.expires_at),
-                    item.pipeline,
-                    item.stage,
-                    item.action
-                )}
-            </p>
-            <p class="mt-1 text-sm text-slate-700" data-testid="progress">{progress}</p>
-            {actions}
+            {forms}
         </article>
     }
 }

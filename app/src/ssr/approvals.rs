@@ -348,6 +348,13 @@ pub async fn poll(state: &AppState, pause_between_calls: Duration) -> Result<Pol
                 }
             };
             if let Some(pending) = &pending {
+                if state.approvals.is_known(pending).await? {
+                    report.closed += state
+                        .approvals
+                        .close_missing(&target, Some(&pending.execution_id))
+                        .await?;
+                    continue;
+                }
                 let revision = match state
                     .pipelines
                     .revision(&target.pipeline, &pending.execution_id)

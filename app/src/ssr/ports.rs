@@ -192,6 +192,9 @@ pub trait ApprovalStore: Send + Sync {
     /// Records a newly seen approval (once per execution) and audits it;
     /// returns false when it was already known (its token is refreshed).
     async fn upsert_request(&self, new: &NewRequest) -> Result<bool, StoreError>;
+    /// Whether the approval waiting with `token` is already recorded, so the
+    /// poller need not read its revision again.
+    async fn is_known(&self, pending: &PendingApproval) -> Result<bool, StoreError>;
     /// Closes pending requests at `target` other than `keep_execution`,
     /// which CodePipeline no longer shows waiting; returns how many.
     async fn close_missing(

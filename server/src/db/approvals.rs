@@ -5,7 +5,7 @@ use app::api::approvals::{ApprovalItem, DeliveryView, RequestState, VoteView};
 use app::domain::approval::{Decision, SignOff};
 use app::ssr::ports::{
     Actor, ApprovalStore, ApprovalTarget, ClaimedDelivery, DeliveryOutcome, NewRequest, NewVote,
-    StoreError, VoteCommit,
+    PendingApproval, StoreError, VoteCommit,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -237,6 +237,22 @@ impl ApprovalStore for PgStore {
         };
         tx.commit().await.map_err(store_error)?;
         Ok(is_new)
+    }
+
+    async fn is_known(&self, pending: &PendingApproval) -> Result<bool, StoreError> {
+        let known = sqlx::query_scalar!(
+            r#"SELECT EXISTS (SELECT 1 FROM approval_requests
+                   WHERE pipeline = $1 AND stage = $2 AND action = $3 AND execution_id = $4 AND token = $5) AS "known!""#,
+            pending.target.pipeline,
+            pending.target.stage,
+            pending.target.action,
+            pending.execution_id,
+            pending.token,
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(store_error)?;
+        Ok(known)
     }
 
     async fn close_missing(
