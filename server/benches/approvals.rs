@@ -1,0 +1,211 @@
+//! Approval benchmarks, run by hand (not part of the tests):
+//!
+//!   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
+//!     cargo bench -p server --bench approvals
+//!
+//! Builds Gatehouse in demo mode against a fresh database `gatehouse_bench`
+//! with an org of 250 services (1,000 pipelines with approvals), and reports
+//! 1. the approval round trip (server function -> CodePipeline simulator ->
+//!    audit committed), p50 and p99, with 1 and 50 concurrent approvers;
+//! 2. the poller's cost for 1,000 pipelines: a first pass that records every
+//!    approval, and a steady-state pass.
+
+use app::ssr::Mode;
+use server::config::{Config, LogFormat, Secret};
+use server::startup::Application;
+use std::fmt::Write as _;
+use std::time::{Duration, Instant};
+
+const SERVICES: usize = 250;
+
+fn org_config() -> String {
+    let shipped = include_str!("../../config/org.toml");
+    let start = shipped.find("[[services]]").expect("services");
+    let end = shipped.find("[[environments]]").expect("environments");
+    let mut services = String::new();
+    for i in 0..SERVICES {
+        let team = ["frontend", "backend", "mobile"][i % 3];
+        let _ = write!(
+            services,
+            "[[services]]\nid = \"svc-{i:03}\"\nname = \"Service {i:03}\"\nteam = \"{team}\"\nrepository = \"acme-retail/svc-{i:03}\"\n\n"
+        );
+    }
+    format!("{}{}{}", &shipped[..start], services, &shipped[end..])
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index]
+}
+
+fn cpu_time() -> Duration {
+    // utime + stime of this process, from /proc (Linux).
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    let ticks: u64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0)
+        + fields.get(12).and_then(|v| v.parse().ok()).unwrap_or(0);
+    Duration::from_millis(ticks * 10)
+}
+
+async fn approve(client: &reqwest::Client, base: &str, id: &str) -> Duration {
+    let started = Instant::now();
+    let response = client
+        .post(format!("{base}/api/approvals/decide"))
+        .header("Accept", "application/json")
+        .form(&[
+            ("request", id),
+            ("decision", "approve"),
+            ("passed[]", "integration"),
+            ("passed[]", "api"),
+            ("passed[]", "ui"),
+            ("passed[]", "system"),
+        ])
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(
+        response.status(),
+        200,
+        "{}",
+        response.text().await.unwrap_or_default()
+    );
+    started.elapsed()
+}
+
+fn report(label: &str, mut samples: Vec<Duration>, wall: Duration) {
+    samples.sort();
+    println!(
+        "{label}: {} approvals, p50 {:.1} ms, p99 {:.1} ms, throughput {:.0}/s",
+        samples.len(),
+        percentile(&samples, 0.50).as_secs_f64() * 1000.0,
+        percentile(&samples, 0.99).as_secs_f64() * 1000.0,
+        samples.len() as f64 / wall.as_secs_f64()
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    let admin = std::env::var("DATABASE_URL").expect("set DATABASE_URL to a Postgres server");
+    let admin_pool = sqlx::PgPool::connect(&admin).await.expect("connect");
+    sqlx::query("DROP DATABASE IF EXISTS gatehouse_bench WITH (FORCE)")
+        .execute(&admin_pool)
+        .await
+        .expect("drop");
+    sqlx::query("CREATE DATABASE gatehouse_bench")
+        .execute(&admin_pool)
+        .await
+        .expect("create");
+    let url = format!("{}/gatehouse_bench", admin.rsplit_once('/').expect("url").0);
+    let bench_url = url.clone();
+
+    let dir = std::env::temp_dir().join("gatehouse-bench");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let org_file = dir.join("org.toml");
+    std::fs::write(&org_file, org_config()).expect("write org");
+
+    let config = Config {
+        database_url: Secret::new(url),
+        bind: "127.0.0.1:0".parse().expect("addr"),
+        mode: Mode::Demo,
+        log_format: LogFormat::Pretty,
+        org_config: org_file,
+        site_root: "target/site".into(),
+        db_max_connections: 20,
+        shutdown_grace: Duration::from_secs(1),
+        aws: server::codepipeline::AwsSettings {
+            region: "us-east-1".into(),
+            endpoint_url: None,
+            max_attempts: 3,
+            initial_backoff: Duration::from_millis(50),
+            operation_timeout: Duration::from_secs(10),
+            placeholder_credentials: true,
+        },
+        poll_interval: Duration::ZERO,
+    };
+    let app = Application::build(config).await.expect("build");
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state();
+    let sim = app.codepipeline_simulator().expect("demo simulator");
+    tokio::spawn(app.run_until_stopped());
+    sim.advance_clock(chrono::Duration::seconds(60));
+
+    // Poller cost, 1,000 pipelines.
+    let (cpu, started) = (cpu_time(), Instant::now());
+    let first = app::ssr::approvals::poll(&state, Duration::ZERO)
+        .await
+        .expect("poll");
+    println!(
+        "poller, first pass: {} pipelines, {} new approvals recorded, {:.2} s wall, {:.2} s CPU (Gatehouse and simulator together)",
+        first.pipelines,
+        first.new_requests,
+        started.elapsed().as_secs_f64(),
+        (cpu_time() - cpu).as_secs_f64()
+    );
+    let (cpu, started) = (cpu_time(), Instant::now());
+    let steady = app::ssr::approvals::poll(&state, Duration::ZERO)
+        .await
+        .expect("poll");
+    println!(
+        "poller, steady pass: {} pipelines, {:.2} s wall, {:.2} s CPU; with the 50 ms pause between calls a pass takes about {:.0} s",
+        steady.pipelines,
+        started.elapsed().as_secs_f64(),
+        (cpu_time() - cpu).as_secs_f64(),
+        steady.pipelines as f64 * 0.05
+    );
+
+    let bench_pool = sqlx::PgPool::connect(&bench_url).await.expect("bench db");
+    // Approval round trips, as an SRE approving Stage (one approval decides).
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .expect("client");
+    let signed_in = client
+        .post(format!("{base}/api/demo/sign-in"))
+        .header("Accept", "application/json")
+        .form(&[("login", "sam.okafor")])
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(signed_in.status(), 200);
+    let ids: Vec<String> = sqlx::query_scalar(
+        "SELECT id::text FROM approval_requests WHERE environment_id = 'stage' AND state = 'pending' ORDER BY pipeline",
+    )
+    .fetch_all(&bench_pool)
+    .await
+    .expect("ids");
+    assert!(ids.len() >= 250, "{} stage approvals", ids.len());
+
+    let started = Instant::now();
+    let mut sequential = Vec::new();
+    for id in &ids[..100] {
+        sequential.push(approve(&client, &base, id).await);
+    }
+    report("1 approver", sequential, started.elapsed());
+
+    // 50 concurrent approvers: three waves of 50 approvals in flight at once.
+    let started = Instant::now();
+    let mut concurrent = Vec::new();
+    for wave in ids[100..250].chunks(50) {
+        let tasks: Vec<_> = wave
+            .iter()
+            .cloned()
+            .map(|id| {
+                let (client, base) = (client.clone(), base.clone());
+                tokio::spawn(async move { approve(&client, &base, &id).await })
+            })
+            .collect();
+        for task in tasks {
+            concurrent.push(task.await.expect("task"));
+        }
+    }
+    report("50 concurrent approvers", concurrent, started.elapsed());
+    println!(
+        "PutApprovalResult calls seen by the simulator: {}",
+        sim.calls().get("PutApprovalResult").copied().unwrap_or(0)
+    );
+}
