@@ -69,6 +69,15 @@ fn put_calls(app: &TestApp) -> u64 {
         .unwrap_or(0)
 }
 
+/// The audit events of one request, oldest first.
+async fn audit_events(pool: &PgPool, request: &str) -> Vec<String> {
+    sqlx::query_scalar("SELECT event FROM audit_log WHERE request_id = $1::uuid ORDER BY id")
+        .bind(request)
+        .fetch_all(pool)
+        .await
+        .expect("audit")
+}
+
 async fn count(pool: &PgPool, sql: &str) -> i64 {
     sqlx::query_scalar::<_, i64>(sql)
         .fetch_one(pool)
@@ -136,12 +145,7 @@ async fn a_qa_engineer_signs_off_a_qa_request_and_codepipeline_moves_on(pool: Pg
         done.votes[0].sign_off.evidence,
         ["https://ci.example/run/42"]
     );
-    let events: Vec<String> =
-        sqlx::query_scalar("SELECT event FROM audit_log WHERE request_id = $1::uuid ORDER BY id")
-            .bind(&q.item.id)
-            .fetch_all(&pool)
-            .await
-            .expect("audit");
+    let events = audit_events(&pool, &q.item.id).await;
     assert_eq!(events, ["requested", "vote", "decision", "aws_delivered"]);
 }
 
@@ -394,12 +398,7 @@ async fn an_accepted_call_whose_answer_was_lost_is_reconciled_by_the_poller(pool
         result.contains("an earlier attempt was accepted"),
         "{result}"
     );
-    let events: Vec<String> =
-        sqlx::query_scalar("SELECT event FROM audit_log WHERE request_id = $1::uuid ORDER BY id")
-            .bind(&q.item.id)
-            .fetch_all(&pool)
-            .await
-            .expect("audit");
+    let events = audit_events(&pool, &q.item.id).await;
     assert_eq!(
         events,
         [

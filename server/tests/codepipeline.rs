@@ -54,6 +54,15 @@ async fn rig() -> Rig {
 }
 
 impl Rig {
+    /// The approval waiting at the target; panics if none is.
+    async fn pending(&self) -> app::ssr::ports::PendingApproval {
+        self.adapter
+            .pending_approval(&self.target)
+            .await
+            .expect("call")
+            .expect("waiting")
+    }
+
     /// Starts an execution and runs it up to the approval.
     fn waiting_execution(&self, commit: &str) -> String {
         let id = self
@@ -81,12 +90,7 @@ async fn a_waiting_approval_is_found_with_its_token_and_revision() {
         "nothing runs yet"
     );
     let execution = rig.waiting_execution("3f2a1c9e8d7b6a5f4e3d2c1b0a9f8e7d6c5b4a39");
-    let pending = rig
-        .adapter
-        .pending_approval(&rig.target)
-        .await
-        .expect("call")
-        .expect("waiting");
+    let pending = rig.pending().await;
     assert_eq!(pending.execution_id, execution);
     assert!(
         uuid::Uuid::parse_str(&pending.token).is_ok(),
@@ -111,12 +115,7 @@ async fn a_waiting_approval_is_found_with_its_token_and_revision() {
 async fn approving_moves_the_pipeline_on_and_a_second_answer_must_reconcile() {
     let rig = rig().await;
     rig.waiting_execution("aaaaaaa");
-    let pending = rig
-        .adapter
-        .pending_approval(&rig.target)
-        .await
-        .expect("call")
-        .expect("waiting");
+    let pending = rig.pending().await;
     rig.adapter
         .put_approval_result(
             &rig.target,
@@ -162,12 +161,7 @@ async fn a_stale_or_unknown_token_asks_for_reconciliation() {
 async fn an_approval_answered_in_the_console_is_seen_as_not_waiting() {
     let rig = rig().await;
     rig.waiting_execution("ccccccc");
-    let pending = rig
-        .adapter
-        .pending_approval(&rig.target)
-        .await
-        .expect("call")
-        .expect("waiting");
+    let pending = rig.pending().await;
     assert!(rig
         .sim
         .answer_out_of_band(PIPELINE, false, "Rejected in the AWS console"));
@@ -183,12 +177,7 @@ async fn an_approval_answered_in_the_console_is_seen_as_not_waiting() {
 async fn an_expired_approval_is_no_longer_waiting() {
     let rig = rig().await;
     rig.waiting_execution("ddddddd");
-    let pending = rig
-        .adapter
-        .pending_approval(&rig.target)
-        .await
-        .expect("call")
-        .expect("waiting");
+    let pending = rig.pending().await;
     rig.sim.advance_clock(Duration::days(8));
     assert_eq!(rig.adapter.pending_approval(&rig.target).await, Ok(None));
     let late = rig
