@@ -110,7 +110,8 @@ fn demo_sha(seed: &str) -> String {
 
 /// Creates a pipeline per service and environment, with an approval stage
 /// where the environment's trigger needs one, and starts an execution in
-/// each so that approvals come to wait as the simulator's clock runs.
+/// each, already past Source and Build, so that a demo opens with approvals
+/// waiting.
 pub fn seed_codepipeline(sim: &Simulator, org: &OrgModel) {
     let mapping = &org.pipelines;
     for (i, service) in org.services.iter().enumerate() {
@@ -143,6 +144,7 @@ pub fn seed_codepipeline(sim: &Simulator, org: &OrgModel) {
             );
         }
     }
+    sim.advance_clock(chrono::Duration::minutes(1));
 }
 
 #[cfg(test)]
