@@ -69,6 +69,20 @@ fn put_calls(app: &TestApp) -> u64 {
         .unwrap_or(0)
 }
 
+/// Posts a decision on `request` as the hydrated page does.
+async fn decide(app: &TestApp, request: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    let mut form = vec![("request", request)];
+    form.extend_from_slice(fields);
+    app.call("approvals/decide", &form).await
+}
+
+/// Asserts that `response` refused with `status` and says `words`.
+async fn assert_refused(response: reqwest::Response, status: u16, words: &str) {
+    assert_eq!(response.status(), status);
+    let body = response.text().await.expect("body");
+    assert!(body.contains(words), "{body}");
+}
+
 /// The audit events of one request, oldest first.
 async fn audit_events(pool: &PgPool, request: &str) -> Vec<String> {
     sqlx::query_scalar("SELECT event FROM audit_log WHERE request_id = $1::uuid ORDER BY id")
@@ -94,17 +108,16 @@ async fn a_qa_engineer_signs_off_a_qa_request_and_codepipeline_moves_on(pool: Pg
     assert_eq!(q.item.branch.as_deref(), Some("release/2027.01"));
     assert_eq!(q.test_types, [app::domain::TestType::Qa]);
 
-    let response = app
-        .call(
-            "approvals/decide",
-            &[
-                ("request", &q.item.id),
-                ("decision", "approve"),
-                ("passed[]", "qa"),
-                ("evidence", "https://ci.example/run/42"),
-            ],
-        )
-        .await;
+    let response = decide(
+        &app,
+        &q.item.id,
+        &[
+            ("decision", "approve"),
+            ("passed[]", "qa"),
+            ("evidence", "https://ci.example/run/42"),
+        ],
+    )
+    .await;
     assert_eq!(response.status(), 200);
     assert_eq!(
         response.json::<String>().await.expect("json"),
@@ -154,18 +167,13 @@ async fn an_approval_without_every_sign_off_names_what_is_missing(pool: PgPool) 
     let app = queue(pool.clone()).await;
     sign_in(&app, "priya.raman").await;
     let q = item(&app, "checkout-ui-qa").await;
-    let response = app
-        .call(
-            "approvals/decide",
-            &[("request", &q.item.id), ("decision", "approve")],
-        )
-        .await;
-    assert_eq!(response.status(), 422);
-    assert!(response
-        .text()
-        .await
-        .expect("body")
-        .contains("Sign off every required test before approving: missing QA."));
+    let response = decide(&app, &q.item.id, &[("decision", "approve")]).await;
+    assert_refused(
+        response,
+        422,
+        "Sign off every required test before approving: missing QA.",
+    )
+    .await;
     assert_eq!(put_calls(&app), 0);
     assert_eq!(count(&pool, "SELECT count(*) FROM approval_votes").await, 0);
 }
@@ -179,18 +187,8 @@ async fn a_developer_sees_no_prod_buttons_and_a_forged_post_is_refused(pool: PgP
         q.blocked.as_deref(),
         Some("Only SRE or QA may approve Prod.")
     );
-    let response = app
-        .call(
-            "approvals/decide",
-            &[("request", &q.item.id), ("decision", "approve")],
-        )
-        .await;
-    assert_eq!(response.status(), 403);
-    assert!(response
-        .text()
-        .await
-        .expect("body")
-        .contains("Only SRE or QA may approve Prod."));
+    let response = decide(&app, &q.item.id, &[("decision", "approve")]).await;
+    assert_refused(response, 403, "Only SRE or QA may approve Prod.").await;
     let stage = item(&app, "orders-api-stage").await;
     assert_eq!(stage.blocked, None, "but may approve Stage for BackEnd");
     let other_team = item(&app, "ios-app-stage").await;
@@ -258,32 +256,17 @@ async fn prod_needs_two_approvers_and_codepipeline_hears_once(pool: PgPool) {
     let app = queue(pool.clone()).await;
     sign_in(&app, "sam.okafor").await;
     let q = item(&app, "orders-api-prod").await;
-    let first = app
-        .call(
-            "approvals/decide",
-            &[("request", &q.item.id), ("decision", "approve")],
-        )
-        .await;
+    let first = decide(&app, &q.item.id, &[("decision", "approve")]).await;
     assert_eq!(
         first.json::<String>().await.expect("json"),
         "Your approval is recorded; 1 more approver is needed."
     );
-    let again = app
-        .call(
-            "approvals/decide",
-            &[("request", &q.item.id), ("decision", "approve")],
-        )
-        .await;
+    let again = decide(&app, &q.item.id, &[("decision", "approve")]).await;
     assert_eq!(again.status(), 409, "the same person cannot count twice");
     assert_eq!(put_calls(&app), 0);
 
     sign_in(&app, "priya.raman").await;
-    let second = app
-        .call(
-            "approvals/decide",
-            &[("request", &q.item.id), ("decision", "approve")],
-        )
-        .await;
+    let second = decide(&app, &q.item.id, &[("decision", "approve")]).await;
     assert_eq!(
         second.json::<String>().await.expect("json"),
         "Approved. CodePipeline has the decision."
@@ -307,28 +290,17 @@ async fn a_reject_needs_a_comment_and_fails_the_execution(pool: PgPool) {
     let app = queue(pool.clone()).await;
     sign_in(&app, "sam.okafor").await;
     let q = item(&app, "inventory-service-pre-prod").await;
-    let bare = app
-        .call(
-            "approvals/decide",
-            &[("request", &q.item.id), ("decision", "reject")],
-        )
-        .await;
-    assert_eq!(bare.status(), 422);
-    assert!(bare
-        .text()
-        .await
-        .expect("body")
-        .contains("a comment is required"));
-    let rejected = app
-        .call(
-            "approvals/decide",
-            &[
-                ("request", &q.item.id),
-                ("decision", "reject"),
-                ("comment", "Stock counts drift under load"),
-            ],
-        )
-        .await;
+    let bare = decide(&app, &q.item.id, &[("decision", "reject")]).await;
+    assert_refused(bare, 422, "a comment is required").await;
+    let rejected = decide(
+        &app,
+        &q.item.id,
+        &[
+            ("decision", "reject"),
+            ("comment", "Stock counts drift under load"),
+        ],
+    )
+    .await;
     assert_eq!(
         rejected.json::<String>().await.expect("json"),
         "Rejected. CodePipeline has the decision."
@@ -360,16 +332,12 @@ async fn an_accepted_call_whose_answer_was_lost_is_reconciled_by_the_poller(pool
         operation: Some("PutApprovalResult".into()),
         ..Faults::default()
     });
-    let response = app
-        .call(
-            "approvals/decide",
-            &[
-                ("request", &q.item.id),
-                ("decision", "approve"),
-                ("passed[]", "qa"),
-            ],
-        )
-        .await;
+    let response = decide(
+        &app,
+        &q.item.id,
+        &[("decision", "approve"), ("passed[]", "qa")],
+    )
+    .await;
     assert_eq!(
         response.json::<String>().await.expect("json"),
         "Approved. CodePipeline is not answering right now; Gatehouse will keep trying."
@@ -436,22 +404,13 @@ async fn an_approval_answered_in_the_console_is_closed_and_cannot_be_voted(pool:
         .find(|i| i.pipeline == "mobile-bff-qa")
         .expect("closed");
     assert_eq!(closed.state, RequestState::Closed);
-    let vote = app
-        .call(
-            "approvals/decide",
-            &[
-                ("request", &closed.id),
-                ("decision", "approve"),
-                ("passed[]", "qa"),
-            ],
-        )
-        .await;
-    assert_eq!(vote.status(), 409);
-    assert!(vote
-        .text()
-        .await
-        .expect("body")
-        .contains("This request is closed"));
+    let vote = decide(
+        &app,
+        &closed.id,
+        &[("decision", "approve"), ("passed[]", "qa")],
+    )
+    .await;
+    assert_refused(vote, 409, "This request is closed").await;
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]

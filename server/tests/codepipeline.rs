@@ -54,6 +54,17 @@ async fn rig() -> Rig {
 }
 
 impl Rig {
+    /// Asserts that nothing waits any more and that answering with `token`
+    /// asks Gatehouse to reconcile.
+    async fn assert_closed(&self, token: &str) {
+        assert_eq!(self.adapter.pending_approval(&self.target).await, Ok(None));
+        let late = self
+            .adapter
+            .put_approval_result(&self.target, token, true, "late")
+            .await;
+        assert!(matches!(late, Err(PipelineError::Reconcile(_))), "{late:?}");
+    }
+
     /// The approval waiting at the target; panics if none is.
     async fn pending(&self) -> app::ssr::ports::PendingApproval {
         self.adapter
@@ -165,12 +176,7 @@ async fn an_approval_answered_in_the_console_is_seen_as_not_waiting() {
     assert!(rig
         .sim
         .answer_out_of_band(PIPELINE, false, "Rejected in the AWS console"));
-    assert_eq!(rig.adapter.pending_approval(&rig.target).await, Ok(None));
-    let late = rig
-        .adapter
-        .put_approval_result(&rig.target, &pending.token, true, "late")
-        .await;
-    assert!(matches!(late, Err(PipelineError::Reconcile(_))), "{late:?}");
+    rig.assert_closed(&pending.token).await;
 }
 
 #[tokio::test]
@@ -179,12 +185,7 @@ async fn an_expired_approval_is_no_longer_waiting() {
     rig.waiting_execution("ddddddd");
     let pending = rig.pending().await;
     rig.sim.advance_clock(Duration::days(8));
-    assert_eq!(rig.adapter.pending_approval(&rig.target).await, Ok(None));
-    let late = rig
-        .adapter
-        .put_approval_result(&rig.target, &pending.token, true, "late")
-        .await;
-    assert!(matches!(late, Err(PipelineError::Reconcile(_))), "{late:?}");
+    rig.assert_closed(&pending.token).await;
 }
 
 #[tokio::test]
