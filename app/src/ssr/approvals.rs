@@ -121,6 +121,7 @@ pub async fn vote(
         display_name: user.display_name.to_string(),
         roles: user.roles.iter().map(ToString::to_string).collect(),
     };
+    let org = state.org.load_org().await?;
     // A concurrent vote makes the commit conflict; read again and re-check.
     for _ in 0..8 {
         let item = state
@@ -131,7 +132,6 @@ pub async fn vote(
         if item.state != RequestState::Pending {
             return Err(AppError::Conflict(already_decided(&item)));
         }
-        let org = state.org.load_org().await?;
         let env = environment(&org, &item.environment_id).ok_or_else(|| {
             AppError::NotFound("This environment is no longer configured.".into())
         })?;
@@ -347,14 +347,12 @@ pub async fn poll(state: &AppState, pause_between_calls: Duration) -> Result<Pol
                     continue;
                 }
             };
-            if let Some(pending) = &pending {
-                if state.approvals.is_known(pending).await? {
-                    report.closed += state
-                        .approvals
-                        .close_missing(&target, Some(&pending.execution_id))
-                        .await?;
-                    continue;
-                }
+            // Only an approval not yet recorded needs its revision read.
+            let unknown = match &pending {
+                Some(p) if !state.approvals.is_known(p).await? => Some(p),
+                _ => None,
+            };
+            if let Some(pending) = unknown {
                 let revision = match state
                     .pipelines
                     .revision(&target.pipeline, &pending.execution_id)

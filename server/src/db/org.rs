@@ -40,7 +40,11 @@ pub async fn sync_org(pool: &PgPool, org: &OrgModel, source: &Path) -> Result<()
     .execute(&mut *tx)
     .await?;
 
-    let team_ids = strings(&org.teams.iter().map(|t| &t.id).collect::<Vec<_>>());
+    let team_ids = org
+        .teams
+        .iter()
+        .map(|t| t.id.to_string())
+        .collect::<Vec<_>>();
     sqlx::query!("DELETE FROM teams WHERE NOT (id = ANY($1))", &team_ids)
         .execute(&mut *tx)
         .await?;
@@ -56,7 +60,11 @@ pub async fn sync_org(pool: &PgPool, org: &OrgModel, source: &Path) -> Result<()
         .await?;
     }
 
-    let service_ids = strings(&org.services.iter().map(|s| &s.id).collect::<Vec<_>>());
+    let service_ids = org
+        .services
+        .iter()
+        .map(|s| s.id.to_string())
+        .collect::<Vec<_>>();
     sqlx::query!(
         "DELETE FROM services WHERE NOT (id = ANY($1))",
         &service_ids
@@ -78,7 +86,11 @@ pub async fn sync_org(pool: &PgPool, org: &OrgModel, source: &Path) -> Result<()
         .await?;
     }
 
-    let env_ids = strings(&org.environments.iter().map(|e| &e.id).collect::<Vec<_>>());
+    let env_ids = org
+        .environments
+        .iter()
+        .map(|e| e.id.to_string())
+        .collect::<Vec<_>>();
     sqlx::query!(
         "DELETE FROM environments WHERE NOT (id = ANY($1))",
         &env_ids
