@@ -3,7 +3,7 @@ import { open } from './helpers';
 
 // Not assertions: pictures of every page at desktop and phone widths, for
 // people to look at (end2end/screenshots/).
-const pages = ['/environments', '/environments?team=backend', '/demo/sign-in', '/calendar', '/approvals', '/approvals?tab=history', '/audit', '/nowhere'];
+const pages = ['/environments', '/environments?team=backend', '/demo/sign-in', '/calendar', '/calendar?team=mobile', '/approvals', '/approvals?tab=history', '/audit', '/nowhere'];
 const widths = [
   { name: 'desktop', width: 1366, height: 900 },
   { name: 'phone', width: 390, height: 844 },
@@ -24,5 +24,10 @@ for (const size of widths) {
     await shoot('signed-in-environments');
     await open(page, '/approvals', testInfo);
     await shoot('signed-in-approvals');
+    await open(page, '/demo/sign-in', testInfo);
+    await page.getByRole('button', { name: 'Sign in as Morgan Lee' }).click();
+    await page.getByTestId('current-user').waitFor();
+    await open(page, '/calendar', testInfo);
+    await shoot('manager-calendar');
   });
 }

@@ -1,7 +1,9 @@
 //! Demo mode: the personas a visitor can sign in as.
 
 use crate::codepipeline::simulator::{PipelineSpec, RevisionSpec, Simulator};
+use app::domain::calendar::CalendarConfig;
 use app::domain::{BranchPattern, OrgModel, Role};
+use chrono::{Days, NaiveDate};
 
 /// A persona to seed as a demo user.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,6 +70,25 @@ pub fn personas(org: &OrgModel) -> Vec<PersonaSeed> {
         Role::Stakeholder,
     ));
     out
+}
+
+/// Where today falls in a demo's release cycle: after the Release demo,
+/// with QA approvals open.
+pub const DEMO_CYCLE_DAY: u64 = 40;
+
+/// The configured calendar moved, blackouts and all, so that today is day
+/// [`DEMO_CYCLE_DAY`] of release 1: a demo always opens mid-release, the
+/// same way whatever the date.
+pub fn calendar_around(config: &CalendarConfig, today: NaiveDate) -> CalendarConfig {
+    let anchor = today - Days::new(DEMO_CYCLE_DAY);
+    let shift = anchor - config.anchor;
+    let mut moved = config.clone();
+    moved.anchor = anchor;
+    for b in &mut moved.blackouts {
+        b.first_day += shift;
+        b.last_day += shift;
+    }
+    moved
 }
 
 /// A concrete branch for a pattern: what a demo pipeline watches.

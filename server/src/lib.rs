@@ -5,6 +5,7 @@ pub mod codepipeline;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod ics;
 pub mod jobs;
 pub mod org_config;
 pub mod startup;

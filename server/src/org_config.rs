@@ -2,11 +2,13 @@
 //! error names the file, the key and what is wrong with it.
 
 use app::domain::approval::ApprovalRule;
+use app::domain::calendar::{Blackout, CalendarConfig, MilestoneKind, MilestoneOffset, TeamShift};
 use app::domain::{
     BranchPattern, DeployTrigger, DisplayName, DownPolicy, Environment, EnvironmentId,
     EnvironmentOverride, OrgModel, ParseError, PipelineMapping, RepoName, RoleKind, Service,
     ServiceId, Team, TeamId, TestType,
 };
+use chrono::{NaiveDate, NaiveTime};
 use serde::Deserialize;
 use std::collections::HashSet;
 use std::fmt;
@@ -57,6 +59,46 @@ struct RawOrg {
     #[serde(default)]
     overrides: Vec<RawOverride>,
     codepipeline: Option<RawCodePipeline>,
+    calendar: Option<RawCalendar>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCalendar {
+    time_zone: String,
+    anchor: String,
+    cycle_months: Option<u8>,
+    milestones: Vec<RawMilestone>,
+    #[serde(default)]
+    team_shifts: Vec<RawTeamShift>,
+    #[serde(default)]
+    blackouts: Vec<RawBlackout>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMilestone {
+    kind: String,
+    day: u16,
+    time: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTeamShift {
+    team: String,
+    milestone: String,
+    days: i16,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBlackout {
+    name: String,
+    first_day: String,
+    last_day: String,
+    reason: String,
+    environments: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -219,6 +261,7 @@ impl Checker<'_> {
         let env_ids: Vec<&str> = environments.iter().map(|e| e.id.as_str()).collect();
         let overrides = self.overrides(&raw.overrides, &team_ids, &env_ids)?;
         let pipelines = self.pipelines(raw.codepipeline)?;
+        let calendar = self.calendar(raw.calendar, &team_ids, &env_ids)?;
         Ok(OrgModel {
             name,
             teams,
@@ -226,6 +269,7 @@ impl Checker<'_> {
             environments,
             overrides,
             pipelines,
+            calendar,
         })
     }
 
@@ -251,6 +295,122 @@ impl Checker<'_> {
             };
             self.err(key, e.to_string())
         })
+    }
+
+    fn calendar(
+        &self,
+        raw: Option<RawCalendar>,
+        team_ids: &[&str],
+        env_ids: &[&str],
+    ) -> Result<CalendarConfig, ConfigError> {
+        let Some(raw) = raw else {
+            return Err(self.err(
+                "calendar",
+                "a [calendar] section is needed: time_zone, anchor and the milestones",
+            ));
+        };
+        if raw.time_zone.parse::<chrono_tz::Tz>().is_err() {
+            return Err(self.err(
+                "calendar.time_zone",
+                format!(
+                    "{:?} is not an IANA time zone such as \"Europe/London\"",
+                    raw.time_zone
+                ),
+            ));
+        }
+        let date = |key: String, text: &str| {
+            NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .map_err(|_| self.err(key, format!("{text:?} is not a date written YYYY-MM-DD")))
+        };
+        let anchor = date("calendar.anchor".into(), &raw.anchor)?;
+        let milestones = raw
+            .milestones
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                let key = |f: &str| format!("calendar.milestones[{i}].{f}");
+                let kind = self.value(&key("kind"), MilestoneKind::parse, &m.kind)?;
+                let time = match &m.time {
+                    None => None,
+                    Some(t) => Some(NaiveTime::parse_from_str(t, "%H:%M").map_err(|_| {
+                        self.err(key("time"), format!("{t:?} is not a time written HH:MM"))
+                    })?),
+                };
+                Ok(MilestoneOffset {
+                    kind,
+                    day: m.day,
+                    time,
+                })
+            })
+            .collect::<Result<Vec<_>, ConfigError>>()?;
+        let team_shifts = raw
+            .team_shifts
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let key = |f: &str| format!("calendar.team_shifts[{i}].{f}");
+                self.reference(key("team"), "team", &s.team, team_ids)?;
+                Ok(TeamShift {
+                    team: self.value(&key("team"), TeamId::parse, &s.team)?,
+                    kind: self.value(&key("milestone"), MilestoneKind::parse, &s.milestone)?,
+                    days: s.days,
+                })
+            })
+            .collect::<Result<Vec<_>, ConfigError>>()?;
+        let blackouts = raw
+            .blackouts
+            .iter()
+            .enumerate()
+            .map(|(i, b)| {
+                let key = |f: &str| format!("calendar.blackouts[{i}].{f}");
+                let environments = match &b.environments {
+                    None => vec![self.default_blackout_environment(env_ids)?],
+                    Some(list) => {
+                        for (j, e) in list.iter().enumerate() {
+                            self.reference(
+                                format!("{}[{j}]", key("environments")),
+                                "environment",
+                                e,
+                                env_ids,
+                            )?;
+                        }
+                        self.list(&key("environments"), EnvironmentId::parse, list, 1)?
+                    }
+                };
+                Ok(Blackout {
+                    id: format!("config-{}", i + 1),
+                    name: b.name.trim().to_owned(),
+                    first_day: date(key("first_day"), &b.first_day)?,
+                    last_day: date(key("last_day"), &b.last_day)?,
+                    reason: b.reason.trim().to_owned(),
+                    environments,
+                })
+            })
+            .collect::<Result<Vec<_>, ConfigError>>()?;
+        let config = CalendarConfig {
+            time_zone: raw.time_zone,
+            anchor,
+            cycle_months: raw.cycle_months.unwrap_or(2),
+            milestones,
+            team_shifts,
+            blackouts,
+        };
+        config.check().map_err(|e| {
+            let key = match e.what {
+                "cycle length" => "calendar.cycle_months",
+                "blackout" => "calendar.blackouts",
+                _ => "calendar.milestones",
+            };
+            self.err(key, e.to_string())
+        })?;
+        Ok(config)
+    }
+
+    /// Blackouts close Prod unless they say otherwise: the last environment
+    /// in promotion order.
+    fn default_blackout_environment(&self, env_ids: &[&str]) -> Result<EnvironmentId, ConfigError> {
+        let last = env_ids.last().copied().unwrap_or("prod");
+        self.value("calendar.blackouts", EnvironmentId::parse, last)
     }
 
     fn teams(&self, raw: &[RawTeam]) -> Result<Vec<Team>, ConfigError> {

@@ -53,7 +53,10 @@ impl Application {
     /// Checks the org configuration, migrates and syncs the database, seeds
     /// demo personas in demo mode, and binds the listener.
     pub async fn build_with_pool(config: Config, pool: PgPool) -> anyhow::Result<Self> {
-        let org = org_config::load(&config.org_config)?;
+        let mut org = org_config::load(&config.org_config)?;
+        if config.mode == Mode::Demo {
+            org.calendar = demo::calendar_around(&org.calendar, chrono::Utc::now().date_naive());
+        }
         db::MIGRATOR
             .run(&pool)
             .await
@@ -97,8 +100,9 @@ impl Application {
             mode: config.mode,
             org: store.clone(),
             users: store.clone(),
-            approvals: store,
+            approvals: store.clone(),
             pipelines,
+            calendar: store,
         };
         let router = router(state.clone(), pool.clone(), !addr.ip().is_loopback());
         tokio::spawn(crate::jobs::sweep_expired_sessions(pool.clone()));
@@ -220,6 +224,9 @@ fn router(state: AppState, pool: PgPool, secure_cookies: bool) -> Router {
             get(|| async { (StatusCode::NOT_FOUND, "Not found") }),
         );
     }
+    app = app
+        .route("/calendar.ics", get(crate::ics::org_feed))
+        .route("/calendar/{team}", get(crate::ics::team_feed));
     let health = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))

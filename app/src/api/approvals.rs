@@ -120,7 +120,7 @@ pub async fn decide(
         crate::ssr::approvals::vote(&request, decision, &comment, sign_off).await
     }
     .await;
-    crate::ssr::approvals::answer_form(result).await
+    crate::ssr::approvals::answer_form(result, "/approvals").await
 }
 
 #[cfg(feature = "ssr")]

@@ -2,5 +2,6 @@
 //! a service, return a DTO.
 
 pub mod approvals;
+pub mod calendar;
 pub mod org;
 pub mod session;

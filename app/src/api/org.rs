@@ -1,6 +1,8 @@
 //! The organisation's environment model.
 
 use crate::domain::{Environment, Service, Team, TeamId};
+#[cfg(feature = "ssr")]
+use crate::domain::calendar::Gate;
 use crate::error::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -23,6 +25,9 @@ pub struct EnvironmentRow {
     pub environment: Environment,
     /// Teams whose definition of this environment differs from the org's.
     pub overridden_for: Vec<TeamId>,
+    /// What the release calendar lets it take today: (team where teams
+    /// differ, gate, sentence).
+    pub today: Vec<(Option<String>, crate::domain::calendar::Gate, String)>,
 }
 
 /// The environment model, optionally as one team sees it.
@@ -32,7 +37,29 @@ pub async fn environments(team: Option<String>) -> Result<EnvironmentsView, AppE
         async {
             let state = crate::ssr::app_state()?;
             let org = state.org.load_org().await?;
-            crate::ssr::services::environments_view(&org, team.as_deref())
+            let mut view = crate::ssr::services::environments_view(&org, team.as_deref())?;
+            let (calendar, _) = crate::ssr::calendar::load(&state, &org).await?;
+            let shown: Vec<TeamId> = match &view.team {
+                Some(t) => vec![t.clone()],
+                None => org.teams.iter().map(|t| t.id.clone()).collect(),
+            };
+            let allowances =
+                crate::ssr::calendar::allowances(&org, &calendar, &shown, chrono::Utc::now());
+            for row in &mut view.environments {
+                if let Some(a) = allowances
+                    .iter()
+                    .find(|a| a.environment_id == row.environment.id.as_str())
+                {
+                    // "Manual, any time" only repeats the trigger: say what
+                    // the calendar changes, not what it leaves alone.
+                    let calendar_matters = row.environment.trigger.after_freeze()
+                        || a.lines.iter().any(|(_, gate, _)| *gate != Gate::Open);
+                    if calendar_matters {
+                        row.today.clone_from(&a.lines);
+                    }
+                }
+            }
+            Ok(view)
         }
         .await,
     )

@@ -42,7 +42,7 @@ pub fn AppShell(children: Children) -> impl IntoView {
                 _ => ().into_any(),
             }
         })}</Suspense>
-        <header class="border-b border-slate-200 bg-white">
+        <header class="border-b border-slate-200 bg-white print:hidden">
             <div class="mx-auto flex max-w-7xl flex-wrap items-center gap-x-6 gap-y-2 px-4 py-2.5 sm:px-6">
                 <a href="/environments" class="flex items-center gap-2 font-semibold tracking-tight text-slate-900">
                     <Icon kind=IconKind::Gate class="h-5 w-5 text-indigo-600" />
@@ -77,7 +77,7 @@ pub fn AppShell(children: Children) -> impl IntoView {
 #[component]
 fn DemoBanner() -> impl IntoView {
     view! {
-        <div role="note" aria-label="Demo mode" class="bg-amber-100 px-4 py-1.5 text-center text-xs text-amber-950">
+        <div role="note" aria-label="Demo mode" class="print:hidden bg-amber-100 px-4 py-1.5 text-center text-xs text-amber-950">
             <strong class="mr-1.5 rounded bg-amber-950 px-1.5 py-0.5 font-mono text-[11px] tracking-wider text-amber-100">
                 "DEMO"
             </strong>

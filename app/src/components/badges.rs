@@ -73,3 +73,35 @@ pub fn BranchChip(pattern: BranchPattern) -> impl IntoView {
         </code>
     }
 }
+
+/// Whether an environment takes deployments now, from the calendar.
+#[component]
+pub fn GateBadge(gate: crate::domain::calendar::Gate) -> impl IntoView {
+    use crate::domain::calendar::Gate;
+    let (icon, tone, label, key) = match gate {
+        Gate::Open => (
+            IconKind::Check,
+            "bg-emerald-50 text-emerald-800 ring-emerald-600/20",
+            "Open",
+            "open",
+        ),
+        Gate::HotfixOnly => (
+            IconKind::Branch,
+            "bg-amber-50 text-amber-800 ring-amber-600/25",
+            "Hotfixes only",
+            "hotfix-only",
+        ),
+        Gate::Closed => (
+            IconKind::Lock,
+            "bg-rose-50 text-rose-800 ring-rose-600/20",
+            "Closed",
+            "closed",
+        ),
+    };
+    view! {
+        <span class=format!("{BADGE} {tone}") data-gate=key>
+            <Icon kind=icon class="h-3.5 w-3.5" />
+            {label}
+        </span>
+    }
+}

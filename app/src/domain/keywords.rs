@@ -75,6 +75,14 @@ keyword_enum!(
 );
 
 impl DeployTrigger {
+    /// Whether the release calendar's code freeze gates it.
+    pub fn after_freeze(self) -> bool {
+        matches!(
+            self,
+            DeployTrigger::OnCommitAfterFreeze | DeployTrigger::ManualApprovalAfterFreeze
+        )
+    }
+
     /// Whether a person must approve before the pipeline deploys.
     pub fn needs_approval(self) -> bool {
         matches!(

@@ -3,6 +3,7 @@
 
 pub mod approval;
 mod branch;
+pub mod calendar;
 mod environment;
 mod ids;
 mod keywords;

@@ -32,6 +32,8 @@ pub struct OrgModel {
     pub overrides: Vec<EnvironmentOverride>,
     /// How services and environments map to CodePipeline pipelines.
     pub pipelines: PipelineMapping,
+    /// The release cycle, its milestones and blackouts, as configured.
+    pub calendar: super::calendar::CalendarConfig,
 }
 
 impl OrgModel {

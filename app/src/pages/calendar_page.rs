@@ -1,18 +1,686 @@
-use crate::components::coming_soon::ComingSoon;
+use crate::api::approvals::Notice;
+use crate::api::calendar::{
+    calendar, AddBlackout, CalendarChange, CalendarEvent, CalendarView, DayCell, DaySpan,
+    EnvironmentAllowance, MoveMilestone, ReleaseChoice, ReleaseSummary,
+};
+use crate::components::badges::GateBadge;
+use crate::components::error_notice::ErrorNotice;
+use crate::components::icon::{Icon, IconKind};
+use crate::components::time::ago;
+use crate::domain::calendar::{MilestoneKind, ReleaseState};
+use crate::domain::{Team, TeamId};
+use chrono::{DateTime, Utc};
+use leptos::form::ActionForm;
 use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 
-/// `/calendar`: the bimonthly release train.
+const FIELD: &str = "mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5 text-sm shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-1 focus:ring-indigo-500";
+const BUTTON: &str = "inline-flex items-center gap-1.5 rounded-md px-3 py-1.5 text-sm font-medium focus-visible:outline-2 focus-visible:outline-offset-2 disabled:opacity-60";
+
+/// `/calendar?month=2027-01&team=mobile`: the bimonthly release train, what
+/// each environment allows today, and managers' changes to the plan.
 #[component]
 pub fn CalendarPage() -> impl IntoView {
+    let query = use_query_map();
+    let move_action = ServerAction::<MoveMilestone>::new();
+    let blackout_action = ServerAction::<AddBlackout>::new();
+    let data = Resource::new(
+        move || {
+            let q = query.read();
+            (
+                q.get("month"),
+                q.get("team"),
+                move_action.version().get(),
+                blackout_action.version().get(),
+            )
+        },
+        |(month, team, _, _)| calendar(month, team),
+    );
+    let result = move || {
+        let moved = move_action.value().get();
+        let added = blackout_action.value().get();
+        moved.or(added)
+    };
     view! {
-        <ComingSoon
-            title="Calendar"
-            summary="The bimonthly release cycle and where the train is today."
-            items=&[
-                "Each release's milestones: development start, code freeze, Release demo, QA sign-off, Pre-Prod and Prod.",
-                "Per-team tracks for FrontEnd, BackEnd and Mobile, blackout periods and hotfix windows.",
-                "What each environment allows right now, and calendar feeds for Google Calendar and Outlook.",
-            ]
-        />
+        <Title text="Calendar" />
+        <h1 class="text-xl font-semibold tracking-tight">"Calendar"</h1>
+        <p class="mt-1 text-sm text-slate-600">
+            "The bimonthly release train: each release's milestones per team, blackouts, hotfix windows, and what each environment allows today."
+        </p>
+        <div role="status" aria-live="polite" class="empty:hidden mt-4 print:hidden">
+            {move || result().and_then(Result::ok).map(|text| view! { <Note error=false text /> })}
+        </div>
+        {move || result().and_then(Result::err).map(|error| view! { <div class="mt-4 print:hidden"><ErrorNotice error /></div> })}
+        <Transition fallback=CalendarSkeleton>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(view_data) => view! { <CalendarBody data=view_data move_action blackout_action /> }.into_any(),
+                    Err(error) => view! { <div class="mt-6"><ErrorNotice error /></div> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn CalendarSkeleton() -> impl IntoView {
+    view! {
+        <div aria-busy="true" aria-label="Loading the calendar" class="mt-6 space-y-2">
+            <div class="h-8 w-64 animate-pulse rounded bg-slate-100"></div>
+            <div class="h-96 animate-pulse rounded-lg bg-slate-100"></div>
+        </div>
+    }
+}
+
+#[component]
+fn Note(error: bool, text: String) -> impl IntoView {
+    let (tone, icon) = if error {
+        ("border-rose-200 bg-rose-50 text-rose-900", IconKind::Alert)
+    } else {
+        (
+            "border-emerald-200 bg-emerald-50 text-emerald-900",
+            IconKind::Check,
+        )
+    };
+    view! {
+        <p class=format!("flex items-center gap-2 rounded-lg border px-4 py-2 text-sm {tone}")>
+            <Icon kind=icon />
+            {text}
+        </p>
+    }
+}
+
+fn calendar_href(month: &str, team: Option<&TeamId>) -> String {
+    match team {
+        Some(t) => format!("/calendar?month={month}&team={t}"),
+        None => format!("/calendar?month={month}"),
+    }
+}
+
+/// How a milestone looks: colour, icon and words.
+fn milestone_style(kind: MilestoneKind) -> (IconKind, &'static str) {
+    match kind {
+        MilestoneKind::DevelopmentStart => {
+            (IconKind::Branch, "bg-sky-50 text-sky-900 ring-sky-600/20")
+        }
+        MilestoneKind::CodeFreeze => (
+            IconKind::Snowflake,
+            "bg-indigo-50 text-indigo-900 ring-indigo-600/25",
+        ),
+        MilestoneKind::ReleaseDemo => (
+            IconKind::People,
+            "bg-violet-50 text-violet-900 ring-violet-600/20",
+        ),
+        MilestoneKind::QaSignOff => (
+            IconKind::Flask,
+            "bg-amber-50 text-amber-900 ring-amber-600/25",
+        ),
+        MilestoneKind::PreProd => (
+            IconKind::Box,
+            "bg-slate-100 text-slate-800 ring-slate-500/20",
+        ),
+        MilestoneKind::ProdRelease => (
+            IconKind::Gate,
+            "bg-emerald-50 text-emerald-900 ring-emerald-600/20",
+        ),
+    }
+}
+
+fn state_style(state: ReleaseState) -> (IconKind, &'static str) {
+    match state {
+        ReleaseState::Planning => (
+            IconKind::Dashed,
+            "bg-slate-50 text-slate-700 ring-slate-500/20",
+        ),
+        ReleaseState::InDevelopment => (IconKind::Branch, "bg-sky-50 text-sky-800 ring-sky-600/20"),
+        ReleaseState::Frozen => (
+            IconKind::Snowflake,
+            "bg-indigo-50 text-indigo-800 ring-indigo-600/25",
+        ),
+        ReleaseState::InQa => (
+            IconKind::Flask,
+            "bg-amber-50 text-amber-800 ring-amber-600/25",
+        ),
+        ReleaseState::Released => (
+            IconKind::Check,
+            "bg-emerald-50 text-emerald-800 ring-emerald-600/20",
+        ),
+    }
+}
+
+/// A time in the org's zone and, once the browser knows it, in the
+/// viewer's own when that differs.
+#[component]
+fn LocalTime(at: DateTime<Utc>, org_label: String, offset_minutes: i32) -> impl IntoView {
+    let local = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        #[cfg(feature = "hydrate")]
+        {
+            let millis = at.timestamp_millis() as f64;
+            let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(millis));
+            // getTimezoneOffset is minutes behind UTC (positive west).
+            let viewer = -(date.get_timezone_offset() as i32);
+            if viewer != offset_minutes {
+                let shifted = at + chrono::Duration::minutes(i64::from(viewer));
+                local.set(Some(shifted.format("%H:%M").to_string()));
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (at, offset_minutes);
+    });
+    view! {
+        <time datetime=at.to_rfc3339()>{org_label}</time>
+        {move || local.get().map(|t| view! { <span class="text-slate-500">{format!(" · {t} yours")}</span> })}
+    }
+}
+
+#[component]
+fn EventChip(event: CalendarEvent, compact: bool) -> impl IntoView {
+    let (icon, tone) = milestone_style(event.kind);
+    let flagged = event.in_blackout.is_some();
+    let ring = if flagged {
+        "bg-rose-50 text-rose-900 ring-rose-600/40"
+    } else {
+        tone
+    };
+    let teams = (!event.teams.is_empty()).then(|| format!(" · {}", event.teams.join(", ")));
+    let title = {
+        let mut t = format!("{} · release {}", event.kind.label(), event.release);
+        if let Some(teams) = &teams {
+            t.push_str(teams);
+        }
+        if let Some(time) = &event.time {
+            t.push_str(&format!(" · {time}"));
+        }
+        if let Some(b) = &event.in_blackout {
+            t.push_str(&format!(" · falls in blackout {b}"));
+        }
+        if let Some(r) = &event.moved_because {
+            t.push_str(&format!(" · moved: {r}"));
+        }
+        t
+    };
+    let moved = (event.moves > 0).then(|| view! { <span class="sr-only">" (moved)"</span><span aria-hidden="true" class="font-semibold">"*"</span> });
+    let flag = event.in_blackout.clone().map(|b| {
+        view! {
+            <span class="inline-flex items-center gap-0.5 font-semibold text-rose-800">
+                <Icon kind=IconKind::Alert class="h-3 w-3" />
+                {if compact { "blackout".to_owned() } else { format!("in blackout: {b}") }}
+            </span>
+        }
+    });
+    view! {
+        <span
+            class=format!("flex min-w-0 flex-wrap items-center gap-x-1 rounded px-1 py-0.5 text-[11px] leading-tight ring-1 ring-inset {ring}")
+            title=title
+            data-milestone=event.kind.as_str()
+            data-flagged=flagged.then_some("true")
+        >
+            <Icon kind=icon class="h-3 w-3" />
+            <span class="font-medium">{event.kind.label()}</span>
+            {moved}
+            <span class="text-current/80">{event.release.clone()}</span>
+            {teams.map(|t| view! { <span>{t}</span> })}
+            {flag}
+        </span>
+    }
+}
+
+#[component]
+fn CalendarBody(
+    data: CalendarView,
+    move_action: ServerAction<MoveMilestone>,
+    blackout_action: ServerAction<AddBlackout>,
+) -> impl IntoView {
+    let CalendarView {
+        now,
+        today,
+        zone,
+        zone_abbreviation,
+        month,
+        month_title,
+        previous_month,
+        next_month,
+        this_month,
+        teams,
+        team,
+        weeks,
+        agenda,
+        spans,
+        next_releases,
+        allowances,
+        history,
+        can_manage,
+        releases,
+        environments,
+        notice,
+    } = data;
+    let previous_href = calendar_href(&previous_month, team.as_ref());
+    let next_href = calendar_href(&next_month, team.as_ref());
+    let today_href = calendar_href(&this_month, team.as_ref());
+    // With JavaScript, the arrow keys turn the months.
+    {
+        let (previous_href, next_href) = (previous_href.clone(), next_href.clone());
+        let navigate = leptos_router::hooks::use_navigate();
+        Effect::new(move |_| {
+            let navigate = navigate.clone();
+            let (previous_href, next_href) = (previous_href.clone(), next_href.clone());
+            let handle = window_event_listener(leptos::ev::keydown, move |e| {
+                if e.alt_key() || e.ctrl_key() || e.meta_key() || e.shift_key() {
+                    return;
+                }
+                let typing = e
+                    .target()
+                    .and_then(|t| {
+                        leptos::wasm_bindgen::JsCast::dyn_into::<leptos::web_sys::Element>(t).ok()
+                    })
+                    .is_some_and(|el| {
+                        matches!(el.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA")
+                    });
+                if typing {
+                    return;
+                }
+                match e.key().as_str() {
+                    "ArrowLeft" => navigate(&previous_href, Default::default()),
+                    "ArrowRight" => navigate(&next_href, Default::default()),
+                    _ => {}
+                }
+            });
+            on_cleanup(move || handle.remove());
+        });
+    }
+    let selected_name = team
+        .as_ref()
+        .and_then(|id| teams.iter().find(|t| &t.id == id))
+        .map(|t| t.name.to_string());
+    let feed = match &team {
+        Some(t) => format!("/calendar/{t}.ics"),
+        None => "/calendar.ics".to_owned(),
+    };
+    let feed_label = match &selected_name {
+        Some(n) => format!("Subscribe to {n}'s calendar (ICS)"),
+        None => "Subscribe to the calendar (ICS)".to_owned(),
+    };
+    let notice = notice.map(|Notice { error, text }| view! {
+        <div class="mt-4 print:hidden" role=if error { "alert" } else { "status" }><Note error text /></div>
+    });
+    let month_for_filter = month.clone();
+    let is_this_month = month == this_month;
+    view! {
+        {notice}
+        <div class="mt-4 flex flex-wrap items-center justify-between gap-3">
+            <TeamFilter teams=teams.clone() selected=team.clone() month=month_for_filter />
+            <p class="text-xs text-slate-500">
+                {format!("Times in {zone} ({zone_abbreviation}) · ")}
+                <a href=feed class="font-medium text-indigo-700 hover:underline print:hidden">{feed_label}</a>
+            </p>
+        </div>
+        <div class="mt-4 grid gap-6 xl:grid-cols-[minmax(0,1fr)_22rem]">
+            <section aria-labelledby="month-heading" class="min-w-0">
+                <div class="flex flex-wrap items-center gap-2">
+                    <h2 id="month-heading" class="mr-auto text-lg font-semibold tracking-tight">{month_title.clone()}</h2>
+                    <nav aria-label="Months" class="flex items-center gap-1 print:hidden">
+                        <a href=previous_href class="rounded-md px-2 py-1 text-sm ring-1 ring-slate-300 hover:bg-slate-50" aria-keyshortcuts="ArrowLeft" aria-label="Previous month">
+                            <span aria-hidden="true">"←"</span><span class="hidden sm:inline">" Previous"</span>
+                        </a>
+                        <a href=today_href class="rounded-md px-2 py-1 text-sm ring-1 ring-slate-300 hover:bg-slate-50" aria-current=is_this_month.then_some("date")>
+                            "Today"
+                        </a>
+                        <a href=next_href class="rounded-md px-2 py-1 text-sm ring-1 ring-slate-300 hover:bg-slate-50" aria-keyshortcuts="ArrowRight" aria-label="Next month">
+                            <span class="hidden sm:inline">"Next "</span><span aria-hidden="true">"→"</span>
+                        </a>
+                    </nav>
+                </div>
+                <p class="mt-1 hidden text-xs text-slate-500 md:block print:hidden">
+                    "Keys ← and → change the month. * marks a moved milestone; a dashed amber top edge marks a hotfix window; hatched days are blackouts."
+                </p>
+                <MonthGrid weeks month_title=month_title.clone() />
+                <Agenda agenda spans month_title />
+            </section>
+            <aside class="space-y-6">
+                <AllowancePanel allowances today=today.format("%-d %b %Y").to_string() />
+            </aside>
+        </div>
+        <NextReleases releases=next_releases team_name=selected_name />
+        {can_manage.then(|| view! {
+            <ManageForms releases teams=teams.clone() environments move_action blackout_action />
+        })}
+        <History history now />
+    }
+}
+
+#[component]
+fn TeamFilter(teams: Vec<Team>, selected: Option<TeamId>, month: String) -> impl IntoView {
+    let link = |href: String, label: String, current: bool| {
+        view! {
+            <a
+                href=href
+                aria-current=current.then_some("page")
+                class="rounded-md px-2.5 py-1 text-sm font-medium text-slate-600 hover:text-slate-900 aria-[current=page]:bg-white aria-[current=page]:text-slate-900 aria-[current=page]:shadow-sm aria-[current=page]:ring-1 aria-[current=page]:ring-slate-200"
+            >
+                {label}
+            </a>
+        }
+    };
+    view! {
+        <nav aria-label="Team" class="inline-flex flex-wrap gap-1 rounded-lg bg-slate-100 p-1 print:hidden">
+            {link(calendar_href(&month, None), "All teams".into(), selected.is_none())}
+            {teams
+                .into_iter()
+                .map(|team| {
+                    let current = selected.as_ref() == Some(&team.id);
+                    link(calendar_href(&month, Some(&team.id)), team.name.to_string(), current)
+                })
+                .collect_view()}
+        </nav>
+    }
+}
+
+#[component]
+fn MonthGrid(weeks: Vec<Vec<DayCell>>, month_title: String) -> impl IntoView {
+    const DAYS: [(&str, &str); 7] = [
+        ("Mon", "Monday"),
+        ("Tue", "Tuesday"),
+        ("Wed", "Wednesday"),
+        ("Thu", "Thursday"),
+        ("Fri", "Friday"),
+        ("Sat", "Saturday"),
+        ("Sun", "Sunday"),
+    ];
+    view! {
+        <div class="mt-3 hidden overflow-hidden rounded-lg border border-slate-200 md:block print:block">
+            <table class="w-full table-fixed border-collapse text-left">
+                <caption class="sr-only">{format!("Milestones in {month_title}")}</caption>
+                <thead>
+                    <tr class="bg-slate-50 text-xs font-medium text-slate-500">
+                        {DAYS.iter().map(|(short, long)| view! {
+                            <th scope="col" class="border-b border-slate-200 px-2 py-1.5 font-medium"><abbr title=*long class="no-underline">{*short}</abbr></th>
+                        }).collect_view()}
+                    </tr>
+                </thead>
+                <tbody>
+                    {weeks.into_iter().map(|week| view! {
+                        <tr>{week.into_iter().map(|day| view! { <DayView day /> }).collect_view()}</tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+#[component]
+fn DayView(day: DayCell) -> impl IntoView {
+    let blackout = !day.blackouts.is_empty();
+    let mut class =
+        String::from("h-28 border-b border-r border-slate-200 p-1 align-top last:border-r-0");
+    if !day.in_month {
+        class.push_str(" bg-slate-50/70 text-slate-400");
+    }
+    if blackout {
+        class.push_str(" bg-[repeating-linear-gradient(135deg,var(--color-rose-100)_0_5px,transparent_5px_11px)]");
+    }
+    if day.hotfix_window {
+        class.push_str(" border-t-2 border-t-amber-400 border-dashed");
+    }
+    let number = day.date.format("%-d").to_string();
+    let label = day.date.format("%A %-d %B %Y").to_string();
+    let today = day.today;
+    let blackouts = day.blackouts.join(", ");
+    view! {
+        <td class=class aria-current=today.then_some("date") data-date=day.date.to_string()>
+            <div class="flex items-center justify-between gap-1">
+                <time
+                    datetime=day.date.to_string()
+                    aria-label=label
+                    class=if today { "inline-flex h-5 min-w-5 items-center justify-center rounded-full bg-indigo-600 px-1 text-xs font-semibold text-white" } else { "text-xs font-medium" }
+                >
+                    {number}
+                </time>
+                {today.then(|| view! { <span class="text-[10px] font-semibold uppercase tracking-wide text-indigo-700">"Today"</span> })}
+            </div>
+            {blackout.then(|| view! { <p class="mt-0.5 truncate text-[10px] font-medium text-rose-800" title=blackouts.clone()>{format!("Blackout: {blackouts}")}</p> })}
+            {day.hotfix_window.then(|| view! { <span class="sr-only">"Hotfix window"</span> })}
+            <ul class="mt-0.5 space-y-0.5">
+                {day.events.into_iter().map(|event| view! { <li><EventChip event compact=true /></li> }).collect_view()}
+            </ul>
+        </td>
+    }
+}
+
+#[component]
+fn Agenda(agenda: Vec<CalendarEvent>, spans: Vec<DaySpan>, month_title: String) -> impl IntoView {
+    let empty = agenda.is_empty() && spans.is_empty();
+    view! {
+        <section aria-labelledby="agenda-heading" class="mt-6">
+            <h3 id="agenda-heading" class="text-sm font-semibold text-slate-900">{format!("Agenda · {month_title}")}</h3>
+            {empty.then(|| view! {
+                <p class="mt-2 rounded-lg border border-dashed border-slate-300 px-4 py-6 text-center text-sm text-slate-500">
+                    "No milestones, blackouts or hotfix windows this month."
+                </p>
+            })}
+            {(!spans.is_empty()).then(|| view! {
+                <ul class="mt-2 space-y-1" aria-label="Blackouts and hotfix windows">
+                    {spans.into_iter().map(|s| {
+                        let blackout = s.name.starts_with("Blackout");
+                        let (icon, tone) = if blackout { (IconKind::Lock, "text-rose-800") } else { (IconKind::Branch, "text-amber-800") };
+                        view! {
+                            <li class="flex flex-wrap items-baseline gap-x-2 text-sm">
+                                <span class=format!("inline-flex items-center gap-1 font-medium {tone}")><Icon kind=icon class="h-3.5 w-3.5" />{s.name}</span>
+                                <span class="text-slate-700">{format!("{} – {}", s.first_day.format("%-d %b"), s.last_day.format("%-d %b %Y"))}</span>
+                                <span class="text-slate-500">{s.detail}</span>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+            })}
+            <ol class="mt-2 divide-y divide-slate-100 rounded-lg border border-slate-200 empty:hidden" aria-label="Milestones">
+                {agenda.into_iter().map(|e| {
+                    let date = e.date.format("%a %-d %b").to_string();
+                    let time = match e.time.clone() {
+                        Some(label) => view! { <LocalTime at=e.at org_label=label offset_minutes=e.offset_minutes /> }.into_any(),
+                        None => view! { <span>"All day"</span> }.into_any(),
+                    };
+                    let why = e.moved_because.clone().map(|r| view! { <span class="block text-xs text-slate-500">{format!("Moved: {r}")}</span> });
+                    view! {
+                        <li class="grid grid-cols-[6.5rem_minmax(0,1fr)] gap-2 px-3 py-2 text-sm sm:grid-cols-[7.5rem_8rem_minmax(0,1fr)]">
+                            <time datetime=e.date.to_string() class="font-medium text-slate-700">{date}</time>
+                            <span class="text-slate-600 sm:order-none">{time}</span>
+                            <span class="col-span-2 min-w-0 sm:col-span-1"><EventChip event=e.clone() compact=false />{why}</span>
+                        </li>
+                    }
+                }).collect_view()}
+            </ol>
+        </section>
+    }
+}
+
+#[component]
+fn AllowancePanel(allowances: Vec<EnvironmentAllowance>, today: String) -> impl IntoView {
+    view! {
+        <section aria-labelledby="allowed-heading" class="rounded-lg border border-slate-200 p-4">
+            <h2 id="allowed-heading" class="text-sm font-semibold text-slate-900">{format!("What each environment allows today, {today}")}</h2>
+            <ul class="mt-3 space-y-3">
+                {allowances.into_iter().map(|a| view! {
+                    <li aria-label=a.environment.clone() data-environment=a.environment_id.clone()>
+                        <p class="text-sm font-medium text-slate-900">{a.environment.clone()}</p>
+                        <ul class="mt-1 space-y-1">
+                            {a.lines.into_iter().map(|(team, gate, sentence)| view! {
+                                <li class="flex flex-wrap items-center gap-x-2 gap-y-0.5 text-sm text-slate-700">
+                                    <GateBadge gate />
+                                    {team.map(|t| view! { <span class="font-medium">{format!("{t}:")}</span> })}
+                                    <span>{sentence}</span>
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                    </li>
+                }).collect_view()}
+            </ul>
+        </section>
+    }
+}
+
+#[component]
+fn NextReleases(releases: Vec<ReleaseSummary>, team_name: Option<String>) -> impl IntoView {
+    let heading = match team_name {
+        Some(n) => format!("The next six releases · {n}"),
+        None => "The next six releases".to_owned(),
+    };
+    view! {
+        <section aria-labelledby="next-heading" class="mt-8">
+            <h2 id="next-heading" class="text-lg font-semibold tracking-tight">{heading}</h2>
+            <p class="mt-1 text-sm text-slate-600">"Approvals count the requests CodePipeline raised during each release's cycle. ⚠ marks a milestone inside a blackout."</p>
+            <div class="mt-3 overflow-x-auto rounded-lg border border-slate-200">
+                <table class="w-full min-w-[56rem] text-left text-sm">
+                    <thead class="bg-slate-50 text-xs font-medium uppercase tracking-wide text-slate-500">
+                        <tr>
+                            <th scope="col" class="px-3 py-2">"Release"</th>
+                            <th scope="col" class="px-3 py-2">"State"</th>
+                            {MilestoneKind::ALL.iter().map(|k| view! { <th scope="col" class="px-3 py-2">{k.label()}</th> }).collect_view()}
+                            <th scope="col" class="px-3 py-2">"Approvals"</th>
+                        </tr>
+                    </thead>
+                    <tbody class="divide-y divide-slate-100">
+                        {releases.into_iter().map(|r| {
+                            let (icon, tone) = state_style(r.state);
+                            view! {
+                                <tr aria-label=format!("Release {}", r.name)>
+                                    <th scope="row" class="px-3 py-2 font-mono font-medium">{r.name.clone()}</th>
+                                    <td class="px-3 py-2">
+                                        <span class=format!("inline-flex items-center gap-1 whitespace-nowrap rounded-md px-1.5 py-0.5 text-xs font-medium ring-1 ring-inset {tone}") data-state=r.state.label()>
+                                            <Icon kind=icon class="h-3.5 w-3.5" />{r.state.label()}
+                                        </span>
+                                    </td>
+                                    {r.milestones.into_iter().map(|(_, words, flag)| view! {
+                                        <td class="whitespace-nowrap px-3 py-2 text-slate-700">
+                                            {words}
+                                            {flag.map(|b| view! { <span class="ml-1 font-semibold text-rose-800" title=format!("Falls in blackout {b}")>{format!("⚠ {b}")}</span> })}
+                                        </td>
+                                    }).collect_view()}
+                                    <td class="whitespace-nowrap px-3 py-2 text-slate-700">
+                                        {format!("{} done · {} pending", r.approvals_done, r.approvals_pending)}
+                                    </td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn ManageForms(
+    releases: Vec<ReleaseChoice>,
+    teams: Vec<Team>,
+    environments: Vec<(String, String, bool)>,
+    move_action: ServerAction<MoveMilestone>,
+    blackout_action: ServerAction<AddBlackout>,
+) -> impl IntoView {
+    let moving = move_action.pending();
+    let adding = blackout_action.pending();
+    view! {
+        <section aria-labelledby="manage-heading" class="mt-8 print:hidden">
+            <h2 id="manage-heading" class="text-lg font-semibold tracking-tight">"Change the plan"</h2>
+            <p class="mt-1 text-sm text-slate-600">"Managers only. Every change keeps who made it, what it was before, and why."</p>
+            <div class="mt-3 grid gap-4 lg:grid-cols-2">
+                <ActionForm action=move_action attr:class="rounded-lg border border-slate-200 p-4" attr:aria-label="Move a milestone">
+                    <h3 class="text-sm font-semibold">"Move a milestone"</h3>
+                    <div class="mt-2 grid gap-3 sm:grid-cols-3">
+                        <label class="block text-sm text-slate-700">"Release"
+                            <select name="release" class=FIELD>
+                                {releases.into_iter().map(|r| view! { <option value=r.number.to_string()>{r.name}</option> }).collect_view()}
+                            </select>
+                        </label>
+                        <label class="block text-sm text-slate-700">"Milestone"
+                            <select name="milestone" class=FIELD>
+                                {MilestoneKind::ALL.iter().map(|k| { let default = *k == MilestoneKind::CodeFreeze; view! { <option value=k.as_str() selected=default>{k.label()}</option> } }).collect_view()}
+                            </select>
+                        </label>
+                        <label class="block text-sm text-slate-700">"Team"
+                            <select name="team" class=FIELD>
+                                <option value="">"Every team"</option>
+                                {teams.into_iter().map(|t| view! { <option value=t.id.to_string()>{t.name.to_string()}</option> }).collect_view()}
+                            </select>
+                        </label>
+                        <label class="block text-sm text-slate-700">"New date"
+                            <input type="date" name="date" required class=FIELD />
+                        </label>
+                        <label class="block text-sm text-slate-700">"Time (empty: all day)"
+                            <input type="time" name="time" class=FIELD />
+                        </label>
+                    </div>
+                    <label class="mt-3 block text-sm text-slate-700">"Why (required)"
+                        <textarea name="reason" rows="2" required class=FIELD></textarea>
+                    </label>
+                    <button type="submit" class=format!("{BUTTON} mt-3 bg-indigo-600 text-white hover:bg-indigo-500 focus-visible:outline-indigo-600") disabled=move || moving.get()>
+                        "Move milestone"
+                    </button>
+                </ActionForm>
+                <ActionForm action=blackout_action attr:class="rounded-lg border border-slate-200 p-4" attr:aria-label="Add a blackout">
+                    <h3 class="text-sm font-semibold">"Add a blackout"</h3>
+                    <div class="mt-2 grid gap-3 sm:grid-cols-3">
+                        <label class="block text-sm text-slate-700 sm:col-span-3">"Name"
+                            <input type="text" name="name" required maxlength="80" placeholder="Year-end holidays" class=FIELD />
+                        </label>
+                        <label class="block text-sm text-slate-700">"First day"
+                            <input type="date" name="first_day" required class=FIELD />
+                        </label>
+                        <label class="block text-sm text-slate-700">"Last day"
+                            <input type="date" name="last_day" required class=FIELD />
+                        </label>
+                    </div>
+                    <fieldset class="mt-3">
+                        <legend class="text-sm text-slate-700">"Closes"</legend>
+                        <div class="mt-1 flex flex-wrap gap-x-4 gap-y-1">
+                            {environments.into_iter().map(|(id, name, checked)| view! {
+                                <label class="inline-flex items-center gap-1.5 text-sm">
+                                    <input type="checkbox" name="environments[]" value=id checked=checked class="h-4 w-4 rounded border-slate-300" />
+                                    {name}
+                                </label>
+                            }).collect_view()}
+                        </div>
+                    </fieldset>
+                    <label class="mt-3 block text-sm text-slate-700">"Why (required)"
+                        <textarea name="reason" rows="2" required class=FIELD></textarea>
+                    </label>
+                    <button type="submit" class=format!("{BUTTON} mt-3 bg-indigo-600 text-white hover:bg-indigo-500 focus-visible:outline-indigo-600") disabled=move || adding.get()>
+                        "Add blackout"
+                    </button>
+                </ActionForm>
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn History(history: Vec<CalendarChange>, now: DateTime<Utc>) -> impl IntoView {
+    view! {
+        <section aria-labelledby="history-heading" class="mt-8">
+            <h2 id="history-heading" class="text-lg font-semibold tracking-tight">"Calendar history"</h2>
+            {if history.is_empty() {
+                view! {
+                    <p class="mt-2 rounded-lg border border-dashed border-slate-300 px-4 py-6 text-center text-sm text-slate-500">
+                        "No changes yet: the calendar is as configured."
+                    </p>
+                }.into_any()
+            } else {
+                view! {
+                    <ol class="mt-2 divide-y divide-slate-100 rounded-lg border border-slate-200" aria-label="Calendar changes">
+                        {history.into_iter().map(|c| view! {
+                            <li class="px-4 py-2.5 text-sm">
+                                <p class="text-slate-900">{c.summary}</p>
+                                <p class="mt-0.5 text-slate-600">{format!("Why: {}", c.reason)}</p>
+                                <p class="mt-0.5 text-xs text-slate-500">
+                                    {format!("{} ({}) · ", c.actor_name, c.actor_roles.join(", "))}
+                                    <time datetime=c.at.to_rfc3339() title=c.at.format("%-d %b %Y %H:%M UTC").to_string()>{ago(now, c.at)}</time>
+                                </p>
+                            </li>
+                        }).collect_view()}
+                    </ol>
+                }.into_any()
+            }}
+        </section>
     }
 }

@@ -1,5 +1,5 @@
 use crate::api::org::{environments, EnvironmentRow, EnvironmentsView};
-use crate::components::badges::{BranchChip, DownPolicyBadge, TriggerBadge};
+use crate::components::badges::{BranchChip, DownPolicyBadge, GateBadge, TriggerBadge};
 use crate::components::error_notice::ErrorNotice;
 use crate::components::icon::{Icon, IconKind};
 use crate::domain::{Service, Team, TeamId};
@@ -126,6 +126,7 @@ fn EnvironmentItem(
     let EnvironmentRow {
         environment: env,
         overridden_for,
+        today,
     } = row;
     let heading_id = format!("env-{}", env.id);
     let team_name = |id: &TeamId| {
@@ -185,6 +186,15 @@ fn EnvironmentItem(
                 <div>
                     <p class=LABEL>"Deploys"</p>
                     <div class="mt-1 lg:mt-0"><TriggerBadge trigger=env.trigger /></div>
+                    <ul class="mt-1.5 space-y-1 empty:hidden" aria-label="Today">
+                        {today.into_iter().map(|(team, gate, sentence)| view! {
+                            <li class="flex flex-wrap items-center gap-x-1.5 gap-y-0.5 text-xs text-slate-600" data-testid="allowance">
+                                <GateBadge gate />
+                                {team.map(|t| view! { <span class="font-medium">{format!("{t}:")}</span> })}
+                                <span>{sentence}</span>
+                            </li>
+                        }).collect_view()}
+                    </ul>
                 </div>
                 <div>
                     <p class=LABEL>"Testing"</p>

@@ -2,6 +2,7 @@
 //! CodePipeline exactly once, and the poller that keeps the queue in step
 //! with CodePipeline.
 
+use super::calendar::OrgCalendar;
 use super::ports::{
     Actor, ApprovalTarget, DeliveryOutcome, NewRequest, NewVote, PipelineError, VoteCommit,
 };
@@ -33,7 +34,12 @@ fn prior_votes(item: &ApprovalItem) -> Vec<Vote> {
 }
 
 /// The queue as `user` sees it.
-fn queue_item(org: &OrgModel, user: Option<&User>, item: ApprovalItem) -> QueueItem {
+fn queue_item(
+    org: &OrgModel,
+    calendar: &OrgCalendar,
+    user: Option<&User>,
+    item: ApprovalItem,
+) -> QueueItem {
     let env = environment(org, &item.environment_id);
     let rule = env.and_then(|e| e.approval.clone());
     let blocked = match (user, env, &rule, TeamId::parse(&item.team_id)) {
@@ -52,7 +58,7 @@ fn queue_item(org: &OrgModel, user: Option<&User>, item: ApprovalItem) -> QueueI
                 decision: Decision::Approve,
                 comment: "",
                 sign_off: &no_sign_off,
-                calendar_refusal: None,
+                calendar_refusal: calendar.approval_refusal(env, &team, chrono::Utc::now()),
             })
             .err()
             .map(|r| r.message().to_owned())
@@ -73,12 +79,13 @@ pub async fn view() -> Result<ApprovalsView, AppError> {
     let user = session::current_user(&state).await?;
     let notice = session::take_notice().await?;
     let org = state.org.load_org().await?;
+    let (calendar, _) = super::calendar::load(&state, &org).await?;
     let pending = state
         .approvals
         .pending()
         .await?
         .into_iter()
-        .map(|item| queue_item(&org, user.as_ref(), item))
+        .map(|item| queue_item(&org, &calendar, user.as_ref(), item))
         .collect();
     let history = state.approvals.history(50).await?;
     Ok(ApprovalsView {
@@ -122,6 +129,7 @@ pub async fn vote(
         roles: user.roles.iter().map(ToString::to_string).collect(),
     };
     let org = state.org.load_org().await?;
+    let (calendar, _) = super::calendar::load(&state, &org).await?;
     // A concurrent vote makes the commit conflict; read again and re-check.
     for _ in 0..8 {
         let item = state
@@ -152,7 +160,7 @@ pub async fn vote(
             decision,
             comment,
             sign_off: &sign_off,
-            calendar_refusal: None,
+            calendar_refusal: calendar.approval_refusal(env, &team, chrono::Utc::now()),
         })
         .map_err(|refusal| match refusal {
             Refusal::NotAllowed(m) => AppError::Forbidden(m),
@@ -393,7 +401,7 @@ pub async fn poll(state: &AppState, pause_between_calls: Duration) -> Result<Pol
 /// Finishes a form submission: with JavaScript the result goes back as
 /// JSON; without, it becomes a notice on the Approvals page, which the
 /// browser is sent back to.
-pub async fn answer_form(result: Result<String, AppError>) -> Result<String, AppError> {
+pub async fn answer_form(result: Result<String, AppError>, page: &str) -> Result<String, AppError> {
     let headers = leptos_axum::extract::<axum::http::HeaderMap>()
         .await
         .map_err(|e| AppError::internal(&e))?;
@@ -415,6 +423,14 @@ pub async fn answer_form(result: Result<String, AppError>) -> Result<String, App
         },
     };
     session::leave_notice(&notice).await?;
-    leptos_axum::redirect("/approvals");
+    // Back to the page the form was on (its query kept), if it is `page`.
+    let back = headers
+        .get(axum::http::header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| r.parse::<axum::http::Uri>().ok())
+        .and_then(|uri| uri.path_and_query().map(|pq| pq.as_str().to_owned()))
+        .filter(|path| path == page || path.starts_with(&format!("{page}?")))
+        .unwrap_or_else(|| page.to_owned());
+    leptos_axum::redirect(&back);
     Ok(notice.text)
 }

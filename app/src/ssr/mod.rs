@@ -2,13 +2,14 @@
 //! that use them, and the state handed to every request.
 
 pub mod approvals;
+pub mod calendar;
 pub mod ports;
 pub mod services;
 pub mod session;
 
 use crate::error::AppError;
 use leptos::prelude::LeptosOptions;
-use ports::{ApprovalStore, OrgStore, Pipelines, StoreError, UserStore};
+use ports::{ApprovalStore, CalendarStore, OrgStore, Pipelines, StoreError, UserStore};
 use std::sync::Arc;
 
 /// Whether Gatehouse runs against simulators and seeded data, or for real.
@@ -27,6 +28,7 @@ pub struct AppState {
     pub users: Arc<dyn UserStore>,
     pub approvals: Arc<dyn ApprovalStore>,
     pub pipelines: Arc<dyn Pipelines>,
+    pub calendar: Arc<dyn CalendarStore>,
 }
 
 impl axum::extract::FromRef<AppState> for LeptosOptions {

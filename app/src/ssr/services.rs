@@ -1,28 +1,13 @@
 //! Application services: pure rules over data loaded through the ports.
 
 use crate::api::org::{EnvironmentRow, EnvironmentsView};
-use crate::domain::{OrgModel, TeamId};
+use crate::domain::OrgModel;
 use crate::error::AppError;
 
 /// Builds the Environments page for the whole org or, given a team id from
 /// the URL, for that team.
 pub fn environments_view(org: &OrgModel, team: Option<&str>) -> Result<EnvironmentsView, AppError> {
-    let team = match team.filter(|t| !t.is_empty()) {
-        None => None,
-        Some(raw) => {
-            let known = |id: &TeamId| org.team(id).is_some();
-            match TeamId::parse(raw) {
-                Ok(id) if known(&id) => Some(id),
-                _ => {
-                    let names: Vec<&str> = org.teams.iter().map(|t| t.id.as_str()).collect();
-                    return Err(AppError::NotFound(format!(
-                        "There is no team \u{201c}{raw}\u{201d}. Teams are: {}.",
-                        names.join(", ")
-                    )));
-                }
-            }
-        }
-    };
+    let team = super::calendar::selected_team(org, team)?;
     let environments = match &team {
         Some(id) => org.environments_for(id),
         None => org.environments.clone(),
@@ -39,6 +24,7 @@ pub fn environments_view(org: &OrgModel, team: Option<&str>) -> Result<Environme
             EnvironmentRow {
                 environment,
                 overridden_for,
+                today: Vec::new(),
             }
         })
         .collect();

@@ -1,6 +1,7 @@
 //! Postgres adapters.
 
 mod approvals;
+mod calendar;
 mod org;
 mod users;
 

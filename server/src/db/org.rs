@@ -2,6 +2,7 @@
 
 use super::{store_error, stored, stored_all, PgStore};
 use app::domain::approval::ApprovalRule;
+use app::domain::calendar::CalendarConfig;
 use app::domain::{
     BranchPattern, DeployTrigger, DisplayName, DownPolicy, Environment, EnvironmentId,
     EnvironmentOverride, OrgModel, PipelineMapping, RepoName, RoleKind, Service, ServiceId, Team,
@@ -26,16 +27,17 @@ pub async fn sync_org(pool: &PgPool, org: &OrgModel, source: &Path) -> Result<()
         .execute(&mut *tx)
         .await?;
     sqlx::query!(
-        r#"INSERT INTO org_settings (singleton, name, source_file, synced_at, pipeline_template, approval_stage, approval_action)
-           VALUES (true, $1, $2, now(), $3, $4, $5)
+        r#"INSERT INTO org_settings (singleton, name, source_file, synced_at, pipeline_template, approval_stage, approval_action, calendar)
+           VALUES (true, $1, $2, now(), $3, $4, $5, $6)
            ON CONFLICT (singleton) DO UPDATE SET name = EXCLUDED.name, source_file = EXCLUDED.source_file, synced_at = now(),
                pipeline_template = EXCLUDED.pipeline_template, approval_stage = EXCLUDED.approval_stage,
-               approval_action = EXCLUDED.approval_action"#,
+               approval_action = EXCLUDED.approval_action, calendar = EXCLUDED.calendar"#,
         org.name.as_str(),
         source.display().to_string(),
         org.pipelines.template(),
         org.pipelines.approval_stage(),
         org.pipelines.approval_action(),
+        sqlx::types::Json(&org.calendar) as _,
     )
     .execute(&mut *tx)
     .await?;
@@ -146,7 +148,9 @@ impl OrgStore for PgStore {
     async fn load_org(&self) -> Result<OrgModel, StoreError> {
         let mut conn = self.pool.acquire().await.map_err(store_error)?;
         let settings = sqlx::query!(
-            "SELECT name, pipeline_template, approval_stage, approval_action FROM org_settings"
+            r#"SELECT name, pipeline_template, approval_stage, approval_action,
+                   calendar AS "calendar: sqlx::types::Json<CalendarConfig>"
+               FROM org_settings"#
         )
         .fetch_optional(&mut *conn)
         .await
@@ -160,6 +164,11 @@ impl OrgStore for PgStore {
                 &settings.approval_action,
             ),
         )?;
+
+        let calendar = settings
+            .calendar
+            .map(|c| c.0)
+            .ok_or_else(|| StoreError::Corrupt("the calendar has not been synced".into()))?;
 
         let teams = sqlx::query!("SELECT id, name FROM teams ORDER BY position")
             .fetch_all(&mut *conn)
@@ -259,6 +268,7 @@ impl OrgStore for PgStore {
             environments,
             overrides,
             pipelines,
+            calendar,
         })
     }
 }

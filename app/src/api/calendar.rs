@@ -1,0 +1,164 @@
+//! The release calendar: the month, the agenda, the next releases, what each
+//! environment allows now, and managers' changes.
+
+use crate::api::approvals::Notice;
+use crate::domain::calendar::{Gate, MilestoneKind, ReleaseState};
+use crate::domain::{Team, TeamId};
+use crate::error::AppError;
+use chrono::{DateTime, NaiveDate, Utc};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// Something that happens on a day of the calendar.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CalendarEvent {
+    pub kind: MilestoneKind,
+    pub release: String,
+    /// The teams it applies to; empty when it is the same for every team.
+    pub teams: Vec<String>,
+    pub date: NaiveDate,
+    pub at: DateTime<Utc>,
+    /// "18:00 GMT" in the org's zone; `None` for all-day milestones.
+    pub time: Option<String>,
+    /// The org zone's offset from UTC at that moment, in minutes.
+    pub offset_minutes: i32,
+    /// How many times it was moved, and why last.
+    pub moves: u32,
+    pub moved_because: Option<String>,
+    /// The blackout it falls in.
+    pub in_blackout: Option<String>,
+}
+
+/// One day of the month grid.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayCell {
+    pub date: NaiveDate,
+    pub in_month: bool,
+    pub today: bool,
+    pub events: Vec<CalendarEvent>,
+    pub blackouts: Vec<String>,
+    /// Release takes hotfix branches only on this day.
+    pub hotfix_window: bool,
+}
+
+/// A span of days shown in the agenda (blackouts, hotfix windows).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DaySpan {
+    pub name: String,
+    pub first_day: NaiveDate,
+    pub last_day: NaiveDate,
+    pub detail: String,
+}
+
+/// One of the next releases, for managers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReleaseSummary {
+    pub number: u32,
+    pub name: String,
+    pub state: ReleaseState,
+    /// Each milestone with its date words ("8 Feb", or "5–8 Feb" where
+    /// teams differ), flagged when it falls in a blackout.
+    pub milestones: Vec<(MilestoneKind, String, Option<String>)>,
+    pub approvals_done: u32,
+    pub approvals_pending: u32,
+}
+
+/// What one environment allows now, per team where teams differ.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnvironmentAllowance {
+    pub environment_id: String,
+    pub environment: String,
+    /// `(team name or None for every team, gate, sentence)`.
+    pub lines: Vec<(Option<String>, Gate, String)>,
+}
+
+/// A manager's change, as the calendar's history shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CalendarChange {
+    pub at: DateTime<Utc>,
+    pub actor_name: String,
+    pub actor_roles: Vec<String>,
+    /// What changed, before and after, in words.
+    pub summary: String,
+    pub reason: String,
+}
+
+/// A release a manager may change, for the forms.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReleaseChoice {
+    pub number: u32,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CalendarView {
+    pub now: DateTime<Utc>,
+    pub today: NaiveDate,
+    /// IANA name and current abbreviation of the org's zone.
+    pub zone: String,
+    pub zone_abbreviation: String,
+    /// "2027-01" and its neighbours, for links.
+    pub month: String,
+    pub month_title: String,
+    pub previous_month: String,
+    pub next_month: String,
+    pub this_month: String,
+    pub teams: Vec<Team>,
+    pub team: Option<TeamId>,
+    pub weeks: Vec<Vec<DayCell>>,
+    /// This month's events in order.
+    pub agenda: Vec<CalendarEvent>,
+    /// Blackouts and hotfix windows touching this month.
+    pub spans: Vec<DaySpan>,
+    pub next_releases: Vec<ReleaseSummary>,
+    pub allowances: Vec<EnvironmentAllowance>,
+    pub history: Vec<CalendarChange>,
+    pub can_manage: bool,
+    pub releases: Vec<ReleaseChoice>,
+    /// Environments a blackout may close: (id, name, closed by default).
+    pub environments: Vec<(String, String, bool)>,
+    pub notice: Option<Notice>,
+}
+
+/// The calendar for a month (`YYYY-MM`, default: this month) and
+/// optionally one team.
+#[server(endpoint = "calendar")]
+pub async fn calendar(
+    month: Option<String>,
+    team: Option<String>,
+) -> Result<CalendarView, AppError> {
+    AppError::respond(crate::ssr::calendar::view(month.as_deref(), team.as_deref()).await)
+}
+
+/// Moves one milestone of one release, for one team or all (`team` empty).
+/// `time` empty makes it an all-day milestone. Managers only.
+#[server(endpoint = "calendar/move")]
+pub async fn move_milestone(
+    release: String,
+    milestone: String,
+    #[server(default)] team: String,
+    date: String,
+    #[server(default)] time: String,
+    #[server(default)] reason: String,
+) -> Result<String, AppError> {
+    let result =
+        crate::ssr::calendar::move_milestone(&release, &milestone, &team, &date, &time, &reason)
+            .await;
+    crate::ssr::approvals::answer_form(result, "/calendar").await
+}
+
+/// Adds a blackout (inclusive days) closing the given environments.
+/// Managers only.
+#[server(endpoint = "calendar/blackout")]
+pub async fn add_blackout(
+    name: String,
+    first_day: String,
+    last_day: String,
+    #[server(default)] environments: Vec<String>,
+    #[server(default)] reason: String,
+) -> Result<String, AppError> {
+    let result =
+        crate::ssr::calendar::add_blackout(&name, &first_day, &last_day, &environments, &reason)
+            .await;
+    crate::ssr::approvals::answer_form(result, "/calendar").await
+}

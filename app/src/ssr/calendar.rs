@@ -1,0 +1,673 @@
+//! The release calendar service: the configured cycle with managers'
+//! changes applied, the Calendar page, the changes themselves, and the
+//! calendar's part in the approval policy.
+
+use super::ports::{Actor, CalendarEdit, StoredCalendarEdit};
+use super::{app_state, session, AppState};
+use crate::api::calendar::{
+    CalendarChange, CalendarEvent, CalendarView, DayCell, DaySpan, EnvironmentAllowance,
+    ReleaseChoice, ReleaseSummary,
+};
+use crate::domain::calendar::{
+    Blackout, Calendar, Milestone, MilestoneKind, MilestoneMove, Release,
+};
+use crate::domain::{EnvironmentId, OrgModel, RoleKind, TeamId, User};
+use crate::error::AppError;
+use chrono::{DateTime, Datelike, Days, Months, NaiveDate, NaiveTime, Offset, Utc};
+use chrono_tz::Tz;
+
+/// The org's calendar in its zone.
+pub type OrgCalendar = Calendar<Tz>;
+
+/// How many releases the summary and the forms offer.
+const UPCOMING: u32 = 6;
+
+/// The org's calendar with every manager's change applied, and the changes.
+pub async fn load(
+    state: &AppState,
+    org: &OrgModel,
+) -> Result<(OrgCalendar, Vec<StoredCalendarEdit>), AppError> {
+    let tz: Tz = org.calendar.time_zone.parse().map_err(|_| {
+        let err = std::io::Error::other(format!(
+            "the stored time zone {:?} is unknown",
+            org.calendar.time_zone
+        ));
+        AppError::internal(&err)
+    })?;
+    let teams = org.teams.iter().map(|t| t.id.clone()).collect();
+    let mut calendar = Calendar::new(org.calendar.clone(), tz, teams);
+    let edits = state.calendar.edits().await?;
+    for stored in &edits {
+        match &stored.edit {
+            CalendarEdit::Move { movement, .. } => calendar.moves.push(movement.clone()),
+            CalendarEdit::Blackout(b) => calendar.blackouts.push(b.clone()),
+        }
+    }
+    Ok((calendar, edits))
+}
+
+/// The team named in a URL, checked against the org.
+pub fn selected_team(org: &OrgModel, raw: Option<&str>) -> Result<Option<TeamId>, AppError> {
+    let Some(raw) = raw.filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    match TeamId::parse(raw) {
+        Ok(id) if org.team(&id).is_some() => Ok(Some(id)),
+        _ => {
+            let names: Vec<&str> = org.teams.iter().map(|t| t.id.as_str()).collect();
+            Err(AppError::NotFound(format!(
+                "There is no team \u{201c}{raw}\u{201d}. Teams are: {}.",
+                names.join(", ")
+            )))
+        }
+    }
+}
+
+fn team_name(org: &OrgModel, id: &TeamId) -> String {
+    org.team(id)
+        .map_or_else(|| id.to_string(), |t| t.name.to_string())
+}
+
+/// "18:00 GMT" in the org's zone.
+pub fn time_words(calendar: &OrgCalendar, at: DateTime<Utc>) -> String {
+    at.with_timezone(&calendar.tz)
+        .format("%H:%M %Z")
+        .to_string()
+}
+
+/// "8 Feb 2027" or "8 Feb 2027 18:00 GMT".
+fn when_words(calendar: &OrgCalendar, date: NaiveDate, time: Option<NaiveTime>) -> String {
+    match time {
+        None => date.format("%-d %b %Y").to_string(),
+        Some(_) => {
+            let at = crate::domain::calendar::local_instant(&calendar.tz, date, time);
+            format!("{} {}", date.format("%-d %b %Y"), time_words(calendar, at))
+        }
+    }
+}
+
+/// The events of one release for the shown teams: one per milestone where
+/// the teams agree, one per group of teams where they differ.
+pub fn release_events(
+    org: &OrgModel,
+    calendar: &OrgCalendar,
+    release: &Release,
+    shown: &[TeamId],
+) -> Vec<CalendarEvent> {
+    let mut out = Vec::new();
+    for &kind in MilestoneKind::ALL {
+        let mut groups: Vec<Vec<&Milestone>> = Vec::new();
+        for m in shown.iter().filter_map(|t| release.milestone(kind, t)) {
+            match groups.iter_mut().find(|g| g[0].at == m.at) {
+                Some(g) => g.push(m),
+                None => groups.push(vec![m]),
+            }
+        }
+        let split = groups.len() > 1;
+        for group in groups {
+            let first = group[0];
+            let teams = if split {
+                group.iter().map(|m| team_name(org, &m.team)).collect()
+            } else {
+                Vec::new()
+            };
+            out.push(CalendarEvent {
+                kind,
+                release: release.name.clone(),
+                teams,
+                date: first.date,
+                at: first.at,
+                time: first.time.map(|_| time_words(calendar, first.at)),
+                offset_minutes: first
+                    .at
+                    .with_timezone(&calendar.tz)
+                    .offset()
+                    .fix()
+                    .local_minus_utc()
+                    / 60,
+                moves: group.iter().map(|m| m.sequence).max().unwrap_or(0),
+                moved_because: group.iter().find_map(|m| m.moved_because.clone()),
+                in_blackout: first.in_blackout.clone(),
+            });
+        }
+    }
+    out
+}
+
+fn first_of_month(raw: Option<&str>, today: NaiveDate) -> Result<NaiveDate, AppError> {
+    match raw.filter(|m| !m.is_empty()) {
+        None => Ok(today.with_day(1).unwrap_or(today)),
+        Some(m) => NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d").map_err(|_| {
+            AppError::Invalid(format!(
+                "\u{201c}{m}\u{201d} is not a month; write it as YYYY-MM, like 2027-01."
+            ))
+        }),
+    }
+}
+
+fn month_key(d: NaiveDate) -> String {
+    d.format("%Y-%m").to_string()
+}
+
+/// "8 Feb", "5–8 Feb" or "30 Jan – 2 Feb".
+fn day_range_words(first: NaiveDate, last: NaiveDate) -> String {
+    if first == last {
+        first.format("%-d %b").to_string()
+    } else if (first.year(), first.month()) == (last.year(), last.month()) {
+        format!("{}\u{2013}{}", first.format("%-d"), last.format("%-d %b"))
+    } else {
+        format!(
+            "{} \u{2013} {}",
+            first.format("%-d %b"),
+            last.format("%-d %b")
+        )
+    }
+}
+
+fn may_manage(user: Option<&User>) -> bool {
+    user.is_some_and(|u| u.has(RoleKind::Manager) || u.has(RoleKind::Admin))
+}
+
+/// The hotfix windows of the shown teams around `releases`: (first, last,
+/// team names).
+fn hotfix_windows(
+    org: &OrgModel,
+    calendar: &OrgCalendar,
+    releases: &[Release],
+    shown: &[TeamId],
+) -> Vec<(NaiveDate, NaiveDate, Vec<String>)> {
+    let mut out: Vec<(NaiveDate, NaiveDate, Vec<String>)> = Vec::new();
+    for pair in releases.windows(2) {
+        for team in shown {
+            if let Some((from, to)) = calendar.hotfix_window(&pair[0], &pair[1], team) {
+                match out.iter_mut().find(|w| w.0 == from && w.1 == to) {
+                    Some(w) => w.2.push(team_name(org, team)),
+                    None => out.push((from, to, vec![team_name(org, team)])),
+                }
+            }
+        }
+    }
+    out
+}
+
+fn summary(org: &OrgModel, calendar: &OrgCalendar, edit: &StoredCalendarEdit) -> String {
+    match &edit.edit {
+        CalendarEdit::Move { movement, before } => {
+            let release = calendar.release(movement.release);
+            let scope = match &movement.team {
+                Some(t) => format!(" for {}", team_name(org, t)),
+                None => " for every team".to_owned(),
+            };
+            let before = before.with_timezone(&calendar.tz);
+            format!(
+                "Moved {} of release {}{scope} from {} {} to {}.",
+                movement.kind.label(),
+                release.name,
+                before.format("%-d %b %Y"),
+                before.format("%H:%M %Z"),
+                when_words(calendar, movement.date, movement.time),
+            )
+        }
+        CalendarEdit::Blackout(b) => {
+            let envs: Vec<String> = b
+                .environments
+                .iter()
+                .map(|id| {
+                    org.environments
+                        .iter()
+                        .find(|e| &e.id == id)
+                        .map_or_else(|| id.to_string(), |e| e.name.to_string())
+                })
+                .collect();
+            format!(
+                "Added blackout \u{201c}{}\u{201d}, {} to {}, closing {}.",
+                b.name,
+                b.first_day.format("%-d %b %Y"),
+                b.last_day.format("%-d %b %Y"),
+                envs.join(", ")
+            )
+        }
+    }
+}
+
+/// What each environment allows now, for the shown teams.
+pub fn allowances(
+    org: &OrgModel,
+    calendar: &OrgCalendar,
+    shown: &[TeamId],
+    now: DateTime<Utc>,
+) -> Vec<EnvironmentAllowance> {
+    org.environments
+        .iter()
+        .map(|env| {
+            let per_team: Vec<(String, _)> = shown
+                .iter()
+                .map(|team| {
+                    let for_team = org
+                        .environments_for(team)
+                        .into_iter()
+                        .find(|e| e.id == env.id)
+                        .unwrap_or_else(|| env.clone());
+                    (
+                        team_name(org, team),
+                        calendar.allowance(&for_team, team, now),
+                    )
+                })
+                .collect();
+            let same = per_team
+                .windows(2)
+                .all(|w| w[0].1.gate == w[1].1.gate && w[0].1.sentence == w[1].1.sentence);
+            let lines = if same {
+                per_team
+                    .into_iter()
+                    .take(1)
+                    .map(|(_, a)| (None, a.gate, a.sentence))
+                    .collect()
+            } else {
+                per_team
+                    .into_iter()
+                    .map(|(name, a)| (Some(name), a.gate, a.sentence))
+                    .collect()
+            };
+            EnvironmentAllowance {
+                environment_id: env.id.to_string(),
+                environment: env.name.to_string(),
+                lines,
+            }
+        })
+        .collect()
+}
+
+/// The Calendar page for `month` (YYYY-MM) and optionally one team.
+pub async fn view(month: Option<&str>, team: Option<&str>) -> Result<CalendarView, AppError> {
+    let state = app_state()?;
+    let user = session::current_user(&state).await?;
+    let notice = session::take_notice().await?;
+    let org = state.org.load_org().await?;
+    let team = selected_team(&org, team)?;
+    let (calendar, edits) = load(&state, &org).await?;
+    let now = Utc::now();
+    let today = calendar.local_date(now);
+    let first = first_of_month(month, today)?;
+    let last = first
+        .checked_add_months(Months::new(1))
+        .and_then(|d| d.pred_opt())
+        .unwrap_or(first);
+    let grid_first = first - Days::new(u64::from(first.weekday().num_days_from_monday()));
+    let grid_last = last + Days::new(u64::from(6 - last.weekday().num_days_from_monday()));
+    let shown: Vec<TeamId> = match &team {
+        Some(t) => vec![t.clone()],
+        None => org.teams.iter().map(|t| t.id.clone()).collect(),
+    };
+
+    let releases = calendar.releases_around(grid_first, grid_last);
+    let mut events: Vec<CalendarEvent> = releases
+        .iter()
+        .flat_map(|r| release_events(&org, &calendar, r, &shown))
+        .filter(|e| grid_first <= e.date && e.date <= grid_last)
+        .collect();
+    events.sort_by_key(|e| (e.at, e.kind.as_str()));
+    let windows = hotfix_windows(&org, &calendar, &releases, &shown);
+
+    let mut weeks = Vec::new();
+    let mut day = grid_first;
+    while day <= grid_last {
+        let mut week = Vec::with_capacity(7);
+        for _ in 0..7 {
+            week.push(DayCell {
+                date: day,
+                in_month: day.month() == first.month(),
+                today: day == today,
+                events: events.iter().filter(|e| e.date == day).cloned().collect(),
+                blackouts: calendar
+                    .blackouts
+                    .iter()
+                    .filter(|b| b.covers(day))
+                    .map(|b| b.name.clone())
+                    .collect(),
+                hotfix_window: windows.iter().any(|w| w.0 <= day && day <= w.1),
+            });
+            day = day.succ_opt().unwrap_or(day);
+        }
+        weeks.push(week);
+    }
+
+    let agenda = events
+        .iter()
+        .filter(|e| first <= e.date && e.date <= last)
+        .cloned()
+        .collect();
+    let mut spans: Vec<DaySpan> = calendar
+        .blackouts
+        .iter()
+        .filter(|b| b.first_day <= last && first <= b.last_day)
+        .map(|b| DaySpan {
+            name: format!("Blackout: {}", b.name),
+            first_day: b.first_day,
+            last_day: b.last_day,
+            detail: b.reason.clone(),
+        })
+        .collect();
+    spans.extend(windows.iter().filter(|w| w.0 <= last && first <= w.1).map(
+        |(from, to, teams)| DaySpan {
+            name: "Hotfix window".into(),
+            first_day: *from,
+            last_day: *to,
+            detail: if teams.len() == shown.len() && team.is_none() {
+                "Release takes hotfix branches only.".into()
+            } else {
+                format!("Release takes hotfix branches only ({}).", teams.join(", "))
+            },
+        },
+    ));
+    spans.sort_by_key(|s| s.first_day);
+
+    let current = calendar.release_number_on(today).unwrap_or(1);
+    let upcoming: Vec<Release> = (current..current + UPCOMING)
+        .map(|n| calendar.release(n))
+        .collect();
+    let times = match (upcoming.first(), upcoming.last()) {
+        (Some(a), Some(b)) => {
+            state
+                .calendar
+                .approval_times(a.starts, b.next_starts)
+                .await?
+        }
+        _ => Vec::new(),
+    };
+    let next_releases = upcoming
+        .iter()
+        .map(|r| {
+            let in_release = |t: &DateTime<Utc>| r.starts <= *t && *t < r.next_starts;
+            let pending = times.iter().filter(|(t, p)| in_release(t) && *p).count();
+            let done = times.iter().filter(|(t, p)| in_release(t) && !*p).count();
+            let milestones = MilestoneKind::ALL
+                .iter()
+                .map(|&kind| {
+                    let ms: Vec<&Milestone> =
+                        shown.iter().filter_map(|t| r.milestone(kind, t)).collect();
+                    let lo = ms.iter().map(|m| m.date).min().unwrap_or(today);
+                    let hi = ms.iter().map(|m| m.date).max().unwrap_or(today);
+                    let flag = ms.iter().find_map(|m| m.in_blackout.clone());
+                    (kind, day_range_words(lo, hi), flag)
+                })
+                .collect();
+            ReleaseSummary {
+                number: r.number,
+                name: r.name.clone(),
+                state: match &team {
+                    Some(t) => r.state_for(t, now),
+                    None => r.state(&shown, now),
+                },
+                milestones,
+                approvals_done: u32::try_from(done).unwrap_or(u32::MAX),
+                approvals_pending: u32::try_from(pending).unwrap_or(u32::MAX),
+            }
+        })
+        .collect();
+
+    let history = edits
+        .iter()
+        .rev()
+        .map(|e| CalendarChange {
+            at: e.at,
+            actor_name: e.actor_name.clone(),
+            actor_roles: e.actor_roles.clone(),
+            summary: summary(&org, &calendar, e),
+            reason: e.reason.clone(),
+        })
+        .collect();
+    let last_env = org.environments.last().map(|e| e.id.clone());
+    Ok(CalendarView {
+        now,
+        today,
+        zone: calendar.config.time_zone.clone(),
+        zone_abbreviation: now.with_timezone(&calendar.tz).format("%Z").to_string(),
+        month: month_key(first),
+        month_title: first.format("%B %Y").to_string(),
+        previous_month: month_key(first - Months::new(1)),
+        next_month: month_key(first + Months::new(1)),
+        this_month: month_key(today),
+        teams: org.teams.clone(),
+        team,
+        weeks,
+        agenda,
+        spans,
+        next_releases,
+        allowances: allowances(&org, &calendar, &shown, now),
+        history,
+        can_manage: may_manage(user.as_ref()),
+        releases: upcoming
+            .iter()
+            .map(|r| ReleaseChoice {
+                number: r.number,
+                name: r.name.clone(),
+            })
+            .collect(),
+        environments: org
+            .environments
+            .iter()
+            .map(|e| {
+                (
+                    e.id.to_string(),
+                    e.name.to_string(),
+                    Some(&e.id) == last_env.as_ref(),
+                )
+            })
+            .collect(),
+        notice,
+    })
+}
+
+/// The signed-in manager, as written to the calendar's history.
+async fn manager(state: &AppState) -> Result<Actor, AppError> {
+    let user = session::current_user(state)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    if !may_manage(Some(&user)) {
+        return Err(AppError::Forbidden(
+            "Only managers may change the release calendar.".into(),
+        ));
+    }
+    Ok(Actor {
+        user_id: user.id.clone(),
+        display_name: user.display_name.to_string(),
+        roles: user.roles.iter().map(ToString::to_string).collect(),
+    })
+}
+
+fn reason_given(reason: &str) -> Result<String, AppError> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(AppError::Invalid(
+            "Say why: the reason is kept in the calendar's history.".into(),
+        ));
+    }
+    if reason.chars().count() > 500 {
+        return Err(AppError::Invalid(
+            "Keep the reason under 500 characters.".into(),
+        ));
+    }
+    Ok(reason.to_owned())
+}
+
+fn date_input(what: &str, raw: &str) -> Result<NaiveDate, AppError> {
+    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| {
+        AppError::Invalid(format!(
+            "The {what} \u{201c}{raw}\u{201d} is not a date; write it as YYYY-MM-DD."
+        ))
+    })
+}
+
+/// Moves a milestone of a release for one team or all, keeping each
+/// team's milestones in order.
+pub async fn move_milestone(
+    release: &str,
+    milestone: &str,
+    team: &str,
+    date: &str,
+    time: &str,
+    reason: &str,
+) -> Result<String, AppError> {
+    let state = app_state()?;
+    let actor = manager(&state).await?;
+    let reason = reason_given(reason)?;
+    let org = state.org.load_org().await?;
+    let number: u32 = release
+        .trim()
+        .parse()
+        .ok()
+        .filter(|n| *n >= 1)
+        .ok_or_else(|| {
+            AppError::Invalid(format!("There is no release \u{201c}{release}\u{201d}."))
+        })?;
+    let kind = MilestoneKind::parse(milestone.trim())
+        .map_err(|e| AppError::Invalid(format!("Unknown milestone: {e}.")))?;
+    let team = selected_team(&org, Some(team.trim()))?;
+    let date = date_input("date", date)?;
+    let time = match time.trim() {
+        "" => None,
+        t => Some(
+            NaiveTime::parse_from_str(t, "%H:%M")
+                .or_else(|_| NaiveTime::parse_from_str(t, "%H:%M:%S"))
+                .map_err(|_| {
+                    AppError::Invalid(format!(
+                        "The time \u{201c}{t}\u{201d} is not a time; write it as HH:MM, or leave it empty for all day."
+                    ))
+                })?,
+        ),
+    };
+    let (mut calendar, _) = load(&state, &org).await?;
+    let affected: Vec<TeamId> = match &team {
+        Some(t) => vec![t.clone()],
+        None => org.teams.iter().map(|t| t.id.clone()).collect(),
+    };
+    let before_release = calendar.release(number);
+    let before = affected
+        .first()
+        .and_then(|t| before_release.milestone(kind, t))
+        .map(|m| m.at)
+        .ok_or_else(|| AppError::NotFound("That milestone is not in the calendar.".into()))?;
+    let movement = MilestoneMove {
+        release: number,
+        kind,
+        team: team.clone(),
+        date,
+        time,
+        reason: reason.clone(),
+    };
+    calendar.moves.push(movement.clone());
+    let after = calendar.release(number);
+    for t in &affected {
+        let track: Vec<&Milestone> = MilestoneKind::ALL
+            .iter()
+            .filter_map(|&k| after.milestone(k, t))
+            .collect();
+        for pair in track.windows(2) {
+            if pair[1].at < pair[0].at {
+                let (moved, other, relation) = if pair[0].kind == kind {
+                    (pair[0], pair[1], "after")
+                } else {
+                    (pair[1], pair[0], "before")
+                };
+                return Err(AppError::Invalid(format!(
+                    "{} would fall {relation} {} ({}) for {}; move that first.",
+                    moved.kind.label(),
+                    other.kind.label(),
+                    when_words(&calendar, other.date, other.time),
+                    team_name(&org, t),
+                )));
+            }
+        }
+    }
+    state
+        .calendar
+        .record_edit(&actor, &reason, &CalendarEdit::Move { movement, before })
+        .await?;
+    let scope = match &team {
+        Some(t) => format!(" for {}", team_name(&org, t)),
+        None => String::new(),
+    };
+    Ok(format!(
+        "{} of release {}{scope} moved to {}.",
+        kind.label(),
+        after.name,
+        when_words(&calendar, date, time)
+    ))
+}
+
+/// Adds a blackout closing `environments` (default: the last environment).
+pub async fn add_blackout(
+    name: &str,
+    first_day: &str,
+    last_day: &str,
+    environments: &[String],
+    reason: &str,
+) -> Result<String, AppError> {
+    let state = app_state()?;
+    let actor = manager(&state).await?;
+    let reason = reason_given(reason)?;
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 80 {
+        return Err(AppError::Invalid(
+            "Give the blackout a name of up to 80 characters, like \u{201c}Year-end holidays\u{201d}."
+                .into(),
+        ));
+    }
+    let first = date_input("first day", first_day)?;
+    let last = date_input("last day", last_day)?;
+    if last < first {
+        return Err(AppError::Invalid(
+            "The last day comes before the first day.".into(),
+        ));
+    }
+    if (last - first).num_days() > 90 {
+        return Err(AppError::Invalid(
+            "A blackout may last at most 90 days.".into(),
+        ));
+    }
+    let org = state.org.load_org().await?;
+    let mut ids: Vec<EnvironmentId> = Vec::new();
+    for raw in environments
+        .iter()
+        .map(|e| e.trim())
+        .filter(|e| !e.is_empty())
+    {
+        let env = org
+            .environments
+            .iter()
+            .find(|e| e.id.as_str() == raw)
+            .ok_or_else(|| {
+                AppError::Invalid(format!("There is no environment \u{201c}{raw}\u{201d}."))
+            })?;
+        if !ids.contains(&env.id) {
+            ids.push(env.id.clone());
+        }
+    }
+    if ids.is_empty() {
+        ids.extend(org.environments.last().map(|e| e.id.clone()));
+    }
+    let names: Vec<String> = ids
+        .iter()
+        .filter_map(|id| org.environments.iter().find(|e| &e.id == id))
+        .map(|e| e.name.to_string())
+        .collect();
+    let blackout = Blackout {
+        id: String::new(),
+        name: name.to_owned(),
+        first_day: first,
+        last_day: last,
+        reason: reason.clone(),
+        environments: ids,
+    };
+    state
+        .calendar
+        .record_edit(&actor, &reason, &CalendarEdit::Blackout(blackout))
+        .await?;
+    Ok(format!(
+        "Blackout \u{201c}{name}\u{201d} added: {} to {}, closing {}.",
+        first.format("%-d %b %Y"),
+        last.format("%-d %b %Y"),
+        names.join(", ")
+    ))
+}

@@ -1,0 +1,102 @@
+import { test, expect, type Page } from '@playwright/test';
+import { open } from './helpers';
+
+const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+
+function monthTitle(offset: number): string {
+  const now = new Date();
+  const d = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + offset, 1));
+  return `${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()}`;
+}
+
+/** A date `days` from today: [value for a date input, "27 Nov 2026"]. */
+function inDays(days: number): [string, string] {
+  const d = new Date(Date.now() + days * 86_400_000);
+  const iso = d.toISOString().slice(0, 10);
+  return [iso, `${d.getUTCDate()} ${MONTHS[d.getUTCMonth()].slice(0, 3)} ${d.getUTCFullYear()}`];
+}
+
+const monthHeading = (page: Page) => page.getByRole('heading', { level: 2, name: /^[A-Z][a-z]+ \d{4}$/ });
+
+test('months turn with links and, with JavaScript, the arrow keys; teams filter by URL', async ({ page }, testInfo) => {
+  await open(page, '/calendar', testInfo);
+  await expect(monthHeading(page)).toHaveText(monthTitle(0));
+  await expect(page.locator('td[aria-current="date"]')).toHaveCount(1);
+
+  await page.getByRole('link', { name: 'Next month' }).click();
+  await expect(monthHeading(page)).toHaveText(monthTitle(1));
+  await expect(page).toHaveURL(/month=\d{4}-\d{2}/);
+
+  if (testInfo.project.name === 'js') {
+    await page.locator('body').press('ArrowLeft');
+    await expect(monthHeading(page)).toHaveText(monthTitle(0));
+    await page.locator('body').press('ArrowLeft');
+    await expect(monthHeading(page)).toHaveText(monthTitle(-1));
+    await page.getByRole('link', { name: 'Today' }).click();
+    await expect(monthHeading(page)).toHaveText(monthTitle(0));
+  } else {
+    await page.getByRole('link', { name: 'Previous month' }).click();
+    await expect(monthHeading(page)).toHaveText(monthTitle(0));
+  }
+
+  const team = page.getByRole('navigation', { name: 'Team' });
+  await team.getByRole('link', { name: 'Mobile' }).click();
+  await expect(page).toHaveURL(/team=mobile/);
+  await expect(team.getByRole('link', { name: 'Mobile' })).toHaveAttribute('aria-current', 'page');
+  await expect(page.getByRole('link', { name: "Subscribe to Mobile's calendar (ICS)" })).toHaveAttribute('href', '/calendar/mobile.ics');
+  await expect(page.getByRole('heading', { name: 'The next six releases · Mobile' })).toBeVisible();
+  // The deep link keeps the team when the month turns.
+  await page.getByRole('link', { name: 'Next month' }).click();
+  await expect(page).toHaveURL(/month=\d{4}-\d{2}&team=mobile/);
+});
+
+test('a manager moves Mobile\'s code freeze and QA approvals close for Mobile', async ({ page }, testInfo) => {
+  await open(page, '/demo/sign-in', testInfo);
+  await page.getByRole('button', { name: 'Sign in as Morgan Lee' }).click();
+  await expect(page.getByTestId('current-user')).toHaveText('Morgan Lee');
+
+  await open(page, '/calendar?team=mobile', testInfo);
+  const allowed = page.getByRole('region', { name: /What each environment allows today/ });
+  const qa = allowed.getByRole('listitem', { name: 'QA' });
+  await expect(qa).toBeVisible();
+
+  const form = page.getByRole('form', { name: 'Move a milestone' });
+  const [demoDate] = inDays(3);
+  await form.getByLabel('Milestone').selectOption('release-demo');
+  await form.getByLabel('Team').selectOption('mobile');
+  await form.getByLabel('New date').fill(demoDate);
+  await form.getByLabel('Time (empty: all day)').fill('15:00');
+  await form.getByLabel('Why (required)').fill('Demo after the later freeze');
+  await form.getByRole('button', { name: 'Move milestone' }).click();
+  await expect(page.getByText(/Release demo of release \d{4}\.\d{2} for Mobile moved to/)).toBeVisible();
+  // The page has reloaded its data (and its forms) once the history shows it.
+  await expect(page.getByText('Why: Demo after the later freeze').first()).toBeVisible();
+
+  const [freezeDate, freezeWords] = inDays(1);
+  await form.getByLabel('Milestone').selectOption('code-freeze');
+  await form.getByLabel('Team').selectOption('mobile');
+  await form.getByLabel('New date').fill(freezeDate);
+  await form.getByLabel('Time (empty: all day)').fill('18:00');
+  await form.getByLabel('Why (required)').fill('App store review slipped');
+  await form.getByRole('button', { name: 'Move milestone' }).click();
+  await expect(page.getByText(/Code freeze of release \d{4}\.\d{2} for Mobile moved to/)).toBeVisible();
+
+  await expect(qa).toContainText(`Approvals open at code freeze on ${freezeWords}`);
+  await expect(qa).toContainText('Closed');
+  const history = page.getByRole('list', { name: 'Calendar changes' });
+  await expect(history.getByText('Why: App store review slipped').first()).toBeVisible();
+
+  await open(page, '/environments?team=mobile', testInfo);
+  const qaRow = page.getByRole('article', { name: 'QA' });
+  await expect(qaRow.getByTestId('allowance')).toContainText(`Approvals open at code freeze on ${freezeWords}`);
+  await expect(qaRow.getByTestId('allowance')).toContainText('Closed');
+});
+
+test('the calendar feed is served as iCalendar', async ({ request }) => {
+  const response = await request.get('/calendar.ics');
+  expect(response.ok()).toBeTruthy();
+  expect(response.headers()['content-type']).toContain('text/calendar');
+  const text = await response.text();
+  expect(text.startsWith('BEGIN:VCALENDAR')).toBeTruthy();
+  expect(text).toContain('SUMMARY:Blackout: Company offsite');
+});

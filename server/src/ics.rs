@@ -1,0 +1,173 @@
+//! Calendar feeds (`/calendar.ics`, `/calendar/<team>.ics`) that Google
+//! Calendar and Outlook subscribe to: every milestone of the recent and next
+//! releases and every blackout, with stable UIDs and a SEQUENCE that grows
+//! each time a milestone moves. The text is written by the icalendar crate
+//! (escaping, line folding).
+
+use app::domain::calendar::MilestoneKind;
+use app::domain::{OrgModel, TeamId};
+use app::error::AppError;
+use app::ssr::calendar::{load, selected_team, OrgCalendar};
+use app::ssr::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::{Days, Duration, Utc};
+use icalendar::{Calendar, Component, Event, EventLike};
+use serde::Deserialize;
+
+/// Releases before the current one kept in a feed.
+const PAST_RELEASES: u32 = 2;
+/// Releases after the current one.
+const NEXT_RELEASES: u32 = 6;
+
+#[derive(Deserialize)]
+pub struct FeedQuery {
+    team: Option<String>,
+}
+
+/// `/calendar.ics`, optionally `?team=<id>`.
+pub async fn org_feed(State(state): State<AppState>, Query(q): Query<FeedQuery>) -> Response {
+    feed(&state, q.team.as_deref()).await
+}
+
+/// `/calendar/<team>.ics`.
+pub async fn team_feed(State(state): State<AppState>, Path(file): Path<String>) -> Response {
+    match file.strip_suffix(".ics") {
+        Some(team) if !team.is_empty() => feed(&state, Some(team)).await,
+        _ => (StatusCode::NOT_FOUND, "Not found").into_response(),
+    }
+}
+
+async fn feed(state: &AppState, team: Option<&str>) -> Response {
+    let result = async {
+        let org = state.org.load_org().await?;
+        let team = selected_team(&org, team)?;
+        let (calendar, _) = load(state, &org).await?;
+        Ok::<_, AppError>(render(&org, &calendar, team.as_ref()))
+    }
+    .await;
+    match result {
+        Ok(text) => (
+            [
+                (header::CONTENT_TYPE, "text/calendar; charset=utf-8"),
+                (header::CACHE_CONTROL, "max-age=300"),
+            ],
+            text,
+        )
+            .into_response(),
+        Err(err) => (
+            StatusCode::from_u16(err.status().as_u16())
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            err.to_string(),
+        )
+            .into_response(),
+    }
+}
+
+/// A DNS-like label for UIDs: "acme-retail".
+fn slug(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out.trim_matches('-').to_owned()
+}
+
+/// The feed's text for the org, or for one team's track.
+pub fn render(org: &OrgModel, calendar: &OrgCalendar, team: Option<&TeamId>) -> String {
+    let domain = format!("{}.gatehouse", slug(org.name.as_str()));
+    let shown: Vec<TeamId> = match team {
+        Some(t) => vec![t.clone()],
+        None => org.teams.iter().map(|t| t.id.clone()).collect(),
+    };
+    let team_name = |id: &TeamId| {
+        org.team(id)
+            .map_or_else(|| id.to_string(), |t| t.name.to_string())
+    };
+    let mut feed = Calendar::new();
+    feed.name(&match team {
+        Some(t) => format!("{} releases \u{b7} {}", org.name, team_name(t)),
+        None => format!("{} releases", org.name),
+    });
+    let now = Utc::now();
+    let current = calendar
+        .release_number_on(calendar.local_date(now))
+        .unwrap_or(1);
+    let first = current.saturating_sub(PAST_RELEASES).max(1);
+    for number in first..=current + NEXT_RELEASES {
+        let release = calendar.release(number);
+        for &kind in MilestoneKind::ALL {
+            let milestones: Vec<_> = shown
+                .iter()
+                .filter_map(|t| release.milestone(kind, t))
+                .collect();
+            let together = milestones.windows(2).all(|w| w[0].at == w[1].at);
+            // One event where the teams agree; one per team where they differ.
+            let groups: Vec<Vec<_>> = if together && team.is_none() {
+                vec![milestones]
+            } else {
+                milestones.into_iter().map(|m| vec![m]).collect()
+            };
+            for group in groups {
+                let Some(m) = group.first() else { continue };
+                let (uid, who) = if group.len() > 1 || (team.is_none() && shown.len() == 1) {
+                    (format!("release-{number}-{kind}@{domain}"), String::new())
+                } else {
+                    (
+                        format!("release-{number}-{kind}-{}@{domain}", m.team),
+                        format!(" ({})", team_name(&m.team)),
+                    )
+                };
+                let mut event = Event::new();
+                event
+                    .uid(&uid)
+                    .summary(&format!(
+                        "{} \u{b7} release {}{who}",
+                        kind.label(),
+                        release.name
+                    ))
+                    .sequence(group.iter().map(|m| m.sequence).max().unwrap_or(0))
+                    .timestamp(now);
+                if m.time.is_some() {
+                    event.starts(m.at).ends(m.at + Duration::minutes(30));
+                } else {
+                    event
+                        .starts(m.date)
+                        .ends(m.date.checked_add_days(Days::new(1)).unwrap_or(m.date));
+                }
+                let mut notes = Vec::new();
+                if let Some(reason) = group.iter().find_map(|m| m.moved_because.as_deref()) {
+                    notes.push(format!("Moved: {reason}"));
+                }
+                if let Some(blackout) = &m.in_blackout {
+                    notes.push(format!("Falls in the blackout \u{201c}{blackout}\u{201d}."));
+                }
+                if !notes.is_empty() {
+                    event.description(&notes.join("\n"));
+                }
+                feed.push(event.done());
+            }
+        }
+    }
+    for b in &calendar.blackouts {
+        let mut event = Event::new();
+        event
+            .uid(&format!("blackout-{}@{domain}", b.id))
+            .summary(&format!("Blackout: {}", b.name))
+            .description(&b.reason)
+            .starts(b.first_day)
+            .ends(
+                b.last_day
+                    .checked_add_days(Days::new(1))
+                    .unwrap_or(b.last_day),
+            )
+            .timestamp(now);
+        feed.push(event.done());
+    }
+    feed.done().to_string()
+}

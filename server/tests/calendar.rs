@@ -1,0 +1,485 @@
+//! The release calendar end to end: the page, managers' changes and their
+//! history, the freeze rules reaching the approval policy, and the ICS
+//! feeds read back by an independent iCalendar parser.
+
+mod common;
+
+use app::api::calendar::CalendarView;
+use app::api::org::EnvironmentsView;
+use app::domain::calendar::Gate;
+use app::ssr::Mode;
+use chrono::{Days, Utc};
+use common::{spawn, TestApp};
+use server::demo::DEMO_CYCLE_DAY;
+use sqlx::PgPool;
+use std::time::Duration;
+
+async fn sign_in(app: &TestApp, login: &str) {
+    let response = app.call("demo/sign-in", &[("login", login)]).await;
+    assert_eq!(response.status(), 200, "sign in as {login}");
+}
+
+async fn calendar(app: &TestApp, fields: &[(&str, &str)]) -> CalendarView {
+    let response = app.call("calendar", fields).await;
+    assert_eq!(response.status(), 200);
+    response.json().await.expect("calendar json")
+}
+
+/// The sentence and gate the calendar gives `env` for `team` (a team name,
+/// or `None` when every team agrees).
+fn allowance(view: &CalendarView, env: &str, team: Option<&str>) -> (Gate, String) {
+    let a = view
+        .allowances
+        .iter()
+        .find(|a| a.environment_id == env)
+        .expect(env);
+    let line = a
+        .lines
+        .iter()
+        .find(|(t, _, _)| t.as_deref() == team || (team.is_some() && t.is_none()))
+        .unwrap_or_else(|| panic!("no line for {team:?} in {:?}", a.lines));
+    (line.1, line.2.clone())
+}
+
+fn in_days(days: u64) -> String {
+    (Utc::now().date_naive() + Days::new(days)).to_string()
+}
+
+async fn move_freeze(app: &TestApp, team: &str, date: &str, reason: &str) -> reqwest::Response {
+    app.call(
+        "calendar/move",
+        &[
+            ("release", "1"),
+            ("milestone", "code-freeze"),
+            ("team", team),
+            ("date", date),
+            ("time", "18:00"),
+            ("reason", reason),
+        ],
+    )
+    .await
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn the_demo_calendar_opens_in_the_qa_phase_of_the_current_release(pool: PgPool) {
+    let app = spawn(pool, Mode::Demo).await;
+    let view = calendar(&app, &[]).await;
+    assert_eq!(
+        view.month,
+        Utc::now().date_naive().format("%Y-%m").to_string()
+    );
+    assert_eq!(view.zone, "Europe/London");
+    let current = &view.next_releases[0];
+    assert_eq!(current.number, 1);
+    assert_eq!(current.state.label(), "In QA");
+    assert_eq!(view.next_releases.len(), 6);
+    let (gate, sentence) = allowance(&view, "qa", Some("FrontEnd"));
+    assert_eq!(gate, Gate::Open, "{sentence}");
+    assert!(
+        sentence.starts_with("Approvals open since code freeze on"),
+        "{sentence}"
+    );
+    // Mobile freezes three days early, so its QA sentence differs.
+    let (_, mobile) = allowance(&view, "qa", Some("Mobile"));
+    assert_ne!(mobile, sentence);
+    assert_eq!(
+        allowance(&view, "stage", None).1,
+        "Manual approval, any time."
+    );
+    // Today is marked once in the grid, and the month's agenda has events.
+    let todays: Vec<_> = view.weeks.iter().flatten().filter(|d| d.today).collect();
+    assert_eq!(todays.len(), 1);
+    assert!(!view.agenda.is_empty() || !view.spans.is_empty());
+    assert!(!view.can_manage, "anonymous visitors do not manage");
+
+    // The page renders completely on the server.
+    let (status, html) = app.page("/calendar?team=mobile").await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("What each environment allows today"),
+        "{html}"
+    );
+    assert!(html.contains("The next six releases"));
+    assert!(html.contains("/calendar/mobile.ics"));
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn deep_links_pick_the_month_and_team_and_bad_ones_say_why(pool: PgPool) {
+    let app = spawn(pool, Mode::Demo).await;
+    let view = calendar(&app, &[("month", "2031-02"), ("team", "mobile")]).await;
+    assert_eq!(view.month_title, "February 2031");
+    assert_eq!(view.previous_month, "2031-01");
+    assert_eq!(view.next_month, "2031-03");
+    assert_eq!(view.team.as_ref().map(|t| t.as_str()), Some("mobile"));
+    assert_eq!(
+        view.weeks.iter().flatten().filter(|d| d.in_month).count(),
+        28
+    );
+    assert!(view.weeks.iter().all(|w| w.len() == 7));
+
+    let response = app.call("calendar", &[("month", "February")]).await;
+    assert_eq!(response.status(), 422);
+    let body = response.text().await.expect("body");
+    assert!(body.contains("write it as YYYY-MM"), "{body}");
+    let response = app.call("calendar", &[("team", "ops")]).await;
+    assert_eq!(response.status(), 404);
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn only_managers_change_the_calendar_and_bad_changes_are_refused_in_words(pool: PgPool) {
+    let app = spawn(pool.clone(), Mode::Demo).await;
+    let response = move_freeze(&app, "mobile", &in_days(10), "Anyone?").await;
+    assert_eq!(response.status(), 401);
+    sign_in(&app, "priya.raman").await;
+    let response = move_freeze(&app, "mobile", &in_days(10), "QA wants more time").await;
+    assert_eq!(response.status(), 403);
+    assert!(response
+        .text()
+        .await
+        .expect("body")
+        .contains("Only managers"));
+
+    sign_in(&app, "morgan.lee").await;
+    let response = move_freeze(&app, "mobile", &in_days(10), "  ").await;
+    assert_eq!(response.status(), 422);
+    assert!(response.text().await.expect("body").contains("Say why"));
+    let response = move_freeze(&app, "mobile", "next week", "Later").await;
+    assert_eq!(response.status(), 422);
+    // A freeze after the Prod release breaks the release's order.
+    let response = move_freeze(&app, "mobile", &in_days(200), "Much later").await;
+    assert_eq!(response.status(), 422);
+    let body = response.text().await.expect("body");
+    assert!(
+        body.contains("Code freeze would fall after Release demo"),
+        "{body}"
+    );
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM calendar_changes")
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+    assert_eq!(rows, 0, "refused changes leave no trace");
+    let updated = sqlx::query("UPDATE calendar_changes SET reason = 'x'")
+        .execute(&pool)
+        .await
+        .expect("no rows to update is fine");
+    assert_eq!(updated.rows_affected(), 0);
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_manager_moving_a_code_freeze_closes_qa_approvals_for_that_team(pool: PgPool) {
+    let app = spawn(pool.clone(), Mode::Demo).await;
+    app.simulator
+        .as_ref()
+        .expect("simulator")
+        .advance_clock(chrono::Duration::seconds(60));
+    app::ssr::approvals::poll(&app.state, Duration::ZERO)
+        .await
+        .expect("poll");
+
+    sign_in(&app, "morgan.lee").await;
+    // Release demo is day 38 and today is day 40; moving the freeze to
+    // tomorrow would pass the demo, so move the demo out of the way first.
+    let response = app
+        .call(
+            "calendar/move",
+            &[
+                ("release", "1"),
+                ("milestone", "release-demo"),
+                ("team", "mobile"),
+                ("date", &in_days(3)),
+                ("time", "15:00"),
+                ("reason", "Demo after the later freeze"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        response.status(),
+        200,
+        "{}",
+        response.text().await.unwrap_or_default()
+    );
+    let tomorrow = in_days(1);
+    let response = move_freeze(&app, "mobile", &tomorrow, "App store review slipped").await;
+    assert_eq!(response.status(), 200);
+    let said: String = response.json().await.expect("json");
+    assert!(said.starts_with("Code freeze of release"), "{said}");
+    assert!(said.contains("for Mobile moved to"), "{said}");
+
+    let view = calendar(&app, &[]).await;
+    assert!(view.can_manage);
+    let (gate, sentence) = allowance(&view, "qa", Some("Mobile"));
+    assert_eq!(gate, Gate::Closed);
+    let date = (Utc::now().date_naive() + Days::new(1))
+        .format("%-d %b %Y")
+        .to_string();
+    assert_eq!(
+        sentence,
+        format!(
+            "Approvals open at code freeze on {date} (release {}).",
+            view.next_releases[0].name
+        )
+    );
+    // Other teams are untouched.
+    assert_eq!(allowance(&view, "qa", Some("FrontEnd")).0, Gate::Open);
+    // The history says who, before, after and why, newest first.
+    assert_eq!(view.history.len(), 2);
+    let change = &view.history[0];
+    assert_eq!(change.actor_name, "Morgan Lee");
+    assert_eq!(change.reason, "App store review slipped");
+    assert!(
+        change.summary.contains("Moved Code freeze of release"),
+        "{}",
+        change.summary
+    );
+    assert!(
+        change.summary.contains(" for Mobile from "),
+        "{}",
+        change.summary
+    );
+    assert!(
+        change.summary.contains(&format!("to {date} 18:00")),
+        "{}",
+        change.summary
+    );
+
+    // The environments page says the same.
+    let envs: EnvironmentsView = app
+        .call("environments", &[("team", "mobile")])
+        .await
+        .json()
+        .await
+        .expect("json");
+    let qa = envs
+        .environments
+        .iter()
+        .find(|r| r.environment.id.as_str() == "qa")
+        .expect("qa");
+    assert_eq!(qa.today[0].1, Gate::Closed);
+
+    // And the approval policy refuses a Mobile QA approval with that sentence.
+    sign_in(&app, "priya.raman").await;
+    let approvals: app::api::approvals::ApprovalsView =
+        app.call("approvals", &[]).await.json().await.expect("json");
+    let mobile = approvals
+        .pending
+        .iter()
+        .find(|q| q.item.pipeline == "ios-app-qa")
+        .expect("ios-app-qa waits");
+    assert_eq!(
+        mobile.blocked.as_deref(),
+        Some(format!("QA: {sentence}").as_str())
+    );
+    let response = app
+        .call(
+            "approvals/decide",
+            &[
+                ("request", &mobile.item.id),
+                ("decision", "approve"),
+                ("passed[]", "qa"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 403);
+    assert!(response
+        .text()
+        .await
+        .expect("body")
+        .contains("Approvals open at code freeze"));
+    let frontend = approvals
+        .pending
+        .iter()
+        .find(|q| q.item.pipeline == "checkout-ui-qa")
+        .expect("checkout-ui-qa waits");
+    assert_eq!(frontend.blocked, None, "FrontEnd QA is still open");
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_blackout_added_by_a_manager_closes_prod_and_is_audited(pool: PgPool) {
+    let app = spawn(pool, Mode::Demo).await;
+    sign_in(&app, "morgan.lee").await;
+    let response = app
+        .call(
+            "calendar/blackout",
+            &[
+                ("name", "Incident review"),
+                ("first_day", &in_days(0)),
+                ("last_day", &in_days(2)),
+                ("reason", "Stabilise after last week's outage"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let view = calendar(&app, &[]).await;
+    let (gate, sentence) = allowance(&view, "prod", None);
+    assert_eq!(gate, Gate::Closed);
+    assert!(
+        sentence.starts_with("No deployments during Incident review"),
+        "{sentence}"
+    );
+    assert_eq!(allowance(&view, "pre-prod", None).0, Gate::Open);
+    assert!(view.history[0]
+        .summary
+        .contains("Added blackout \u{201c}Incident review\u{201d}"));
+    let bad = app
+        .call(
+            "calendar/blackout",
+            &[
+                ("name", "Backwards"),
+                ("first_day", &in_days(3)),
+                ("last_day", &in_days(1)),
+                ("reason", "Oops"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status(), 422);
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_form_posted_without_javascript_returns_to_the_same_calendar_view(pool: PgPool) {
+    let app = spawn(pool, Mode::Demo).await;
+    sign_in(&app, "morgan.lee").await;
+    let response = app
+        .submit(
+            "calendar/move",
+            &[
+                ("release", "2"),
+                ("milestone", "prod-release"),
+                ("team", ""),
+                ("date", &in_days(120)),
+                ("time", ""),
+                ("reason", "Launch moved"),
+            ],
+            "/calendar?month=2031-02&team=mobile",
+        )
+        .await;
+    assert_eq!(response.status(), 302);
+    assert_eq!(
+        response.headers()["location"],
+        "/calendar?month=2031-02&team=mobile"
+    );
+    let (_, html) = app.page("/calendar?month=2031-02&team=mobile").await;
+    assert!(html.contains("Prod release of release"), "{html}");
+    assert!(html.contains("moved to"), "the notice is shown once");
+}
+
+fn parse_ics(text: &str) -> Vec<ical::parser::ical::component::IcalEvent> {
+    let mut calendars = ical::IcalParser::new(std::io::BufReader::new(text.as_bytes()));
+    let calendar = calendars
+        .next()
+        .expect("one calendar")
+        .expect("the feed parses");
+    assert!(calendars.next().is_none());
+    calendar.events
+}
+
+fn prop<'a>(
+    event: &'a ical::parser::ical::component::IcalEvent,
+    name: &str,
+) -> Option<&'a ical::property::Property> {
+    event.properties.iter().find(|p| p.name == name)
+}
+
+fn value(event: &ical::parser::ical::component::IcalEvent, name: &str) -> String {
+    prop(event, name)
+        .and_then(|p| p.value.clone())
+        .unwrap_or_default()
+}
+
+async fn ics(app: &TestApp, path: &str) -> String {
+    let response = app.get(path).await;
+    assert_eq!(response.status(), 200, "{path}");
+    assert!(response.headers()["content-type"]
+        .to_str()
+        .expect("type")
+        .starts_with("text/calendar"));
+    let text = response.text().await.expect("body");
+    assert!(
+        text.lines().all(|l| l.len() <= 75),
+        "lines are folded at 75 octets"
+    );
+    text
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn the_ics_feeds_parse_with_stable_uids_and_a_sequence_that_grows_on_moves(pool: PgPool) {
+    let app = spawn(pool, Mode::Demo).await;
+    let events = parse_ics(&ics(&app, "/calendar.ics").await);
+    // Releases 1 to 7 (current plus six), six milestones each, Mobile's
+    // freeze apart from the others (three teams: three events), and the
+    // two configured blackouts.
+    assert_eq!(events.len(), 7 * (5 + 3) + 2);
+    let mut uids: Vec<String> = events.iter().map(|e| value(e, "UID")).collect();
+    uids.sort();
+    uids.dedup();
+    assert_eq!(uids.len(), events.len(), "UIDs are unique");
+    let by_uid = |events: &[ical::parser::ical::component::IcalEvent], uid: &str| {
+        events
+            .iter()
+            .find(|e| value(e, "UID") == uid)
+            .cloned()
+            .unwrap_or_else(|| panic!("{uid} in feed"))
+    };
+    let freeze_uid = "release-1-code-freeze-mobile@acme-retail.gatehouse";
+    let freeze = by_uid(&events, freeze_uid);
+    assert_eq!(value(&freeze, "SEQUENCE"), "0");
+    assert!(value(&freeze, "SUMMARY").contains("Code freeze"));
+    assert!(
+        value(&freeze, "DTSTART").ends_with('Z'),
+        "timed events are in UTC"
+    );
+    let start = by_uid(&events, "release-1-development-start@acme-retail.gatehouse");
+    let dtstart = prop(&start, "DTSTART").expect("DTSTART");
+    assert!(
+        dtstart.params.as_ref().is_some_and(|ps| ps
+            .iter()
+            .any(|(k, v)| k == "VALUE" && v == &vec!["DATE".to_owned()])),
+        "all-day events are dates: {dtstart:?}"
+    );
+    assert_eq!(value(&start, "DTSTART").len(), 8);
+    let expected_start = (Utc::now().date_naive() - Days::new(DEMO_CYCLE_DAY))
+        .format("%Y%m%d")
+        .to_string();
+    assert_eq!(value(&start, "DTSTART"), expected_start);
+    let blackout = events
+        .iter()
+        .find(|e| value(e, "SUMMARY") == "Blackout: Company offsite")
+        .expect("blackout");
+    assert!(value(blackout, "DESCRIPTION").contains("offsite"));
+
+    sign_in(&app, "morgan.lee").await;
+    let response = app
+        .call(
+            "calendar/move",
+            &[
+                ("release", "1"),
+                ("milestone", "code-freeze"),
+                ("team", "mobile"),
+                (
+                    "date",
+                    &(Utc::now().date_naive() - Days::new(DEMO_CYCLE_DAY - 30)).to_string(),
+                ),
+                ("time", "12:00"),
+                (
+                    "reason",
+                    "Earlier review slot, with a comma, and a; semicolon",
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let events = parse_ics(&ics(&app, "/calendar.ics").await);
+    let moved = by_uid(&events, freeze_uid);
+    assert_eq!(value(&moved, "SEQUENCE"), "1");
+    assert_ne!(value(&moved, "DTSTART"), value(&freeze, "DTSTART"));
+    assert!(value(&moved, "DESCRIPTION").contains("with a comma"));
+
+    let mobile = parse_ics(&ics(&app, "/calendar/mobile.ics").await);
+    assert_eq!(mobile.len(), 7 * 6 + 2);
+    assert!(mobile
+        .iter()
+        .filter(|e| value(e, "UID").starts_with("release-"))
+        .all(|e| value(e, "UID").contains("-mobile@")));
+    assert_eq!(value(&by_uid(&mobile, freeze_uid), "SEQUENCE"), "1");
+    assert_eq!(app.get("/calendar/ops.ics").await.status(), 404);
+    assert_eq!(app.get("/calendar.ics?team=ops").await.status(), 404);
+}
