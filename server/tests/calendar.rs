@@ -36,7 +36,11 @@ fn allowance(view: &CalendarView, env: &str, team: Option<&str>) -> (Gate, Strin
     let line = a
         .lines
         .iter()
-        .find(|(t, _, _)| t.as_deref() == team || (team.is_some() && t.is_none()))
+        .find(|(t, _, _)| match (t.as_deref(), team) {
+            (None, _) => true,
+            (Some(names), Some(team)) => names.split(", ").any(|n| n == team),
+            (Some(_), None) => false,
+        })
         .unwrap_or_else(|| panic!("no line for {team:?} in {:?}", a.lines));
     (line.1, line.2.clone())
 }

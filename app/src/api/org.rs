@@ -1,8 +1,8 @@
 //! The organisation's environment model.
 
-use crate::domain::{Environment, Service, Team, TeamId};
 #[cfg(feature = "ssr")]
 use crate::domain::calendar::Gate;
+use crate::domain::{Environment, Service, Team, TeamId};
 use crate::error::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};

@@ -9,7 +9,7 @@ use crate::api::calendar::{
     ReleaseChoice, ReleaseSummary,
 };
 use crate::domain::calendar::{
-    Blackout, Calendar, Milestone, MilestoneKind, MilestoneMove, Release,
+    Blackout, Calendar, Gate, Milestone, MilestoneKind, MilestoneMove, Release,
 };
 use crate::domain::{EnvironmentId, OrgModel, RoleKind, TeamId, User};
 use crate::error::AppError;
@@ -254,19 +254,23 @@ pub fn allowances(
                     )
                 })
                 .collect();
-            let same = per_team
-                .windows(2)
-                .all(|w| w[0].1.gate == w[1].1.gate && w[0].1.sentence == w[1].1.sentence);
-            let lines = if same {
-                per_team
-                    .into_iter()
-                    .take(1)
-                    .map(|(_, a)| (None, a.gate, a.sentence))
-                    .collect()
+            // Teams that get the same answer share one line.
+            let mut groups: Vec<(Vec<String>, Gate, String)> = Vec::new();
+            for (name, a) in per_team {
+                match groups
+                    .iter_mut()
+                    .find(|g| g.1 == a.gate && g.2 == a.sentence)
+                {
+                    Some(g) => g.0.push(name),
+                    None => groups.push((vec![name], a.gate, a.sentence)),
+                }
+            }
+            let lines = if groups.len() == 1 {
+                groups.into_iter().map(|(_, g, s)| (None, g, s)).collect()
             } else {
-                per_team
+                groups
                     .into_iter()
-                    .map(|(name, a)| (Some(name), a.gate, a.sentence))
+                    .map(|(names, g, s)| (Some(names.join(", ")), g, s))
                     .collect()
             };
             EnvironmentAllowance {
