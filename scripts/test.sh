@@ -35,19 +35,25 @@ target_dir=$(cargo metadata --format-version 1 --no-deps | node -pe 'JSON.parse(
 
 port="${GATEHOUSE_E2E_PORT:-3100}"
 sim_port=$((port + 1))
+oidc_port=$((port + 2))
 e2e_db=gatehouse_e2e
 psql_admin -q -c "DROP DATABASE IF EXISTS $e2e_db WITH (FORCE)" -c "CREATE DATABASE $e2e_db"
 mkdir -p target
 log "starting the CodePipeline simulator on 127.0.0.1:$sim_port"
 "$target_dir/debug/gatehouse" simulate codepipeline --listen "127.0.0.1:$sim_port" > target/e2e-simulator.log 2>&1 &
 sim_pid=$!
+log "starting an OpenID Connect provider (oauth2-mock-server) on 127.0.0.1:$oidc_port"
+node end2end/oidc-provider.mjs "$oidc_port" > target/e2e-oidc.log 2>&1 &
+oidc_pid=$!
 log "starting Gatehouse (demo mode) on 127.0.0.1:$port"
 DATABASE_URL=$(database_url_for $e2e_db) GATEHOUSE_BIND="127.0.0.1:$port" GATEHOUSE_MODE=demo \
   GATEHOUSE_SITE_ROOT="$REPO_ROOT/target/site" GATEHOUSE_LOG_FORMAT=json \
   GATEHOUSE_CODEPIPELINE_ENDPOINT="http://127.0.0.1:$sim_port" GATEHOUSE_POLL_INTERVAL_SECS=2 \
+  GATEHOUSE_OIDC_ISSUER="http://127.0.0.1:$oidc_port" GATEHOUSE_OIDC_CLIENT_ID=gatehouse-e2e \
+  GATEHOUSE_OIDC_CLIENT_SECRET=e2e-secret GATEHOUSE_OIDC_LABEL="Acme SSO" \
   "$target_dir/debug/gatehouse" serve > target/e2e-server.log 2>&1 &
 server_pid=$!
-trap 'kill $server_pid $sim_pid 2>/dev/null || true; wait $server_pid $sim_pid 2>/dev/null || true' EXIT
+trap 'kill $server_pid $sim_pid $oidc_pid 2>/dev/null || true; wait $server_pid $sim_pid $oidc_pid 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do
   curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
   kill -0 $server_pid 2>/dev/null || { cat target/e2e-server.log; die "Gatehouse exited during start-up"; }

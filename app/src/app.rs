@@ -6,7 +6,7 @@ use crate::error::AppError;
 use crate::pages::{
     approvals_page::ApprovalsPage, audit_page::AuditPage, calendar_page::CalendarPage,
     demo_sign_in_page::DemoSignInPage, environments_page::EnvironmentsPage,
-    not_found_page::NotFoundPage,
+    not_found_page::NotFoundPage, sign_in_page::SignInPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -17,6 +17,8 @@ use leptos_router::{
 
 /// The document around the app, rendered only on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    content_security_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -32,6 +34,26 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <App />
             </body>
         </html>
+    }
+}
+
+/// The page's Content-Security-Policy: the app's own scripts, styles and
+/// WebAssembly, and the inline hydration scripts carrying this response's
+/// nonce; no framing, no plugins, forms only to the app itself.
+#[cfg(feature = "ssr")]
+fn content_security_policy() {
+    let Some(nonce) = leptos::nonce::use_nonce() else {
+        return;
+    };
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        let policy = format!(
+            "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+             style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
+             base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+        );
+        if let Ok(value) = http::HeaderValue::from_str(&policy) {
+            response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+        }
     }
 }
 
@@ -78,6 +100,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/calendar") view=CalendarPage ssr=SsrMode::Async />
                     <Route path=path!("/approvals") view=ApprovalsPage ssr=SsrMode::Async />
                     <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async />
+                    <Route path=path!("/sign-in") view=SignInPage ssr=SsrMode::Async />
                     <Route path=path!("/demo/sign-in") view=DemoSignInPage ssr=SsrMode::Async />
                 </Routes>
             </AppShell>

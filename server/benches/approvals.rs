@@ -57,6 +57,7 @@ async fn approve(client: &reqwest::Client, base: &str, id: &str) -> Duration {
     let response = client
         .post(format!("{base}/api/approvals/decide"))
         .header("Accept", "application/json")
+        .header("Origin", base)
         .form(&[
             ("request", id),
             ("decision", "approve"),
@@ -126,6 +127,7 @@ async fn main() {
             placeholder_credentials: true,
         },
         poll_interval: Duration::ZERO,
+        auth: server::config::AuthSettings::default(),
     };
     let app = Application::build(config).await.expect("build");
     let base = format!("http://127.0.0.1:{}", app.port());
@@ -167,6 +169,7 @@ async fn main() {
     let signed_in = client
         .post(format!("{base}/api/demo/sign-in"))
         .header("Accept", "application/json")
+        .header("Origin", &base)
         .form(&[("login", "sam.okafor")])
         .send()
         .await

@@ -148,6 +148,248 @@ pub struct Settings {
         global = true
     )]
     pub shutdown_grace_secs: u64,
+    #[command(flatten)]
+    pub auth: AuthArgs,
+}
+
+/// Sign-in settings. Every provider URL can be overridden, for GitHub
+/// Enterprise Server and for tests.
+#[derive(Debug, Clone, Default, Args)]
+pub struct AuthArgs {
+    /// The URL people reach Gatehouse at; sign-in redirects come back to
+    /// <url>/auth/<provider>/callback (default: http://<bind address>).
+    #[arg(long, env = "GATEHOUSE_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+    /// GitHub OAuth app client id; set it (and the secret) to offer GitHub sign-in.
+    #[arg(long, env = "GATEHOUSE_GITHUB_CLIENT_ID", global = true)]
+    pub github_client_id: Option<String>,
+    /// GitHub OAuth app client secret.
+    #[arg(
+        long,
+        env = "GATEHOUSE_GITHUB_CLIENT_SECRET",
+        hide_env_values = true,
+        global = true
+    )]
+    pub github_client_secret: Option<String>,
+    /// GitHub's web address (sign-in pages and token endpoint).
+    #[arg(
+        long,
+        env = "GATEHOUSE_GITHUB_URL",
+        default_value = "https://github.com",
+        global = true
+    )]
+    pub github_url: String,
+    /// GitHub's REST API address (/user, team memberships).
+    #[arg(
+        long,
+        env = "GATEHOUSE_GITHUB_API_URL",
+        default_value = "https://api.github.com",
+        global = true
+    )]
+    pub github_api_url: String,
+    /// OpenID Connect issuer; its discovery document gives the endpoints.
+    #[arg(long, env = "GATEHOUSE_OIDC_ISSUER", global = true)]
+    pub oidc_issuer: Option<String>,
+    /// OAuth2 authorization endpoint (instead of discovery).
+    #[arg(long, env = "GATEHOUSE_OIDC_AUTH_URL", global = true)]
+    pub oidc_auth_url: Option<String>,
+    /// OAuth2 token endpoint (instead of discovery).
+    #[arg(long, env = "GATEHOUSE_OIDC_TOKEN_URL", global = true)]
+    pub oidc_token_url: Option<String>,
+    /// Userinfo endpoint (instead of discovery).
+    #[arg(long, env = "GATEHOUSE_OIDC_USERINFO_URL", global = true)]
+    pub oidc_userinfo_url: Option<String>,
+    /// OIDC client id; set it to offer single sign-on.
+    #[arg(long, env = "GATEHOUSE_OIDC_CLIENT_ID", global = true)]
+    pub oidc_client_id: Option<String>,
+    /// OIDC client secret (none for a public client).
+    #[arg(
+        long,
+        env = "GATEHOUSE_OIDC_CLIENT_SECRET",
+        hide_env_values = true,
+        global = true
+    )]
+    pub oidc_client_secret: Option<String>,
+    /// What the sign-in button calls the provider.
+    #[arg(
+        long,
+        env = "GATEHOUSE_OIDC_LABEL",
+        default_value = "single sign-on",
+        global = true
+    )]
+    pub oidc_label: String,
+    /// Scopes asked of the provider, space separated.
+    #[arg(
+        long,
+        env = "GATEHOUSE_OIDC_SCOPES",
+        default_value = "openid profile email",
+        global = true
+    )]
+    pub oidc_scopes: String,
+    /// The userinfo claim listing the person's groups.
+    #[arg(
+        long,
+        env = "GATEHOUSE_OIDC_GROUPS_CLAIM",
+        default_value = "groups",
+        global = true
+    )]
+    pub oidc_groups_claim: String,
+    /// Seconds a person's roles are trusted before they are read again.
+    #[arg(
+        long,
+        env = "GATEHOUSE_ROLE_REFRESH_SECS",
+        default_value_t = 900,
+        global = true
+    )]
+    pub role_refresh_secs: u64,
+    /// Hours a session lasts without activity.
+    #[arg(
+        long,
+        env = "GATEHOUSE_SESSION_IDLE_HOURS",
+        default_value_t = 12,
+        global = true
+    )]
+    pub session_idle_hours: u64,
+    /// Hours a sign-in lasts, however active.
+    #[arg(
+        long,
+        env = "GATEHOUSE_SESSION_MAX_HOURS",
+        default_value_t = 168,
+        global = true
+    )]
+    pub session_max_hours: u64,
+}
+
+/// GitHub OAuth app sign-in.
+#[derive(Debug, Clone)]
+pub struct GitHubAuth {
+    pub client_id: String,
+    pub client_secret: Secret,
+    pub web_url: String,
+    pub api_url: String,
+}
+
+/// Where an OIDC provider's endpoints come from.
+#[derive(Debug, Clone)]
+pub enum OidcEndpoints {
+    Discover {
+        issuer: String,
+    },
+    Explicit {
+        auth: String,
+        token: String,
+        userinfo: String,
+    },
+}
+
+/// Generic OpenID Connect / OAuth2 sign-in.
+#[derive(Debug, Clone)]
+pub struct OidcAuth {
+    pub label: String,
+    pub client_id: String,
+    pub client_secret: Option<Secret>,
+    pub endpoints: OidcEndpoints,
+    pub scopes: Vec<String>,
+    pub groups_claim: String,
+}
+
+/// Sign-in and session settings, checked.
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    pub public_url: Option<String>,
+    pub github: Option<GitHubAuth>,
+    pub oidc: Option<OidcAuth>,
+    pub role_refresh: Duration,
+    pub session_idle: Duration,
+    pub session_max_age: Duration,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            public_url: None,
+            github: None,
+            oidc: None,
+            role_refresh: Duration::from_secs(900),
+            session_idle: Duration::from_secs(12 * 3600),
+            session_max_age: Duration::from_secs(168 * 3600),
+        }
+    }
+}
+
+fn given(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+fn trimmed_url(url: &str) -> String {
+    url.trim().trim_end_matches('/').to_owned()
+}
+
+impl AuthArgs {
+    pub fn into_settings(self) -> Result<AuthSettings, String> {
+        let github = match (
+            given(self.github_client_id),
+            given(self.github_client_secret),
+        ) {
+            (None, None) => None,
+            (Some(client_id), Some(secret)) => Some(GitHubAuth {
+                client_id,
+                client_secret: Secret::new(secret),
+                web_url: trimmed_url(&self.github_url),
+                api_url: trimmed_url(&self.github_api_url),
+            }),
+            _ => {
+                return Err(
+                    "GitHub sign-in needs both GATEHOUSE_GITHUB_CLIENT_ID and GATEHOUSE_GITHUB_CLIENT_SECRET"
+                        .into(),
+                )
+            }
+        };
+        let explicit = (
+            given(self.oidc_auth_url),
+            given(self.oidc_token_url),
+            given(self.oidc_userinfo_url),
+        );
+        let oidc = match given(self.oidc_client_id) {
+            None => None,
+            Some(client_id) => {
+                let endpoints = match (given(self.oidc_issuer), explicit) {
+                    (Some(issuer), (None, None, None)) => OidcEndpoints::Discover {
+                        issuer: trimmed_url(&issuer),
+                    },
+                    (None, (Some(auth), Some(token), Some(userinfo))) => OidcEndpoints::Explicit {
+                        auth,
+                        token,
+                        userinfo,
+                    },
+                    _ => return Err(
+                        "single sign-on needs either GATEHOUSE_OIDC_ISSUER or all of GATEHOUSE_OIDC_AUTH_URL, GATEHOUSE_OIDC_TOKEN_URL and GATEHOUSE_OIDC_USERINFO_URL"
+                            .into(),
+                    ),
+                };
+                Some(OidcAuth {
+                    label: self.oidc_label.trim().to_owned(),
+                    client_id,
+                    client_secret: given(self.oidc_client_secret).map(Secret::new),
+                    endpoints,
+                    scopes: self
+                        .oidc_scopes
+                        .split_whitespace()
+                        .map(ToOwned::to_owned)
+                        .collect(),
+                    groups_claim: self.oidc_groups_claim,
+                })
+            }
+        };
+        Ok(AuthSettings {
+            public_url: given(self.public_url).map(|u| trimmed_url(&u)),
+            github,
+            oidc,
+            role_refresh: Duration::from_secs(self.role_refresh_secs),
+            session_idle: Duration::from_secs(self.session_idle_hours.max(1) * 3600),
+            session_max_age: Duration::from_secs(self.session_max_hours.max(1) * 3600),
+        })
+    }
 }
 
 /// A secret that never appears in logs or debug output.
@@ -184,6 +426,7 @@ pub struct Config {
     pub aws: crate::codepipeline::AwsSettings,
     /// Zero turns the poller off (tests drive it themselves).
     pub poll_interval: Duration,
+    pub auth: AuthSettings,
 }
 
 impl Config {
@@ -223,6 +466,7 @@ impl Settings {
                 placeholder_credentials: false,
             },
             poll_interval: Duration::from_secs(self.poll_interval_secs),
+            auth: self.auth.into_settings()?,
         })
     }
 }
@@ -247,6 +491,7 @@ mod tests {
             aws_max_attempts: 3,
             aws_timeout_secs: 5,
             poll_interval_secs: 15,
+            auth: AuthArgs::default(),
         }
         .into_config()
         .expect("valid");

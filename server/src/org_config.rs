@@ -5,7 +5,7 @@ use app::domain::approval::ApprovalRule;
 use app::domain::calendar::{Blackout, CalendarConfig, MilestoneKind, MilestoneOffset, TeamShift};
 use app::domain::{
     BranchPattern, DeployTrigger, DisplayName, DownPolicy, Environment, EnvironmentId,
-    EnvironmentOverride, OrgModel, ParseError, PipelineMapping, RepoName, RoleKind, Service,
+    EnvironmentOverride, OrgModel, ParseError, PipelineMapping, RepoName, Role, RoleKind, Service,
     ServiceId, Team, TeamId, TestType,
 };
 use chrono::{NaiveDate, NaiveTime};
@@ -60,6 +60,23 @@ struct RawOrg {
     overrides: Vec<RawOverride>,
     codepipeline: Option<RawCodePipeline>,
     calendar: Option<RawCalendar>,
+    access: Option<RawAccess>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAccess {
+    #[serde(default)]
+    admins: Vec<String>,
+    #[serde(default)]
+    teams: Vec<RawTeamRole>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTeamRole {
+    team: String,
+    role: String,
 }
 
 #[derive(Deserialize)]
@@ -164,6 +181,74 @@ pub fn load(path: &Path) -> Result<OrgModel, ConfigError> {
         message: format!("cannot read the file: {e}"),
     })?;
     parse(path, &text)
+}
+
+/// Reads who gets which role from the `[access]` section of the file at
+/// `path` (the rest of the file is checked by [`load`]).
+pub fn load_access(path: &Path) -> Result<AccessConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        file: path.to_owned(),
+        key: String::new(),
+        message: format!("cannot read the file: {e}"),
+    })?;
+    parse_access(path, &text)
+}
+
+/// Checks the `[access]` section of configuration text.
+pub fn parse_access(path: &Path, text: &str) -> Result<AccessConfig, ConfigError> {
+    let org = parse(path, text)?;
+    let raw: RawOrg = toml::from_str(text).map_err(|e| ConfigError {
+        file: path.to_owned(),
+        key: String::new(),
+        message: e.message().trim().to_owned(),
+    })?;
+    let checker = Checker { file: path };
+    let Some(access) = raw.access else {
+        return Ok(AccessConfig::default());
+    };
+    let team_ids: Vec<&str> = org.teams.iter().map(|t| t.id.as_str()).collect();
+    let mut teams = Vec::with_capacity(access.teams.len());
+    for (i, t) in access.teams.iter().enumerate() {
+        let key = |f: &str| format!("access.teams[{i}].{f}");
+        let group = t.team.trim();
+        if group.is_empty() {
+            return Err(checker.err(
+                key("team"),
+                "name a GitHub team as \"org/team-slug\" or an OIDC group",
+            ));
+        }
+        let role = checker.value(&key("role"), Role::parse, &t.role)?;
+        if let Some(team) = role.team() {
+            checker.reference(key("role"), "team", team.as_str(), &team_ids)?;
+        }
+        teams.push(TeamRole {
+            group: group.to_owned(),
+            role,
+        });
+    }
+    let admins = access
+        .admins
+        .iter()
+        .map(|a| a.trim().to_owned())
+        .filter(|a| !a.is_empty())
+        .collect();
+    Ok(AccessConfig { admins, teams })
+}
+
+/// Who gets which Gatehouse role: GitHub teams (`org/team-slug`) or OIDC
+/// groups mapped to roles, and the people who are admins.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccessConfig {
+    /// GitHub logins or OIDC subjects/usernames.
+    pub admins: Vec<String>,
+    pub teams: Vec<TeamRole>,
+}
+
+/// One team or group and the role its members get.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TeamRole {
+    pub group: String,
+    pub role: Role,
 }
 
 /// Checks configuration text; `path` is only used in error messages.

@@ -95,6 +95,16 @@ impl Application {
         }
         let pipelines = Arc::new(CodePipelineAdapter::new(&aws).await);
         let store = Arc::new(PgStore::new(pool.clone()));
+        let access = org_config::load_access(&config.org_config)?;
+        let public_url = config
+            .auth
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}"));
+        let directory = Arc::new(
+            crate::auth::Directory::new(&config.auth, access, &public_url)
+                .map_err(|why| anyhow::anyhow!("invalid sign-in settings: {why}"))?,
+        );
         let state = AppState {
             leptos_options,
             mode: config.mode,
@@ -103,8 +113,15 @@ impl Application {
             approvals: store.clone(),
             pipelines,
             calendar: store,
+            identity: directory.clone(),
         };
-        let router = router(state.clone(), pool.clone(), !addr.ip().is_loopback());
+        let router = router(
+            state.clone(),
+            directory,
+            pool.clone(),
+            !addr.ip().is_loopback(),
+            config.auth.session_idle,
+        );
         tokio::spawn(crate::jobs::sweep_expired_sessions(pool.clone()));
         if !config.poll_interval.is_zero() {
             tokio::spawn(crate::jobs::poll_approvals(
@@ -195,7 +212,13 @@ async fn start_codepipeline_simulator(
     Ok((simulator, url))
 }
 
-fn router(state: AppState, pool: PgPool, secure_cookies: bool) -> Router {
+fn router(
+    state: AppState,
+    directory: Arc<crate::auth::Directory>,
+    pool: PgPool,
+    secure_cookies: bool,
+    session_idle: Duration,
+) -> Router {
     let mut routes = generate_route_list(App);
     if state.mode != Mode::Demo {
         routes.retain(|route| !route.path().starts_with("/demo"));
@@ -205,7 +228,9 @@ fn router(state: AppState, pool: PgPool, secure_cookies: bool) -> Router {
         .with_secure(secure_cookies)
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
-        .with_expiry(Expiry::OnInactivity(time::Duration::hours(12)));
+        .with_expiry(Expiry::OnInactivity(time::Duration::seconds(
+            i64::try_from(session_idle.as_secs()).unwrap_or(i64::MAX),
+        )));
 
     let leptos_options = state.leptos_options.clone();
     let context_state = state.clone();
@@ -232,9 +257,18 @@ fn router(state: AppState, pool: PgPool, secure_cookies: bool) -> Router {
         .route("/readyz", get(readyz))
         .with_state(pool);
 
+    let sign_in = crate::auth::routes::router(crate::auth::routes::AuthState {
+        app: state.clone(),
+        directory,
+    });
     app.with_state(state)
+        .merge(sign_in)
+        .layer(axum::middleware::from_fn(crate::auth::guard::same_origin))
         .layer(sessions)
         .merge(health)
+        .layer(axum::middleware::from_fn(
+            crate::auth::guard::security_headers,
+        ))
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

@@ -205,10 +205,12 @@ async fn a_hundred_concurrent_approvals_call_codepipeline_once(pool: PgPool) {
         let client = app.client.clone();
         let url = format!("{}/api/approvals/decide", app.base);
         let id = q.item.id.clone();
+        let base = app.base.clone();
         async move {
             client
                 .post(url)
                 .header("Accept", "application/json")
+                .header("Origin", &base)
                 .form(&[
                     ("request", id.as_str()),
                     ("decision", "approve"),

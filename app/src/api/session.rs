@@ -13,6 +13,41 @@ pub struct SessionInfo {
     pub user: Option<User>,
 }
 
+/// A way to sign in, as the sign-in page offers it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInProvider {
+    /// Path segment: `github` or `oidc`.
+    pub id: String,
+    pub label: String,
+}
+
+/// What the sign-in page offers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInChoices {
+    pub demo: bool,
+    pub providers: Vec<SignInProvider>,
+    pub user: Option<User>,
+    /// Why the last sign-in failed, when it did.
+    pub notice: Option<crate::api::approvals::Notice>,
+}
+
+/// The ways to sign in, and how the last attempt went.
+#[server(endpoint = "sign-in/options")]
+pub async fn sign_in_options() -> Result<SignInChoices, AppError> {
+    AppError::respond(
+        async {
+            let state = crate::ssr::app_state()?;
+            Ok(SignInChoices {
+                demo: state.mode == crate::ssr::Mode::Demo,
+                providers: state.identity.providers(),
+                user: crate::ssr::session::current_user(&state).await?,
+                notice: crate::ssr::session::take_notice().await?,
+            })
+        }
+        .await,
+    )
+}
+
 #[server(endpoint = "session")]
 pub async fn viewer() -> Result<SessionInfo, AppError> {
     AppError::respond(

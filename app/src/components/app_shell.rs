@@ -69,6 +69,12 @@ pub fn AppShell(children: Children) -> impl IntoView {
             </div>
         </header>
         <main id="main" class="mx-auto max-w-7xl px-4 py-6 sm:px-6">
+            <Suspense fallback=|| ()>{move || Suspend::new(async move {
+                match session.info.await {
+                    Ok(SessionInfo { user: Some(user), .. }) if user.roles.is_empty() => view! { <NoRoleNote /> }.into_any(),
+                    _ => ().into_any(),
+                }
+            })}</Suspense>
             {children()}
         </main>
     }
@@ -90,20 +96,37 @@ fn DemoBanner() -> impl IntoView {
 fn SessionBar(info: SessionInfo) -> impl IntoView {
     match info.user {
         Some(user) => view! { <UserMenu user /> }.into_any(),
-        None if info.demo => view! {
+        None => view! {
             <a
-                href="/demo/sign-in"
+                href="/sign-in"
                 class="rounded-md bg-indigo-600 px-3 py-1.5 font-medium text-white hover:bg-indigo-500 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-600"
             >
                 "Sign in"
             </a>
         }
         .into_any(),
-        None => view! { <span class="text-slate-500">"Not signed in"</span> }.into_any(),
+    }
+}
+
+/// Said on every page to someone signed in without a role.
+#[component]
+fn NoRoleNote() -> impl IntoView {
+    view! {
+        <p role="note" class="mb-4 flex items-start gap-2 rounded-lg border border-amber-200 bg-amber-50 px-4 py-2.5 text-sm text-amber-950 print:hidden">
+            <Icon kind=IconKind::Lock class="mt-0.5 h-4 w-4" />
+            <span>
+                "You are signed in, but none of your teams or groups is mapped to a Gatehouse role, so you can read every page and change nothing. An admin can map your team under "
+                <code class="font-mono text-xs">"[access]"</code>
+                " in the org configuration."
+            </span>
+        </p>
     }
 }
 
 fn role_summary(roles: &[Role]) -> String {
+    if roles.is_empty() {
+        return "No role (read only)".to_owned();
+    }
     let words: Vec<String> = roles
         .iter()
         .map(|role| match role {

@@ -6,3 +6,4 @@ pub mod calendar_page;
 pub mod demo_sign_in_page;
 pub mod environments_page;
 pub mod not_found_page;
+pub mod sign_in_page;

@@ -9,7 +9,7 @@ pub mod session;
 
 use crate::error::AppError;
 use leptos::prelude::LeptosOptions;
-use ports::{ApprovalStore, CalendarStore, OrgStore, Pipelines, StoreError, UserStore};
+use ports::{ApprovalStore, CalendarStore, Identity, OrgStore, Pipelines, StoreError, UserStore};
 use std::sync::Arc;
 
 /// Whether Gatehouse runs against simulators and seeded data, or for real.
@@ -29,6 +29,7 @@ pub struct AppState {
     pub approvals: Arc<dyn ApprovalStore>,
     pub pipelines: Arc<dyn Pipelines>,
     pub calendar: Arc<dyn CalendarStore>,
+    pub identity: Arc<dyn Identity>,
 }
 
 impl axum::extract::FromRef<AppState> for LeptosOptions {

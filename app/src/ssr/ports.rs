@@ -31,6 +31,17 @@ pub trait UserStore: Send + Sync {
     async fn personas(&self) -> Result<Vec<Persona>, StoreError>;
     /// The user behind a demo persona.
     async fn persona_user(&self, login: &str) -> Result<Option<User>, StoreError>;
+    /// Creates or updates the user signed in as `login` at `provider`
+    /// (`github` or `oidc`), with the roles read at sign-in.
+    async fn upsert_external(
+        &self,
+        provider: &str,
+        login: &str,
+        display_name: &str,
+        roles: &[crate::domain::Role],
+    ) -> Result<User, StoreError>;
+    /// Replaces a user's roles (after a refresh from the provider).
+    async fn set_roles(&self, id: &str, roles: &[crate::domain::Role]) -> Result<(), StoreError>;
 }
 
 /// Which approval action of which pipeline, as configured for a
@@ -284,4 +295,37 @@ pub trait CalendarStore: Send + Sync {
         from: chrono::DateTime<chrono::Utc>,
         to: chrono::DateTime<chrono::Utc>,
     ) -> Result<Vec<(chrono::DateTime<chrono::Utc>, bool)>, StoreError>;
+}
+
+/// Why the identity provider could not say what roles someone holds now.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdentityError {
+    /// The token from sign-in no longer works: the person must sign in again.
+    #[error("the sign-in is no longer valid: {0}")]
+    Revoked(String),
+    /// The provider could not be reached or answered oddly; try later.
+    #[error("the identity provider is unavailable: {0}")]
+    Unavailable(String),
+}
+
+pub use crate::api::session::SignInProvider;
+
+/// The identity providers people sign in with, and how often their roles
+/// are read again.
+#[async_trait]
+pub trait Identity: Send + Sync {
+    /// The providers configured, in the order the sign-in page lists them.
+    fn providers(&self) -> Vec<SignInProvider>;
+    /// How long roles read from the provider are trusted.
+    fn refresh_interval(&self) -> std::time::Duration;
+    /// How long a sign-in lasts, however active the session is.
+    fn session_max_age(&self) -> std::time::Duration;
+    /// The roles `login` holds at `provider` now, read with the token from
+    /// their sign-in.
+    async fn current_roles(
+        &self,
+        provider: &str,
+        login: &str,
+        token: &str,
+    ) -> Result<Vec<crate::domain::Role>, IdentityError>;
 }

@@ -1,11 +1,29 @@
-//! The signed-in user, kept in a server-side session (tower-sessions).
+//! The signed-in user, kept in a server-side session (tower-sessions): who
+//! it is, when they signed in (sessions end after a fixed age however active
+//! they are), and for provider sign-ins the provider, its token and when the
+//! roles were last read from it.
 
+use super::ports::IdentityError;
 use super::AppState;
+use crate::api::approvals::Notice;
 use crate::domain::User;
 use crate::error::AppError;
 use tower_sessions::Session;
 
 const USER_ID: &str = "user_id";
+const SIGNED_IN_AT: &str = "signed_in_at";
+const PROVIDER: &str = "provider";
+const PROVIDER_TOKEN: &str = "provider_token";
+const ROLES_CHECKED_AT: &str = "roles_checked_at";
+const NOTICE: &str = "notice";
+
+fn internal(err: tower_sessions::session::Error) -> AppError {
+    AppError::internal(&err)
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
 
 /// The request's session, provided by the session layer.
 pub async fn session() -> Result<Session, AppError> {
@@ -16,55 +34,125 @@ pub async fn session() -> Result<Session, AppError> {
 
 /// The user signed in on this request's session, if any.
 pub async fn current_user(state: &AppState) -> Result<Option<User>, AppError> {
-    let session = session().await?;
-    let id: Option<String> = session
-        .get(USER_ID)
-        .await
-        .map_err(|e| AppError::internal(&e))?;
-    match id {
-        Some(id) => Ok(state.users.user(&id).await?),
-        None => Ok(None),
-    }
+    user_of(state, &session().await?).await
 }
 
-/// Signs `user` in on this session, issuing a new session id first so an id
-/// planted before sign-in is worthless after it.
-pub async fn sign_in(user: &User) -> Result<(), AppError> {
-    let session = session().await?;
-    session
-        .cycle_id()
+/// The user signed in on `session`: `None` once the sign-in is older than
+/// the maximum age, or the provider no longer accepts its token. Roles from
+/// a provider are read again once they are older than the refresh interval,
+/// so someone removed from a team loses its role within that interval.
+pub async fn user_of(state: &AppState, session: &Session) -> Result<Option<User>, AppError> {
+    let Some(id) = session.get::<String>(USER_ID).await.map_err(internal)? else {
+        return Ok(None);
+    };
+    let signed_in_at = session
+        .get::<i64>(SIGNED_IN_AT)
         .await
-        .map_err(|e| AppError::internal(&e))?;
-    session
-        .insert(USER_ID, &user.id)
+        .map_err(internal)?
+        .unwrap_or(0);
+    let max_age = i64::try_from(state.identity.session_max_age().as_secs()).unwrap_or(i64::MAX);
+    if now().saturating_sub(signed_in_at) > max_age {
+        tracing::info!("session reached its maximum age; signed out");
+        session.flush().await.map_err(internal)?;
+        return Ok(None);
+    }
+    let Some(mut user) = state.users.user(&id).await? else {
+        return Ok(None);
+    };
+    let provider = session.get::<String>(PROVIDER).await.map_err(internal)?;
+    let token = session
+        .get::<String>(PROVIDER_TOKEN)
         .await
-        .map_err(|e| AppError::internal(&e))?;
-    tracing::info!(user = %user.login, "signed in");
+        .map_err(internal)?;
+    if let (Some(provider), Some(token)) = (provider, token) {
+        let checked = session
+            .get::<i64>(ROLES_CHECKED_AT)
+            .await
+            .map_err(internal)?
+            .unwrap_or(0);
+        let refresh = i64::try_from(state.identity.refresh_interval().as_secs()).unwrap_or(0);
+        if now().saturating_sub(checked) >= refresh {
+            match state
+                .identity
+                .current_roles(&provider, &user.login, &token)
+                .await
+            {
+                Ok(roles) => {
+                    if roles != user.roles {
+                        tracing::info!(user = %user.login, ?roles, "roles changed at the provider");
+                        state.users.set_roles(&user.id, &roles).await?;
+                        user.roles = roles;
+                    }
+                    session
+                        .insert(ROLES_CHECKED_AT, now())
+                        .await
+                        .map_err(internal)?;
+                }
+                Err(IdentityError::Revoked(why)) => {
+                    tracing::info!(user = %user.login, %why, "provider token revoked; signed out");
+                    session.flush().await.map_err(internal)?;
+                    return Ok(None);
+                }
+                Err(IdentityError::Unavailable(why)) => {
+                    // Keep the roles read last; try again on the next request.
+                    tracing::warn!(user = %user.login, %why, "could not refresh roles");
+                }
+            }
+        }
+    }
+    Ok(Some(user))
+}
+
+/// Signs `user` in on `session`, issuing a new session id first so an id
+/// planted before sign-in is worthless after it. A provider sign-in keeps
+/// the provider and its token, to read the roles again later.
+pub async fn establish(
+    session: &Session,
+    user: &User,
+    provider: Option<(&str, &str)>,
+) -> Result<(), AppError> {
+    session.cycle_id().await.map_err(internal)?;
+    session.insert(USER_ID, &user.id).await.map_err(internal)?;
+    session
+        .insert(SIGNED_IN_AT, now())
+        .await
+        .map_err(internal)?;
+    if let Some((name, token)) = provider {
+        session.insert(PROVIDER, name).await.map_err(internal)?;
+        session
+            .insert(PROVIDER_TOKEN, token)
+            .await
+            .map_err(internal)?;
+        session
+            .insert(ROLES_CHECKED_AT, now())
+            .await
+            .map_err(internal)?;
+    }
+    tracing::info!(user = %user.login, provider = provider.map(|p| p.0), "signed in");
     Ok(())
+}
+
+/// Signs a demo persona in on this request's session.
+pub async fn sign_in(user: &User) -> Result<(), AppError> {
+    establish(&session().await?, user, None).await
 }
 
 /// Ends the session on the server and clears its cookie.
 pub async fn sign_out() -> Result<(), AppError> {
-    let session = session().await?;
-    session.flush().await.map_err(|e| AppError::internal(&e))
+    session().await?.flush().await.map_err(internal)
 }
 
-const NOTICE: &str = "notice";
+/// Leaves a message for the next page view on `session`.
+pub async fn leave_notice_on(session: &Session, notice: &Notice) -> Result<(), AppError> {
+    session.insert(NOTICE, notice).await.map_err(internal)
+}
 
 /// Leaves a message for the next page view (forms posted without JavaScript).
-pub async fn leave_notice(notice: &crate::api::approvals::Notice) -> Result<(), AppError> {
-    session()
-        .await?
-        .insert(NOTICE, notice)
-        .await
-        .map_err(|e| AppError::internal(&e))
+pub async fn leave_notice(notice: &Notice) -> Result<(), AppError> {
+    leave_notice_on(&session().await?, notice).await
 }
 
 /// Takes the message left for this page view, if any.
-pub async fn take_notice() -> Result<Option<crate::api::approvals::Notice>, AppError> {
-    session()
-        .await?
-        .remove(NOTICE)
-        .await
-        .map_err(|e| AppError::internal(&e))
+pub async fn take_notice() -> Result<Option<Notice>, AppError> {
+    session().await?.remove(NOTICE).await.map_err(internal)
 }

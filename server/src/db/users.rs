@@ -100,4 +100,44 @@ impl UserStore for PgStore {
         row.map(|r| user(r.id, r.login, &r.display_name, &r.roles))
             .transpose()
     }
+
+    async fn upsert_external(
+        &self,
+        provider: &str,
+        login: &str,
+        display_name: &str,
+        roles: &[Role],
+    ) -> Result<User, StoreError> {
+        let roles: Vec<String> = roles.iter().map(ToString::to_string).collect();
+        // A name the app cannot show (empty, too long) falls back to the login.
+        let name = DisplayName::parse(display_name)
+            .map(|n| n.to_string())
+            .unwrap_or_else(|_| login.to_owned());
+        let row = sqlx::query!(
+            r#"INSERT INTO users (id, login, display_name, roles, provider)
+               VALUES ($1, $2, $3, $4, $5)
+               ON CONFLICT (provider, login) DO UPDATE SET display_name = EXCLUDED.display_name,
+                   roles = EXCLUDED.roles
+               RETURNING id, login, display_name, roles"#,
+            Uuid::new_v4(),
+            login,
+            name,
+            &roles,
+            provider,
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(store_error)?;
+        user(row.id, row.login, &row.display_name, &row.roles)
+    }
+
+    async fn set_roles(&self, id: &str, roles: &[Role]) -> Result<(), StoreError> {
+        let id = Uuid::parse_str(id).map_err(|e| StoreError::Corrupt(format!("user id: {e}")))?;
+        let roles: Vec<String> = roles.iter().map(ToString::to_string).collect();
+        sqlx::query!("UPDATE users SET roles = $2 WHERE id = $1", id, &roles)
+            .execute(&self.pool)
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
 }

@@ -42,6 +42,7 @@ pub fn config(mode: Mode, org_config: PathBuf) -> Config {
         },
         // Tests drive the poller themselves.
         poll_interval: Duration::ZERO,
+        auth: server::config::AuthSettings::default(),
     }
 }
 
@@ -92,6 +93,7 @@ impl TestApp {
         self.client
             .post(format!("{}/api/{endpoint}", self.base))
             .header("Accept", "application/json")
+            .header("Origin", &self.base)
             .form(form)
             .send()
             .await
@@ -108,6 +110,7 @@ impl TestApp {
         self.client
             .post(format!("{}/api/{endpoint}", self.base))
             .header("Accept", "text/html")
+            .header("Origin", &self.base)
             .header("Referer", format!("{}{referer}", self.base))
             .form(form)
             .send()

@@ -1,0 +1,89 @@
+use crate::api::session::{sign_in_options, SignInChoices};
+use crate::components::error_notice::ErrorNotice;
+use crate::components::icon::{Icon, IconKind};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+const PROVIDER_BUTTON: &str = "flex w-full items-center justify-center gap-2 rounded-lg border border-slate-300 px-4 py-2.5 font-medium text-slate-900 hover:bg-slate-50 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-600";
+
+/// `/sign-in`: GitHub, the company's single sign-on, or (in demo mode) a
+/// demo persona; and why the last attempt failed, if it did.
+#[component]
+pub fn SignInPage() -> impl IntoView {
+    let options = Resource::new(|| (), |_| sign_in_options());
+    view! {
+        <Title text="Sign in" />
+        <div class="mx-auto max-w-md">
+            <h1 class="text-xl font-semibold tracking-tight">"Sign in to Gatehouse"</h1>
+            <p class="mt-1 text-sm text-slate-600">
+                "Your roles come from your teams: QA and SRE may approve, managers plan the calendar, everyone else reads."
+            </p>
+            <Suspense fallback=|| view! { <p class="mt-6 text-sm text-slate-500" aria-busy="true">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match options.await {
+                        Ok(options) => view! { <Choices options /> }.into_any(),
+                        Err(error) => view! { <div class="mt-6"><ErrorNotice error /></div> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </div>
+    }
+}
+
+#[component]
+fn Choices(options: SignInChoices) -> impl IntoView {
+    let SignInChoices {
+        demo,
+        providers,
+        user,
+        notice,
+    } = options;
+    let notice = notice.map(|n| {
+        let tone = if n.error {
+            "border-rose-200 bg-rose-50 text-rose-900"
+        } else {
+            "border-emerald-200 bg-emerald-50 text-emerald-900"
+        };
+        view! {
+            <p role=if n.error { "alert" } else { "status" } class=format!("mt-4 flex items-start gap-2 rounded-lg border px-4 py-2.5 text-sm {tone}")>
+                <Icon kind=if n.error { IconKind::Alert } else { IconKind::Check } class="mt-0.5 h-4 w-4" />
+                {n.text}
+            </p>
+        }
+    });
+    let signed_in = user.map(|u| view! {
+        <p class="mt-4 text-sm text-slate-700">{format!("You are signed in as {}.", u.display_name)}</p>
+    });
+    let none = (providers.is_empty() && !demo).then(|| view! {
+        <p class="mt-6 rounded-lg border border-dashed border-slate-300 px-4 py-6 text-center text-sm text-slate-600">
+            "No sign-in provider is configured. An admin sets GitHub or single sign-on in Gatehouse's settings (see the README)."
+        </p>
+    });
+    view! {
+        {notice}
+        {signed_in}
+        {none}
+        <ul class="mt-6 space-y-3 empty:hidden">
+            {providers.into_iter().map(|p| {
+                let icon = if p.id == "github" { IconKind::Branch } else { IconKind::Lock };
+                view! {
+                    <li>
+                        <a href=format!("/auth/{}/login", p.id) rel="external" class=PROVIDER_BUTTON>
+                            <Icon kind=icon />
+                            {format!("Sign in with {}", p.label)}
+                        </a>
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
+        {demo.then(|| view! {
+            <div class="mt-6 border-t border-slate-200 pt-4">
+                <a href="/demo/sign-in" class=PROVIDER_BUTTON>
+                    <Icon kind=IconKind::People />
+                    "Use a demo persona"
+                </a>
+                <p class="mt-2 text-xs text-slate-500">"Demo mode: sign in as a seeded QA engineer, SRE, developer, manager or stakeholder."</p>
+            </div>
+        })}
+    }
+}

@@ -1,0 +1,301 @@
+//! `/auth/<provider>/login` sends the browser to the provider with a fresh
+//! PKCE challenge and a random `state` kept in the session;
+//! `/auth/<provider>/callback` checks the state, exchanges the code (once:
+//! the pending sign-in is removed before anything else), reads who signed
+//! in and their roles, and signs them in on a new session id. Every failure
+//! ends on the sign-in page with a sentence saying what happened.
+
+use super::{Directory, LookupError};
+use app::api::approvals::Notice;
+use app::ssr::session::{establish, leave_notice_on};
+use app::ssr::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use oauth2::{
+    AuthorizationCode, CsrfToken, PkceCodeChallenge, PkceCodeVerifier, Scope, TokenResponse,
+};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use tower_sessions::Session;
+
+const PENDING: &str = "oauth_pending";
+
+/// What the two handlers share.
+#[derive(Clone)]
+pub struct AuthState {
+    pub app: AppState,
+    pub directory: Arc<Directory>,
+}
+
+/// The sign-in routes.
+pub fn router(state: AuthState) -> Router {
+    Router::new()
+        .route("/auth/{provider}/login", get(login))
+        .route("/auth/{provider}/callback", get(callback))
+        .with_state(state)
+}
+
+/// A sign-in started in this session and not finished yet.
+#[derive(Serialize, Deserialize)]
+struct Pending {
+    provider: String,
+    state: String,
+    verifier: String,
+    return_to: String,
+}
+
+#[derive(Deserialize)]
+pub struct LoginQuery {
+    return_to: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+/// A path on this site to return to; anything else becomes the start page.
+fn local_path(path: Option<String>) -> String {
+    path.filter(|p| p.starts_with('/') && !p.starts_with("//") && !p.contains('\\'))
+        .unwrap_or_else(|| "/environments".to_owned())
+}
+
+fn provider_name(provider: &str) -> &str {
+    match provider {
+        "github" => "GitHub",
+        _ => "the identity provider",
+    }
+}
+
+async fn fail(session: &Session, text: String) -> Response {
+    tracing::info!(reason = %text, "sign-in failed");
+    let mut chars = text.chars();
+    let text = match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => text,
+    };
+    let notice = Notice { error: true, text };
+    if let Err(err) = leave_notice_on(session, &notice).await {
+        tracing::error!(error = %err, "cannot leave the sign-in notice");
+    }
+    Redirect::to("/sign-in").into_response()
+}
+
+async fn login(
+    State(state): State<AuthState>,
+    Path(provider): Path<String>,
+    Query(q): Query<LoginQuery>,
+    session: Session,
+) -> Response {
+    let client = match state.directory.client(&provider).await {
+        Ok(Some(client)) => client,
+        Ok(None) => return (StatusCode::NOT_FOUND, "No such sign-in provider.").into_response(),
+        Err(why) => {
+            tracing::warn!(%provider, %why, "provider unavailable");
+            return fail(
+                &session,
+                format!(
+                    "Sign-in with {} is unavailable right now: {why}",
+                    provider_name(&provider)
+                ),
+            )
+            .await;
+        }
+    };
+    let (oauth, scopes) = client;
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let mut request = oauth
+        .authorize_url(CsrfToken::new_random)
+        .set_pkce_challenge(challenge);
+    for scope in scopes {
+        request = request.add_scope(Scope::new(scope));
+    }
+    let (url, csrf) = request.url();
+    let pending = Pending {
+        provider,
+        state: csrf.secret().clone(),
+        verifier: verifier.secret().clone(),
+        return_to: local_path(q.return_to),
+    };
+    if let Err(err) = session.insert(PENDING, &pending).await {
+        tracing::error!(error = %err, "cannot store the pending sign-in");
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Sign-in is unavailable right now.",
+        )
+            .into_response();
+    }
+    Redirect::to(url.as_str()).into_response()
+}
+
+/// GitHub answers a bad code with HTTP 200 and `{"error": ...}`; other
+/// providers with 400. Either way, say what the provider said.
+fn token_error_words<RE: std::error::Error + 'static>(
+    provider: &str,
+    err: &oauth2::RequestTokenError<RE, oauth2::basic::BasicErrorResponse>,
+) -> String {
+    let who = provider_name(provider);
+    let described = |code: &str, description: Option<&str>| {
+        match code {
+        "bad_verification_code" | "invalid_grant" => format!(
+            "{who} did not accept the sign-in code: it was already used or has expired. Sign in again."
+        ),
+        "incorrect_client_credentials" | "invalid_client" => format!(
+            "{who} did not accept Gatehouse's client credentials; an admin must check its sign-in settings."
+        ),
+        other => format!(
+            "{who} refused the sign-in ({other}{}).",
+            description.map(|d| format!(": {d}")).unwrap_or_default()
+        ),
+    }
+    };
+    match err {
+        oauth2::RequestTokenError::ServerResponse(resp) => described(
+            resp.error().as_ref(),
+            resp.error_description().map(String::as_str),
+        ),
+        oauth2::RequestTokenError::Parse(_, body) => {
+            #[derive(Deserialize)]
+            struct ErrorBody {
+                error: String,
+                error_description: Option<String>,
+            }
+            match serde_json::from_slice::<ErrorBody>(body) {
+                Ok(e) => described(&e.error, e.error_description.as_deref()),
+                Err(_) => {
+                    format!("{who} answered the sign-in with something Gatehouse could not read.")
+                }
+            }
+        }
+        oauth2::RequestTokenError::Request(e) => {
+            format!("{who} could not be reached to finish the sign-in: {e}")
+        }
+        oauth2::RequestTokenError::Other(e) => format!("{who} sign-in failed: {e}"),
+    }
+}
+
+async fn callback(
+    State(state): State<AuthState>,
+    Path(provider): Path<String>,
+    Query(q): Query<CallbackQuery>,
+    session: Session,
+) -> Response {
+    // One use only: a replayed or late callback finds nothing pending.
+    let pending: Option<Pending> = match session.remove(PENDING).await {
+        Ok(p) => p,
+        Err(err) => {
+            tracing::error!(error = %err, "cannot read the pending sign-in");
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Sign-in is unavailable right now.",
+            )
+                .into_response();
+        }
+    };
+    let who = provider_name(&provider).to_owned();
+    if let Some(error) = q.error.as_deref() {
+        let text = if error == "access_denied" {
+            format!("You did not allow Gatehouse to read your identity at {who}, so you are not signed in.")
+        } else {
+            format!(
+                "{who} did not sign you in ({error}{}).",
+                q.error_description
+                    .as_deref()
+                    .map(|d| format!(": {d}"))
+                    .unwrap_or_default()
+            )
+        };
+        return fail(&session, text).await;
+    }
+    let Some(pending) =
+        pending.filter(|p| p.provider == provider && q.state.as_deref() == Some(p.state.as_str()))
+    else {
+        return fail(
+            &session,
+            "This sign-in expired or was started in another browser tab; start again.".into(),
+        )
+        .await;
+    };
+    let Some(code) = q.code.filter(|c| !c.is_empty()) else {
+        return fail(
+            &session,
+            format!("{who} sent no sign-in code back; start again."),
+        )
+        .await;
+    };
+    let (client, _) = match state.directory.client(&provider).await {
+        Ok(Some(c)) => c,
+        Ok(None) => return (StatusCode::NOT_FOUND, "No such sign-in provider.").into_response(),
+        Err(why) => return fail(&session, format!("{who} is unavailable right now: {why}")).await,
+    };
+    let token = match client
+        .exchange_code(AuthorizationCode::new(code))
+        .set_pkce_verifier(PkceCodeVerifier::new(pending.verifier))
+        .request_async(state.directory.http())
+        .await
+    {
+        Ok(t) => t.access_token().secret().clone(),
+        Err(err) => return fail(&session, token_error_words(&provider, &err)).await,
+    };
+    let identified = match state.directory.identify(&provider, &token).await {
+        Ok(i) => i,
+        Err(LookupError::Revoked(why) | LookupError::Unavailable(why)) => {
+            return fail(
+                &session,
+                format!("Signed in at {who}, but Gatehouse could not read who you are: {why}"),
+            )
+            .await
+        }
+    };
+    let user = match state
+        .app
+        .users
+        .upsert_external(
+            &provider,
+            &identified.login,
+            &identified.display_name,
+            &identified.roles,
+        )
+        .await
+    {
+        Ok(u) => u,
+        Err(err) => {
+            tracing::error!(error = %err, "cannot store the signed-in user");
+            return fail(
+                &session,
+                "Gatehouse cannot reach its database right now. Try again in a moment.".into(),
+            )
+            .await;
+        }
+    };
+    if let Err(err) = establish(&session, &user, Some((&provider, &token))).await {
+        return fail(&session, err.to_string()).await;
+    }
+    Redirect::to(&pending.return_to).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_path;
+
+    #[test]
+    fn only_paths_on_this_site_are_returned_to() {
+        assert_eq!(
+            local_path(Some("/approvals?tab=history".into())),
+            "/approvals?tab=history"
+        );
+        assert_eq!(local_path(Some("//evil.example/x".into())), "/environments");
+        assert_eq!(
+            local_path(Some("https://evil.example".into())),
+            "/environments"
+        );
+        assert_eq!(local_path(Some("/\\evil".into())), "/environments");
+        assert_eq!(local_path(None), "/environments");
+    }
+}
