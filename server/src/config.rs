@@ -525,4 +525,69 @@ mod tests {
         assert_eq!(cli.settings.log_format, LogFormat::Json);
         assert!(Cli::try_parse_from(["gatehouse", "--mode", "staging"]).is_err());
     }
+
+    fn auth_args(pairs: &[&str]) -> Result<AuthSettings, String> {
+        let mut argv = vec!["gatehouse"];
+        argv.extend_from_slice(pairs);
+        Cli::try_parse_from(argv)
+            .expect("parses")
+            .settings
+            .auth
+            .into_settings()
+    }
+
+    #[test]
+    fn sign_in_providers_need_complete_settings_and_urls_are_overridable() {
+        let none = auth_args(&[]).expect("no providers is fine");
+        assert!(none.github.is_none() && none.oidc.is_none());
+        assert_eq!(none.role_refresh, Duration::from_secs(900));
+
+        let err = auth_args(&["--github-client-id", "abc"]).expect_err("no secret");
+        assert!(err.contains("GATEHOUSE_GITHUB_CLIENT_SECRET"), "{err}");
+        let gh = auth_args(&[
+            "--github-client-id",
+            "abc",
+            "--github-client-secret",
+            "shh",
+            "--github-url",
+            "https://ghe.example.com/",
+            "--github-api-url",
+            "https://ghe.example.com/api/v3",
+        ])
+        .expect("github")
+        .github
+        .expect("configured");
+        assert_eq!(gh.web_url, "https://ghe.example.com");
+        assert_eq!(gh.api_url, "https://ghe.example.com/api/v3");
+        assert!(
+            !format!("{gh:?}").contains("shh"),
+            "secrets stay out of logs"
+        );
+
+        let explicit = auth_args(&[
+            "--oidc-client-id",
+            "gatehouse",
+            "--oidc-auth-url",
+            "https://idp/authorize",
+            "--oidc-token-url",
+            "https://idp/token",
+            "--oidc-userinfo-url",
+            "https://idp/userinfo",
+        ])
+        .expect("explicit")
+        .oidc
+        .expect("configured");
+        assert!(matches!(explicit.endpoints, OidcEndpoints::Explicit { .. }));
+        assert_eq!(explicit.scopes, ["openid", "profile", "email"]);
+        let err = auth_args(&[
+            "--oidc-client-id",
+            "gatehouse",
+            "--oidc-issuer",
+            "https://idp",
+            "--oidc-token-url",
+            "https://idp/token",
+        ])
+        .expect_err("both ways at once");
+        assert!(err.contains("either GATEHOUSE_OIDC_ISSUER"), "{err}");
+    }
 }

@@ -33,7 +33,11 @@ enum Expect {
 use Expect::{Allow, Deny};
 
 /// A server function's row: endpoint, form fields, and who may call it.
-type Row = (&'static str, Vec<(&'static str, String)>, Vec<(String, Expect)>);
+type Row = (
+    &'static str,
+    Vec<(&'static str, String)>,
+    Vec<(String, Expect)>,
+);
 
 /// Who may: everyone, or only the named principals.
 fn only(who: &[&str]) -> Vec<(String, Expect)> {
