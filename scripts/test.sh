@@ -61,6 +61,12 @@ for _ in $(seq 1 100); do
 done
 curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null || { cat target/e2e-server.log; die "Gatehouse did not become ready"; }
 
+# Load the pages and assets once, so the first browser test does not also
+# pay for the server's first compression of the debug bundle.
+for asset in /environments /pkg/gatehouse.css /pkg/gatehouse.js /pkg/gatehouse.wasm; do
+  curl -fsS -o /dev/null -H 'Accept-Encoding: br, gzip' "http://127.0.0.1:$port$asset" || true
+done
+
 log "browser tests (Playwright, Debian chromium, JavaScript on and off)"
 (cd end2end && GATEHOUSE_E2E_URL="http://127.0.0.1:$port" GATEHOUSE_E2E_SIMULATOR="http://127.0.0.1:$sim_port" \
   npx playwright test)

@@ -20,6 +20,9 @@ pub enum AppError {
     Conflict(String),
     #[error("Gatehouse cannot reach its database right now. Try again in a moment.")]
     Unavailable,
+    /// A service Gatehouse depends on (GitHub, CodePipeline) cannot answer.
+    #[error("{0}")]
+    Dependency(String),
     #[error("Something went wrong on the server. If it keeps happening, quote reference {0}.")]
     Internal(String),
     #[error("The server could not be reached: {0}")]
@@ -49,7 +52,7 @@ impl AppError {
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Conflict(_) => StatusCode::CONFLICT,
-            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable | AppError::Dependency(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) | AppError::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

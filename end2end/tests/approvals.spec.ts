@@ -63,12 +63,25 @@ test('a developer sees no buttons on Prod, and a forged POST is refused', async 
   await expect(card.getByTestId('blocked')).toHaveText('Only SRE or QA may approve Prod.');
   await expect(card.getByRole('button')).toHaveCount(0);
 
-  const queue = await (await page.request.post('/api/approvals', { headers: { Accept: 'application/json' } })).json();
+  // Posted from the developer's own signed-in session (as from the browser's
+  // devtools): same origin, so only the policy stands in the way.
+  const origin = new URL(page.url()).origin;
+  const queue = await (await page.request.post('/api/approvals', { headers: { Accept: 'application/json', Origin: origin } })).json();
   const prod = queue.pending.find((q: { item: { pipeline: string } }) => q.item.pipeline === 'orders-api-prod');
   const forged = await page.request.post('/api/approvals/decide', {
-    headers: { Accept: 'application/json' },
+    headers: { Accept: 'application/json', Origin: origin },
     form: { request: prod.item.id, decision: 'approve' },
   });
   expect(forged.status()).toBe(403);
   expect(await forged.text()).toContain('Only SRE or QA may approve Prod.');
+});
+
+test('a cross-site POST is refused before it reaches the policy', async ({ page }, testInfo) => {
+  await signIn(page, 'Priya Raman', testInfo);
+  const forged = await page.request.post('/api/approvals/decide', {
+    headers: { Accept: 'application/json', Origin: 'https://evil.example' },
+    form: { request: '00000000-0000-0000-0000-000000000000', decision: 'approve' },
+  });
+  expect(forged.status()).toBe(403);
+  expect(await forged.text()).toContain("did not come from Gatehouse's own pages");
 });

@@ -43,6 +43,14 @@ pub enum Simulated {
         #[arg(long, default_value = "127.0.0.1:4599")]
         listen: SocketAddr,
     },
+    /// GitHub's REST API (the routes Gatehouse reads), seeded with the demo
+    /// repositories' commits. Point GATEHOUSE_GITHUB_API_URL at it; the
+    /// control surface is under /_sim/.
+    Github {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:4598")]
+        listen: SocketAddr,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -179,14 +187,18 @@ pub struct AuthArgs {
         global = true
     )]
     pub github_url: String,
-    /// GitHub's REST API address (/user, team memberships).
+    /// GitHub's REST API address (sign-in, team memberships, repositories);
+    /// default https://api.github.com (demo mode: the built-in simulator).
+    #[arg(long, env = "GATEHOUSE_GITHUB_API_URL", global = true)]
+    pub github_api_url: Option<String>,
+    /// A GitHub token for reading repositories (commits and their authors).
     #[arg(
         long,
-        env = "GATEHOUSE_GITHUB_API_URL",
-        default_value = "https://api.github.com",
+        env = "GATEHOUSE_GITHUB_TOKEN",
+        hide_env_values = true,
         global = true
     )]
-    pub github_api_url: String,
+    pub github_token: Option<String>,
     /// OpenID Connect issuer; its discovery document gives the endpoints.
     #[arg(long, env = "GATEHOUSE_OIDC_ISSUER", global = true)]
     pub oidc_issuer: Option<String>,
@@ -297,6 +309,10 @@ pub struct OidcAuth {
 #[derive(Debug, Clone)]
 pub struct AuthSettings {
     pub public_url: Option<String>,
+    /// GitHub's API for repository reads; `None`: api.github.com, or the
+    /// simulator in demo mode.
+    pub github_api_url: Option<String>,
+    pub github_token: Option<Secret>,
     pub github: Option<GitHubAuth>,
     pub oidc: Option<OidcAuth>,
     pub role_refresh: Duration,
@@ -308,6 +324,8 @@ impl Default for AuthSettings {
     fn default() -> Self {
         Self {
             public_url: None,
+            github_api_url: None,
+            github_token: None,
             github: None,
             oidc: None,
             role_refresh: Duration::from_secs(900),
@@ -336,7 +354,11 @@ impl AuthArgs {
                 client_id,
                 client_secret: Secret::new(secret),
                 web_url: trimmed_url(&self.github_url),
-                api_url: trimmed_url(&self.github_api_url),
+                api_url: trimmed_url(
+                    self.github_api_url
+                        .as_deref()
+                        .unwrap_or("https://api.github.com"),
+                ),
             }),
             _ => {
                 return Err(
@@ -383,6 +405,8 @@ impl AuthArgs {
         };
         Ok(AuthSettings {
             public_url: given(self.public_url).map(|u| trimmed_url(&u)),
+            github_api_url: given(self.github_api_url.clone()).map(|u| trimmed_url(&u)),
+            github_token: given(self.github_token.clone()).map(Secret::new),
             github,
             oidc,
             role_refresh: Duration::from_secs(self.role_refresh_secs),

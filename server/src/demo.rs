@@ -1,6 +1,7 @@
 //! Demo mode: the personas a visitor can sign in as.
 
 use crate::codepipeline::simulator::{PipelineSpec, RevisionSpec, Simulator};
+use crate::github::simulator::{CommitSpec, GitHubSimulator};
 use app::domain::calendar::CalendarConfig;
 use app::domain::{BranchPattern, OrgModel, Role};
 use chrono::{Days, NaiveDate};
@@ -129,13 +130,70 @@ fn demo_sha(seed: &str) -> String {
     out
 }
 
+/// Teammates who write commits but have no demo persona, one per team.
+const TEAMMATES: &[(&str, &str)] = &[
+    ("rhea.patel", "Rhea Patel"),
+    ("owen.murphy", "Owen Murphy"),
+    ("sofia.rossi", "Sofia Rossi"),
+];
+
+/// The change a demo pipeline runs: its commit, message and author.
+pub struct DemoChange {
+    pub pipeline: String,
+    pub repository: String,
+    pub commit: String,
+    pub message: String,
+    pub author_login: String,
+    pub author_name: String,
+}
+
+/// The change waiting in every demo pipeline. Every other service's changes
+/// are by the team's developer persona, so the four-eyes rule shows in a
+/// demo: that persona cannot approve their own commit into Stage.
+pub fn changes(org: &OrgModel) -> Vec<DemoChange> {
+    let mut out = Vec::new();
+    for (i, service) in org.services.iter().enumerate() {
+        let team = org
+            .teams
+            .iter()
+            .position(|t| t.id == service.team)
+            .unwrap_or(0);
+        let (login, name) = if i % 2 == 0 {
+            let (login, name) = DEVELOPERS[team % DEVELOPERS.len()];
+            let login = if team < DEVELOPERS.len() {
+                login.to_owned()
+            } else {
+                format!("{login}.{}", service.team)
+            };
+            (login, name.to_owned())
+        } else {
+            let (login, name) = TEAMMATES[team % TEAMMATES.len()];
+            (login.to_owned(), name.to_owned())
+        };
+        for env in &org.environments {
+            let pipeline = org.pipelines.pipeline_name(&service.id, &env.id);
+            out.push(DemoChange {
+                commit: demo_sha(&pipeline),
+                message: COMMIT_MESSAGES[(i + usize::from(env.position)) % COMMIT_MESSAGES.len()]
+                    .to_owned(),
+                repository: service.repository.to_string(),
+                author_login: login.clone(),
+                author_name: name.clone(),
+                pipeline,
+            });
+        }
+    }
+    out
+}
+
 /// Creates a pipeline per service and environment, with an approval stage
 /// where the environment's trigger needs one, and starts an execution in
 /// each, already past Source and Build, so that a demo opens with approvals
 /// waiting.
 pub fn seed_codepipeline(sim: &Simulator, org: &OrgModel) {
     let mapping = &org.pipelines;
-    for (i, service) in org.services.iter().enumerate() {
+    let changes = changes(org);
+    for service in &org.services {
         for env in &org.environments {
             let name = mapping.pipeline_name(&service.id, &env.id);
             let branch = env
@@ -154,18 +212,37 @@ pub fn seed_codepipeline(sim: &Simulator, org: &OrgModel) {
                     )
                 }),
             });
-            let message = COMMIT_MESSAGES[(i + usize::from(env.position)) % COMMIT_MESSAGES.len()];
-            sim.start_execution(
-                &name,
-                RevisionSpec {
-                    commit: demo_sha(&name),
-                    message: message.to_owned(),
-                    branch: None,
-                },
-            );
+            if let Some(change) = changes.iter().find(|c| c.pipeline == name) {
+                sim.start_execution(
+                    &name,
+                    RevisionSpec {
+                        commit: change.commit.clone(),
+                        message: change.message.clone(),
+                        branch: None,
+                    },
+                );
+            }
         }
     }
     sim.advance_clock(chrono::Duration::minutes(1));
+}
+
+/// Gives every demo repository the commits the demo pipelines run, with
+/// their authors.
+pub fn seed_github(sim: &GitHubSimulator, org: &OrgModel) {
+    let now = chrono::Utc::now();
+    for (i, change) in changes(org).into_iter().enumerate() {
+        sim.add_commit(
+            &change.repository,
+            CommitSpec {
+                sha: change.commit,
+                message: change.message,
+                author_login: Some(change.author_login),
+                author_name: change.author_name,
+                date: now - chrono::Duration::hours(i64::try_from(i % 48).unwrap_or(0) + 1),
+            },
+        );
+    }
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ pub mod codepipeline;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod github;
 pub mod ics;
 pub mod jobs;
 pub mod org_config;

@@ -60,6 +60,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             axum::serve(listener, sim.router()).await?;
             Ok(())
         }
+        Command::Simulate {
+            service: Simulated::Github { listen },
+        } => {
+            let org = org_config::load(&cli.settings.org_config)?;
+            let sim = server::github::simulator::GitHubSimulator::new();
+            server::demo::seed_github(&sim, &org);
+            let listener = tokio::net::TcpListener::bind(listen).await?;
+            println!("GitHub simulator on http://{}", listener.local_addr()?);
+            axum::serve(listener, sim.router()).await?;
+            Ok(())
+        }
         Command::Serve => {
             let config = cli.settings.into_config().map_err(anyhow::Error::msg)?;
             Application::build(config)

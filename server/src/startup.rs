@@ -4,6 +4,7 @@ use crate::codepipeline::simulator::{Simulator, SimulatorSettings};
 use crate::codepipeline::CodePipelineAdapter;
 use crate::config::Config;
 use crate::db::{self, PgStore};
+use crate::github::simulator::GitHubSimulator;
 use crate::{demo, org_config};
 use anyhow::Context;
 use app::app::{shell, App};
@@ -36,6 +37,7 @@ pub struct Application {
     shutdown_grace: Duration,
     state: AppState,
     simulator: Option<Simulator>,
+    github_simulator: Option<GitHubSimulator>,
 }
 
 impl Application {
@@ -93,6 +95,23 @@ impl Application {
         if config.mode == Mode::Demo {
             aws.placeholder_credentials = true;
         }
+        // Likewise GitHub: demo mode reads the built-in GitHub simulator
+        // unless an API URL is given.
+        let (github_simulator, github_api) = match &config.auth.github_api_url {
+            Some(url) => (None, url.clone()),
+            None if config.mode == Mode::Demo => {
+                let (sim, url) = start_github_simulator(&org).await?;
+                (Some(sim), url)
+            }
+            None => (None, "https://api.github.com".to_owned()),
+        };
+        let github = Arc::new(
+            crate::github::GitHubAdapter::new(&crate::github::GitHubSettings {
+                api_url: github_api,
+                token: config.auth.github_token.clone(),
+            })
+            .map_err(|why| anyhow::anyhow!("invalid GitHub settings: {why}"))?,
+        );
         let pipelines = Arc::new(CodePipelineAdapter::new(&aws).await);
         let store = Arc::new(PgStore::new(pool.clone()));
         let access = org_config::load_access(&config.org_config)?;
@@ -114,6 +133,7 @@ impl Application {
             pipelines,
             calendar: store,
             identity: directory.clone(),
+            github,
         };
         let router = router(
             state.clone(),
@@ -138,12 +158,18 @@ impl Application {
             shutdown_grace: config.shutdown_grace,
             state,
             simulator,
+            github_simulator,
         })
     }
 
     /// The state every request sees (for tests and jobs).
     pub fn state(&self) -> AppState {
         self.state.clone()
+    }
+
+    /// The in-process GitHub simulator, in demo mode.
+    pub fn github_simulator(&self) -> Option<GitHubSimulator> {
+        self.github_simulator.clone()
     }
 
     /// The in-process CodePipeline simulator, in demo mode.
@@ -189,6 +215,27 @@ impl Application {
         tracing::info!("stopped");
         result
     }
+}
+
+/// Starts the GitHub simulator on a loopback port, with the commits the demo
+/// pipelines run; the octocrab adapter reaches it over HTTP like GitHub.
+async fn start_github_simulator(
+    org: &app::domain::OrgModel,
+) -> anyhow::Result<(GitHubSimulator, String)> {
+    let simulator = GitHubSimulator::new();
+    crate::demo::seed_github(&simulator, org);
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .context("cannot start the GitHub simulator")?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let router = simulator.router();
+    tokio::spawn(async move {
+        if let Err(err) = axum::serve(listener, router).await {
+            tracing::error!(error = %err, "GitHub simulator stopped");
+        }
+    });
+    tracing::info!(%url, "demo mode: GitHub simulator started");
+    Ok((simulator, url))
 }
 
 /// Starts the CodePipeline simulator on a loopback port, seeded from the

@@ -53,6 +53,11 @@ pub struct ApprovalItem {
     pub commit_message: Option<String>,
     pub branch: Option<String>,
     pub commit_url: Option<String>,
+    /// The commit's author: their GitHub login when GitHub knows it.
+    pub author_login: Option<String>,
+    pub author_name: Option<String>,
+    /// Whether GitHub was asked (and answered) who wrote the commit.
+    pub author_checked: bool,
     pub requested_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub state: RequestState,

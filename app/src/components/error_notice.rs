@@ -11,7 +11,7 @@ pub fn ErrorNotice(error: AppError) -> impl IntoView {
         AppError::NotFound(_) => "Not found",
         AppError::Invalid(_) => "That did not work",
         AppError::Conflict(_) => "Already changed",
-        AppError::Unavailable => "Temporarily unavailable",
+        AppError::Unavailable | AppError::Dependency(_) => "Temporarily unavailable",
         AppError::Internal(_) | AppError::Transport(_) => "Something went wrong",
     };
     view! {

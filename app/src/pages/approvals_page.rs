@@ -242,8 +242,14 @@ fn ApprovalCard(q: QueueItem, now: DateTime<Utc>, decide: ServerAction<Decide>) 
         ),
     };
     let labelled_by = heading_id.clone();
+    let author = match (&item.author_name, &item.author_login) {
+        (Some(name), Some(login)) if !name.is_empty() => format!("by {name} (@{login}) · "),
+        (_, Some(login)) => format!("by @{login} · "),
+        (Some(name), None) if !name.is_empty() => format!("by {name} · "),
+        _ => String::new(),
+    };
     let meta = format!(
-        "Requested {} · expires {} · {}",
+        "{author}Requested {} · expires {} · {}",
         ago(now, item.requested_at),
         until(now, item.expires_at),
         item.pipeline

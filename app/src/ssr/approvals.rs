@@ -52,7 +52,7 @@ fn queue_item(
                 environment: env,
                 rule,
                 team: &team,
-                author: None,
+                author: item.author_login.as_deref(),
                 commit: &item.commit,
                 prior_votes: &votes,
                 decision: Decision::Approve,
@@ -111,6 +111,35 @@ fn already_decided(item: &ApprovalItem) -> String {
     }
 }
 
+/// The GitHub login of whoever wrote the request's commit, for the
+/// four-eyes rule. Asked of GitHub now if the poller could not; a vote is
+/// not counted while that is unknown.
+async fn commit_author(
+    state: &AppState,
+    org: &OrgModel,
+    item: &ApprovalItem,
+) -> Result<Option<String>, AppError> {
+    if item.author_checked {
+        return Ok(item.author_login.clone());
+    }
+    let repo = org
+        .services
+        .iter()
+        .find(|s| s.id.as_str() == item.service_id)
+        .map(|s| s.repository.to_string())
+        .ok_or_else(|| AppError::NotFound("This service is no longer configured.".into()))?;
+    match state.github.commit_author(&repo, &item.commit).await {
+        Ok(author) => {
+            state.approvals.set_author(&item.id, author.as_ref()).await?;
+            Ok(author.and_then(|a| a.login))
+        }
+        Err(err) => Err(AppError::Dependency(format!(
+            "Gatehouse cannot check who wrote commit {} right now ({err}), so it cannot apply the four-eyes rule; try again in a moment.",
+            &item.commit[..item.commit.len().min(7)]
+        ))),
+    }
+}
+
 /// Records the signed-in user's vote; when it decides the request, tells
 /// CodePipeline. Returns a sentence saying what happened.
 pub async fn vote(
@@ -149,12 +178,13 @@ pub async fn vote(
             .ok_or_else(|| AppError::Invalid(format!("{} needs no approval.", env.name)))?;
         let team = TeamId::parse(&item.team_id).map_err(|e| AppError::internal(&e))?;
         let votes = prior_votes(&item);
+        let author = commit_author(&state, &org, &item).await?;
         let outcome = approval::cast(&VoteRequest {
             user: &user,
             environment: env,
             rule,
             team: &team,
-            author: None,
+            author: author.as_deref(),
             commit: &item.commit,
             prior_votes: &votes,
             decision,
@@ -373,12 +403,25 @@ pub async fn poll(state: &AppState, pause_between_calls: Duration) -> Result<Pol
                         continue;
                     }
                 };
+                let (author, author_checked) = match state
+                    .github
+                    .commit_author(&service.repository.to_string(), &revision.commit)
+                    .await
+                {
+                    Ok(author) => (author, true),
+                    Err(err) => {
+                        tracing::warn!(pipeline = %target.pipeline, error = %err, "cannot read the commit's author; asked again at the first vote");
+                        (None, false)
+                    }
+                };
                 let new = NewRequest {
                     service_id: service.id.to_string(),
                     environment_id: env.id.to_string(),
                     pending: pending.clone(),
                     revision,
                     expires_at: pending.requested_at + chrono::Duration::days(APPROVAL_TTL_DAYS),
+                    author,
+                    author_checked,
                 };
                 if state.approvals.upsert_request(&new).await? {
                     report.new_requests += 1;

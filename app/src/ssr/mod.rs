@@ -9,7 +9,9 @@ pub mod session;
 
 use crate::error::AppError;
 use leptos::prelude::LeptosOptions;
-use ports::{ApprovalStore, CalendarStore, Identity, OrgStore, Pipelines, StoreError, UserStore};
+use ports::{
+    ApprovalStore, CalendarStore, GitHub, Identity, OrgStore, Pipelines, StoreError, UserStore,
+};
 use std::sync::Arc;
 
 /// Whether Gatehouse runs against simulators and seeded data, or for real.
@@ -30,6 +32,7 @@ pub struct AppState {
     pub pipelines: Arc<dyn Pipelines>,
     pub calendar: Arc<dyn CalendarStore>,
     pub identity: Arc<dyn Identity>,
+    pub github: Arc<dyn GitHub>,
 }
 
 impl axum::extract::FromRef<AppState> for LeptosOptions {

@@ -136,6 +136,10 @@ pub struct NewRequest {
     pub pending: PendingApproval,
     pub revision: SourceRevision,
     pub expires_at: chrono::DateTime<chrono::Utc>,
+    /// Who wrote the commit, when GitHub said; with `author_checked` false
+    /// GitHub could not be asked yet.
+    pub author: Option<CommitAuthor>,
+    pub author_checked: bool,
 }
 
 /// Who acts, as written to the audit log.
@@ -203,6 +207,13 @@ pub trait ApprovalStore: Send + Sync {
     /// Records a newly seen approval (once per execution) and audits it;
     /// returns false when it was already known (its token is refreshed).
     async fn upsert_request(&self, new: &NewRequest) -> Result<bool, StoreError>;
+    /// Records who wrote a request's commit, as GitHub answered (`None`: a
+    /// commit GitHub does not know).
+    async fn set_author(
+        &self,
+        request_id: &str,
+        author: Option<&CommitAuthor>,
+    ) -> Result<(), StoreError>;
     /// Whether the approval waiting with `token` is already recorded, so the
     /// poller need not read its revision again.
     async fn is_known(&self, pending: &PendingApproval) -> Result<bool, StoreError>;
@@ -328,4 +339,34 @@ pub trait Identity: Send + Sync {
         login: &str,
         token: &str,
     ) -> Result<Vec<crate::domain::Role>, IdentityError>;
+}
+
+/// Who wrote a commit, as GitHub knows them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitAuthor {
+    /// The GitHub account, when GitHub matched the commit to one.
+    pub login: Option<String>,
+    pub name: String,
+}
+
+/// Why a GitHub call failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GitHubError {
+    /// GitHub's rate limit is spent until the given time.
+    #[error("GitHub's rate limit is used up until {0}")]
+    RateLimited(String),
+    #[error("GitHub is unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// GitHub, as much of it as Gatehouse uses.
+#[async_trait]
+pub trait GitHub: Send + Sync {
+    /// The author of `sha` in `repo` (`owner/name`); `None` when GitHub
+    /// has no such commit.
+    async fn commit_author(
+        &self,
+        repo: &str,
+        sha: &str,
+    ) -> Result<Option<CommitAuthor>, GitHubError>;
 }

@@ -4,8 +4,8 @@ use super::{store_error, stored, PgStore};
 use app::api::approvals::{ApprovalItem, DeliveryView, RequestState, VoteView};
 use app::domain::approval::{Decision, SignOff};
 use app::ssr::ports::{
-    Actor, ApprovalStore, ApprovalTarget, ClaimedDelivery, DeliveryOutcome, NewRequest, NewVote,
-    PendingApproval, StoreError, VoteCommit,
+    Actor, ApprovalStore, ApprovalTarget, ClaimedDelivery, CommitAuthor, DeliveryOutcome,
+    NewRequest, NewVote, PendingApproval, StoreError, VoteCommit,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -90,7 +90,8 @@ impl PgStore {
             r#"SELECT r.id, r.service_id, s.name AS service_name, t.id AS team_id, t.name AS team_name,
                       r.environment_id, e.name AS environment_name, e.position AS environment_position,
                       r.pipeline, r.stage, r.action, r.execution_id, r.commit_sha, r.commit_message, r.branch,
-                      r.commit_url, r.requested_at AS "requested_at: DateTime<Utc>", r.expires_at AS "expires_at: DateTime<Utc>",
+                      r.commit_url, r.author_login, r.author_name, r.author_checked,
+                      r.requested_at AS "requested_at: DateTime<Utc>", r.expires_at AS "expires_at: DateTime<Utc>",
                       r.state, r.closed_reason, r.decided_at AS "decided_at: DateTime<Utc>"
                FROM approval_requests r
                JOIN services s ON s.id = r.service_id
@@ -167,6 +168,9 @@ impl PgStore {
                     commit_message: r.commit_message,
                     branch: r.branch,
                     commit_url: r.commit_url,
+                    author_login: r.author_login,
+                    author_name: r.author_name,
+                    author_checked: r.author_checked,
                     requested_at: r.requested_at,
                     expires_at: r.expires_at,
                     state: parse_state(&r.state)?,
@@ -191,8 +195,9 @@ impl ApprovalStore for PgStore {
         let p = &new.pending;
         let inserted = sqlx::query!(
             r#"INSERT INTO approval_requests (id, service_id, environment_id, pipeline, stage, action, execution_id,
-                   token, commit_sha, commit_message, branch, commit_url, requested_at, expires_at)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                   token, commit_sha, commit_message, branch, commit_url, requested_at, expires_at,
+                   author_login, author_name, author_checked)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
                ON CONFLICT ON CONSTRAINT approval_requests_execution_key
                DO UPDATE SET token = EXCLUDED.token WHERE approval_requests.token <> EXCLUDED.token
                RETURNING id AS "id!", (xmax = 0) AS "inserted!""#,
@@ -210,6 +215,9 @@ impl ApprovalStore for PgStore {
             new.revision.url,
             p.requested_at as _,
             new.expires_at as _,
+            new.author.as_ref().and_then(|a| a.login.as_deref()),
+            new.author.as_ref().map(|a| a.name.as_str()),
+            new.author_checked,
         )
         .fetch_optional(&mut *tx)
         .await
@@ -237,6 +245,26 @@ impl ApprovalStore for PgStore {
         };
         tx.commit().await.map_err(store_error)?;
         Ok(is_new)
+    }
+
+    async fn set_author(
+        &self,
+        request_id: &str,
+        author: Option<&CommitAuthor>,
+    ) -> Result<(), StoreError> {
+        let Some(id) = request_uuid(request_id) else {
+            return Ok(());
+        };
+        sqlx::query!(
+            "UPDATE approval_requests SET author_login = $2, author_name = $3, author_checked = true WHERE id = $1",
+            id,
+            author.and_then(|a| a.login.as_deref()),
+            author.map(|a| a.name.as_str()),
+        )
+        .execute(&self.pool)
+        .await
+        .map_err(store_error)?;
+        Ok(())
     }
 
     async fn is_known(&self, pending: &PendingApproval) -> Result<bool, StoreError> {

@@ -13,6 +13,7 @@ pub struct TestApp {
     pub base: String,
     pub state: app::ssr::AppState,
     pub simulator: Option<server::codepipeline::simulator::Simulator>,
+    pub github: Option<server::github::simulator::GitHubSimulator>,
     /// Keeps cookies, never follows redirects.
     pub client: reqwest::Client,
     pub pool: PgPool,
@@ -57,6 +58,7 @@ pub async fn spawn_with(pool: PgPool, config: Config) -> TestApp {
     let base = format!("http://127.0.0.1:{}", app.port());
     let state = app.state();
     let simulator = app.codepipeline_simulator();
+    let github = app.github_simulator();
     tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::builder()
         .cookie_store(true)
@@ -67,6 +69,7 @@ pub async fn spawn_with(pool: PgPool, config: Config) -> TestApp {
         base,
         state,
         simulator,
+        github,
         client,
         pool,
     }

@@ -1,0 +1,270 @@
+//! GitHub: the octocrab adapter against the GitHub simulator and against
+//! recorded GitHub responses served over HTTP, and the four-eyes rule it
+//! makes possible.
+
+mod common;
+
+use app::api::approvals::ApprovalsView;
+use app::ssr::ports::{GitHub, GitHubError};
+use app::ssr::Mode;
+use common::{spawn, TestApp};
+use serde_json::json;
+use server::github::simulator::{CommitSpec, GitHubSimulator};
+use server::github::{GitHubAdapter, GitHubSettings};
+use sqlx::PgPool;
+use std::time::Duration;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+async fn serve(sim: &GitHubSimulator) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let router = sim.router();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    url
+}
+
+fn adapter(url: &str) -> GitHubAdapter {
+    GitHubAdapter::new(&GitHubSettings {
+        api_url: url.to_owned(),
+        token: Some(server::config::Secret::new("ghp_test")),
+    })
+    .expect("adapter")
+}
+
+#[tokio::test]
+async fn the_adapter_reads_commit_authors_from_the_simulator_over_http() {
+    let sim = GitHubSimulator::new();
+    let sha = "3f2a1c9d0e8b7a6f5e4d3c2b1a09f8e7d6c5b4a3";
+    sim.add_commit(
+        "acme-retail/orders-api",
+        CommitSpec {
+            sha: sha.into(),
+            message: "Paginate the order history endpoint".into(),
+            author_login: Some("diego.alvarez".into()),
+            author_name: "Diego Alvarez".into(),
+            date: chrono::Utc::now(),
+        },
+    );
+    let github = adapter(&serve(&sim).await);
+    let author = github
+        .commit_author("acme-retail/orders-api", sha)
+        .await
+        .expect("answer")
+        .expect("known commit");
+    assert_eq!(author.login.as_deref(), Some("diego.alvarez"));
+    assert_eq!(author.name, "Diego Alvarez");
+    // A short sha works as on GitHub; an unknown one is no commit.
+    assert!(github
+        .commit_author("acme-retail/orders-api", &sha[..7])
+        .await
+        .expect("ok")
+        .is_some());
+    assert_eq!(
+        github
+            .commit_author("acme-retail/orders-api", "0000000")
+            .await,
+        Ok(None)
+    );
+    assert_eq!(
+        github.commit_author("acme-retail/nothing", sha).await,
+        Ok(None)
+    );
+    sim.rate_limit(true);
+    assert!(matches!(
+        github.commit_author("acme-retail/orders-api", sha).await,
+        Err(GitHubError::RateLimited(_))
+    ));
+    assert_eq!(sim.calls(), 5);
+}
+
+/// A commit as api.github.com returns it (trimmed of fields Gatehouse
+/// ignores, shape unchanged).
+fn recorded_commit() -> serde_json::Value {
+    json!({
+      "sha": "6dcb09b5b57875f334f61aebed695e2e4193db5e",
+      "node_id": "MDY6Q29tbWl0NmRjYjA5YjViNTc4NzVmMzM0ZjYxYWViZWQ2OTVlMmU0MTkzZGI1ZQ==",
+      "html_url": "https://github.com/octocat/Hello-World/commit/6dcb09b5b57875f334f61aebed695e2e4193db5e",
+      "commit": {
+        "url": "https://api.github.com/repos/octocat/Hello-World/git/commits/6dcb09b5b57875f334f61aebed695e2e4193db5e",
+        "author": { "name": "Monalisa Octocat", "email": "support@github.com", "date": "2011-04-14T16:00:49Z" },
+        "committer": { "name": "Monalisa Octocat", "email": "support@github.com", "date": "2011-04-14T16:00:49Z" },
+        "message": "Fix all the bugs",
+        "tree": { "url": "https://api.github.com/repos/octocat/Hello-World/tree/6dcb09b5b57875f334f61aebed695e2e4193db5e", "sha": "6dcb09b5b57875f334f61aebed695e2e4193db5e" },
+        "comment_count": 0,
+        "verification": { "verified": false, "reason": "unsigned", "signature": null, "payload": null, "verified_at": null }
+      },
+      "author": { "login": "octocat", "id": 1, "node_id": "MDQ6VXNlcjE=", "type": "User", "site_admin": false },
+      "committer": { "login": "octocat", "id": 1, "node_id": "MDQ6VXNlcjE=", "type": "User", "site_admin": false },
+      "parents": [ { "url": "https://api.github.com/repos/octocat/Hello-World/commits/6dcb09b5b57875f334f61aebed695e2e4193db5e", "sha": "6dcb09b5b57875f334f61aebed695e2e4193db5e" } ],
+      "stats": { "additions": 104, "deletions": 4, "total": 108 },
+      "files": []
+    })
+}
+
+#[tokio::test]
+async fn the_adapter_reads_recorded_github_responses_and_names_a_spent_rate_limit() {
+    let github = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/repos/octocat/Hello-World/commits/6dcb09b"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(recorded_commit()))
+        .mount(&github)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/repos/octocat/Hello-World/commits/deadbee"))
+        .respond_with(
+            ResponseTemplate::new(403)
+                .insert_header("x-ratelimit-limit", "5000")
+                .insert_header("x-ratelimit-remaining", "0")
+                .insert_header("x-ratelimit-reset", "1924992000")
+                .set_body_json(json!({
+                    "message": "API rate limit exceeded for user ID 1.",
+                    "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
+                })),
+        )
+        .mount(&github)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/repos/octocat/Hello-World/commits/0000000"))
+        .respond_with(ResponseTemplate::new(422).set_body_json(json!({
+            "message": "No commit found for SHA: 0000000",
+            "documentation_url": "https://docs.github.com/rest/commits/commits#get-a-commit",
+            "status": "422"
+        })))
+        .mount(&github)
+        .await;
+    let adapter = adapter(&github.uri());
+    let author = adapter
+        .commit_author("octocat/Hello-World", "6dcb09b")
+        .await
+        .expect("ok")
+        .expect("found");
+    assert_eq!(author.login.as_deref(), Some("octocat"));
+    assert_eq!(author.name, "Monalisa Octocat");
+    assert_eq!(
+        adapter
+            .commit_author("octocat/Hello-World", "0000000")
+            .await,
+        Ok(None)
+    );
+    let limited = adapter
+        .commit_author("octocat/Hello-World", "deadbee")
+        .await
+        .expect_err("rate limited");
+    assert_eq!(limited, GitHubError::RateLimited("00:00 UTC".into()));
+    assert!(limited
+        .to_string()
+        .contains("rate limit is used up until 00:00 UTC"));
+}
+
+async fn queue(pool: PgPool) -> TestApp {
+    let app = spawn(pool, Mode::Demo).await;
+    app.simulator
+        .as_ref()
+        .expect("simulator")
+        .advance_clock(chrono::Duration::seconds(60));
+    app
+}
+
+async fn poll(app: &TestApp) {
+    let report = app::ssr::approvals::poll(&app.state, Duration::ZERO)
+        .await
+        .expect("poll");
+    assert_eq!(report.errors, 0, "{report:?}");
+}
+
+async fn sign_in(app: &TestApp, login: &str) {
+    assert_eq!(
+        app.call("demo/sign-in", &[("login", login)]).await.status(),
+        200
+    );
+}
+
+async fn request(app: &TestApp, pipeline: &str) -> app::api::approvals::QueueItem {
+    let view: ApprovalsView = app.call("approvals", &[]).await.json().await.expect("json");
+    view.pending
+        .into_iter()
+        .find(|q| q.item.pipeline == pipeline)
+        .expect(pipeline)
+}
+
+async fn approve_stage(app: &TestApp, id: &str) -> reqwest::Response {
+    app.call(
+        "approvals/decide",
+        &[
+            ("request", id),
+            ("decision", "approve"),
+            ("passed[]", "integration"),
+            ("passed[]", "api"),
+            ("passed[]", "ui"),
+            ("passed[]", "system"),
+        ],
+    )
+    .await
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn the_author_of_a_change_cannot_approve_it_but_a_teammate_can(pool: PgPool) {
+    let app = queue(pool).await;
+    poll(&app).await;
+    // Lena wrote the change waiting for Stage in storefront-web.
+    sign_in(&app, "lena.fischer").await;
+    let q = request(&app, "storefront-web-stage").await;
+    assert_eq!(q.item.author_login.as_deref(), Some("lena.fischer"));
+    assert_eq!(q.item.author_name.as_deref(), Some("Lena Fischer"));
+    let sentence = format!(
+        "You authored commit {}; another approver is needed.",
+        &q.item.commit[..7]
+    );
+    assert_eq!(q.blocked.as_deref(), Some(sentence.as_str()));
+    let refused = approve_stage(&app, &q.item.id).await;
+    assert_eq!(refused.status(), 403);
+    assert!(refused.text().await.expect("body").contains(&sentence));
+    let (_, html) = app.page("/approvals").await;
+    assert!(
+        html.contains("by Lena Fischer (@lena.fischer)"),
+        "the queue names the author"
+    );
+
+    // Rhea wrote checkout-ui's change: Lena may approve that one.
+    let other = request(&app, "checkout-ui-stage").await;
+    assert_eq!(other.item.author_login.as_deref(), Some("rhea.patel"));
+    assert_eq!(other.blocked, None);
+    assert_eq!(approve_stage(&app, &other.item.id).await.status(), 200);
+    // And an SRE may approve Lena's.
+    sign_in(&app, "sam.okafor").await;
+    assert_eq!(approve_stage(&app, &q.item.id).await.status(), 200);
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn when_github_cannot_say_who_wrote_a_change_no_vote_counts_until_it_can(pool: PgPool) {
+    let app = queue(pool.clone()).await;
+    let github = app.github.as_ref().expect("github simulator");
+    github.rate_limit(true);
+    poll(&app).await;
+    sign_in(&app, "sam.okafor").await;
+    let q = request(&app, "storefront-web-stage").await;
+    assert!(!q.item.author_checked);
+    let refused = approve_stage(&app, &q.item.id).await;
+    assert_eq!(refused.status(), 503);
+    let body = refused.text().await.expect("body");
+    assert!(body.contains("cannot check who wrote commit"), "{body}");
+    assert!(body.contains("rate limit"), "{body}");
+    let votes: i64 = sqlx::query_scalar("SELECT count(*) FROM approval_votes")
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+    assert_eq!(votes, 0);
+
+    github.rate_limit(false);
+    assert_eq!(approve_stage(&app, &q.item.id).await.status(), 200);
+    let author: Option<String> = sqlx::query_scalar(
+        "SELECT author_login FROM approval_requests WHERE pipeline = 'storefront-web-stage'",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("row");
+    assert_eq!(author.as_deref(), Some("lena.fischer"));
+}
