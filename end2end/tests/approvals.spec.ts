@@ -85,3 +85,28 @@ test('a cross-site POST is refused before it reaches the policy', async ({ page 
   expect(forged.status()).toBe(403);
   expect(await forged.text()).toContain("did not come from Gatehouse's own pages");
 });
+
+test('a decision made in another browser reaches an open queue without a reload', async ({ page, browser }, testInfo) => {
+  test.skip(testInfo.project.name !== 'js', 'live updates need JavaScript');
+  const title = 'Inventory service to Stage';
+  // The watcher: the queue, open and hydrated, anonymous.
+  const watched = await openQueueWith(page, title, testInfo);
+  await expect(watched).toBeVisible();
+
+  // Someone else, in their own browser context, approves it.
+  const other = await browser.newContext({ baseURL: testInfo.project.use.baseURL });
+  const sre = await other.newPage();
+  await signIn(sre, 'Sam Okafor', testInfo);
+  const card = await openQueueWith(sre, title, testInfo);
+  await card.getByText('Review and decide').click();
+  for (const t of ['Integration', 'API', 'UI', 'System']) {
+    await card.getByRole('checkbox', { name: `${t} testing passed` }).check();
+  }
+  await card.getByRole('button', { name: `Approve ${title}` }).click();
+  await expect(sre.getByText('Approved. CodePipeline has the decision.')).toBeVisible();
+  await other.close();
+
+  // The watcher's page follows within seconds (its fallback refetch is a
+  // minute away): the request leaves the pending queue.
+  await expect(page.getByRole('article', { name: title })).toHaveCount(0, { timeout: 5_000 });
+});

@@ -6,6 +6,7 @@ pub mod codepipeline;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod events;
 pub mod github;
 pub mod ics;
 pub mod jobs;

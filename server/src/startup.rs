@@ -299,6 +299,9 @@ fn router(
     app = app
         .route("/calendar.ics", get(crate::ics::org_feed))
         .route("/calendar/{team}", get(crate::ics::team_feed));
+    let events = Router::new()
+        .route("/events", get(crate::events::stream))
+        .with_state(crate::events::Changes::start(pool.clone()));
     let health = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
@@ -310,6 +313,7 @@ fn router(
     });
     app.with_state(state)
         .merge(sign_in)
+        .merge(events)
         .layer(axum::middleware::from_fn(crate::auth::guard::same_origin))
         .layer(sessions)
         .merge(health)

@@ -494,3 +494,53 @@ async fn polling_again_reads_each_pipeline_once_and_no_known_revision(pool: PgPo
     );
     assert_eq!(delta("ListActionExecutions"), 0);
 }
+
+/// Reads server-sent events until one carries `topic`; panics after 5 s.
+async fn next_change(response: &mut reqwest::Response, topic: &str) -> std::time::Duration {
+    let started = std::time::Instant::now();
+    let mut seen = String::new();
+    loop {
+        let chunk = tokio::time::timeout(Duration::from_secs(5), response.chunk())
+            .await
+            .unwrap_or_else(|_| panic!("no {topic} event within 5 s; saw {seen:?}"))
+            .expect("stream")
+            .expect("stream open");
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+        if seen.contains("event: change") && seen.contains(&format!("\"topic\":\"{topic}\"")) {
+            return started.elapsed();
+        }
+    }
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_committed_change_reaches_an_open_event_stream_within_a_second(pool: PgPool) {
+    let app = queue(pool.clone()).await;
+    let mut events = app
+        .client
+        .get(format!("{}/events", app.base))
+        .header("Accept", "text/event-stream")
+        .send()
+        .await
+        .expect("events");
+    assert_eq!(events.status(), 200);
+    assert_eq!(events.headers()["content-type"], "text/event-stream");
+    // A vote committed through the app...
+    sign_in(&app, "priya.raman").await;
+    let q = item(&app, "orders-api-qa").await;
+    let voted = decide(
+        &app,
+        &q.item.id,
+        &[("decision", "reject"), ("comment", "Fails checkout")],
+    )
+    .await;
+    assert_eq!(voted.status(), 200);
+    let took = next_change(&mut events, "approvals").await;
+    assert!(took < Duration::from_secs(1), "took {took:?}");
+    // ...and a write by another process (here: plain SQL) alike.
+    sqlx::query("INSERT INTO calendar_changes (kind, actor_id, actor_name, reason, blackout_name, first_day, last_day, environments) VALUES ('add-blackout', gen_random_uuid(), 'Another replica', 'test', 'Freeze', '2030-01-01', '2030-01-02', '{prod}')")
+        .execute(&pool)
+        .await
+        .expect("insert");
+    let took = next_change(&mut events, "calendar").await;
+    assert!(took < Duration::from_secs(1), "took {took:?}");
+}

@@ -5,4 +5,5 @@ pub mod badges;
 pub mod coming_soon;
 pub mod error_notice;
 pub mod icon;
+pub mod live;
 pub mod time;

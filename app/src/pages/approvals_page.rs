@@ -18,10 +18,13 @@ pub fn ApprovalsPage() -> impl IntoView {
     let query = use_query_map();
     let decide = ServerAction::<Decide>::new();
     let data = Resource::new(move || decide.version().get(), |_| approvals());
-    // With JavaScript, the queue refreshes itself.
+    // With JavaScript, the queue follows every change as it is committed
+    // (server-sent events), and refetches once a minute in case a stream
+    // was cut.
+    crate::components::live::use_live(&["approvals"], move || data.refetch());
     Effect::new(move |_| {
         let handle =
-            set_interval_with_handle(move || data.refetch(), std::time::Duration::from_secs(10))
+            set_interval_with_handle(move || data.refetch(), std::time::Duration::from_secs(60))
                 .ok();
         on_cleanup(move || {
             if let Some(handle) = handle {

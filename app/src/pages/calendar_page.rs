@@ -37,6 +37,8 @@ pub fn CalendarPage() -> impl IntoView {
         },
         |(month, team, _, _)| calendar(month, team),
     );
+    // With JavaScript, managers' changes and approval counts follow live.
+    crate::components::live::use_live(&["calendar", "approvals"], move || data.refetch());
     let result = move || {
         let moved = move_action.value().get();
         let added = blackout_action.value().get();

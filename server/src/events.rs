@@ -1,0 +1,80 @@
+//! Live updates. Writes notify the Postgres channel `gatehouse_changes`
+//! (triggers, migration 006); one `PgListener` per process receives them
+//! and fans them out in memory to every open `/events` stream as
+//! server-sent events. Browsers refetch what the topic names. Any replica's
+//! write reaches every replica's browsers.
+
+use axum::extract::State;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures::stream::Stream;
+use sqlx::postgres::PgListener;
+use sqlx::PgPool;
+use std::convert::Infallible;
+use std::time::Duration;
+use tokio::sync::broadcast;
+
+/// The channel the triggers notify.
+pub const CHANNEL: &str = "gatehouse_changes";
+
+/// The in-memory fan-out of this process.
+#[derive(Clone)]
+pub struct Changes {
+    sender: broadcast::Sender<String>,
+}
+
+impl Changes {
+    /// Starts the process's one listener; it reconnects on its own.
+    pub fn start(pool: PgPool) -> Self {
+        let (sender, _) = broadcast::channel(256);
+        let changes = Self { sender };
+        let forward = changes.sender.clone();
+        tokio::spawn(async move {
+            loop {
+                match listen(&pool, &forward).await {
+                    Ok(()) => return,
+                    Err(err) => {
+                        tracing::warn!(error = %err, "change listener lost its connection; reconnecting");
+                        // Browsers may have missed changes: tell them to refetch.
+                        let _ = forward.send(r#"{"topic":"resync"}"#.to_owned());
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                }
+            }
+        });
+        changes
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<String> {
+        self.sender.subscribe()
+    }
+}
+
+async fn listen(pool: &PgPool, forward: &broadcast::Sender<String>) -> Result<(), sqlx::Error> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.listen(CHANNEL).await?;
+    tracing::info!("listening for changes");
+    loop {
+        let notification = listener.recv().await?;
+        // No receivers is fine: nobody is watching right now.
+        let _ = forward.send(notification.payload().to_owned());
+    }
+}
+
+/// `GET /events`: a server-sent event `change` per notification, with the
+/// JSON payload (`{"topic": "approvals"}`), and a comment every 15 s to
+/// keep proxies from closing the stream.
+pub async fn stream(
+    State(changes): State<Changes>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let receiver = changes.subscribe();
+    let events = futures::stream::unfold(receiver, |mut receiver| async move {
+        let data = match receiver.recv().await {
+            Ok(payload) => payload,
+            // Too slow to keep up: everything may have changed.
+            Err(broadcast::error::RecvError::Lagged(_)) => r#"{"topic":"resync"}"#.to_owned(),
+            Err(broadcast::error::RecvError::Closed) => return None,
+        };
+        Some((Ok(Event::default().event("change").data(data)), receiver))
+    });
+    Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}
