@@ -110,3 +110,19 @@ test('a decision made in another browser reaches an open queue without a reload'
   // minute away): the request leaves the pending queue.
   await expect(page.getByRole('article', { name: title })).toHaveCount(0, { timeout: 5_000 });
 });
+
+test('after rejecting, an SRE starts a new run from the history', async ({ page }, testInfo) => {
+  const [service, pipeline] = testInfo.project.name === 'js' ? ['Identity service', 'identity-service-stage'] : ['Mobile BFF', 'mobile-bff-stage'];
+  const title = `${service} to Stage`;
+  await signIn(page, 'Sam Okafor', testInfo);
+  const card = await openQueueWith(page, title, testInfo);
+  await card.getByText('Review and decide').click();
+  await card.getByText('Reject…').click();
+  await card.getByLabel('Why (required, sent to CodePipeline)').fill('Smoke tests fail on Stage');
+  await card.getByRole('button', { name: `Reject ${title}` }).click();
+  await expect(page.getByText('Rejected. CodePipeline has the decision.')).toBeVisible();
+
+  await open(page, '/approvals?tab=history', testInfo);
+  await page.getByRole('button', { name: `Start a new run of ${pipeline}` }).click();
+  await expect(page.getByText(`A new run of ${pipeline} started`)).toBeVisible();
+});

@@ -7,6 +7,9 @@ use std::time::Duration;
 /// Advisory lock held by the one process that polls CodePipeline.
 const POLLER_LOCK: i64 = 0x6761_7465_0002;
 
+/// How often the leader checks the mapped pipelines against CodePipeline.
+const PIPELINE_CHECK_EVERY: Duration = Duration::from_secs(600);
+
 /// `base` give or take 10%, so replicas and pipelines do not fall into step.
 fn jittered(base: Duration) -> Duration {
     let nanos = std::time::SystemTime::now()
@@ -44,7 +47,18 @@ pub async fn poll_approvals(state: AppState, pool: PgPool, interval: Duration) {
             continue;
         }
         tracing::info!(?interval, "this process polls CodePipeline");
+        let mut checked: Option<std::time::Instant> = None;
         loop {
+            // The pipelines are checked against the configuration when this
+            // process takes over, then every ten minutes.
+            if checked.is_none_or(|at| at.elapsed() >= PIPELINE_CHECK_EVERY) {
+                match app::ssr::approvals::check_pipelines(&state, Duration::from_millis(50)).await
+                {
+                    Ok(problems) => tracing::info!(problems = problems.len(), "pipelines checked"),
+                    Err(err) => tracing::warn!(error = %err, "pipeline check failed"),
+                }
+                checked = Some(std::time::Instant::now());
+            }
             // At most 20 GetPipelineState calls a second.
             match app::ssr::approvals::poll(&state, Duration::from_millis(50)).await {
                 Ok(report) => tracing::debug!(?report, "poll finished"),

@@ -544,3 +544,94 @@ async fn a_committed_change_reaches_an_open_event_stream_within_a_second(pool: P
     let took = next_change(&mut events, "calendar").await;
     assert!(took < Duration::from_secs(1), "took {took:?}");
 }
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_pipeline_that_does_not_match_the_configuration_is_shown_to_admins_and_sre(pool: PgPool) {
+    let app = queue(pool).await;
+    let problems = app::ssr::approvals::check_pipelines(&app.state, Duration::ZERO)
+        .await
+        .expect("check");
+    assert!(
+        problems.is_empty(),
+        "the demo pipelines match: {problems:?}"
+    );
+    // Someone renames the approval action of one pipeline in CodePipeline.
+    app.simulator.as_ref().expect("simulator").add_pipeline(
+        server::codepipeline::simulator::PipelineSpec {
+            name: "orders-api-qa".into(),
+            repository: "acme-retail/orders-api".into(),
+            branch: "release/2027.01".into(),
+            approval: Some(("Approval".into(), "QAGate".into())),
+        },
+    );
+    let problems = app::ssr::approvals::check_pipelines(&app.state, Duration::ZERO)
+        .await
+        .expect("check");
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].pipeline, "orders-api-qa");
+    assert!(
+        problems[0].problem.contains("has no action ManualApproval"),
+        "{problems:?}"
+    );
+
+    sign_in(&app, "sam.okafor").await;
+    assert_eq!(view(&app).await.problems.len(), 1);
+    let (_, html) = app.page("/approvals").await;
+    assert!(
+        html.contains("Configuration problems: 1 pipeline cannot be governed"),
+        "{html}"
+    );
+    sign_in(&app, "priya.raman").await;
+    assert!(
+        view(&app).await.problems.is_empty(),
+        "QA does not see configuration problems"
+    );
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn after_a_rejection_a_new_run_is_started_and_audited(pool: PgPool) {
+    let app = queue(pool.clone()).await;
+    sign_in(&app, "priya.raman").await;
+    let q = item(&app, "orders-api-qa").await;
+    // Still waiting: decide it instead.
+    let early = app
+        .call("approvals/rerun", &[("request", &q.item.id)])
+        .await;
+    assert_eq!(early.status(), 409);
+    let rejected = decide(
+        &app,
+        &q.item.id,
+        &[("decision", "reject"), ("comment", "Totals are wrong")],
+    )
+    .await;
+    assert_eq!(rejected.status(), 200);
+    assert!(view(&app).await.may_rerun.contains(&q.item.id));
+
+    sign_in(&app, "lena.fischer").await;
+    let refused = app
+        .call("approvals/rerun", &[("request", &q.item.id)])
+        .await;
+    assert_eq!(refused.status(), 403);
+    assert!(view(&app).await.may_rerun.is_empty());
+
+    sign_in(&app, "sam.okafor").await;
+    let started = app
+        .call("approvals/rerun", &[("request", &q.item.id)])
+        .await;
+    assert_eq!(started.status(), 200);
+    let said: String = started.json().await.expect("json");
+    assert!(
+        said.starts_with("A new run of orders-api-qa started"),
+        "{said}"
+    );
+    let calls = app.simulator.as_ref().expect("simulator").calls();
+    assert_eq!(calls.get("StartPipelineExecution"), Some(&1));
+    assert!(audit_events(&pool, &q.item.id)
+        .await
+        .contains(&"rerun".to_owned()));
+    let by: String = sqlx::query_scalar("SELECT actor_name FROM audit_log WHERE event = 'rerun'")
+        .fetch_one(&pool)
+        .await
+        .expect("audited");
+    assert_eq!(by, "Sam Okafor");
+}

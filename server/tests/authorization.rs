@@ -145,6 +145,11 @@ async fn every_server_function_and_route_allows_exactly_who_it_should(pool: PgPo
             ],
             only(&["qa"]),
         ),
+        (
+            "/api/approvals/rerun",
+            vec![("request", qa_request.clone())],
+            only(&["qa", "sre", "admin"]),
+        ),
         ("/api/session", vec![], everyone()),
         ("/api/sign-in/options", vec![], everyone()),
         ("/api/demo/personas", vec![], everyone()),

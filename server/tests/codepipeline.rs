@@ -273,3 +273,54 @@ async fn throttling_and_server_errors_are_retried_then_reported() {
         "{slow:?}"
     );
 }
+
+#[tokio::test]
+async fn pipelines_are_listed_described_and_started_through_the_sdk() {
+    let rig = rig().await;
+    rig.sim.add_pipeline(PipelineSpec {
+        name: "orders-api-dev".into(),
+        repository: "acme-retail/orders-api".into(),
+        branch: "develop".into(),
+        approval: None,
+    });
+    let mut names = rig.adapter.pipeline_names().await.expect("list");
+    names.sort();
+    assert_eq!(names, ["orders-api-dev", "orders-api-qa"]);
+    let stages = rig.adapter.pipeline_stages(PIPELINE).await.expect("get");
+    let summary: Vec<(String, Vec<(String, String)>)> = stages;
+    assert_eq!(summary.len(), 4);
+    assert_eq!(summary[0].1[0].1, "Source");
+    assert_eq!(
+        summary[2],
+        (
+            "QA".to_owned(),
+            vec![("QASignOff".to_owned(), "Approval".to_owned())]
+        )
+    );
+    assert_eq!(summary[3].1[0].1, "Deploy");
+    assert!(matches!(
+        rig.adapter.pipeline_stages("nope").await,
+        Err(PipelineError::Configuration(_))
+    ));
+
+    // A pipeline that never ran has no revision to run again.
+    assert!(matches!(
+        rig.adapter.start_execution(PIPELINE).await,
+        Err(PipelineError::Rejected(m)) if m.contains("no source revision")
+    ));
+    rig.sim.start_execution(
+        PIPELINE,
+        RevisionSpec {
+            commit: "3f2a1c9d0e8b7a6f5e4d3c2b1a09f8e7d6c5b4a3".into(),
+            message: "Paginate the order history endpoint".into(),
+            branch: None,
+        },
+    );
+    let execution = rig.adapter.start_execution(PIPELINE).await.expect("start");
+    assert_eq!(execution.len(), 36, "a UUID");
+    assert_eq!(rig.sim.calls().get("StartPipelineExecution"), Some(&2));
+    assert!(matches!(
+        rig.adapter.start_execution("nope").await,
+        Err(PipelineError::Configuration(_))
+    ));
+}

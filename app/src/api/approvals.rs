@@ -77,6 +77,17 @@ pub struct QueueItem {
     pub blocked: Option<String>,
 }
 
+/// A mapped pipeline that does not match the org configuration, found by
+/// the pipeline check (ListPipelines, GetPipeline) or a failed delivery.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PipelineProblem {
+    pub pipeline: String,
+    pub service_id: String,
+    pub environment_id: String,
+    pub problem: String,
+    pub checked_at: DateTime<Utc>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApprovalsView {
     /// The server's clock, so relative times read the same after hydration.
@@ -86,6 +97,10 @@ pub struct ApprovalsView {
     pub signed_in: bool,
     /// A message left by a form submitted without JavaScript.
     pub notice: Option<Notice>,
+    /// Configuration problems, shown to admins and SRE; empty for others.
+    pub problems: Vec<PipelineProblem>,
+    /// Which decided requests the viewer may start a new run for.
+    pub may_rerun: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,6 +113,14 @@ pub struct Notice {
 #[server(endpoint = "approvals")]
 pub async fn approvals() -> Result<ApprovalsView, AppError> {
     AppError::respond(crate::ssr::approvals::view().await)
+}
+
+/// Starts a new run of a decided request's pipeline (after a rejection or
+/// a failure), for those who may approve its environment, SRE and admins.
+#[server(endpoint = "approvals/rerun")]
+pub async fn rerun(request: String) -> Result<String, AppError> {
+    let result = crate::ssr::approvals::rerun(&request).await;
+    crate::ssr::approvals::answer_form(result, "/approvals").await
 }
 
 /// Approves or rejects a request. `passed` lists test types marked passed;

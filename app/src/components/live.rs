@@ -31,11 +31,15 @@ pub fn use_live(
             },
         );
         let _ = source.add_event_listener_with_callback("change", handler.as_ref().unchecked_ref());
-        let held = send_wrapper::SendWrapper::new((source, handler));
+        // A (re)connected stream may have missed changes while it was down.
+        let reopened = on_change.clone();
+        let opened = Closure::<dyn FnMut(web_sys::Event)>::new(move |_: web_sys::Event| reopened());
+        let _ = source.add_event_listener_with_callback("open", opened.as_ref().unchecked_ref());
+        let held = send_wrapper::SendWrapper::new((source, handler, opened));
         on_cleanup(move || {
-            let (source, handler) = held.take();
+            let (source, handler, opened) = held.take();
             source.close();
-            drop(handler);
+            drop((handler, opened));
         });
     });
     #[cfg(not(feature = "hydrate"))]

@@ -1,5 +1,5 @@
 use crate::api::approvals::{
-    approvals, ApprovalItem, ApprovalsView, Decide, QueueItem, RequestState,
+    approvals, ApprovalItem, ApprovalsView, Decide, PipelineProblem, QueueItem, RequestState, Rerun,
 };
 use crate::components::error_notice::ErrorNotice;
 use crate::components::icon::{Icon, IconKind};
@@ -17,7 +17,11 @@ use leptos_router::hooks::use_query_map;
 pub fn ApprovalsPage() -> impl IntoView {
     let query = use_query_map();
     let decide = ServerAction::<Decide>::new();
-    let data = Resource::new(move || decide.version().get(), |_| approvals());
+    let rerun = ServerAction::<Rerun>::new();
+    let data = Resource::new(
+        move || (decide.version().get(), rerun.version().get()),
+        |_| approvals(),
+    );
     // With JavaScript, the queue follows every change as it is committed
     // (server-sent events), and refetches once a minute in case a stream
     // was cut.
@@ -45,12 +49,14 @@ pub fn ApprovalsPage() -> impl IntoView {
         </nav>
         <div role="status" aria-live="polite" class="empty:hidden mt-4">
             {move || decide.value().get().and_then(Result::ok).map(|text| view! { <Note error=false text /> })}
+            {move || rerun.value().get().and_then(Result::ok).map(|text| view! { <Note error=false text /> })}
         </div>
         {move || decide.value().get().and_then(Result::err).map(|error| view! { <div class="mt-4"><ErrorNotice error /></div> })}
+        {move || rerun.value().get().and_then(Result::err).map(|error| view! { <div class="mt-4"><ErrorNotice error /></div> })}
         <Transition fallback=|| view! { <p class="mt-6 text-sm text-slate-500" aria-busy="true">"Loading approvals…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(view_data) => view! { <ApprovalsBody data=view_data history=history() decide /> }.into_any(),
+                    Ok(view_data) => view! { <ApprovalsBody data=view_data history=history() decide rerun /> }.into_any(),
                     Err(error) => view! { <div class="mt-6"><ErrorNotice error /></div> }.into_any(),
                 }
             })}
@@ -94,6 +100,7 @@ fn ApprovalsBody(
     data: ApprovalsView,
     history: bool,
     decide: ServerAction<Decide>,
+    rerun: ServerAction<Rerun>,
 ) -> impl IntoView {
     let ApprovalsView {
         now,
@@ -101,17 +108,40 @@ fn ApprovalsBody(
         history: decided,
         signed_in,
         notice,
+        problems,
+        may_rerun,
     } = data;
     let notice = notice.map(|n| view! { <div class="mt-4" role=if n.error { "alert" } else { "status" }><Note error=n.error text=n.text /></div> });
     let hint = (!signed_in).then(|| view! {
         <p class="mt-4 text-sm text-slate-600">"You are not signed in: you can look, but not decide."</p>
     });
+    let problems = (!problems.is_empty()).then(|| view! { <ProblemsPanel problems /> });
     let body = if history {
-        view! { <HistoryTable items=decided now /> }.into_any()
+        view! { <HistoryTable items=decided now may_rerun rerun /> }.into_any()
     } else {
         view! { <PendingList items=pending now decide /> }.into_any()
     };
-    view! { {notice} {hint} {body} }
+    view! { {notice} {hint} {problems} {body} }
+}
+
+/// Mapped pipelines that do not match the org configuration; admins and SRE
+/// see them.
+#[component]
+fn ProblemsPanel(problems: Vec<PipelineProblem>) -> impl IntoView {
+    let count = problems.len();
+    view! {
+        <section aria-labelledby="problems-heading" class="mt-4 rounded-lg border border-amber-300 bg-amber-50 px-4 py-3">
+            <h2 id="problems-heading" class="flex items-center gap-2 text-sm font-semibold text-amber-950">
+                <Icon kind=IconKind::Alert />
+                {format!("Configuration problems: {count} pipeline{} cannot be governed", if count == 1 { "" } else { "s" })}
+            </h2>
+            <ul class="mt-2 space-y-1 text-sm text-amber-950">
+                {problems.into_iter().map(|p| view! {
+                    <li><code class="font-mono text-xs">{p.pipeline}</code>" \u{2014} "{p.problem}</li>
+                }).collect_view()}
+            </ul>
+        </section>
+    }
 }
 
 #[component]
@@ -382,7 +412,12 @@ fn outcome_words(item: &ApprovalItem) -> String {
 }
 
 #[component]
-fn HistoryTable(items: Vec<ApprovalItem>, now: DateTime<Utc>) -> impl IntoView {
+fn HistoryTable(
+    items: Vec<ApprovalItem>,
+    now: DateTime<Utc>,
+    may_rerun: Vec<String>,
+    rerun: ServerAction<Rerun>,
+) -> impl IntoView {
     if items.is_empty() {
         return view! {
             <p class="mt-6 rounded-lg border border-dashed border-slate-300 px-4 py-8 text-center text-sm text-slate-600">
@@ -404,7 +439,10 @@ fn HistoryTable(items: Vec<ApprovalItem>, now: DateTime<Utc>) -> impl IntoView {
                     </tr>
                 </thead>
                 <tbody class="divide-y divide-slate-200">
-                    {items.into_iter().map(|item| view! { <HistoryRow item now /> }).collect_view()}
+                    {items.into_iter().map(|item| {
+                        let can = may_rerun.contains(&item.id);
+                        view! { <HistoryRow item now can_rerun=can rerun /> }
+                    }).collect_view()}
                 </tbody>
             </table>
         </div>
@@ -413,7 +451,29 @@ fn HistoryTable(items: Vec<ApprovalItem>, now: DateTime<Utc>) -> impl IntoView {
 }
 
 #[component]
-fn HistoryRow(item: ApprovalItem, now: DateTime<Utc>) -> impl IntoView {
+fn HistoryRow(
+    item: ApprovalItem,
+    now: DateTime<Utc>,
+    can_rerun: bool,
+    rerun: ServerAction<Rerun>,
+) -> impl IntoView {
+    let rerun_form = can_rerun.then(|| {
+        let id = item.id.clone();
+        let label = format!("Start a new run of {}", item.pipeline);
+        view! {
+            <ActionForm action=rerun>
+                <input type="hidden" name="request" value=id />
+                <button
+                    type="submit"
+                    aria-label=label
+                    class="mt-1 rounded-md px-2 py-1 text-xs font-medium text-indigo-700 ring-1 ring-indigo-200 hover:bg-indigo-50 disabled:opacity-60"
+                    disabled=move || rerun.pending().get()
+                >
+                    "Run again"
+                </button>
+            </ActionForm>
+        }
+    });
     let (label, icon, tone) = match item.state {
         RequestState::Approved => ("Approved", IconKind::Check, "text-emerald-800"),
         RequestState::Rejected => ("Rejected", IconKind::Cross, "text-rose-800"),
@@ -458,7 +518,7 @@ fn HistoryRow(item: ApprovalItem, now: DateTime<Utc>) -> impl IntoView {
                 <span class="block text-xs text-slate-500">{when}</span>
             </td>
             <td class="px-3 py-2 align-top text-slate-700">{by}</td>
-            <td class="px-3 py-2 align-top text-slate-700">{outcome_words(&item)}</td>
+            <td class="px-3 py-2 align-top text-slate-700">{outcome_words(&item)}{rerun_form}</td>
         </tr>
     }
 }

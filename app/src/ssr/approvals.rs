@@ -7,9 +7,11 @@ use super::ports::{
     Actor, ApprovalTarget, DeliveryOutcome, NewRequest, NewVote, PipelineError, VoteCommit,
 };
 use super::{app_state, session, AppState};
-use crate::api::approvals::{ApprovalItem, ApprovalsView, Notice, QueueItem, RequestState};
+use crate::api::approvals::{
+    ApprovalItem, ApprovalsView, Notice, PipelineProblem, QueueItem, RequestState,
+};
 use crate::domain::approval::{self, Decision, Outcome, Refusal, SignOff, Vote, VoteRequest};
-use crate::domain::{Environment, OrgModel, TeamId, User};
+use crate::domain::{Environment, OrgModel, RoleKind, TeamId, User};
 use crate::error::AppError;
 use std::time::Duration;
 
@@ -88,12 +90,28 @@ pub async fn view() -> Result<ApprovalsView, AppError> {
         .map(|item| queue_item(&org, &calendar, user.as_ref(), item))
         .collect();
     let history = state.approvals.history(50).await?;
+    let problems = match &user {
+        Some(u) if u.has(RoleKind::Admin) || u.has(RoleKind::Sre) => {
+            state.approvals.pipeline_problems().await?
+        }
+        _ => Vec::new(),
+    };
+    let may_rerun = match &user {
+        Some(u) => history
+            .iter()
+            .filter(|item| may_rerun(&org, u, item))
+            .map(|item| item.id.clone())
+            .collect(),
+        None => Vec::new(),
+    };
     Ok(ApprovalsView {
         now: chrono::Utc::now(),
         pending,
         history,
         signed_in: user.is_some(),
         notice,
+        problems,
+        may_rerun,
     })
 }
 
@@ -348,6 +366,145 @@ async fn reconcile(
             format!("{error}; state could not be re-read: {err}"),
         ),
     }
+}
+
+/// Whether `user` may start a new run of `item`'s pipeline: those who may
+/// approve its environment, SRE and admins.
+fn may_rerun(org: &OrgModel, user: &User, item: &ApprovalItem) -> bool {
+    if user.has(RoleKind::Sre) || user.has(RoleKind::Admin) {
+        return true;
+    }
+    let rule = environment(org, &item.environment_id).and_then(|e| e.approval.as_ref());
+    match (rule, TeamId::parse(&item.team_id)) {
+        (Some(rule), Ok(team)) => approval::may_approve(user, rule, &team),
+        _ => false,
+    }
+}
+
+/// Starts a new run of a decided request's pipeline and audits it.
+pub async fn rerun(request_id: &str) -> Result<String, AppError> {
+    let state = app_state()?;
+    let user = session::current_user(&state)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    let item = state
+        .approvals
+        .request(request_id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("There is no such approval request.".into()))?;
+    let org = state.org.load_org().await?;
+    if !may_rerun(&org, &user, &item) {
+        return Err(AppError::Forbidden(format!(
+            "Only SRE, admins and those who may approve {} may start a new run.",
+            item.environment_name
+        )));
+    }
+    if item.state == RequestState::Pending {
+        return Err(AppError::Conflict(
+            "This request still waits for a decision; decide it rather than starting a new run."
+                .into(),
+        ));
+    }
+    let execution = state
+        .pipelines
+        .start_execution(&item.pipeline)
+        .await
+        .map_err(|err| match err {
+            PipelineError::Configuration(m) => {
+                AppError::Invalid(format!("CodePipeline cannot run {}: {m}", item.pipeline))
+            }
+            other => AppError::Dependency(format!(
+                "CodePipeline did not start a new run of {}: {other}",
+                item.pipeline
+            )),
+        })?;
+    let actor = Actor {
+        user_id: user.id.clone(),
+        display_name: user.display_name.to_string(),
+        roles: user.roles.iter().map(ToString::to_string).collect(),
+    };
+    state
+        .approvals
+        .record_rerun(&item.id, &actor, &execution)
+        .await?;
+    Ok(format!(
+        "A new run of {} started (execution {}); its approval shows up here when it reaches the approval stage.",
+        item.pipeline,
+        &execution[..execution.len().min(8)]
+    ))
+}
+
+/// Checks every mapped pipeline whose environment needs approval against
+/// CodePipeline (ListPipelines, then GetPipeline) and records what does not
+/// match the org configuration, for admins and SRE to fix.
+pub async fn check_pipelines(
+    state: &AppState,
+    pause_between_calls: Duration,
+) -> Result<Vec<PipelineProblem>, AppError> {
+    let org = state.org.load_org().await?;
+    let names: std::collections::HashSet<String> = state
+        .pipelines
+        .pipeline_names()
+        .await
+        .map_err(|e| {
+            AppError::Dependency(format!("CodePipeline could not list the pipelines: {e}"))
+        })?
+        .into_iter()
+        .collect();
+    let stage_name = org.pipelines.approval_stage();
+    let action_name = org.pipelines.approval_action();
+    let now = chrono::Utc::now();
+    let mut problems = Vec::new();
+    for env in org.environments.iter().filter(|e| e.approval.is_some()) {
+        for service in &org.services {
+            let pipeline = org.pipelines.pipeline_name(&service.id, &env.id);
+            let problem = if names.contains(&pipeline) {
+                if !pause_between_calls.is_zero() {
+                    tokio::time::sleep(pause_between_calls).await;
+                }
+                match state.pipelines.pipeline_stages(&pipeline).await {
+                    Err(err) => Some(format!("CodePipeline could not describe {pipeline}: {err}")),
+                    Ok(stages) => match stages.iter().find(|(s, _)| s == stage_name) {
+                        None => Some(format!(
+                            "Pipeline {pipeline} has no stage {stage_name} (its stages: {}); add it, or change [codepipeline] approval_stage.",
+                            stages.iter().map(|(s, _)| s.as_str()).collect::<Vec<_>>().join(", ")
+                        )),
+                        Some((_, actions)) => match actions.iter().find(|(a, _)| a == action_name) {
+                            None => Some(format!(
+                                "Stage {stage_name} of {pipeline} has no action {action_name}; add a manual approval action, or change [codepipeline] approval_action."
+                            )),
+                            Some((_, category)) if category != "Approval" => Some(format!(
+                                "Action {action_name} of {pipeline} is a {category} action, not a manual approval."
+                            )),
+                            Some(_) => None,
+                        },
+                    },
+                }
+            } else {
+                Some(format!(
+                    "There is no pipeline {pipeline} for {} in {}; create it, or change [codepipeline] pipeline_name.",
+                    service.name, env.name
+                ))
+            };
+            if let Some(problem) = problem {
+                problems.push(PipelineProblem {
+                    pipeline,
+                    service_id: service.id.to_string(),
+                    environment_id: env.id.to_string(),
+                    problem,
+                    checked_at: now,
+                });
+            }
+        }
+    }
+    state.approvals.replace_pipeline_problems(&problems).await?;
+    if !problems.is_empty() {
+        tracing::warn!(
+            count = problems.len(),
+            "pipelines do not match the org configuration"
+        );
+    }
+    Ok(problems)
 }
 
 /// What one poll found.

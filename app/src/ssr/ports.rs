@@ -118,6 +118,17 @@ pub trait Pipelines: Send + Sync {
         pipeline: &str,
         execution_id: &str,
     ) -> Result<SourceRevision, PipelineError>;
+    /// Every pipeline's name (ListPipelines, every page).
+    async fn pipeline_names(&self) -> Result<Vec<String>, PipelineError>;
+    /// A pipeline's stages, each with its actions as (name, category)
+    /// (GetPipeline).
+    async fn pipeline_stages(
+        &self,
+        pipeline: &str,
+    ) -> Result<Vec<(String, Vec<(String, String)>)>, PipelineError>;
+    /// Starts a new run of a pipeline on its latest source revision
+    /// (StartPipelineExecution); returns the execution id.
+    async fn start_execution(&self, pipeline: &str) -> Result<String, PipelineError>;
     /// Answers an approval; returns when AWS recorded it.
     async fn put_approval_result(
         &self,
@@ -262,6 +273,22 @@ pub trait ApprovalStore: Send + Sync {
     async fn release_delivery(&self, request_id: &str, aws_result: &str) -> Result<(), StoreError>;
     /// Decisions not yet delivered whose lease has lapsed.
     async fn undelivered(&self) -> Result<Vec<String>, StoreError>;
+    /// Replaces the configuration problems found by the last pipeline check.
+    async fn replace_pipeline_problems(
+        &self,
+        problems: &[crate::api::approvals::PipelineProblem],
+    ) -> Result<(), StoreError>;
+    /// The configuration problems found by the last pipeline check.
+    async fn pipeline_problems(
+        &self,
+    ) -> Result<Vec<crate::api::approvals::PipelineProblem>, StoreError>;
+    /// Audits a new run started from Gatehouse.
+    async fn record_rerun(
+        &self,
+        request_id: &str,
+        actor: &Actor,
+        execution_id: &str,
+    ) -> Result<(), StoreError>;
 }
 
 /// A manager's change to the calendar, as stored: a milestone moved (with

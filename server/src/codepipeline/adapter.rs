@@ -261,6 +261,77 @@ impl Pipelines for CodePipelineAdapter {
         })
     }
 
+    async fn pipeline_names(&self) -> Result<Vec<String>, PipelineError> {
+        let mut names = Vec::new();
+        let mut next: Option<String> = None;
+        loop {
+            let page = self
+                .client
+                .list_pipelines()
+                .set_next_token(next.take())
+                .send()
+                .await
+                .map_err(classify)?;
+            names.extend(
+                page.pipelines()
+                    .iter()
+                    .filter_map(|p| p.name().map(str::to_owned)),
+            );
+            match page.next_token() {
+                Some(token) if !token.is_empty() => next = Some(token.to_owned()),
+                _ => return Ok(names),
+            }
+        }
+    }
+
+    async fn pipeline_stages(
+        &self,
+        pipeline: &str,
+    ) -> Result<Vec<(String, Vec<(String, String)>)>, PipelineError> {
+        let output = self
+            .client
+            .get_pipeline()
+            .name(pipeline)
+            .send()
+            .await
+            .map_err(classify)?;
+        let stages = output
+            .pipeline()
+            .map(|p| p.stages())
+            .unwrap_or_default()
+            .iter()
+            .map(|stage| {
+                let actions = stage
+                    .actions()
+                    .iter()
+                    .map(|a| {
+                        let category = a
+                            .action_type_id()
+                            .map(|t| t.category().as_str().to_owned())
+                            .unwrap_or_default();
+                        (a.name().to_owned(), category)
+                    })
+                    .collect();
+                (stage.name().to_owned(), actions)
+            })
+            .collect();
+        Ok(stages)
+    }
+
+    async fn start_execution(&self, pipeline: &str) -> Result<String, PipelineError> {
+        let output = self
+            .client
+            .start_pipeline_execution()
+            .name(pipeline)
+            .send()
+            .await
+            .map_err(classify)?;
+        output
+            .pipeline_execution_id()
+            .map(str::to_owned)
+            .ok_or_else(|| PipelineError::Rejected("CodePipeline returned no execution id".into()))
+    }
+
     async fn put_approval_result(
         &self,
         target: &ApprovalTarget,

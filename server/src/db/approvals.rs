@@ -1,7 +1,7 @@
 //! Approval requests, votes, deliveries and the audit log in Postgres.
 
 use super::{store_error, stored, PgStore};
-use app::api::approvals::{ApprovalItem, DeliveryView, RequestState, VoteView};
+use app::api::approvals::{ApprovalItem, DeliveryView, PipelineProblem, RequestState, VoteView};
 use app::domain::approval::{Decision, SignOff};
 use app::ssr::ports::{
     Actor, ApprovalStore, ApprovalTarget, ClaimedDelivery, CommitAuthor, DeliveryOutcome,
@@ -554,5 +554,79 @@ impl ApprovalStore for PgStore {
         .await
         .map_err(store_error)?;
         Ok(ids.into_iter().map(|id| id.to_string()).collect())
+    }
+
+    async fn replace_pipeline_problems(
+        &self,
+        problems: &[PipelineProblem],
+    ) -> Result<(), StoreError> {
+        let mut tx = begin(&self.pool).await?;
+        sqlx::query!("DELETE FROM pipeline_problems")
+            .execute(&mut *tx)
+            .await
+            .map_err(store_error)?;
+        for p in problems {
+            sqlx::query!(
+                r#"INSERT INTO pipeline_problems (pipeline, service_id, environment_id, problem, checked_at)
+                   VALUES ($1, $2, $3, $4, $5) ON CONFLICT (pipeline) DO UPDATE SET problem = EXCLUDED.problem"#,
+                p.pipeline,
+                p.service_id,
+                p.environment_id,
+                p.problem,
+                p.checked_at as _,
+            )
+            .execute(&mut *tx)
+            .await
+            .map_err(store_error)?;
+        }
+        tx.commit().await.map_err(store_error)
+    }
+
+    async fn pipeline_problems(&self) -> Result<Vec<PipelineProblem>, StoreError> {
+        let rows = sqlx::query!(
+            r#"SELECT pipeline, service_id, environment_id, problem, checked_at AS "checked_at: DateTime<Utc>"
+               FROM pipeline_problems ORDER BY pipeline"#
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_error)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| PipelineProblem {
+                pipeline: r.pipeline,
+                service_id: r.service_id,
+                environment_id: r.environment_id,
+                problem: r.problem,
+                checked_at: r.checked_at,
+            })
+            .collect())
+    }
+
+    async fn record_rerun(
+        &self,
+        request_id: &str,
+        actor: &Actor,
+        execution_id: &str,
+    ) -> Result<(), StoreError> {
+        let Some(request) = request_uuid(request_id) else {
+            return Ok(());
+        };
+        let mut tx = begin(&self.pool).await?;
+        let result = format!("StartPipelineExecution: started execution {execution_id}");
+        audit(
+            &mut tx,
+            Audit {
+                event: "rerun",
+                actor: Some(actor),
+                request,
+                decision: None,
+                comment: None,
+                sign_off: None,
+                aws_result: Some(&result),
+            },
+        )
+        .await
+        .map_err(store_error)?;
+        tx.commit().await.map_err(store_error)
     }
 }
