@@ -20,7 +20,7 @@ const launchOptions = {
 export default defineConfig({
   testDir: './tests',
   outputDir: './test-results',
-  timeout: 30_000,
+  timeout: 60_000,
   expect: { timeout: 10_000 },
   fullyParallel: true,
   // One retry, reported as "flaky" in the output: on a loaded 2-core machine

@@ -102,6 +102,14 @@ async fn memberships(github: &MockServer, login: &str, teams: &[&str]) {
         .await;
 }
 
+/// GitHub knows `login` (named `name`), in `teams`, and hands out a token
+/// for the code `good-code` once.
+async fn github_person(github: &MockServer, login: &str, name: &str, teams: &[&str]) {
+    token_once(github, "good-code", &format!("gho_{login}")).await;
+    github_user(github, login, name).await;
+    memberships(github, login, teams).await;
+}
+
 /// Starts a sign-in, checks where the browser is sent, and returns the
 /// `state` the provider will carry back.
 async fn start(app: &TestApp, provider: &str, authorize: &str) -> String {
@@ -164,9 +172,7 @@ async fn github_sign_in(app: &TestApp, github: &MockServer, code: &str) -> reqwe
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn a_github_sign_in_with_pkce_ends_signed_in_with_roles_from_teams(pool: PgPool) {
     let github = MockServer::start().await;
-    token_once(&github, "good-code", "gho_quinn").await;
-    github_user(&github, "quinn", "Quinn Avery").await;
-    memberships(&github, "quinn", &["acme-retail/qa"]).await;
+    github_person(&github, "quinn", "Quinn Avery", &["acme-retail/qa"]).await;
     let app = app_with(pool.clone(), github_settings(&github)).await;
 
     let choices: SignInChoices = app
@@ -318,9 +324,7 @@ async fn other_token_errors_answered_with_200_name_github_s_reason(pool: PgPool)
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn a_user_in_no_mapped_team_reads_only_and_is_told_why(pool: PgPool) {
     let github = MockServer::start().await;
-    token_once(&github, "good-code", "gho_nobody").await;
-    github_user(&github, "nobody", "No Body").await;
-    memberships(&github, "nobody", &[]).await;
+    github_person(&github, "nobody", "No Body", &[]).await;
     let app = app_with(pool, github_settings(&github)).await;
     github_sign_in(&app, &github, "good-code").await;
     let me = viewer(&app).await.user.expect("signed in");
@@ -349,9 +353,13 @@ async fn a_user_in_no_mapped_team_reads_only_and_is_told_why(pool: PgPool) {
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn a_user_removed_from_a_team_loses_the_role_at_the_next_refresh(pool: PgPool) {
     let github = MockServer::start().await;
-    token_once(&github, "good-code", "gho_quinn").await;
-    github_user(&github, "quinn", "Quinn Avery").await;
-    memberships(&github, "quinn", &["acme-retail/qa", "acme-retail/sre"]).await;
+    github_person(
+        &github,
+        "quinn",
+        "Quinn Avery",
+        &["acme-retail/qa", "acme-retail/sre"],
+    )
+    .await;
     let mut settings = github_settings(&github);
     settings.role_refresh = Duration::ZERO;
     let app = app_with(pool.clone(), settings).await;
@@ -389,9 +397,7 @@ async fn roles_are_trusted_until_the_refresh_interval_and_sessions_end_at_their_
     pool: PgPool,
 ) {
     let github = MockServer::start().await;
-    token_once(&github, "good-code", "gho_quinn").await;
-    github_user(&github, "quinn", "Quinn Avery").await;
-    memberships(&github, "quinn", &["acme-retail/qa"]).await;
+    github_person(&github, "quinn", "Quinn Avery", &["acme-retail/qa"]).await;
     let mut settings = github_settings(&github);
     settings.session_max_age = Duration::from_secs(2);
     let app = app_with(pool, settings).await;

@@ -3,6 +3,7 @@ use crate::api::approvals::{
 };
 use crate::components::error_notice::ErrorNotice;
 use crate::components::icon::{Icon, IconKind};
+use crate::components::note::Note;
 use crate::components::time::{ago, until};
 use crate::domain::approval::{Decision, TestMark};
 use chrono::{DateTime, Utc};
@@ -25,7 +26,7 @@ pub fn ApprovalsPage() -> impl IntoView {
     // With JavaScript, the queue follows every change as it is committed
     // (server-sent events), and refetches once a minute in case a stream
     // was cut.
-    crate::components::live::use_live(&["approvals"], move || data.refetch());
+    crate::components::live::use_live_data(&["approvals"], data, approvals);
     Effect::new(move |_| {
         let handle =
             set_interval_with_handle(move || data.refetch(), std::time::Duration::from_secs(60))
@@ -56,10 +57,16 @@ pub fn ApprovalsPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="mt-6 text-sm text-slate-500" aria-busy="true">"Loading approvals…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(view_data) => view! { <ApprovalsBody data=view_data history=history() decide rerun /> }.into_any(),
+                    Ok(view_data) => view! { <ApprovalsBody data=view_data history=history() rerun /> }.into_any(),
                     Err(error) => view! { <div class="mt-6"><ErrorNotice error /></div> }.into_any(),
                 }
             })}
+            // The queue itself is keyed by request: a live update redraws
+            // only the cards that changed, so an open decision form stays
+            // as the viewer left it.
+            <Show when=move || !history()>
+                <PendingList data decide />
+            </Show>
         </Transition>
     }
 }
@@ -78,33 +85,10 @@ fn TabLink(href: &'static str, label: &'static str, current: Signal<bool>) -> im
 }
 
 #[component]
-fn Note(error: bool, text: String) -> impl IntoView {
-    let (tone, icon) = if error {
-        ("border-rose-200 bg-rose-50 text-rose-900", IconKind::Alert)
-    } else {
-        (
-            "border-emerald-200 bg-emerald-50 text-emerald-900",
-            IconKind::Check,
-        )
-    };
-    view! {
-        <p class=format!("flex items-center gap-2 rounded-lg border px-4 py-2 text-sm {tone}")>
-            <Icon kind=icon />
-            {text}
-        </p>
-    }
-}
-
-#[component]
-fn ApprovalsBody(
-    data: ApprovalsView,
-    history: bool,
-    decide: ServerAction<Decide>,
-    rerun: ServerAction<Rerun>,
-) -> impl IntoView {
+fn ApprovalsBody(data: ApprovalsView, history: bool, rerun: ServerAction<Rerun>) -> impl IntoView {
     let ApprovalsView {
         now,
-        pending,
+        pending: _,
         history: decided,
         signed_in,
         notice,
@@ -116,11 +100,7 @@ fn ApprovalsBody(
         <p class="mt-4 text-sm text-slate-600">"You are not signed in: you can look, but not decide."</p>
     });
     let problems = (!problems.is_empty()).then(|| view! { <ProblemsPanel problems /> });
-    let body = if history {
-        view! { <HistoryTable items=decided now may_rerun rerun /> }.into_any()
-    } else {
-        view! { <PendingList items=pending now decide /> }.into_any()
-    };
+    let body = history.then(|| view! { <HistoryTable items=decided now may_rerun rerun /> });
     view! { {notice} {hint} {problems} {body} }
 }
 
@@ -144,23 +124,18 @@ fn ProblemsPanel(problems: Vec<PipelineProblem>) -> impl IntoView {
     }
 }
 
-#[component]
-fn PendingList(
-    items: Vec<QueueItem>,
+/// One environment-and-team group of the queue.
+#[derive(Clone, PartialEq)]
+struct Group {
+    key: String,
+    heading: String,
     now: DateTime<Utc>,
-    decide: ServerAction<Decide>,
-) -> impl IntoView {
-    if items.is_empty() {
-        return view! {
-            <p class="mt-6 rounded-lg border border-dashed border-slate-300 px-4 py-8 text-center text-sm text-slate-600">
-                "Nothing is waiting for approval. New requests appear here as pipelines reach their approval stage."
-            </p>
-        }
-        .into_any();
-    }
-    // Group by environment (promotion order), then team.
-    let mut groups: Vec<(i32, String, String, Vec<QueueItem>)> = Vec::new();
-    let mut items = items;
+    items: Vec<QueueItem>,
+}
+
+/// The queue grouped by environment (promotion order), then team, newest
+/// first within a group.
+fn groups(now: DateTime<Utc>, mut items: Vec<QueueItem>) -> Vec<Group> {
     items.sort_by(|a, b| {
         (
             a.item.environment_position,
@@ -173,45 +148,79 @@ fn PendingList(
                 std::cmp::Reverse(b.item.requested_at),
             ))
     });
-    for item in items {
-        match groups.last_mut() {
-            Some((pos, _, team, list))
-                if *pos == item.item.environment_position && *team == item.item.team_name =>
-            {
-                list.push(item)
-            }
-            _ => groups.push((
-                item.item.environment_position,
-                item.item.environment_name.clone(),
-                item.item.team_name.clone(),
-                vec![item],
-            )),
+    let mut out: Vec<Group> = Vec::new();
+    for q in items {
+        let key = format!("{}/{}", q.item.environment_id, q.item.team_id);
+        match out.last_mut() {
+            Some(g) if g.key == key => g.items.push(q),
+            _ => out.push(Group {
+                heading: format!("{} · {}", q.item.environment_name, q.item.team_name),
+                key,
+                now,
+                items: vec![q],
+            }),
         }
     }
+    out
+}
+
+/// What makes a card redraw: its request, votes, state and what blocks the
+/// viewer.
+fn card_key(q: &QueueItem) -> (String, usize, Option<String>) {
+    (q.item.id.clone(), q.item.votes.len(), q.blocked.clone())
+}
+
+#[component]
+fn PendingList(
+    data: Resource<Result<ApprovalsView, crate::error::AppError>>,
+    decide: ServerAction<Decide>,
+) -> impl IntoView {
+    let all = Memo::new(move |_| {
+        data.get()
+            .and_then(Result::ok)
+            .map(|v| groups(v.now, v.pending))
+    });
+    let items_of = move |key: String| {
+        all.with(|g| {
+            g.as_ref()
+                .and_then(|g| g.iter().find(|x| x.key == key))
+                .map(|x| x.items.clone())
+                .unwrap_or_default()
+        })
+    };
+    let empty = move || all.with(|g| g.as_ref().is_some_and(Vec::is_empty));
     view! {
-        <div class="mt-6 space-y-6">
-            {groups
-                .into_iter()
-                .map(|(_, env, team, list)| {
-                    let heading = format!("{env} · {team}");
-                    let label = heading.clone();
-                    let count = list.len();
+        <Show when=empty>
+            <p class="mt-6 rounded-lg border border-dashed border-slate-300 px-4 py-8 text-center text-sm text-slate-600">
+                "Nothing is waiting for approval. New requests appear here as pipelines reach their approval stage."
+            </p>
+        </Show>
+        <div class="mt-6 space-y-6 empty:hidden">
+            <For each=move || all.get().unwrap_or_default() key=|g| g.key.clone() let:group>
+                {
+                    let key = group.key.clone();
+                    let count_key = key.clone();
+                    let now = group.now;
+                    let heading = group.heading.clone();
                     view! {
-                        <section aria-label=label>
+                        <section aria-label=group.heading.clone()>
                             <h2 class="flex items-baseline gap-2 text-sm font-semibold text-slate-900">
                                 {heading}
-                                <span class="text-xs font-normal text-slate-500">{format!("{count} waiting")}</span>
+                                <span class="text-xs font-normal text-slate-500">
+                                    {move || format!("{} waiting", items_of(count_key.clone()).len())}
+                                </span>
                             </h2>
                             <ul class="mt-2 space-y-2">
-                                {list.into_iter().map(|q| view! { <li><ApprovalCard q now decide /></li> }).collect_view()}
+                                <For each=move || items_of(key.clone()) key=card_key let:q>
+                                    <li><ApprovalCard q now decide /></li>
+                                </For>
                             </ul>
                         </section>
                     }
-                })
-                .collect_view()}
+                }
+            </For>
         </div>
     }
-    .into_any()
 }
 
 fn short(commit: &str) -> String {

@@ -6,6 +6,8 @@ use crate::api::calendar::{
 use crate::components::badges::GateBadge;
 use crate::components::error_notice::ErrorNotice;
 use crate::components::icon::{Icon, IconKind};
+use crate::components::note::Note;
+use crate::components::team_filter::TeamFilter;
 use crate::components::time::ago;
 use crate::domain::calendar::{MilestoneKind, ReleaseState};
 use crate::domain::{Team, TeamId};
@@ -37,8 +39,11 @@ pub fn CalendarPage() -> impl IntoView {
         },
         |(month, team, _, _)| calendar(month, team),
     );
-    // With JavaScript, managers' changes and approval counts follow live.
-    crate::components::live::use_live(&["calendar", "approvals"], move || data.refetch());
+    // With JavaScript, managers' changes follow live.
+    crate::components::live::use_live_data(&["calendar"], data, move || {
+        let q = query.read_untracked();
+        calendar(q.get("month"), q.get("team"))
+    });
     let result = move || {
         let moved = move_action.value().get();
         let added = blackout_action.value().get();
@@ -72,24 +77,6 @@ fn CalendarSkeleton() -> impl IntoView {
             <div class="h-8 w-64 animate-pulse rounded bg-slate-100"></div>
             <div class="h-96 animate-pulse rounded-lg bg-slate-100"></div>
         </div>
-    }
-}
-
-#[component]
-fn Note(error: bool, text: String) -> impl IntoView {
-    let (tone, icon) = if error {
-        ("border-rose-200 bg-rose-50 text-rose-900", IconKind::Alert)
-    } else {
-        (
-            "border-emerald-200 bg-emerald-50 text-emerald-900",
-            IconKind::Check,
-        )
-    };
-    view! {
-        <p class=format!("flex items-center gap-2 rounded-lg border px-4 py-2 text-sm {tone}")>
-            <Icon kind=icon />
-            {text}
-        </p>
     }
 }
 
@@ -312,7 +299,7 @@ fn CalendarBody(
     view! {
         {notice}
         <div class="mt-4 flex flex-wrap items-center justify-between gap-3">
-            <TeamFilter teams=teams.clone() selected=team.clone() month=month_for_filter />
+            <TeamFilter teams=teams.clone() selected=team.clone() path="/calendar" query=format!("month={month_for_filter}") />
             <p class="text-xs text-slate-500">
                 {format!("Times in {zone} ({zone_abbreviation}) · ")}
                 <a href=feed class="font-medium text-indigo-700 hover:underline print:hidden">{feed_label}</a>
@@ -349,33 +336,6 @@ fn CalendarBody(
             <ManageForms releases teams=teams.clone() environments move_action blackout_action />
         })}
         <History history now />
-    }
-}
-
-#[component]
-fn TeamFilter(teams: Vec<Team>, selected: Option<TeamId>, month: String) -> impl IntoView {
-    let link = |href: String, label: String, current: bool| {
-        view! {
-            <a
-                href=href
-                aria-current=current.then_some("page")
-                class="rounded-md px-2.5 py-1 text-sm font-medium text-slate-600 hover:text-slate-900 aria-[current=page]:bg-white aria-[current=page]:text-slate-900 aria-[current=page]:shadow-sm aria-[current=page]:ring-1 aria-[current=page]:ring-slate-200"
-            >
-                {label}
-            </a>
-        }
-    };
-    view! {
-        <nav aria-label="Team" class="inline-flex flex-wrap gap-1 rounded-lg bg-slate-100 p-1 print:hidden">
-            {link(calendar_href(&month, None), "All teams".into(), selected.is_none())}
-            {teams
-                .into_iter()
-                .map(|team| {
-                    let current = selected.as_ref() == Some(&team.id);
-                    link(calendar_href(&month, Some(&team.id)), team.name.to_string(), current)
-                })
-                .collect_view()}
-        </nav>
     }
 }
 

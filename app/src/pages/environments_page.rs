@@ -2,6 +2,7 @@ use crate::api::org::{environments, EnvironmentRow, EnvironmentsView};
 use crate::components::badges::{BranchChip, DownPolicyBadge, GateBadge, TriggerBadge};
 use crate::components::error_notice::ErrorNotice;
 use crate::components::icon::{Icon, IconKind};
+use crate::components::team_filter::TeamFilter;
 use crate::domain::{Service, Team, TeamId};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -44,33 +45,6 @@ fn EnvironmentsSkeleton() -> impl IntoView {
 }
 
 #[component]
-fn TeamFilter(teams: Vec<Team>, selected: Option<TeamId>) -> impl IntoView {
-    let link = |href: String, label: String, current: bool| {
-        view! {
-            <a
-                href=href
-                aria-current=current.then_some("page")
-                class="rounded-md px-2.5 py-1 text-sm font-medium text-slate-600 hover:text-slate-900 aria-[current=page]:bg-white aria-[current=page]:text-slate-900 aria-[current=page]:shadow-sm aria-[current=page]:ring-1 aria-[current=page]:ring-slate-200"
-            >
-                {label}
-            </a>
-        }
-    };
-    view! {
-        <nav aria-label="Team" class="mt-5 inline-flex flex-wrap gap-1 rounded-lg bg-slate-100 p-1">
-            {link("/environments".into(), "All teams".into(), selected.is_none())}
-            {teams
-                .into_iter()
-                .map(|team| {
-                    let current = selected.as_ref() == Some(&team.id);
-                    link(format!("/environments?team={}", team.id), team.name.to_string(), current)
-                })
-                .collect_view()}
-        </nav>
-    }
-}
-
-#[component]
 fn EnvironmentsBody(data: EnvironmentsView) -> impl IntoView {
     let EnvironmentsView {
         org_name,
@@ -90,7 +64,7 @@ fn EnvironmentsBody(data: EnvironmentsView) -> impl IntoView {
     let selected = team.clone();
     let team_names = teams.clone();
     view! {
-        <TeamFilter teams=teams.clone() selected=team.clone() />
+        <TeamFilter teams=teams.clone() selected=team.clone() path="/environments" class="mt-5" />
         <section aria-labelledby="environments-heading" class="mt-4">
             <h2 id="environments-heading" class="sr-only">{format!("Environments: {scope}")}</h2>
             <p class="mb-2 text-xs text-slate-500">{scope}</p>

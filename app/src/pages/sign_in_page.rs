@@ -1,6 +1,7 @@
 use crate::api::session::{sign_in_options, SignInChoices};
 use crate::components::error_notice::ErrorNotice;
 use crate::components::icon::{Icon, IconKind};
+use crate::components::note::Note;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -38,18 +39,8 @@ fn Choices(options: SignInChoices) -> impl IntoView {
         user,
         notice,
     } = options;
-    let notice = notice.map(|n| {
-        let tone = if n.error {
-            "border-rose-200 bg-rose-50 text-rose-900"
-        } else {
-            "border-emerald-200 bg-emerald-50 text-emerald-900"
-        };
-        view! {
-            <p role=if n.error { "alert" } else { "status" } class=format!("mt-4 flex items-start gap-2 rounded-lg border px-4 py-2.5 text-sm {tone}")>
-                <Icon kind=if n.error { IconKind::Alert } else { IconKind::Check } class="mt-0.5 h-4 w-4" />
-                {n.text}
-            </p>
-        }
+    let notice = notice.map(|n| view! {
+        <div class="mt-4" role=if n.error { "alert" } else { "status" }><Note error=n.error text=n.text /></div>
     });
     let signed_in = user.map(|u| view! {
         <p class="mt-4 text-sm text-slate-700">{format!("You are signed in as {}.", u.display_name)}</p>

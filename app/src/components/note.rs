@@ -1,0 +1,23 @@
+//! A one-line outcome: what an action did, or why it did not.
+
+use super::icon::{Icon, IconKind};
+use leptos::prelude::*;
+
+/// Green with a check for success, red with an alert for an error.
+#[component]
+pub fn Note(error: bool, text: String) -> impl IntoView {
+    let (tone, icon) = if error {
+        ("border-rose-200 bg-rose-50 text-rose-900", IconKind::Alert)
+    } else {
+        (
+            "border-emerald-200 bg-emerald-50 text-emerald-900",
+            IconKind::Check,
+        )
+    };
+    view! {
+        <p class=format!("flex items-center gap-2 rounded-lg border px-4 py-2 text-sm {tone}")>
+            <Icon kind=icon />
+            {text}
+        </p>
+    }
+}
