@@ -840,6 +840,8 @@ mod tests {
             cal.allowance(&stage, &fe, t).sentence,
             "Manual approval, any time."
         );
+        let dev = env("dev", DeployTrigger::OnCommit);
+        assert_eq!(cal.allowance(&dev, &fe, t).sentence, "On commit, any time.");
         assert_eq!(cal.allowance(&prod, &fe, t).gate, Gate::Open);
         cal.blackouts.push(Blackout {
             id: "offsite".into(),
