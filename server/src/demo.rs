@@ -228,9 +228,26 @@ pub fn seed_codepipeline(sim: &Simulator, org: &OrgModel) {
 }
 
 /// Gives every demo repository the commits the demo pipelines run, with
-/// their authors.
+/// their authors, and Git Flow branches over them: develop has every
+/// commit, the release branch the older ones, master the oldest.
 pub fn seed_github(sim: &GitHubSimulator, org: &OrgModel) {
     let now = chrono::Utc::now();
+    let mut histories: std::collections::BTreeMap<String, Vec<String>> =
+        std::collections::BTreeMap::new();
+    for change in changes(org) {
+        histories
+            .entry(change.repository.clone())
+            .or_default()
+            .push(change.commit.clone());
+    }
+    for (repo, mut history) in histories {
+        // The Prod environment's change is the oldest, Dev's the newest.
+        history.reverse();
+        let upto = |n: usize| history[..n.min(history.len())].to_vec();
+        sim.set_branch(&repo, "master", upto(2));
+        sim.set_branch(&repo, "release/2027.01", upto(4));
+        sim.set_branch(&repo, "develop", history.clone());
+    }
     for (i, change) in changes(org).into_iter().enumerate() {
         sim.add_commit(
             &change.repository,

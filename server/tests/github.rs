@@ -268,3 +268,178 @@ async fn when_github_cannot_say_who_wrote_a_change_no_vote_counts_until_it_can(p
     .expect("row");
     assert_eq!(author.as_deref(), Some("lena.fischer"));
 }
+
+fn commit(sha: &str, message: &str, login: &str) -> CommitSpec {
+    CommitSpec {
+        sha: sha.into(),
+        message: message.into(),
+        author_login: Some(login.into()),
+        author_name: login.into(),
+        date: chrono::Utc::now(),
+    }
+}
+
+#[tokio::test]
+async fn branches_compare_and_issues_work_against_the_simulator_over_http() {
+    let sim = GitHubSimulator::new();
+    let repo = "acme-retail/orders-api";
+    let shas: Vec<String> = (1..=5).map(|i| format!("{i}{}", "a".repeat(39))).collect();
+    for (i, sha) in shas.iter().enumerate() {
+        sim.add_commit(
+            repo,
+            commit(
+                sha,
+                &format!("Change {}\n\nDetails", i + 1),
+                "diego.alvarez",
+            ),
+        );
+    }
+    sim.set_branch(repo, "master", shas[..2].to_vec());
+    sim.set_branch(repo, "develop", shas.clone());
+    let github = adapter(&serve(&sim).await);
+
+    let mut branches = github.branches(repo).await.expect("branches");
+    branches.sort_by(|a, b| a.name.cmp(&b.name));
+    assert_eq!(branches.len(), 2);
+    assert_eq!(
+        (branches[0].name.as_str(), branches[0].sha.as_str()),
+        ("develop", shas[4].as_str())
+    );
+
+    let cmp = github
+        .compare(repo, "master", "develop")
+        .await
+        .expect("ok")
+        .expect("known");
+    assert_eq!((cmp.ahead_by, cmp.behind_by), (3, 0));
+    let titles: Vec<&str> = cmp.commits.iter().map(|c| c.title.as_str()).collect();
+    assert_eq!(titles, ["Change 3", "Change 4", "Change 5"]);
+    assert_eq!(
+        cmp.commits[0].author_login.as_deref(),
+        Some("diego.alvarez")
+    );
+    let back = github
+        .compare(repo, "develop", &shas[1][..7])
+        .await
+        .expect("ok")
+        .expect("known");
+    assert_eq!((back.ahead_by, back.behind_by), (0, 3));
+    assert_eq!(github.compare(repo, "master", "nope").await, Ok(None));
+
+    let issue = github
+        .open_issue(
+            repo,
+            "Prod is down: Orders API",
+            "Since 10:02 UTC",
+            &["Critical"],
+        )
+        .await
+        .expect("open");
+    assert_eq!(issue.number, 1);
+    assert!(issue.url.ends_with("/acme-retail/orders-api/issues/1"));
+    github
+        .comment_issue(repo, 1, "Back up at 10:09 UTC")
+        .await
+        .expect("comment");
+    github.close_issue(repo, 1).await.expect("close");
+    let issues = sim.issues(repo);
+    assert_eq!(issues[0].labels, ["Critical"]);
+    assert_eq!(issues[0].comments, ["Back up at 10:09 UTC"]);
+    assert!(!issues[0].open);
+    assert!(matches!(
+        github.close_issue(repo, 9).await,
+        Err(GitHubError::Unavailable(_))
+    ));
+
+    sim.rate_limit(true);
+    assert!(matches!(
+        github.branches(repo).await,
+        Err(GitHubError::RateLimited(_))
+    ));
+    assert!(matches!(
+        github.open_issue(repo, "x", "y", &[]).await,
+        Err(GitHubError::RateLimited(_))
+    ));
+}
+
+#[tokio::test]
+async fn branches_compare_and_issues_read_recorded_github_responses() {
+    let github = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/repos/octocat/Hello-World/branches"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([
+            { "name": "master", "commit": { "sha": "c5b97d5ae6c19d5c5df71a34c7fbeeda2479ccbc", "url": "https://api.github.com/repos/octocat/Hello-World/commits/c5b97d5ae6c19d5c5df71a34c7fbeeda2479ccbc" }, "protected": true },
+            { "name": "release/2027.01", "commit": { "sha": "6dcb09b5b57875f334f61aebed695e2e4193db5e", "url": "https://api.github.com/repos/octocat/Hello-World/commits/6dcb09b5b57875f334f61aebed695e2e4193db5e" }, "protected": false }
+        ])))
+        .mount(&github)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/repos/octocat/Hello-World/compare/master...topic"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "url": "https://api.github.com/repos/octocat/Hello-World/compare/master...topic",
+            "status": "diverged", "ahead_by": 1, "behind_by": 2, "total_commits": 1,
+            "base_commit": recorded_commit(), "merge_base_commit": recorded_commit(),
+            "commits": [recorded_commit()], "files": []
+        })))
+        .mount(&github)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/repos/octocat/Hello-World/issues"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({
+            "id": 1, "node_id": "MDU6SXNzdWUx", "number": 1347, "state": "open",
+            "title": "Found a bug", "body": "I'm having a problem with this.",
+            "html_url": "https://github.com/octocat/Hello-World/issues/1347",
+            "url": "https://api.github.com/repos/octocat/Hello-World/issues/1347",
+            "labels": [{ "id": 208045946, "name": "Critical", "color": "f29513", "default": false }],
+            "user": { "login": "octocat", "id": 1 }, "comments": 0, "locked": false
+        })))
+        .mount(&github)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/repos/octocat/Hello-World/issues/1347/comments"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({
+            "id": 1, "body": "Me too", "html_url": "https://github.com/octocat/Hello-World/issues/1347#issuecomment-1"
+        })))
+        .mount(&github)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path("/repos/octocat/Hello-World/issues/1347"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "number": 1347, "state": "closed", "html_url": "https://github.com/octocat/Hello-World/issues/1347"
+        })))
+        .mount(&github)
+        .await;
+    let adapter = adapter(&github.uri());
+    let branches = adapter
+        .branches("octocat/Hello-World")
+        .await
+        .expect("branches");
+    assert_eq!(branches.len(), 2);
+    assert_eq!(branches[1].name, "release/2027.01");
+    let cmp = adapter
+        .compare("octocat/Hello-World", "master", "topic")
+        .await
+        .expect("ok")
+        .expect("found");
+    assert_eq!((cmp.ahead_by, cmp.behind_by), (1, 2));
+    assert_eq!(cmp.commits[0].title, "Fix all the bugs");
+    assert_eq!(cmp.commits[0].author_login.as_deref(), Some("octocat"));
+    let issue = adapter
+        .open_issue(
+            "octocat/Hello-World",
+            "Found a bug",
+            "I'm having a problem with this.",
+            &["Critical"],
+        )
+        .await
+        .expect("open");
+    assert_eq!(issue.number, 1347);
+    adapter
+        .comment_issue("octocat/Hello-World", 1347, "Me too")
+        .await
+        .expect("comment");
+    adapter
+        .close_issue("octocat/Hello-World", 1347)
+        .await
+        .expect("close");
+}

@@ -386,6 +386,39 @@ pub enum GitHubError {
     Unavailable(String),
 }
 
+/// A branch and the commit it points at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BranchHead {
+    pub name: String,
+    pub sha: String,
+}
+
+/// One commit of a comparison.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitSummary {
+    pub sha: String,
+    /// The first line of the message.
+    pub title: String,
+    pub author_login: Option<String>,
+}
+
+/// How `head` relates to `base`: commits only in head (ahead) and only in
+/// base (behind).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Comparison {
+    pub ahead_by: u32,
+    pub behind_by: u32,
+    /// The commits head has that base lacks, oldest first.
+    pub commits: Vec<CommitSummary>,
+}
+
+/// An issue Gatehouse opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssueRef {
+    pub number: u64,
+    pub url: String,
+}
+
 /// GitHub, as much of it as Gatehouse uses.
 #[async_trait]
 pub trait GitHub: Send + Sync {
@@ -396,4 +429,26 @@ pub trait GitHub: Send + Sync {
         repo: &str,
         sha: &str,
     ) -> Result<Option<CommitAuthor>, GitHubError>;
+    /// Every branch of `repo` with its head commit (all pages).
+    async fn branches(&self, repo: &str) -> Result<Vec<BranchHead>, GitHubError>;
+    /// `head` compared with `base` (branches, tags or shas); `None` when
+    /// either is unknown.
+    async fn compare(
+        &self,
+        repo: &str,
+        base: &str,
+        head: &str,
+    ) -> Result<Option<Comparison>, GitHubError>;
+    /// Opens an issue with labels.
+    async fn open_issue(
+        &self,
+        repo: &str,
+        title: &str,
+        body: &str,
+        labels: &[&str],
+    ) -> Result<IssueRef, GitHubError>;
+    /// Comments on an issue.
+    async fn comment_issue(&self, repo: &str, number: u64, body: &str) -> Result<(), GitHubError>;
+    /// Closes an issue.
+    async fn close_issue(&self, repo: &str, number: u64) -> Result<(), GitHubError>;
 }

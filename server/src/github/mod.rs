@@ -3,7 +3,9 @@
 
 pub mod simulator;
 
-use app::ssr::ports::{CommitAuthor, GitHub, GitHubError};
+use app::ssr::ports::{
+    BranchHead, CommitAuthor, CommitSummary, Comparison, GitHub, GitHubError, IssueRef,
+};
 use async_trait::async_trait;
 use serde::Deserialize;
 
@@ -85,8 +87,150 @@ fn classify(err: &octocrab::Error) -> GitHubError {
     }
 }
 
+#[derive(Deserialize)]
+struct BranchJson {
+    name: String,
+    commit: ShaJson,
+}
+
+#[derive(Deserialize)]
+struct ShaJson {
+    sha: String,
+}
+
+#[derive(Deserialize)]
+struct CompareJson {
+    ahead_by: u32,
+    behind_by: u32,
+    commits: Vec<CompareCommit>,
+}
+
+#[derive(Deserialize)]
+struct CompareCommit {
+    sha: String,
+    commit: CompareMessage,
+    author: Option<Account>,
+}
+
+#[derive(Deserialize)]
+struct CompareMessage {
+    message: String,
+}
+
+#[derive(Deserialize)]
+struct IssueJson {
+    number: u64,
+    html_url: String,
+}
+
+fn not_found(err: &octocrab::Error) -> bool {
+    matches!(err, octocrab::Error::GitHub { source, .. } if matches!(source.status_code.as_u16(), 404 | 422))
+}
+
 #[async_trait]
 impl GitHub for GitHubAdapter {
+    async fn branches(&self, repo: &str) -> Result<Vec<BranchHead>, GitHubError> {
+        let mut out = Vec::new();
+        for page in 1_u32.. {
+            let route = format!("/repos/{repo}/branches");
+            let page = page.to_string();
+            let batch: Vec<BranchJson> = self
+                .octo
+                .get(
+                    &route,
+                    Some(&[("per_page", "100"), ("page", page.as_str())]),
+                )
+                .await
+                .map_err(|e| classify(&e))?;
+            let last = batch.len() < 100;
+            out.extend(batch.into_iter().map(|b| BranchHead {
+                name: b.name,
+                sha: b.commit.sha,
+            }));
+            if last {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    async fn compare(
+        &self,
+        repo: &str,
+        base: &str,
+        head: &str,
+    ) -> Result<Option<Comparison>, GitHubError> {
+        let route = format!("/repos/{repo}/compare/{base}...{head}");
+        match self.octo.get::<CompareJson, _, ()>(&route, None).await {
+            Ok(c) => Ok(Some(Comparison {
+                ahead_by: c.ahead_by,
+                behind_by: c.behind_by,
+                commits: c
+                    .commits
+                    .into_iter()
+                    .map(|k| CommitSummary {
+                        sha: k.sha,
+                        title: k
+                            .commit
+                            .message
+                            .lines()
+                            .next()
+                            .unwrap_or_default()
+                            .to_owned(),
+                        author_login: k.author.map(|a| a.login),
+                    })
+                    .collect(),
+            })),
+            Err(err) if not_found(&err) => Ok(None),
+            Err(err) => Err(classify(&err)),
+        }
+    }
+
+    async fn open_issue(
+        &self,
+        repo: &str,
+        title: &str,
+        body: &str,
+        labels: &[&str],
+    ) -> Result<IssueRef, GitHubError> {
+        let issue: IssueJson = self
+            .octo
+            .post(
+                format!("/repos/{repo}/issues"),
+                Some(&serde_json::json!({ "title": title, "body": body, "labels": labels })),
+            )
+            .await
+            .map_err(|e| classify(&e))?;
+        Ok(IssueRef {
+            number: issue.number,
+            url: issue.html_url,
+        })
+    }
+
+    async fn comment_issue(&self, repo: &str, number: u64, body: &str) -> Result<(), GitHubError> {
+        let _: serde_json::Value = self
+            .octo
+            .post(
+                format!("/repos/{repo}/issues/{number}/comments"),
+                Some(&serde_json::json!({ "body": body })),
+            )
+            .await
+            .map_err(|e| classify(&e))?;
+        Ok(())
+    }
+
+    async fn close_issue(&self, repo: &str, number: u64) -> Result<(), GitHubError> {
+        let _: serde_json::Value = self
+            .octo
+            .patch(
+                format!("/repos/{repo}/issues/{number}"),
+                Some(&serde_json::json!({ "state": "closed", "state_reason": "completed" })),
+            )
+            .await
+            .map_err(|e| classify(&e))?;
+        Ok(())
+    }
+
     async fn commit_author(
         &self,
         repo: &str,

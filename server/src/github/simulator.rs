@@ -1,7 +1,8 @@
 //! A GitHub simulator for demo mode and tests: GitHub's REST routes and JSON
 //! shapes for a seeded set of repositories, so the real octocrab adapter
-//! talks to it unchanged through its base URI. Under `/_sim/` a control
-//! surface adds commits and scripts rate limiting.
+//! talks to it unchanged through its base URI: commits, branches, compare,
+//! and issues (open, comment, close). Under `/_sim/` a control surface adds
+//! commits and scripts rate limiting.
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -28,10 +29,25 @@ pub struct CommitSpec {
     pub date: DateTime<Utc>,
 }
 
+/// An issue opened in a simulated repository.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimIssue {
+    pub number: u64,
+    pub title: String,
+    pub body: String,
+    pub labels: Vec<String>,
+    pub open: bool,
+    pub comments: Vec<String>,
+}
+
 #[derive(Default)]
 struct Inner {
     /// `owner/name` -> sha -> commit.
     repos: BTreeMap<String, BTreeMap<String, CommitSpec>>,
+    /// `owner/name` -> branch -> its history, oldest first.
+    branches: BTreeMap<String, BTreeMap<String, Vec<String>>>,
+    /// `owner/name` -> issues, by number.
+    issues: BTreeMap<String, Vec<SimIssue>>,
     /// Requests left before the rate limit answers 403.
     rate_limited: bool,
     calls: u64,
@@ -94,6 +110,21 @@ impl GitHubSimulator {
             .insert(commit.sha.clone(), commit);
     }
 
+    /// Sets `branch` of `repo` to the history `shas` (oldest first); each
+    /// commit must have been added.
+    pub fn set_branch(&self, repo: &str, branch: &str, shas: Vec<String>) {
+        self.lock()
+            .branches
+            .entry(repo.to_owned())
+            .or_default()
+            .insert(branch.to_owned(), shas);
+    }
+
+    /// The issues opened in `repo`.
+    pub fn issues(&self, repo: &str) -> Vec<SimIssue> {
+        self.lock().issues.get(repo).cloned().unwrap_or_default()
+    }
+
     /// Answers every API call with GitHub's rate-limit 403 while `on`.
     pub fn rate_limit(&self, on: bool) {
         self.lock().rate_limited = on;
@@ -108,6 +139,17 @@ impl GitHubSimulator {
     pub fn router(&self) -> Router {
         Router::new()
             .route("/repos/{owner}/{repo}/commits/{sha}", get(get_commit))
+            .route("/repos/{owner}/{repo}/branches", get(list_branches))
+            .route("/repos/{owner}/{repo}/compare/{spec}", get(compare))
+            .route("/repos/{owner}/{repo}/issues", post(open_issue))
+            .route(
+                "/repos/{owner}/{repo}/issues/{number}",
+                axum::routing::patch(update_issue),
+            )
+            .route(
+                "/repos/{owner}/{repo}/issues/{number}/comments",
+                post(comment_issue),
+            )
             .route("/_sim/repos/{owner}/{repo}/commits", post(sim_add_commit))
             .route("/_sim/rate-limit", post(sim_rate_limit))
             .with_state(self.clone())
@@ -133,14 +175,8 @@ async fn get_commit(
     Path((owner, repo, sha)): Path<(String, String, String)>,
 ) -> Response {
     let mut inner = sim.lock();
-    inner.calls += 1;
-    if inner.rate_limited {
-        let mut response = error(
-            StatusCode::FORBIDDEN,
-            "API rate limit exceeded for user ID 1. If you reach out to GitHub Support for help, please include the request ID.",
-        );
-        response.headers_mut().extend(rate_limit_headers(true));
-        return response;
+    if let Some(limited) = gate(&mut inner) {
+        return limited;
     }
     let full = format!("{owner}/{repo}");
     let Some(commits) = inner.repos.get(&full) else {
@@ -213,4 +249,234 @@ struct RateLimit {
 async fn sim_rate_limit(State(sim): State<GitHubSimulator>, Json(r): Json<RateLimit>) -> Response {
     sim.rate_limit(r.limited);
     StatusCode::NO_CONTENT.into_response()
+}
+
+/// Counts the call and answers GitHub's 403 while the rate limit is spent.
+fn gate(inner: &mut Inner) -> Option<Response> {
+    inner.calls += 1;
+    if inner.rate_limited {
+        let mut response = error(
+            StatusCode::FORBIDDEN,
+            "API rate limit exceeded for user ID 1. If you reach out to GitHub Support for help, please include the request ID.",
+        );
+        response.headers_mut().extend(rate_limit_headers(true));
+        return Some(response);
+    }
+    None
+}
+
+#[derive(Deserialize)]
+struct Page {
+    per_page: Option<usize>,
+    page: Option<usize>,
+}
+
+async fn list_branches(
+    State(sim): State<GitHubSimulator>,
+    Path((owner, repo)): Path<(String, String)>,
+    axum::extract::Query(q): axum::extract::Query<Page>,
+) -> Response {
+    let mut inner = sim.lock();
+    if let Some(limited) = gate(&mut inner) {
+        return limited;
+    }
+    let full = format!("{owner}/{repo}");
+    let Some(branches) = inner.branches.get(&full) else {
+        return error(StatusCode::NOT_FOUND, "Not Found");
+    };
+    let per_page = q.per_page.unwrap_or(30).clamp(1, 100);
+    let page = q.page.unwrap_or(1).max(1);
+    let body: Vec<Value> = branches
+        .iter()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .map(|(name, history)| {
+            let sha = history.last().cloned().unwrap_or_default();
+            json!({
+                "name": name,
+                "commit": { "sha": sha, "url": format!("https://api.github.com/repos/{full}/commits/{sha}") },
+                "protected": name == "master" || name == "develop",
+            })
+        })
+        .collect();
+    Json(body).into_response()
+}
+
+/// A branch's history, or a branch's history up to a sha.
+fn history_of(inner: &Inner, repo: &str, reference: &str) -> Option<Vec<String>> {
+    let branches = inner.branches.get(repo)?;
+    if let Some(h) = branches.get(reference) {
+        return Some(h.clone());
+    }
+    branches.values().find_map(|h| {
+        let at = h
+            .iter()
+            .position(|s| s.starts_with(reference) && reference.len() >= 7)?;
+        Some(h[..=at].to_vec())
+    })
+}
+
+async fn compare(
+    State(sim): State<GitHubSimulator>,
+    Path((owner, repo, spec)): Path<(String, String, String)>,
+) -> Response {
+    let mut inner = sim.lock();
+    if let Some(limited) = gate(&mut inner) {
+        return limited;
+    }
+    let full = format!("{owner}/{repo}");
+    let Some((base, head)) = spec.split_once("...") else {
+        return error(StatusCode::NOT_FOUND, "Not Found");
+    };
+    let (Some(base_h), Some(head_h)) = (
+        history_of(&inner, &full, base),
+        history_of(&inner, &full, head),
+    ) else {
+        return error(StatusCode::NOT_FOUND, "Not Found");
+    };
+    let ahead: Vec<&String> = head_h.iter().filter(|s| !base_h.contains(s)).collect();
+    let behind = base_h.iter().filter(|s| !head_h.contains(s)).count();
+    let status = match (ahead.len(), behind) {
+        (0, 0) => "identical",
+        (_, 0) => "ahead",
+        (0, _) => "behind",
+        _ => "diverged",
+    };
+    let commits: Vec<Value> = ahead
+        .iter()
+        .filter_map(|sha| inner.repos.get(&full).and_then(|c| c.get(*sha)))
+        .map(|c| {
+            json!({
+                "sha": c.sha,
+                "commit": { "message": c.message, "author": { "name": c.author_name, "date": c.date.to_rfc3339() } },
+                "author": c.author_login.as_deref().map_or(Value::Null, |l| account(l, id_of(l))),
+                "html_url": format!("https://github.com/{full}/commit/{}", c.sha),
+            })
+        })
+        .collect();
+    Json(json!({
+        "url": format!("https://api.github.com/repos/{full}/compare/{spec}"),
+        "html_url": format!("https://github.com/{full}/compare/{spec}"),
+        "status": status,
+        "ahead_by": ahead.len(),
+        "behind_by": behind,
+        "total_commits": ahead.len(),
+        "commits": commits,
+        "files": [],
+    }))
+    .into_response()
+}
+
+#[derive(Deserialize)]
+struct NewIssue {
+    title: String,
+    #[serde(default)]
+    body: String,
+    #[serde(default)]
+    labels: Vec<String>,
+}
+
+fn issue_json(repo: &str, issue: &SimIssue) -> Value {
+    json!({
+        "number": issue.number,
+        "title": issue.title,
+        "body": issue.body,
+        "state": if issue.open { "open" } else { "closed" },
+        "labels": issue.labels.iter().map(|l| json!({ "name": l })).collect::<Vec<_>>(),
+        "comments": issue.comments.len(),
+        "html_url": format!("https://github.com/{repo}/issues/{}", issue.number),
+        "url": format!("https://api.github.com/repos/{repo}/issues/{}", issue.number),
+    })
+}
+
+async fn open_issue(
+    State(sim): State<GitHubSimulator>,
+    Path((owner, repo)): Path<(String, String)>,
+    Json(new): Json<NewIssue>,
+) -> Response {
+    let mut inner = sim.lock();
+    if let Some(limited) = gate(&mut inner) {
+        return limited;
+    }
+    let full = format!("{owner}/{repo}");
+    if new.title.trim().is_empty() {
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Validation Failed: title is missing",
+        );
+    }
+    let issues = inner.issues.entry(full.clone()).or_default();
+    let issue = SimIssue {
+        number: issues.len() as u64 + 1,
+        title: new.title,
+        body: new.body,
+        labels: new.labels,
+        open: true,
+        comments: Vec::new(),
+    };
+    let body = issue_json(&full, &issue);
+    issues.push(issue);
+    (StatusCode::CREATED, Json(body)).into_response()
+}
+
+#[derive(Deserialize)]
+struct IssueUpdate {
+    state: Option<String>,
+}
+
+async fn update_issue(
+    State(sim): State<GitHubSimulator>,
+    Path((owner, repo, number)): Path<(String, String, u64)>,
+    Json(update): Json<IssueUpdate>,
+) -> Response {
+    let mut inner = sim.lock();
+    if let Some(limited) = gate(&mut inner) {
+        return limited;
+    }
+    let full = format!("{owner}/{repo}");
+    let Some(issue) = inner
+        .issues
+        .get_mut(&full)
+        .and_then(|i| i.iter_mut().find(|x| x.number == number))
+    else {
+        return error(StatusCode::NOT_FOUND, "Not Found");
+    };
+    match update.state.as_deref() {
+        Some("closed") => issue.open = false,
+        Some("open") => issue.open = true,
+        _ => {}
+    }
+    let body = issue_json(&full, issue);
+    Json(body).into_response()
+}
+
+#[derive(Deserialize)]
+struct NewComment {
+    body: String,
+}
+
+async fn comment_issue(
+    State(sim): State<GitHubSimulator>,
+    Path((owner, repo, number)): Path<(String, String, u64)>,
+    Json(comment): Json<NewComment>,
+) -> Response {
+    let mut inner = sim.lock();
+    if let Some(limited) = gate(&mut inner) {
+        return limited;
+    }
+    let full = format!("{owner}/{repo}");
+    let Some(issue) = inner
+        .issues
+        .get_mut(&full)
+        .and_then(|i| i.iter_mut().find(|x| x.number == number))
+    else {
+        return error(StatusCode::NOT_FOUND, "Not Found");
+    };
+    issue.comments.push(comment.body.clone());
+    let id = issue.comments.len();
+    (
+        StatusCode::CREATED,
+        Json(json!({ "id": id, "body": comment.body, "html_url": format!("https://github.com/{full}/issues/{number}#issuecomment-{id}") })),
+    )
+        .into_response()
 }
