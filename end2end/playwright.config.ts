@@ -23,9 +23,8 @@ export default defineConfig({
   timeout: 60_000,
   expect: { timeout: 10_000 },
   fullyParallel: true,
-  // One retry, reported as "flaky" in the output: on a loaded 2-core machine
-  // a browser's very first load of the debug WASM bundle has been seen to
-  // stall; a failure that repeats still fails the run.
+  // One retry, reported as "flaky" in the output; a failure that repeats
+  // still fails the run.
   retries: 1,
   workers: 2,
   forbidOnly: !!process.env.CI,

@@ -2,18 +2,30 @@ import { expect, type Page, type TestInfo } from '@playwright/test';
 
 /** Opens a page; with JavaScript on, waits until the app has hydrated. */
 export async function open(page: Page, path: string, testInfo: TestInfo) {
-  await page.goto(path);
-  if (testInfo.project.name === 'js') {
-    const hydrated = page.locator('body[data-hydrated="true"]');
-    try {
-      await hydrated.waitFor({ state: 'attached', timeout: 15_000 });
-    } catch {
-      // Seen only on a freshly launched browser's first pages on a loaded
-      // 2-core machine: the page's stylesheet and script never arrive. A
-      // reload fetches them; a page that cannot hydrate still fails below.
-      testInfo.annotations.push({ type: 'reloaded', description: `${path} did not hydrate in 15 s` });
-      await page.reload();
+  const problems: string[] = [];
+  const onConsole = (m: { type(): string; text(): string }) => {
+    if (m.type() === 'error') problems.push(`console: ${m.text().slice(0, 300)}`);
+  };
+  const onFailed = (r: { url(): string; failure(): { errorText: string } | null }) =>
+    problems.push(`request failed: ${r.url()} (${r.failure()?.errorText})`);
+  const onError = (e: Error) => problems.push(`page error: ${e.message}`);
+  page.on('console', onConsole);
+  page.on('requestfailed', onFailed);
+  page.on('pageerror', onError);
+  try {
+    await page.goto(path);
+    if (testInfo.project.name === 'js') {
+      // The debug WASM bundle is large; give a loaded 2-core machine time.
+      try {
+        await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true', { timeout: 30_000 });
+      } catch (err) {
+        const csp = await page.evaluate(() => document.querySelector('script[nonce]')?.getAttribute('nonce') ?? 'no nonced script');
+        throw new Error(`${path} did not hydrate (page nonce: ${csp}); the browser reported: ${problems.join(' | ') || 'nothing'}\n${err}`);
+      }
     }
-    await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true', { timeout: 30_000 });
+  } finally {
+    page.off('console', onConsole);
+    page.off('requestfailed', onFailed);
+    page.off('pageerror', onError);
   }
 }

@@ -49,14 +49,70 @@ pub async fn same_origin(request: Request, next: Next) -> Response {
     }
 }
 
-/// The policy for responses that are not pages (pages set their own, with
-/// the nonce of their inline scripts).
+/// The policy for responses that are not pages.
 pub const DEFAULT_CSP: &str =
     "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
-/// Security headers for every response, unless the response set its own.
+/// A page's policy: the app's own scripts, styles and WebAssembly, and its
+/// inline hydration scripts by `nonce`; no framing, no plugins, forms only
+/// to the app itself.
+fn page_policy(nonce: Option<&str>) -> String {
+    let inline = nonce.map(|n| format!(" 'nonce-{n}'")).unwrap_or_default();
+    format!(
+        "default-src 'self'; script-src 'self'{inline} 'wasm-unsafe-eval'; style-src 'self'; \
+         img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; \
+         form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+/// The nonce the page's inline scripts carry (Leptos puts the same one on
+/// each).
+fn nonce_in(html: &[u8]) -> Option<String> {
+    const MARK: &[u8] = b" nonce=\"";
+    let start = html.windows(MARK.len()).position(|w| w == MARK)? + MARK.len();
+    let len = html[start..].iter().position(|&b| b == b'"')?;
+    let nonce = std::str::from_utf8(&html[start..start + len]).ok()?;
+    nonce
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'+' | b'/' | b'='))
+        .then(|| nonce.to_owned())
+}
+
+/// Largest page read to find its nonce.
+const PAGE_LIMIT: usize = 16 * 1024 * 1024;
+
+/// Security headers for every response. A page's Content-Security-Policy
+/// names the nonce found in the page itself, so the header and the inline
+/// scripts always agree.
 pub async fn security_headers(request: Request, next: Next) -> Response {
-    let mut response = next.run(request).await;
+    let response = next.run(request).await;
+    let html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    let mut response = if html && !response.headers().contains_key(header::CONTENT_ENCODING) {
+        let (mut parts, body) = response.into_parts();
+        match axum::body::to_bytes(body, PAGE_LIMIT).await {
+            Ok(bytes) => {
+                let policy = page_policy(nonce_in(&bytes).as_deref());
+                if let Ok(value) = HeaderValue::from_str(&policy) {
+                    parts.headers.insert(header::CONTENT_SECURITY_POLICY, value);
+                }
+                Response::from_parts(parts, axum::body::Body::from(bytes))
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot read a page to set its policy");
+                return (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "The page could not be sent.",
+                )
+                    .into_response();
+            }
+        }
+    } else {
+        response
+    };
     let headers = response.headers_mut();
     let defaults = [
         (header::CONTENT_SECURITY_POLICY, DEFAULT_CSP),
@@ -70,4 +126,24 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
         }
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_page_policy_names_the_nonce_of_the_page() {
+        let html = br#"<html><head><script type="module" nonce="aB3-_x">import('/pkg/gatehouse.js')</script>"#;
+        assert_eq!(nonce_in(html).as_deref(), Some("aB3-_x"));
+        assert!(page_policy(Some("aB3-_x"))
+            .contains("script-src 'self' 'nonce-aB3-_x' 'wasm-unsafe-eval'"));
+        assert_eq!(nonce_in(b"<p>no scripts</p>"), None);
+        assert_eq!(
+            nonce_in(br#"<script nonce="x' 'unsafe-inline">"#),
+            None,
+            "a nonce cannot widen the policy"
+        );
+        assert!(!page_policy(None).contains("nonce"));
+    }
 }
