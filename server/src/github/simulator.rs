@@ -429,25 +429,36 @@ async fn update_issue(
     Path((owner, repo, number)): Path<(String, String, u64)>,
     Json(update): Json<IssueUpdate>,
 ) -> Response {
+    with_issue(&sim, &format!("{owner}/{repo}"), number, |full, issue| {
+        match update.state.as_deref() {
+            Some("closed") => issue.open = false,
+            Some("open") => issue.open = true,
+            _ => {}
+        }
+        Json(issue_json(full, issue)).into_response()
+    })
+}
+
+/// Runs `f` on issue `number` of `repo`, behind the rate limit; 404 when
+/// there is no such issue.
+fn with_issue(
+    sim: &GitHubSimulator,
+    repo: &str,
+    number: u64,
+    f: impl FnOnce(&str, &mut SimIssue) -> Response,
+) -> Response {
     let mut inner = sim.lock();
     if let Some(limited) = gate(&mut inner) {
         return limited;
     }
-    let full = format!("{owner}/{repo}");
-    let Some(issue) = inner
+    match inner
         .issues
-        .get_mut(&full)
+        .get_mut(repo)
         .and_then(|i| i.iter_mut().find(|x| x.number == number))
-    else {
-        return error(StatusCode::NOT_FOUND, "Not Found");
-    };
-    match update.state.as_deref() {
-        Some("closed") => issue.open = false,
-        Some("open") => issue.open = true,
-        _ => {}
+    {
+        Some(issue) => f(repo, issue),
+        None => error(StatusCode::NOT_FOUND, "Not Found"),
     }
-    let body = issue_json(&full, issue);
-    Json(body).into_response()
 }
 
 #[derive(Deserialize)]
@@ -460,23 +471,13 @@ async fn comment_issue(
     Path((owner, repo, number)): Path<(String, String, u64)>,
     Json(comment): Json<NewComment>,
 ) -> Response {
-    let mut inner = sim.lock();
-    if let Some(limited) = gate(&mut inner) {
-        return limited;
-    }
-    let full = format!("{owner}/{repo}");
-    let Some(issue) = inner
-        .issues
-        .get_mut(&full)
-        .and_then(|i| i.iter_mut().find(|x| x.number == number))
-    else {
-        return error(StatusCode::NOT_FOUND, "Not Found");
-    };
-    issue.comments.push(comment.body.clone());
-    let id = issue.comments.len();
-    (
-        StatusCode::CREATED,
-        Json(json!({ "id": id, "body": comment.body, "html_url": format!("https://github.com/{full}/issues/{number}#issuecomment-{id}") })),
-    )
-        .into_response()
+    with_issue(&sim, &format!("{owner}/{repo}"), number, |full, issue| {
+        issue.comments.push(comment.body.clone());
+        let id = issue.comments.len();
+        (
+            StatusCode::CREATED,
+            Json(json!({ "id": id, "body": comment.body, "html_url": format!("https://github.com/{full}/issues/{number}#issuecomment-{id}") })),
+        )
+            .into_response()
+    })
 }
