@@ -6,7 +6,7 @@ use crate::error::AppError;
 use crate::pages::{
     approvals_page::ApprovalsPage, audit_page::AuditPage, calendar_page::CalendarPage,
     demo_sign_in_page::DemoSignInPage, environments_page::EnvironmentsPage,
-    not_found_page::NotFoundPage, sign_in_page::SignInPage,
+    not_found_page::NotFoundPage, release_demo_page::ReleaseDemoPage, sign_in_page::SignInPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -78,6 +78,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/calendar") view=CalendarPage ssr=SsrMode::Async />
                     <Route path=path!("/approvals") view=ApprovalsPage ssr=SsrMode::Async />
                     <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async />
+                    <Route path=path!("/release-demo") view=ReleaseDemoPage ssr=SsrMode::Async />
                     <Route path=path!("/sign-in") view=SignInPage ssr=SsrMode::Async />
                     <Route path=path!("/demo/sign-in") view=DemoSignInPage ssr=SsrMode::Async />
                 </Routes>

@@ -150,6 +150,7 @@ async fn every_server_function_and_route_allows_exactly_who_it_should(pool: PgPo
             vec![("request", qa_request.clone())],
             only(&["qa", "sre", "admin"]),
         ),
+        ("/api/release-demo", vec![], everyone()),
         ("/api/session", vec![], everyone()),
         ("/api/sign-in/options", vec![], everyone()),
         ("/api/demo/personas", vec![], everyone()),
@@ -176,6 +177,7 @@ async fn every_server_function_and_route_allows_exactly_who_it_should(pool: PgPo
         "/calendar",
         "/approvals",
         "/audit",
+        "/release-demo",
         "/sign-in",
         "/demo/sign-in",
     ];

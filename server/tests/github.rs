@@ -443,3 +443,58 @@ async fn branches_compare_and_issues_read_recorded_github_responses() {
         .await
         .expect("close");
 }
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn the_release_demo_view_lists_the_release_only_commits_by_team(pool: PgPool) {
+    let app = spawn(pool, Mode::Demo).await;
+    let view: app::api::release_demo::ReleaseDemoView = app
+        .call("release-demo", &[])
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        (
+            view.release.as_str(),
+            view.prod.as_str(),
+            view.base.as_str()
+        ),
+        ("Release", "Prod", "master")
+    );
+    let teams: Vec<&str> = view.teams.iter().map(|t| t.team.as_str()).collect();
+    assert_eq!(teams, ["FrontEnd", "BackEnd", "Mobile"]);
+    for service in view.teams.iter().flat_map(|t| t.services.iter()) {
+        assert_eq!(service.problem, None, "{}", service.name);
+        assert_eq!(service.release_branch.as_deref(), Some("release/2027.01"));
+        // The demo release branch has two commits master does not.
+        assert_eq!(service.commits.len(), 2, "{}", service.name);
+        assert!(service
+            .commits
+            .iter()
+            .all(|c| c.sha.len() == 7 && c.author.is_some()));
+    }
+    let (status, html) = app.page("/release-demo").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("In Release, not yet in Prod"), "{html}");
+    assert!(
+        html.contains(r#"http-equiv="refresh""#),
+        "refreshes without JavaScript"
+    );
+
+    // GitHub unavailable: each service says so, the page still renders.
+    app.github.as_ref().expect("github").rate_limit(true);
+    let view: app::api::release_demo::ReleaseDemoView = app
+        .call("release-demo", &[])
+        .await
+        .json()
+        .await
+        .expect("json");
+    let first = &view.teams[0].services[0];
+    assert!(
+        first
+            .problem
+            .as_deref()
+            .is_some_and(|p| p.contains("rate limit")),
+        "{first:?}"
+    );
+}

@@ -4,4 +4,5 @@
 pub mod approvals;
 pub mod calendar;
 pub mod org;
+pub mod release_demo;
 pub mod session;

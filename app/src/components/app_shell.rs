@@ -12,6 +12,7 @@ const NAV: &[(&str, &str)] = &[
     ("/calendar", "Calendar"),
     ("/environments", "Environments"),
     ("/approvals", "Approvals"),
+    ("/release-demo", "Release demo"),
     ("/audit", "Audit"),
 ];
 

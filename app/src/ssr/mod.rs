@@ -4,6 +4,7 @@
 pub mod approvals;
 pub mod calendar;
 pub mod ports;
+pub mod release_demo;
 pub mod services;
 pub mod session;
 

@@ -140,7 +140,7 @@ impl GitHubSimulator {
         Router::new()
             .route("/repos/{owner}/{repo}/commits/{sha}", get(get_commit))
             .route("/repos/{owner}/{repo}/branches", get(list_branches))
-            .route("/repos/{owner}/{repo}/compare/{spec}", get(compare))
+            .route("/repos/{owner}/{repo}/compare/{*spec}", get(compare))
             .route("/repos/{owner}/{repo}/issues", post(open_issue))
             .route(
                 "/repos/{owner}/{repo}/issues/{number}",

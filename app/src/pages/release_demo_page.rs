@@ -1,0 +1,92 @@
+use crate::api::release_demo::{release_demo, ReleaseDemoView, ServiceDemo};
+use crate::components::error_notice::ErrorNotice;
+use crate::components::icon::{Icon, IconKind};
+use leptos::prelude::*;
+use leptos_meta::{Meta, Title};
+
+/// `/release-demo`: for stakeholders watching a Release demo, what is in
+/// Release that is not in Prod, by team, in large type. Refreshes itself
+/// every minute, with or without JavaScript.
+#[component]
+pub fn ReleaseDemoPage() -> impl IntoView {
+    let data = Resource::new(|| (), |_| release_demo());
+    view! {
+        <Title text="Release demo" />
+        <Meta http_equiv="refresh" content="60" />
+        <Transition fallback=|| view! { <p class="mt-6 text-lg text-slate-500" aria-busy="true">"Loading what is in Release…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(view_data) => view! { <DemoBody data=view_data /> }.into_any(),
+                    Err(error) => view! { <div class="mt-6"><ErrorNotice error /></div> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn DemoBody(data: ReleaseDemoView) -> impl IntoView {
+    let ReleaseDemoView {
+        release,
+        prod,
+        base,
+        teams,
+    } = data;
+    let total: usize = teams
+        .iter()
+        .flat_map(|t| t.services.iter())
+        .map(|s| s.commits.len())
+        .sum();
+    view! {
+        <h1 class="text-3xl font-semibold tracking-tight">{format!("In {release}, not yet in {prod}")}</h1>
+        <p class="mt-2 text-lg text-slate-600">
+            {format!("{total} change{} on the release branches that {base} does not have. This page refreshes every minute.", if total == 1 { "" } else { "s" })}
+        </p>
+        <div class="mt-8 grid gap-8 xl:grid-cols-3">
+            {teams.into_iter().map(|team| view! {
+                <section aria-label=team.team.clone()>
+                    <h2 class="text-2xl font-semibold text-slate-900">{team.team.clone()}</h2>
+                    <ul class="mt-3 space-y-5">
+                        {team.services.into_iter().map(|service| view! { <ServiceItem service /> }).collect_view()}
+                    </ul>
+                </section>
+            }).collect_view()}
+        </div>
+    }
+}
+
+#[component]
+fn ServiceItem(service: ServiceDemo) -> impl IntoView {
+    let branch = service
+        .release_branch
+        .clone()
+        .unwrap_or_else(|| "no release branch".to_owned());
+    let body = match (&service.problem, service.commits.is_empty()) {
+        (Some(problem), _) => view! {
+            <p class="mt-1 flex items-center gap-2 text-lg text-rose-800"><Icon kind=IconKind::Alert />{problem.clone()}</p>
+        }
+        .into_any(),
+        (None, true) => view! { <p class="mt-1 text-lg text-slate-500">"Nothing new in Release."</p> }.into_any(),
+        (None, false) => view! {
+            <ul class="mt-1 space-y-1">
+                {service.commits.into_iter().map(|c| view! {
+                    <li class="text-lg leading-snug text-slate-800">
+                        <code class="mr-2 font-mono text-base text-slate-500">{c.sha}</code>
+                        {c.title}
+                        {c.author.map(|a| view! { <span class="text-base text-slate-500">{format!(" \u{b7} @{a}")}</span> })}
+                    </li>
+                }).collect_view()}
+            </ul>
+        }
+        .into_any(),
+    };
+    view! {
+        <li aria-label=service.name.clone()>
+            <h3 class="flex flex-wrap items-baseline gap-x-3 text-xl font-medium text-slate-900">
+                {service.name.clone()}
+                <code class="font-mono text-sm text-slate-500">{branch}</code>
+            </h3>
+            {body}
+        </li>
+    }
+}
