@@ -33,6 +33,17 @@ const DEVELOPERS: &[(&str, &str)] = &[
     ("jonas.berg", "Jonas Berg"),
 ];
 
+/// The developer persona of the `index`-th team: a name from the list, its
+/// login made unique by the team id once the list runs out.
+fn developer_of(index: usize, team: &app::domain::TeamId) -> (String, &'static str) {
+    let (login, name) = DEVELOPERS[index % DEVELOPERS.len()];
+    if index < DEVELOPERS.len() {
+        (login.to_owned(), name)
+    } else {
+        (format!("{login}.{team}"), name)
+    }
+}
+
 /// A QA engineer, an SRE, a developer of each team, a manager and a stakeholder.
 pub fn personas(org: &OrgModel) -> Vec<PersonaSeed> {
     let mut out = vec![
@@ -45,12 +56,7 @@ pub fn personas(org: &OrgModel) -> Vec<PersonaSeed> {
         ),
     ];
     for (i, team) in org.teams.iter().enumerate() {
-        let (login, name) = DEVELOPERS[i % DEVELOPERS.len()];
-        let login = if i < DEVELOPERS.len() {
-            login.to_owned()
-        } else {
-            format!("{login}.{}", team.id)
-        };
+        let (login, name) = developer_of(i, &team.id);
         out.push(seed(
             &login,
             name,
@@ -159,12 +165,7 @@ pub fn changes(org: &OrgModel) -> Vec<DemoChange> {
             .position(|t| t.id == service.team)
             .unwrap_or(0);
         let (login, name) = if i % 2 == 0 {
-            let (login, name) = DEVELOPERS[team % DEVELOPERS.len()];
-            let login = if team < DEVELOPERS.len() {
-                login.to_owned()
-            } else {
-                format!("{login}.{}", service.team)
-            };
+            let (login, name) = developer_of(team, &service.team);
             (login, name.to_owned())
         } else {
             let (login, name) = TEAMMATES[team % TEAMMATES.len()];

@@ -170,11 +170,7 @@ pub async fn vote(
     let user = session::current_user(&state)
         .await?
         .ok_or(AppError::Unauthenticated)?;
-    let actor = Actor {
-        user_id: user.id.clone(),
-        display_name: user.display_name.to_string(),
-        roles: user.roles.iter().map(ToString::to_string).collect(),
-    };
+    let actor = Actor::from(&user);
     let org = state.org.load_org().await?;
     let (calendar, _) = super::calendar::load(&state, &org).await?;
     // A concurrent vote makes the commit conflict; read again and re-check.
@@ -418,11 +414,7 @@ pub async fn rerun(request_id: &str) -> Result<String, AppError> {
                 item.pipeline
             )),
         })?;
-    let actor = Actor {
-        user_id: user.id.clone(),
-        display_name: user.display_name.to_string(),
-        roles: user.roles.iter().map(ToString::to_string).collect(),
-    };
+    let actor = Actor::from(&user);
     state
         .approvals
         .record_rerun(&item.id, &actor, &execution)

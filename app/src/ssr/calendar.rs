@@ -63,9 +63,18 @@ pub fn selected_team(org: &OrgModel, raw: Option<&str>) -> Result<Option<TeamId>
     }
 }
 
-fn team_name(org: &OrgModel, id: &TeamId) -> String {
+/// A team's name, or its id if the org no longer has it.
+pub fn team_name(org: &OrgModel, id: &TeamId) -> String {
     org.team(id)
         .map_or_else(|| id.to_string(), |t| t.name.to_string())
+}
+
+/// The teams a view covers: the selected one, or every team.
+pub fn teams_shown(org: &OrgModel, team: Option<&TeamId>) -> Vec<TeamId> {
+    match team {
+        Some(t) => vec![t.clone()],
+        None => org.teams.iter().map(|t| t.id.clone()).collect(),
+    }
 }
 
 /// "18:00 GMT" in the org's zone.
@@ -237,20 +246,23 @@ pub fn allowances(
     shown: &[TeamId],
     now: DateTime<Utc>,
 ) -> Vec<EnvironmentAllowance> {
+    // Each team's view of the environments, overrides applied, in the same
+    // order as the org's.
+    let per_team_envs: Vec<(&TeamId, Vec<crate::domain::Environment>)> = shown
+        .iter()
+        .map(|team| (team, org.environments_for(team)))
+        .collect();
     org.environments
         .iter()
-        .map(|env| {
-            let per_team: Vec<(String, _)> = shown
+        .enumerate()
+        .map(|(i, env)| {
+            let per_team: Vec<(String, _)> = per_team_envs
                 .iter()
-                .map(|team| {
-                    let for_team = org
-                        .environments_for(team)
-                        .into_iter()
-                        .find(|e| e.id == env.id)
-                        .unwrap_or_else(|| env.clone());
+                .map(|(team, envs)| {
+                    let for_team = envs.get(i).unwrap_or(env);
                     (
                         team_name(org, team),
-                        calendar.allowance(&for_team, team, now),
+                        calendar.allowance(for_team, team, now),
                     )
                 })
                 .collect();
@@ -299,10 +311,7 @@ pub async fn view(month: Option<&str>, team: Option<&str>) -> Result<CalendarVie
         .unwrap_or(first);
     let grid_first = first - Days::new(u64::from(first.weekday().num_days_from_monday()));
     let grid_last = last + Days::new(u64::from(6 - last.weekday().num_days_from_monday()));
-    let shown: Vec<TeamId> = match &team {
-        Some(t) => vec![t.clone()],
-        None => org.teams.iter().map(|t| t.id.clone()).collect(),
-    };
+    let shown = teams_shown(&org, team.as_ref());
 
     let releases = calendar.releases_around(grid_first, grid_last);
     let mut events: Vec<CalendarEvent> = releases
@@ -473,11 +482,7 @@ async fn manager(state: &AppState) -> Result<Actor, AppError> {
             "Only managers may change the release calendar.".into(),
         ));
     }
-    Ok(Actor {
-        user_id: user.id.clone(),
-        display_name: user.display_name.to_string(),
-        roles: user.roles.iter().map(ToString::to_string).collect(),
-    })
+    Ok(Actor::from(&user))
 }
 
 fn reason_given(reason: &str) -> Result<String, AppError> {
@@ -542,10 +547,7 @@ pub async fn move_milestone(
         ),
     };
     let (mut calendar, _) = load(&state, &org).await?;
-    let affected: Vec<TeamId> = match &team {
-        Some(t) => vec![t.clone()],
-        None => org.teams.iter().map(|t| t.id.clone()).collect(),
-    };
+    let affected = teams_shown(&org, team.as_ref());
     let before_release = calendar.release(number);
     let before = affected
         .first()

@@ -161,6 +161,16 @@ pub struct Actor {
     pub roles: Vec<String>,
 }
 
+impl From<&User> for Actor {
+    fn from(user: &User) -> Self {
+        Self {
+            user_id: user.id.clone(),
+            display_name: user.display_name.to_string(),
+            roles: user.roles.iter().map(ToString::to_string).collect(),
+        }
+    }
+}
+
 /// A vote to record.
 #[derive(Debug, Clone)]
 pub struct NewVote {

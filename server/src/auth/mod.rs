@@ -125,13 +125,6 @@ struct Membership {
     state: String,
 }
 
-fn github_status(err: &octocrab::Error) -> Option<u16> {
-    match err {
-        octocrab::Error::GitHub { source, .. } => Some(source.status_code.as_u16()),
-        _ => None,
-    }
-}
-
 fn github_words(err: &octocrab::Error) -> String {
     match err {
         octocrab::Error::GitHub { source, .. } => {
@@ -302,13 +295,12 @@ impl Directory {
             .personal_token(token.to_owned())
             .build()
             .map_err(|e| LookupError::Unavailable(format!("GitHub client: {e}")))?;
-        let user: GitHubUser =
-            octo.get("/user", None::<&()>)
-                .await
-                .map_err(|e| match github_status(&e) {
-                    Some(401) => LookupError::Revoked(github_words(&e)),
-                    _ => LookupError::Unavailable(github_words(&e)),
-                })?;
+        let user: GitHubUser = octo.get("/user", None::<&()>).await.map_err(|e| {
+            match crate::github::status_of(&e) {
+                Some(401) => LookupError::Revoked(github_words(&e)),
+                _ => LookupError::Unavailable(github_words(&e)),
+            }
+        })?;
         let mut groups = Vec::new();
         for mapping in &self.access.teams {
             let Some((org, team)) = mapping.group.split_once('/') else {
@@ -321,7 +313,7 @@ impl Directory {
             match octo.get::<Membership, _, ()>(&route, None).await {
                 Ok(m) if m.state == "active" => groups.push(mapping.group.clone()),
                 Ok(_) => {}
-                Err(e) => match github_status(&e) {
+                Err(e) => match crate::github::status_of(&e) {
                     Some(404) => {}
                     Some(401) => return Err(LookupError::Revoked(github_words(&e))),
                     _ => return Err(LookupError::Unavailable(github_words(&e))),

@@ -123,8 +123,17 @@ struct IssueJson {
     html_url: String,
 }
 
+/// The HTTP status GitHub answered with, when it answered.
+pub fn status_of(err: &octocrab::Error) -> Option<u16> {
+    match err {
+        octocrab::Error::GitHub { source, .. } => Some(source.status_code.as_u16()),
+        _ => None,
+    }
+}
+
+/// GitHub has no such thing (404), or no such commit (422).
 fn not_found(err: &octocrab::Error) -> bool {
-    matches!(err, octocrab::Error::GitHub { source, .. } if matches!(source.status_code.as_u16(), 404 | 422))
+    matches!(status_of(err), Some(404 | 422))
 }
 
 #[async_trait]
@@ -242,14 +251,8 @@ impl GitHub for GitHubAdapter {
                 login: c.author.map(|a| a.login),
                 name: c.commit.author.map(|p| p.name).unwrap_or_default(),
             })),
-            Err(err) => match &err {
-                octocrab::Error::GitHub { source, .. }
-                    if matches!(source.status_code.as_u16(), 404 | 422) =>
-                {
-                    Ok(None)
-                }
-                _ => Err(classify(&err)),
-            },
+            Err(err) if not_found(&err) => Ok(None),
+            Err(err) => Err(classify(&err)),
         }
     }
 }
