@@ -48,7 +48,7 @@ oidc_pid=$!
 log "starting Gatehouse (demo mode) on 127.0.0.1:$port"
 DATABASE_URL=$(database_url_for $e2e_db) GATEHOUSE_BIND="127.0.0.1:$port" GATEHOUSE_MODE=demo \
   GATEHOUSE_SITE_ROOT="$REPO_ROOT/target/site" GATEHOUSE_LOG_FORMAT=json \
-  GATEHOUSE_CODEPIPELINE_ENDPOINT="http://127.0.0.1:$sim_port" GATEHOUSE_POLL_INTERVAL_SECS=2 \
+  GATEHOUSE_CODEPIPELINE_ENDPOINT="http://127.0.0.1:$sim_port" GATEHOUSE_POLL_INTERVAL_SECS=2 GATEHOUSE_HEALTH_INTERVAL_SECS=1 \
   GATEHOUSE_OIDC_ISSUER="http://127.0.0.1:$oidc_port" GATEHOUSE_OIDC_CLIENT_ID=gatehouse-e2e \
   GATEHOUSE_OIDC_CLIENT_SECRET=e2e-secret GATEHOUSE_OIDC_LABEL="Acme SSO" \
   "$target_dir/debug/gatehouse" serve > target/e2e-server.log 2>&1 &

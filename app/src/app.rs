@@ -4,9 +4,10 @@ use crate::api::session::{viewer, DemoSignIn, SessionInfo, SignOut};
 use crate::components::app_shell::AppShell;
 use crate::error::AppError;
 use crate::pages::{
-    approvals_page::ApprovalsPage, audit_page::AuditPage, calendar_page::CalendarPage,
-    demo_sign_in_page::DemoSignInPage, environments_page::EnvironmentsPage,
-    not_found_page::NotFoundPage, release_demo_page::ReleaseDemoPage, sign_in_page::SignInPage,
+    approvals_page::ApprovalsPage, audit_page::AuditPage, board_page::BoardPage,
+    calendar_page::CalendarPage, demo_sign_in_page::DemoSignInPage,
+    environments_page::EnvironmentsPage, not_found_page::NotFoundPage,
+    release_demo_page::ReleaseDemoPage, sign_in_page::SignInPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -74,6 +75,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <AppShell>
                 <Routes fallback=NotFoundPage>
+                    <Route path=path!("/board") view=BoardPage ssr=SsrMode::Async />
                     <Route path=path!("/environments") view=EnvironmentsPage ssr=SsrMode::Async />
                     <Route path=path!("/calendar") view=CalendarPage ssr=SsrMode::Async />
                     <Route path=path!("/approvals") view=ApprovalsPage ssr=SsrMode::Async />

@@ -10,47 +10,12 @@
 //! 2. the poller's cost for 1,000 pipelines: a first pass that records every
 //!    approval, and a steady-state pass.
 
-use app::ssr::Mode;
-use server::config::{Config, LogFormat, Secret};
-use server::startup::Application;
-use std::fmt::Write as _;
+mod common;
+
+use common::{cpu_time, percentile};
 use std::time::{Duration, Instant};
 
 const SERVICES: usize = 250;
-
-fn org_config() -> String {
-    let shipped = include_str!("../../config/org.toml");
-    let start = shipped.find("[[services]]").expect("services");
-    let end = shipped.find("[[environments]]").expect("environments");
-    let mut services = String::new();
-    for i in 0..SERVICES {
-        let team = ["frontend", "backend", "mobile"][i % 3];
-        let _ = write!(
-            services,
-            "[[services]]\nid = \"svc-{i:03}\"\nname = \"Service {i:03}\"\nteam = \"{team}\"\nrepository = \"acme-retail/svc-{i:03}\"\n\n"
-        );
-    }
-    format!("{}{}{}", &shipped[..start], services, &shipped[end..])
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[index]
-}
-
-fn cpu_time() -> Duration {
-    // utime + stime of this process, from /proc (Linux).
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let fields: Vec<&str> = stat
-        .rsplit(')')
-        .next()
-        .unwrap_or("")
-        .split_whitespace()
-        .collect();
-    let ticks: u64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0)
-        + fields.get(12).and_then(|v| v.parse().ok()).unwrap_or(0);
-    Duration::from_millis(ticks * 10)
-}
 
 async fn approve(client: &reqwest::Client, base: &str, id: &str) -> Duration {
     let started = Instant::now();
@@ -91,45 +56,7 @@ fn report(label: &str, mut samples: Vec<Duration>, wall: Duration) {
 
 #[tokio::main]
 async fn main() {
-    let admin = std::env::var("DATABASE_URL").expect("set DATABASE_URL to a Postgres server");
-    let admin_pool = sqlx::PgPool::connect(&admin).await.expect("connect");
-    sqlx::query("DROP DATABASE IF EXISTS gatehouse_bench WITH (FORCE)")
-        .execute(&admin_pool)
-        .await
-        .expect("drop");
-    sqlx::query("CREATE DATABASE gatehouse_bench")
-        .execute(&admin_pool)
-        .await
-        .expect("create");
-    let url = format!("{}/gatehouse_bench", admin.rsplit_once('/').expect("url").0);
-    let bench_url = url.clone();
-
-    let dir = std::env::temp_dir().join("gatehouse-bench");
-    std::fs::create_dir_all(&dir).expect("dir");
-    let org_file = dir.join("org.toml");
-    std::fs::write(&org_file, org_config()).expect("write org");
-
-    let config = Config {
-        database_url: Secret::new(url),
-        bind: "127.0.0.1:0".parse().expect("addr"),
-        mode: Mode::Demo,
-        log_format: LogFormat::Pretty,
-        org_config: org_file,
-        site_root: "target/site".into(),
-        db_max_connections: 20,
-        shutdown_grace: Duration::from_secs(1),
-        aws: server::codepipeline::AwsSettings {
-            region: "us-east-1".into(),
-            endpoint_url: None,
-            max_attempts: 3,
-            initial_backoff: Duration::from_millis(50),
-            operation_timeout: Duration::from_secs(10),
-            placeholder_credentials: true,
-        },
-        poll_interval: Duration::ZERO,
-        auth: server::config::AuthSettings::default(),
-    };
-    let app = Application::build(config).await.expect("build");
+    let (app, bench_url) = common::build("gatehouse_bench", SERVICES).await;
     let base = format!("http://127.0.0.1:{}", app.port());
     let state = app.state();
     let sim = app.codepipeline_simulator().expect("demo simulator");

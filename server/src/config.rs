@@ -148,6 +148,14 @@ pub struct Settings {
         global = true
     )]
     pub poll_interval_secs: u64,
+    /// Health URL template ({service}, {environment}) instead of the org
+    /// configuration's `[health] url`; demo mode otherwise probes its own
+    /// simulated services.
+    #[arg(long, env = "GATEHOUSE_HEALTH_URL", global = true)]
+    pub health_url: Option<String>,
+    /// Seconds between health probes instead of `[health] interval_secs`.
+    #[arg(long, env = "GATEHOUSE_HEALTH_INTERVAL_SECS", global = true)]
+    pub health_interval_secs: Option<u64>,
     /// Seconds to wait for open requests on shutdown.
     #[arg(
         long,
@@ -448,8 +456,11 @@ pub struct Config {
     pub db_max_connections: u32,
     pub shutdown_grace: Duration,
     pub aws: crate::codepipeline::AwsSettings,
-    /// Zero turns the poller off (tests drive it themselves).
+    /// Zero turns the poller and the prober off (tests drive them).
     pub poll_interval: Duration,
+    /// Overrides of the org configuration's `[health]` URL and interval.
+    pub health_url: Option<String>,
+    pub health_interval: Option<Duration>,
     pub auth: AuthSettings,
 }
 
@@ -490,6 +501,10 @@ impl Settings {
                 placeholder_credentials: false,
             },
             poll_interval: Duration::from_secs(self.poll_interval_secs),
+            health_url: self.health_url.filter(|u| !u.trim().is_empty()),
+            health_interval: self
+                .health_interval_secs
+                .map(|s| Duration::from_secs(s.max(1))),
             auth: self.auth.into_settings()?,
         })
     }
@@ -515,6 +530,8 @@ mod tests {
             aws_max_attempts: 3,
             aws_timeout_secs: 5,
             poll_interval_secs: 15,
+            health_url: None,
+            health_interval_secs: None,
             auth: AuthArgs::default(),
         }
         .into_config()

@@ -2,6 +2,7 @@
 
 use crate::codepipeline::simulator::{PipelineSpec, RevisionSpec, Simulator};
 use crate::github::simulator::{CommitSpec, GitHubSimulator};
+use crate::health_simulator::HealthSimulator;
 use app::domain::calendar::CalendarConfig;
 use app::domain::{BranchPattern, OrgModel, Role};
 use chrono::{Days, NaiveDate};
@@ -110,6 +111,17 @@ fn demo_branch(pattern: &BranchPattern) -> String {
     }
 }
 
+/// The branch a demo pipeline watches: a named branch of the environment
+/// (develop, master), else its release branches, else its first pattern.
+fn watched_branch(patterns: &[BranchPattern]) -> String {
+    patterns
+        .iter()
+        .find(|p| !p.is_tag() && !p.to_string().contains('*'))
+        .or_else(|| patterns.iter().find(|p| p.to_string() == "release/*"))
+        .or_else(|| patterns.first())
+        .map_or_else(|| "develop".into(), demo_branch)
+}
+
 const COMMIT_MESSAGES: &[&str] = &[
     "Fix rounding of order totals in multi-currency carts",
     "Add retry with backoff to the payment provider client",
@@ -173,10 +185,19 @@ pub fn changes(org: &OrgModel) -> Vec<DemoChange> {
         };
         for env in &org.environments {
             let pipeline = org.pipelines.pipeline_name(&service.id, &env.id);
+            let hotfixed = i == HOTFIX_SERVICE && HOTFIX_ENVIRONMENTS.contains(&env.id.as_str());
             out.push(DemoChange {
-                commit: demo_sha(&pipeline),
-                message: COMMIT_MESSAGES[(i + usize::from(env.position)) % COMMIT_MESSAGES.len()]
-                    .to_owned(),
+                commit: if hotfixed {
+                    hotfix_sha(&service.repository.to_string())
+                } else {
+                    demo_sha(&pipeline)
+                },
+                message: if hotfixed {
+                    HOTFIX_MESSAGE.to_owned()
+                } else {
+                    COMMIT_MESSAGES[(i + usize::from(env.position)) % COMMIT_MESSAGES.len()]
+                        .to_owned()
+                },
                 repository: service.repository.to_string(),
                 author_login: login.clone(),
                 author_name: name.clone(),
@@ -187,21 +208,50 @@ pub fn changes(org: &OrgModel) -> Vec<DemoChange> {
     out
 }
 
+/// The service whose hotfix a demo follows (Checkout UI), the environments
+/// its pipelines run the hotfix in, and the hotfix.
+const HOTFIX_SERVICE: usize = 1;
+const HOTFIX_ENVIRONMENTS: &[&str] = &["release", "prod"];
+pub const HOTFIX_BRANCH: &str = "hotfix/checkout-timeout";
+const HOTFIX_MESSAGE: &str = "Hotfix: raise the payment provider timeout to 30 s (#412)";
+
+/// The release every demo repository starts from (tagged v2026.11.0).
+fn base_sha(repo: &str) -> String {
+    demo_sha(&format!("{repo}@v2026.11.0"))
+}
+
+fn hotfix_sha(repo: &str) -> String {
+    demo_sha(&format!("{repo}@{HOTFIX_BRANCH}"))
+}
+
+/// Each environment's change in promotion order, oldest (Prod's) first,
+/// after the base release: a service's history.
+fn ladder(org: &OrgModel, service: &app::domain::Service) -> Vec<String> {
+    let mut out = vec![base_sha(&service.repository.to_string())];
+    out.extend(
+        org.environments
+            .iter()
+            .rev()
+            .map(|env| demo_sha(&org.pipelines.pipeline_name(&service.id, &env.id))),
+    );
+    out
+}
+
 /// Creates a pipeline per service and environment, with an approval stage
-/// where the environment's trigger needs one, and starts an execution in
-/// each, already past Source and Build, so that a demo opens with approvals
-/// waiting.
+/// where the environment's trigger needs one. Each has deployed the change
+/// of the environment after it (Prod the base release) and runs its own
+/// change, already past Source and Build, so that a demo opens with every
+/// environment deployed and approvals waiting.
 pub fn seed_codepipeline(sim: &Simulator, org: &OrgModel) {
     let mapping = &org.pipelines;
     let changes = changes(org);
+    let now = chrono::Utc::now();
     for service in &org.services {
-        for env in &org.environments {
+        let ladder = ladder(org, service);
+        let count = org.environments.len();
+        for (position, env) in org.environments.iter().enumerate() {
             let name = mapping.pipeline_name(&service.id, &env.id);
-            let branch = env
-                .branches
-                .first()
-                .map(demo_branch)
-                .unwrap_or_else(|| "develop".into());
+            let branch = watched_branch(&env.branches);
             sim.add_pipeline(PipelineSpec {
                 name: name.clone(),
                 repository: service.repository.to_string(),
@@ -213,6 +263,22 @@ pub fn seed_codepipeline(sim: &Simulator, org: &OrgModel) {
                     )
                 }),
             });
+            // The environment after this one in promotion order has this
+            // one's previous change: ladder[count - position - 1].
+            let previous = &ladder[count - position - 1];
+            sim.add_past_execution(
+                &name,
+                RevisionSpec {
+                    commit: previous.clone(),
+                    message: if position + 1 == count {
+                        "Release 2026.11".to_owned()
+                    } else {
+                        COMMIT_MESSAGES[(position + 3) % COMMIT_MESSAGES.len()].to_owned()
+                    },
+                    branch: None,
+                },
+                now - chrono::Duration::hours(i64::try_from(position * 7 + 2).unwrap_or(2)),
+            );
             if let Some(change) = changes.iter().find(|c| c.pipeline == name) {
                 sim.start_execution(
                     &name,
@@ -229,27 +295,17 @@ pub fn seed_codepipeline(sim: &Simulator, org: &OrgModel) {
 }
 
 /// Gives every demo repository the commits the demo pipelines run, with
-/// their authors, and Git Flow branches over them: develop has every
-/// commit, the release branch the older ones, master the oldest.
+/// their authors, and Git Flow over them: develop has every change, the
+/// release branch all but the two newest, master the base release and the
+/// two oldest (tagged as a release candidate). Checkout UI has a hotfix
+/// branch from master, merged into master and the release branch but not
+/// yet into develop.
 pub fn seed_github(sim: &GitHubSimulator, org: &OrgModel) {
     let now = chrono::Utc::now();
-    let mut histories: std::collections::BTreeMap<String, Vec<String>> =
-        std::collections::BTreeMap::new();
-    for change in changes(org) {
-        histories
-            .entry(change.repository.clone())
-            .or_default()
-            .push(change.commit.clone());
-    }
-    for (repo, mut history) in histories {
-        // The Prod environment's change is the oldest, Dev's the newest.
-        history.reverse();
-        let upto = |n: usize| history[..n.min(history.len())].to_vec();
-        sim.set_branch(&repo, "master", upto(2));
-        sim.set_branch(&repo, "release/2027.01", upto(4));
-        sim.set_branch(&repo, "develop", history.clone());
-    }
-    for (i, change) in changes(org).into_iter().enumerate() {
+    let changes = changes(org);
+    let run_now: std::collections::HashSet<String> =
+        changes.iter().map(|c| c.commit.clone()).collect();
+    for (i, change) in changes.into_iter().enumerate() {
         sim.add_commit(
             &change.repository,
             CommitSpec {
@@ -261,6 +317,60 @@ pub fn seed_github(sim: &GitHubSimulator, org: &OrgModel) {
             },
         );
     }
+    for (i, service) in org.services.iter().enumerate() {
+        let repo_name = service.repository.to_string();
+        let repo = repo_name.as_str();
+        let ladder = ladder(org, service);
+        let base = base_sha(repo);
+        for (n, sha) in ladder.iter().enumerate().skip(1) {
+            // Commits in the history that no pipeline runs now.
+            if !run_now.contains(sha) {
+                sim.add_commit(
+                    repo,
+                    CommitSpec {
+                        sha: sha.clone(),
+                        message: COMMIT_MESSAGES[(n + 5) % COMMIT_MESSAGES.len()].to_owned(),
+                        author_login: Some(TEAMMATES[i % TEAMMATES.len()].0.to_owned()),
+                        author_name: TEAMMATES[i % TEAMMATES.len()].1.to_owned(),
+                        date: now - chrono::Duration::days(3),
+                    },
+                );
+            }
+        }
+        sim.add_commit(
+            repo,
+            CommitSpec {
+                sha: base.clone(),
+                message: "Release 2026.11".into(),
+                author_login: Some("sam.okafor".into()),
+                author_name: "Sam Okafor".into(),
+                date: now - chrono::Duration::days(40),
+            },
+        );
+        let upto = |n: usize| ladder[..n.min(ladder.len())].to_vec();
+        let mut master = upto(3);
+        let mut release = upto(5);
+        if i == HOTFIX_SERVICE {
+            let hotfix = hotfix_sha(repo);
+            let mut branch = master.clone();
+            branch.push(hotfix.clone());
+            sim.set_branch(repo, HOTFIX_BRANCH, branch);
+            master.push(hotfix.clone());
+            release.push(hotfix);
+        }
+        sim.set_tag(repo, "v2026.11.0", &base);
+        sim.set_tag(repo, "v2027.01.0-rc.1", &ladder[2]);
+        sim.set_branch(repo, "master", master);
+        sim.set_branch(repo, "release/2027.01", release);
+        sim.set_branch(repo, "develop", ladder.clone());
+    }
+}
+
+/// The simulated services a demo shows down: Mobile BFF in QA (a Critical
+/// ticket opens) and Orders API in Stage (downtime is counted).
+pub fn seed_health(sim: &HealthSimulator) {
+    sim.set_up("mobile-bff", "qa", false);
+    sim.set_up("orders-api", "stage", false);
 }
 
 #[cfg(test)]
@@ -322,7 +432,7 @@ mod tests {
             .iter()
             .filter(|e| !e.branches.iter().all(BranchPattern::is_tag))
         {
-            let branch = demo_branch(&env.branches[0]);
+            let branch = watched_branch(&env.branches);
             assert!(
                 env.accepts(&GitRef::Branch(branch.clone())),
                 "{}: {branch}",

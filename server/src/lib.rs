@@ -8,6 +8,7 @@ pub mod db;
 pub mod demo;
 pub mod events;
 pub mod github;
+pub mod health_simulator;
 pub mod ics;
 pub mod jobs;
 pub mod org_config;

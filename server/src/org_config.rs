@@ -61,6 +61,8 @@ struct RawOrg {
     codepipeline: Option<RawCodePipeline>,
     calendar: Option<RawCalendar>,
     access: Option<RawAccess>,
+    health: Option<RawHealth>,
+    hotfixes: Option<RawHotfixes>,
 }
 
 #[derive(Deserialize)]
@@ -70,6 +72,24 @@ struct RawAccess {
     admins: Vec<String>,
     #[serde(default)]
     teams: Vec<RawTeamRole>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHealth {
+    url: String,
+    environments: Option<Vec<String>>,
+    interval_secs: Option<u64>,
+    timeout_secs: Option<u64>,
+    failures_to_down: Option<u32>,
+    successes_to_up: Option<u32>,
+    reopen_within_minutes: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHotfixes {
+    refuse_prod_when_unmerged: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -233,6 +253,134 @@ pub fn parse_access(path: &Path, text: &str) -> Result<AccessConfig, ConfigError
         .filter(|a| !a.is_empty())
         .collect();
     Ok(AccessConfig { admins, teams })
+}
+
+/// Reads the `[health]` and `[hotfixes]` sections of the file at `path`
+/// (the rest of the file is checked by [`load`]).
+pub fn load_operations(path: &Path) -> Result<OperationsConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        file: path.to_owned(),
+        key: String::new(),
+        message: format!("cannot read the file: {e}"),
+    })?;
+    parse_operations(path, &text)
+}
+
+/// Checks the `[health]` and `[hotfixes]` sections of configuration text.
+pub fn parse_operations(path: &Path, text: &str) -> Result<OperationsConfig, ConfigError> {
+    let org = parse(path, text)?;
+    let raw: RawOrg = toml::from_str(text).map_err(|e| ConfigError {
+        file: path.to_owned(),
+        key: String::new(),
+        message: e.message().trim().to_owned(),
+    })?;
+    let checker = Checker { file: path };
+    let refuse_unmerged_hotfix = raw
+        .hotfixes
+        .and_then(|h| h.refuse_prod_when_unmerged)
+        .unwrap_or(true);
+    let health = match raw.health {
+        None => None,
+        Some(h) => {
+            let url = h.url.trim().to_owned();
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(checker.err(
+                    "health.url",
+                    "give an http:// or https:// URL; {service} and {environment} are replaced",
+                ));
+            }
+            let env_ids: Vec<&str> = org.environments.iter().map(|e| e.id.as_str()).collect();
+            let environments = match h.environments {
+                None => env_ids.iter().map(|e| (*e).to_owned()).collect(),
+                Some(list) => {
+                    for (i, e) in list.iter().enumerate() {
+                        checker.reference(
+                            format!("health.environments[{i}]"),
+                            "environment",
+                            e,
+                            &env_ids,
+                        )?;
+                    }
+                    list
+                }
+            };
+            let positive = |key: &str, value: Option<u64>, default: u64| match value {
+                Some(0) => Err(checker.err(format!("health.{key}"), "must be at least 1")),
+                Some(v) => Ok(v),
+                None => Ok(default),
+            };
+            Some(HealthConfig {
+                url,
+                environments,
+                interval: std::time::Duration::from_secs(positive(
+                    "interval_secs",
+                    h.interval_secs,
+                    30,
+                )?),
+                timeout: std::time::Duration::from_secs(positive(
+                    "timeout_secs",
+                    h.timeout_secs,
+                    5,
+                )?),
+                thresholds: app::domain::health::Thresholds {
+                    failures_to_down: u32::try_from(positive(
+                        "failures_to_down",
+                        h.failures_to_down.map(u64::from),
+                        2,
+                    )?)
+                    .unwrap_or(2),
+                    successes_to_up: u32::try_from(positive(
+                        "successes_to_up",
+                        h.successes_to_up.map(u64::from),
+                        2,
+                    )?)
+                    .unwrap_or(2),
+                },
+                reopen_within: std::time::Duration::from_secs(
+                    h.reopen_within_minutes.unwrap_or(60) * 60,
+                ),
+            })
+        }
+    };
+    Ok(OperationsConfig {
+        health,
+        refuse_unmerged_hotfix,
+    })
+}
+
+/// How Gatehouse watches the environments.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OperationsConfig {
+    /// `None`: no health URLs, nothing is probed.
+    pub health: Option<HealthConfig>,
+    /// Refuse a Prod approval for a revision containing a hotfix that is not
+    /// merged back into develop and the open release branch.
+    pub refuse_unmerged_hotfix: bool,
+}
+
+/// The `[health]` section: which URLs are probed, how often, and how many
+/// probes in a row change the state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HealthConfig {
+    /// A URL template with `{service}` and `{environment}`.
+    pub url: String,
+    /// The environments probed.
+    pub environments: Vec<String>,
+    pub interval: std::time::Duration,
+    pub timeout: std::time::Duration,
+    pub thresholds: app::domain::health::Thresholds,
+    /// An outage starting this soon after the last one closed reopens its
+    /// ticket instead of opening another.
+    pub reopen_within: std::time::Duration,
+}
+
+impl HealthConfig {
+    /// The health URL of one service in one environment.
+    pub fn url_for(&self, service: &str, environment: &str) -> String {
+        self.url
+            .replace("{service}", service)
+            .replace("{environment}", environment)
+    }
 }
 
 /// Who gets which Gatehouse role: GitHub teams (`org/team-slug`) or OIDC
@@ -983,6 +1131,49 @@ mod tests {
         )
         .expect_err("no envs");
         assert_eq!(err.key, "environments");
+    }
+
+    #[test]
+    fn the_shipped_health_and_hotfix_settings_are_read() {
+        let ops = parse_operations(Path::new("org.toml"), SHIPPED).expect("valid");
+        assert!(ops.refuse_unmerged_hotfix);
+        let health = ops.health.expect("health");
+        assert_eq!(health.environments.len(), 6);
+        assert_eq!(health.interval, std::time::Duration::from_secs(30));
+        assert_eq!(
+            health.url_for("orders-api", "qa"),
+            "https://orders-api.qa.acme-retail.internal/healthz"
+        );
+    }
+
+    #[test]
+    fn health_settings_that_cannot_work_are_refused_with_their_key() {
+        let bad = |from: &str, to: &str| {
+            let text = SHIPPED.replacen(from, to, 1);
+            parse_operations(Path::new("org.toml"), &text).expect_err("rejected")
+        };
+        let err = bad(
+            "url = \"https://{service}.{environment}.acme-retail.internal/healthz\"",
+            "url = \"ftp://health\"",
+        );
+        assert_eq!(err.key, "health.url");
+        let err = bad("interval_secs = 30", "interval_secs = 0");
+        assert_eq!(err.key, "health.interval_secs");
+        let err = bad(
+            "reopen_within_minutes = 60",
+            "reopen_within_minutes = 60\nenvironments = [\"qa\", \"moon\"]",
+        );
+        assert_eq!(err.key, "health.environments[1]");
+        let off = parse_operations(
+            Path::new("org.toml"),
+            &SHIPPED.replacen(
+                "refuse_prod_when_unmerged = true",
+                "refuse_prod_when_unmerged = false",
+                1,
+            ),
+        )
+        .expect("valid");
+        assert!(!off.refuse_unmerged_hotfix);
     }
 
     fn with_overrides(overrides: &str) -> Result<OrgModel, ConfigError> {

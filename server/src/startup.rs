@@ -5,6 +5,8 @@ use crate::codepipeline::CodePipelineAdapter;
 use crate::config::Config;
 use crate::db::{self, PgStore};
 use crate::github::simulator::GitHubSimulator;
+use crate::health_simulator::HealthSimulator;
+use crate::org_config::HealthConfig;
 use crate::{demo, org_config};
 use anyhow::Context;
 use app::app::{shell, App};
@@ -38,6 +40,8 @@ pub struct Application {
     state: AppState,
     simulator: Option<Simulator>,
     github_simulator: Option<GitHubSimulator>,
+    health_simulator: Option<HealthSimulator>,
+    health: Option<HealthConfig>,
 }
 
 impl Application {
@@ -115,6 +119,25 @@ impl Application {
         let pipelines = Arc::new(CodePipelineAdapter::new(&aws).await);
         let store = Arc::new(PgStore::new(pool.clone()));
         let access = org_config::load_access(&config.org_config)?;
+        let operations = org_config::load_operations(&config.org_config)?;
+        // Health URLs: as given, else demo mode's simulated services, else
+        // the org configuration's.
+        let mut health = operations.health.clone();
+        let mut health_simulator = None;
+        if let Some(url) = &config.health_url {
+            let h = health.get_or_insert_with(|| default_health(&org));
+            h.url = url.clone();
+        } else if config.mode == Mode::Demo {
+            let (sim, base) = start_health_simulator().await?;
+            let h = health.get_or_insert_with(|| default_health(&org));
+            h.url = HealthSimulator::url_template(&base);
+            // A demo shows a shorter cycle than production's default.
+            h.interval = h.interval.min(Duration::from_secs(10));
+            health_simulator = Some(sim);
+        }
+        if let (Some(h), Some(interval)) = (&mut health, config.health_interval) {
+            h.interval = interval;
+        }
         let public_url = config
             .auth
             .public_url
@@ -131,9 +154,11 @@ impl Application {
             users: store.clone(),
             approvals: store.clone(),
             pipelines,
-            calendar: store,
+            calendar: store.clone(),
+            board: store,
             identity: directory.clone(),
             github,
+            refuse_unmerged_hotfix: operations.refuse_unmerged_hotfix,
         };
         let router = router(
             state.clone(),
@@ -149,6 +174,13 @@ impl Application {
                 pool.clone(),
                 config.poll_interval,
             ));
+            if let Some(health) = &health {
+                tokio::spawn(crate::jobs::probe_health(
+                    state.clone(),
+                    pool.clone(),
+                    health.clone(),
+                ));
+            }
         }
         tracing::info!(%addr, mode = ?config.mode, org = %org.name, "gatehouse is listening");
         Ok(Self {
@@ -159,7 +191,19 @@ impl Application {
             state,
             simulator,
             github_simulator,
+            health_simulator,
+            health,
         })
+    }
+
+    /// The in-process simulated services' health endpoints, in demo mode.
+    pub fn health_simulator(&self) -> Option<HealthSimulator> {
+        self.health_simulator.clone()
+    }
+
+    /// What the prober probes, when anything.
+    pub fn health(&self) -> Option<HealthConfig> {
+        self.health.clone()
     }
 
     /// The state every request sees (for tests and jobs).
@@ -235,6 +279,38 @@ async fn start_github_simulator(
         }
     });
     tracing::info!(%url, "demo mode: GitHub simulator started");
+    Ok((simulator, url))
+}
+
+/// Health settings when the org configuration has none but a URL is given
+/// or demo mode simulates the services: every environment, defaults.
+fn default_health(org: &app::domain::OrgModel) -> HealthConfig {
+    HealthConfig {
+        url: String::new(),
+        environments: org.environments.iter().map(|e| e.id.to_string()).collect(),
+        interval: Duration::from_secs(30),
+        timeout: Duration::from_secs(5),
+        thresholds: app::domain::health::Thresholds::default(),
+        reopen_within: Duration::from_secs(3600),
+    }
+}
+
+/// Starts demo mode's simulated services (their health endpoints) on a
+/// loopback port, with the ones the demo shows down taken down.
+async fn start_health_simulator() -> anyhow::Result<(HealthSimulator, String)> {
+    let simulator = HealthSimulator::new();
+    crate::demo::seed_health(&simulator);
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .context("cannot start the simulated services")?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let router = simulator.router();
+    tokio::spawn(async move {
+        if let Err(err) = axum::serve(listener, router).await {
+            tracing::error!(error = %err, "simulated services stopped");
+        }
+    });
+    tracing::info!(%url, "demo mode: simulated services' health endpoints started");
     Ok((simulator, url))
 }
 

@@ -151,6 +151,7 @@ async fn every_server_function_and_route_allows_exactly_who_it_should(pool: PgPo
             only(&["qa", "sre", "admin"]),
         ),
         ("/api/release-demo", vec![], everyone()),
+        ("/api/board", vec![], everyone()),
         ("/api/session", vec![], everyone()),
         ("/api/sign-in/options", vec![], everyone()),
         ("/api/demo/personas", vec![], everyone()),
@@ -178,6 +179,7 @@ async fn every_server_function_and_route_allows_exactly_who_it_should(pool: PgPo
         "/approvals",
         "/audit",
         "/release-demo",
+        "/board",
         "/sign-in",
         "/demo/sign-in",
     ];

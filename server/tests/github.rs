@@ -445,7 +445,7 @@ async fn branches_compare_and_issues_read_recorded_github_responses() {
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
-async fn the_release_demo_view_lists_the_release_only_commits_by_team(pool: PgPool) {
+async fn the_release_demo_view_lists_what_release_runs_that_prod_does_not(pool: PgPool) {
     let app = spawn(pool, Mode::Demo).await;
     let view: app::api::release_demo::ReleaseDemoView = app
         .call("release-demo", &[])
@@ -453,33 +453,80 @@ async fn the_release_demo_view_lists_the_release_only_commits_by_team(pool: PgPo
         .json()
         .await
         .expect("json");
+    let first = &view.teams[0].services[0];
+    assert!(
+        first
+            .problem
+            .as_deref()
+            .is_some_and(|p| p.contains("has not seen a Release deployment")),
+        "before the first pass: {first:?}"
+    );
+
+    app.refresh_board().await;
+    let view: app::api::release_demo::ReleaseDemoView = app
+        .call("release-demo", &[])
+        .await
+        .json()
+        .await
+        .expect("json");
     assert_eq!(
-        (
-            view.release.as_str(),
-            view.prod.as_str(),
-            view.base.as_str()
-        ),
-        ("Release", "Prod", "master")
+        (view.release.as_str(), view.prod.as_str()),
+        ("Release", "Prod")
     );
     let teams: Vec<&str> = view.teams.iter().map(|t| t.team.as_str()).collect();
     assert_eq!(teams, ["FrontEnd", "BackEnd", "Mobile"]);
+    assert_eq!(view.unknown, 10, "not probed yet");
     for service in view.teams.iter().flat_map(|t| t.services.iter()) {
         assert_eq!(service.problem, None, "{}", service.name);
-        assert_eq!(service.release_branch.as_deref(), Some("release/2027.01"));
-        // The demo release branch has two commits master does not.
-        assert_eq!(service.commits.len(), 2, "{}", service.name);
+        assert!(service
+            .prod_revision
+            .as_deref()
+            .is_some_and(|r| r.ends_with("(v2026.11.0)")));
+        // Release runs the release branch's head; Prod the last release.
+        let expected = if service.name == "Checkout UI" { 3 } else { 4 };
+        assert_eq!(service.commits.len(), expected, "{}", service.name);
         assert!(service
             .commits
             .iter()
             .all(|c| c.sha.len() == 7 && c.author.is_some()));
     }
+    let checkout = &view.teams[0].services[1];
+    assert_eq!(
+        checkout.commits.last().map(|c| c.pull_request),
+        Some(Some(412)),
+        "the hotfix's PR"
+    );
     let (status, html) = app.page("/release-demo").await;
     assert_eq!(status, 200);
     assert!(html.contains("In Release, not yet in Prod"), "{html}");
     assert!(
+        html.contains("39 changes deployed in Release that Prod does not run yet"),
+        "{html}"
+    );
+    assert!(
         html.contains(r#"http-equiv="refresh""#),
         "refreshes without JavaScript"
     );
+
+    // Release's health, once probed.
+    let mut health = app.health.clone().expect("health");
+    health.environments = vec!["release".into()];
+    app.services
+        .as_ref()
+        .expect("services")
+        .set_up("inventory-service", "release", false);
+    for _ in 0..2 {
+        server::jobs::health::probe_once(&app.state, &app.pool, &health, &reqwest::Client::new())
+            .await
+            .expect("probe");
+    }
+    let view: app::api::release_demo::ReleaseDemoView = app
+        .call("release-demo", &[])
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!((view.up, view.down, view.unknown), (9, 1, 0));
 
     // GitHub unavailable: each service says so, the page still renders.
     app.github.as_ref().expect("github").rate_limit(true);
@@ -497,4 +544,154 @@ async fn the_release_demo_view_lists_the_release_only_commits_by_team(pool: PgPo
             .is_some_and(|p| p.contains("rate limit")),
         "{first:?}"
     );
+}
+
+#[tokio::test]
+async fn tags_runs_and_reopening_work_against_the_simulator_and_lists_are_asked_conditionally() {
+    let sim = GitHubSimulator::new();
+    let repo = "acme-retail/orders-api";
+    sim.add_commit(
+        repo,
+        commit(
+            "1111111aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            "Base",
+            "sam.okafor",
+        ),
+    );
+    sim.add_commit(
+        repo,
+        commit(
+            "2222222bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+            "Next (#7)",
+            "lena.fischer",
+        ),
+    );
+    sim.set_branch(
+        repo,
+        "develop",
+        vec![
+            "1111111aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa".into(),
+            "2222222bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb".into(),
+        ],
+    );
+    sim.set_tag(repo, "v1.0.0", "1111111aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+    let github = adapter(&serve(&sim).await);
+    let tags = github.tags(repo).await.expect("tags");
+    assert_eq!(tags.len(), 1);
+    assert_eq!(
+        (tags[0].name.as_str(), tags[0].sha.as_str()),
+        ("v1.0.0", "1111111aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")
+    );
+    // A tag compares like a branch.
+    let cmp = github
+        .compare(repo, "v1.0.0", "develop")
+        .await
+        .expect("ok")
+        .expect("known");
+    assert_eq!(cmp.ahead_by, 1);
+
+    let runs = github.workflow_runs(repo, "develop").await.expect("runs");
+    assert_eq!(runs[0].head_sha, "2222222bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
+    assert!(runs[0].url.contains("/actions/runs/"));
+
+    // Unchanged lists come back 304 and are served from the ETag cache.
+    assert_eq!(sim.not_modified(), 0);
+    let again = github.tags(repo).await.expect("tags");
+    assert_eq!(again, tags);
+    github.branches(repo).await.expect("branches");
+    github.branches(repo).await.expect("branches");
+    assert_eq!(sim.not_modified(), 2);
+    sim.set_tag(repo, "v1.1.0", "2222222bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
+    assert_eq!(
+        github.tags(repo).await.expect("tags").len(),
+        2,
+        "a changed list is read anew"
+    );
+
+    let issue = github
+        .open_issue(repo, "Down", "body", &["Critical"])
+        .await
+        .expect("open");
+    github.close_issue(repo, issue.number).await.expect("close");
+    assert!(!sim.issues(repo)[0].open);
+    github
+        .reopen_issue(repo, issue.number)
+        .await
+        .expect("reopen");
+    assert!(sim.issues(repo)[0].open);
+
+    sim.rate_limit(true);
+    assert!(matches!(
+        github.tags(repo).await,
+        Err(GitHubError::RateLimited(_))
+    ));
+}
+
+#[tokio::test]
+async fn tags_and_runs_read_recorded_github_responses_and_name_a_spent_rate_limit() {
+    let github = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/repos/octocat/Hello-World/tags"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("etag", "W/\"5ee5c9\"")
+                .set_body_json(json!([{
+                    "name": "v0.1", "commit": { "sha": "c5b97d5ae6c19d5c5df71a34c7fbeeda2479ccbc", "url": "https://api.github.com/repos/octocat/Hello-World/commits/c5b97d5ae6c19d5c5df71a34c7fbeeda2479ccbc" },
+                    "zipball_url": "https://github.com/octocat/Hello-World/zipball/v0.1",
+                    "tarball_url": "https://github.com/octocat/Hello-World/tarball/v0.1",
+                    "node_id": "MDQ6VXNlcjE="
+                }])),
+        )
+        .mount(&github)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/repos/octocat/Hello-World/actions/runs"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "total_count": 1,
+            "workflow_runs": [{
+                "id": 30433642, "name": "Build", "node_id": "MDEyOldvcmtmbG93IFJ1bjI2OTI4OQ==",
+                "head_branch": "develop", "head_sha": "acb5820ced9479c074f688cc328bf03f341a511d",
+                "run_number": 562, "event": "push", "status": "completed", "conclusion": "failure",
+                "workflow_id": 159038, "html_url": "https://github.com/octo-org/octo-repo/actions/runs/30433642",
+                "created_at": "2020-01-22T19:33:08Z", "updated_at": "2020-01-22T19:33:08Z"
+            }]
+        })))
+        .mount(&github)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/repos/octocat/Spent/tags"))
+        .respond_with(
+            ResponseTemplate::new(403)
+                .insert_header("x-ratelimit-remaining", "0")
+                .insert_header("x-ratelimit-reset", "1893456000")
+                .set_body_json(json!({ "message": "API rate limit exceeded for user ID 1.", "documentation_url": "https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting" })),
+        )
+        .mount(&github)
+        .await;
+    let adapter = adapter(&github.uri());
+    let tags = adapter.tags("octocat/Hello-World").await.expect("tags");
+    assert_eq!(tags[0].name, "v0.1");
+    let runs = adapter
+        .workflow_runs("octocat/Hello-World", "develop")
+        .await
+        .expect("runs");
+    assert_eq!(runs[0].conclusion.as_deref(), Some("failure"));
+    assert_eq!(runs[0].name, "Build");
+    // The second read sends the ETag GitHub gave.
+    adapter.tags("octocat/Hello-World").await.expect("tags");
+    let requests = github.received_requests().await.expect("recorded");
+    let conditional = requests
+        .iter()
+        .filter(|r| r.url.path() == "/repos/octocat/Hello-World/tags")
+        .filter(|r| {
+            r.headers
+                .get("if-none-match")
+                .is_some_and(|v| v == "W/\"5ee5c9\"")
+        })
+        .count();
+    assert_eq!(conditional, 1);
+    assert!(matches!(
+        adapter.tags("octocat/Spent").await,
+        Err(GitHubError::RateLimited(at)) if at.contains("UTC")
+    ));
 }

@@ -75,6 +75,10 @@ pub struct QueueItem {
     pub test_types: Vec<crate::domain::TestType>,
     /// Why the viewer cannot vote, or `None` when they can.
     pub blocked: Option<String>,
+    /// Hotfix branches of the service not yet merged back, for a Prod
+    /// approval, in words.
+    #[serde(default)]
+    pub hotfix_warnings: Vec<String>,
 }
 
 /// A mapped pipeline that does not match the org configuration, found by

@@ -10,6 +10,8 @@ pub struct DemoCommit {
     pub sha: String,
     pub title: String,
     pub author: Option<String>,
+    /// The pull request its squash-merge title names.
+    pub pull_request: Option<u64>,
 }
 
 /// One service's Release-only changes.
@@ -17,8 +19,11 @@ pub struct DemoCommit {
 pub struct ServiceDemo {
     pub name: String,
     pub repository: String,
-    /// The release branch compared with Prod's branch, if there is one.
-    pub release_branch: Option<String>,
+    /// What Release and Prod run: short sha, and tag or branch.
+    pub release_revision: Option<String>,
+    pub prod_revision: Option<String>,
+    /// Release's health for this service: `None` when not probed (yet).
+    pub up: Option<bool>,
     pub commits: Vec<DemoCommit>,
     /// Why the comparison could not be made, in words.
     pub problem: Option<String>,
@@ -34,13 +39,15 @@ pub struct TeamDemo {
 pub struct ReleaseDemoView {
     pub release: String,
     pub prod: String,
-    /// Prod's branch, the base of every comparison.
-    pub base: String,
     pub teams: Vec<TeamDemo>,
+    /// Release's health across services: up, down, not known.
+    pub up: usize,
+    pub down: usize,
+    pub unknown: usize,
 }
 
-/// For each team and service: the commits on the newest release branch
-/// that Prod's branch does not have.
+/// For each team and service: the commits the revision deployed in Release
+/// has that the one deployed in Prod lacks, and Release's health.
 #[server(endpoint = "release-demo")]
 pub async fn release_demo() -> Result<ReleaseDemoView, AppError> {
     AppError::respond(crate::ssr::release_demo::view().await)

@@ -9,6 +9,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 const NAV: &[(&str, &str)] = &[
+    ("/board", "Board"),
     ("/calendar", "Calendar"),
     ("/environments", "Environments"),
     ("/approvals", "Approvals"),

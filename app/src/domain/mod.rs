@@ -5,6 +5,7 @@ pub mod approval;
 mod branch;
 pub mod calendar;
 mod environment;
+pub mod health;
 mod ids;
 mod keywords;
 mod org;

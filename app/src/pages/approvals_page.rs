@@ -234,6 +234,7 @@ fn ApprovalCard(q: QueueItem, now: DateTime<Utc>, decide: ServerAction<Decide>) 
         required,
         test_types,
         blocked,
+        hotfix_warnings,
     } = q;
     let title = format!("{} to {}", item.service_name, item.environment_name);
     let heading_id = format!("request-{}", item.id);
@@ -311,6 +312,11 @@ fn ApprovalCard(q: QueueItem, now: DateTime<Utc>, decide: ServerAction<Decide>) 
                         {item.commit_message.clone().unwrap_or_else(|| "No commit message".into())}
                     </p>
                     <p class="text-xs text-slate-500">{meta}</p>
+                    {hotfix_warnings.into_iter().map(|w| view! {
+                        <p class="mt-1 flex items-center gap-1 text-xs font-medium text-amber-800" data-testid="hotfix-warning">
+                            <Icon kind=IconKind::Alert class="h-3 w-3" />{w}
+                        </p>
+                    }).collect_view()}
                 </div>
                 <div class="sm:text-right">
                     <p class="text-sm text-slate-700" data-testid="progress">{progress}</p>

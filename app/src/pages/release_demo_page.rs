@@ -29,8 +29,10 @@ fn DemoBody(data: ReleaseDemoView) -> impl IntoView {
     let ReleaseDemoView {
         release,
         prod,
-        base,
         teams,
+        up,
+        down,
+        unknown,
     } = data;
     let total: usize = teams
         .iter()
@@ -40,7 +42,12 @@ fn DemoBody(data: ReleaseDemoView) -> impl IntoView {
     view! {
         <h1 class="text-3xl font-semibold tracking-tight">{format!("In {release}, not yet in {prod}")}</h1>
         <p class="mt-2 text-lg text-slate-600">
-            {format!("{total} change{} on the release branches that {base} does not have. This page refreshes every minute.", if total == 1 { "" } else { "s" })}
+            {format!("{total} change{} deployed in {release} that {prod} does not run yet. This page refreshes every minute.", if total == 1 { "" } else { "s" })}
+        </p>
+        <p class="mt-3 flex flex-wrap items-center gap-x-5 gap-y-1 text-lg" role="status" aria-label=format!("{release} health")>
+            <span class="inline-flex items-center gap-2 text-emerald-800"><Icon kind=IconKind::Check class="h-5 w-5" />{format!("{up} up")}</span>
+            {(down > 0).then(|| view! { <span class="inline-flex items-center gap-2 font-semibold text-rose-800"><Icon kind=IconKind::Cross class="h-5 w-5" />{format!("{down} down")}</span> })}
+            {(unknown > 0).then(|| view! { <span class="inline-flex items-center gap-2 text-slate-500"><Icon kind=IconKind::Dashed class="h-5 w-5" />{format!("{unknown} not checked")}</span> })}
         </p>
         <div class="mt-8 grid gap-8 xl:grid-cols-3">
             {teams.into_iter().map(|team| view! {
@@ -57,10 +64,15 @@ fn DemoBody(data: ReleaseDemoView) -> impl IntoView {
 
 #[component]
 fn ServiceItem(service: ServiceDemo) -> impl IntoView {
-    let branch = service
-        .release_branch
+    let revision = service
+        .release_revision
         .clone()
-        .unwrap_or_else(|| "no release branch".to_owned());
+        .unwrap_or_else(|| "nothing deployed".to_owned());
+    let health = match service.up {
+        Some(true) => view! { <span class="inline-flex items-center gap-1 text-base text-emerald-800"><Icon kind=IconKind::Check />"up"</span> }.into_any(),
+        Some(false) => view! { <span class="inline-flex items-center gap-1 text-base font-semibold text-rose-800"><Icon kind=IconKind::Cross />"down"</span> }.into_any(),
+        None => ().into_any(),
+    };
     let body = match (&service.problem, service.commits.is_empty()) {
         (Some(problem), _) => view! {
             <p class="mt-1 flex items-center gap-2 text-lg text-rose-800"><Icon kind=IconKind::Alert />{problem.clone()}</p>
@@ -84,7 +96,8 @@ fn ServiceItem(service: ServiceDemo) -> impl IntoView {
         <li aria-label=service.name.clone()>
             <h3 class="flex flex-wrap items-baseline gap-x-3 text-xl font-medium text-slate-900">
                 {service.name.clone()}
-                <code class="font-mono text-sm text-slate-500">{branch}</code>
+                <code class="font-mono text-sm text-slate-500">{revision}</code>
+                {health}
             </h3>
             {body}
         </li>

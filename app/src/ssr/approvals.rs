@@ -71,8 +71,85 @@ fn queue_item(
         required: rule.as_ref().map_or(1, |r| r.required),
         test_types: env.map(|e| e.test_types.clone()).unwrap_or_default(),
         blocked,
+        hotfix_warnings: Vec::new(),
         item,
     }
+}
+
+/// Whether `environment_id` is Prod: the last environment in promotion order.
+fn is_prod(org: &OrgModel, environment_id: &str) -> bool {
+    org.environments
+        .last()
+        .is_some_and(|e| e.id.as_str() == environment_id)
+}
+
+/// The service's hotfix branches that still lack a merge, in words.
+async fn unmerged_hotfixes(
+    state: &AppState,
+    service_id: &str,
+) -> Result<Vec<(super::ports::HotfixRecord, String)>, AppError> {
+    Ok(state
+        .board
+        .hotfixes(service_id)
+        .await?
+        .into_iter()
+        .filter_map(|h| {
+            let missing = h.missing();
+            (!missing.is_empty()).then(|| {
+                let words = format!(
+                    "{} is not merged back into {} yet",
+                    h.branch,
+                    missing.join(" and ")
+                );
+                (h, words)
+            })
+        })
+        .collect())
+}
+
+/// Why a Prod approval of the request's revision is refused: it contains a
+/// hotfix that is not merged back into develop and the open release branch
+/// (checked with GitHub, as the revision may predate the hotfix).
+async fn hotfix_refusal(
+    state: &AppState,
+    org: &OrgModel,
+    item: &ApprovalItem,
+) -> Result<Option<String>, AppError> {
+    if !state.refuse_unmerged_hotfix || !is_prod(org, &item.environment_id) {
+        return Ok(None);
+    }
+    let unmerged = unmerged_hotfixes(state, &item.service_id).await?;
+    if unmerged.is_empty() {
+        return Ok(None);
+    }
+    let repo = org
+        .services
+        .iter()
+        .find(|s| s.id.as_str() == item.service_id)
+        .map(|s| s.repository.to_string())
+        .ok_or_else(|| AppError::NotFound("This service is no longer configured.".into()))?;
+    let short = &item.commit[..item.commit.len().min(7)];
+    for (hotfix, _) in unmerged {
+        let contains = state
+            .github
+            .compare(&repo, &item.commit, &hotfix.head_sha)
+            .await
+            .map_err(|err| {
+                AppError::Dependency(format!(
+                    "Gatehouse cannot check whether {short} contains {} right now ({err}); try again in a moment.",
+                    hotfix.branch
+                ))
+            })?
+            .is_some_and(|c| c.ahead_by == 0);
+        if contains {
+            return Ok(Some(format!(
+                "Commit {short} contains {}, which is not merged back into {} yet. Merge the hotfix back first (Git Flow), then approve Prod.",
+                hotfix.branch,
+                hotfix.missing().join(" and ")
+            )));
+        }
+    }
+    Ok(None)
 }
 
 /// The Approvals page.
@@ -82,13 +159,23 @@ pub async fn view() -> Result<ApprovalsView, AppError> {
     let notice = session::take_notice().await?;
     let org = state.org.load_org().await?;
     let (calendar, _) = super::calendar::load(&state, &org).await?;
-    let pending = state
+    let mut pending: Vec<QueueItem> = state
         .approvals
         .pending()
         .await?
         .into_iter()
         .map(|item| queue_item(&org, &calendar, user.as_ref(), item))
         .collect();
+    for queued in pending
+        .iter_mut()
+        .filter(|q| is_prod(&org, &q.item.environment_id))
+    {
+        queued.hotfix_warnings = unmerged_hotfixes(&state, &queued.item.service_id)
+            .await?
+            .into_iter()
+            .map(|(_, words)| words)
+            .collect();
+    }
     let history = state.approvals.history(50).await?;
     let problems = match &user {
         Some(u) if u.has(RoleKind::Admin) || u.has(RoleKind::Sre) => {
@@ -193,6 +280,11 @@ pub async fn vote(
         let team = TeamId::parse(&item.team_id).map_err(|e| AppError::internal(&e))?;
         let votes = prior_votes(&item);
         let author = commit_author(&state, &org, &item).await?;
+        if decision == Decision::Approve {
+            if let Some(refusal) = hotfix_refusal(&state, &org, &item).await? {
+                return Err(AppError::Conflict(refusal));
+            }
+        }
         let outcome = approval::cast(&VoteRequest {
             user: &user,
             environment: env,

@@ -2,6 +2,7 @@
 //! that use them, and the state handed to every request.
 
 pub mod approvals;
+pub mod board;
 pub mod calendar;
 pub mod ports;
 pub mod release_demo;
@@ -11,7 +12,8 @@ pub mod session;
 use crate::error::AppError;
 use leptos::prelude::LeptosOptions;
 use ports::{
-    ApprovalStore, CalendarStore, GitHub, Identity, OrgStore, Pipelines, StoreError, UserStore,
+    ApprovalStore, BoardStore, CalendarStore, GitHub, Identity, OrgStore, Pipelines, StoreError,
+    UserStore,
 };
 use std::sync::Arc;
 
@@ -32,8 +34,11 @@ pub struct AppState {
     pub approvals: Arc<dyn ApprovalStore>,
     pub pipelines: Arc<dyn Pipelines>,
     pub calendar: Arc<dyn CalendarStore>,
+    pub board: Arc<dyn BoardStore>,
     pub identity: Arc<dyn Identity>,
     pub github: Arc<dyn GitHub>,
+    /// Refuse Prod approvals of revisions with unmerged hotfixes.
+    pub refuse_unmerged_hotfix: bool,
 }
 
 impl axum::extract::FromRef<AppState> for LeptosOptions {

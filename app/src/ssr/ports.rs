@@ -79,6 +79,36 @@ pub struct SourceRevision {
     pub url: Option<String>,
 }
 
+/// One action of a pipeline as GetPipelineState shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ActionStatus {
+    pub stage: String,
+    pub action: String,
+    /// InProgress, Succeeded, Failed, Abandoned; `None` before its first run.
+    pub status: Option<String>,
+    pub summary: Option<String>,
+    /// Where the action's run can be looked at (CodeBuild log, deployment).
+    pub url: Option<String>,
+    /// The execution the status belongs to.
+    pub execution_id: Option<String>,
+}
+
+/// A pipeline's current state: every action, and the newest execution with
+/// its status (from the stage it has reached).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PipelineStatus {
+    pub actions: Vec<ActionStatus>,
+    pub latest_execution: Option<(String, String)>,
+}
+
+/// An execution that finished successfully and what it deployed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FinishedExecution {
+    pub execution_id: String,
+    pub revision: SourceRevision,
+    pub finished_at: chrono::DateTime<chrono::Utc>,
+}
+
 /// Why a CodePipeline call failed, sorted by what Gatehouse does next.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PipelineError {
@@ -126,6 +156,14 @@ pub trait Pipelines: Send + Sync {
         &self,
         pipeline: &str,
     ) -> Result<Vec<(String, Vec<(String, String)>)>, PipelineError>;
+    /// What each stage and action of a pipeline is doing (GetPipelineState).
+    async fn status(&self, pipeline: &str) -> Result<PipelineStatus, PipelineError>;
+    /// The newest execution that finished successfully, with the revision it
+    /// deployed (ListPipelineExecutions, newest first).
+    async fn last_succeeded(
+        &self,
+        pipeline: &str,
+    ) -> Result<Option<FinishedExecution>, PipelineError>;
     /// Starts a new run of a pipeline on its latest source revision
     /// (StartPipelineExecution); returns the execution id.
     async fn start_execution(&self, pipeline: &str) -> Result<String, PipelineError>;
@@ -404,7 +442,7 @@ pub struct BranchHead {
 }
 
 /// One commit of a comparison.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CommitSummary {
     pub sha: String,
     /// The first line of the message.
@@ -461,4 +499,127 @@ pub trait GitHub: Send + Sync {
     async fn comment_issue(&self, repo: &str, number: u64, body: &str) -> Result<(), GitHubError>;
     /// Closes an issue.
     async fn close_issue(&self, repo: &str, number: u64) -> Result<(), GitHubError>;
+    /// Opens a closed issue again.
+    async fn reopen_issue(&self, repo: &str, number: u64) -> Result<(), GitHubError>;
+    /// Every tag of `repo` with the commit it points at (all pages).
+    async fn tags(&self, repo: &str) -> Result<Vec<BranchHead>, GitHubError>;
+    /// The newest GitHub Actions runs on `branch`, newest first.
+    async fn workflow_runs(
+        &self,
+        repo: &str,
+        branch: &str,
+    ) -> Result<Vec<WorkflowRun>, GitHubError>;
+}
+
+/// A GitHub Actions workflow run.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct WorkflowRun {
+    pub name: String,
+    pub head_sha: String,
+    /// queued, in_progress, completed.
+    pub status: String,
+    /// success, failure, cancelled ... once completed.
+    pub conclusion: Option<String>,
+    pub url: String,
+}
+
+/// A deployment as the board keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeploymentRecord {
+    pub service_id: String,
+    pub environment_id: String,
+    pub pipeline: String,
+    pub commit: Option<String>,
+    pub message: Option<String>,
+    pub branch: Option<String>,
+    pub revision_url: Option<String>,
+    pub tag: Option<String>,
+    pub deployed_execution: Option<String>,
+    pub deployed_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub latest_execution: Option<String>,
+    pub latest_status: Option<String>,
+    pub actions: Vec<ActionStatus>,
+    pub problem: Option<String>,
+}
+
+/// The commits `environment_id` lacks of `ahead_of`, the environment before.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GapRecord {
+    pub service_id: String,
+    pub environment_id: String,
+    pub ahead_of: String,
+    pub base_sha: String,
+    pub head_sha: String,
+    pub behind_by: u32,
+    pub commits: Vec<CommitSummary>,
+}
+
+/// A hotfix branch and how far it has got.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HotfixRecord {
+    pub service_id: String,
+    pub branch: String,
+    pub head_sha: String,
+    pub in_release_env: bool,
+    pub merged_develop: bool,
+    pub release_branch: Option<String>,
+    pub merged_release: Option<bool>,
+}
+
+impl HotfixRecord {
+    /// Where it still has to be merged, in words (empty when nowhere).
+    pub fn missing(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if !self.merged_develop {
+            out.push("develop".to_owned());
+        }
+        if let (Some(branch), Some(false)) = (&self.release_branch, self.merged_release) {
+            out.push(branch.clone());
+        }
+        out
+    }
+}
+
+/// A health URL's state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HealthRecord {
+    pub service_id: String,
+    pub environment_id: String,
+    pub up: Option<bool>,
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
+    pub checked_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub detail: Option<String>,
+}
+
+/// A period of downtime.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutageRecord {
+    pub service_id: String,
+    pub environment_id: String,
+    pub started_at: chrono::DateTime<chrono::Utc>,
+    pub ended_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub issue_url: Option<String>,
+}
+
+/// Everything the board shows, as the jobs last recorded it.
+#[derive(Debug, Clone, Default)]
+pub struct BoardSnapshot {
+    pub deployments: Vec<DeploymentRecord>,
+    pub gaps: Vec<GapRecord>,
+    pub hotfixes: Vec<HotfixRecord>,
+    pub health: Vec<HealthRecord>,
+    /// Outages that overlap the time since `since` given to the store.
+    pub outages: Vec<OutageRecord>,
+}
+
+/// What the board's jobs recorded.
+#[async_trait]
+pub trait BoardStore: Send + Sync {
+    /// The whole board, with outages since `since`.
+    async fn snapshot(
+        &self,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<BoardSnapshot, StoreError>;
+    /// The hotfix branches of one service.
+    async fn hotfixes(&self, service_id: &str) -> Result<Vec<HotfixRecord>, StoreError>;
 }

@@ -1,13 +1,24 @@
-//! What is in Release that is not in Prod, read from GitHub: each service's
-//! newest `release/*` branch compared with the branch Prod deploys.
+//! What is in Release that is not in Prod: per service, the revision the
+//! Release pipeline deployed compared (GitHub) with the one Prod runs, as
+//! the board's jobs recorded them, and Release's health.
 
 use super::app_state;
-use super::ports::GitHubError;
+use super::ports::{DeploymentRecord, GitHubError};
 use crate::api::release_demo::{DemoCommit, ReleaseDemoView, ServiceDemo, TeamDemo};
 use crate::error::AppError;
 
 fn words(err: &GitHubError) -> String {
     format!("GitHub could not be read: {err}.")
+}
+
+/// "abc1234 (v2027.01.0)" or "abc1234 on release/2027.01".
+fn revision(d: &DeploymentRecord) -> Option<String> {
+    let short: String = d.commit.as_deref()?.chars().take(7).collect();
+    Some(match (&d.tag, &d.branch) {
+        (Some(tag), _) => format!("{short} ({tag})"),
+        (None, Some(branch)) => format!("{short} on {branch}"),
+        (None, None) => short,
+    })
 }
 
 /// The Release demo view.
@@ -23,53 +34,79 @@ pub async fn view() -> Result<ReleaseDemoView, AppError> {
         .environments
         .last()
         .ok_or_else(|| AppError::NotFound("No environments are configured.".into()))?;
-    // Prod's first branch (not a tag pattern) is the base: master in Git Flow.
-    let base = prod
-        .branches
-        .iter()
-        .find(|p| !p.is_tag())
-        .map(ToString::to_string)
-        .unwrap_or_else(|| "master".to_owned());
+    let snapshot = state.board.snapshot(chrono::Utc::now()).await?;
+    let deployed = |service: &str, env: &str| {
+        snapshot
+            .deployments
+            .iter()
+            .find(|d| d.service_id == service && d.environment_id == env)
+    };
+    let (mut up, mut down, mut unknown) = (0, 0, 0);
     let mut teams = Vec::new();
     for team in &org.teams {
         let mut services = Vec::new();
         for service in org.services_of(&team.id) {
             let repo = service.repository.to_string();
+            let in_release = deployed(service.id.as_str(), release.id.as_str());
+            let in_prod = deployed(service.id.as_str(), prod.id.as_str());
+            let health = snapshot
+                .health
+                .iter()
+                .find(|h| {
+                    h.service_id == service.id.as_str() && h.environment_id == release.id.as_str()
+                })
+                .and_then(|h| h.up);
+            match health {
+                Some(true) => up += 1,
+                Some(false) => down += 1,
+                None => unknown += 1,
+            }
             let mut demo = ServiceDemo {
                 name: service.name.to_string(),
                 repository: repo.clone(),
-                release_branch: None,
+                release_revision: in_release.and_then(revision),
+                prod_revision: in_prod.and_then(revision),
+                up: health,
                 commits: Vec::new(),
                 problem: None,
             };
-            match state.github.branches(&repo).await {
-                Err(err) => demo.problem = Some(words(&err)),
-                Ok(branches) => {
-                    demo.release_branch = branches
-                        .into_iter()
-                        .map(|b| b.name)
-                        .filter(|n| n.starts_with("release/"))
-                        .max();
-                    if let Some(branch) = &demo.release_branch {
-                        match state.github.compare(&repo, &base, branch).await {
-                            Ok(Some(cmp)) => {
-                                demo.commits = cmp
-                                    .commits
-                                    .into_iter()
-                                    .map(|c| DemoCommit {
-                                        sha: c.sha.chars().take(7).collect(),
-                                        title: c.title,
-                                        author: c.author_login,
-                                    })
-                                    .collect();
-                            }
-                            Ok(None) => {
-                                demo.problem =
-                                    Some(format!("GitHub cannot compare {base} with {branch}."));
-                            }
-                            Err(err) => demo.problem = Some(words(&err)),
-                        }
+            let shas = (
+                in_release.and_then(|d| d.commit.clone()),
+                in_prod.and_then(|d| d.commit.clone()),
+            );
+            match shas {
+                (Some(head), Some(base)) if head == base => {}
+                (Some(head), Some(base)) => match state.github.compare(&repo, &base, &head).await {
+                    Ok(Some(cmp)) => {
+                        demo.commits = cmp
+                            .commits
+                            .into_iter()
+                            .map(|c| DemoCommit {
+                                sha: c.sha.chars().take(7).collect(),
+                                pull_request: super::board::pull_request(&c.title),
+                                title: c.title,
+                                author: c.author_login,
+                            })
+                            .collect();
                     }
+                    Ok(None) => {
+                        demo.problem = Some(format!(
+                            "GitHub does not know one of the deployed revisions of {repo}."
+                        ));
+                    }
+                    Err(err) => demo.problem = Some(words(&err)),
+                },
+                (None, _) => {
+                    demo.problem = Some(format!(
+                        "Gatehouse has not seen a {} deployment of this service yet.",
+                        release.name
+                    ));
+                }
+                (Some(_), None) => {
+                    demo.problem = Some(format!(
+                        "Gatehouse has not seen a {} deployment of this service yet.",
+                        prod.name
+                    ));
                 }
             }
             services.push(demo);
@@ -82,7 +119,9 @@ pub async fn view() -> Result<ReleaseDemoView, AppError> {
     Ok(ReleaseDemoView {
         release: release.name.to_string(),
         prod: prod.name.to_string(),
-        base,
         teams,
+        up,
+        down,
+        unknown,
     })
 }

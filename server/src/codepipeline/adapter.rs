@@ -1,7 +1,8 @@
 //! The `Pipelines` port over aws-sdk-codepipeline.
 
 use app::ssr::ports::{
-    ApprovalTarget, LastAnswer, PendingApproval, PipelineError, Pipelines, SourceRevision,
+    ActionStatus, ApprovalTarget, FinishedExecution, LastAnswer, PendingApproval, PipelineError,
+    PipelineStatus, Pipelines, SourceRevision,
 };
 use async_trait::async_trait;
 use aws_config::retry::RetryConfig;
@@ -11,6 +12,7 @@ use aws_sdk_codepipeline::config::http::HttpResponse;
 use aws_sdk_codepipeline::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_codepipeline::types::{
     ActionExecution, ActionExecutionFilter, ActionExecutionStatus, ApprovalResult, ApprovalStatus,
+    PipelineExecutionStatus,
 };
 use aws_sdk_codepipeline::Client;
 use chrono::{DateTime, Utc};
@@ -110,6 +112,19 @@ where
         }
         _ => PipelineError::Rejected(detail),
     }
+}
+
+/// The commit message in a revision summary: GitHub-connected sources put a
+/// JSON object there, others the message itself.
+fn commit_message(summary: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(summary)
+        .ok()
+        .and_then(|v| {
+            v.get("CommitMessage")
+                .and_then(|m| m.as_str())
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| summary.to_owned())
 }
 
 fn to_chrono(t: &aws_sdk_codepipeline::primitives::DateTime) -> Option<DateTime<Utc>> {
@@ -225,17 +240,7 @@ impl Pipelines for CodePipelineAdapter {
             .ok_or_else(|| {
                 PipelineError::Rejected(format!("execution {execution_id} has no source revision"))
             })?;
-        let message = artifact.revision_summary().map(|summary| {
-            // GitHub-connected sources put a JSON object here.
-            serde_json::from_str::<serde_json::Value>(summary)
-                .ok()
-                .and_then(|v| {
-                    v.get("CommitMessage")
-                        .and_then(|m| m.as_str())
-                        .map(str::to_owned)
-                })
-                .unwrap_or_else(|| summary.to_owned())
-        });
+        let message = artifact.revision_summary().map(commit_message);
         let actions = self
             .client
             .list_action_executions()
@@ -316,6 +321,105 @@ impl Pipelines for CodePipelineAdapter {
             })
             .collect();
         Ok(stages)
+    }
+
+    async fn status(&self, pipeline: &str) -> Result<PipelineStatus, PipelineError> {
+        let state = self
+            .client
+            .get_pipeline_state()
+            .name(pipeline)
+            .send()
+            .await
+            .map_err(classify)?;
+        let mut actions = Vec::new();
+        let mut latest_execution = None;
+        for stage in state.stage_states() {
+            let stage_name = stage.stage_name().unwrap_or_default();
+            if let Some(exec) = stage.latest_execution() {
+                // Stages are in order: the last one an execution reached
+                // tells where the newest run is.
+                latest_execution = Some((
+                    exec.pipeline_execution_id().to_owned(),
+                    exec.status().as_str().to_owned(),
+                ));
+            }
+            for action in stage.action_states() {
+                let latest = action.latest_execution();
+                actions.push(ActionStatus {
+                    stage: stage_name.to_owned(),
+                    action: action.action_name().unwrap_or_default().to_owned(),
+                    status: latest
+                        .and_then(|l| l.status())
+                        .map(|s| s.as_str().to_owned()),
+                    summary: latest.and_then(|l| l.summary()).map(str::to_owned),
+                    url: latest
+                        .and_then(|l| l.external_execution_url())
+                        .or(action.entity_url())
+                        .map(str::to_owned),
+                    execution_id: stage
+                        .latest_execution()
+                        .map(|e| e.pipeline_execution_id().to_owned()),
+                });
+            }
+        }
+        Ok(PipelineStatus {
+            actions,
+            latest_execution,
+        })
+    }
+
+    async fn last_succeeded(
+        &self,
+        pipeline: &str,
+    ) -> Result<Option<FinishedExecution>, PipelineError> {
+        let mut next: Option<String> = None;
+        // Newest first; a few pages reach far enough back for any board.
+        for _ in 0..5 {
+            let page = self
+                .client
+                .list_pipeline_executions()
+                .pipeline_name(pipeline)
+                .max_results(50)
+                .set_next_token(next.take())
+                .send()
+                .await
+                .map_err(classify)?;
+            let found = page
+                .pipeline_execution_summaries()
+                .iter()
+                .find(|e| e.status() == Some(&PipelineExecutionStatus::Succeeded));
+            if let Some(exec) = found {
+                let source = exec.source_revisions().first();
+                let branch = exec
+                    .trigger()
+                    .and_then(|t| t.trigger_detail())
+                    .and_then(|d| d.strip_prefix("refs/heads/"))
+                    .map(str::to_owned);
+                return Ok(Some(FinishedExecution {
+                    execution_id: exec.pipeline_execution_id().unwrap_or_default().to_owned(),
+                    revision: SourceRevision {
+                        commit: source
+                            .and_then(|s| s.revision_id())
+                            .unwrap_or_default()
+                            .to_owned(),
+                        message: source
+                            .and_then(|s| s.revision_summary())
+                            .map(commit_message),
+                        branch,
+                        url: source.and_then(|s| s.revision_url()).map(str::to_owned),
+                    },
+                    finished_at: exec
+                        .last_update_time()
+                        .and_then(to_chrono)
+                        .unwrap_or_else(Utc::now),
+                }));
+            }
+            match page.next_token() {
+                Some(token) if !token.is_empty() => next = Some(token.to_owned()),
+                _ => break,
+            }
+        }
+        Ok(None)
     }
 
     async fn start_execution(&self, pipeline: &str) -> Result<String, PipelineError> {

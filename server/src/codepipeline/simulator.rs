@@ -298,6 +298,54 @@ impl Simulator {
         world.start_execution(pipeline, revision, now).ok()
     }
 
+    /// Records an execution of `revision` that ran every stage (approved,
+    /// where there is an approval) and finished at `finished`, older than
+    /// any other: what the pipeline deployed before the demo or test began.
+    pub fn add_past_execution(
+        &self,
+        pipeline: &str,
+        revision: RevisionSpec,
+        finished: DateTime<Utc>,
+    ) -> Option<String> {
+        let mut world = self.world();
+        let stage_duration = world.settings.stage_duration;
+        let p = world.pipelines.get_mut(pipeline)?;
+        let stages = i32::try_from(p.stages.len()).unwrap_or(4);
+        let started = finished - stage_duration * stages;
+        let id = Uuid::new_v4().to_string();
+        let has_approval = p.stages.iter().any(|s| s.category == Category::Approval);
+        p.executions.insert(
+            0,
+            Execution {
+                id: id.clone(),
+                commit: revision.commit,
+                message: revision.message,
+                branch: revision.branch.unwrap_or_else(|| p.spec.branch.clone()),
+                started,
+                stage: p.stages.len(),
+                stage_started: finished,
+                status: Status::Succeeded,
+                summary: None,
+                approval: has_approval.then(|| Approval {
+                    token: Uuid::new_v4().to_string(),
+                    requested: started,
+                    expires: started + Duration::days(7),
+                    answer: Some(Answer {
+                        approved: true,
+                        summary: "Approved".into(),
+                        at: finished - stage_duration,
+                    }),
+                }),
+                action_ids: p
+                    .stages
+                    .iter()
+                    .map(|_| Uuid::new_v4().to_string())
+                    .collect(),
+            },
+        );
+        Some(id)
+    }
+
     /// Moves the simulator's clock forward.
     pub fn advance_clock(&self, by: Duration) {
         let mut world = self.world();
@@ -354,6 +402,7 @@ impl Simulator {
                 post(sim_start_execution),
             )
             .route("/_sim/pipelines/{name}/answer", post(sim_answer))
+            .route("/_sim/pipelines/{name}/deployed", post(sim_past_execution))
             .route("/_sim/clock", post(sim_clock))
             .route("/_sim/faults", post(sim_faults))
             .route("/_sim/calls", get(sim_calls))
@@ -574,6 +623,7 @@ impl World {
             "GetPipelineState" => self.get_pipeline_state(input),
             "GetPipelineExecution" => self.get_pipeline_execution(input),
             "ListActionExecutions" => self.list_action_executions(input),
+            "ListPipelineExecutions" => self.list_pipeline_executions(input),
             "PutApprovalResult" => self.put_approval_result(input, now),
             "StartPipelineExecution" => {
                 let pipeline = self.pipeline(input, "name")?;
@@ -690,6 +740,9 @@ impl World {
                     if let Some(token) = token {
                         latest["token"] = json!(token);
                     }
+                    if let Some(url) = console_url(&p.spec.name, stage, exec.action_ids.get(i)) {
+                        latest["externalExecutionUrl"] = json!(url);
+                    }
                     state["actionStates"][0]["latestExecution"] = latest;
                     if stage.category == Category::Source {
                         state["actionStates"][0]["currentRevision"] =
@@ -737,6 +790,52 @@ impl World {
             execution["statusSummary"] = json!(summary);
         }
         Ok(json!({ "pipelineExecution": execution }))
+    }
+
+    fn list_pipeline_executions(&self, input: &Value) -> Result<Value, AwsError> {
+        let p = self.pipeline(input, "pipelineName")?;
+        let max = input
+            .get("maxResults")
+            .and_then(Value::as_u64)
+            .map_or(100, |m| usize::try_from(m).unwrap_or(100))
+            .clamp(1, 100);
+        let skip: usize = input
+            .get("nextToken")
+            .and_then(Value::as_str)
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(0);
+        let newest_first: Vec<&Execution> = p.executions.iter().rev().collect();
+        let summaries: Vec<Value> = newest_first
+            .iter()
+            .skip(skip)
+            .take(max)
+            .map(|exec| {
+                let summary =
+                    json!({ "ProviderType": "GitHub", "CommitMessage": exec.message }).to_string();
+                let mut out = json!({
+                    "pipelineExecutionId": exec.id,
+                    "status": exec.status.as_str(),
+                    "startTime": epoch(exec.started),
+                    "lastUpdateTime": epoch(exec.stage_started),
+                    "sourceRevisions": [{
+                        "actionName": "Source", "revisionId": exec.commit,
+                        "revisionSummary": summary,
+                        "revisionUrl": format!("https://github.com/{}/commit/{}", p.spec.repository, exec.commit)
+                    }],
+                    "trigger": { "triggerType": "Webhook", "triggerDetail": format!("refs/heads/{}", exec.branch) },
+                    "executionMode": "SUPERSEDED"
+                });
+                if let Some(summary) = &exec.summary {
+                    out["statusSummary"] = json!(summary);
+                }
+                out
+            })
+            .collect();
+        let mut out = json!({ "pipelineExecutionSummaries": summaries });
+        if skip + max < newest_first.len() {
+            out["nextToken"] = json!((skip + max).to_string());
+        }
+        Ok(out)
     }
 
     fn list_action_executions(&self, input: &Value) -> Result<Value, AwsError> {
@@ -871,6 +970,27 @@ impl World {
     }
 }
 
+/// Where the AWS console shows an action's run: the CodeBuild build or the
+/// CodeDeploy deployment.
+fn console_url(pipeline: &str, stage: &StageDef, action_id: Option<&String>) -> Option<String> {
+    let id = action_id?;
+    let short: String = id
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(9)
+        .collect();
+    match stage.category {
+        Category::Build => Some(format!(
+            "https://console.aws.amazon.com/codesuite/codebuild/projects/{pipeline}/build/{pipeline}:{id}/?region=us-east-1"
+        )),
+        Category::Deploy => Some(format!(
+            "https://console.aws.amazon.com/codesuite/codedeploy/deployments/d-{}?region=us-east-1",
+            short.to_uppercase()
+        )),
+        _ => None,
+    }
+}
+
 /// How one stage's action looks for an execution: status, summary, token
 /// (only while an approval waits) and when it last changed.
 fn action_view(
@@ -934,6 +1054,31 @@ async fn sim_start_execution(
     Json(rev): Json<RevisionSpec>,
 ) -> Response {
     match sim.start_execution(&name, rev) {
+        Some(id) => (
+            StatusCode::CREATED,
+            Json(json!({ "pipelineExecutionId": id })),
+        )
+            .into_response(),
+        None => (StatusCode::NOT_FOUND, format!("no pipeline {name}")).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PastExecution {
+    #[serde(flatten)]
+    revision: RevisionSpec,
+    /// How long ago it finished.
+    finished_seconds_ago: i64,
+}
+
+async fn sim_past_execution(
+    State(sim): State<Simulator>,
+    Path(name): Path<String>,
+    Json(past): Json<PastExecution>,
+) -> Response {
+    let finished = sim.world().now() - Duration::seconds(past.finished_seconds_ago);
+    match sim.add_past_execution(&name, past.revision, finished) {
         Some(id) => (
             StatusCode::CREATED,
             Json(json!({ "pipelineExecutionId": id })),

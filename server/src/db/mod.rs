@@ -1,6 +1,7 @@
 //! Postgres adapters.
 
 mod approvals;
+pub mod board;
 mod calendar;
 mod org;
 mod users;

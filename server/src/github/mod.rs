@@ -4,10 +4,16 @@
 pub mod simulator;
 
 use app::ssr::ports::{
-    BranchHead, CommitAuthor, CommitSummary, Comparison, GitHub, GitHubError, IssueRef,
+    BranchHead, CommitAuthor, CommitSummary, Comparison, GitHub, GitHubError, IssueRef, WorkflowRun,
 };
 use async_trait::async_trait;
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+/// How many conditional-request answers the adapter remembers.
+const ETAG_CACHE_ENTRIES: usize = 2_048;
 
 /// Where GitHub's REST API is and how to authenticate to it.
 #[derive(Debug, Clone)]
@@ -21,6 +27,11 @@ pub struct GitHubSettings {
 /// Reads GitHub through octocrab.
 pub struct GitHubAdapter {
     octo: octocrab::Octocrab,
+    base: String,
+    /// URL -> (ETag, body) of list reads, asked again with `If-None-Match`:
+    /// GitHub answers an unchanged list with 304, which does not count
+    /// against the rate limit.
+    etags: Mutex<HashMap<String, (String, String)>>,
 }
 
 #[derive(Deserialize)]
@@ -55,8 +66,121 @@ impl GitHubAdapter {
         };
         Ok(Self {
             octo: builder.build().map_err(|e| format!("GitHub client: {e}"))?,
+            base: settings.api_url.trim_end_matches('/').to_owned(),
+            etags: Mutex::new(HashMap::new()),
         })
     }
+
+    fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<String, (String, String)>> {
+        self.etags
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// GETs `path_and_query` as JSON, conditionally when an earlier answer
+    /// carried an ETag; a 304 reuses that answer.
+    async fn get_cached<T: DeserializeOwned>(
+        &self,
+        path_and_query: &str,
+    ) -> Result<T, GitHubError> {
+        let url = format!("{}{path_and_query}", self.base);
+        let known = self.cache().get(&url).cloned();
+        let mut headers = http::HeaderMap::new();
+        if let Some((etag, _)) = &known {
+            if let Ok(value) = http::HeaderValue::from_str(etag) {
+                headers.insert(http::header::IF_NONE_MATCH, value);
+            }
+        }
+        let response = self
+            .octo
+            ._get_with_headers(url.as_str(), Some(headers))
+            .await
+            .map_err(|e| classify(&e))?;
+        let status = response.status();
+        let etag = response
+            .headers()
+            .get(http::header::ETAG)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let remaining = response
+            .headers()
+            .get("x-ratelimit-remaining")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let reset = response
+            .headers()
+            .get("x-ratelimit-reset")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<i64>().ok());
+        if status == http::StatusCode::NOT_MODIFIED {
+            if let Some((_, body)) = known {
+                return serde_json::from_str(&body)
+                    .map_err(|e| GitHubError::Unavailable(format!("unreadable answer: {e}")));
+            }
+        }
+        let body = self
+            .octo
+            .body_to_string(response)
+            .await
+            .map_err(|e| GitHubError::Unavailable(e.to_string()))?;
+        if !status.is_success() {
+            let limited = matches!(status.as_u16(), 403 | 429) && remaining.as_deref() == Some("0");
+            if limited {
+                let at = reset
+                    .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
+                    .map_or_else(|| "later".to_owned(), |t| t.format("%H:%M UTC").to_string());
+                return Err(GitHubError::RateLimited(at));
+            }
+            let message = serde_json::from_str::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_owned))
+                .unwrap_or_default();
+            return Err(GitHubError::Unavailable(format!("{status} {message}")));
+        }
+        let parsed = serde_json::from_str(&body)
+            .map_err(|e| GitHubError::Unavailable(format!("unreadable answer: {e}")))?;
+        if let Some(etag) = etag {
+            let mut cache = self.cache();
+            if cache.len() >= ETAG_CACHE_ENTRIES {
+                cache.clear();
+            }
+            cache.insert(url, (etag, body));
+        }
+        Ok(parsed)
+    }
+
+    /// Every name and head commit of a paginated list (branches or tags).
+    async fn heads(&self, repo: &str, kind: &str) -> Result<Vec<BranchHead>, GitHubError> {
+        let mut out = Vec::new();
+        for page in 1_u32.. {
+            let batch: Vec<BranchJson> = self
+                .get_cached(&format!("/repos/{repo}/{kind}?per_page=100&page={page}"))
+                .await?;
+            let last = batch.len() < 100;
+            out.extend(batch.into_iter().map(|b| BranchHead {
+                name: b.name,
+                sha: b.commit.sha,
+            }));
+            if last {
+                break;
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[derive(Deserialize)]
+struct RunsJson {
+    workflow_runs: Vec<RunJson>,
+}
+
+#[derive(Deserialize)]
+struct RunJson {
+    name: Option<String>,
+    head_sha: String,
+    status: Option<String>,
+    conclusion: Option<String>,
+    html_url: String,
 }
 
 /// Sorts an octocrab error: a spent rate limit (403 or 429 with no requests
@@ -123,6 +247,19 @@ struct IssueJson {
     html_url: String,
 }
 
+/// A branch name as a query value (`release/2027.01` keeps its meaning).
+fn urlencoding(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                char::from(b).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
 /// The HTTP status GitHub answered with, when it answered.
 pub fn status_of(err: &octocrab::Error) -> Option<u16> {
     match err {
@@ -139,28 +276,47 @@ fn not_found(err: &octocrab::Error) -> bool {
 #[async_trait]
 impl GitHub for GitHubAdapter {
     async fn branches(&self, repo: &str) -> Result<Vec<BranchHead>, GitHubError> {
-        let mut out = Vec::new();
-        for page in 1_u32.. {
-            let route = format!("/repos/{repo}/branches");
-            let page = page.to_string();
-            let batch: Vec<BranchJson> = self
-                .octo
-                .get(
-                    &route,
-                    Some(&[("per_page", "100"), ("page", page.as_str())]),
-                )
-                .await
-                .map_err(|e| classify(&e))?;
-            let last = batch.len() < 100;
-            out.extend(batch.into_iter().map(|b| BranchHead {
-                name: b.name,
-                sha: b.commit.sha,
-            }));
-            if last {
-                break;
-            }
-        }
-        Ok(out)
+        self.heads(repo, "branches").await
+    }
+
+    async fn tags(&self, repo: &str) -> Result<Vec<BranchHead>, GitHubError> {
+        self.heads(repo, "tags").await
+    }
+
+    async fn workflow_runs(
+        &self,
+        repo: &str,
+        branch: &str,
+    ) -> Result<Vec<WorkflowRun>, GitHubError> {
+        let runs: RunsJson = self
+            .get_cached(&format!(
+                "/repos/{repo}/actions/runs?branch={}&per_page=20",
+                urlencoding(branch)
+            ))
+            .await?;
+        Ok(runs
+            .workflow_runs
+            .into_iter()
+            .map(|r| WorkflowRun {
+                name: r.name.unwrap_or_else(|| "workflow".to_owned()),
+                head_sha: r.head_sha,
+                status: r.status.unwrap_or_else(|| "queued".to_owned()),
+                conclusion: r.conclusion,
+                url: r.html_url,
+            })
+            .collect())
+    }
+
+    async fn reopen_issue(&self, repo: &str, number: u64) -> Result<(), GitHubError> {
+        let _: serde_json::Value = self
+            .octo
+            .patch(
+                format!("/repos/{repo}/issues/{number}"),
+                Some(&serde_json::json!({ "state": "open" })),
+            )
+            .await
+            .map_err(|e| classify(&e))?;
+        Ok(())
     }
 
     async fn compare(

@@ -48,9 +48,13 @@ struct Inner {
     branches: BTreeMap<String, BTreeMap<String, Vec<String>>>,
     /// `owner/name` -> issues, by number.
     issues: BTreeMap<String, Vec<SimIssue>>,
+    /// `owner/name` -> tag -> sha.
+    tags: BTreeMap<String, BTreeMap<String, String>>,
     /// Requests left before the rate limit answers 403.
     rate_limited: bool,
     calls: u64,
+    /// Conditional requests answered 304 (GitHub does not count them).
+    not_modified: u64,
 }
 
 /// The simulator's state, shared by its HTTP handlers.
@@ -120,6 +124,25 @@ impl GitHubSimulator {
             .insert(branch.to_owned(), shas);
     }
 
+    /// Points tag `name` of `repo` at `sha`.
+    pub fn set_tag(&self, repo: &str, name: &str, sha: &str) {
+        self.lock()
+            .tags
+            .entry(repo.to_owned())
+            .or_default()
+            .insert(name.to_owned(), sha.to_owned());
+    }
+
+    /// A branch's history, oldest first.
+    pub fn branch(&self, repo: &str, branch: &str) -> Option<Vec<String>> {
+        self.lock().branches.get(repo)?.get(branch).cloned()
+    }
+
+    /// How many conditional requests were answered 304 Not Modified.
+    pub fn not_modified(&self) -> u64 {
+        self.lock().not_modified
+    }
+
     /// The issues opened in `repo`.
     pub fn issues(&self, repo: &str) -> Vec<SimIssue> {
         self.lock().issues.get(repo).cloned().unwrap_or_default()
@@ -140,6 +163,8 @@ impl GitHubSimulator {
         Router::new()
             .route("/repos/{owner}/{repo}/commits/{sha}", get(get_commit))
             .route("/repos/{owner}/{repo}/branches", get(list_branches))
+            .route("/repos/{owner}/{repo}/tags", get(list_tags))
+            .route("/repos/{owner}/{repo}/actions/runs", get(workflow_runs))
             .route("/repos/{owner}/{repo}/compare/{*spec}", get(compare))
             .route("/repos/{owner}/{repo}/issues", post(open_issue))
             .route(
@@ -152,6 +177,10 @@ impl GitHubSimulator {
             )
             .route("/_sim/repos/{owner}/{repo}/commits", post(sim_add_commit))
             .route("/_sim/rate-limit", post(sim_rate_limit))
+            .route(
+                "/_sim/repos/{owner}/{repo}/branches/{*branch}",
+                post(sim_set_branch),
+            )
             .with_state(self.clone())
     }
 }
@@ -274,6 +303,7 @@ struct Page {
 async fn list_branches(
     State(sim): State<GitHubSimulator>,
     Path((owner, repo)): Path<(String, String)>,
+    headers: HeaderMap,
     axum::extract::Query(q): axum::extract::Query<Page>,
 ) -> Response {
     let mut inner = sim.lock();
@@ -299,21 +329,161 @@ async fn list_branches(
             })
         })
         .collect();
-    Json(body).into_response()
+    conditional(&mut inner, &headers, &Value::Array(body))
 }
 
-/// A branch's history, or a branch's history up to a sha.
+/// A JSON list answered with an ETag; 304 when the client already has it.
+fn conditional(inner: &mut Inner, headers: &HeaderMap, body: &Value) -> Response {
+    let text = body.to_string();
+    let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    let etag = format!("W/\"{hash:016x}\"");
+    let matches = headers
+        .get("if-none-match")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == etag);
+    let mut response = if matches {
+        inner.not_modified += 1;
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        ([("content-type", "application/json; charset=utf-8")], text).into_response()
+    };
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        response.headers_mut().insert("etag", v);
+    }
+    response.headers_mut().extend(rate_limit_headers(false));
+    response
+}
+
+async fn list_tags(
+    State(sim): State<GitHubSimulator>,
+    Path((owner, repo)): Path<(String, String)>,
+    headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<Page>,
+) -> Response {
+    let mut inner = sim.lock();
+    if let Some(limited) = gate(&mut inner) {
+        return limited;
+    }
+    let full = format!("{owner}/{repo}");
+    if !inner.branches.contains_key(&full) {
+        return error(StatusCode::NOT_FOUND, "Not Found");
+    }
+    let per_page = q.per_page.unwrap_or(30).clamp(1, 100);
+    let page = q.page.unwrap_or(1).max(1);
+    let body: Vec<Value> = inner
+        .tags
+        .get(&full)
+        .into_iter()
+        .flatten()
+        .rev()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .map(|(name, sha)| {
+            json!({
+                "name": name,
+                "commit": { "sha": sha, "url": format!("https://api.github.com/repos/{full}/commits/{sha}") },
+                "zipball_url": format!("https://api.github.com/repos/{full}/zipball/refs/tags/{name}"),
+                "tarball_url": format!("https://api.github.com/repos/{full}/tarball/refs/tags/{name}"),
+                "node_id": format!("REF_sim_{name}"),
+            })
+        })
+        .collect();
+    conditional(&mut inner, &headers, &Value::Array(body))
+}
+
+#[derive(Deserialize)]
+struct RunsQuery {
+    branch: Option<String>,
+    per_page: Option<usize>,
+}
+
+/// GitHub Actions runs: one "Deploy to Dev" run per commit of the branch,
+/// newest first, each completed successfully except one still running on
+/// the branch's head when it is less than five minutes old.
+async fn workflow_runs(
+    State(sim): State<GitHubSimulator>,
+    Path((owner, repo)): Path<(String, String)>,
+    headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<RunsQuery>,
+) -> Response {
+    let mut inner = sim.lock();
+    if let Some(limited) = gate(&mut inner) {
+        return limited;
+    }
+    let full = format!("{owner}/{repo}");
+    let Some(branches) = inner.branches.get(&full) else {
+        return error(StatusCode::NOT_FOUND, "Not Found");
+    };
+    let branch = q.branch.unwrap_or_else(|| "develop".to_owned());
+    let history = branches.get(&branch).cloned().unwrap_or_default();
+    let per_page = q.per_page.unwrap_or(30).clamp(1, 100);
+    let now = Utc::now();
+    let runs: Vec<Value> = history
+        .iter()
+        .rev()
+        .take(per_page)
+        .enumerate()
+        .map(|(i, sha)| {
+            let date = inner
+                .repos
+                .get(&full)
+                .and_then(|c| c.get(sha))
+                .map_or(now, |c| c.date);
+            let running = i == 0 && now - date < chrono::Duration::minutes(5);
+            let id = id_of(sha);
+            json!({
+                "id": id,
+                "name": "Deploy to Dev",
+                "head_branch": branch,
+                "head_sha": sha,
+                "event": "push",
+                "status": if running { "in_progress" } else { "completed" },
+                "conclusion": if running { Value::Null } else { json!("success") },
+                "html_url": format!("https://github.com/{full}/actions/runs/{id}"),
+                "created_at": date.to_rfc3339(),
+            })
+        })
+        .collect();
+    let body = json!({ "total_count": runs.len(), "workflow_runs": runs });
+    conditional(&mut inner, &headers, &body)
+}
+
+#[derive(Deserialize)]
+struct BranchHistory {
+    shas: Vec<String>,
+}
+
+async fn sim_set_branch(
+    State(sim): State<GitHubSimulator>,
+    Path((owner, repo, branch)): Path<(String, String, String)>,
+    Json(history): Json<BranchHistory>,
+) -> Response {
+    sim.set_branch(&format!("{owner}/{repo}"), &branch, history.shas);
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// A branch's history, or a tag's or a sha's: the history up to it.
 fn history_of(inner: &Inner, repo: &str, reference: &str) -> Option<Vec<String>> {
     let branches = inner.branches.get(repo)?;
     if let Some(h) = branches.get(reference) {
         return Some(h.clone());
     }
-    branches.values().find_map(|h| {
-        let at = h
-            .iter()
-            .position(|s| s.starts_with(reference) && reference.len() >= 7)?;
-        Some(h[..=at].to_vec())
-    })
+    let tagged = inner.tags.get(repo).and_then(|t| t.get(reference));
+    let reference = tagged.map_or(reference, String::as_str);
+    // Histories are linear here: a commit merged into several branches
+    // sits in each with different commits before it. Its own ancestry is
+    // the shortest of those prefixes (a merge adds, never removes).
+    branches
+        .values()
+        .filter_map(|h| {
+            let at = h
+                .iter()
+                .position(|s| s.starts_with(reference) && reference.len() >= 7)?;
+            Some(h[..=at].to_vec())
+        })
+        .min_by_key(Vec::len)
 }
 
 async fn compare(

@@ -14,6 +14,10 @@ pub struct TestApp {
     pub state: app::ssr::AppState,
     pub simulator: Option<server::codepipeline::simulator::Simulator>,
     pub github: Option<server::github::simulator::GitHubSimulator>,
+    /// Demo mode's simulated services (health endpoints).
+    pub services: Option<server::health_simulator::HealthSimulator>,
+    /// What the prober probes.
+    pub health: Option<server::org_config::HealthConfig>,
     /// Keeps cookies, never follows redirects.
     pub client: reqwest::Client,
     pub pool: PgPool,
@@ -43,6 +47,8 @@ pub fn config(mode: Mode, org_config: PathBuf) -> Config {
         },
         // Tests drive the poller themselves.
         poll_interval: Duration::ZERO,
+        health_url: None,
+        health_interval: None,
         auth: server::config::AuthSettings::default(),
     }
 }
@@ -59,6 +65,8 @@ pub async fn spawn_with(pool: PgPool, config: Config) -> TestApp {
     let state = app.state();
     let simulator = app.codepipeline_simulator();
     let github = app.github_simulator();
+    let services = app.health_simulator();
+    let health = app.health();
     tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::builder()
         .cookie_store(true)
@@ -70,12 +78,34 @@ pub async fn spawn_with(pool: PgPool, config: Config) -> TestApp {
         state,
         simulator,
         github,
+        services,
+        health,
         client,
         pool,
     }
 }
 
 impl TestApp {
+    /// Signs in as a demo persona.
+    pub async fn sign_in(&self, login: &str) {
+        let response = self.call("demo/sign-in", &[("login", login)]).await;
+        assert_eq!(response.status(), 200, "sign in as {login}");
+    }
+
+    /// One pass of the board's job, as the leader runs it.
+    pub async fn refresh_board(&self) -> server::jobs::board::RefreshReport {
+        server::jobs::board::refresh(&self.state, &self.pool, std::time::Duration::ZERO)
+            .await
+            .expect("board refresh")
+    }
+
+    /// The board for a query, as the hydrated page asks for it.
+    pub async fn board(&self, form: &[(&str, &str)]) -> app::api::board::BoardView {
+        let response = self.call("board", form).await;
+        assert_eq!(response.status(), 200);
+        response.json().await.expect("board json")
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client
             .get(format!("{}{path}", self.base))

@@ -1,0 +1,189 @@
+//! The environment board: per team and service, what runs in each
+//! environment, what waits to move, and whether it is up.
+
+use crate::domain::Team;
+use crate::error::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// One commit an environment lacks of the one before it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GapCommit {
+    pub sha: String,
+    pub title: String,
+    pub author: Option<String>,
+    pub url: String,
+    /// The pull request the commit's title names (`(#123)`), with its URL.
+    pub pull_request: Option<(u64, String)>,
+}
+
+/// How far an environment is behind the one before it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Gap {
+    pub behind_by: u32,
+    /// The environment before, by name.
+    pub of: String,
+    pub commits: Vec<GapCommit>,
+}
+
+/// One pipeline action and how its latest run went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionChip {
+    pub label: String,
+    /// succeeded, running, failed, stopped, waiting, none.
+    pub state: String,
+    pub detail: Option<String>,
+    pub url: Option<String>,
+}
+
+/// An approval waiting in this cell.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaitingApproval {
+    pub request_id: String,
+    pub commit: String,
+    pub votes: usize,
+    pub needed: u8,
+    pub requested_at: String,
+}
+
+/// Health as the prober last saw it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Health {
+    /// `None` until the first probes settle it.
+    pub up: Option<bool>,
+    pub since: Option<String>,
+    pub detail: Option<String>,
+    /// Where downtime is counted: uptime over the current release cycle and
+    /// the last 30 days, in percent, and the last 30 days' outages as
+    /// (offset, width) fractions.
+    pub uptime_cycle: Option<f64>,
+    pub uptime_30d: Option<f64>,
+    pub timeline: Vec<(f64, f64)>,
+    /// The open Critical ticket.
+    pub ticket: Option<String>,
+}
+
+/// One service in one environment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cell {
+    pub environment_id: String,
+    pub environment: String,
+    pub pipeline: String,
+    pub short_sha: Option<String>,
+    pub commit_url: Option<String>,
+    pub tag: Option<String>,
+    pub branch: Option<String>,
+    pub message: Option<String>,
+    pub deployed_at: Option<String>,
+    pub execution: Option<String>,
+    /// The newest execution's status (e.g. InProgress).
+    pub latest_status: Option<String>,
+    pub actions: Vec<ActionChip>,
+    pub waiting: Option<WaitingApproval>,
+    pub behind: Option<Gap>,
+    pub health: Option<Health>,
+    /// Why this cell could not be read, in words.
+    pub problem: Option<String>,
+}
+
+/// A hotfix branch and what it still lacks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HotfixLine {
+    pub branch: String,
+    pub in_release: bool,
+    /// Branches it still has to be merged into.
+    pub missing: Vec<String>,
+}
+
+/// One service's row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceRow {
+    pub id: String,
+    pub name: String,
+    pub repository: String,
+    pub cells: Vec<Cell>,
+    pub hotfixes: Vec<HotfixLine>,
+}
+
+/// A team's rows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TeamRows {
+    pub id: String,
+    pub name: String,
+    pub services: Vec<ServiceRow>,
+}
+
+/// The filters of the board, as in its URL.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BoardFilters {
+    pub team: Option<String>,
+    pub service: Option<String>,
+    pub waiting: bool,
+    pub down: bool,
+    pub page: u32,
+}
+
+impl BoardFilters {
+    /// The query string for these filters on page `page` (no leading `?`).
+    pub fn query(&self, page: u32) -> String {
+        let mut parts = Vec::new();
+        if let Some(t) = &self.team {
+            parts.push(format!("team={t}"));
+        }
+        if let Some(s) = &self.service {
+            let encoded: String = s
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '-' {
+                        c.to_string()
+                    } else {
+                        format!("%{:02X}", c as u32 & 0xff)
+                    }
+                })
+                .collect();
+            parts.push(format!("service={encoded}"));
+        }
+        if self.waiting {
+            parts.push("waiting=1".into());
+        }
+        if self.down {
+            parts.push("down=1".into());
+        }
+        if page > 1 {
+            parts.push(format!("page={page}"));
+        }
+        parts.join("&")
+    }
+}
+
+/// The board.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BoardView {
+    pub now: String,
+    pub environments: Vec<(String, String)>,
+    pub teams: Vec<Team>,
+    pub rows: Vec<TeamRows>,
+    pub filters: BoardFilters,
+    /// Services matching the filters, and the range shown on this page.
+    pub matching: usize,
+    pub first: usize,
+    pub last: usize,
+    pub page: u32,
+    pub pages: u32,
+    /// Services in the org.
+    pub total: usize,
+    /// When the jobs last recorded anything, if ever.
+    pub recorded: bool,
+}
+
+/// The board, filtered and paged as in its URL.
+#[server(endpoint = "board")]
+pub async fn board(
+    team: Option<String>,
+    service: Option<String>,
+    waiting: Option<String>,
+    down: Option<String>,
+    page: Option<String>,
+) -> Result<BoardView, AppError> {
+    AppError::respond(crate::ssr::board::view(team, service, waiting, down, page).await)
+}

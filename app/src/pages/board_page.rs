@@ -1,0 +1,405 @@
+use crate::api::board::{board, ActionChip, BoardView, Cell, Health, ServiceRow};
+use crate::components::error_notice::ErrorNotice;
+use crate::components::icon::{Icon, IconKind};
+use crate::components::time::ago;
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+const LINK: &str =
+    "text-indigo-700 hover:underline focus-visible:outline-2 focus-visible:outline-indigo-600";
+
+/// `/board?team=&service=&waiting=1&down=1&page=2`: for every team and
+/// service, what runs in each environment, what waits to move, and whether
+/// it is up. Complete without JavaScript; live with it.
+#[component]
+pub fn BoardPage() -> impl IntoView {
+    let query = use_query_map();
+    let args = move || {
+        let q = query.read();
+        (
+            q.get("team"),
+            q.get("service"),
+            q.get("waiting"),
+            q.get("down"),
+            q.get("page"),
+        )
+    };
+    let data = Resource::new(args, |(team, service, waiting, down, page)| {
+        board(team, service, waiting, down, page)
+    });
+    crate::components::live::use_live_data(&["board", "approvals"], data, move || {
+        let q = query.read_untracked();
+        board(
+            q.get("team"),
+            q.get("service"),
+            q.get("waiting"),
+            q.get("down"),
+            q.get("page"),
+        )
+    });
+    view! {
+        <Title text="Board" />
+        <h1 class="text-xl font-semibold tracking-tight">"Environment board"</h1>
+        <p class="mt-1 text-sm text-slate-600">
+            "What runs where, what waits to move, and whether each environment is up. Updates live."
+        </p>
+        <Transition fallback=|| view! { <p class="mt-6 text-sm text-slate-500" aria-busy="true">"Loading the board…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(view_data) => view! { <BoardBody data=view_data /> }.into_any(),
+                    Err(error) => view! { <div class="mt-6"><ErrorNotice error /></div> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Filters(data: BoardView) -> impl IntoView {
+    let f = data.filters.clone();
+    view! {
+        <form method="get" action="/board" class="mt-4 flex flex-wrap items-end gap-3 print:hidden" aria-label="Filter the board">
+            <label class="text-xs font-medium text-slate-700">
+                "Team"
+                <select name="team" class="mt-1 block rounded-md border border-slate-300 px-2 py-1.5 text-sm">
+                    <option value="" selected=f.team.is_none()>"All teams"</option>
+                    {data.teams.iter().map(|t| {
+                        let selected = f.team.as_deref() == Some(t.id.as_str());
+                        view! { <option value=t.id.to_string() selected=selected>{t.name.to_string()}</option> }
+                    }).collect_view()}
+                </select>
+            </label>
+            <label class="text-xs font-medium text-slate-700">
+                "Service"
+                <input
+                    type="search"
+                    name="service"
+                    value=f.service.clone().unwrap_or_default()
+                    placeholder="name or id"
+                    class="mt-1 block w-44 rounded-md border border-slate-300 px-2 py-1.5 text-sm"
+                />
+            </label>
+            <label class="flex items-center gap-1.5 pb-1.5 text-sm text-slate-700">
+                <input type="checkbox" name="waiting" value="1" checked=f.waiting class="h-4 w-4 rounded border-slate-300" />
+                "Only waiting"
+            </label>
+            <label class="flex items-center gap-1.5 pb-1.5 text-sm text-slate-700">
+                <input type="checkbox" name="down" value="1" checked=f.down class="h-4 w-4 rounded border-slate-300" />
+                "Only down"
+            </label>
+            <button type="submit" class="rounded-md bg-slate-900 px-3 py-1.5 text-sm font-medium text-white hover:bg-slate-700 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-600">
+                "Apply"
+            </button>
+            <a href="/board" class=format!("pb-1.5 text-sm {LINK}")>"Clear"</a>
+        </form>
+    }
+}
+
+#[component]
+fn Pager(data: BoardView) -> impl IntoView {
+    let summary = if data.matching == 0 {
+        format!("No service matches (of {}).", data.total)
+    } else {
+        format!(
+            "Services {}–{} of {}{}",
+            data.first,
+            data.last,
+            data.matching,
+            if data.matching < data.total {
+                format!(" matching ({} in all)", data.total)
+            } else {
+                String::new()
+            }
+        )
+    };
+    let link = |page: u32, label: &'static str, rel: &'static str| {
+        let href = format!("/board?{}", data.filters.query(page));
+        view! { <a href=href rel=rel class=format!("rounded-md px-2 py-1 text-sm ring-1 ring-slate-200 hover:bg-slate-50 {LINK}")>{label}</a> }
+    };
+    view! {
+        <nav aria-label="Pages" class="mt-4 flex flex-wrap items-center gap-3 text-sm text-slate-600">
+            <span data-testid="board-range">{summary}</span>
+            {(data.pages > 1).then(|| view! {
+                <span class="flex items-center gap-2">
+                    {(data.page > 1).then(|| link(data.page - 1, "Previous", "prev"))}
+                    <span>{format!("Page {} of {}", data.page, data.pages)}</span>
+                    {(data.page < data.pages).then(|| link(data.page + 1, "Next", "next"))}
+                </span>
+            })}
+        </nav>
+    }
+}
+
+#[component]
+fn BoardBody(data: BoardView) -> impl IntoView {
+    let now: DateTime<Utc> = data.now.parse().unwrap_or_else(|_| Utc::now());
+    let envs = data.environments.clone();
+    let columns = envs.len() + 1;
+    let empty = data.rows.is_empty();
+    let recorded = data.recorded;
+    view! {
+        <Filters data=data.clone() />
+        <Pager data=data.clone() />
+        {(!recorded).then(|| view! {
+            <p role="status" class="mt-4 rounded-md border border-slate-200 bg-slate-50 px-3 py-2 text-sm text-slate-600">
+                "Nothing recorded yet: the first pass over the pipelines fills the board within a poll interval."
+            </p>
+        })}
+        {if empty {
+            view! {
+                <p class="mt-6 text-sm text-slate-600">"No service matches these filters. "<a href="/board" class=LINK>"Show every service"</a></p>
+            }.into_any()
+        } else {
+            view! {
+                <div class="mt-3 overflow-x-auto rounded-lg border border-slate-200">
+                    <table class="min-w-[72rem] w-full border-collapse text-left text-xs">
+                        <caption class="sr-only">"Deployed revision, pipeline state, waiting approvals and health per service and environment"</caption>
+                        <thead class="bg-slate-50 text-slate-600">
+                            <tr>
+                                <th scope="col" class="sticky left-0 z-10 w-44 bg-slate-50 px-3 py-2 font-medium">"Service"</th>
+                                {envs.iter().map(|(_, name)| view! { <th scope="col" class="px-3 py-2 font-medium">{name.clone()}</th> }).collect_view()}
+                            </tr>
+                        </thead>
+                        {data.rows.into_iter().map(|team| view! {
+                            <tbody aria-label=team.name.clone()>
+                                <tr class="border-t border-slate-200 bg-slate-100/70">
+                                    <th scope="rowgroup" colspan=columns.to_string() class="sticky left-0 px-3 py-1.5 text-xs font-semibold uppercase tracking-wide text-slate-700">{team.name.clone()}</th>
+                                </tr>
+                                {team.services.into_iter().map(|service| view! { <Row service now /> }).collect_view()}
+                            </tbody>
+                        }).collect_view()}
+                    </table>
+                </div>
+            }.into_any()
+        }}
+        <Legend />
+    }
+}
+
+#[component]
+fn Row(service: ServiceRow, now: DateTime<Utc>) -> impl IntoView {
+    let name = service.name.clone();
+    view! {
+        <tr aria-label=name.clone() class="border-t border-slate-200 align-top">
+            <th scope="row" class="sticky left-0 z-10 bg-white px-3 py-2 font-normal">
+                <span class="block text-sm font-semibold text-slate-900">{name.clone()}</span>
+                <a href=format!("https://github.com/{}", service.repository) class=format!("font-mono text-[11px] text-slate-500 {LINK}")>{service.repository.clone()}</a>
+                {service.hotfixes.into_iter().map(|h| {
+                    let unmerged = !h.missing.is_empty();
+                    let tone = if unmerged { "text-amber-800" } else { "text-emerald-800" };
+                    let words = if unmerged {
+                        format!("not merged into {}", h.missing.join(" and "))
+                    } else {
+                        "merged back".to_owned()
+                    };
+                    view! {
+                        <p class=format!("mt-1 flex items-start gap-1 text-[11px] {tone}") data-testid="hotfix">
+                            <Icon kind=if unmerged { IconKind::Alert } else { IconKind::Branch } class="mt-0.5 h-3 w-3 shrink-0" />
+                            <span>
+                                <code class="font-mono">{h.branch.clone()}</code>
+                                {format!(": {}in Release, {words}", if h.in_release { "" } else { "not " })}
+                            </span>
+                        </p>
+                    }
+                }).collect_view()}
+            </th>
+            {service.cells.into_iter().map(|cell| view! { <CellView cell service=name.clone() now /> }).collect_view()}
+        </tr>
+    }
+}
+
+fn health_badge(health: &Health, now: DateTime<Utc>) -> impl IntoView {
+    let since = health
+        .since
+        .as_deref()
+        .and_then(|s| s.parse::<DateTime<Utc>>().ok())
+        .map(|t| ago(now, t));
+    let (icon, tone, words) = match health.up {
+        Some(true) => (IconKind::Check, "text-emerald-700", "Up".to_owned()),
+        Some(false) => (
+            IconKind::Cross,
+            "text-rose-700 font-semibold",
+            format!(
+                "Down{}",
+                since
+                    .map(|s| format!(" for {}", s.trim_end_matches(" ago")))
+                    .unwrap_or_default()
+            ),
+        ),
+        None => (IconKind::Dashed, "text-slate-500", "Checking".to_owned()),
+    };
+    let title = health.detail.clone().unwrap_or_default();
+    view! {
+        <span class=format!("inline-flex items-center gap-1 {tone}") title=title data-testid="health">
+            <Icon kind=icon class="h-3.5 w-3.5" />{words}
+        </span>
+    }
+}
+
+fn chip(action: ActionChip) -> impl IntoView {
+    let (icon, tone, word) = match action.state.as_str() {
+        "succeeded" => (
+            IconKind::Check,
+            "text-emerald-700 bg-emerald-50 ring-emerald-600/20",
+            "succeeded",
+        ),
+        "running" => (
+            IconKind::Clock,
+            "text-sky-800 bg-sky-50 ring-sky-600/20",
+            "running",
+        ),
+        "waiting" => (
+            IconKind::Hand,
+            "text-violet-800 bg-violet-50 ring-violet-600/20",
+            "waiting",
+        ),
+        "failed" => (
+            IconKind::Cross,
+            "text-rose-800 bg-rose-50 ring-rose-600/20",
+            "failed",
+        ),
+        "stopped" => (
+            IconKind::Minus,
+            "text-slate-700 bg-slate-100 ring-slate-500/20",
+            "stopped",
+        ),
+        _ => (
+            IconKind::Dashed,
+            "text-slate-500 bg-white ring-slate-300",
+            "not run",
+        ),
+    };
+    let label = format!(
+        "{}: {word}{}",
+        action.label,
+        action.detail.map(|d| format!(" ({d})")).unwrap_or_default()
+    );
+    let class = format!(
+        "inline-flex items-center gap-0.5 rounded px-1 py-0.5 text-[11px] ring-1 ring-inset {tone}"
+    );
+    let short: String = action
+        .label
+        .split(':')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_owned();
+    match action.url {
+        Some(url) => view! {
+            <a href=url class=format!("{class} hover:underline") title=label.clone() aria-label=label>
+                <Icon kind=icon class="h-3 w-3" />{short}
+            </a>
+        }
+        .into_any(),
+        None => view! {
+            <span class=class title=label.clone() aria-label=label role="img">
+                <Icon kind=icon class="h-3 w-3" />{short}
+            </span>
+        }
+        .into_any(),
+    }
+}
+
+#[component]
+fn CellView(cell: Cell, service: String, now: DateTime<Utc>) -> impl IntoView {
+    let label = format!("{service} in {}", cell.environment);
+    let down = cell.health.as_ref().is_some_and(|h| h.up == Some(false));
+    let bg = if down { "bg-rose-50/60" } else { "" };
+    let deployed = cell
+        .deployed_at
+        .as_deref()
+        .and_then(|s| s.parse::<DateTime<Utc>>().ok())
+        .map(|t| ago(now, t));
+    let revision = match (&cell.short_sha, &cell.commit_url) {
+        (Some(sha), Some(url)) => view! { <a href=url.clone() class=format!("font-mono text-[13px] font-medium {LINK}") title=cell.message.clone().unwrap_or_default()>{sha.clone()}</a> }.into_any(),
+        (Some(sha), None) => view! { <code class="font-mono text-[13px] font-medium">{sha.clone()}</code> }.into_any(),
+        _ => view! { <span class="text-slate-500">"Nothing deployed"</span> }.into_any(),
+    };
+    view! {
+        <td aria-label=label class=format!("px-3 py-2 {bg}") data-env=cell.environment_id.clone()>
+            <div class="flex flex-wrap items-center gap-x-2 gap-y-0.5">
+                {revision}
+                {cell.tag.clone().map(|t| view! {
+                    <span class="inline-flex items-center gap-0.5 rounded bg-slate-100 px-1 text-[11px] text-slate-700"><Icon kind=IconKind::Tag class="h-3 w-3" />{t}</span>
+                })}
+                {cell.health.as_ref().map(|h| health_badge(h, now))}
+            </div>
+            {cell.message.clone().map(|m| view! { <p class="mt-0.5 line-clamp-2 text-slate-700">{m}</p> })}
+            <p class="mt-0.5 text-[11px] text-slate-500">
+                {deployed.map(|d| format!("deployed {d}")).unwrap_or_default()}
+                {cell.branch.clone().map(|b| format!(" · {b}"))}
+                {cell.execution.clone().map(|e| format!(" · run {e}"))}
+            </p>
+            <div class="mt-1 flex flex-wrap gap-1" aria-label="Pipeline actions">
+                {cell.actions.into_iter().map(chip).collect_view()}
+            </div>
+            {cell.waiting.map(|w| view! {
+                <a href="/approvals" class="mt-1 inline-flex items-center gap-1 rounded bg-violet-50 px-1.5 py-0.5 text-[11px] font-medium text-violet-900 ring-1 ring-inset ring-violet-600/20 hover:underline" data-testid="waiting">
+                    <Icon kind=IconKind::Approval class="h-3 w-3" />
+                    {format!("{} waits for approval · {} of {}", w.commit, w.votes, w.needed)}
+                </a>
+            })}
+            {cell.behind.map(|gap| {
+                if gap.behind_by == 0 {
+                    view! { <p class="mt-1 text-[11px] text-slate-500" data-testid="behind">{format!("Level with {}", gap.of)}</p> }.into_any()
+                } else {
+                    view! {
+                        <details class="mt-1 text-[11px]" data-testid="behind">
+                            <summary class="cursor-pointer text-amber-800">
+                                {format!("{} commit{} behind {}", gap.behind_by, if gap.behind_by == 1 { "" } else { "s" }, gap.of)}
+                            </summary>
+                            <ul class="mt-1 space-y-0.5">
+                                {gap.commits.into_iter().map(|c| view! {
+                                    <li class="text-slate-700">
+                                        <a href=c.url class=format!("font-mono {LINK}")>{c.sha}</a>
+                                        " "{c.title}
+                                        {c.pull_request.map(|(n, url)| view! { " " <a href=url class=LINK>{format!("#{n}")}</a> })}
+                                        {c.author.map(|a| view! { <span class="text-slate-500">{format!(" @{a}")}</span> })}
+                                    </li>
+                                }).collect_view()}
+                            </ul>
+                        </details>
+                    }.into_any()
+                }
+            })}
+            {cell.health.map(|h| view! {
+                {h.ticket.map(|url| view! {
+                    <a href=url class="mt-1 flex items-center gap-1 text-[11px] font-medium text-rose-800 hover:underline" data-testid="ticket">
+                        <Icon kind=IconKind::Alert class="h-3 w-3" />"Critical ticket open"
+                    </a>
+                })}
+                {h.uptime_30d.map(|u30| {
+                    let outages = h.timeline.len();
+                    view! {
+                    <div class="mt-1 text-[11px] text-slate-600" data-testid="uptime">
+                        {format!("Uptime {:.2}% this cycle · {:.2}% 30 days", h.uptime_cycle.unwrap_or(100.0), u30)}
+                        <div class="relative mt-0.5 h-1.5 w-full overflow-hidden rounded-sm bg-emerald-200" role="img" aria-label=format!("{outages} outage{} in the last 30 days", if outages == 1 { "" } else { "s" })>
+                            {h.timeline.into_iter().map(|(offset, width)| view! {
+                                <span class="absolute inset-y-0 bg-rose-600" style=format!("left:{:.2}%;width:{:.2}%", offset * 100.0, width * 100.0)></span>
+                            }).collect_view()}
+                        </div>
+                    </div>
+                    }
+                })}
+            })}
+            {cell.problem.map(|p| view! {
+                <p class="mt-1 flex items-start gap-1 text-[11px] text-rose-800" role="note"><Icon kind=IconKind::Alert class="mt-0.5 h-3 w-3 shrink-0" />{p}</p>
+            })}
+        </td>
+    }
+}
+
+#[component]
+fn Legend() -> impl IntoView {
+    view! {
+        <p class="mt-3 flex flex-wrap gap-x-4 gap-y-1 text-[11px] text-slate-500">
+            <span class="inline-flex items-center gap-1"><Icon kind=IconKind::Check class="h-3 w-3 text-emerald-700" />"succeeded / up"</span>
+            <span class="inline-flex items-center gap-1"><Icon kind=IconKind::Clock class="h-3 w-3 text-sky-700" />"running"</span>
+            <span class="inline-flex items-center gap-1"><Icon kind=IconKind::Hand class="h-3 w-3 text-violet-700" />"waiting for approval"</span>
+            <span class="inline-flex items-center gap-1"><Icon kind=IconKind::Cross class="h-3 w-3 text-rose-700" />"failed / down"</span>
+            <span class="inline-flex items-center gap-1"><Icon kind=IconKind::Dashed class="h-3 w-3" />"not run / checking"</span>
+        </p>
+    }
+}

@@ -1,0 +1,339 @@
+//! The board from what the jobs recorded in Postgres and the approval
+//! queue: no page view calls AWS or GitHub.
+
+use super::app_state;
+use super::ports::{ActionStatus, BoardSnapshot, DeploymentRecord};
+use crate::api::approvals::ApprovalItem;
+use crate::api::board::{
+    ActionChip, BoardFilters, BoardView, Cell, Gap, GapCommit, Health, HotfixLine, ServiceRow,
+    TeamRows, WaitingApproval,
+};
+use crate::domain::health::{timeline, uptime_percent, Outage};
+use crate::domain::{DownPolicy, OrgModel};
+use crate::error::AppError;
+use chrono::{DateTime, Duration, Utc};
+
+/// Services per page: a laptop screen of rows, every one complete.
+pub const PAGE_SIZE: usize = 25;
+
+/// The pull request a squash-merge title names: "Fix totals (#123)".
+pub(crate) fn pull_request(title: &str) -> Option<u64> {
+    let start = title.rfind("(#")?;
+    let rest = &title[start + 2..];
+    let end = rest.find(')')?;
+    rest[..end].parse().ok()
+}
+
+/// An action's latest status in the board's words.
+fn action_state(status: Option<&str>, waiting_token: bool) -> &'static str {
+    match status {
+        Some("Succeeded") => "succeeded",
+        Some("InProgress") if waiting_token => "waiting",
+        Some("InProgress") => "running",
+        Some("Failed") => "failed",
+        Some("Abandoned" | "Stopped" | "Stopping" | "Superseded") => "stopped",
+        _ => "none",
+    }
+}
+
+fn chips(actions: &[ActionStatus], approval_stage: &str) -> Vec<ActionChip> {
+    actions
+        .iter()
+        .map(|a| ActionChip {
+            label: if a.stage == a.action {
+                a.stage.clone()
+            } else {
+                format!("{}: {}", a.stage, a.action)
+            },
+            state: action_state(a.status.as_deref(), a.stage == approval_stage).to_owned(),
+            detail: a.summary.clone(),
+            url: a.url.clone(),
+        })
+        .collect()
+}
+
+fn flag(value: Option<&str>) -> bool {
+    matches!(value, Some("1" | "true" | "on" | "yes"))
+}
+
+/// The board for the filters in the URL.
+pub async fn view(
+    team: Option<String>,
+    service: Option<String>,
+    waiting: Option<String>,
+    down: Option<String>,
+    page: Option<String>,
+) -> Result<BoardView, AppError> {
+    let state = app_state()?;
+    let org = state.org.load_org().await?;
+    let team = super::calendar::selected_team(&org, team.as_deref())?;
+    let now = Utc::now();
+    let (calendar, _) = super::calendar::load(&state, &org).await?;
+    let cycle_start = calendar
+        .release_number_on(calendar.local_date(now))
+        .map(|n| calendar.release(n).starts)
+        .unwrap_or(now - Duration::days(60));
+    let thirty_days = now - Duration::days(30);
+    let snapshot = state.board.snapshot(cycle_start.min(thirty_days)).await?;
+    let pending = state.approvals.pending().await?;
+    let page = page
+        .as_deref()
+        .and_then(|p| p.trim().parse::<u32>().ok())
+        .unwrap_or(1)
+        .max(1);
+    let filters = BoardFilters {
+        team: team.as_ref().map(ToString::to_string),
+        service: service
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty()),
+        waiting: flag(waiting.as_deref()),
+        down: flag(down.as_deref()),
+        page,
+    };
+    Ok(build(
+        &org,
+        &snapshot,
+        &pending,
+        filters,
+        now,
+        cycle_start,
+        thirty_days,
+    ))
+}
+
+/// Assembles the board; pure, so the benchmark and tests can drive it.
+#[allow(clippy::too_many_arguments)]
+pub fn build(
+    org: &OrgModel,
+    snapshot: &BoardSnapshot,
+    pending: &[ApprovalItem],
+    filters: BoardFilters,
+    now: DateTime<Utc>,
+    cycle_start: DateTime<Utc>,
+    thirty_days: DateTime<Utc>,
+) -> BoardView {
+    use std::collections::HashMap;
+    let deployments: HashMap<(&str, &str), &DeploymentRecord> = snapshot
+        .deployments
+        .iter()
+        .map(|d| ((d.service_id.as_str(), d.environment_id.as_str()), d))
+        .collect();
+    let gaps: HashMap<(&str, &str), _> = snapshot
+        .gaps
+        .iter()
+        .map(|g| ((g.service_id.as_str(), g.environment_id.as_str()), g))
+        .collect();
+    let health: HashMap<(&str, &str), _> = snapshot
+        .health
+        .iter()
+        .map(|h| ((h.service_id.as_str(), h.environment_id.as_str()), h))
+        .collect();
+    let waiting: HashMap<(&str, &str), &ApprovalItem> = pending
+        .iter()
+        .map(|p| ((p.service_id.as_str(), p.environment_id.as_str()), p))
+        .collect();
+    let env_names: HashMap<&str, String> = org
+        .environments
+        .iter()
+        .map(|e| (e.id.as_str(), e.name.to_string()))
+        .collect();
+    let needle = filters.service.as_ref().map(|s| s.to_lowercase());
+
+    let mut matching: Vec<(&crate::domain::Team, ServiceRow)> = Vec::new();
+    for t in &org.teams {
+        if filters.team.as_deref().is_some_and(|f| f != t.id.as_str()) {
+            continue;
+        }
+        for service in org.services_of(&t.id) {
+            if let Some(n) = &needle {
+                let hit = service.id.as_str().to_lowercase().contains(n)
+                    || service.name.to_string().to_lowercase().contains(n);
+                if !hit {
+                    continue;
+                }
+            }
+            let mut cells = Vec::new();
+            for env in org.environments_for(&t.id) {
+                let key = (service.id.as_str(), env.id.as_str());
+                let d = deployments.get(&key);
+                let outages: Vec<Outage> = snapshot
+                    .outages
+                    .iter()
+                    .filter(|o| o.service_id == key.0 && o.environment_id == key.1)
+                    .map(|o| Outage {
+                        start: o.started_at,
+                        end: o.ended_at,
+                    })
+                    .collect();
+                let counts = env.down_policy == DownPolicy::CalculateDowntime;
+                let cell_health = health.get(&key).map(|h| Health {
+                    up: h.up,
+                    since: h.since.map(|t| t.to_rfc3339()),
+                    detail: h.detail.clone(),
+                    uptime_cycle: counts.then(|| uptime_percent(&outages, cycle_start, now)),
+                    uptime_30d: counts.then(|| uptime_percent(&outages, thirty_days, now)),
+                    timeline: if counts {
+                        timeline(&outages, thirty_days, now)
+                    } else {
+                        Vec::new()
+                    },
+                    ticket: snapshot
+                        .outages
+                        .iter()
+                        .filter(|o| {
+                            o.service_id == key.0
+                                && o.environment_id == key.1
+                                && o.ended_at.is_none()
+                        })
+                        .find_map(|o| o.issue_url.clone()),
+                });
+                let repo = service.repository.to_string();
+                let behind = gaps.get(&key).map(|g| Gap {
+                    behind_by: g.behind_by,
+                    of: env_names
+                        .get(g.ahead_of.as_str())
+                        .cloned()
+                        .unwrap_or_else(|| g.ahead_of.clone()),
+                    commits: g
+                        .commits
+                        .iter()
+                        .map(|c| {
+                            let pr = pull_request(&c.title);
+                            GapCommit {
+                                sha: c.sha.chars().take(7).collect(),
+                                title: c.title.clone(),
+                                author: c.author_login.clone(),
+                                url: format!("https://github.com/{repo}/commit/{}", c.sha),
+                                pull_request: pr
+                                    .map(|n| (n, format!("https://github.com/{repo}/pull/{n}"))),
+                            }
+                        })
+                        .collect(),
+                });
+                let waiting = waiting.get(&key).map(|p| WaitingApproval {
+                    request_id: p.id.clone(),
+                    commit: p.commit.chars().take(7).collect(),
+                    votes: p.votes.len(),
+                    needed: env.approval.as_ref().map_or(1, |r| r.required),
+                    requested_at: p.requested_at.to_rfc3339(),
+                });
+                cells.push(Cell {
+                    environment_id: env.id.to_string(),
+                    environment: env.name.to_string(),
+                    pipeline: d.map_or_else(
+                        || org.pipelines.pipeline_name(&service.id, &env.id),
+                        |d| d.pipeline.clone(),
+                    ),
+                    short_sha: d
+                        .and_then(|d| d.commit.as_ref())
+                        .map(|c| c.chars().take(7).collect()),
+                    commit_url: d.and_then(|d| {
+                        d.revision_url.clone().or_else(|| {
+                            d.commit
+                                .as_ref()
+                                .map(|c| format!("https://github.com/{repo}/commit/{c}"))
+                        })
+                    }),
+                    tag: d.and_then(|d| d.tag.clone()),
+                    branch: d.and_then(|d| d.branch.clone()),
+                    message: d.and_then(|d| d.message.clone()),
+                    deployed_at: d.and_then(|d| d.deployed_at).map(|t| t.to_rfc3339()),
+                    execution: d
+                        .and_then(|d| d.deployed_execution.as_ref())
+                        .map(|e| e.chars().take(8).collect()),
+                    latest_status: d.and_then(|d| d.latest_status.clone()),
+                    actions: d.map_or_else(Vec::new, |d| {
+                        chips(&d.actions, org.pipelines.approval_stage())
+                    }),
+                    waiting,
+                    behind,
+                    health: cell_health,
+                    problem: d.and_then(|d| d.problem.clone()),
+                });
+            }
+            if filters.waiting && !cells.iter().any(|c| c.waiting.is_some()) {
+                continue;
+            }
+            if filters.down
+                && !cells
+                    .iter()
+                    .any(|c| c.health.as_ref().is_some_and(|h| h.up == Some(false)))
+            {
+                continue;
+            }
+            let hotfixes = snapshot
+                .hotfixes
+                .iter()
+                .filter(|h| h.service_id == service.id.as_str())
+                .map(|h| HotfixLine {
+                    branch: h.branch.clone(),
+                    in_release: h.in_release_env,
+                    missing: h.missing(),
+                })
+                .collect();
+            matching.push((
+                t,
+                ServiceRow {
+                    id: service.id.to_string(),
+                    name: service.name.to_string(),
+                    repository: service.repository.to_string(),
+                    cells,
+                    hotfixes,
+                },
+            ));
+        }
+    }
+    let count = matching.len();
+    let pages = u32::try_from(count.div_ceil(PAGE_SIZE).max(1)).unwrap_or(u32::MAX);
+    let page = filters.page.clamp(1, pages);
+    let skip = (page as usize - 1) * PAGE_SIZE;
+    let mut rows: Vec<TeamRows> = Vec::new();
+    for (t, row) in matching.into_iter().skip(skip).take(PAGE_SIZE) {
+        match rows.last_mut() {
+            Some(last) if last.id == t.id.as_str() => last.services.push(row),
+            _ => rows.push(TeamRows {
+                id: t.id.to_string(),
+                name: t.name.to_string(),
+                services: vec![row],
+            }),
+        }
+    }
+    let shown: usize = rows.iter().map(|r| r.services.len()).sum();
+    BoardView {
+        now: now.to_rfc3339(),
+        environments: org
+            .environments
+            .iter()
+            .map(|e| (e.id.to_string(), e.name.to_string()))
+            .collect(),
+        teams: org.teams.clone(),
+        rows,
+        filters: BoardFilters { page, ..filters },
+        matching: count,
+        first: if shown == 0 { 0 } else { skip + 1 },
+        last: skip + shown,
+        page,
+        pages,
+        total: org.services.len(),
+        recorded: !snapshot.deployments.is_empty(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pull_request_is_read_from_a_squash_merge_title() {
+        assert_eq!(pull_request("Fix totals (#123)"), Some(123));
+        assert_eq!(pull_request("Fix totals"), None);
+        assert_eq!(pull_request("Fix (#x)"), None);
+    }
+
+    #[test]
+    fn an_approval_action_in_progress_is_waiting() {
+        assert_eq!(action_state(Some("InProgress"), true), "waiting");
+        assert_eq!(action_state(Some("InProgress"), false), "running");
+        assert_eq!(action_state(None, false), "none");
+    }
+}

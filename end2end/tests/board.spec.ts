@@ -1,0 +1,72 @@
+import { test, expect } from '@playwright/test';
+import { open } from './helpers';
+
+/** Opens the board once the poller has recorded the demo's deployments. */
+async function openBoard(page: import('@playwright/test').Page, path: string, testInfo: import('@playwright/test').TestInfo) {
+  await expect(async () => {
+    await open(page, path, testInfo);
+    await expect(page.getByRole('cell', { name: 'Orders API in Prod' })).toContainText('v2026.11.0', { timeout: 1_000 });
+  }).toPass({ timeout: 30_000 });
+}
+
+test('the board shows the seeded org: teams, services, revisions, gaps, hotfix and health', async ({ page }, testInfo) => {
+  await openBoard(page, '/board', testInfo);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Environment board');
+  for (const team of ['FrontEnd', 'BackEnd', 'Mobile']) {
+    await expect(page.getByRole('rowgroup', { name: team })).toBeVisible();
+  }
+  await expect(page.getByTestId('board-range')).toHaveText('Services 1–10 of 10');
+  for (const env of ['Dev', 'Stage', 'Release', 'QA', 'Pre-Prod', 'Prod']) {
+    await expect(page.getByRole('columnheader', { name: env, exact: true })).toBeVisible();
+  }
+  const qa = page.getByRole('cell', { name: 'Orders API in QA' });
+  await expect(qa).toContainText('v2027.01.0-rc.1');
+  await expect(qa.getByTestId('behind')).toContainText('2 commits behind Release');
+  await expect(qa.getByTestId('waiting')).toContainText('waits for approval');
+  await expect(page.getByRole('row', { name: 'Checkout UI' }).getByTestId('hotfix')).toContainText('hotfix/checkout-timeout: in Release, not merged into develop');
+  // The demo's Mobile BFF is down in QA: a Critical ticket opens.
+  const down = page.getByRole('cell', { name: 'Mobile BFF in QA' });
+  await expect(async () => {
+    await openBoard(page, '/board?team=mobile', testInfo);
+    await expect(down.getByTestId('health')).toContainText('Down', { timeout: 1_000 });
+    await expect(down.getByTestId('ticket')).toBeVisible({ timeout: 1_000 });
+  }).toPass({ timeout: 30_000 });
+});
+
+test('filters live in the URL and work without JavaScript', async ({ page }, testInfo) => {
+  await openBoard(page, '/board', testInfo);
+  await page.getByLabel('Team').selectOption('backend');
+  await page.getByRole('checkbox', { name: 'Only waiting' }).check();
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await expect(page).toHaveURL(/team=backend/);
+  await expect(page).toHaveURL(/waiting=1/);
+  await expect(page.getByTestId('board-range')).toHaveText('Services 1–4 of 4 matching (10 in all)');
+  await expect(page.getByRole('rowgroup', { name: 'Mobile' })).toHaveCount(0);
+});
+
+test('an approval given in another browser appears on the board without a reload', async ({ page, browser }, testInfo) => {
+  test.skip(testInfo.project.name !== 'js', 'live updates need JavaScript');
+  await openBoard(page, '/board?team=mobile', testInfo);
+  const cell = page.getByRole('cell', { name: 'Android app in Stage' });
+  await expect(cell.getByTestId('waiting')).toContainText('0 of 1');
+  await page.evaluate(() => { (window as unknown as { boardMarker: boolean }).boardMarker = true; });
+
+  // An SRE approves in a browser of their own.
+  const other = await browser.newContext();
+  const sre = await other.newPage();
+  await open(sre, '/demo/sign-in', testInfo);
+  await sre.getByRole('button', { name: 'Sign in as Sam Okafor' }).click();
+  await expect(sre.getByTestId('current-user')).toHaveText('Sam Okafor');
+  await open(sre, '/approvals', testInfo);
+  const card = sre.getByRole('article', { name: 'Android app to Stage' });
+  await card.getByText('Review and decide').click();
+  for (const t of ['Integration', 'API', 'UI', 'System']) {
+    await card.getByRole('checkbox', { name: `${t} testing passed` }).check();
+  }
+  await card.getByRole('button', { name: 'Approve Android app to Stage' }).click();
+  await expect(sre.getByText('Approved. CodePipeline has the decision.')).toBeVisible();
+  await other.close();
+
+  await expect(cell.getByTestId('waiting')).toHaveCount(0, { timeout: 10_000 });
+  expect(await page.evaluate(() => (window as unknown as { boardMarker?: boolean }).boardMarker)).toBe(true);
+});

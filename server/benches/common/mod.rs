@@ -1,0 +1,91 @@
+//! What the benchmarks share: an org of many services, a fresh database,
+//! Gatehouse built in demo mode against it, and percentiles.
+
+#![allow(dead_code)]
+
+use app::ssr::Mode;
+use server::config::{Config, LogFormat, Secret};
+use server::startup::Application;
+use std::fmt::Write as _;
+use std::time::Duration;
+
+/// The shipped org configuration with `services` services, round-robin
+/// over its three teams.
+pub fn org_config(services: usize) -> String {
+    let shipped = include_str!("../../../config/org.toml");
+    let start = shipped.find("[[services]]").expect("services");
+    let end = shipped.find("[[environments]]").expect("environments");
+    let mut out = String::new();
+    for i in 0..services {
+        let team = ["frontend", "backend", "mobile"][i % 3];
+        let _ = write!(
+            out,
+            "[[services]]\nid = \"svc-{i:03}\"\nname = \"Service {i:03}\"\nteam = \"{team}\"\nrepository = \"acme-retail/svc-{i:03}\"\n\n"
+        );
+    }
+    format!("{}{}{}", &shipped[..start], out, &shipped[end..])
+}
+
+/// The value at `p` (0..=1) of sorted samples.
+pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index]
+}
+
+/// utime + stime of this process, from /proc (Linux).
+pub fn cpu_time() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    let ticks: u64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0)
+        + fields.get(12).and_then(|v| v.parse().ok()).unwrap_or(0);
+    Duration::from_millis(ticks * 10)
+}
+
+/// Builds Gatehouse in demo mode with `services` services against a fresh
+/// database `name` on the server in DATABASE_URL; returns the app and the
+/// database's URL.
+pub async fn build(name: &str, services: usize) -> (Application, String) {
+    let admin = std::env::var("DATABASE_URL").expect("set DATABASE_URL to a Postgres server");
+    let admin_pool = sqlx::PgPool::connect(&admin).await.expect("connect");
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&admin_pool)
+        .await
+        .expect("drop");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&admin_pool)
+        .await
+        .expect("create");
+    let url = format!("{}/{name}", admin.rsplit_once('/').expect("url").0);
+    let dir = std::env::temp_dir().join(format!("gatehouse-{name}"));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let org_file = dir.join("org.toml");
+    std::fs::write(&org_file, org_config(services)).expect("write org");
+    let config = Config {
+        database_url: Secret::new(url.clone()),
+        bind: "127.0.0.1:0".parse().expect("addr"),
+        mode: Mode::Demo,
+        log_format: LogFormat::Pretty,
+        org_config: org_file,
+        site_root: "target/site".into(),
+        db_max_connections: 20,
+        shutdown_grace: Duration::from_secs(1),
+        aws: server::codepipeline::AwsSettings {
+            region: "us-east-1".into(),
+            endpoint_url: None,
+            max_attempts: 3,
+            initial_backoff: Duration::from_millis(50),
+            operation_timeout: Duration::from_secs(10),
+            placeholder_credentials: true,
+        },
+        poll_interval: Duration::ZERO,
+        health_url: None,
+        health_interval: None,
+        auth: server::config::AuthSettings::default(),
+    };
+    (Application::build(config).await.expect("build"), url)
+}

@@ -1,0 +1,166 @@
+//! Background work. Every job is safe to run on several replicas at once.
+
+pub mod board;
+pub mod health;
+
+use crate::org_config::HealthConfig;
+use app::ssr::AppState;
+use sqlx::PgPool;
+use std::time::Duration;
+
+/// Advisory lock held by the one process that polls CodePipeline.
+const POLLER_LOCK: i64 = 0x6761_7465_0002;
+
+/// How often the leader checks the mapped pipelines against CodePipeline.
+const PIPELINE_CHECK_EVERY: Duration = Duration::from_secs(600);
+
+/// `base` give or take 10%, so replicas and pipelines do not fall into step.
+fn jittered(base: Duration) -> Duration {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let factor = 0.9 + f64::from(nanos % 1000) / 5000.0;
+    base.mul_f64(factor)
+}
+
+/// Advisory lock held by the one process that probes health URLs.
+const PROBER_LOCK: i64 = 0x6761_7465_0003;
+
+/// Runs `pass` every `interval` (jittered) while this process holds the
+/// Postgres advisory lock `lock`. The other replicas wait and take over
+/// when the leader's connection goes away.
+async fn lead<F, Fut>(pool: PgPool, lock: i64, interval: Duration, what: &'static str, mut pass: F)
+where
+    F: FnMut(bool) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    loop {
+        if pool.is_closed() {
+            return;
+        }
+        let mut conn = match pool.acquire().await {
+            Ok(conn) => conn.detach(),
+            Err(err) => {
+                tracing::warn!(error = %err, what, "cannot get a connection");
+                tokio::time::sleep(jittered(interval)).await;
+                continue;
+            }
+        };
+        let leader = sqlx::query_scalar!(r#"SELECT pg_try_advisory_lock($1) AS "got!""#, lock)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap_or(false);
+        if !leader {
+            drop(conn);
+            tokio::time::sleep(jittered(interval)).await;
+            continue;
+        }
+        tracing::info!(?interval, what, "this process leads");
+        let mut first = true;
+        loop {
+            pass(first).await;
+            first = false;
+            tokio::time::sleep(jittered(interval)).await;
+            if pool.is_closed()
+                || sqlx::query_scalar!("SELECT 1 AS one")
+                    .fetch_one(&mut conn)
+                    .await
+                    .is_err()
+            {
+                break;
+            }
+        }
+    }
+}
+
+/// Polls CodePipeline every `interval`: waiting approvals, then the
+/// board's deployments (with what GitHub says of them). Only the process
+/// holding a Postgres advisory lock polls.
+pub async fn poll_approvals(state: AppState, pool: PgPool, interval: Duration) {
+    let mut checked: Option<std::time::Instant> = None;
+    let board_pool = pool.clone();
+    lead(
+        pool,
+        POLLER_LOCK,
+        interval,
+        "CodePipeline poller",
+        |first| {
+            let state = state.clone();
+            let pool = board_pool.clone();
+            // The pipelines are checked against the configuration when this
+            // process takes over, then every ten minutes.
+            let check = first || checked.is_none_or(|at| at.elapsed() >= PIPELINE_CHECK_EVERY);
+            if check {
+                checked = Some(std::time::Instant::now());
+            }
+            async move {
+                if check {
+                    match app::ssr::approvals::check_pipelines(&state, Duration::from_millis(50))
+                        .await
+                    {
+                        Ok(problems) => {
+                            tracing::info!(problems = problems.len(), "pipelines checked")
+                        }
+                        Err(err) => tracing::warn!(error = %err, "pipeline check failed"),
+                    }
+                }
+                // At most 20 GetPipelineState calls a second.
+                match app::ssr::approvals::poll(&state, Duration::from_millis(50)).await {
+                    Ok(report) => tracing::debug!(?report, "poll finished"),
+                    Err(err) => tracing::warn!(error = %err, "poll failed"),
+                }
+                match board::refresh(&state, &pool, Duration::from_millis(50)).await {
+                    Ok(report) => tracing::debug!(?report, "board refreshed"),
+                    Err(err) => tracing::warn!(error = %err, "board refresh failed"),
+                }
+            }
+        },
+    )
+    .await;
+}
+
+/// Probes the health URLs every configured interval, on one replica.
+pub async fn probe_health(state: AppState, pool: PgPool, config: HealthConfig) {
+    let client = reqwest::Client::builder()
+        .user_agent("gatehouse-health-probe")
+        .redirect(reqwest::redirect::Policy::limited(3))
+        .build()
+        .unwrap_or_default();
+    let probe_pool = pool.clone();
+    let interval = config.interval;
+    lead(pool, PROBER_LOCK, interval, "health prober", |_| {
+        let state = state.clone();
+        let pool = probe_pool.clone();
+        let client = client.clone();
+        let config = config.clone();
+        async move {
+            match health::probe_once(&state, &pool, &config, &client).await {
+                Ok(report) => tracing::debug!(?report, "health probed"),
+                Err(err) => tracing::warn!(error = %err, "health probe pass failed"),
+            }
+        }
+    })
+    .await;
+}
+
+/// Deletes expired sessions every ten minutes. Idempotent across replicas.
+pub async fn sweep_expired_sessions(pool: PgPool) {
+    let mut interval = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        interval.tick().await;
+        if pool.is_closed() {
+            return;
+        }
+        match sqlx::query!("DELETE FROM tower_sessions.session WHERE expiry_date < now()")
+            .execute(&pool)
+            .await
+        {
+            Ok(done) if done.rows_affected() > 0 => {
+                tracing::debug!(removed = done.rows_affected(), "expired sessions removed")
+            }
+            Ok(_) => {}
+            Err(err) => tracing::warn!(error = %err, "could not remove expired sessions"),
+        }
+    }
+}
