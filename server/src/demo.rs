@@ -215,6 +215,16 @@ const HOTFIX_ENVIRONMENTS: &[&str] = &["release", "prod"];
 pub const HOTFIX_BRANCH: &str = "hotfix/checkout-timeout";
 const HOTFIX_MESSAGE: &str = "Hotfix: raise the payment provider timeout to 30 s (#412)";
 
+/// The message of the `n`-th commit of a demo history that no pipeline runs
+/// now (0 is the base release).
+fn history_message(n: usize) -> String {
+    if n == 0 {
+        "Release 2026.11".to_owned()
+    } else {
+        COMMIT_MESSAGES[(n + 5) % COMMIT_MESSAGES.len()].to_owned()
+    }
+}
+
 /// The release every demo repository starts from (tagged v2026.11.0).
 fn base_sha(repo: &str) -> String {
     demo_sha(&format!("{repo}@v2026.11.0"))
@@ -265,16 +275,17 @@ pub fn seed_codepipeline(sim: &Simulator, org: &OrgModel) {
             });
             // The environment after this one in promotion order has this
             // one's previous change: ladder[count - position - 1].
-            let previous = &ladder[count - position - 1];
+            let previous_index = count - position - 1;
+            let previous = &ladder[previous_index];
+            let message = changes
+                .iter()
+                .find(|c| &c.commit == previous)
+                .map_or_else(|| history_message(previous_index), |c| c.message.clone());
             sim.add_past_execution(
                 &name,
                 RevisionSpec {
                     commit: previous.clone(),
-                    message: if position + 1 == count {
-                        "Release 2026.11".to_owned()
-                    } else {
-                        COMMIT_MESSAGES[(position + 3) % COMMIT_MESSAGES.len()].to_owned()
-                    },
+                    message,
                     branch: None,
                 },
                 now - chrono::Duration::hours(i64::try_from(position * 7 + 2).unwrap_or(2)),
@@ -329,7 +340,7 @@ pub fn seed_github(sim: &GitHubSimulator, org: &OrgModel) {
                     repo,
                     CommitSpec {
                         sha: sha.clone(),
-                        message: COMMIT_MESSAGES[(n + 5) % COMMIT_MESSAGES.len()].to_owned(),
+                        message: history_message(n),
                         author_login: Some(TEAMMATES[i % TEAMMATES.len()].0.to_owned()),
                         author_name: TEAMMATES[i % TEAMMATES.len()].1.to_owned(),
                         date: now - chrono::Duration::days(3),
@@ -341,7 +352,7 @@ pub fn seed_github(sim: &GitHubSimulator, org: &OrgModel) {
             repo,
             CommitSpec {
                 sha: base.clone(),
-                message: "Release 2026.11".into(),
+                message: history_message(0),
                 author_login: Some("sam.okafor".into()),
                 author_name: "Sam Okafor".into(),
                 date: now - chrono::Duration::days(40),

@@ -154,18 +154,18 @@ fn BoardBody(data: BoardView) -> impl IntoView {
         } else {
             view! {
                 <div class="mt-3 overflow-x-auto rounded-lg border border-slate-200">
-                    <table class="min-w-[72rem] w-full border-collapse text-left text-xs">
+                    <table class="w-full border-collapse text-left text-xs max-md:block md:min-w-[72rem] md:table-fixed">
                         <caption class="sr-only">"Deployed revision, pipeline state, waiting approvals and health per service and environment"</caption>
-                        <thead class="bg-slate-50 text-slate-600">
+                        <thead class="bg-slate-50 text-slate-600 max-md:sr-only">
                             <tr>
-                                <th scope="col" class="sticky left-0 z-10 w-44 bg-slate-50 px-3 py-2 font-medium">"Service"</th>
+                                <th scope="col" class="sticky left-0 z-10 w-40 bg-slate-50 px-3 py-2 font-medium">"Service"</th>
                                 {envs.iter().map(|(_, name)| view! { <th scope="col" class="px-3 py-2 font-medium">{name.clone()}</th> }).collect_view()}
                             </tr>
                         </thead>
                         {data.rows.into_iter().map(|team| view! {
-                            <tbody aria-label=team.name.clone()>
-                                <tr class="border-t border-slate-200 bg-slate-100/70">
-                                    <th scope="rowgroup" colspan=columns.to_string() class="sticky left-0 px-3 py-1.5 text-xs font-semibold uppercase tracking-wide text-slate-700">{team.name.clone()}</th>
+                            <tbody aria-label=team.name.clone() class="max-md:block">
+                                <tr class="border-t border-slate-200 bg-slate-100/70 max-md:block">
+                                    <th scope="rowgroup" colspan=columns.to_string() class="px-3 py-1.5 text-xs font-semibold uppercase tracking-wide text-slate-700 max-md:block md:sticky md:left-0">{team.name.clone()}</th>
                                 </tr>
                                 {team.services.into_iter().map(|service| view! { <Row service now /> }).collect_view()}
                             </tbody>
@@ -182,8 +182,8 @@ fn BoardBody(data: BoardView) -> impl IntoView {
 fn Row(service: ServiceRow, now: DateTime<Utc>) -> impl IntoView {
     let name = service.name.clone();
     view! {
-        <tr aria-label=name.clone() class="border-t border-slate-200 align-top">
-            <th scope="row" class="sticky left-0 z-10 bg-white px-3 py-2 font-normal">
+        <tr aria-label=name.clone() class="border-t border-slate-200 align-top max-md:block">
+            <th scope="row" class="bg-white px-3 py-2 font-normal max-md:block md:sticky md:left-0 md:z-10">
                 <span class="block text-sm font-semibold text-slate-900">{name.clone()}</span>
                 <a href=format!("https://github.com/{}", service.repository) class=format!("font-mono text-[11px] text-slate-500 {LINK}")>{service.repository.clone()}</a>
                 {service.hotfixes.into_iter().map(|h| {
@@ -318,7 +318,12 @@ fn CellView(cell: Cell, service: String, now: DateTime<Utc>) -> impl IntoView {
         _ => view! { <span class="text-slate-500">"Nothing deployed"</span> }.into_any(),
     };
     view! {
-        <td aria-label=label class=format!("px-3 py-2 {bg}") data-env=cell.environment_id.clone()>
+        <td
+            aria-label=label
+            class=format!("px-3 py-2 {bg} max-md:block max-md:border-t max-md:border-slate-100 max-md:before:mb-0.5 max-md:before:block max-md:before:text-[11px] max-md:before:font-semibold max-md:before:uppercase max-md:before:tracking-wide max-md:before:text-slate-500 max-md:before:content-[attr(data-env-name)]")
+            data-env=cell.environment_id.clone()
+            data-env-name=cell.environment.clone()
+        >
             <div class="flex flex-wrap items-center gap-x-2 gap-y-0.5">
                 {revision}
                 {cell.tag.clone().map(|t| view! {
@@ -375,11 +380,12 @@ fn CellView(cell: Cell, service: String, now: DateTime<Utc>) -> impl IntoView {
                     view! {
                     <div class="mt-1 text-[11px] text-slate-600" data-testid="uptime">
                         {format!("Uptime {:.2}% this cycle · {:.2}% 30 days", h.uptime_cycle.unwrap_or(100.0), u30)}
-                        <div class="relative mt-0.5 h-1.5 w-full overflow-hidden rounded-sm bg-emerald-200" role="img" aria-label=format!("{outages} outage{} in the last 30 days", if outages == 1 { "" } else { "s" })>
+                        <svg viewBox="0 0 1000 6" preserveAspectRatio="none" class="mt-0.5 block h-1.5 w-full rounded-sm" role="img" aria-label=format!("{outages} outage{} in the last 30 days", if outages == 1 { "" } else { "s" })>
+                            <rect x="0" y="0" width="1000" height="6" class="fill-emerald-200"></rect>
                             {h.timeline.into_iter().map(|(offset, width)| view! {
-                                <span class="absolute inset-y-0 bg-rose-600" style=format!("left:{:.2}%;width:{:.2}%", offset * 100.0, width * 100.0)></span>
+                                <rect x=format!("{:.1}", offset * 1000.0) y="0" width=format!("{:.1}", width * 1000.0) height="6" class="fill-rose-600"></rect>
                             }).collect_view()}
-                        </div>
+                        </svg>
                     </div>
                     }
                 })}
