@@ -55,8 +55,9 @@ CREATE TABLE hotfixes (
     PRIMARY KEY (service_id, branch)
 );
 
--- The prober's view of each health URL; written on every probe, so it
--- does not notify.
+-- The prober's view of each health URL; written when a probe differs from
+-- the one before (`checked_at` is that probe's time). Changes of state are
+-- in health_changes, which notifies.
 CREATE TABLE health_status (
     service_id text NOT NULL REFERENCES services (id) ON DELETE CASCADE,
     environment_id text NOT NULL REFERENCES environments (id) ON DELETE CASCADE,

@@ -193,35 +193,41 @@ struct RawOverride {
     stakeholders: Option<Vec<String>>,
 }
 
-/// Reads and checks the org configuration at `path`.
-pub fn load(path: &Path) -> Result<OrgModel, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+/// The text of the configuration file at `path`.
+fn read(path: &Path) -> Result<String, ConfigError> {
+    std::fs::read_to_string(path).map_err(|e| ConfigError {
         file: path.to_owned(),
         key: String::new(),
         message: format!("cannot read the file: {e}"),
-    })?;
-    parse(path, &text)
+    })
 }
 
-/// Reads who gets which role from the `[access]` section of the file at
-/// `path` (the rest of the file is checked by [`load`]).
-pub fn load_access(path: &Path) -> Result<AccessConfig, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
-        file: path.to_owned(),
-        key: String::new(),
-        message: format!("cannot read the file: {e}"),
-    })?;
-    parse_access(path, &text)
-}
-
-/// Checks the `[access]` section of configuration text.
-pub fn parse_access(path: &Path, text: &str) -> Result<AccessConfig, ConfigError> {
+/// Checks the whole file, then gives its raw sections, for the readers of
+/// one section ([`parse_access`], [`parse_operations`]).
+fn checked_raw(path: &Path, text: &str) -> Result<(OrgModel, RawOrg), ConfigError> {
     let org = parse(path, text)?;
     let raw: RawOrg = toml::from_str(text).map_err(|e| ConfigError {
         file: path.to_owned(),
         key: String::new(),
         message: e.message().trim().to_owned(),
     })?;
+    Ok((org, raw))
+}
+
+/// Reads and checks the org configuration at `path`.
+pub fn load(path: &Path) -> Result<OrgModel, ConfigError> {
+    parse(path, &read(path)?)
+}
+
+/// Reads who gets which role from the `[access]` section of the file at
+/// `path` (the rest of the file is checked by [`load`]).
+pub fn load_access(path: &Path) -> Result<AccessConfig, ConfigError> {
+    parse_access(path, &read(path)?)
+}
+
+/// Checks the `[access]` section of configuration text.
+pub fn parse_access(path: &Path, text: &str) -> Result<AccessConfig, ConfigError> {
+    let (org, raw) = checked_raw(path, text)?;
     let checker = Checker { file: path };
     let Some(access) = raw.access else {
         return Ok(AccessConfig::default());
@@ -258,22 +264,12 @@ pub fn parse_access(path: &Path, text: &str) -> Result<AccessConfig, ConfigError
 /// Reads the `[health]` and `[hotfixes]` sections of the file at `path`
 /// (the rest of the file is checked by [`load`]).
 pub fn load_operations(path: &Path) -> Result<OperationsConfig, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
-        file: path.to_owned(),
-        key: String::new(),
-        message: format!("cannot read the file: {e}"),
-    })?;
-    parse_operations(path, &text)
+    parse_operations(path, &read(path)?)
 }
 
 /// Checks the `[health]` and `[hotfixes]` sections of configuration text.
 pub fn parse_operations(path: &Path, text: &str) -> Result<OperationsConfig, ConfigError> {
-    let org = parse(path, text)?;
-    let raw: RawOrg = toml::from_str(text).map_err(|e| ConfigError {
-        file: path.to_owned(),
-        key: String::new(),
-        message: e.message().trim().to_owned(),
-    })?;
+    let (org, raw) = checked_raw(path, text)?;
     let checker = Checker { file: path };
     let refuse_unmerged_hotfix = raw
         .hotfixes

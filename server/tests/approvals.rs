@@ -6,7 +6,7 @@ mod common;
 use app::api::approvals::{ApprovalsView, QueueItem, RequestState};
 use app::ssr::ports::ApprovalTarget;
 use app::ssr::Mode;
-use common::{spawn, TestApp};
+use common::{count, spawn, TestApp};
 use server::codepipeline::simulator::Faults;
 use sqlx::PgPool;
 use std::time::Duration;
@@ -90,13 +90,6 @@ async fn audit_events(pool: &PgPool, request: &str) -> Vec<String> {
         .fetch_all(pool)
         .await
         .expect("audit")
-}
-
-async fn count(pool: &PgPool, sql: &str) -> i64 {
-    sqlx::query_scalar::<_, i64>(sql)
-        .fetch_one(pool)
-        .await
-        .expect(sql)
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]

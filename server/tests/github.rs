@@ -444,15 +444,18 @@ async fn branches_compare_and_issues_read_recorded_github_responses() {
         .expect("close");
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
-async fn the_release_demo_view_lists_what_release_runs_that_prod_does_not(pool: PgPool) {
-    let app = spawn(pool, Mode::Demo).await;
-    let view: app::api::release_demo::ReleaseDemoView = app
-        .call("release-demo", &[])
+async fn release_demo(app: &TestApp) -> app::api::release_demo::ReleaseDemoView {
+    app.call("release-demo", &[])
         .await
         .json()
         .await
-        .expect("json");
+        .expect("json")
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn the_release_demo_view_lists_what_release_runs_that_prod_does_not(pool: PgPool) {
+    let app = spawn(pool, Mode::Demo).await;
+    let view = release_demo(&app).await;
     let first = &view.teams[0].services[0];
     assert!(
         first
@@ -463,12 +466,7 @@ async fn the_release_demo_view_lists_what_release_runs_that_prod_does_not(pool: 
     );
 
     app.refresh_board().await;
-    let view: app::api::release_demo::ReleaseDemoView = app
-        .call("release-demo", &[])
-        .await
-        .json()
-        .await
-        .expect("json");
+    let view = release_demo(&app).await;
     assert_eq!(
         (view.release.as_str(), view.prod.as_str()),
         ("Release", "Prod")
@@ -520,22 +518,12 @@ async fn the_release_demo_view_lists_what_release_runs_that_prod_does_not(pool: 
             .await
             .expect("probe");
     }
-    let view: app::api::release_demo::ReleaseDemoView = app
-        .call("release-demo", &[])
-        .await
-        .json()
-        .await
-        .expect("json");
+    let view = release_demo(&app).await;
     assert_eq!((view.up, view.down, view.unknown), (9, 1, 0));
 
     // GitHub unavailable: each service says so, the page still renders.
     app.github.as_ref().expect("github").rate_limit(true);
-    let view: app::api::release_demo::ReleaseDemoView = app
-        .call("release-demo", &[])
-        .await
-        .json()
-        .await
-        .expect("json");
+    let view = release_demo(&app).await;
     let first = &view.teams[0].services[0];
     assert!(
         first

@@ -6,7 +6,7 @@
 mod common;
 
 use app::ssr::Mode;
-use common::{spawn, TestApp};
+use common::{count, spawn, TestApp};
 use server::jobs::health::{probe_once, ProbeReport};
 use sqlx::PgPool;
 
@@ -30,13 +30,6 @@ fn set(app: &TestApp, service: &str, env: &str, up: bool) {
 
 fn issues(app: &TestApp) -> Vec<server::github::simulator::SimIssue> {
     app.github.as_ref().expect("github").issues(REPO)
-}
-
-async fn count(pool: &PgPool, sql: &str) -> i64 {
-    sqlx::query_scalar::<_, i64>(sql)
-        .fetch_one(pool)
-        .await
-        .expect(sql)
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]

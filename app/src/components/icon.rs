@@ -51,23 +51,14 @@ impl IconKind {
 /// An inline SVG icon, hidden from assistive technology.
 #[component]
 pub fn Icon(kind: IconKind, #[prop(optional, into)] class: String) -> impl IntoView {
+    // Stroke and fill come from the `icon` class (style/tailwind.css).
     let class = if class.is_empty() {
-        "h-4 w-4 shrink-0".to_owned()
+        "icon h-4 w-4 shrink-0".to_owned()
     } else {
-        class
+        format!("icon {class}")
     };
     view! {
-        <svg
-            class=class
-            viewBox="0 0 16 16"
-            fill="none"
-            stroke="currentColor"
-            stroke-width="1.4"
-            stroke-linecap="round"
-            stroke-linejoin="round"
-            aria-hidden="true"
-            focusable="false"
-        >
+        <svg class=class viewBox="0 0 16 16" aria-hidden="true">
             <path d=kind.path() />
         </svg>
     }

@@ -276,9 +276,7 @@ fn chip(action: ActionChip) -> impl IntoView {
         action.label,
         action.detail.map(|d| format!(" ({d})")).unwrap_or_default()
     );
-    let class = format!(
-        "inline-flex items-center gap-0.5 rounded px-1 py-0.5 text-[11px] ring-1 ring-inset {tone}"
-    );
+    let class = format!("chip {tone}");
     let short: String = action
         .label
         .split(':')
@@ -320,7 +318,7 @@ fn CellView(cell: Cell, service: String, now: DateTime<Utc>) -> impl IntoView {
     view! {
         <td
             aria-label=label
-            class=format!("px-3 py-2 {bg} max-md:block max-md:border-t max-md:border-slate-100 max-md:before:mb-0.5 max-md:before:block max-md:before:text-[11px] max-md:before:font-semibold max-md:before:uppercase max-md:before:tracking-wide max-md:before:text-slate-500 max-md:before:content-[attr(data-env-name)]")
+            class=format!("board-cell {bg}")
             data-env=cell.environment_id.clone()
             data-env-name=cell.environment.clone()
         >

@@ -11,8 +11,45 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
-fn actions_of(value: serde_json::Value) -> Result<Vec<ActionStatus>, StoreError> {
-    stored("pipeline actions", serde_json::from_value(value))
+/// A `deployments` row as stored; its actions are JSON.
+struct DeploymentRow {
+    service_id: String,
+    environment_id: String,
+    pipeline: String,
+    commit_sha: Option<String>,
+    commit_message: Option<String>,
+    branch: Option<String>,
+    revision_url: Option<String>,
+    tag: Option<String>,
+    deployed_execution: Option<String>,
+    deployed_at: Option<DateTime<Utc>>,
+    latest_execution: Option<String>,
+    latest_status: Option<String>,
+    actions: serde_json::Value,
+    problem: Option<String>,
+}
+
+impl DeploymentRow {
+    fn parse(self) -> Result<DeploymentRecord, StoreError> {
+        let actions: Vec<ActionStatus> =
+            stored("pipeline actions", serde_json::from_value(self.actions))?;
+        Ok(DeploymentRecord {
+            service_id: self.service_id,
+            environment_id: self.environment_id,
+            pipeline: self.pipeline,
+            commit: self.commit_sha,
+            message: self.commit_message,
+            branch: self.branch,
+            revision_url: self.revision_url,
+            tag: self.tag,
+            deployed_execution: self.deployed_execution,
+            deployed_at: self.deployed_at,
+            latest_execution: self.latest_execution,
+            latest_status: self.latest_status,
+            actions,
+            problem: self.problem,
+        })
+    }
 }
 
 fn commits_of(value: serde_json::Value) -> Result<Vec<CommitSummary>, StoreError> {
@@ -28,7 +65,8 @@ impl BoardStore for PgStore {
             .execute(&mut *tx)
             .await
             .map_err(store_error)?;
-        let deployments = sqlx::query!(
+        let deployments = sqlx::query_as!(
+            DeploymentRow,
             r#"SELECT service_id, environment_id, pipeline, commit_sha, commit_message, branch,
                       revision_url, tag, deployed_execution,
                       deployed_at AS "deployed_at: DateTime<Utc>", latest_execution,
@@ -39,24 +77,7 @@ impl BoardStore for PgStore {
         .await
         .map_err(store_error)?
         .into_iter()
-        .map(|r| {
-            Ok(DeploymentRecord {
-                service_id: r.service_id,
-                environment_id: r.environment_id,
-                pipeline: r.pipeline,
-                commit: r.commit_sha,
-                message: r.commit_message,
-                branch: r.branch,
-                revision_url: r.revision_url,
-                tag: r.tag,
-                deployed_execution: r.deployed_execution,
-                deployed_at: r.deployed_at,
-                latest_execution: r.latest_execution,
-                latest_status: r.latest_status,
-                actions: actions_of(r.actions)?,
-                problem: r.problem,
-            })
-        })
+        .map(DeploymentRow::parse)
         .collect::<Result<Vec<_>, StoreError>>()?;
         let gaps = sqlx::query!(
             "SELECT service_id, environment_id, ahead_of, base_sha, head_sha, behind_by, commits
@@ -137,7 +158,8 @@ pub async fn deployment(
     service_id: &str,
     environment_id: &str,
 ) -> Result<Option<DeploymentRecord>, StoreError> {
-    let row = sqlx::query!(
+    sqlx::query_as!(
+        DeploymentRow,
         r#"SELECT service_id, environment_id, pipeline, commit_sha, commit_message, branch,
                   revision_url, tag, deployed_execution,
                   deployed_at AS "deployed_at: DateTime<Utc>", latest_execution,
@@ -148,25 +170,8 @@ pub async fn deployment(
     )
     .fetch_optional(pool)
     .await
-    .map_err(store_error)?;
-    row.map(|r| {
-        Ok(DeploymentRecord {
-            service_id: r.service_id,
-            environment_id: r.environment_id,
-            pipeline: r.pipeline,
-            commit: r.commit_sha,
-            message: r.commit_message,
-            branch: r.branch,
-            revision_url: r.revision_url,
-            tag: r.tag,
-            deployed_execution: r.deployed_execution,
-            deployed_at: r.deployed_at,
-            latest_execution: r.latest_execution,
-            latest_status: r.latest_status,
-            actions: actions_of(r.actions)?,
-            problem: r.problem,
-        })
-    })
+    .map_err(store_error)?
+    .map(DeploymentRow::parse)
     .transpose()
 }
 
@@ -394,7 +399,14 @@ pub async fn record_probe(
              url = EXCLUDED.url, up = EXCLUDED.up,
              since = COALESCE(EXCLUDED.since, health_status.since),
              streak = EXCLUDED.streak, streak_since = EXCLUDED.streak_since,
-             checked_at = EXCLUDED.checked_at, detail = EXCLUDED.detail",
+             checked_at = EXCLUDED.checked_at, detail = EXCLUDED.detail
+         -- A probe that agrees with the last one changes nothing worth a write.
+         WHERE (health_status.url, health_status.up, health_status.streak,
+                health_status.streak_since, health_status.detail)
+               IS DISTINCT FROM
+               (EXCLUDED.url, EXCLUDED.up, EXCLUDED.streak, EXCLUDED.streak_since,
+                EXCLUDED.detail)
+            OR EXCLUDED.since IS NOT NULL",
         service_id,
         environment_id,
         url,

@@ -300,38 +300,6 @@ struct Page {
     page: Option<usize>,
 }
 
-async fn list_branches(
-    State(sim): State<GitHubSimulator>,
-    Path((owner, repo)): Path<(String, String)>,
-    headers: HeaderMap,
-    axum::extract::Query(q): axum::extract::Query<Page>,
-) -> Response {
-    let mut inner = sim.lock();
-    if let Some(limited) = gate(&mut inner) {
-        return limited;
-    }
-    let full = format!("{owner}/{repo}");
-    let Some(branches) = inner.branches.get(&full) else {
-        return error(StatusCode::NOT_FOUND, "Not Found");
-    };
-    let per_page = q.per_page.unwrap_or(30).clamp(1, 100);
-    let page = q.page.unwrap_or(1).max(1);
-    let body: Vec<Value> = branches
-        .iter()
-        .skip((page - 1) * per_page)
-        .take(per_page)
-        .map(|(name, history)| {
-            let sha = history.last().cloned().unwrap_or_default();
-            json!({
-                "name": name,
-                "commit": { "sha": sha, "url": format!("https://api.github.com/repos/{full}/commits/{sha}") },
-                "protected": name == "master" || name == "develop",
-            })
-        })
-        .collect();
-    conditional(&mut inner, &headers, &Value::Array(body))
-}
-
 /// A JSON list answered with an ETag; 304 when the client already has it.
 fn conditional(inner: &mut Inner, headers: &HeaderMap, body: &Value) -> Response {
     let text = body.to_string();
@@ -356,41 +324,77 @@ fn conditional(inner: &mut Inner, headers: &HeaderMap, body: &Value) -> Response
     response
 }
 
+async fn list_branches(
+    State(sim): State<GitHubSimulator>,
+    Path((owner, repo)): Path<(String, String)>,
+    headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<Page>,
+) -> Response {
+    list_refs(&sim, &format!("{owner}/{repo}"), &headers, &q, false)
+}
+
 async fn list_tags(
     State(sim): State<GitHubSimulator>,
     Path((owner, repo)): Path<(String, String)>,
     headers: HeaderMap,
     axum::extract::Query(q): axum::extract::Query<Page>,
 ) -> Response {
+    list_refs(&sim, &format!("{owner}/{repo}"), &headers, &q, true)
+}
+
+/// A page of a repository's branches (by name) or tags (newest name
+/// first), each with the commit it points at, as GitHub lists them.
+fn list_refs(
+    sim: &GitHubSimulator,
+    full: &str,
+    headers: &HeaderMap,
+    q: &Page,
+    tags: bool,
+) -> Response {
     let mut inner = sim.lock();
     if let Some(limited) = gate(&mut inner) {
         return limited;
     }
-    let full = format!("{owner}/{repo}");
-    if !inner.branches.contains_key(&full) {
+    let Some(branches) = inner.branches.get(full) else {
         return error(StatusCode::NOT_FOUND, "Not Found");
-    }
+    };
+    let refs: Vec<(String, String)> = if tags {
+        inner
+            .tags
+            .get(full)
+            .into_iter()
+            .flatten()
+            .rev()
+            .map(|(name, sha)| (name.clone(), sha.clone()))
+            .collect()
+    } else {
+        branches
+            .iter()
+            .map(|(name, history)| (name.clone(), history.last().cloned().unwrap_or_default()))
+            .collect()
+    };
     let per_page = q.per_page.unwrap_or(30).clamp(1, 100);
     let page = q.page.unwrap_or(1).max(1);
-    let body: Vec<Value> = inner
-        .tags
-        .get(&full)
+    let body: Vec<Value> = refs
         .into_iter()
-        .flatten()
-        .rev()
         .skip((page - 1) * per_page)
         .take(per_page)
         .map(|(name, sha)| {
-            json!({
+            let mut item = json!({
                 "name": name,
                 "commit": { "sha": sha, "url": format!("https://api.github.com/repos/{full}/commits/{sha}") },
-                "zipball_url": format!("https://api.github.com/repos/{full}/zipball/refs/tags/{name}"),
-                "tarball_url": format!("https://api.github.com/repos/{full}/tarball/refs/tags/{name}"),
-                "node_id": format!("REF_sim_{name}"),
-            })
+            });
+            if tags {
+                item["zipball_url"] = json!(format!("https://api.github.com/repos/{full}/zipball/refs/tags/{name}"));
+                item["tarball_url"] = json!(format!("https://api.github.com/repos/{full}/tarball/refs/tags/{name}"));
+                item["node_id"] = json!(format!("REF_sim_{name}"));
+            } else {
+                item["protected"] = json!(name == "master" || name == "develop");
+            }
+            item
         })
         .collect();
-    conditional(&mut inner, &headers, &Value::Array(body))
+    conditional(&mut inner, headers, &Value::Array(body))
 }
 
 #[derive(Deserialize)]

@@ -53,6 +53,14 @@ pub fn config(mode: Mode, org_config: PathBuf) -> Config {
     }
 }
 
+/// The single number a counting query answers.
+pub async fn count(pool: &PgPool, sql: &str) -> i64 {
+    sqlx::query_scalar::<_, i64>(sql)
+        .fetch_one(pool)
+        .await
+        .expect(sql)
+}
+
 pub async fn spawn(pool: PgPool, mode: Mode) -> TestApp {
     spawn_with(pool.clone(), config(mode, shipped_org_config())).await
 }
