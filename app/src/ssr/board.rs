@@ -3,7 +3,6 @@
 
 use super::app_state;
 use super::ports::{ActionStatus, BoardSnapshot, DeploymentRecord};
-use crate::api::approvals::ApprovalItem;
 use crate::api::board::{
     ActionChip, BoardFilters, BoardView, Cell, Gap, GapCommit, Health, HotfixLine, ServiceRow,
     TeamRows, WaitingApproval,
@@ -75,7 +74,6 @@ pub async fn view(
         .unwrap_or(now - Duration::days(60));
     let thirty_days = now - Duration::days(30);
     let snapshot = state.board.snapshot(cycle_start.min(thirty_days)).await?;
-    let pending = state.approvals.pending().await?;
     let page = page
         .as_deref()
         .and_then(|p| p.trim().parse::<u32>().ok())
@@ -93,7 +91,6 @@ pub async fn view(
     Ok(build(
         &org,
         &snapshot,
-        &pending,
         filters,
         now,
         cycle_start,
@@ -106,7 +103,6 @@ pub async fn view(
 pub fn build(
     org: &OrgModel,
     snapshot: &BoardSnapshot,
-    pending: &[ApprovalItem],
     filters: BoardFilters,
     now: DateTime<Utc>,
     cycle_start: DateTime<Utc>,
@@ -128,9 +124,10 @@ pub fn build(
         .iter()
         .map(|h| ((h.service_id.as_str(), h.environment_id.as_str()), h))
         .collect();
-    let waiting: HashMap<(&str, &str), &ApprovalItem> = pending
+    let waiting: HashMap<(&str, &str), _> = snapshot
+        .waiting
         .iter()
-        .map(|p| ((p.service_id.as_str(), p.environment_id.as_str()), p))
+        .map(|w| ((w.service_id.as_str(), w.environment_id.as_str()), w))
         .collect();
     let env_names: HashMap<&str, String> = org
         .environments
@@ -211,9 +208,9 @@ pub fn build(
                         .collect(),
                 });
                 let waiting = waiting.get(&key).map(|p| WaitingApproval {
-                    request_id: p.id.clone(),
+                    request_id: p.request_id.clone(),
                     commit: p.commit.chars().take(7).collect(),
-                    votes: p.votes.len(),
+                    votes: usize::try_from(p.approvals).unwrap_or(0),
                     needed: env.approval.as_ref().map_or(1, |r| r.required),
                     requested_at: p.requested_at.to_rfc3339(),
                 });

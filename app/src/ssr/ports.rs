@@ -601,9 +601,23 @@ pub struct OutageRecord {
     pub issue_url: Option<String>,
 }
 
+/// An approval request still waiting, as the board shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaitingRecord {
+    pub request_id: String,
+    pub service_id: String,
+    pub environment_id: String,
+    pub commit: String,
+    pub requested_at: chrono::DateTime<chrono::Utc>,
+    /// Approving votes so far.
+    pub approvals: i64,
+}
+
 /// Everything the board shows, as the jobs last recorded it.
 #[derive(Debug, Clone, Default)]
 pub struct BoardSnapshot {
+    /// Approval requests still waiting.
+    pub waiting: Vec<WaitingRecord>,
     pub deployments: Vec<DeploymentRecord>,
     pub gaps: Vec<GapRecord>,
     pub hotfixes: Vec<HotfixRecord>,

@@ -5,7 +5,7 @@ use super::{store_error, stored, PgStore};
 use app::domain::health::ProbeState;
 use app::ssr::ports::{
     ActionStatus, BoardSnapshot, BoardStore, CommitSummary, DeploymentRecord, GapRecord,
-    HealthRecord, HotfixRecord, OutageRecord, StoreError,
+    HealthRecord, HotfixRecord, OutageRecord, StoreError, WaitingRecord,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -128,8 +128,23 @@ impl BoardStore for PgStore {
         .fetch_all(&mut *tx)
         .await
         .map_err(store_error)?;
+        let waiting = sqlx::query_as!(
+            WaitingRecord,
+            r#"SELECT r.id::text AS "request_id!", r.service_id, r.environment_id,
+                      r.commit_sha AS commit, r.requested_at AS "requested_at: DateTime<Utc>",
+                      count(v.request_id) FILTER (WHERE v.decision = 'approve') AS "approvals!"
+               FROM approval_requests r
+               LEFT JOIN approval_votes v ON v.request_id = r.id
+               WHERE r.state = 'pending'
+               GROUP BY r.id
+               ORDER BY r.requested_at"#
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(store_error)?;
         tx.commit().await.map_err(store_error)?;
         Ok(BoardSnapshot {
+            waiting,
             deployments,
             gaps,
             hotfixes,
