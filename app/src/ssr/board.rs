@@ -136,7 +136,9 @@ pub fn build(
         .collect();
     let needle = filters.service.as_ref().map(|s| s.to_lowercase());
 
-    let mut matching: Vec<(&crate::domain::Team, ServiceRow)> = Vec::new();
+    // Which services match, from cheap lookups; cells are built only for
+    // the page shown.
+    let mut matching: Vec<(&crate::domain::Team, &crate::domain::Service)> = Vec::new();
     for t in &org.teams {
         if filters.team.as_deref().is_some_and(|f| f != t.id.as_str()) {
             continue;
@@ -149,143 +151,144 @@ pub fn build(
                     continue;
                 }
             }
-            let mut cells = Vec::new();
-            for env in org.environments_for(&t.id) {
-                let key = (service.id.as_str(), env.id.as_str());
-                let d = deployments.get(&key);
-                let outages: Vec<Outage> = snapshot
-                    .outages
-                    .iter()
-                    .filter(|o| o.service_id == key.0 && o.environment_id == key.1)
-                    .map(|o| Outage {
-                        start: o.started_at,
-                        end: o.ended_at,
-                    })
-                    .collect();
-                let counts = env.down_policy == DownPolicy::CalculateDowntime;
-                let cell_health = health.get(&key).map(|h| Health {
-                    up: h.up,
-                    since: h.since.map(|t| t.to_rfc3339()),
-                    detail: h.detail.clone(),
-                    uptime_cycle: counts.then(|| uptime_percent(&outages, cycle_start, now)),
-                    uptime_30d: counts.then(|| uptime_percent(&outages, thirty_days, now)),
-                    timeline: if counts {
-                        timeline(&outages, thirty_days, now)
-                    } else {
-                        Vec::new()
-                    },
-                    ticket: snapshot
-                        .outages
-                        .iter()
-                        .filter(|o| {
-                            o.service_id == key.0
-                                && o.environment_id == key.1
-                                && o.ended_at.is_none()
-                        })
-                        .find_map(|o| o.issue_url.clone()),
-                });
-                let repo = service.repository.to_string();
-                let behind = gaps.get(&key).map(|g| Gap {
-                    behind_by: g.behind_by,
-                    of: env_names
-                        .get(g.ahead_of.as_str())
-                        .cloned()
-                        .unwrap_or_else(|| g.ahead_of.clone()),
-                    commits: g
-                        .commits
-                        .iter()
-                        .map(|c| {
-                            let pr = pull_request(&c.title);
-                            GapCommit {
-                                sha: c.sha.chars().take(7).collect(),
-                                title: c.title.clone(),
-                                author: c.author_login.clone(),
-                                url: format!("https://github.com/{repo}/commit/{}", c.sha),
-                                pull_request: pr
-                                    .map(|n| (n, format!("https://github.com/{repo}/pull/{n}"))),
-                            }
-                        })
-                        .collect(),
-                });
-                let waiting = waiting.get(&key).map(|p| WaitingApproval {
-                    request_id: p.request_id.clone(),
-                    commit: p.commit.chars().take(7).collect(),
-                    votes: usize::try_from(p.approvals).unwrap_or(0),
-                    needed: env.approval.as_ref().map_or(1, |r| r.required),
-                    requested_at: p.requested_at.to_rfc3339(),
-                });
-                cells.push(Cell {
-                    environment_id: env.id.to_string(),
-                    environment: env.name.to_string(),
-                    pipeline: d.map_or_else(
-                        || org.pipelines.pipeline_name(&service.id, &env.id),
-                        |d| d.pipeline.clone(),
-                    ),
-                    short_sha: d
-                        .and_then(|d| d.commit.as_ref())
-                        .map(|c| c.chars().take(7).collect()),
-                    commit_url: d.and_then(|d| {
-                        d.revision_url.clone().or_else(|| {
-                            d.commit
-                                .as_ref()
-                                .map(|c| format!("https://github.com/{repo}/commit/{c}"))
-                        })
-                    }),
-                    tag: d.and_then(|d| d.tag.clone()),
-                    branch: d.and_then(|d| d.branch.clone()),
-                    message: d.and_then(|d| d.message.clone()),
-                    deployed_at: d.and_then(|d| d.deployed_at).map(|t| t.to_rfc3339()),
-                    execution: d
-                        .and_then(|d| d.deployed_execution.as_ref())
-                        .map(|e| e.chars().take(8).collect()),
-                    latest_status: d.and_then(|d| d.latest_status.clone()),
-                    actions: d.map_or_else(Vec::new, |d| {
-                        chips(&d.actions, org.pipelines.approval_stage())
-                    }),
-                    waiting,
-                    behind,
-                    health: cell_health,
-                    problem: d.and_then(|d| d.problem.clone()),
-                });
-            }
-            if filters.waiting && !cells.iter().any(|c| c.waiting.is_some()) {
+            let id = service.id.as_str();
+            if filters.waiting && !snapshot.waiting.iter().any(|w| w.service_id == id) {
                 continue;
             }
             if filters.down
-                && !cells
+                && !snapshot
+                    .health
                     .iter()
-                    .any(|c| c.health.as_ref().is_some_and(|h| h.up == Some(false)))
+                    .any(|h| h.service_id == id && h.up == Some(false))
             {
                 continue;
             }
-            let hotfixes = snapshot
-                .hotfixes
-                .iter()
-                .filter(|h| h.service_id == service.id.as_str())
-                .map(|h| HotfixLine {
-                    branch: h.branch.clone(),
-                    in_release: h.in_release_env,
-                    missing: h.missing(),
-                })
-                .collect();
-            matching.push((
-                t,
-                ServiceRow {
-                    id: service.id.to_string(),
-                    name: service.name.to_string(),
-                    repository: service.repository.to_string(),
-                    cells,
-                    hotfixes,
-                },
-            ));
+            matching.push((t, service));
         }
     }
+    let row = |t: &crate::domain::Team, service: &crate::domain::Service| -> ServiceRow {
+        let mut cells = Vec::new();
+        for env in org.environments_for(&t.id) {
+            let key = (service.id.as_str(), env.id.as_str());
+            let d = deployments.get(&key);
+            let outages: Vec<Outage> = snapshot
+                .outages
+                .iter()
+                .filter(|o| o.service_id == key.0 && o.environment_id == key.1)
+                .map(|o| Outage {
+                    start: o.started_at,
+                    end: o.ended_at,
+                })
+                .collect();
+            let counts = env.down_policy == DownPolicy::CalculateDowntime;
+            let cell_health = health.get(&key).map(|h| Health {
+                up: h.up,
+                since: h.since.map(|t| t.to_rfc3339()),
+                detail: h.detail.clone(),
+                uptime_cycle: counts.then(|| uptime_percent(&outages, cycle_start, now)),
+                uptime_30d: counts.then(|| uptime_percent(&outages, thirty_days, now)),
+                timeline: if counts {
+                    timeline(&outages, thirty_days, now)
+                } else {
+                    Vec::new()
+                },
+                ticket: snapshot
+                    .outages
+                    .iter()
+                    .filter(|o| {
+                        o.service_id == key.0 && o.environment_id == key.1 && o.ended_at.is_none()
+                    })
+                    .find_map(|o| o.issue_url.clone()),
+            });
+            let repo = service.repository.to_string();
+            let behind = gaps.get(&key).map(|g| Gap {
+                behind_by: g.behind_by,
+                of: env_names
+                    .get(g.ahead_of.as_str())
+                    .cloned()
+                    .unwrap_or_else(|| g.ahead_of.clone()),
+                commits: g
+                    .commits
+                    .iter()
+                    .map(|c| {
+                        let pr = pull_request(&c.title);
+                        GapCommit {
+                            sha: c.sha.chars().take(7).collect(),
+                            title: c.title.clone(),
+                            author: c.author_login.clone(),
+                            url: format!("https://github.com/{repo}/commit/{}", c.sha),
+                            pull_request: pr
+                                .map(|n| (n, format!("https://github.com/{repo}/pull/{n}"))),
+                        }
+                    })
+                    .collect(),
+            });
+            let waiting = waiting.get(&key).map(|p| WaitingApproval {
+                request_id: p.request_id.clone(),
+                commit: p.commit.chars().take(7).collect(),
+                votes: usize::try_from(p.approvals).unwrap_or(0),
+                needed: env.approval.as_ref().map_or(1, |r| r.required),
+                requested_at: p.requested_at.to_rfc3339(),
+            });
+            cells.push(Cell {
+                environment_id: env.id.to_string(),
+                environment: env.name.to_string(),
+                pipeline: d.map_or_else(
+                    || org.pipelines.pipeline_name(&service.id, &env.id),
+                    |d| d.pipeline.clone(),
+                ),
+                short_sha: d
+                    .and_then(|d| d.commit.as_ref())
+                    .map(|c| c.chars().take(7).collect()),
+                commit_url: d.and_then(|d| {
+                    d.revision_url.clone().or_else(|| {
+                        d.commit
+                            .as_ref()
+                            .map(|c| format!("https://github.com/{repo}/commit/{c}"))
+                    })
+                }),
+                tag: d.and_then(|d| d.tag.clone()),
+                branch: d.and_then(|d| d.branch.clone()),
+                message: d.and_then(|d| d.message.clone()),
+                deployed_at: d.and_then(|d| d.deployed_at).map(|t| t.to_rfc3339()),
+                execution: d
+                    .and_then(|d| d.deployed_execution.as_ref())
+                    .map(|e| e.chars().take(8).collect()),
+                latest_status: d.and_then(|d| d.latest_status.clone()),
+                actions: d.map_or_else(Vec::new, |d| {
+                    chips(&d.actions, org.pipelines.approval_stage())
+                }),
+                waiting,
+                behind,
+                health: cell_health,
+                problem: d.and_then(|d| d.problem.clone()),
+            });
+        }
+        let hotfixes = snapshot
+            .hotfixes
+            .iter()
+            .filter(|h| h.service_id == service.id.as_str())
+            .map(|h| HotfixLine {
+                branch: h.branch.clone(),
+                in_release: h.in_release_env,
+                missing: h.missing(),
+            })
+            .collect();
+        ServiceRow {
+            id: service.id.to_string(),
+            name: service.name.to_string(),
+            repository: service.repository.to_string(),
+            cells,
+            hotfixes,
+        }
+    };
     let count = matching.len();
     let pages = u32::try_from(count.div_ceil(PAGE_SIZE).max(1)).unwrap_or(u32::MAX);
     let page = filters.page.clamp(1, pages);
     let skip = (page as usize - 1) * PAGE_SIZE;
     let mut rows: Vec<TeamRows> = Vec::new();
-    for (t, row) in matching.into_iter().skip(skip).take(PAGE_SIZE) {
+    for (t, service) in matching.into_iter().skip(skip).take(PAGE_SIZE) {
+        let row = row(t, service);
         match rows.last_mut() {
             Some(last) if last.id == t.id.as_str() => last.services.push(row),
             _ => rows.push(TeamRows {
