@@ -284,8 +284,7 @@ async fn a_prod_approval_of_a_revision_with_an_unmerged_hotfix_is_refused_until_
 ) {
     let app = demo(pool).await;
     app.sign_in("sam.okafor").await;
-    let view: app::api::approvals::ApprovalsView =
-        app.call("approvals", &[]).await.json().await.expect("json");
+    let view = app.approvals().await;
     let prod = view
         .pending
         .iter()

@@ -76,6 +76,15 @@ fn queue_item(
     }
 }
 
+/// The GitHub repository of a configured service.
+fn repository_of(org: &OrgModel, service_id: &str) -> Result<String, AppError> {
+    org.services
+        .iter()
+        .find(|s| s.id.as_str() == service_id)
+        .map(|s| s.repository.to_string())
+        .ok_or_else(|| AppError::NotFound("This service is no longer configured.".into()))
+}
+
 /// Whether `environment_id` is Prod: the last environment in promotion order.
 fn is_prod(org: &OrgModel, environment_id: &str) -> bool {
     org.environments
@@ -122,12 +131,7 @@ async fn hotfix_refusal(
     if unmerged.is_empty() {
         return Ok(None);
     }
-    let repo = org
-        .services
-        .iter()
-        .find(|s| s.id.as_str() == item.service_id)
-        .map(|s| s.repository.to_string())
-        .ok_or_else(|| AppError::NotFound("This service is no longer configured.".into()))?;
+    let repo = repository_of(org, &item.service_id)?;
     let short = &item.commit[..item.commit.len().min(7)];
     for (hotfix, _) in unmerged {
         let contains = state
@@ -227,12 +231,7 @@ async fn commit_author(
     if item.author_checked {
         return Ok(item.author_login.clone());
     }
-    let repo = org
-        .services
-        .iter()
-        .find(|s| s.id.as_str() == item.service_id)
-        .map(|s| s.repository.to_string())
-        .ok_or_else(|| AppError::NotFound("This service is no longer configured.".into()))?;
+    let repo = repository_of(org, &item.service_id)?;
     match state.github.commit_author(&repo, &item.commit).await {
         Ok(author) => {
             state.approvals.set_author(&item.id, author.as_ref()).await?;

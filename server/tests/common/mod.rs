@@ -100,6 +100,15 @@ impl TestApp {
         assert_eq!(response.status(), 200, "sign in as {login}");
     }
 
+    /// The Approvals page's data, as the signed-in user sees it.
+    pub async fn approvals(&self) -> app::api::approvals::ApprovalsView {
+        self.call("approvals", &[])
+            .await
+            .json()
+            .await
+            .expect("approvals json")
+    }
+
     /// One pass of the board's job, as the leader runs it.
     pub async fn refresh_board(&self) -> server::jobs::board::RefreshReport {
         server::jobs::board::refresh(&self.state, &self.pool, std::time::Duration::ZERO)
