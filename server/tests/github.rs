@@ -656,7 +656,32 @@ async fn tags_and_runs_read_recorded_github_responses_and_name_a_spent_rate_limi
         )
         .mount(&github)
         .await;
+    Mock::given(method("GET"))
+        .and(path("/repos/octocat/Hello-World/issues"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([
+            { "number": 1348, "title": "Orders API is down in QA", "state": "open",
+              "html_url": "https://github.com/octocat/Hello-World/pull/1348",
+              "pull_request": { "url": "https://api.github.com/repos/octocat/Hello-World/pulls/1348" } },
+            { "number": 1347, "title": "Orders API is down in QA", "state": "open",
+              "html_url": "https://github.com/octocat/Hello-World/issues/1347",
+              "labels": [{ "name": "Critical" }] }
+        ])))
+        .mount(&github)
+        .await;
     let adapter = adapter(&github.uri());
+    let found = adapter
+        .find_open_issue(
+            "octocat/Hello-World",
+            "Orders API is down in QA",
+            "Critical",
+        )
+        .await
+        .expect("list")
+        .expect("found");
+    assert_eq!(
+        found.number, 1347,
+        "a pull request with the title is not the issue"
+    );
     let tags = adapter.tags("octocat/Hello-World").await.expect("tags");
     assert_eq!(tags[0].name, "v0.1");
     let runs = adapter

@@ -185,3 +185,37 @@ async fn stage_downtime_is_counted_and_shown_as_uptime_without_a_ticket(pool: Pg
     assert_eq!(down.matching, 1, "Mobile BFF is still down in QA");
     assert_eq!(down.rows[0].services[0].id, "mobile-bff");
 }
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn an_issue_opened_before_a_crash_is_adopted_not_opened_again(pool: PgPool) {
+    let app = spawn(pool, Mode::Demo).await;
+    // A pass opened the issue on GitHub and stopped before recording it.
+    app.state
+        .github
+        .open_issue(
+            REPO,
+            "Mobile BFF is down in QA",
+            "opened before a crash",
+            &["Critical"],
+        )
+        .await
+        .expect("open");
+    probe(&app).await;
+    let report = probe(&app).await;
+    assert_eq!(report.issues_opened, 0, "{report:?}");
+    assert_eq!(issues(&app).len(), 1);
+    assert_eq!(
+        count(
+            &app.pool,
+            "SELECT count(*) FROM outages WHERE issue_number = 1"
+        )
+        .await,
+        1,
+        "the outage took the existing issue"
+    );
+    // Recovery closes the adopted issue.
+    set(&app, "mobile-bff", "qa", true);
+    probe(&app).await;
+    assert_eq!(probe(&app).await.issues_closed, 1);
+    assert!(!issues(&app)[0].open);
+}

@@ -499,6 +499,14 @@ pub trait GitHub: Send + Sync {
     async fn comment_issue(&self, repo: &str, number: u64, body: &str) -> Result<(), GitHubError>;
     /// Closes an issue.
     async fn close_issue(&self, repo: &str, number: u64) -> Result<(), GitHubError>;
+    /// The newest open issue of `repo` carrying `label` whose title is
+    /// exactly `title`.
+    async fn find_open_issue(
+        &self,
+        repo: &str,
+        title: &str,
+        label: &str,
+    ) -> Result<Option<IssueRef>, GitHubError>;
     /// Opens a closed issue again.
     async fn reopen_issue(&self, repo: &str, number: u64) -> Result<(), GitHubError>;
     /// Every tag of `repo` with the commit it points at (all pages).

@@ -247,6 +247,15 @@ struct IssueJson {
     html_url: String,
 }
 
+#[derive(Deserialize)]
+struct ListedIssue {
+    number: u64,
+    html_url: String,
+    title: String,
+    /// Present when the "issue" is a pull request.
+    pull_request: Option<serde_json::Value>,
+}
+
 /// A branch name as a query value (`release/2027.01` keeps its meaning).
 fn urlencoding(value: &str) -> String {
     value
@@ -305,6 +314,30 @@ impl GitHub for GitHubAdapter {
                 url: r.html_url,
             })
             .collect())
+    }
+
+    async fn find_open_issue(
+        &self,
+        repo: &str,
+        title: &str,
+        label: &str,
+    ) -> Result<Option<IssueRef>, GitHubError> {
+        let route = format!("/repos/{repo}/issues");
+        let issues: Vec<ListedIssue> = self
+            .octo
+            .get(
+                &route,
+                Some(&[("state", "open"), ("labels", label), ("per_page", "100")]),
+            )
+            .await
+            .map_err(|e| classify(&e))?;
+        Ok(issues
+            .into_iter()
+            .find(|i| i.pull_request.is_none() && i.title == title)
+            .map(|i| IssueRef {
+                number: i.number,
+                url: i.html_url,
+            }))
     }
 
     async fn reopen_issue(&self, repo: &str, number: u64) -> Result<(), GitHubError> {

@@ -166,7 +166,10 @@ impl GitHubSimulator {
             .route("/repos/{owner}/{repo}/tags", get(list_tags))
             .route("/repos/{owner}/{repo}/actions/runs", get(workflow_runs))
             .route("/repos/{owner}/{repo}/compare/{*spec}", get(compare))
-            .route("/repos/{owner}/{repo}/issues", post(open_issue))
+            .route(
+                "/repos/{owner}/{repo}/issues",
+                post(open_issue).get(list_issues),
+            )
             .route(
                 "/repos/{owner}/{repo}/issues/{number}",
                 axum::routing::patch(update_issue),
@@ -561,6 +564,50 @@ fn issue_json(repo: &str, issue: &SimIssue) -> Value {
         "html_url": format!("https://github.com/{repo}/issues/{}", issue.number),
         "url": format!("https://api.github.com/repos/{repo}/issues/{}", issue.number),
     })
+}
+
+#[derive(Deserialize)]
+struct IssueQuery {
+    state: Option<String>,
+    /// Comma-separated; an issue must carry every one.
+    labels: Option<String>,
+}
+
+/// Issues of a repository, newest first, filtered by state (default open)
+/// and labels, as GitHub lists them.
+async fn list_issues(
+    State(sim): State<GitHubSimulator>,
+    Path((owner, repo)): Path<(String, String)>,
+    axum::extract::Query(q): axum::extract::Query<IssueQuery>,
+) -> Response {
+    let mut inner = sim.lock();
+    if let Some(limited) = gate(&mut inner) {
+        return limited;
+    }
+    let full = format!("{owner}/{repo}");
+    let state = q.state.unwrap_or_else(|| "open".to_owned());
+    let labels: Vec<&str> = q
+        .labels
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .filter(|l| !l.is_empty())
+        .collect();
+    let body: Vec<Value> = inner
+        .issues
+        .get(&full)
+        .into_iter()
+        .flatten()
+        .rev()
+        .filter(|i| match state.as_str() {
+            "all" => true,
+            "closed" => !i.open,
+            _ => i.open,
+        })
+        .filter(|i| labels.iter().all(|l| i.labels.iter().any(|x| x == l)))
+        .map(|i| issue_json(&full, i))
+        .collect();
+    Json(body).into_response()
 }
 
 async fn open_issue(

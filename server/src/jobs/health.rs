@@ -177,6 +177,23 @@ async fn tickets(
                         }
                     }
                     None => {
+                        let title = format!("{} is down in {env_name}", service.name);
+                        // An issue opened on a pass that stopped before
+                        // recording it is adopted, not opened twice.
+                        if let Ok(Some(issue)) = state
+                            .github
+                            .find_open_issue(&repo, &title, "Critical")
+                            .await
+                        {
+                            store::set_ticket(
+                                pool,
+                                item.outage_id,
+                                i64::try_from(issue.number).unwrap_or(i64::MAX),
+                                &issue.url,
+                            )
+                            .await?;
+                            continue;
+                        }
                         let deployed =
                             store::deployment(pool, &item.service_id, &item.environment_id)
                                 .await?
@@ -195,7 +212,6 @@ async fn tickets(
                                     })
                                 })
                                 .unwrap_or_else(|| "not known".to_owned());
-                        let title = format!("{} is down in {env_name}", service.name);
                         let body = format!(
                             "Gatehouse's health probe finds **{}** down in **{env_name}**.\n\n- Environment: {env_name}\n- Down since: {}\n- Health URL: {}\n- Last deploy: {deployed}\n\nGatehouse comments here and closes this issue when the service answers again.",
                             service.name,
