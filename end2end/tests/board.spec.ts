@@ -23,6 +23,7 @@ test('the board shows the seeded org: teams, services, revisions, gaps, hotfix a
   await expect(qa).toContainText('v2027.01.0-rc.1');
   await expect(qa.getByTestId('behind')).toContainText('2 commits behind Release');
   await expect(qa.getByTestId('waiting')).toContainText('waits for approval');
+  await expect(qa.getByTestId('waiting')).toHaveAttribute('href', /^\/approvals#request-[0-9a-f-]{36}$/);
   await expect(page.getByRole('row', { name: 'Checkout UI' }).getByTestId('hotfix')).toContainText('hotfix/checkout-timeout: in Release, not merged into develop');
   // The demo's Mobile BFF is down in QA: a Critical ticket opens.
   const down = page.getByRole('cell', { name: 'Mobile BFF in QA' });

@@ -339,7 +339,7 @@ fn CellView(cell: Cell, service: String, now: DateTime<Utc>) -> impl IntoView {
                 {cell.actions.into_iter().map(chip).collect_view()}
             </div>
             {cell.waiting.map(|w| view! {
-                <a href="/approvals" class="mt-1 inline-flex items-center gap-1 rounded bg-violet-50 px-1.5 py-0.5 text-[11px] font-medium text-violet-900 ring-1 ring-inset ring-violet-600/20 hover:underline" data-testid="waiting">
+                <a href=format!("/approvals#request-{}", w.request_id) class="mt-1 inline-flex items-center gap-1 rounded bg-violet-50 px-1.5 py-0.5 text-[11px] font-medium text-violet-900 ring-1 ring-inset ring-violet-600/20 hover:underline" data-testid="waiting">
                     <Icon kind=IconKind::Approval class="h-3 w-3" />
                     {format!("{} waits for approval · {} of {}", w.commit, w.votes, w.needed)}
                 </a>
