@@ -207,6 +207,16 @@ pub struct AuthArgs {
         global = true
     )]
     pub github_token: Option<String>,
+    /// Read GitHub as a GitHub App instead of with a token: its app id,
+    /// with GATEHOUSE_GITHUB_APP_KEY_FILE and GATEHOUSE_GITHUB_APP_INSTALLATION_ID.
+    #[arg(long, env = "GATEHOUSE_GITHUB_APP_ID", global = true)]
+    pub github_app_id: Option<u64>,
+    /// The GitHub App's private key (PEM file).
+    #[arg(long, env = "GATEHOUSE_GITHUB_APP_KEY_FILE", global = true)]
+    pub github_app_key_file: Option<PathBuf>,
+    /// The installation of the GitHub App on the organisation.
+    #[arg(long, env = "GATEHOUSE_GITHUB_APP_INSTALLATION_ID", global = true)]
+    pub github_app_installation_id: Option<u64>,
     /// OpenID Connect issuer; its discovery document gives the endpoints.
     #[arg(long, env = "GATEHOUSE_OIDC_ISSUER", global = true)]
     pub oidc_issuer: Option<String>,
@@ -321,6 +331,8 @@ pub struct AuthSettings {
     /// simulator in demo mode.
     pub github_api_url: Option<String>,
     pub github_token: Option<Secret>,
+    /// Read GitHub as this GitHub App installation (instead of the token).
+    pub github_app: Option<GitHubApp>,
     pub github: Option<GitHubAuth>,
     pub oidc: Option<OidcAuth>,
     pub role_refresh: Duration,
@@ -334,6 +346,7 @@ impl Default for AuthSettings {
             public_url: None,
             github_api_url: None,
             github_token: None,
+            github_app: None,
             github: None,
             oidc: None,
             role_refresh: Duration::from_secs(900),
@@ -352,7 +365,39 @@ fn trimmed_url(url: &str) -> String {
 }
 
 impl AuthArgs {
+    /// The GitHub App settings: all three, or none.
+    fn github_app(&self) -> Result<Option<GitHubApp>, String> {
+        match (
+            self.github_app_id,
+            &self.github_app_key_file,
+            self.github_app_installation_id,
+        ) {
+            (None, None, None) => Ok(None),
+            (Some(app_id), Some(file), Some(installation_id)) => {
+                let pem = std::fs::read_to_string(file).map_err(|e| {
+                    format!(
+                        "GATEHOUSE_GITHUB_APP_KEY_FILE {}: cannot read the private key: {e}",
+                        file.display()
+                    )
+                })?;
+                if !pem.contains("PRIVATE KEY-----") {
+                    return Err(format!(
+                        "GATEHOUSE_GITHUB_APP_KEY_FILE {} is not a PEM private key",
+                        file.display()
+                    ));
+                }
+                Ok(Some(GitHubApp {
+                    app_id,
+                    private_key_pem: Secret::new(pem),
+                    installation_id,
+                }))
+            }
+            _ => Err("a GitHub App needs GATEHOUSE_GITHUB_APP_ID, GATEHOUSE_GITHUB_APP_KEY_FILE and GATEHOUSE_GITHUB_APP_INSTALLATION_ID together".into()),
+        }
+    }
+
     pub fn into_settings(self) -> Result<AuthSettings, String> {
+        let github_app = self.github_app()?;
         let github = match (
             given(self.github_client_id),
             given(self.github_client_secret),
@@ -415,6 +460,7 @@ impl AuthArgs {
             public_url: given(self.public_url).map(|u| trimmed_url(&u)),
             github_api_url: given(self.github_api_url.clone()).map(|u| trimmed_url(&u)),
             github_token: given(self.github_token.clone()).map(Secret::new),
+            github_app,
             github,
             oidc,
             role_refresh: Duration::from_secs(self.role_refresh_secs),
@@ -442,6 +488,15 @@ impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Secret([redacted])")
     }
+}
+
+/// A GitHub App installation to read GitHub as; octocrab signs a JWT with
+/// the key and trades it for installation tokens, renewed before they expire.
+#[derive(Debug, Clone)]
+pub struct GitHubApp {
+    pub app_id: u64,
+    pub private_key_pem: Secret,
+    pub installation_id: u64,
 }
 
 /// What the server runs with, checked.

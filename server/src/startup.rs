@@ -113,6 +113,7 @@ impl Application {
             crate::github::GitHubAdapter::new(&crate::github::GitHubSettings {
                 api_url: github_api,
                 token: config.auth.github_token.clone(),
+                app: config.auth.github_app.clone(),
             })
             .map_err(|why| anyhow::anyhow!("invalid GitHub settings: {why}"))?,
         );

@@ -30,6 +30,7 @@ fn adapter(url: &str) -> GitHubAdapter {
     GitHubAdapter::new(&GitHubSettings {
         api_url: url.to_owned(),
         token: Some(server::config::Secret::new("ghp_test")),
+        app: None,
     })
     .expect("adapter")
 }
@@ -707,4 +708,58 @@ async fn tags_and_runs_read_recorded_github_responses_and_name_a_spent_rate_limi
         adapter.tags("octocat/Spent").await,
         Err(GitHubError::RateLimited(at)) if at.contains("UTC")
     ));
+}
+
+#[tokio::test]
+async fn as_a_github_app_the_adapter_trades_a_signed_jwt_for_an_installation_token() {
+    let sim = GitHubSimulator::new();
+    let repo = "acme-retail/orders-api";
+    sim.add_commit(
+        repo,
+        commit(
+            "1111111aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            "Base",
+            "sam.okafor",
+        ),
+    );
+    sim.set_branch(
+        repo,
+        "develop",
+        vec!["1111111aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa".into()],
+    );
+    let key = include_str!("fixtures/github-app-test-key.pem");
+    let github = GitHubAdapter::new(&GitHubSettings {
+        api_url: serve(&sim).await,
+        token: None,
+        app: Some(server::config::GitHubApp {
+            app_id: 123_456,
+            private_key_pem: server::config::Secret::new(key),
+            installation_id: 42,
+        }),
+    })
+    .expect("adapter");
+    let branches = github.branches(repo).await.expect("branches");
+    assert_eq!(branches[0].name, "develop");
+    let tokens = sim.installation_tokens();
+    assert_eq!(tokens, ["ghs_sim42x1"], "one token for installation 42");
+    assert_eq!(
+        sim.last_authorization().as_deref(),
+        Some("Bearer ghs_sim42x1"),
+        "API calls carry the installation token"
+    );
+    // The token is reused until it nears expiry.
+    github.tags(repo).await.expect("tags");
+    assert_eq!(sim.installation_tokens().len(), 1);
+
+    // A key that is not a key is refused when the adapter is built.
+    let bad = GitHubAdapter::new(&GitHubSettings {
+        api_url: "http://127.0.0.1:9".into(),
+        token: None,
+        app: Some(server::config::GitHubApp {
+            app_id: 1,
+            private_key_pem: server::config::Secret::new("not a key"),
+            installation_id: 1,
+        }),
+    });
+    assert!(bad.is_err());
 }

@@ -20,8 +20,10 @@ const ETAG_CACHE_ENTRIES: usize = 2_048;
 pub struct GitHubSettings {
     /// `https://api.github.com`, a GitHub Enterprise Server API, or a simulator.
     pub api_url: String,
-    /// A token (personal, or a GitHub App installation's) for repository reads.
+    /// A token for repository reads.
     pub token: Option<crate::config::Secret>,
+    /// Or a GitHub App installation (takes precedence over the token).
+    pub app: Option<crate::config::GitHubApp>,
 }
 
 /// Reads GitHub through octocrab.
@@ -60,12 +62,27 @@ impl GitHubAdapter {
         let builder = octocrab::Octocrab::builder()
             .base_uri(settings.api_url.as_str())
             .map_err(|e| format!("GitHub API URL {:?}: {e}", settings.api_url))?;
-        let builder = match &settings.token {
-            Some(token) => builder.personal_token(token.expose().to_owned()),
-            None => builder,
+        let octo = match (&settings.app, &settings.token) {
+            (Some(app), _) => builder
+                .app_from_rsa_pem(
+                    octocrab::models::AppId(app.app_id),
+                    app.private_key_pem.expose().as_bytes(),
+                )
+                .map_err(|e| format!("GitHub App private key: {e}"))?
+                .build()
+                .map_err(|e| format!("GitHub client: {e}"))?
+                // Installation tokens are requested on first use and
+                // renewed before they expire.
+                .installation(octocrab::models::InstallationId(app.installation_id))
+                .map_err(|e| format!("GitHub App installation: {e}"))?,
+            (None, Some(token)) => builder
+                .personal_token(token.expose().to_owned())
+                .build()
+                .map_err(|e| format!("GitHub client: {e}"))?,
+            (None, None) => builder.build().map_err(|e| format!("GitHub client: {e}"))?,
         };
         Ok(Self {
-            octo: builder.build().map_err(|e| format!("GitHub client: {e}"))?,
+            octo,
             base: settings.api_url.trim_end_matches('/').to_owned(),
             etags: Mutex::new(HashMap::new()),
         })
@@ -93,7 +110,9 @@ impl GitHubAdapter {
         }
         let response = self
             .octo
-            ._get_with_headers(url.as_str(), Some(headers))
+            // A path, not a full URL: octocrab adds its credentials only to
+            // requests for its own base URI.
+            ._get_with_headers(path_and_query, Some(headers))
             .await
             .map_err(|e| classify(&e))?;
         let status = response.status();

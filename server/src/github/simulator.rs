@@ -55,6 +55,11 @@ struct Inner {
     calls: u64,
     /// Conditional requests answered 304 (GitHub does not count them).
     not_modified: u64,
+    /// Installation tokens issued to GitHub Apps.
+    installation_tokens: Vec<String>,
+    /// The Authorization header of the last list read (branches, tags,
+    /// Actions runs).
+    last_authorization: Option<String>,
 }
 
 /// The simulator's state, shared by its HTTP handlers.
@@ -138,6 +143,16 @@ impl GitHubSimulator {
         self.lock().branches.get(repo)?.get(branch).cloned()
     }
 
+    /// The installation tokens issued so far.
+    pub fn installation_tokens(&self) -> Vec<String> {
+        self.lock().installation_tokens.clone()
+    }
+
+    /// The Authorization header the last list read carried.
+    pub fn last_authorization(&self) -> Option<String> {
+        self.lock().last_authorization.clone()
+    }
+
     /// How many conditional requests were answered 304 Not Modified.
     pub fn not_modified(&self) -> u64 {
         self.lock().not_modified
@@ -179,6 +194,10 @@ impl GitHubSimulator {
                 post(comment_issue),
             )
             .route("/_sim/repos/{owner}/{repo}/commits", post(sim_add_commit))
+            .route(
+                "/app/installations/{id}/access_tokens",
+                post(installation_token),
+            )
             .route("/_sim/rate-limit", post(sim_rate_limit))
             .route(
                 "/_sim/repos/{owner}/{repo}/branches/{*branch}",
@@ -186,6 +205,39 @@ impl GitHubSimulator {
             )
             .with_state(self.clone())
     }
+}
+
+/// A GitHub App trades a JWT (three dot-separated parts, signed with its
+/// key) for an installation token valid for an hour.
+async fn installation_token(
+    State(sim): State<GitHubSimulator>,
+    Path(id): Path<u64>,
+    headers: HeaderMap,
+) -> Response {
+    let jwt = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .filter(|t| t.split('.').count() == 3);
+    if jwt.is_none() {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "A JSON web token could not be decoded",
+        );
+    }
+    let mut inner = sim.lock();
+    let token = format!("ghs_sim{id}x{}", inner.installation_tokens.len() + 1);
+    inner.installation_tokens.push(token.clone());
+    (
+        StatusCode::CREATED,
+        Json(json!({
+            "token": token,
+            "expires_at": (Utc::now() + chrono::Duration::hours(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "permissions": { "contents": "read", "issues": "write", "actions": "read" },
+            "repository_selection": "all",
+        })),
+    )
+        .into_response()
 }
 
 fn rate_limit_headers(limited: bool) -> HeaderMap {
@@ -305,6 +357,10 @@ struct Page {
 
 /// A JSON list answered with an ETag; 304 when the client already has it.
 fn conditional(inner: &mut Inner, headers: &HeaderMap, body: &Value) -> Response {
+    inner.last_authorization = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let text = body.to_string();
     let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
