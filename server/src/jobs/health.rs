@@ -180,50 +180,47 @@ async fn tickets(
                         let title = format!("{} is down in {env_name}", service.name);
                         // An issue opened on a pass that stopped before
                         // recording it is adopted, not opened twice.
-                        if let Ok(Some(issue)) = state
+                        let existing = state
                             .github
                             .find_open_issue(&repo, &title, "Critical")
                             .await
-                        {
-                            store::set_ticket(
-                                pool,
-                                item.outage_id,
-                                i64::try_from(issue.number).unwrap_or(i64::MAX),
-                                &issue.url,
-                            )
-                            .await?;
-                            continue;
-                        }
-                        let deployed =
-                            store::deployment(pool, &item.service_id, &item.environment_id)
-                                .await?
-                                .and_then(|d| {
-                                    d.commit.map(|c| {
-                                        format!(
-                                            "`{}`{}{}",
-                                            c.chars().take(7).collect::<String>(),
-                                            d.message
-                                                .map(|m| format!(" ({m})"))
-                                                .unwrap_or_default(),
-                                            d.deployed_at
-                                                .map(|t| format!(", deployed {}", when(t)))
-                                                .unwrap_or_default()
-                                        )
+                            .ok()
+                            .flatten();
+                        let opened = if let Some(issue) = existing {
+                            Ok((issue, false))
+                        } else {
+                            let deployed =
+                                store::deployment(pool, &item.service_id, &item.environment_id)
+                                    .await?
+                                    .and_then(|d| {
+                                        d.commit.map(|c| {
+                                            format!(
+                                                "`{}`{}{}",
+                                                c.chars().take(7).collect::<String>(),
+                                                d.message
+                                                    .map(|m| format!(" ({m})"))
+                                                    .unwrap_or_default(),
+                                                d.deployed_at
+                                                    .map(|t| format!(", deployed {}", when(t)))
+                                                    .unwrap_or_default()
+                                            )
+                                        })
                                     })
-                                })
-                                .unwrap_or_else(|| "not known".to_owned());
-                        let body = format!(
+                                    .unwrap_or_else(|| "not known".to_owned());
+                            let body = format!(
                             "Gatehouse's health probe finds **{}** down in **{env_name}**.\n\n- Environment: {env_name}\n- Down since: {}\n- Health URL: {}\n- Last deploy: {deployed}\n\nGatehouse comments here and closes this issue when the service answers again.",
                             service.name,
                             when(item.started_at),
                             config.url_for(&item.service_id, &item.environment_id),
                         );
-                        match state
-                            .github
-                            .open_issue(&repo, &title, &body, &["Critical"])
-                            .await
-                        {
-                            Ok(issue) => {
+                            state
+                                .github
+                                .open_issue(&repo, &title, &body, &["Critical"])
+                                .await
+                                .map(|issue| (issue, true))
+                        };
+                        match opened {
+                            Ok((issue, new)) => {
                                 store::set_ticket(
                                     pool,
                                     item.outage_id,
@@ -231,7 +228,9 @@ async fn tickets(
                                     &issue.url,
                                 )
                                 .await?;
-                                report.issues_opened += 1;
+                                if new {
+                                    report.issues_opened += 1;
+                                }
                                 Ok(())
                             }
                             Err(err) => Err(err),
