@@ -92,28 +92,14 @@ fn is_prod(org: &OrgModel, environment_id: &str) -> bool {
         .is_some_and(|e| e.id.as_str() == environment_id)
 }
 
-/// The service's hotfix branches that still lack a merge, in words.
+/// The service's hotfix branches that still lack a merge.
 async fn unmerged_hotfixes(
     state: &AppState,
     service_id: &str,
-) -> Result<Vec<(super::ports::HotfixRecord, String)>, AppError> {
-    Ok(state
-        .board
-        .hotfixes(service_id)
-        .await?
-        .into_iter()
-        .filter_map(|h| {
-            let missing = h.missing();
-            (!missing.is_empty()).then(|| {
-                let words = format!(
-                    "{} is not merged back into {} yet",
-                    h.branch,
-                    missing.join(" and ")
-                );
-                (h, words)
-            })
-        })
-        .collect())
+) -> Result<Vec<super::ports::HotfixRecord>, AppError> {
+    let mut hotfixes = state.board.hotfixes(service_id).await?;
+    hotfixes.retain(|h| !h.missing().is_empty());
+    Ok(hotfixes)
 }
 
 /// Why a Prod approval of the request's revision is refused: it contains a
@@ -133,10 +119,10 @@ async fn hotfix_refusal(
     }
     let repo = repository_of(org, &item.service_id)?;
     let short = &item.commit[..item.commit.len().min(7)];
-    for (hotfix, _) in unmerged {
+    for hotfix in unmerged {
         let contains = state
             .github
-            .compare(&repo, &item.commit, &hotfix.head_sha)
+            .contains(&repo, &item.commit, &hotfix.head_sha)
             .await
             .map_err(|err| {
                 AppError::Dependency(format!(
@@ -144,7 +130,7 @@ async fn hotfix_refusal(
                     hotfix.branch
                 ))
             })?
-            .is_some_and(|c| c.ahead_by == 0);
+            .unwrap_or(false);
         if contains {
             return Ok(Some(format!(
                 "Commit {short} contains {}, which is not merged back into {} yet. Merge the hotfix back first (Git Flow), then approve Prod.",
@@ -177,7 +163,13 @@ pub async fn view() -> Result<ApprovalsView, AppError> {
         queued.hotfix_warnings = unmerged_hotfixes(&state, &queued.item.service_id)
             .await?
             .into_iter()
-            .map(|(_, words)| words)
+            .map(|h| {
+                format!(
+                    "{} is not merged back into {} yet",
+                    h.branch,
+                    h.missing().join(" and ")
+                )
+            })
             .collect();
     }
     let history = state.approvals.history(50).await?;

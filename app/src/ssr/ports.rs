@@ -487,6 +487,19 @@ pub trait GitHub: Send + Sync {
         base: &str,
         head: &str,
     ) -> Result<Option<Comparison>, GitHubError>;
+    /// Whether `container` (a branch, tag or sha) has every commit of
+    /// `head`; `None` when GitHub does not know one of them.
+    async fn contains(
+        &self,
+        repo: &str,
+        container: &str,
+        head: &str,
+    ) -> Result<Option<bool>, GitHubError> {
+        Ok(self
+            .compare(repo, container, head)
+            .await?
+            .map(|c| c.ahead_by == 0))
+    }
     /// Opens an issue with labels.
     async fn open_issue(
         &self,

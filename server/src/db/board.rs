@@ -238,24 +238,6 @@ pub async fn save_deployment(pool: &PgPool, d: &DeploymentRecord) -> Result<bool
     Ok(done.rows_affected() > 0)
 }
 
-/// The revisions a stored gap was computed from: (base, head).
-pub async fn gap_key(
-    pool: &PgPool,
-    service_id: &str,
-    environment_id: &str,
-) -> Result<Option<(String, String)>, StoreError> {
-    let row = sqlx::query!(
-        "SELECT base_sha, head_sha FROM commit_gaps
-         WHERE service_id = $1 AND environment_id = $2",
-        service_id,
-        environment_id
-    )
-    .fetch_optional(pool)
-    .await
-    .map_err(store_error)?;
-    Ok(row.map(|r| (r.base_sha, r.head_sha)))
-}
-
 /// Writes (or, with `None`, removes) the gap of one environment.
 pub async fn save_gap(
     pool: &PgPool,

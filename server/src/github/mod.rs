@@ -116,21 +116,16 @@ impl GitHubAdapter {
             .await
             .map_err(|e| classify(&e))?;
         let status = response.status();
-        let etag = response
-            .headers()
-            .get(http::header::ETAG)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let remaining = response
-            .headers()
-            .get("x-ratelimit-remaining")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let reset = response
-            .headers()
-            .get("x-ratelimit-reset")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<i64>().ok());
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let etag = header("etag");
+        let remaining = header("x-ratelimit-remaining");
+        let reset = header("x-ratelimit-reset").and_then(|v| v.parse::<i64>().ok());
         if status == http::StatusCode::NOT_MODIFIED {
             if let Some((_, body)) = known {
                 return serde_json::from_str(&body)
@@ -143,18 +138,11 @@ impl GitHubAdapter {
             .await
             .map_err(|e| GitHubError::Unavailable(e.to_string()))?;
         if !status.is_success() {
-            let limited = matches!(status.as_u16(), 403 | 429) && remaining.as_deref() == Some("0");
-            if limited {
-                let at = reset
-                    .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
-                    .map_or_else(|| "later".to_owned(), |t| t.format("%H:%M UTC").to_string());
-                return Err(GitHubError::RateLimited(at));
-            }
             let message = serde_json::from_str::<serde_json::Value>(&body)
                 .ok()
                 .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_owned))
                 .unwrap_or_default();
-            return Err(GitHubError::Unavailable(format!("{status} {message}")));
+            return Err(answer_error(status, remaining.as_deref(), reset, &message));
         }
         let parsed = serde_json::from_str(&body)
             .map_err(|e| GitHubError::Unavailable(format!("unreadable answer: {e}")))?;
@@ -202,30 +190,40 @@ struct RunJson {
     html_url: String,
 }
 
-/// Sorts an octocrab error: a spent rate limit (403 or 429 with no requests
-/// remaining) is said with its reset time.
+/// What a GitHub error answer means: a spent rate limit (403 or 429 with
+/// no requests remaining, or saying so) with its reset time, else GitHub
+/// being unavailable.
+fn answer_error(
+    status: http::StatusCode,
+    remaining: Option<&str>,
+    reset: Option<i64>,
+    message: &str,
+) -> GitHubError {
+    let limited = matches!(status.as_u16(), 403 | 429)
+        && (remaining == Some("0") || message.to_ascii_lowercase().contains("rate limit"));
+    if limited {
+        let at = reset
+            .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
+            .map_or_else(|| "later".to_owned(), |t| t.format("%H:%M UTC").to_string());
+        GitHubError::RateLimited(at)
+    } else {
+        GitHubError::Unavailable(format!("{status} {message}"))
+    }
+}
+
+/// Sorts an octocrab error as [`answer_error`] does.
 fn classify(err: &octocrab::Error) -> GitHubError {
     match err {
-        octocrab::Error::GitHub { source, .. } => {
-            let remaining = source
+        octocrab::Error::GitHub { source, .. } => answer_error(
+            source.status_code,
+            source
                 .headers
                 .as_ref()
                 .and_then(|h| h.get("x-ratelimit-remaining"))
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
-            let limited = matches!(source.status_code.as_u16(), 403 | 429)
-                && (remaining.as_deref() == Some("0")
-                    || source.message.to_ascii_lowercase().contains("rate limit"));
-            if limited {
-                let reset = source
-                    .rate_limit_reset
-                    .and_then(|s| chrono::DateTime::from_timestamp(i64::try_from(s).ok()?, 0))
-                    .map_or_else(|| "later".to_owned(), |t| t.format("%H:%M UTC").to_string());
-                GitHubError::RateLimited(reset)
-            } else {
-                GitHubError::Unavailable(format!("{} {}", source.status_code, source.message))
-            }
-        }
+                .and_then(|v| v.to_str().ok()),
+            source.rate_limit_reset.and_then(|s| i64::try_from(s).ok()),
+            &source.message,
+        ),
         other => GitHubError::Unavailable(other.to_string()),
     }
 }

@@ -8,11 +8,11 @@
 use crate::db::board as store;
 use app::domain::{DeployTrigger, GitRef, OrgModel, Service};
 use app::ssr::ports::{
-    ActionStatus, BranchHead, DeploymentRecord, GapRecord, GitHubError, HotfixRecord,
-    PipelineError, StoreError,
+    ActionStatus, BranchHead, DeploymentRecord, GapRecord, HotfixRecord, PipelineError, StoreError,
 };
 use app::ssr::AppState;
 use sqlx::PgPool;
+use std::collections::HashMap;
 
 /// What one pass did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -42,11 +42,41 @@ pub async fn refresh(
     pause: std::time::Duration,
 ) -> Result<RefreshReport, StoreError> {
     let org = state.org.load_org().await?;
+    // What earlier passes recorded, read once for the whole pass.
+    let before = state.board.snapshot(chrono::Utc::now()).await?;
+    let mut recorded = Recorded {
+        deployments: before
+            .deployments
+            .into_iter()
+            .map(|d| ((d.service_id.clone(), d.environment_id.clone()), d))
+            .collect(),
+        gaps: before
+            .gaps
+            .into_iter()
+            .map(|g| ((g.service_id, g.environment_id), (g.base_sha, g.head_sha)))
+            .collect(),
+    };
     let mut report = RefreshReport::default();
     for service in &org.services {
-        refresh_service(state, pool, &org, service, pause, &mut report).await?;
+        refresh_service(
+            state,
+            pool,
+            &org,
+            service,
+            pause,
+            &mut recorded,
+            &mut report,
+        )
+        .await?;
     }
     Ok(report)
+}
+
+/// The deployments and the revisions each gap was computed from, as earlier
+/// passes recorded them, by (service, environment).
+struct Recorded {
+    deployments: HashMap<(String, String), DeploymentRecord>,
+    gaps: HashMap<(String, String), (String, String)>,
 }
 
 async fn refresh_service(
@@ -55,6 +85,7 @@ async fn refresh_service(
     org: &OrgModel,
     service: &Service,
     pause: std::time::Duration,
+    recorded: &mut Recorded,
     report: &mut RefreshReport,
 ) -> Result<(), StoreError> {
     let repo = service.repository.to_string();
@@ -74,7 +105,9 @@ async fn refresh_service(
         if !pause.is_zero() {
             tokio::time::sleep(pause).await;
         }
-        let previous = store::deployment(pool, service.id.as_str(), env.id.as_str()).await?;
+        let previous = recorded
+            .deployments
+            .remove(&(service.id.to_string(), env.id.to_string()));
         let mut record = previous.clone().unwrap_or_else(|| DeploymentRecord {
             service_id: service.id.to_string(),
             environment_id: env.id.to_string(),
@@ -157,8 +190,10 @@ async fn refresh_service(
             store::save_gap(pool, service.id.as_str(), env.id.as_str(), None).await?;
             continue;
         };
-        let known = store::gap_key(pool, service.id.as_str(), env.id.as_str()).await?;
-        if known.as_ref() == Some(&(base.clone(), head.clone())) {
+        let known = recorded
+            .gaps
+            .get(&(service.id.to_string(), env.id.to_string()));
+        if known == Some(&(base.clone(), head.clone())) {
             continue;
         }
         let (behind_by, commits) = if base == head {
@@ -255,21 +290,6 @@ fn newest_release(branches: &[BranchHead]) -> Option<&BranchHead> {
         .max_by(|a, b| a.name.cmp(&b.name))
 }
 
-/// Whether `container` has every commit of `head`; `None` when GitHub does
-/// not know one of them.
-async fn contains(
-    state: &AppState,
-    repo: &str,
-    container: &str,
-    head: &str,
-) -> Result<Option<bool>, GitHubError> {
-    Ok(state
-        .github
-        .compare(repo, container, head)
-        .await?
-        .map(|c| c.ahead_by == 0))
-}
-
 async fn refresh_hotfixes(
     state: &AppState,
     pool: &PgPool,
@@ -299,21 +319,27 @@ async fn refresh_hotfixes(
         }
         report.compares += 1;
         let merged_develop = match develop {
-            Some(d) => contains(state, &repo, &d.name, &hotfix.sha)
+            Some(d) => state
+                .github
+                .contains(&repo, &d.name, &hotfix.sha)
                 .await?
                 .unwrap_or(false),
             None => false,
         };
         let merged_release = match release {
             Some(r) => Some(
-                contains(state, &repo, &r.name, &hotfix.sha)
+                state
+                    .github
+                    .contains(&repo, &r.name, &hotfix.sha)
                     .await?
                     .unwrap_or(false),
             ),
             None => None,
         };
         let in_release_env = match &release_env_sha {
-            Some(sha) => contains(state, &repo, sha, &hotfix.sha)
+            Some(sha) => state
+                .github
+                .contains(&repo, sha, &hotfix.sha)
                 .await?
                 .unwrap_or(false),
             None => false,
