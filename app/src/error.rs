@@ -18,7 +18,7 @@ pub enum AppError {
     /// The thing changed under the request (already decided, double click).
     #[error("{0}")]
     Conflict(String),
-    #[error("Gatehouse cannot reach its database right now. Try again in a moment.")]
+    #[error("Gatehouse cannot reach its database right now; try again in a moment.")]
     Unavailable,
     /// A service Gatehouse depends on (GitHub, CodePipeline) cannot answer.
     #[error("{0}")]

@@ -324,6 +324,7 @@ pub fn seed_github(sim: &GitHubSimulator, org: &OrgModel) {
                 message: change.message,
                 author_login: Some(change.author_login),
                 author_name: change.author_name,
+                author_email: None,
                 date: now - chrono::Duration::hours(i64::try_from(i % 48).unwrap_or(0) + 1),
             },
         );
@@ -343,6 +344,7 @@ pub fn seed_github(sim: &GitHubSimulator, org: &OrgModel) {
                         message: history_message(n),
                         author_login: Some(TEAMMATES[i % TEAMMATES.len()].0.to_owned()),
                         author_name: TEAMMATES[i % TEAMMATES.len()].1.to_owned(),
+                        author_email: None,
                         date: now - chrono::Duration::days(3),
                     },
                 );
@@ -355,6 +357,7 @@ pub fn seed_github(sim: &GitHubSimulator, org: &OrgModel) {
                 message: history_message(0),
                 author_login: Some("sam.okafor".into()),
                 author_name: "Sam Okafor".into(),
+                author_email: None,
                 date: now - chrono::Duration::days(40),
             },
         );

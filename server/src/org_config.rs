@@ -72,6 +72,14 @@ struct RawAccess {
     admins: Vec<String>,
     #[serde(default)]
     teams: Vec<RawTeamRole>,
+    #[serde(default)]
+    people: Vec<RawPerson>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPerson {
+    identities: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -252,13 +260,69 @@ pub fn parse_access(path: &Path, text: &str) -> Result<AccessConfig, ConfigError
             role,
         });
     }
-    let admins = access
-        .admins
-        .iter()
-        .map(|a| a.trim().to_owned())
-        .filter(|a| !a.is_empty())
-        .collect();
-    Ok(AccessConfig { admins, teams })
+    let mut admins = Vec::with_capacity(access.admins.len());
+    for (i, a) in access.admins.iter().enumerate() {
+        admins.push(identity_key(&checker, format!("access.admins[{i}]"), a)?);
+    }
+    let mut people: Vec<Vec<String>> = Vec::with_capacity(access.people.len());
+    for (i, p) in access.people.iter().enumerate() {
+        let mut keys = Vec::with_capacity(p.identities.len());
+        for (j, id) in p.identities.iter().enumerate() {
+            let key = identity_key(&checker, format!("access.people[{i}].identities[{j}]"), id)?;
+            if people
+                .iter()
+                .flatten()
+                .chain(keys.iter())
+                .any(|k| *k == key)
+            {
+                return Err(checker.err(
+                    format!("access.people[{i}].identities[{j}]"),
+                    format!("{key} is already linked; an identity belongs to one person"),
+                ));
+            }
+            keys.push(key);
+        }
+        if keys.len() < 2 {
+            return Err(checker.err(
+                format!("access.people[{i}].identities"),
+                "link two or more identities of one person, e.g. [\"github:583231\", \"oidc:00u1ab2c3\"]",
+            ));
+        }
+        if keys.iter().filter(|k| k.starts_with("github:")).count() > 1 {
+            return Err(checker.err(
+                format!("access.people[{i}].identities"),
+                "one person has at most one GitHub account here",
+            ));
+        }
+        people.push(keys);
+    }
+    Ok(AccessConfig {
+        admins,
+        teams,
+        people,
+    })
+}
+
+/// Checks an identity as configuration names it: `github:<account id>` or
+/// `oidc:<subject>`, exact and immutable. A username or e-mail is refused:
+/// those change and repeat.
+fn identity_key(checker: &Checker<'_>, key: String, raw: &str) -> Result<String, ConfigError> {
+    let raw = raw.trim();
+    let ok = match raw.split_once(':') {
+        Some(("github", id)) => !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()),
+        Some(("oidc", sub)) => !sub.is_empty() && !sub.chars().any(char::is_whitespace),
+        _ => false,
+    };
+    if ok {
+        Ok(raw.to_owned())
+    } else {
+        Err(checker.err(
+            key,
+            format!(
+                "\"{raw}\" is not an identity: write github:<numeric account id> (GET /users/<login> shows it) or oidc:<subject> (the sub claim); names are not accepted because they can change hands"
+            ),
+        ))
+    }
 }
 
 /// Reads the `[health]` and `[hotfixes]` sections of the file at `path`
@@ -383,9 +447,40 @@ impl HealthConfig {
 /// groups mapped to roles, and the people who are admins.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AccessConfig {
-    /// GitHub logins or OIDC subjects/usernames.
+    /// Identities (`github:<id>`, `oidc:<sub>`) that are admins.
     pub admins: Vec<String>,
     pub teams: Vec<TeamRole>,
+    /// Identities linked as one person: each list is one person, known by
+    /// its first identity.
+    pub people: Vec<Vec<String>>,
+}
+
+impl AccessConfig {
+    /// The person an identity belongs to: the first identity of its link,
+    /// or the identity itself.
+    pub fn person_of(&self, identity: &str) -> String {
+        self.people
+            .iter()
+            .find(|p| p.iter().any(|k| k == identity))
+            .and_then(|p| p.first())
+            .cloned()
+            .unwrap_or_else(|| identity.to_owned())
+    }
+
+    /// The GitHub account id of the person an identity belongs to: its own,
+    /// or that of a GitHub identity linked to it.
+    pub fn github_id_of(&self, identity: &str) -> Option<u64> {
+        let own = identity
+            .strip_prefix("github:")
+            .and_then(|id| id.parse().ok());
+        own.or_else(|| {
+            self.people
+                .iter()
+                .find(|p| p.iter().any(|k| k == identity))?
+                .iter()
+                .find_map(|k| k.strip_prefix("github:")?.parse().ok())
+        })
+    }
 }
 
 /// One team or group and the role its members get.

@@ -25,6 +25,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::{time, SameSite};
@@ -161,11 +162,14 @@ impl Application {
             github,
             refuse_unmerged_hotfix: operations.refuse_unmerged_hotfix,
         };
+        // Behind a TLS proxy Gatehouse itself listens on plain HTTP, often on
+        // loopback: what the browser uses is the public URL's scheme.
+        let https = public_url.starts_with("https://");
         let router = router(
             state.clone(),
             directory,
             pool.clone(),
-            !addr.ip().is_loopback(),
+            https,
             config.auth.session_idle,
         );
         tokio::spawn(crate::jobs::sweep_expired_sessions(pool.clone()));
@@ -336,11 +340,13 @@ async fn start_codepipeline_simulator(
     Ok((simulator, url))
 }
 
+/// Every route with its layers; `https` (the public URL's scheme) makes the
+/// session cookie `Secure` and adds HSTS.
 fn router(
     state: AppState,
     directory: Arc<crate::auth::Directory>,
     pool: PgPool,
-    secure_cookies: bool,
+    https: bool,
     session_idle: Duration,
 ) -> Router {
     let mut routes = generate_route_list(App);
@@ -349,7 +355,7 @@ fn router(
     }
     let sessions = SessionManagerLayer::new(PostgresStore::new(pool.clone()))
         .with_name("gatehouse_session")
-        .with_secure(secure_cookies)
+        .with_secure(https)
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_expiry(Expiry::OnInactivity(time::Duration::seconds(
@@ -388,16 +394,26 @@ fn router(
         app: state.clone(),
         directory,
     });
-    app.with_state(state)
+    let app = app
+        .with_state(state)
         .merge(sign_in)
         .merge(events)
         .layer(axum::middleware::from_fn(crate::auth::guard::same_origin))
         .layer(sessions)
+        .layer(axum::middleware::from_fn(crate::auth::guard::limit_body))
         .merge(health)
         .layer(axum::middleware::from_fn(
             crate::auth::guard::security_headers,
+        ));
+    let app = if https {
+        app.layer(SetResponseHeaderLayer::overriding(
+            http::header::STRICT_TRANSPORT_SECURITY,
+            http::HeaderValue::from_static("max-age=31536000; includeSubDomains"),
         ))
-        .layer(CompressionLayer::new())
+    } else {
+        app
+    };
+    app.layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),

@@ -305,7 +305,7 @@ async fn pipelines_are_listed_described_and_started_through_the_sdk() {
 
     // A pipeline that never ran has no revision to run again.
     assert!(matches!(
-        rig.adapter.start_execution(PIPELINE).await,
+        rig.adapter.start_execution(PIPELINE, "first-try").await,
         Err(PipelineError::Rejected(m)) if m.contains("no source revision")
     ));
     rig.sim.start_execution(
@@ -316,11 +316,28 @@ async fn pipelines_are_listed_described_and_started_through_the_sdk() {
             branch: None,
         },
     );
-    let execution = rig.adapter.start_execution(PIPELINE).await.expect("start");
+    let execution = rig
+        .adapter
+        .start_execution(PIPELINE, "rerun-1")
+        .await
+        .expect("start");
     assert_eq!(execution.len(), 36, "a UUID");
     assert_eq!(rig.sim.calls().get("StartPipelineExecution"), Some(&2));
+    // The same client token (a retry, a double click) is the same run.
+    let again = rig
+        .adapter
+        .start_execution(PIPELINE, "rerun-1")
+        .await
+        .expect("start again");
+    assert_eq!(again, execution, "clientRequestToken is idempotent");
+    let other = rig
+        .adapter
+        .start_execution(PIPELINE, "rerun-2")
+        .await
+        .expect("another run");
+    assert_ne!(other, execution);
     assert!(matches!(
-        rig.adapter.start_execution("nope").await,
+        rig.adapter.start_execution("nope", "rerun-3").await,
         Err(PipelineError::Configuration(_))
     ));
 }

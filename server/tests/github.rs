@@ -46,6 +46,7 @@ async fn the_adapter_reads_commit_authors_from_the_simulator_over_http() {
             message: "Paginate the order history endpoint".into(),
             author_login: Some("diego.alvarez".into()),
             author_name: "Diego Alvarez".into(),
+            author_email: None,
             date: chrono::Utc::now(),
         },
     );
@@ -276,6 +277,7 @@ fn commit(sha: &str, message: &str, login: &str) -> CommitSpec {
         message: message.into(),
         author_login: Some(login.into()),
         author_name: login.into(),
+        author_email: None,
         date: chrono::Utc::now(),
     }
 }

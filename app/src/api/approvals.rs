@@ -18,6 +18,13 @@ pub enum RequestState {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VoteView {
     pub user_id: String,
+    /// The person who voted (linked identities are one person).
+    #[serde(default)]
+    pub person: String,
+    /// Whether Gatehouse could not establish that the voter did not write
+    /// the commit (then the approval does not count alone).
+    #[serde(default)]
+    pub author_unknown: bool,
     pub display_name: String,
     pub decision: Decision,
     pub comment: String,
@@ -56,6 +63,12 @@ pub struct ApprovalItem {
     /// The commit's author: their GitHub login when GitHub knows it.
     pub author_login: Option<String>,
     pub author_name: Option<String>,
+    /// The author's GitHub account id, when GitHub matched the commit.
+    #[serde(default)]
+    pub author_github_id: Option<u64>,
+    /// The e-mail address written in the commit.
+    #[serde(default)]
+    pub author_email: Option<String>,
     /// Whether GitHub was asked (and answered) who wrote the commit.
     pub author_checked: bool,
     pub requested_at: DateTime<Utc>,
@@ -75,6 +88,10 @@ pub struct QueueItem {
     pub test_types: Vec<crate::domain::TestType>,
     /// Why the viewer cannot vote, or `None` when they can.
     pub blocked: Option<String>,
+    /// Who wrote the commit cannot be established: the request needs one
+    /// more approver than its rule.
+    #[serde(default)]
+    pub author_unknown: bool,
     /// Hotfix branches of the service not yet merged back, for a Prod
     /// approval, in words.
     #[serde(default)]
@@ -97,7 +114,11 @@ pub struct ApprovalsView {
     /// The server's clock, so relative times read the same after hydration.
     pub now: DateTime<Utc>,
     pub pending: Vec<QueueItem>,
+    /// One page of decided requests, newest first.
     pub history: Vec<ApprovalItem>,
+    /// Where the next (older) page of the history starts, if there is one.
+    #[serde(default)]
+    pub older: Option<String>,
     pub signed_in: bool,
     /// A message left by a form submitted without JavaScript.
     pub notice: Option<Notice>,
@@ -113,10 +134,13 @@ pub struct Notice {
     pub text: String,
 }
 
-/// The queue and the recent history.
+/// The queue and one page of the history (`before`: the cursor of the
+/// page's older link; none for the newest decisions).
 #[server(endpoint = "approvals")]
-pub async fn approvals() -> Result<ApprovalsView, AppError> {
-    AppError::respond(crate::ssr::approvals::view().await)
+pub async fn approvals(
+    #[server(default)] before: Option<String>,
+) -> Result<ApprovalsView, AppError> {
+    AppError::respond(crate::ssr::approvals::view(before.as_deref()).await)
 }
 
 /// Starts a new run of a decided request's pipeline (after a rejection or
@@ -148,8 +172,11 @@ pub async fn decide(
                 )))
             }
         };
+        let comment =
+            crate::domain::limits::bounded("comment", &comment, crate::domain::limits::COMMENT_MAX)
+                .map_err(AppError::Invalid)?;
         let sign_off = parse_sign_off(&passed, &not_applicable, &evidence)?;
-        crate::ssr::approvals::vote(&request, decision, &comment, sign_off).await
+        crate::ssr::approvals::vote(&request, decision, comment, sign_off).await
     }
     .await;
     crate::ssr::approvals::answer_form(result, "/approvals").await
@@ -162,8 +189,15 @@ fn parse_sign_off(
     evidence: &str,
 ) -> Result<SignOff, AppError> {
     use crate::domain::approval::TestMark;
+    use crate::domain::limits::{bounded, LINKS_MAX, LINK_MAX, REASON_MAX};
     use crate::domain::TestType;
     let mut marks = Vec::new();
+    if passed.len() > TestType::ALL.len() {
+        return Err(AppError::Invalid(format!(
+            "A sign-off marks at most {} test types.",
+            TestType::ALL.len()
+        )));
+    }
     for p in passed.iter().filter(|p| !p.is_empty()) {
         let t = TestType::parse(p).map_err(|e| AppError::Invalid(e.to_string()))?;
         marks.push((t, TestMark::Passed));
@@ -175,24 +209,45 @@ fn parse_sign_off(
             ))
         })?;
         let t = TestType::parse(t.trim()).map_err(|e| AppError::Invalid(e.to_string()))?;
+        let reason = bounded(&format!("reason for {}", t.label()), reason, REASON_MAX)
+            .map_err(AppError::Invalid)?;
+        if marks.len() >= 2 * TestType::ALL.len() {
+            return Err(AppError::Invalid(
+                "Mark each test type once: passed, or not applicable with a reason.".into(),
+            ));
+        }
         marks.push((
             t,
             TestMark::NotApplicable {
-                reason: reason.trim().to_owned(),
+                reason: reason.to_owned(),
             },
         ));
     }
-    let evidence = evidence
+    let links: Vec<&str> = evidence
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty())
+        .collect();
+    if links.len() > LINKS_MAX {
+        return Err(AppError::Invalid(format!(
+            "Give at most {LINKS_MAX} evidence links; this sign-off has {}.",
+            links.len()
+        )));
+    }
+    let evidence = links
+        .into_iter()
         .map(|l| {
-            if l.starts_with("https://") || l.starts_with("http://") {
-                Ok(l.to_owned())
-            } else {
-                Err(AppError::Invalid(format!(
-                    "Evidence must be links (http or https): \u{201c}{l}\u{201d}."
-                )))
+            let l = bounded("evidence link", l, LINK_MAX).map_err(AppError::Invalid)?;
+            let shown: String = l.chars().take(80).collect();
+            let parsed = url::Url::parse(l).ok().filter(|u| {
+                matches!(u.scheme(), "https" | "http")
+                    && u.host_str().is_some_and(|h| !h.is_empty())
+            });
+            match parsed {
+                Some(_) => Ok(l.to_owned()),
+                None => Err(AppError::Invalid(format!(
+                    "Evidence must be links (http or https): \u{201c}{shown}\u{201d}."
+                ))),
             }
         })
         .collect::<Result<_, _>>()?;

@@ -40,8 +40,83 @@ pub struct SignOff {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Vote {
     pub user_id: String,
+    /// The person who cast it (see [`User::person`]).
+    pub person: String,
     pub display_name: String,
     pub decision: Decision,
+    /// Gatehouse could not establish whether the voter wrote the commit:
+    /// such an approval never counts alone.
+    pub author_unknown: bool,
+}
+
+/// Who wrote the commit being approved, as far as GitHub could tell.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommitAuthorship {
+    /// The GitHub account GitHub matched the commit to (its immutable id);
+    /// `None` when the commit's e-mail belongs to no account.
+    pub github_id: Option<u64>,
+    pub login: Option<String>,
+    /// The e-mail address written in the commit.
+    pub email: Option<String>,
+    pub name: Option<String>,
+}
+
+/// Whether a voter wrote the commit they vote on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Authorship {
+    Author,
+    NotAuthor,
+    /// Cannot be established: the commit is not linked to a GitHub account,
+    /// or the voter has no GitHub identity to compare.
+    Unknown,
+}
+
+/// Compares the commit's author as a whole with `user`: the GitHub account
+/// when both sides have one, else the commit's e-mail against the voter's
+/// verified e-mails. A display name or username is never compared: both
+/// can be chosen by anyone.
+pub fn authorship(author: &CommitAuthorship, user: &User) -> Authorship {
+    if let Some(email) = author.email.as_deref().map(str::trim) {
+        if !email.is_empty()
+            && user
+                .emails
+                .iter()
+                .any(|e| e.trim().eq_ignore_ascii_case(email))
+        {
+            return Authorship::Author;
+        }
+    }
+    match (author.github_id, user.github_id) {
+        (Some(a), Some(u)) if a == u => Authorship::Author,
+        (Some(_), Some(_)) => Authorship::NotAuthor,
+        _ => Authorship::Unknown,
+    }
+}
+
+/// Approvals needed before `votes` decide: the rule's N, one more when any
+/// approval among them came from someone who might be the author.
+pub fn required_approvals(rule: &ApprovalRule, votes: &[Vote]) -> usize {
+    let unknown = votes
+        .iter()
+        .any(|v| v.decision == Decision::Approve && v.author_unknown);
+    usize::from(rule.required.max(1)) + usize::from(unknown)
+}
+
+/// What committed `votes` decide under `rule`, if anything: any reject
+/// rejects; enough distinct people approving approves. The poller uses it
+/// to decide a request whose deciding vote was recorded but not acted on.
+pub fn tally(rule: &ApprovalRule, votes: &[Vote]) -> Option<Decision> {
+    if votes.iter().any(|v| v.decision == Decision::Reject) {
+        return Some(Decision::Reject);
+    }
+    let mut people: Vec<&str> = votes
+        .iter()
+        .filter(|v| v.decision == Decision::Approve)
+        .map(|v| v.person.as_str())
+        .collect();
+    people.sort_unstable();
+    people.dedup();
+    (people.len() >= required_approvals(rule, votes)).then_some(Decision::Approve)
 }
 
 /// Everything the rules look at for one vote.
@@ -52,8 +127,8 @@ pub struct VoteRequest<'a> {
     pub rule: &'a ApprovalRule,
     /// The team owning the service being deployed.
     pub team: &'a TeamId,
-    /// The GitHub login of the change's author, when known.
-    pub author: Option<&'a str>,
+    /// Who wrote the change, as far as GitHub could tell.
+    pub author: &'a CommitAuthorship,
     /// The commit being approved (shown in refusals).
     pub commit: &'a str,
     pub prior_votes: &'a [Vote],
@@ -86,8 +161,9 @@ impl Refusal {
 /// What one accepted vote does to the request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
-    /// Recorded; `remaining` more approvals are needed.
-    Waiting { remaining: u8 },
+    /// Recorded; `remaining` more approvals are needed (one more than the
+    /// rule asks when `author_unknown`).
+    Waiting { remaining: u8, author_unknown: bool },
     /// The request is decided: Gatehouse answers CodePipeline once.
     Decided(Decision),
 }
@@ -135,16 +211,17 @@ pub fn eligibility(req: &VoteRequest<'_>) -> Result<(), Refusal> {
     if let Some(refusal) = &req.calendar_refusal {
         return Err(Refusal::NotAllowed(refusal.clone()));
     }
-    if req
-        .author
-        .is_some_and(|a| a.eq_ignore_ascii_case(&req.user.login))
-    {
+    if authorship(req.author, req.user) == Authorship::Author {
         return Err(Refusal::NotAllowed(format!(
             "You authored commit {}; another approver is needed.",
             short(req.commit)
         )));
     }
-    if req.prior_votes.iter().any(|v| v.user_id == req.user.id) {
+    if req
+        .prior_votes
+        .iter()
+        .any(|v| v.user_id == req.user.id || v.person == req.user.person)
+    {
         return Err(Refusal::AlreadyVoted(
             "You already approved this request; another approver is needed.".into(),
         ));
@@ -183,20 +260,27 @@ pub fn cast(req: &VoteRequest<'_>) -> Result<Outcome, Refusal> {
             missing.join(", ")
         )));
     }
-    let approvals = req
-        .prior_votes
+    let this = Vote {
+        user_id: req.user.id.clone(),
+        person: req.user.person.clone(),
+        display_name: req.user.display_name.to_string(),
+        decision: Decision::Approve,
+        author_unknown: authorship(req.author, req.user) == Authorship::Unknown,
+    };
+    let mut votes = req.prior_votes.to_vec();
+    votes.push(this);
+    if tally(req.rule, &votes) == Some(Decision::Approve) {
+        return Ok(Outcome::Decided(Decision::Approve));
+    }
+    let approvals = votes
         .iter()
         .filter(|v| v.decision == Decision::Approve)
-        .count()
-        + 1;
-    let required = usize::from(req.rule.required.max(1));
-    if approvals >= required {
-        Ok(Outcome::Decided(Decision::Approve))
-    } else {
-        Ok(Outcome::Waiting {
-            remaining: u8::try_from(required - approvals).unwrap_or(u8::MAX),
-        })
-    }
+        .count();
+    let required = required_approvals(req.rule, &votes);
+    Ok(Outcome::Waiting {
+        remaining: u8::try_from(required.saturating_sub(approvals)).unwrap_or(u8::MAX),
+        author_unknown: votes.iter().any(|v| v.author_unknown),
+    })
 }
 
 /// The summary sent to CodePipeline: who decided and why, within AWS's
@@ -223,7 +307,9 @@ mod tests {
     use super::*;
     use crate::domain::{BranchPattern, DeployTrigger, DisplayName, DownPolicy, EnvironmentId};
 
+    /// A GitHub user whose account id is derived from the login.
     fn user(login: &str, roles: &[&str]) -> User {
+        let github_id = login.bytes().map(u64::from).sum::<u64>() + 1_000 * login.len() as u64;
         User {
             id: format!("id-{login}"),
             login: login.into(),
@@ -232,6 +318,39 @@ mod tests {
                 .iter()
                 .map(|r| Role::parse(r).expect("role"))
                 .collect(),
+            person: format!("github:{github_id}"),
+            github_id: Some(github_id),
+            emails: vec![format!("{login}@example.com")],
+        }
+    }
+
+    fn vote_of(u: &User, decision: Decision) -> Vote {
+        Vote {
+            user_id: u.id.clone(),
+            person: u.person.clone(),
+            display_name: u.login.clone(),
+            decision,
+            author_unknown: false,
+        }
+    }
+
+    /// A commit GitHub matched to `u`'s account.
+    fn written_by(u: &User) -> CommitAuthorship {
+        CommitAuthorship {
+            github_id: u.github_id,
+            login: Some(u.login.clone()),
+            email: Some(format!("{}@users.noreply.github.com", u.login)),
+            name: Some(u.login.clone()),
+        }
+    }
+
+    /// A commit whose e-mail GitHub could not match to any account.
+    fn unlinked() -> CommitAuthorship {
+        CommitAuthorship {
+            github_id: None,
+            login: None,
+            email: Some("someone@laptop.local".into()),
+            name: Some("Someone".into()),
         }
     }
 
@@ -255,7 +374,7 @@ mod tests {
         env: Environment,
         rule: ApprovalRule,
         team: TeamId,
-        author: Option<String>,
+        author: CommitAuthorship,
         votes: Vec<Vote>,
         decision: Decision,
         comment: String,
@@ -272,7 +391,12 @@ mod tests {
                     required,
                 },
                 team: TeamId::parse("backend").expect("team"),
-                author: None,
+                author: CommitAuthorship {
+                    github_id: Some(4242),
+                    login: Some("someone-else".into()),
+                    email: Some("someone-else@example.com".into()),
+                    name: Some("Someone Else".into()),
+                },
                 votes: vec![],
                 decision: Decision::Approve,
                 comment: String::new(),
@@ -290,7 +414,7 @@ mod tests {
                 environment: &self.env,
                 rule: &self.rule,
                 team: &self.team,
-                author: self.author.as_deref(),
+                author: &self.author,
                 commit: "3f2a1c9e8d7b",
                 prior_votes: &self.votes,
                 decision: self.decision,
@@ -352,7 +476,7 @@ mod tests {
             &[RoleKind::Developer],
             1,
         );
-        case.author = Some("Diego".into());
+        case.author = written_by(&case.user);
         assert_eq!(
             case.cast(),
             Err("You authored commit 3f2a1c9; another approver is needed.".into())
@@ -368,12 +492,14 @@ mod tests {
             &[RoleKind::Sre, RoleKind::Qa],
             2,
         );
-        assert_eq!(case.cast(), Ok(Outcome::Waiting { remaining: 1 }));
-        case.votes = vec![Vote {
-            user_id: "id-sam".into(),
-            display_name: "sam".into(),
-            decision: Decision::Approve,
-        }];
+        assert_eq!(
+            case.cast(),
+            Ok(Outcome::Waiting {
+                remaining: 1,
+                author_unknown: false
+            })
+        );
+        case.votes = vec![vote_of(&case.user, Decision::Approve)];
         assert_eq!(
             case.cast(),
             Err("You already approved this request; another approver is needed.".into())
@@ -394,11 +520,7 @@ mod tests {
         case.user = user("sam", &["sre"]);
         case.decision = Decision::Reject;
         assert!(matches!(case.cast_refusal(), Err(Refusal::Incomplete(_))));
-        case.votes = vec![Vote {
-            user_id: "id-sam".into(),
-            display_name: "sam".into(),
-            decision: Decision::Approve,
-        }];
+        case.votes = vec![vote_of(&case.user, Decision::Approve)];
         assert!(matches!(case.cast_refusal(), Err(Refusal::AlreadyVoted(_))));
     }
 
@@ -455,5 +577,115 @@ mod tests {
         );
         let long = aws_summary(Decision::Approve, &["Sam".into()], &"x".repeat(600));
         assert_eq!(long.chars().count(), 512);
+    }
+
+    #[test]
+    fn the_author_is_found_by_account_id_or_verified_email_never_by_name() {
+        let diego = user("diego", &["developer:backend"]);
+        assert_eq!(authorship(&written_by(&diego), &diego), Authorship::Author);
+        // Same login and name, another account: not the author.
+        let mut namesake = written_by(&diego);
+        namesake.github_id = Some(1);
+        namesake.email = Some("other@example.com".into());
+        assert_eq!(authorship(&namesake, &diego), Authorship::NotAuthor);
+        // An unlinked commit carrying one of the voter's verified e-mails.
+        let mut by_email = unlinked();
+        by_email.email = Some("DIEGO@example.com".into());
+        assert_eq!(authorship(&by_email, &diego), Authorship::Author);
+        // An unlinked commit, or a voter without a GitHub identity: unknown.
+        assert_eq!(authorship(&unlinked(), &diego), Authorship::Unknown);
+        let mut sso_only = diego.clone();
+        sso_only.github_id = None;
+        sso_only.emails.clear();
+        assert_eq!(
+            authorship(&written_by(&diego), &sso_only),
+            Authorship::Unknown
+        );
+    }
+
+    #[test]
+    fn an_unknown_author_needs_one_more_approver_for_every_rule_shape() {
+        for required in 1..=3_u8 {
+            let people: Vec<User> = (0..=required)
+                .map(|i| user(&format!("qa{i}"), &["qa"]))
+                .collect();
+            let mut case = Case::new(
+                people[0].clone(),
+                env("Prod", &[]),
+                &[RoleKind::Qa],
+                required,
+            );
+            case.author = unlinked();
+            for (i, person) in people.iter().enumerate() {
+                case.user = person.clone();
+                let outcome = case.cast().expect("may vote");
+                if i + 1 < usize::from(required) + 1 {
+                    assert_eq!(
+                        outcome,
+                        Outcome::Waiting {
+                            remaining: required + 1 - u8::try_from(i + 1).expect("small"),
+                            author_unknown: true
+                        },
+                        "{required}-of-M, vote {i}"
+                    );
+                    let mut v = vote_of(person, Decision::Approve);
+                    v.author_unknown = true;
+                    case.votes.push(v);
+                } else {
+                    assert_eq!(
+                        outcome,
+                        Outcome::Decided(Decision::Approve),
+                        "{required}-of-M"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn linked_identities_of_one_person_count_once() {
+        let sam_github = user("sam", &["sre"]);
+        let mut sam_sso = user("sam.okafor", &["sre"]);
+        sam_sso.id = "id-sam-sso".into();
+        sam_sso.person = sam_github.person.clone();
+        let mut case = Case::new(sam_sso, env("Prod", &[]), &[RoleKind::Sre, RoleKind::Qa], 2);
+        case.votes = vec![vote_of(&sam_github, Decision::Approve)];
+        assert!(matches!(case.cast_refusal(), Err(Refusal::AlreadyVoted(_))));
+    }
+
+    #[test]
+    fn tally_decides_from_committed_votes() {
+        let rule = ApprovalRule {
+            approvers: vec![RoleKind::Sre, RoleKind::Qa],
+            required: 2,
+        };
+        let a = user("a", &["sre"]);
+        let b = user("b", &["qa"]);
+        assert_eq!(tally(&rule, &[]), None);
+        assert_eq!(tally(&rule, &[vote_of(&a, Decision::Approve)]), None);
+        assert_eq!(
+            tally(
+                &rule,
+                &[
+                    vote_of(&a, Decision::Approve),
+                    vote_of(&b, Decision::Approve)
+                ]
+            ),
+            Some(Decision::Approve)
+        );
+        let mut unknown = vote_of(&b, Decision::Approve);
+        unknown.author_unknown = true;
+        assert_eq!(
+            tally(&rule, &[vote_of(&a, Decision::Approve), unknown]),
+            None
+        );
+        assert_eq!(
+            tally(&rule, &[vote_of(&a, Decision::Reject)]),
+            Some(Decision::Reject)
+        );
+        // Two votes of one person (linked identities) are one approval.
+        let mut again = vote_of(&a, Decision::Approve);
+        again.user_id = "id-a-sso".into();
+        assert_eq!(tally(&rule, &[vote_of(&a, Decision::Approve), again]), None);
     }
 }

@@ -8,6 +8,7 @@ mod environment;
 pub mod health;
 mod ids;
 mod keywords;
+pub mod limits;
 mod org;
 mod pipeline;
 mod role;

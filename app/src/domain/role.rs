@@ -107,14 +107,29 @@ impl From<Role> for String {
     }
 }
 
-/// A signed-in person.
+/// A signed-in identity: one account at one provider, keyed by that
+/// provider's immutable subject (OIDC `sub`, GitHub account id), never by a
+/// name. Identities linked by an admin are one person.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
-    /// Stable id (a UUID as text).
+    /// Stable id of this identity (a UUID as text).
     pub id: String,
+    /// The provider's username, for display only: names change and repeat.
     pub login: String,
     pub display_name: DisplayName,
     pub roles: Vec<Role>,
+    /// The person this identity belongs to (`github:<id>`, `oidc:<sub>`,
+    /// `demo:<login>`, or the first identity of a configured link): votes
+    /// are counted per person.
+    #[serde(default)]
+    pub person: String,
+    /// The person's GitHub account id, own or linked: what the four-eyes
+    /// rule compares commit authors with.
+    #[serde(default)]
+    pub github_id: Option<u64>,
+    /// E-mail addresses the provider verified for this person.
+    #[serde(default)]
+    pub emails: Vec<String>,
 }
 
 impl User {
@@ -174,6 +189,9 @@ mod tests {
             login: "sam".into(),
             display_name: DisplayName::parse("Sam").expect("valid"),
             roles: vec![Role::Sre],
+            person: "github:1".into(),
+            github_id: Some(1),
+            emails: vec![],
         };
         assert!(user.has(RoleKind::Sre));
         assert!(!user.has(RoleKind::Qa));

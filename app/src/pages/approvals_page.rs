@@ -19,14 +19,17 @@ pub fn ApprovalsPage() -> impl IntoView {
     let query = use_query_map();
     let decide = ServerAction::<Decide>::new();
     let rerun = ServerAction::<Rerun>::new();
+    let before = move || query.read().get("before");
     let data = Resource::new(
-        move || (decide.version().get(), rerun.version().get()),
-        |_| approvals(),
+        move || (decide.version().get(), rerun.version().get(), before()),
+        |(_, _, before)| approvals(before),
     );
     // With JavaScript, the queue follows every change as it is committed
     // (server-sent events), and refetches once a minute in case a stream
     // was cut.
-    crate::components::live::use_live_data(&["approvals"], data, approvals);
+    crate::components::live::use_live_data(&["approvals"], data, move || {
+        approvals(query.get_untracked().get("before"))
+    });
     Effect::new(move |_| {
         let handle =
             set_interval_with_handle(move || data.refetch(), std::time::Duration::from_secs(60))
@@ -90,6 +93,7 @@ fn ApprovalsBody(data: ApprovalsView, history: bool, rerun: ServerAction<Rerun>)
         now,
         pending: _,
         history: decided,
+        older,
         signed_in,
         notice,
         problems,
@@ -100,7 +104,16 @@ fn ApprovalsBody(data: ApprovalsView, history: bool, rerun: ServerAction<Rerun>)
         <p class="mt-4 text-sm text-slate-600">"You are not signed in: you can look, but not decide."</p>
     });
     let problems = (!problems.is_empty()).then(|| view! { <ProblemsPanel problems /> });
-    let body = history.then(|| view! { <HistoryTable items=decided now may_rerun rerun /> });
+    let older = older.map(|cursor| {
+        let href = format!("/approvals?tab=history&before={}", percent_encode(&cursor));
+        view! {
+            <p class="mt-3 text-right text-sm">
+                <a class="font-medium text-indigo-700 underline" href=href>"Older decisions \u{2192}"</a>
+            </p>
+        }
+    });
+    let body =
+        history.then(|| view! { <HistoryTable items=decided now may_rerun rerun /> {older} });
     view! { {notice} {hint} {problems} {body} }
 }
 
@@ -223,6 +236,19 @@ fn PendingList(
     }
 }
 
+/// `text` made safe for a URL's query: everything but unreserved
+/// characters percent-encoded.
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
 fn short(commit: &str) -> String {
     commit.chars().take(7).collect()
 }
@@ -234,6 +260,7 @@ fn ApprovalCard(q: QueueItem, now: DateTime<Utc>, decide: ServerAction<Decide>) 
         required,
         test_types,
         blocked,
+        author_unknown,
         hotfix_warnings,
     } = q;
     let title = format!("{} to {}", item.service_name, item.environment_name);
@@ -312,6 +339,12 @@ fn ApprovalCard(q: QueueItem, now: DateTime<Utc>, decide: ServerAction<Decide>) 
                         {item.commit_message.clone().unwrap_or_else(|| "No commit message".into())}
                     </p>
                     <p class="text-xs text-slate-500">{meta}</p>
+                    {author_unknown.then(|| view! {
+                        <p class="mt-1 flex items-center gap-1 text-xs font-medium text-amber-800" data-testid="author-unknown">
+                            <Icon kind=IconKind::Alert class="h-3 w-3" />
+                            "Gatehouse cannot establish who wrote this commit, so one more approver than usual is needed."
+                        </p>
+                    })}
                     {hotfix_warnings.into_iter().map(|w| view! {
                         <p class="mt-1 flex items-center gap-1 text-xs font-medium text-amber-800" data-testid="hotfix-warning">
                             <Icon kind=IconKind::Alert class="h-3 w-3" />{w}

@@ -4,13 +4,16 @@
 
 use super::calendar::OrgCalendar;
 use super::ports::{
-    Actor, ApprovalTarget, DeliveryOutcome, NewRequest, NewVote, PipelineError, VoteCommit,
+    Actor, ApprovalNow, ApprovalTarget, ClaimedDelivery, DeliveryOutcome, NewRequest, NewVote,
+    PipelineError, VoteCommit,
 };
 use super::{app_state, session, AppState};
 use crate::api::approvals::{
     ApprovalItem, ApprovalsView, Notice, PipelineProblem, QueueItem, RequestState,
 };
-use crate::domain::approval::{self, Decision, Outcome, Refusal, SignOff, Vote, VoteRequest};
+use crate::domain::approval::{
+    self, Authorship, CommitAuthorship, Decision, Outcome, Refusal, SignOff, Vote, VoteRequest,
+};
 use crate::domain::{Environment, OrgModel, RoleKind, TeamId, User};
 use crate::error::AppError;
 use std::time::Duration;
@@ -29,10 +32,22 @@ fn prior_votes(item: &ApprovalItem) -> Vec<Vote> {
         .iter()
         .map(|v| Vote {
             user_id: v.user_id.clone(),
+            person: v.person.clone(),
             display_name: v.display_name.clone(),
             decision: v.decision,
+            author_unknown: v.author_unknown,
         })
         .collect()
+}
+
+/// The commit's author as recorded on the request.
+fn recorded_author(item: &ApprovalItem) -> CommitAuthorship {
+    CommitAuthorship {
+        github_id: item.author_github_id,
+        login: item.author_login.clone(),
+        email: item.author_email.clone(),
+        name: item.author_name.clone(),
+    }
 }
 
 /// The queue as `user` sees it.
@@ -49,12 +64,13 @@ fn queue_item(
         (Some(user), Some(env), Some(rule), Ok(team)) => {
             let votes = prior_votes(&item);
             let no_sign_off = SignOff::default();
+            let author = recorded_author(&item);
             approval::eligibility(&VoteRequest {
                 user,
                 environment: env,
                 rule,
                 team: &team,
-                author: item.author_login.as_deref(),
+                author: &author,
                 commit: &item.commit,
                 prior_votes: &votes,
                 decision: Decision::Approve,
@@ -67,8 +83,14 @@ fn queue_item(
         }
         _ => Some("Gatehouse's configuration no longer asks for approval here.".to_owned()),
     };
+    let votes = prior_votes(&item);
+    let author_unknown = votes.iter().any(|v| v.author_unknown)
+        || (item.author_checked && item.author_github_id.is_none());
     QueueItem {
-        required: rule.as_ref().map_or(1, |r| r.required),
+        required: rule.as_ref().map_or(1, |r| {
+            u8::try_from(approval::required_approvals(r, &votes)).unwrap_or(u8::MAX)
+        }),
+        author_unknown,
         test_types: env.map(|e| e.test_types.clone()).unwrap_or_default(),
         blocked,
         hotfix_warnings: Vec::new(),
@@ -142,8 +164,33 @@ async fn hotfix_refusal(
     Ok(None)
 }
 
-/// The Approvals page.
-pub async fn view() -> Result<ApprovalsView, AppError> {
+/// Decided requests shown on one page of the history.
+const HISTORY_PAGE: usize = 50;
+
+/// A position in the history: when the last request shown was decided, and
+/// its id (`2026-11-30T10:00:00Z~<uuid>`).
+fn history_cursor(item: &ApprovalItem) -> String {
+    format!(
+        "{}~{}",
+        item.decided_at.unwrap_or(item.requested_at).to_rfc3339(),
+        item.id
+    )
+}
+
+fn parse_cursor(raw: &str) -> Result<(chrono::DateTime<chrono::Utc>, String), AppError> {
+    let bad =
+        || AppError::Invalid("That history page does not exist; start from the newest.".into());
+    let (at, id) = raw.split_once('~').ok_or_else(bad)?;
+    let at = chrono::DateTime::parse_from_rfc3339(at).map_err(|_| bad())?;
+    if id.len() > 64 {
+        return Err(bad());
+    }
+    Ok((at.with_timezone(&chrono::Utc), id.to_owned()))
+}
+
+/// The Approvals page; the history from `before` (a cursor the previous
+/// page gave), newest first.
+pub async fn view(before: Option<&str>) -> Result<ApprovalsView, AppError> {
     let state = app_state()?;
     let user = session::current_user(&state).await?;
     let notice = session::take_notice().await?;
@@ -172,7 +219,18 @@ pub async fn view() -> Result<ApprovalsView, AppError> {
             })
             .collect();
     }
-    let history = state.approvals.history(50).await?;
+    let before = before
+        .filter(|b| !b.is_empty())
+        .map(parse_cursor)
+        .transpose()?;
+    let mut history = state
+        .approvals
+        .history(i64::try_from(HISTORY_PAGE + 1).unwrap_or(51), before)
+        .await?;
+    let older = (history.len() > HISTORY_PAGE).then(|| {
+        history.truncate(HISTORY_PAGE);
+        history.last().map(history_cursor)
+    });
     let problems = match &user {
         Some(u) if u.has(RoleKind::Admin) || u.has(RoleKind::Sre) => {
             state.approvals.pipeline_problems().await?
@@ -191,6 +249,7 @@ pub async fn view() -> Result<ApprovalsView, AppError> {
         now: chrono::Utc::now(),
         pending,
         history,
+        older: older.flatten(),
         signed_in: user.is_some(),
         notice,
         problems,
@@ -212,22 +271,22 @@ fn already_decided(item: &ApprovalItem) -> String {
     }
 }
 
-/// The GitHub login of whoever wrote the request's commit, for the
-/// four-eyes rule. Asked of GitHub now if the poller could not; a vote is
-/// not counted while that is unknown.
+/// Who wrote the request's commit, for the four-eyes rule. Asked of GitHub
+/// now if the poller could not; a vote is not counted while GitHub cannot
+/// answer.
 async fn commit_author(
     state: &AppState,
     org: &OrgModel,
     item: &ApprovalItem,
-) -> Result<Option<String>, AppError> {
+) -> Result<CommitAuthorship, AppError> {
     if item.author_checked {
-        return Ok(item.author_login.clone());
+        return Ok(recorded_author(item));
     }
     let repo = repository_of(org, &item.service_id)?;
     match state.github.commit_author(&repo, &item.commit).await {
         Ok(author) => {
             state.approvals.set_author(&item.id, author.as_ref()).await?;
-            Ok(author.and_then(|a| a.login))
+            Ok(author.map(|a| a.authorship()).unwrap_or_default())
         }
         Err(err) => Err(AppError::Dependency(format!(
             "Gatehouse cannot check who wrote commit {} right now ({err}), so it cannot apply the four-eyes rule; try again in a moment.",
@@ -271,6 +330,7 @@ pub async fn vote(
         let team = TeamId::parse(&item.team_id).map_err(|e| AppError::internal(&e))?;
         let votes = prior_votes(&item);
         let author = commit_author(&state, &org, &item).await?;
+        let author_unknown = approval::authorship(&author, &user) == Authorship::Unknown;
         if decision == Decision::Approve {
             if let Some(refusal) = hotfix_refusal(&state, &org, &item).await? {
                 return Err(AppError::Conflict(refusal));
@@ -281,7 +341,7 @@ pub async fn vote(
             environment: env,
             rule,
             team: &team,
-            author: author.as_deref(),
+            author: &author,
             commit: &item.commit,
             prior_votes: &votes,
             decision,
@@ -315,6 +375,7 @@ pub async fn vote(
             decision,
             comment: comment.trim().to_owned(),
             sign_off: sign_off.clone(),
+            author_unknown: decision == Decision::Approve && author_unknown,
         };
         match state
             .approvals
@@ -325,8 +386,22 @@ pub async fn vote(
             VoteCommit::Recorded => {}
         }
         return Ok(match (outcome, decided) {
-            (Outcome::Waiting { remaining }, _) => format!(
-                "Your approval is recorded; {remaining} more approver{} needed.",
+            (
+                Outcome::Waiting {
+                    remaining,
+                    author_unknown,
+                },
+                _,
+            ) => format!(
+                "Your approval is recorded; {}{remaining} more approver{} needed.",
+                if author_unknown {
+                    format!(
+                        "Gatehouse cannot establish who wrote commit {}, so ",
+                        &item.commit[..item.commit.len().min(7)]
+                    )
+                } else {
+                    String::new()
+                },
                 if remaining == 1 { " is" } else { "s are" }
             ),
             (Outcome::Decided(d), _) => {
@@ -356,6 +431,14 @@ pub async fn vote(
 /// Sends a recorded decision to CodePipeline if no one else is sending it.
 /// `None` when another process holds the delivery or AWS was unavailable
 /// (the poller retries).
+///
+/// Read before write: GetPipelineState first, and PutApprovalResult only
+/// while the approval still waits with the request's token. So a decision
+/// that reached CodePipeline before a crash or a lost response is found
+/// there and recorded, not sent again: at most one PutApprovalResult per
+/// decision, whatever fails in between. Only an answer read from
+/// CodePipeline settles a delivery; a read that fails leaves it for the
+/// next attempt.
 pub async fn deliver(
     state: &AppState,
     request_id: &str,
@@ -367,36 +450,41 @@ pub async fn deliver(
     else {
         return Ok(None);
     };
-    let result = state
-        .pipelines
-        .put_approval_result(&claim.target, &claim.token, claim.approved, &claim.summary)
-        .await;
-    let (outcome, aws_result) = match result {
-        Ok(at) => (
-            DeliveryOutcome::Delivered,
-            format!("PutApprovalResult accepted at {}", at.to_rfc3339()),
+    let now = match state.pipelines.approval_now(&claim.target).await {
+        Ok(now) => now,
+        Err(err) => return give_back(state, &claim, &err).await,
+    };
+    let (outcome, aws_result) = match now {
+        ApprovalNow::Waiting(p) if p.token == claim.token => {
+            match state
+                .pipelines
+                .put_approval_result(&claim.target, &claim.token, claim.approved, &claim.summary)
+                .await
+            {
+                Ok(at) => (
+                    DeliveryOutcome::Delivered,
+                    format!("PutApprovalResult accepted at {}", at.to_rfc3339()),
+                ),
+                // Answered between the read and the write: read again.
+                Err(PipelineError::Reconcile(message)) => {
+                    match state.pipelines.approval_now(&claim.target).await {
+                        Ok(now) => settle(&claim, now, &message),
+                        Err(err) => return give_back(state, &claim, &err).await,
+                    }
+                }
+                Err(err @ (PipelineError::Configuration(_) | PipelineError::Rejected(_))) => {
+                    (DeliveryOutcome::Failed, err.to_string())
+                }
+                Err(err @ PipelineError::Unavailable(_)) => {
+                    return give_back(state, &claim, &err).await
+                }
+            }
+        }
+        other => settle(
+            &claim,
+            other,
+            "not sent: the approval no longer waits for this token",
         ),
-        Err(PipelineError::Reconcile(message)) => {
-            reconcile(
-                state,
-                &claim.target,
-                &claim.execution_id,
-                &claim.summary,
-                &message,
-            )
-            .await
-        }
-        Err(err @ (PipelineError::Configuration(_) | PipelineError::Rejected(_))) => {
-            (DeliveryOutcome::Failed, err.to_string())
-        }
-        Err(err @ PipelineError::Unavailable(_)) => {
-            tracing::warn!(request = request_id, error = %err, "delivery failed; will retry");
-            state
-                .approvals
-                .release_delivery(request_id, &err.to_string())
-                .await?;
-            return Ok(None);
-        }
     };
     state
         .approvals
@@ -405,29 +493,61 @@ pub async fn deliver(
     Ok(Some(outcome))
 }
 
-/// The approval was no longer open: find out whether it closed with our own
-/// answer (an earlier attempt that was accepted) or someone else's.
-async fn reconcile(
+/// Returns a claimed delivery after a failed CodePipeline call (audited);
+/// a configuration error settles it as failed instead.
+async fn give_back(
     state: &AppState,
-    target: &ApprovalTarget,
-    execution_id: &str,
-    our_summary: &str,
-    error: &str,
-) -> (DeliveryOutcome, String) {
-    match state.pipelines.last_answer(target).await {
-        Ok(Some(answer))
-            if answer.execution_id == execution_id
-                && answer.summary.as_deref() == Some(our_summary) =>
-        {
-            (
-                DeliveryOutcome::Delivered,
-                format!("an earlier attempt was accepted ({error})"),
-            )
-        }
-        Ok(Some(answer)) if answer.execution_id == execution_id => (
+    claim: &ClaimedDelivery,
+    err: &PipelineError,
+) -> Result<Option<DeliveryOutcome>, AppError> {
+    if let PipelineError::Configuration(_) = err {
+        state
+            .approvals
+            .finish_delivery(&claim.request_id, DeliveryOutcome::Failed, &err.to_string())
+            .await?;
+        return Ok(Some(DeliveryOutcome::Failed));
+    }
+    tracing::warn!(request = %claim.request_id, error = %err, "delivery not settled; will retry");
+    state
+        .approvals
+        .release_delivery(&claim.request_id, &err.to_string())
+        .await?;
+    Ok(None)
+}
+
+/// Whether CodePipeline's answer is the one Gatehouse sent: the same
+/// execution and decision, and Gatehouse's own summary. CodePipeline keeps
+/// the summary PutApprovalResult was given as the action's summary (the
+/// simulator does the same); a prefix that a console or a later service
+/// version adds in front is tolerated, a different text is not.
+fn is_our_answer(claim: &ClaimedDelivery, answer: &super::ports::LastAnswer) -> bool {
+    answer.execution_id == claim.execution_id
+        && answer.approved == claim.approved
+        && answer
+            .summary
+            .as_deref()
+            .map(str::trim)
+            .is_some_and(|s| s.ends_with(claim.summary.trim()))
+}
+
+/// How a delivery ends given what CodePipeline shows now.
+fn settle(claim: &ClaimedDelivery, now: ApprovalNow, context: &str) -> (DeliveryOutcome, String) {
+    match now {
+        ApprovalNow::Answered(answer) if is_our_answer(claim, &answer) => (
+            DeliveryOutcome::Delivered,
+            format!(
+                "an earlier attempt was accepted: CodePipeline shows Gatehouse's answer ({context})"
+            ),
+        ),
+        ApprovalNow::Answered(answer) if answer.execution_id == claim.execution_id => (
             DeliveryOutcome::Reconciled,
             format!(
-                "answered in CodePipeline: {} \u{201c}{}\u{201d}",
+                "answered in CodePipeline{}: {} \u{201c}{}\u{201d}",
+                answer
+                    .updated_by
+                    .as_deref()
+                    .map(|by| format!(" by {by}"))
+                    .unwrap_or_default(),
                 if answer.approved {
                     "approved"
                 } else {
@@ -436,13 +556,20 @@ async fn reconcile(
                 answer.summary.unwrap_or_default()
             ),
         ),
-        Ok(_) => (
+        ApprovalNow::Waiting(p) if p.execution_id != claim.execution_id => (
             DeliveryOutcome::Reconciled,
-            format!("no longer waiting (expired or superseded): {error}"),
+            format!(
+                "no longer waiting: superseded by execution {}",
+                &p.execution_id[..p.execution_id.len().min(8)]
+            ),
         ),
-        Err(err) => (
+        ApprovalNow::Waiting(_) => (
             DeliveryOutcome::Reconciled,
-            format!("{error}; state could not be re-read: {err}"),
+            "no longer waiting for this token: the approval was restarted in CodePipeline".into(),
+        ),
+        _ => (
+            DeliveryOutcome::Reconciled,
+            format!("no longer waiting (expired or superseded): {context}"),
         ),
     }
 }
@@ -484,9 +611,12 @@ pub async fn rerun(request_id: &str) -> Result<String, AppError> {
                 .into(),
         ));
     }
+    // One new run per decided request: a double click, a retry or a second
+    // visitor asking again gets the same execution back.
+    let client_token = format!("rerun-{}", item.id);
     let execution = state
         .pipelines
-        .start_execution(&item.pipeline)
+        .start_execution(&item.pipeline, &client_token)
         .await
         .map_err(|err| match err {
             PipelineError::Configuration(m) => {
@@ -589,7 +719,48 @@ pub struct PollReport {
     pub new_requests: usize,
     pub closed: u64,
     pub delivered: usize,
+    /// Pending requests whose committed votes already decided them.
+    pub repaired: usize,
     pub errors: usize,
+}
+
+/// Decides every pending request whose committed votes already meet its
+/// rule: the repair for a deciding vote that was recorded without its
+/// decision (whatever the cause), so no request stays wedged.
+async fn repair_undecided(state: &AppState, org: &OrgModel) -> Result<usize, AppError> {
+    let mut repaired = 0;
+    for item in state.approvals.pending().await? {
+        let Some(rule) = environment(org, &item.environment_id).and_then(|e| e.approval.as_ref())
+        else {
+            continue;
+        };
+        let votes = prior_votes(&item);
+        let Some(decision) = approval::tally(rule, &votes) else {
+            continue;
+        };
+        let deciders: Vec<String> = item
+            .votes
+            .iter()
+            .filter(|v| v.decision == decision)
+            .map(|v| v.display_name.clone())
+            .collect();
+        let comment = item
+            .votes
+            .iter()
+            .find(|v| v.decision == Decision::Reject)
+            .map_or("", |v| v.comment.as_str());
+        let summary = approval::aws_summary(decision, &deciders, comment);
+        if state
+            .approvals
+            .decide_pending(&item.id, votes.len(), decision, &summary)
+            .await?
+            == VoteCommit::Recorded
+        {
+            tracing::warn!(request = %item.id, ?decision, "decided a request its votes had already decided");
+            repaired += 1;
+        }
+    }
+    Ok(repaired)
 }
 
 /// One pass of the poller: every pipeline whose environment needs approval
@@ -665,6 +836,7 @@ pub async fn poll(state: &AppState, pause_between_calls: Duration) -> Result<Pol
                 .await?;
         }
     }
+    report.repaired = repair_undecided(state, &org).await?;
     for id in state.approvals.undelivered().await? {
         if deliver(state, &id).await?.is_some() {
             report.delivered += 1;

@@ -143,15 +143,38 @@ pub fn release_events(
     out
 }
 
+/// The months the calendar shows: release arithmetic far outside them
+/// would overflow, and nobody plans a release train there.
+const FIRST_YEAR: i32 = 2000;
+const LAST_YEAR: i32 = 2099;
+
 fn first_of_month(raw: Option<&str>, today: NaiveDate) -> Result<NaiveDate, AppError> {
-    match raw.filter(|m| !m.is_empty()) {
-        None => Ok(today.with_day(1).unwrap_or(today)),
-        Some(m) => NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d").map_err(|_| {
-            AppError::Invalid(format!(
-                "\u{201c}{m}\u{201d} is not a month; write it as YYYY-MM, like 2027-01."
-            ))
-        }),
+    let Some(m) = raw.filter(|m| !m.is_empty()) else {
+        return Ok(today.with_day(1).unwrap_or(today));
+    };
+    let shown: String = m.chars().take(20).collect();
+    let not_a_month = || {
+        AppError::Invalid(format!(
+            "\u{201c}{shown}\u{201d} is not a month; write it as YYYY-MM, like 2027-01."
+        ))
+    };
+    // Only YYYY-MM: chrono would take signed and six-digit years.
+    let well_formed = m.len() == 7
+        && m.as_bytes()[4] == b'-'
+        && m.bytes()
+            .enumerate()
+            .all(|(i, b)| i == 4 || b.is_ascii_digit());
+    if !well_formed {
+        return Err(not_a_month());
     }
+    let first =
+        NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d").map_err(|_| not_a_month())?;
+    if !(FIRST_YEAR..=LAST_YEAR).contains(&first.year()) {
+        return Err(AppError::Invalid(format!(
+            "Gatehouse shows months from {FIRST_YEAR}-01 to {LAST_YEAR}-12; {shown} is outside them."
+        )));
+    }
+    Ok(first)
 }
 
 fn month_key(d: NaiveDate) -> String {
@@ -438,8 +461,8 @@ pub async fn view(month: Option<&str>, team: Option<&str>) -> Result<CalendarVie
         zone_abbreviation: now.with_timezone(&calendar.tz).format("%Z").to_string(),
         month: month_key(first),
         month_title: first.format("%B %Y").to_string(),
-        previous_month: month_key(first - Months::new(1)),
-        next_month: month_key(first + Months::new(1)),
+        previous_month: month_key(first.checked_sub_months(Months::new(1)).unwrap_or(first)),
+        next_month: month_key(first.checked_add_months(Months::new(1)).unwrap_or(first)),
         this_month: month_key(today),
         teams: org.teams.clone(),
         team,

@@ -23,6 +23,25 @@ pub trait OrgStore: Send + Sync {
     async fn load_org(&self) -> Result<OrgModel, StoreError>;
 }
 
+/// An identity as a provider described it at sign-in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExternalIdentity {
+    /// `github` or `oidc`.
+    pub provider: String,
+    /// The OIDC issuer; empty for GitHub.
+    pub issuer: String,
+    /// GitHub's account id or the OIDC `sub`: what the identity is keyed on.
+    pub subject: String,
+    /// The username, shown only.
+    pub login: String,
+    pub display_name: String,
+    pub roles: Vec<crate::domain::Role>,
+    /// The person it belongs to (see [`User::person`]).
+    pub person: String,
+    pub github_id: Option<u64>,
+    pub emails: Vec<String>,
+}
+
 /// People and their roles.
 #[async_trait]
 pub trait UserStore: Send + Sync {
@@ -31,15 +50,10 @@ pub trait UserStore: Send + Sync {
     async fn personas(&self) -> Result<Vec<Persona>, StoreError>;
     /// The user behind a demo persona.
     async fn persona_user(&self, login: &str) -> Result<Option<User>, StoreError>;
-    /// Creates or updates the user signed in as `login` at `provider`
-    /// (`github` or `oidc`), with the roles read at sign-in.
-    async fn upsert_external(
-        &self,
-        provider: &str,
-        login: &str,
-        display_name: &str,
-        roles: &[crate::domain::Role],
-    ) -> Result<User, StoreError>;
+    /// Creates or updates the identity signed in at a provider (`github`
+    /// or `oidc`), found by its immutable subject, with what was read at
+    /// sign-in.
+    async fn upsert_external(&self, identity: &ExternalIdentity) -> Result<User, StoreError>;
     /// Replaces a user's roles (after a refresh from the provider).
     async fn set_roles(&self, id: &str, roles: &[crate::domain::Role]) -> Result<(), StoreError>;
 }
@@ -68,6 +82,20 @@ pub struct LastAnswer {
     pub execution_id: String,
     pub approved: bool,
     pub summary: Option<String>,
+    /// The principal (ARN) that answered, as GetPipelineState's
+    /// `lastUpdatedBy` says.
+    pub updated_by: Option<String>,
+}
+
+/// An approval action as GetPipelineState shows it at one moment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApprovalNow {
+    /// Waiting for an answer, with the token that answers it.
+    Waiting(PendingApproval),
+    /// Answered (approved or rejected) for the execution named.
+    Answered(LastAnswer),
+    /// Neither: never run, expired, superseded or still before the stage.
+    Idle,
 }
 
 /// The source revision a pipeline execution runs.
@@ -130,18 +158,31 @@ pub enum PipelineError {
 /// AWS CodePipeline, as much of it as Gatehouse uses.
 #[async_trait]
 pub trait Pipelines: Send + Sync {
+    /// The approval action at `target` now, in one GetPipelineState call:
+    /// waiting, answered, or neither.
+    async fn approval_now(&self, target: &ApprovalTarget) -> Result<ApprovalNow, PipelineError>;
     /// The approval waiting at `target`, if one is.
     async fn pending_approval(
         &self,
         target: &ApprovalTarget,
-    ) -> Result<Option<PendingApproval>, PipelineError>;
+    ) -> Result<Option<PendingApproval>, PipelineError> {
+        Ok(match self.approval_now(target).await? {
+            ApprovalNow::Waiting(p) => Some(p),
+            _ => None,
+        })
+    }
     /// The latest answer recorded at `target`: the execution it belongs to,
     /// whether it was approved, and its summary. `None` while nothing was
     /// answered or an approval still waits.
     async fn last_answer(
         &self,
         target: &ApprovalTarget,
-    ) -> Result<Option<LastAnswer>, PipelineError>;
+    ) -> Result<Option<LastAnswer>, PipelineError> {
+        Ok(match self.approval_now(target).await? {
+            ApprovalNow::Answered(a) => Some(a),
+            _ => None,
+        })
+    }
     /// What an execution is building.
     async fn revision(
         &self,
@@ -165,8 +206,13 @@ pub trait Pipelines: Send + Sync {
         pipeline: &str,
     ) -> Result<Option<FinishedExecution>, PipelineError>;
     /// Starts a new run of a pipeline on its latest source revision
-    /// (StartPipelineExecution); returns the execution id.
-    async fn start_execution(&self, pipeline: &str) -> Result<String, PipelineError>;
+    /// (StartPipelineExecution); returns the execution id. Retrying with
+    /// the same `client_token` starts no second run.
+    async fn start_execution(
+        &self,
+        pipeline: &str,
+        client_token: &str,
+    ) -> Result<String, PipelineError>;
     /// Answers an approval; returns when AWS recorded it.
     async fn put_approval_result(
         &self,
@@ -195,6 +241,8 @@ pub struct NewRequest {
 #[derive(Debug, Clone)]
 pub struct Actor {
     pub user_id: String,
+    /// The person behind the identity (see [`User::person`]).
+    pub person: String,
     pub display_name: String,
     pub roles: Vec<String>,
 }
@@ -203,6 +251,7 @@ impl From<&User> for Actor {
     fn from(user: &User) -> Self {
         Self {
             user_id: user.id.clone(),
+            person: user.person.clone(),
             display_name: user.display_name.to_string(),
             roles: user.roles.iter().map(ToString::to_string).collect(),
         }
@@ -215,6 +264,8 @@ pub struct NewVote {
     pub decision: crate::domain::approval::Decision,
     pub comment: String,
     pub sign_off: crate::domain::approval::SignOff,
+    /// Gatehouse could not establish whether the voter wrote the commit.
+    pub author_unknown: bool,
 }
 
 /// Whether a vote was stored.
@@ -289,10 +340,12 @@ pub trait ApprovalStore: Send + Sync {
     ) -> Result<Option<crate::api::approvals::ApprovalItem>, StoreError>;
     /// Pending requests, newest first.
     async fn pending(&self) -> Result<Vec<crate::api::approvals::ApprovalItem>, StoreError>;
-    /// Decided and closed requests, newest first.
+    /// Decided and closed requests, newest first: at most `limit`, those
+    /// older than `before` (when and id of the last one already shown).
     async fn history(
         &self,
         limit: i64,
+        before: Option<(chrono::DateTime<chrono::Utc>, String)>,
     ) -> Result<Vec<crate::api::approvals::ApprovalItem>, StoreError>;
     /// Stores a vote if the request is still pending with exactly
     /// `expected_votes` votes; with `decided`, also the one delivery row.
@@ -303,6 +356,16 @@ pub trait ApprovalStore: Send + Sync {
         expected_votes: usize,
         vote: &NewVote,
         decided: Option<(crate::domain::approval::Decision, String)>,
+    ) -> Result<VoteCommit, StoreError>;
+    /// Decides a pending request whose committed votes (exactly
+    /// `expected_votes` of them) already meet its rule, without a new vote:
+    /// the repair for a request left undecided. Audited as the system's.
+    async fn decide_pending(
+        &self,
+        request_id: &str,
+        expected_votes: usize,
+        decision: crate::domain::approval::Decision,
+        summary: &str,
     ) -> Result<VoteCommit, StoreError>;
     /// Takes the lease on an undelivered decision, if nobody holds it.
     async fn claim_delivery(
@@ -406,12 +469,13 @@ pub trait Identity: Send + Sync {
     fn refresh_interval(&self) -> std::time::Duration;
     /// How long a sign-in lasts, however active the session is.
     fn session_max_age(&self) -> std::time::Duration;
-    /// The roles `login` holds at `provider` now, read with the token from
-    /// their sign-in.
+    /// The roles the identity `subject` holds at `provider` now, read with
+    /// the token from its sign-in; revoked when the token now names another
+    /// subject.
     async fn current_roles(
         &self,
         provider: &str,
-        login: &str,
+        subject: &str,
         token: &str,
     ) -> Result<Vec<crate::domain::Role>, IdentityError>;
 }
@@ -419,9 +483,26 @@ pub trait Identity: Send + Sync {
 /// Who wrote a commit, as GitHub knows them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommitAuthor {
-    /// The GitHub account, when GitHub matched the commit to one.
+    /// The GitHub account's immutable id, when GitHub matched the commit's
+    /// e-mail to one.
+    pub id: Option<u64>,
+    /// That account's login (display only).
     pub login: Option<String>,
     pub name: String,
+    /// The e-mail address written in the commit.
+    pub email: Option<String>,
+}
+
+impl CommitAuthor {
+    /// The facts the four-eyes rule compares.
+    pub fn authorship(&self) -> crate::domain::approval::CommitAuthorship {
+        crate::domain::approval::CommitAuthorship {
+            github_id: self.id,
+            login: self.login.clone(),
+            email: self.email.clone(),
+            name: Some(self.name.clone()).filter(|n| !n.is_empty()),
+        }
+    }
 }
 
 /// Why a GitHub call failed.

@@ -13,12 +13,25 @@ use tower_sessions::Session;
 const USER_ID: &str = "user_id";
 const SIGNED_IN_AT: &str = "signed_in_at";
 const PROVIDER: &str = "provider";
+const SUBJECT: &str = "subject";
 const PROVIDER_TOKEN: &str = "provider_token";
 const ROLES_CHECKED_AT: &str = "roles_checked_at";
 const NOTICE: &str = "notice";
 
+/// A session that cannot be read or written: the session store is
+/// Postgres, so a failing store means the database cannot be reached (a
+/// restart, an outage) and the person is asked to try again, not given a
+/// reference to quote.
 fn internal(err: tower_sessions::session::Error) -> AppError {
-    AppError::internal(&err)
+    match &err {
+        tower_sessions::session::Error::Store(tower_sessions::session_store::Error::Backend(
+            why,
+        )) => {
+            tracing::warn!(error = %why, "session store unavailable");
+            AppError::Unavailable
+        }
+        _ => AppError::internal(&err),
+    }
 }
 
 fn now() -> i64 {
@@ -64,7 +77,8 @@ pub async fn user_of(state: &AppState, session: &Session) -> Result<Option<User>
         .get::<String>(PROVIDER_TOKEN)
         .await
         .map_err(internal)?;
-    if let (Some(provider), Some(token)) = (provider, token) {
+    let subject = session.get::<String>(SUBJECT).await.map_err(internal)?;
+    if let (Some(provider), Some(token), Some(subject)) = (provider, token, subject) {
         let checked = session
             .get::<i64>(ROLES_CHECKED_AT)
             .await
@@ -74,7 +88,7 @@ pub async fn user_of(state: &AppState, session: &Session) -> Result<Option<User>
         if now().saturating_sub(checked) >= refresh {
             match state
                 .identity
-                .current_roles(&provider, &user.login, &token)
+                .current_roles(&provider, &subject, &token)
                 .await
             {
                 Ok(roles) => {
@@ -103,13 +117,20 @@ pub async fn user_of(state: &AppState, session: &Session) -> Result<Option<User>
     Ok(Some(user))
 }
 
+/// A provider sign-in as the session keeps it, to read the roles again.
+pub struct ProviderSignIn<'a> {
+    pub provider: &'a str,
+    pub subject: &'a str,
+    pub token: &'a str,
+}
+
 /// Signs `user` in on `session`, issuing a new session id first so an id
 /// planted before sign-in is worthless after it. A provider sign-in keeps
-/// the provider and its token, to read the roles again later.
+/// the provider, the subject and its token, to read the roles again later.
 pub async fn establish(
     session: &Session,
     user: &User,
-    provider: Option<(&str, &str)>,
+    provider: Option<ProviderSignIn<'_>>,
 ) -> Result<(), AppError> {
     session.cycle_id().await.map_err(internal)?;
     session.insert(USER_ID, &user.id).await.map_err(internal)?;
@@ -117,10 +138,15 @@ pub async fn establish(
         .insert(SIGNED_IN_AT, now())
         .await
         .map_err(internal)?;
-    if let Some((name, token)) = provider {
-        session.insert(PROVIDER, name).await.map_err(internal)?;
+    let provider_name = provider.as_ref().map(|p| p.provider.to_owned());
+    if let Some(p) = provider {
         session
-            .insert(PROVIDER_TOKEN, token)
+            .insert(PROVIDER, p.provider)
+            .await
+            .map_err(internal)?;
+        session.insert(SUBJECT, p.subject).await.map_err(internal)?;
+        session
+            .insert(PROVIDER_TOKEN, p.token)
             .await
             .map_err(internal)?;
         session
@@ -128,7 +154,7 @@ pub async fn establish(
             .await
             .map_err(internal)?;
     }
-    tracing::info!(user = %user.login, provider = provider.map(|p| p.0), "signed in");
+    tracing::info!(user = %user.login, provider = provider_name, "signed in");
     Ok(())
 }
 

@@ -49,6 +49,60 @@ pub async fn same_origin(request: Request, next: Next) -> Response {
     }
 }
 
+/// Answers a request body larger than [`BODY_MAX`] with 413 and a sentence
+/// (JSON for server-function clients, text otherwise) before anything reads
+/// it; smaller bodies pass on, buffered.
+///
+/// [`BODY_MAX`]: app::domain::limits::BODY_MAX
+pub async fn limit_body(request: Request, next: Next) -> Response {
+    use app::domain::limits::{BODY_MAX, COMMENT_MAX, LINKS_MAX};
+    if matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    ) {
+        return next.run(request).await;
+    }
+    let too_large = |headers: &HeaderMap| {
+        let text = format!(
+            "This request is larger than Gatehouse accepts ({} KB). A comment holds at most {} characters and a sign-off at most {LINKS_MAX} evidence links; nothing was recorded.",
+            BODY_MAX / 1024,
+            app::domain::limits::thousands(COMMENT_MAX)
+        );
+        let wants_json = headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("json") && !v.contains("text/html"));
+        if wants_json {
+            let body =
+                serde_json::to_string(&app::error::AppError::Invalid(text.clone())).unwrap_or(text);
+            (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                [(header::CONTENT_TYPE, "application/json")],
+                body,
+            )
+                .into_response()
+        } else {
+            (StatusCode::PAYLOAD_TOO_LARGE, text).into_response()
+        }
+    };
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > BODY_MAX as u64) {
+        return too_large(request.headers());
+    }
+    let (parts, body) = request.into_parts();
+    match axum::body::to_bytes(body, BODY_MAX).await {
+        Ok(bytes) => {
+            next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+                .await
+        }
+        Err(_) => too_large(&parts.headers),
+    }
+}
+
 /// The policy for responses that are not pages.
 pub const DEFAULT_CSP: &str =
     "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";

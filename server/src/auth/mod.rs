@@ -28,9 +28,21 @@ pub type OAuthClient =
 /// The person a provider says signed in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identified {
+    /// The provider's immutable subject: GitHub's numeric account id, the
+    /// OIDC `sub` claim.
+    pub subject: String,
+    /// The OIDC issuer (empty for GitHub).
+    pub issuer: String,
+    /// The username, for display only.
     pub login: String,
     pub display_name: String,
     pub roles: Vec<Role>,
+    /// The person the identity belongs to (configured links).
+    pub person: String,
+    /// The person's GitHub account id: own, or linked.
+    pub github_id: Option<u64>,
+    /// E-mail addresses the provider says are verified.
+    pub emails: Vec<String>,
 }
 
 /// Why reading someone's identity failed, in words for the sign-in page.
@@ -52,6 +64,17 @@ impl From<LookupError> for IdentityError {
 struct GitHubProvider {
     client: OAuthClient,
     api_url: String,
+}
+
+impl OidcProvider {
+    /// Which provider issued the subject: the issuer URL, or the
+    /// authorization endpoint when endpoints are configured one by one.
+    fn issuer(&self) -> &str {
+        match &self.endpoints {
+            OidcEndpoints::Discover { issuer } => issuer,
+            OidcEndpoints::Explicit { auth, .. } => auth,
+        }
+    }
 }
 
 struct OidcResolved {
@@ -116,8 +139,15 @@ struct Discovery {
 
 #[derive(Deserialize)]
 struct GitHubUser {
+    id: u64,
     login: String,
     name: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct GitHubEmail {
+    email: String,
+    verified: bool,
 }
 
 #[derive(Deserialize)]
@@ -196,7 +226,11 @@ impl Directory {
             "github" => Ok(self.github.as_ref().map(|g| {
                 (
                     g.client.clone(),
-                    vec!["read:user".to_owned(), "read:org".to_owned()],
+                    vec![
+                        "read:user".to_owned(),
+                        "user:email".to_owned(),
+                        "read:org".to_owned(),
+                    ],
                 )
             })),
             "oidc" => match &self.oidc {
@@ -253,24 +287,44 @@ impl Directory {
             .await
     }
 
-    /// The roles of someone who is in `groups` (GitHub `org/team` slugs or
-    /// OIDC groups) and signs in as `login`.
-    pub fn roles_for(&self, login: &str, groups: &[String]) -> Vec<Role> {
+    /// The roles of `identity` (`github:<id>`, `oidc:<sub>`), a member of
+    /// `groups` (GitHub `org/team` slugs or OIDC groups). Admins are named
+    /// by exact identity, never by a name.
+    pub fn roles_for(&self, identity: &str, groups: &[String]) -> Vec<Role> {
         let mut roles: Vec<Role> = Vec::new();
         for mapping in &self.access.teams {
             if groups.contains(&mapping.group) && !roles.contains(&mapping.role) {
                 roles.push(mapping.role.clone());
             }
         }
-        if self
-            .access
-            .admins
-            .iter()
-            .any(|a| a.eq_ignore_ascii_case(login))
-        {
+        if self.access.admins.iter().any(|a| a == identity) {
             roles.push(Role::Admin);
         }
         roles
+    }
+
+    /// Completes what a provider said with the configured links.
+    fn identified(
+        &self,
+        provider: &str,
+        issuer: String,
+        subject: String,
+        login: String,
+        display_name: String,
+        groups: &[String],
+        emails: Vec<String>,
+    ) -> Identified {
+        let key = format!("{provider}:{subject}");
+        Identified {
+            roles: self.roles_for(&key, groups),
+            person: self.access.person_of(&key),
+            github_id: self.access.github_id_of(&key),
+            subject,
+            issuer,
+            login,
+            display_name,
+            emails,
+        }
     }
 
     /// Who holds `token` at `provider`, with their roles now.
@@ -320,14 +374,36 @@ impl Directory {
                 },
             }
         }
-        Ok(Identified {
-            roles: self.roles_for(&user.login, &groups),
-            display_name: user
-                .name
-                .filter(|n| !n.trim().is_empty())
-                .unwrap_or_else(|| user.login.clone()),
-            login: user.login,
-        })
+        // Verified e-mails, for the four-eyes rule; a token without the
+        // user:email scope simply has none.
+        let emails: Vec<String> = match octo
+            .get::<Vec<GitHubEmail>, _, ()>("/user/emails", None)
+            .await
+        {
+            Ok(list) => list
+                .into_iter()
+                .filter(|e| e.verified)
+                .map(|e| e.email)
+                .take(20)
+                .collect(),
+            Err(e) => {
+                tracing::info!(error = %github_words(&e), "no verified e-mails read from GitHub");
+                Vec::new()
+            }
+        };
+        let display_name = user
+            .name
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(|| user.login.clone());
+        Ok(self.identified(
+            "github",
+            String::new(),
+            user.id.to_string(),
+            user.login,
+            display_name,
+            &groups,
+            emails,
+        ))
     }
 
     async fn oidc_identity(&self, token: &str) -> Result<Identified, LookupError> {
@@ -364,13 +440,16 @@ impl Directory {
                 .filter(|s| !s.is_empty())
                 .map(ToOwned::to_owned)
         };
-        let login = text("preferred_username")
-            .or_else(|| text("sub"))
-            .ok_or_else(|| {
-                LookupError::Unavailable(
-                    "the identity provider named no user (no sub claim)".into(),
-                )
-            })?;
+        // The subject is the identity; the username is only shown.
+        let subject = text("sub").ok_or_else(|| {
+            LookupError::Unavailable("the identity provider named no user (no sub claim)".into())
+        })?;
+        if subject.len() > 255 {
+            return Err(LookupError::Unavailable(
+                "the identity provider's sub claim is longer than 255 characters".into(),
+            ));
+        }
+        let login = text("preferred_username").unwrap_or_else(|| subject.clone());
         let groups: Vec<String> = claims
             .get(&o.groups_claim)
             .and_then(serde_json::Value::as_array)
@@ -380,11 +459,21 @@ impl Directory {
                     .collect()
             })
             .unwrap_or_default();
-        Ok(Identified {
-            roles: self.roles_for(&login, &groups),
-            display_name: text("name").unwrap_or_else(|| login.clone()),
+        let verified = claims
+            .get("email_verified")
+            .and_then(serde_json::Value::as_bool)
+            .unwrap_or(false);
+        let emails = text("email").filter(|_| verified).into_iter().collect();
+        let display_name = text("name").unwrap_or_else(|| login.clone());
+        Ok(self.identified(
+            "oidc",
+            o.issuer().to_owned(),
+            subject,
             login,
-        })
+            display_name,
+            &groups,
+            emails,
+        ))
     }
 }
 
@@ -418,13 +507,13 @@ impl Identity for Directory {
     async fn current_roles(
         &self,
         provider: &str,
-        login: &str,
+        subject: &str,
         token: &str,
     ) -> Result<Vec<Role>, IdentityError> {
         let who = self.identify(provider, token).await?;
-        if !who.login.eq_ignore_ascii_case(login) {
+        if who.subject != subject {
             return Err(IdentityError::Revoked(format!(
-                "the token now belongs to {}",
+                "the token now belongs to another account ({})",
                 who.login
             )));
         }

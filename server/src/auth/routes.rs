@@ -7,7 +7,7 @@
 
 use super::{Directory, LookupError};
 use app::api::approvals::Notice;
-use app::ssr::session::{establish, leave_notice_on};
+use app::ssr::session::{establish, leave_notice_on, ProviderSignIn};
 use app::ssr::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -60,10 +60,62 @@ pub struct CallbackQuery {
     error_description: Option<String>,
 }
 
+/// The longest `return_to` kept; a longer one becomes the start page.
+const RETURN_TO_MAX: usize = 2_000;
+
 /// A path on this site to return to; anything else becomes the start page.
+///
+/// Browsers drop tabs and newlines from URLs and read `\` as `/`, so
+/// `/\t/evil.example/` would leave the site: no control character, white
+/// space or backslash is accepted, and the path must stay on Gatehouse when
+/// resolved against it the way a browser resolves a `Location` header.
 fn local_path(path: Option<String>) -> String {
-    path.filter(|p| p.starts_with('/') && !p.starts_with("//") && !p.contains('\\'))
-        .unwrap_or_else(|| "/environments".to_owned())
+    const START: &str = "/environments";
+    let Some(path) = path else {
+        return START.to_owned();
+    };
+    let clean = path.len() <= RETURN_TO_MAX
+        && path.starts_with('/')
+        && !path.starts_with("//")
+        && !path
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || c == '\\');
+    if !clean {
+        return START.to_owned();
+    }
+    let Ok(base) = oauth2::url::Url::parse("https://gatehouse.invalid/") else {
+        return START.to_owned();
+    };
+    match base.join(&path) {
+        Ok(resolved) if resolved.origin() == base.origin() => path,
+        _ => START.to_owned(),
+    }
+}
+
+/// Our own words for an error a provider (or whoever crafted the callback
+/// link) sent back; its `error_description` is never shown, only logged.
+fn callback_error_words(who: &str, error: &str) -> String {
+    match error {
+        "access_denied" => format!(
+            "You did not allow Gatehouse to read your identity at {who}, so you are not signed in."
+        ),
+        "login_required"
+        | "interaction_required"
+        | "consent_required"
+        | "account_selection_required" => {
+            format!("{who} needs you to sign in there first; start again.")
+        }
+        "temporarily_unavailable" | "server_error" => {
+            format!("{who} could not sign you in right now; try again in a moment.")
+        }
+        "invalid_scope"
+        | "unauthorized_client"
+        | "unsupported_response_type"
+        | "invalid_request" => format!(
+            "{who} refused Gatehouse's sign-in request; an admin must check its sign-in settings."
+        ),
+        _ => format!("{who} did not sign you in; start again."),
+    }
 }
 
 fn provider_name(provider: &str) -> &str {
@@ -200,18 +252,13 @@ async fn callback(
     };
     let who = provider_name(&provider).to_owned();
     if let Some(error) = q.error.as_deref() {
-        let text = if error == "access_denied" {
-            format!("You did not allow Gatehouse to read your identity at {who}, so you are not signed in.")
-        } else {
-            format!(
-                "{who} did not sign you in ({error}{}).",
-                q.error_description
-                    .as_deref()
-                    .map(|d| format!(": {d}"))
-                    .unwrap_or_default()
-            )
-        };
-        return fail(&session, text).await;
+        tracing::info!(
+            %provider,
+            error = %error.chars().take(100).collect::<String>(),
+            description = %q.error_description.as_deref().unwrap_or("").chars().take(300).collect::<String>(),
+            "the provider answered the sign-in with an error"
+        );
+        return fail(&session, callback_error_words(&who, error)).await;
     }
     let Some(pending) =
         pending.filter(|p| p.provider == provider && q.state.as_deref() == Some(p.state.as_str()))
@@ -253,28 +300,34 @@ async fn callback(
             .await
         }
     };
-    let user = match state
-        .app
-        .users
-        .upsert_external(
-            &provider,
-            &identified.login,
-            &identified.display_name,
-            &identified.roles,
-        )
-        .await
-    {
+    let identity = app::ssr::ports::ExternalIdentity {
+        provider: provider.clone(),
+        issuer: identified.issuer,
+        subject: identified.subject,
+        login: identified.login,
+        display_name: identified.display_name,
+        roles: identified.roles,
+        person: identified.person,
+        github_id: identified.github_id,
+        emails: identified.emails,
+    };
+    let user = match state.app.users.upsert_external(&identity).await {
         Ok(u) => u,
         Err(err) => {
             tracing::error!(error = %err, "cannot store the signed-in user");
             return fail(
                 &session,
-                "Gatehouse cannot reach its database right now. Try again in a moment.".into(),
+                "Gatehouse cannot reach its database right now; try again in a moment.".into(),
             )
             .await;
         }
     };
-    if let Err(err) = establish(&session, &user, Some((&provider, &token))).await {
+    let sign_in = ProviderSignIn {
+        provider: &provider,
+        subject: &identity.subject,
+        token: &token,
+    };
+    if let Err(err) = establish(&session, &user, Some(sign_in)).await {
         return fail(&session, err.to_string()).await;
     }
     Redirect::to(&pending.return_to).into_response()
@@ -297,5 +350,49 @@ mod tests {
         );
         assert_eq!(local_path(Some("/\\evil".into())), "/environments");
         assert_eq!(local_path(None), "/environments");
+    }
+
+    #[test]
+    fn tabs_newlines_and_other_blanks_cannot_lead_off_the_site() {
+        for attack in [
+            "/\t/evil.example/",
+            "/\n/evil.example/",
+            "/\r\n/evil.example",
+            "/ /evil.example",
+            "/\u{0b}/evil.example",
+            "/\u{a0}/evil.example",
+            "/\u{2028}/evil.example",
+            "/approvals\nSet-Cookie: x=1",
+            "/%0a/evil.example",
+        ] {
+            let kept = local_path(Some(attack.into()));
+            assert!(
+                kept == "/environments" || kept == attack && !attack.contains(char::is_control),
+                "{attack:?} became {kept:?}"
+            );
+            assert!(
+                !kept.chars().any(|c| c.is_control() || c.is_whitespace()),
+                "{kept:?}"
+            );
+        }
+        assert_eq!(
+            local_path(Some("/\t/evil.example/".into())),
+            "/environments"
+        );
+        assert_eq!(
+            local_path(Some(format!("/{}", "a".repeat(3_000)))),
+            "/environments"
+        );
+    }
+
+    #[test]
+    fn a_crafted_error_description_is_never_shown() {
+        let said = super::callback_error_words("GitHub", "server_error");
+        assert_eq!(
+            said,
+            "GitHub could not sign you in right now; try again in a moment."
+        );
+        let said = super::callback_error_words("GitHub", "call +1 555 0100 to restore access");
+        assert_eq!(said, "GitHub did not sign you in; start again.");
     }
 }

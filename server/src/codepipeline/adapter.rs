@@ -1,8 +1,8 @@
 //! The `Pipelines` port over aws-sdk-codepipeline.
 
 use app::ssr::ports::{
-    ActionStatus, ApprovalTarget, FinishedExecution, LastAnswer, PendingApproval, PipelineError,
-    PipelineStatus, Pipelines, SourceRevision,
+    ActionStatus, ApprovalNow, ApprovalTarget, FinishedExecution, LastAnswer, PendingApproval,
+    PipelineError, PipelineStatus, Pipelines, SourceRevision,
 };
 use async_trait::async_trait;
 use aws_config::retry::RetryConfig;
@@ -174,51 +174,46 @@ impl CodePipelineAdapter {
 
 #[async_trait]
 impl Pipelines for CodePipelineAdapter {
-    async fn last_answer(
-        &self,
-        target: &ApprovalTarget,
-    ) -> Result<Option<LastAnswer>, PipelineError> {
-        let (execution_id, latest) = self.approval_state(target).await?;
-        let (Some(execution_id), Some(latest)) = (execution_id, latest) else {
-            return Ok(None);
-        };
-        let approved = match latest.status() {
-            Some(ActionExecutionStatus::Succeeded) => true,
-            Some(ActionExecutionStatus::Failed) => false,
-            _ => return Ok(None),
-        };
-        Ok(Some(LastAnswer {
-            execution_id,
-            approved,
-            summary: latest.summary().map(str::to_owned),
-        }))
-    }
-
-    async fn pending_approval(
-        &self,
-        target: &ApprovalTarget,
-    ) -> Result<Option<PendingApproval>, PipelineError> {
+    async fn approval_now(&self, target: &ApprovalTarget) -> Result<ApprovalNow, PipelineError> {
         let (execution_id, latest) = self.approval_state(target).await?;
         let Some(latest) = latest else {
-            return Ok(None);
+            return Ok(ApprovalNow::Idle);
         };
-        let (Some(ActionExecutionStatus::InProgress), Some(token)) =
-            (latest.status(), latest.token())
-        else {
-            return Ok(None);
+        let answered = |approved: bool| {
+            execution_id.clone().map(|execution_id| {
+                ApprovalNow::Answered(LastAnswer {
+                    execution_id,
+                    approved,
+                    summary: latest.summary().map(str::to_owned),
+                    updated_by: latest.last_updated_by().map(str::to_owned),
+                })
+            })
         };
-        let execution_id = execution_id.ok_or_else(|| {
-            PipelineError::Rejected("an approval is waiting but its stage has no execution".into())
-        })?;
-        Ok(Some(PendingApproval {
-            target: target.clone(),
-            token: token.to_owned(),
-            execution_id,
-            requested_at: latest
-                .last_status_change()
-                .and_then(to_chrono)
-                .unwrap_or_else(Utc::now),
-        }))
+        Ok(match (latest.status(), latest.token()) {
+            (Some(ActionExecutionStatus::InProgress), Some(token)) => {
+                let execution_id = execution_id.ok_or_else(|| {
+                    PipelineError::Rejected(
+                        "an approval is waiting but its stage has no execution".into(),
+                    )
+                })?;
+                ApprovalNow::Waiting(PendingApproval {
+                    target: target.clone(),
+                    token: token.to_owned(),
+                    execution_id,
+                    requested_at: latest
+                        .last_status_change()
+                        .and_then(to_chrono)
+                        .unwrap_or_else(Utc::now),
+                })
+            }
+            (Some(ActionExecutionStatus::Succeeded), _) => {
+                answered(true).unwrap_or(ApprovalNow::Idle)
+            }
+            (Some(ActionExecutionStatus::Failed), _) => {
+                answered(false).unwrap_or(ApprovalNow::Idle)
+            }
+            _ => ApprovalNow::Idle,
+        })
     }
 
     async fn revision(
@@ -422,11 +417,16 @@ impl Pipelines for CodePipelineAdapter {
         Ok(None)
     }
 
-    async fn start_execution(&self, pipeline: &str) -> Result<String, PipelineError> {
+    async fn start_execution(
+        &self,
+        pipeline: &str,
+        client_token: &str,
+    ) -> Result<String, PipelineError> {
         let output = self
             .client
             .start_pipeline_execution()
             .name(pipeline)
+            .client_request_token(client_token)
             .send()
             .await
             .map_err(classify)?;

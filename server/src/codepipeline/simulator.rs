@@ -126,16 +126,26 @@ impl Status {
 #[derive(Debug, Clone)]
 struct Answer {
     approved: bool,
+    /// Kept exactly as PutApprovalResult sent it.
     summary: String,
     at: DateTime<Utc>,
+    /// The caller's principal, shown as `lastUpdatedBy`.
+    by: String,
 }
 
 #[derive(Debug, Clone)]
 struct Approval {
     token: String,
-    requested: DateTime<Utc>,
     expires: DateTime<Utc>,
     answer: Option<Answer>,
+}
+
+/// One stage an execution entered: its action's run.
+#[derive(Debug, Clone)]
+struct StageRun {
+    action_id: String,
+    started: DateTime<Utc>,
+    finished: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone)]
@@ -145,14 +155,34 @@ struct Execution {
     message: String,
     branch: String,
     started: DateTime<Utc>,
-    /// Index of the stage running now; `stages.len()` once finished.
+    /// The stage it runs in, or (with `waiting`) waits to enter;
+    /// `stages.len()` once it has succeeded.
     stage: usize,
-    stage_started: DateTime<Utc>,
+    /// Waiting at the inbound boundary of `stage`: it finished the stage
+    /// before, and `stage` is still busy with an older execution.
+    waiting: bool,
+    /// When it entered `stage`, or arrived at its boundary.
+    since: DateTime<Utc>,
     status: Status,
     summary: Option<String>,
     approval: Option<Approval>,
-    /// One action execution id per stage reached.
-    action_ids: Vec<String>,
+    /// One run per stage entered, in stage order.
+    runs: Vec<StageRun>,
+}
+
+impl Execution {
+    /// Whether it is running in stage `index` now (not merely waiting to).
+    fn occupies(&self, index: usize) -> bool {
+        self.status == Status::InProgress && !self.waiting && self.stage == index
+    }
+
+    /// When it last changed.
+    fn updated(&self) -> DateTime<Utc> {
+        self.runs
+            .last()
+            .map_or(self.since, |r| r.finished.unwrap_or(r.started))
+            .max(self.since)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -176,7 +206,7 @@ pub struct Faults {
     /// Process the call, then wait this long before answering: the call
     /// takes effect even if the client gives up (a lost response).
     pub lost_response_ms: u64,
-    /// Only apply `throttle` and `server_errors` to this operation.
+    /// Only apply the faults above to this operation.
     pub operation: Option<String>,
 }
 
@@ -186,6 +216,9 @@ struct World {
     offset: Duration,
     faults: Faults,
     calls: BTreeMap<String, u64>,
+    /// StartPipelineExecution's idempotency: (pipeline, clientRequestToken)
+    /// to the execution it started.
+    client_tokens: BTreeMap<(String, String), String>,
 }
 
 /// A running simulator's state, shared by its HTTP handlers.
@@ -239,6 +272,7 @@ impl Simulator {
                 offset: Duration::zero(),
                 faults: Faults::default(),
                 calls: BTreeMap::new(),
+                client_tokens: BTreeMap::new(),
             })),
         }
     }
@@ -289,8 +323,9 @@ impl Simulator {
         );
     }
 
-    /// Starts an execution of `revision`; an older one still before or at
-    /// its approval is superseded. Returns the execution id.
+    /// Starts an execution of `revision` (CodePipeline's SUPERSEDED mode:
+    /// it queues behind a busy stage, and supersedes an older execution
+    /// waiting at the same stage boundary). Returns the execution id.
     pub fn start_execution(&self, pipeline: &str, revision: RevisionSpec) -> Option<String> {
         let mut world = self.world();
         let now = world.now();
@@ -314,6 +349,16 @@ impl Simulator {
         let started = finished - stage_duration * stages;
         let id = Uuid::new_v4().to_string();
         let has_approval = p.stages.iter().any(|s| s.category == Category::Approval);
+        let runs = (0..p.stages.len())
+            .map(|i| {
+                let at = started + stage_duration * i32::try_from(i).unwrap_or(0);
+                StageRun {
+                    action_id: Uuid::new_v4().to_string(),
+                    started: at,
+                    finished: Some(at + stage_duration),
+                }
+            })
+            .collect();
         p.executions.insert(
             0,
             Execution {
@@ -323,24 +368,21 @@ impl Simulator {
                 branch: revision.branch.unwrap_or_else(|| p.spec.branch.clone()),
                 started,
                 stage: p.stages.len(),
-                stage_started: finished,
+                waiting: false,
+                since: finished,
                 status: Status::Succeeded,
                 summary: None,
                 approval: has_approval.then(|| Approval {
                     token: Uuid::new_v4().to_string(),
-                    requested: started,
                     expires: started + Duration::days(7),
                     answer: Some(Answer {
                         approved: true,
                         summary: "Approved".into(),
                         at: finished - stage_duration,
+                        by: CONSOLE_PRINCIPAL.into(),
                     }),
                 }),
-                action_ids: p
-                    .stages
-                    .iter()
-                    .map(|_| Uuid::new_v4().to_string())
-                    .collect(),
+                runs,
             },
         );
         Some(id)
@@ -373,10 +415,14 @@ impl Simulator {
             .pipelines
             .get_mut(pipeline)
             .and_then(|p| {
+                let index = p
+                    .stages
+                    .iter()
+                    .position(|s| s.category == Category::Approval)?;
                 p.executions
                     .iter_mut()
-                    .rev()
-                    .find_map(|e| e.approval.as_mut())
+                    .find(|e| e.occupies(index))
+                    .and_then(|e| e.approval.as_mut())
             })
             .filter(|a| a.answer.is_none())
             .map(|a| {
@@ -384,6 +430,7 @@ impl Simulator {
                     approved,
                     summary: summary.to_owned(),
                     at: now,
+                    by: CONSOLE_PRINCIPAL.into(),
                 })
             })
             .is_some();
@@ -415,104 +462,211 @@ impl World {
         Utc::now() + self.offset
     }
 
-    /// Moves every running execution forward to `now`.
+    /// Moves every pipeline forward to `now`.
     fn advance(&mut self, now: DateTime<Utc>) {
         let settings = self.settings.clone();
         for pipeline in self.pipelines.values_mut() {
-            let stages = pipeline.stages.clone();
-            for exec in pipeline
-                .executions
-                .iter_mut()
-                .filter(|e| e.status == Status::InProgress)
-            {
-                advance_execution(exec, &stages, &settings, now);
-            }
+            advance_pipeline(pipeline, &settings, now);
         }
     }
 }
 
-fn enter_next_stage(exec: &mut Execution, stages: &[StageDef], at: DateTime<Utc>) {
-    exec.stage += 1;
-    exec.stage_started = at;
-    if exec.stage >= stages.len() {
-        exec.status = Status::Succeeded;
-        exec.summary = None;
-    } else {
-        exec.action_ids.push(Uuid::new_v4().to_string());
+/// Moves a pipeline's executions forward to `now`, stage by stage, the way
+/// CodePipeline's SUPERSEDED mode does: a stage runs one execution at a
+/// time; an execution that finished a stage waits at the next stage's
+/// boundary while that stage is busy (an approval holds its stage until it
+/// is answered or expires, keeping its token); a newer execution arriving
+/// at a boundary supersedes the older one waiting there. An execution
+/// waiting for approval is never superseded.
+fn advance_pipeline(p: &mut Pipeline, settings: &SimulatorSettings, now: DateTime<Utc>) {
+    let stages = p.stages.clone();
+    // When each stage was last left, so a waiting execution enters then.
+    let mut freed: Vec<Option<DateTime<Utc>>> = vec![None; stages.len()];
+    for exec in &p.executions {
+        for (i, run) in exec.runs.iter().enumerate() {
+            if let Some(done) = run.finished {
+                freed[i] = freed[i].max(Some(done));
+            }
+        }
+    }
+    loop {
+        // The next thing that happens, in time order: an execution leaving
+        // its stage, or entering a free one.
+        let mut next: Option<(DateTime<Utc>, usize, bool)> = None;
+        for (k, exec) in p.executions.iter().enumerate() {
+            if exec.status != Status::InProgress || exec.stage >= stages.len() {
+                continue;
+            }
+            let at = if exec.waiting {
+                let busy = p.executions.iter().any(|o| o.occupies(exec.stage));
+                if busy {
+                    continue;
+                }
+                exec.since.max(freed[exec.stage].unwrap_or(exec.since))
+            } else {
+                match stage_done_at(exec, &stages[exec.stage], settings) {
+                    Some(at) => at,
+                    None => continue,
+                }
+            };
+            if at <= now && next.is_none_or(|(t, _, _)| at < t) {
+                next = Some((at, k, exec.waiting));
+            }
+        }
+        let Some((at, k, entering)) = next else {
+            return;
+        };
+        if entering {
+            enter_stage(&mut p.executions[k], &stages, settings, at);
+        } else {
+            let index = p.executions[k].stage;
+            leave_stage(&mut p.executions, k, &stages, at);
+            freed[index] = Some(at);
+        }
     }
 }
 
-fn advance_execution(
+/// When an execution running in `stage` is done with it: its duration, or
+/// the approval's answer or expiry; `None` while an approval waits.
+fn stage_done_at(
+    exec: &Execution,
+    stage: &StageDef,
+    settings: &SimulatorSettings,
+) -> Option<DateTime<Utc>> {
+    if stage.category != Category::Approval {
+        return Some(exec.since + settings.stage_duration);
+    }
+    let approval = exec.approval.as_ref()?;
+    match &approval.answer {
+        Some(answer) => Some(answer.at),
+        None => Some(approval.expires),
+    }
+}
+
+fn enter_stage(
     exec: &mut Execution,
     stages: &[StageDef],
     settings: &SimulatorSettings,
-    now: DateTime<Utc>,
+    at: DateTime<Utc>,
 ) {
-    while exec.status == Status::InProgress && exec.stage < stages.len() {
-        match stages[exec.stage].category {
-            Category::Approval => {
-                let approval = exec.approval.get_or_insert_with(|| Approval {
-                    token: Uuid::new_v4().to_string(),
-                    requested: exec.stage_started,
-                    expires: exec.stage_started + settings.approval_ttl,
-                    answer: None,
-                });
-                match approval.answer.clone() {
-                    Some(Answer {
-                        approved: true, at, ..
-                    }) => enter_next_stage(exec, stages, at),
-                    Some(Answer {
-                        approved: false,
-                        summary,
-                        ..
-                    }) => {
-                        exec.status = Status::Failed;
-                        exec.summary = Some(format!("Rejected: {summary}"));
-                    }
-                    None if now >= approval.expires => {
-                        exec.status = Status::Failed;
-                        exec.summary = Some("Approval expired".into());
-                    }
-                    None => return,
-                }
+    exec.waiting = false;
+    exec.since = at;
+    exec.runs.push(StageRun {
+        action_id: Uuid::new_v4().to_string(),
+        started: at,
+        finished: None,
+    });
+    if stages[exec.stage].category == Category::Approval {
+        exec.approval = Some(Approval {
+            token: Uuid::new_v4().to_string(),
+            expires: at + settings.approval_ttl,
+            answer: None,
+        });
+    }
+}
+
+/// The execution at `k` finishes its stage at `at`: it succeeds, fails
+/// (a rejection or an expired approval), or moves to the next boundary,
+/// superseding an older execution waiting there.
+fn leave_stage(executions: &mut [Execution], k: usize, stages: &[StageDef], at: DateTime<Utc>) {
+    let exec = &mut executions[k];
+    if let Some(run) = exec.runs.last_mut() {
+        run.finished = Some(at);
+    }
+    if stages[exec.stage].category == Category::Approval {
+        match exec.approval.as_ref().and_then(|a| a.answer.as_ref()) {
+            Some(answer) if !answer.approved => {
+                exec.status = Status::Failed;
+                exec.summary = Some(answer.summary.clone());
+                exec.since = at;
+                return;
             }
-            _ => {
-                let done_at = exec.stage_started + settings.stage_duration;
-                if now < done_at {
-                    return;
-                }
-                enter_next_stage(exec, stages, done_at);
+            Some(_) => {}
+            None => {
+                exec.status = Status::Failed;
+                exec.summary = Some("The approval expired before anyone answered it".into());
+                exec.since = at;
+                return;
             }
         }
     }
+    exec.stage += 1;
+    exec.since = at;
+    if exec.stage >= stages.len() {
+        exec.status = Status::Succeeded;
+        return;
+    }
+    exec.waiting = true;
+    let (boundary, started) = (exec.stage, exec.started);
+    for older in executions.iter_mut() {
+        if older.waiting
+            && older.status == Status::InProgress
+            && older.stage == boundary
+            && older.started < started
+        {
+            older.status = Status::Superseded;
+            older.waiting = false;
+            older.summary = Some("Superseded by a newer execution".into());
+        }
+    }
+}
+
+/// The principal of an answer given in the console (simulated).
+const CONSOLE_PRINCIPAL: &str = "arn:aws:iam::000000000000:user/console-reviewer";
+
+/// The caller's principal as CodePipeline would record it: the access key
+/// of the SigV4 `Authorization` header stands for its IAM user.
+fn caller_principal(headers: &HeaderMap) -> String {
+    let key = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split("Credential=").nth(1))
+        .and_then(|c| c.split('/').next())
+        .filter(|k| !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric()))
+        .unwrap_or("anonymous");
+    format!("arn:aws:iam::000000000000:user/{key}")
 }
 
 /// Dispatches one API call by its `X-Amz-Target`.
 async fn api(State(sim): State<Simulator>, headers: HeaderMap, body: Bytes) -> Response {
+    let request_id = Uuid::new_v4().to_string();
     let Some(operation) = headers
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix(TARGET_PREFIX))
         .map(str::to_owned)
     else {
-        return AwsError::new(
-            "UnknownOperationException",
-            "missing or unknown X-Amz-Target",
-        )
-        .into_response();
+        return with_request_id(
+            AwsError::new(
+                "UnknownOperationException",
+                "missing or unknown X-Amz-Target",
+            )
+            .into_response(),
+            &request_id,
+        );
     };
     let input: Value = match serde_json::from_slice(if body.is_empty() { b"{}" } else { &body }) {
         Ok(v) => v,
-        Err(e) => return AwsError::new("SerializationException", e.to_string()).into_response(),
+        Err(e) => {
+            return with_request_id(
+                AwsError::new("SerializationException", e.to_string()).into_response(),
+                &request_id,
+            )
+        }
     };
-    let latency = {
+    let (latency, lost_response) = {
         let mut world = sim.world();
         *world.calls.entry(operation.clone()).or_default() += 1;
-        world.faults.latency_ms
+        if world.faults.applies_to(&operation) {
+            (world.faults.latency_ms, world.faults.lost_response_ms)
+        } else {
+            (0, 0)
+        }
     };
     if latency > 0 {
         tokio::time::sleep(std::time::Duration::from_millis(latency)).await;
     }
+    let caller = caller_principal(&headers);
     let result = {
         let mut world = sim.world();
         if let Some(fault) = world.injected_fault(&operation) {
@@ -520,45 +674,56 @@ async fn api(State(sim): State<Simulator>, headers: HeaderMap, body: Bytes) -> R
         } else {
             let now = world.now();
             world.advance(now);
-            world.handle(&operation, &input, now)
+            world.handle(&operation, &input, now, &caller)
         }
     };
-    let lost_response = sim.world().faults.lost_response_ms;
     if lost_response > 0 {
         tokio::time::sleep(std::time::Duration::from_millis(lost_response)).await;
     }
-    match result {
+    let response = match result {
         Ok(output) => ([("content-type", CONTENT_TYPE)], output.to_string()).into_response(),
         Err(err) => err.into_response(),
+    };
+    with_request_id(response, &request_id)
+}
+
+/// Every CodePipeline response names its request, as AWS's do.
+fn with_request_id(mut response: Response, id: &str) -> Response {
+    if let Ok(value) = axum::http::HeaderValue::from_str(id) {
+        response.headers_mut().insert("x-amzn-requestid", value);
+    }
+    response
+}
+
+impl Faults {
+    /// Whether the scripted faults apply to `operation`.
+    fn applies_to(&self, operation: &str) -> bool {
+        self.operation.as_deref().is_none_or(|op| op == operation)
     }
 }
 
 impl World {
-    /// Starts an execution; an older one still before or at its approval is
-    /// superseded (CodePipeline's SUPERSEDED execution mode).
+    /// Starts an execution: it arrives at the first stage's boundary and
+    /// supersedes an older execution still waiting there.
     fn start_execution(
         &mut self,
         pipeline: &str,
         revision: RevisionSpec,
         now: DateTime<Utc>,
     ) -> Result<String, AwsError> {
+        let settings = self.settings.clone();
         let p = self
             .pipelines
             .get_mut(pipeline)
             .ok_or_else(|| AwsError::new("PipelineNotFoundException", pipeline.to_owned()))?;
-        let approval_index = p
-            .stages
-            .iter()
-            .position(|s| s.category == Category::Approval);
-        for old in p
+        for older in p
             .executions
             .iter_mut()
-            .filter(|e| e.status == Status::InProgress)
+            .filter(|e| e.status == Status::InProgress && e.waiting && e.stage == 0)
         {
-            if approval_index.is_none_or(|i| old.stage <= i) {
-                old.status = Status::Superseded;
-                old.summary = Some("Superseded by a newer execution".into());
-            }
+            older.status = Status::Superseded;
+            older.waiting = false;
+            older.summary = Some("Superseded by a newer execution".into());
         }
         let id = Uuid::new_v4().to_string();
         p.executions.push(Execution {
@@ -568,22 +733,19 @@ impl World {
             branch: revision.branch.unwrap_or_else(|| p.spec.branch.clone()),
             started: now,
             stage: 0,
-            stage_started: now,
+            waiting: true,
+            since: now,
             status: Status::InProgress,
             summary: None,
             approval: None,
-            action_ids: vec![Uuid::new_v4().to_string()],
+            runs: Vec::new(),
         });
+        advance_pipeline(p, &settings, now);
         Ok(id)
     }
 
     fn injected_fault(&mut self, operation: &str) -> Option<AwsError> {
-        let applies = self
-            .faults
-            .operation
-            .as_deref()
-            .is_none_or(|op| op == operation);
-        if !applies {
+        if !self.faults.applies_to(operation) {
             return None;
         }
         if self.faults.throttle > 0 {
@@ -616,6 +778,7 @@ impl World {
         operation: &str,
         input: &Value,
         now: DateTime<Utc>,
+        caller: &str,
     ) -> Result<Value, AwsError> {
         match operation {
             "ListPipelines" => Ok(self.list_pipelines(input)),
@@ -624,29 +787,59 @@ impl World {
             "GetPipelineExecution" => self.get_pipeline_execution(input),
             "ListActionExecutions" => self.list_action_executions(input),
             "ListPipelineExecutions" => self.list_pipeline_executions(input),
-            "PutApprovalResult" => self.put_approval_result(input, now),
-            "StartPipelineExecution" => {
-                let pipeline = self.pipeline(input, "name")?;
-                let last = pipeline.executions.last().ok_or_else(|| {
-                    AwsError::new(
-                        "ValidationException",
-                        "the pipeline has no source revision to run yet",
-                    )
-                })?;
-                let revision = RevisionSpec {
-                    commit: last.commit.clone(),
-                    message: last.message.clone(),
-                    branch: Some(last.branch.clone()),
-                };
-                let name = pipeline.spec.name.clone();
-                self.start_execution(&name, revision, now)
-                    .map(|id| json!({ "pipelineExecutionId": id }))
-            }
+            "PutApprovalResult" => self.put_approval_result(input, now, caller),
+            "StartPipelineExecution" => self.start_pipeline_execution(input, now),
             other => Err(AwsError::new(
                 "UnknownOperationException",
                 format!("the simulator does not implement {other}"),
             )),
         }
+    }
+
+    /// StartPipelineExecution on the latest source revision. The SDK sends
+    /// a `clientRequestToken` (one per call, reused by its retries): a token
+    /// seen before answers with the execution it started, and starts none.
+    fn start_pipeline_execution(
+        &mut self,
+        input: &Value,
+        now: DateTime<Utc>,
+    ) -> Result<Value, AwsError> {
+        let pipeline = self.pipeline(input, "name")?;
+        let name = pipeline.spec.name.clone();
+        let token = input
+            .get("clientRequestToken")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        if let Some(token) = &token {
+            let valid = !token.is_empty()
+                && token.len() <= 128
+                && token.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+            if !valid {
+                return Err(AwsError::new(
+                    "ValidationException",
+                    "1 validation error detected: Value at 'clientRequestToken' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9-]+$",
+                ));
+            }
+            if let Some(id) = self.client_tokens.get(&(name.clone(), token.clone())) {
+                return Ok(json!({ "pipelineExecutionId": id }));
+            }
+        }
+        let last = pipeline.executions.last().ok_or_else(|| {
+            AwsError::new(
+                "ValidationException",
+                "the pipeline has no source revision to run yet",
+            )
+        })?;
+        let revision = RevisionSpec {
+            commit: last.commit.clone(),
+            message: last.message.clone(),
+            branch: Some(last.branch.clone()),
+        };
+        let id = self.start_execution(&name, revision, now)?;
+        if let Some(token) = token {
+            self.client_tokens.insert((name, token), id.clone());
+        }
+        Ok(json!({ "pipelineExecutionId": id }))
     }
 
     fn list_pipelines(&self, input: &Value) -> Value {
@@ -704,6 +897,7 @@ impl World {
         Ok(json!({
             "pipeline": {
                 "name": p.spec.name, "roleArn": format!("arn:aws:iam::000000000000:role/{}", p.spec.name),
+                "artifactStore": { "type": "S3", "location": "codepipeline-us-east-1-000000000000" },
                 "stages": stages, "version": 1, "executionMode": "SUPERSEDED", "pipelineType": "V2"
             },
             "metadata": {
@@ -720,27 +914,34 @@ impl World {
             .iter()
             .enumerate()
             .map(|(i, stage)| {
-                // The newest execution that reached this stage.
-                let exec = p.executions.iter().rev().find(|e| e.stage >= i || e.action_ids.len() > i);
                 let mut state = json!({
                     "stageName": stage.name,
                     "inboundTransitionState": { "enabled": true },
                     "actionStates": [{ "actionName": stage.action }],
                 });
+                // The newest execution that entered this stage.
+                let exec = p
+                    .executions
+                    .iter()
+                    .filter(|e| e.runs.len() > i)
+                    .max_by_key(|e| e.runs[i].started);
                 if let Some(exec) = exec {
-                    let (status, summary, token, changed) = action_view(exec, i, stage);
+                    let view = action_view(exec, i, stage);
                     let mut latest = json!({
-                        "actionExecutionId": exec.action_ids.get(i).cloned().unwrap_or_default(),
-                        "status": status,
-                        "lastStatusChange": epoch(changed),
+                        "actionExecutionId": exec.runs[i].action_id,
+                        "status": view.status,
+                        "lastStatusChange": epoch(view.changed),
                     });
-                    if let Some(summary) = summary {
+                    if let Some(summary) = view.summary {
                         latest["summary"] = json!(summary);
                     }
-                    if let Some(token) = token {
+                    if let Some(token) = view.token {
                         latest["token"] = json!(token);
                     }
-                    if let Some(url) = console_url(&p.spec.name, stage, exec.action_ids.get(i)) {
+                    if let Some(by) = view.by {
+                        latest["lastUpdatedBy"] = json!(by);
+                    }
+                    if let Some(url) = console_url(&p.spec.name, stage, &exec.runs[i].action_id) {
                         latest["externalExecutionUrl"] = json!(url);
                     }
                     state["actionStates"][0]["latestExecution"] = latest;
@@ -748,8 +949,26 @@ impl World {
                         state["actionStates"][0]["currentRevision"] =
                             json!({ "revisionId": exec.commit, "revisionChangeId": exec.commit, "created": epoch(exec.started) });
                     }
-                    let stage_status = if exec.stage == i && exec.status == Status::InProgress { "InProgress" } else { status };
+                    // StageExecutionStatus: a stage is InProgress, Failed or
+                    // Succeeded here (Abandoned is an action status only).
+                    let stage_status = if exec.occupies(i) {
+                        "InProgress"
+                    } else if exec.stage == i && exec.status == Status::Failed {
+                        "Failed"
+                    } else {
+                        "Succeeded"
+                    };
                     state["latestExecution"] = json!({ "pipelineExecutionId": exec.id, "status": stage_status });
+                }
+                let inbound: Vec<Value> = p
+                    .executions
+                    .iter()
+                    .filter(|e| e.status == Status::InProgress && e.waiting && e.stage == i)
+                    .map(|e| json!({ "pipelineExecutionId": e.id, "status": "InProgress" }))
+                    .collect();
+                if let Some(first) = inbound.first() {
+                    state["inboundExecution"] = first.clone();
+                    state["inboundExecutions"] = json!(inbound);
                 }
                 state
             })
@@ -816,7 +1035,7 @@ impl World {
                     "pipelineExecutionId": exec.id,
                     "status": exec.status.as_str(),
                     "startTime": epoch(exec.started),
-                    "lastUpdateTime": epoch(exec.stage_started),
+                    "lastUpdateTime": epoch(exec.updated()),
                     "sourceRevisions": [{
                         "actionName": "Source", "revisionId": exec.commit,
                         "revisionSummary": summary,
@@ -850,21 +1069,19 @@ impl World {
             .rev()
             .filter(|e| wanted.is_none_or(|w| w == e.id))
         {
-            for (i, stage) in p
-                .stages
-                .iter()
-                .enumerate()
-                .take(exec.action_ids.len())
-                .rev()
-            {
-                let (status, summary, _, changed) = action_view(exec, i, stage);
+            for (i, stage) in p.stages.iter().enumerate().take(exec.runs.len()).rev() {
+                let run = &exec.runs[i];
+                let view = action_view(exec, i, stage);
                 let mut detail = json!({
-                    "pipelineExecutionId": exec.id, "actionExecutionId": exec.action_ids[i], "pipelineVersion": 1,
-                    "stageName": stage.name, "actionName": stage.action, "startTime": epoch(exec.started),
-                    "lastUpdateTime": epoch(changed), "status": status,
+                    "pipelineExecutionId": exec.id, "actionExecutionId": run.action_id, "pipelineVersion": 1,
+                    "stageName": stage.name, "actionName": stage.action, "startTime": epoch(run.started),
+                    "lastUpdateTime": epoch(view.changed), "status": view.status,
                     "input": { "actionTypeId": { "category": stage.category.as_str(), "owner": "AWS", "provider": stage.category.provider(), "version": "1" } },
                 });
-                if let Some(summary) = summary {
+                if let Some(by) = &view.by {
+                    detail["updatedBy"] = json!(by);
+                }
+                if let Some(summary) = view.summary {
                     detail["output"] =
                         json!({ "executionResult": { "externalExecutionSummary": summary } });
                 }
@@ -884,6 +1101,7 @@ impl World {
         &mut self,
         input: &Value,
         now: DateTime<Utc>,
+        caller: &str,
     ) -> Result<Value, AwsError> {
         let stage_name = str_field(input, "stageName")?.to_owned();
         let action_name = str_field(input, "actionName")?.to_owned();
@@ -939,7 +1157,6 @@ impl World {
                 format!("Approval action {action_name} not found in stage {stage_name}"),
             ));
         }
-        let stages = pipeline.stages.clone();
         let exec = pipeline
             .executions
             .iter_mut()
@@ -950,38 +1167,43 @@ impl World {
                     format!("The token {token} is not valid for {stage_name}/{action_name}"),
                 )
             })?;
+        let waiting = exec.occupies(index);
         let approval = exec
             .approval
             .as_mut()
             .ok_or_else(|| AwsError::new("InvalidApprovalTokenException", "no approval"))?;
-        if approval.answer.is_some() || exec.status != Status::InProgress {
+        if approval.answer.is_some() || !waiting {
             return Err(AwsError::new(
                 "ApprovalAlreadyCompletedException",
                 "The approval request already received a response or has expired",
             ));
         }
+        // CodePipeline keeps the reviewer's summary as given (the API
+        // reference documents no prefix: ActionExecution.summary is "a
+        // summary of the run of the action"), and names the caller in
+        // lastUpdatedBy. Gatehouse recognises its own answer from these.
         approval.answer = Some(Answer {
             approved,
             summary,
             at: now,
+            by: caller.to_owned(),
         });
-        advance_execution(exec, &stages, &settings, now);
+        advance_pipeline(pipeline, &settings, now);
         Ok(json!({ "approvedAt": epoch(now) }))
     }
 }
 
 /// Where the AWS console shows an action's run: the CodeBuild build or the
 /// CodeDeploy deployment.
-fn console_url(pipeline: &str, stage: &StageDef, action_id: Option<&String>) -> Option<String> {
-    let id = action_id?;
-    let short: String = id
+fn console_url(pipeline: &str, stage: &StageDef, action_id: &str) -> Option<String> {
+    let short: String = action_id
         .chars()
         .filter(char::is_ascii_alphanumeric)
         .take(9)
         .collect();
     match stage.category {
         Category::Build => Some(format!(
-            "https://console.aws.amazon.com/codesuite/codebuild/projects/{pipeline}/build/{pipeline}:{id}/?region=us-east-1"
+            "https://console.aws.amazon.com/codesuite/codebuild/projects/{pipeline}/build/{pipeline}:{action_id}/?region=us-east-1"
         )),
         Category::Deploy => Some(format!(
             "https://console.aws.amazon.com/codesuite/codedeploy/deployments/d-{}?region=us-east-1",
@@ -991,44 +1213,43 @@ fn console_url(pipeline: &str, stage: &StageDef, action_id: Option<&String>) -> 
     }
 }
 
-/// How one stage's action looks for an execution: status, summary, token
-/// (only while an approval waits) and when it last changed.
-fn action_view(
-    exec: &Execution,
-    index: usize,
-    stage: &StageDef,
-) -> (&'static str, Option<String>, Option<String>, DateTime<Utc>) {
-    let running_here = exec.stage == index;
-    if index < exec.stage {
-        let summary = (stage.category == Category::Approval)
-            .then(|| {
-                exec.approval
-                    .as_ref()
-                    .and_then(|a| a.answer.as_ref())
-                    .map(|a| a.summary.clone())
-            })
-            .flatten();
-        let changed = exec
-            .approval
-            .as_ref()
-            .and_then(|a| a.answer.as_ref())
-            .map_or(exec.stage_started, |a| a.at);
-        return ("Succeeded", summary, None, changed);
-    }
-    match (running_here, exec.status) {
-        (true, Status::InProgress) => {
-            let token = (stage.category == Category::Approval)
+/// How one stage's action looks for an execution that entered the stage.
+struct ActionView {
+    /// An ActionExecutionStatus: InProgress, Succeeded or Failed.
+    status: &'static str,
+    summary: Option<String>,
+    /// Only while an approval waits.
+    token: Option<String>,
+    changed: DateTime<Utc>,
+    /// Who answered an approval.
+    by: Option<String>,
+}
+
+fn action_view(exec: &Execution, index: usize, stage: &StageDef) -> ActionView {
+    let run = &exec.runs[index];
+    let answer = (stage.category == Category::Approval)
+        .then(|| exec.approval.as_ref().and_then(|a| a.answer.as_ref()))
+        .flatten();
+    if exec.occupies(index) {
+        return ActionView {
+            status: "InProgress",
+            summary: None,
+            token: (stage.category == Category::Approval)
                 .then(|| exec.approval.as_ref().map(|a| a.token.clone()))
-                .flatten();
-            let requested = exec
-                .approval
-                .as_ref()
-                .map_or(exec.stage_started, |a| a.requested);
-            ("InProgress", None, token, requested)
-        }
-        (true, Status::Failed) => ("Failed", exec.summary.clone(), None, exec.stage_started),
-        (true, Status::Superseded) => ("Abandoned", exec.summary.clone(), None, exec.stage_started),
-        _ => ("Succeeded", None, None, exec.stage_started),
+                .flatten(),
+            changed: run.started,
+            by: None,
+        };
+    }
+    let failed_here = exec.stage == index && exec.status == Status::Failed;
+    ActionView {
+        status: if failed_here { "Failed" } else { "Succeeded" },
+        summary: answer
+            .map(|a| a.summary.clone())
+            .or_else(|| failed_here.then(|| exec.summary.clone()).flatten()),
+        token: None,
+        changed: run.finished.unwrap_or(run.started),
+        by: answer.map(|a| a.by.clone()),
     }
 }
 

@@ -85,12 +85,16 @@ impl PgStore {
         id: Option<Uuid>,
         pending: Option<bool>,
         limit: i64,
+        before: Option<(DateTime<Utc>, Uuid)>,
     ) -> Result<Vec<ApprovalItem>, StoreError> {
+        // Free text is read within its bounds whatever was stored before
+        // the bounds existed: a page's size never depends on what one
+        // person typed.
         let rows = sqlx::query!(
             r#"SELECT r.id, r.service_id, s.name AS service_name, t.id AS team_id, t.name AS team_name,
                       r.environment_id, e.name AS environment_name, e.position AS environment_position,
-                      r.pipeline, r.stage, r.action, r.execution_id, r.commit_sha, r.commit_message, r.branch,
-                      r.commit_url, r.author_login, r.author_name, r.author_checked,
+                      r.pipeline, r.stage, r.action, r.execution_id, r.commit_sha,
+                      left(r.commit_message, 1000) AS commit_message, r.branch, r.commit_url, r.author_login, r.author_name, r.author_checked, r.author_id, r.author_email,
                       r.requested_at AS "requested_at: DateTime<Utc>", r.expires_at AS "expires_at: DateTime<Utc>",
                       r.state, r.closed_reason, r.decided_at AS "decided_at: DateTime<Utc>"
                FROM approval_requests r
@@ -98,11 +102,14 @@ impl PgStore {
                JOIN teams t ON t.id = s.team_id
                JOIN environments e ON e.id = r.environment_id
                WHERE ($1::uuid IS NULL OR r.id = $1) AND ($2::bool IS NULL OR (r.state = 'pending') = $2)
-               ORDER BY COALESCE(r.decided_at, r.requested_at) DESC, r.id
+                 AND ($4::timestamptz IS NULL OR (COALESCE(r.decided_at, r.requested_at), r.id) < ($4, $5))
+               ORDER BY COALESCE(r.decided_at, r.requested_at) DESC, r.id DESC
                LIMIT $3"#,
             id,
             pending,
             limit,
+            before.map(|b| b.0) as _,
+            before.map(|b| b.1),
         )
         .fetch_all(&self.pool)
         .await
@@ -111,7 +118,10 @@ impl PgStore {
 
         let mut votes: HashMap<Uuid, Vec<VoteView>> = HashMap::new();
         for v in sqlx::query!(
-            r#"SELECT v.request_id, v.user_id, u.display_name, v.decision, v.comment, v.sign_off,
+            r#"SELECT v.request_id, v.user_id, v.person, v.author_unknown, u.display_name, v.decision,
+                      left(v.comment, 2000) AS "comment!",
+                      CASE WHEN octet_length(v.sign_off::text) > 16384 THEN '{"marks": [], "evidence": []}'::jsonb
+                           ELSE v.sign_off END AS "sign_off!",
                       v.created_at AS "created_at: DateTime<Utc>"
                FROM approval_votes v JOIN users u ON u.id = v.user_id
                WHERE v.request_id = ANY($1) ORDER BY v.created_at"#,
@@ -123,6 +133,8 @@ impl PgStore {
         {
             votes.entry(v.request_id).or_default().push(VoteView {
                 user_id: v.user_id.to_string(),
+                person: v.person,
+                author_unknown: v.author_unknown,
                 display_name: v.display_name,
                 decision: parse_decision(&v.decision)?,
                 comment: v.comment,
@@ -132,7 +144,7 @@ impl PgStore {
         }
         let mut deliveries: HashMap<Uuid, DeliveryView> = HashMap::new();
         for d in sqlx::query!(
-            "SELECT request_id, decision, outcome, aws_result FROM approval_deliveries WHERE request_id = ANY($1)",
+            "SELECT request_id, decision, outcome, left(aws_result, 2000) AS aws_result FROM approval_deliveries WHERE request_id = ANY($1)",
             &ids
         )
         .fetch_all(&self.pool)
@@ -170,6 +182,8 @@ impl PgStore {
                     commit_url: r.commit_url,
                     author_login: r.author_login,
                     author_name: r.author_name,
+                    author_github_id: r.author_id.and_then(|id| u64::try_from(id).ok()),
+                    author_email: r.author_email,
                     author_checked: r.author_checked,
                     requested_at: r.requested_at,
                     expires_at: r.expires_at,
@@ -188,6 +202,87 @@ async fn begin(pool: &sqlx::PgPool) -> Result<Transaction<'static, Postgres>, St
     pool.begin().await.map_err(store_error)
 }
 
+/// Locks a request and tells whether it is still pending with exactly
+/// `expected_votes` committed votes.
+///
+/// Lock first, count after: under READ COMMITTED a statement that waits for
+/// the row lock still reads other tables as of its own start, so a count
+/// taken inside the locking statement would miss the vote that the lock
+/// holder just committed (two approvers at once would each see the other's
+/// vote missing, and a 2-of-M request would never be decided). The count is
+/// a second statement, whose snapshot is taken after the lock was granted.
+async fn lock_pending(
+    conn: &mut PgConnection,
+    request: Uuid,
+    expected_votes: usize,
+) -> Result<bool, StoreError> {
+    let state = sqlx::query_scalar!(
+        "SELECT state FROM approval_requests WHERE id = $1 FOR UPDATE",
+        request
+    )
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(store_error)?;
+    if state.as_deref() != Some("pending") {
+        return Ok(false);
+    }
+    let votes = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "votes!" FROM approval_votes WHERE request_id = $1"#,
+        request
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(store_error)?;
+    Ok(usize::try_from(votes).ok() == Some(expected_votes))
+}
+
+/// Records the one decision of a locked, pending request: its delivery row,
+/// its state, and the audit row (`actor` `None`: the poller's repair).
+async fn record_decision(
+    conn: &mut PgConnection,
+    request: Uuid,
+    actor: Option<&Actor>,
+    decision: Decision,
+    summary: &str,
+) -> Result<(), StoreError> {
+    sqlx::query!(
+        "INSERT INTO approval_deliveries (request_id, decision, summary) VALUES ($1, $2, $3)",
+        request,
+        decision_str(decision),
+        summary,
+    )
+    .execute(&mut *conn)
+    .await
+    .map_err(store_error)?;
+    let state = if decision == Decision::Approve {
+        "approved"
+    } else {
+        "rejected"
+    };
+    sqlx::query!(
+        "UPDATE approval_requests SET state = $2, decided_at = now() WHERE id = $1",
+        request,
+        state
+    )
+    .execute(&mut *conn)
+    .await
+    .map_err(store_error)?;
+    audit(
+        conn,
+        Audit {
+            event: "decision",
+            actor,
+            request,
+            decision: Some(decision_str(decision)),
+            comment: Some(summary),
+            sign_off: None,
+            aws_result: None,
+        },
+    )
+    .await
+    .map_err(store_error)
+}
+
 #[async_trait]
 impl ApprovalStore for PgStore {
     async fn upsert_request(&self, new: &NewRequest) -> Result<bool, StoreError> {
@@ -196,8 +291,8 @@ impl ApprovalStore for PgStore {
         let inserted = sqlx::query!(
             r#"INSERT INTO approval_requests (id, service_id, environment_id, pipeline, stage, action, execution_id,
                    token, commit_sha, commit_message, branch, commit_url, requested_at, expires_at,
-                   author_login, author_name, author_checked)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+                   author_login, author_name, author_checked, author_id, author_email)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
                ON CONFLICT ON CONSTRAINT approval_requests_execution_key
                DO UPDATE SET token = EXCLUDED.token WHERE approval_requests.token <> EXCLUDED.token
                RETURNING id AS "id!", (xmax = 0) AS "inserted!""#,
@@ -218,6 +313,8 @@ impl ApprovalStore for PgStore {
             new.author.as_ref().and_then(|a| a.login.as_deref()),
             new.author.as_ref().map(|a| a.name.as_str()),
             new.author_checked,
+            new.author.as_ref().and_then(|a| a.id).and_then(|id| i64::try_from(id).ok()),
+            new.author.as_ref().and_then(|a| a.email.as_deref()),
         )
         .fetch_optional(&mut *tx)
         .await
@@ -256,10 +353,13 @@ impl ApprovalStore for PgStore {
             return Ok(());
         };
         sqlx::query!(
-            "UPDATE approval_requests SET author_login = $2, author_name = $3, author_checked = true WHERE id = $1",
+            r#"UPDATE approval_requests SET author_login = $2, author_name = $3, author_id = $4, author_email = $5,
+                   author_checked = true WHERE id = $1"#,
             id,
             author.and_then(|a| a.login.as_deref()),
             author.map(|a| a.name.as_str()),
+            author.and_then(|a| a.id).and_then(|id| i64::try_from(id).ok()),
+            author.and_then(|a| a.email.as_deref()),
         )
         .execute(&self.pool)
         .await
@@ -327,15 +427,26 @@ impl ApprovalStore for PgStore {
         let Some(id) = request_uuid(id) else {
             return Ok(None);
         };
-        Ok(self.items(Some(id), None, 1).await?.pop())
+        Ok(self.items(Some(id), None, 1, None).await?.pop())
     }
 
     async fn pending(&self) -> Result<Vec<ApprovalItem>, StoreError> {
-        self.items(None, Some(true), 500).await
+        self.items(None, Some(true), 500, None).await
     }
 
-    async fn history(&self, limit: i64) -> Result<Vec<ApprovalItem>, StoreError> {
-        self.items(None, Some(false), limit).await
+    async fn history(
+        &self,
+        limit: i64,
+        before: Option<(DateTime<Utc>, String)>,
+    ) -> Result<Vec<ApprovalItem>, StoreError> {
+        let before = match before {
+            Some((at, id)) => match request_uuid(&id) {
+                Some(id) => Some((at, id)),
+                None => return Ok(Vec::new()),
+            },
+            None => None,
+        };
+        self.items(None, Some(false), limit, before).await
     }
 
     async fn commit_vote(
@@ -352,31 +463,22 @@ impl ApprovalStore for PgStore {
             return Ok(VoteCommit::Conflict);
         };
         let mut tx = begin(&self.pool).await?;
-        let current = sqlx::query!(
-            r#"SELECT r.state, (SELECT count(*) FROM approval_votes v WHERE v.request_id = r.id) AS "votes!"
-               FROM approval_requests r WHERE r.id = $1 FOR UPDATE"#,
-            request
-        )
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(store_error)?;
-        let Some(current) = current else {
-            return Ok(VoteCommit::Conflict);
-        };
-        if current.state != "pending" || usize::try_from(current.votes).ok() != Some(expected_votes)
-        {
+        if !lock_pending(&mut tx, request, expected_votes).await? {
             return Ok(VoteCommit::Conflict);
         }
         let sign_off =
             serde_json::to_value(&vote.sign_off).map_err(|e| StoreError::Query(e.to_string()))?;
+        // A second vote of the same identity or person conflicts.
         let inserted = sqlx::query!(
-            r#"INSERT INTO approval_votes (request_id, user_id, decision, comment, sign_off)
-               VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING"#,
+            r#"INSERT INTO approval_votes (request_id, user_id, person, decision, comment, sign_off, author_unknown)
+               VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING"#,
             request,
             user_id,
+            actor.person,
             decision_str(vote.decision),
             vote.comment,
             sign_off,
+            vote.author_unknown,
         )
         .execute(&mut *tx)
         .await
@@ -398,37 +500,17 @@ impl ApprovalStore for PgStore {
         )
         .await
         .map_err(store_error)?;
-        if let Some((decision, summary)) = decided {
-            sqlx::query!(
-                "INSERT INTO approval_deliveries (request_id, decision, summary) VALUES ($1, $2, $3)",
-                request,
-                decision_str(decision),
-                summary,
-            )
-            .execute(&mut *tx)
-            .await
-            .map_err(store_error)?;
-            let state = if decision == Decision::Approve {
-                "approved"
-            } else {
-                "rejected"
-            };
-            sqlx::query!(
-                "UPDATE approval_requests SET state = $2, decided_at = now() WHERE id = $1",
-                request,
-                state
-            )
-            .execute(&mut *tx)
-            .await
-            .map_err(store_error)?;
+        if vote.author_unknown {
             audit(
                 &mut tx,
                 Audit {
-                    event: "decision",
+                    event: "author_unknown",
                     actor: Some(actor),
                     request,
-                    decision: Some(decision_str(decision)),
-                    comment: Some(&summary),
+                    decision: Some(decision_str(vote.decision)),
+                    comment: Some(
+                        "Gatehouse could not establish whether this approver wrote the commit, so this approval does not count alone: one more approver is needed.",
+                    ),
                     sign_off: None,
                     aws_result: None,
                 },
@@ -436,6 +518,28 @@ impl ApprovalStore for PgStore {
             .await
             .map_err(store_error)?;
         }
+        if let Some((decision, summary)) = decided {
+            record_decision(&mut tx, request, Some(actor), decision, &summary).await?;
+        }
+        tx.commit().await.map_err(store_error)?;
+        Ok(VoteCommit::Recorded)
+    }
+
+    async fn decide_pending(
+        &self,
+        request_id: &str,
+        expected_votes: usize,
+        decision: Decision,
+        summary: &str,
+    ) -> Result<VoteCommit, StoreError> {
+        let Some(request) = request_uuid(request_id) else {
+            return Ok(VoteCommit::Conflict);
+        };
+        let mut tx = begin(&self.pool).await?;
+        if !lock_pending(&mut tx, request, expected_votes).await? {
+            return Ok(VoteCommit::Conflict);
+        }
+        record_decision(&mut tx, request, None, decision, summary).await?;
         tx.commit().await.map_err(store_error)?;
         Ok(VoteCommit::Recorded)
     }

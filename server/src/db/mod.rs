@@ -29,12 +29,34 @@ impl PgStore {
 
 /// Sorts a sqlx error into the store's categories.
 fn store_error(err: sqlx::Error) -> StoreError {
+    if is_unavailable(&err) {
+        StoreError::Unavailable(err.to_string())
+    } else {
+        StoreError::Query(err.to_string())
+    }
+}
+
+/// Whether `err` says the database cannot be reached right now (restarting,
+/// shutting down, refusing connections, pool exhausted) rather than that a
+/// query is wrong: worth a "try again in a moment".
+pub fn is_unavailable(err: &sqlx::Error) -> bool {
     match err {
         sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed
         | sqlx::Error::Io(_)
-        | sqlx::Error::Tls(_) => StoreError::Unavailable(err.to_string()),
-        other => StoreError::Query(other.to_string()),
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            // connection_exception, admin/crash shutdown, cannot_connect_now,
+            // and "the database system is starting up / not accepting
+            // connections".
+            code.starts_with("08")
+                || matches!(code.as_ref(), "57P01" | "57P02" | "57P03")
+                || (code.as_ref() == "55000"
+                    && db.message().contains("not currently accepting connections"))
+        }),
+        _ => false,
     }
 }
 

@@ -3,7 +3,7 @@
 use super::{store_error, stored, stored_all, PgStore};
 use crate::demo::PersonaSeed;
 use app::domain::{DisplayName, Persona, Role, User};
-use app::ssr::ports::{StoreError, UserStore};
+use app::ssr::ports::{ExternalIdentity, StoreError, UserStore};
 use async_trait::async_trait;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -13,18 +13,26 @@ pub async fn upsert_personas(pool: &PgPool, personas: &[PersonaSeed]) -> Result<
     let mut tx = pool.begin().await?;
     for (position, p) in (0_i32..).zip(personas) {
         let roles: Vec<String> = p.roles.iter().map(ToString::to_string).collect();
+        // A persona is a GitHub account of the demo's simulated GitHub: its
+        // commits carry that account's id and no-reply e-mail.
+        let github_id = i64::try_from(crate::github::simulator::account_id(&p.login)).ok();
+        let emails = vec![crate::github::simulator::noreply_email(&p.login)];
         sqlx::query!(
-            r#"INSERT INTO users (id, login, display_name, roles, provider, persona_title, persona_position)
-               VALUES ($1, $2, $3, $4, 'demo', $5, $6)
-               ON CONFLICT (provider, login) DO UPDATE SET display_name = EXCLUDED.display_name,
+            r#"INSERT INTO users (id, login, display_name, roles, provider, persona_title, persona_position,
+                   issuer, subject, person, github_id, emails)
+               VALUES ($1, $2, $3, $4, 'demo', $5, $6, '', $2, 'demo:' || $2, $7, $8)
+               ON CONFLICT ON CONSTRAINT users_identity_key DO UPDATE SET display_name = EXCLUDED.display_name,
                    roles = EXCLUDED.roles, persona_title = EXCLUDED.persona_title,
-                   persona_position = EXCLUDED.persona_position"#,
+                   persona_position = EXCLUDED.persona_position, github_id = EXCLUDED.github_id,
+                   emails = EXCLUDED.emails"#,
             Uuid::new_v4(),
             p.login,
             p.display_name,
             &roles,
             p.title,
             position,
+            github_id,
+            &emails,
         )
         .execute(&mut *tx)
         .await?;
@@ -39,12 +47,26 @@ pub async fn upsert_personas(pool: &PgPool, personas: &[PersonaSeed]) -> Result<
     tx.commit().await
 }
 
-fn user(id: Uuid, login: String, display_name: &str, roles: &[String]) -> Result<User, StoreError> {
+/// One users row as read.
+struct Row {
+    id: Uuid,
+    login: String,
+    display_name: String,
+    roles: Vec<String>,
+    person: String,
+    github_id: Option<i64>,
+    emails: Vec<String>,
+}
+
+fn user(r: Row) -> Result<User, StoreError> {
     Ok(User {
-        id: id.to_string(),
-        login,
-        display_name: stored("display name", DisplayName::parse(display_name))?,
-        roles: stored_all("role", roles, Role::parse)?,
+        id: r.id.to_string(),
+        login: r.login,
+        display_name: stored("display name", DisplayName::parse(&r.display_name))?,
+        roles: stored_all("role", &r.roles, Role::parse)?,
+        person: r.person,
+        github_id: r.github_id.and_then(|id| u64::try_from(id).ok()),
+        emails: r.emails,
     })
 }
 
@@ -54,15 +76,15 @@ impl UserStore for PgStore {
         let Ok(id) = Uuid::parse_str(id) else {
             return Ok(None);
         };
-        let row = sqlx::query!(
-            "SELECT id, login, display_name, roles FROM users WHERE id = $1",
+        let row = sqlx::query_as!(
+            Row,
+            "SELECT id, login, display_name, roles, person, github_id, emails FROM users WHERE id = $1",
             id
         )
         .fetch_optional(&self.pool)
         .await
         .map_err(store_error)?;
-        row.map(|r| user(r.id, r.login, &r.display_name, &r.roles))
-            .transpose()
+        row.map(user).transpose()
     }
 
     async fn personas(&self) -> Result<Vec<Persona>, StoreError> {
@@ -90,45 +112,56 @@ impl UserStore for PgStore {
     }
 
     async fn persona_user(&self, login: &str) -> Result<Option<User>, StoreError> {
-        let row = sqlx::query!(
-            "SELECT id, login, display_name, roles FROM users WHERE provider = 'demo' AND login = $1",
+        let row = sqlx::query_as!(
+            Row,
+            r#"SELECT id, login, display_name, roles, person, github_id, emails
+               FROM users WHERE provider = 'demo' AND issuer = '' AND subject = $1"#,
             login
         )
         .fetch_optional(&self.pool)
         .await
         .map_err(store_error)?;
-        row.map(|r| user(r.id, r.login, &r.display_name, &r.roles))
-            .transpose()
+        row.map(user).transpose()
     }
 
-    async fn upsert_external(
-        &self,
-        provider: &str,
-        login: &str,
-        display_name: &str,
-        roles: &[Role],
-    ) -> Result<User, StoreError> {
-        let roles: Vec<String> = roles.iter().map(ToString::to_string).collect();
+    async fn upsert_external(&self, who: &ExternalIdentity) -> Result<User, StoreError> {
+        let roles: Vec<String> = who.roles.iter().map(ToString::to_string).collect();
         // A name the app cannot show (empty, too long) falls back to the login.
-        let name = DisplayName::parse(display_name)
+        let name = DisplayName::parse(&who.display_name)
             .map(|n| n.to_string())
-            .unwrap_or_else(|_| login.to_owned());
-        let row = sqlx::query!(
-            r#"INSERT INTO users (id, login, display_name, roles, provider)
-               VALUES ($1, $2, $3, $4, $5)
-               ON CONFLICT (provider, login) DO UPDATE SET display_name = EXCLUDED.display_name,
-                   roles = EXCLUDED.roles
-               RETURNING id, login, display_name, roles"#,
+            .unwrap_or_else(|_| who.login.chars().take(100).collect());
+        let login: String = who.login.chars().take(100).collect();
+        let emails: Vec<String> = who
+            .emails
+            .iter()
+            .take(20)
+            .map(|e| e.chars().take(254).collect())
+            .collect();
+        // Keyed on the immutable subject: a second account with the same
+        // username is another row, and a renamed account keeps its row.
+        let row = sqlx::query_as!(
+            Row,
+            r#"INSERT INTO users (id, login, display_name, roles, provider, issuer, subject, person, github_id, emails)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+               ON CONFLICT ON CONSTRAINT users_identity_key DO UPDATE SET login = EXCLUDED.login,
+                   display_name = EXCLUDED.display_name, roles = EXCLUDED.roles, person = EXCLUDED.person,
+                   github_id = EXCLUDED.github_id, emails = EXCLUDED.emails
+               RETURNING id, login, display_name, roles, person, github_id, emails"#,
             Uuid::new_v4(),
             login,
             name,
             &roles,
-            provider,
+            who.provider,
+            who.issuer,
+            who.subject,
+            who.person,
+            who.github_id.and_then(|id| i64::try_from(id).ok()),
+            &emails,
         )
         .fetch_one(&self.pool)
         .await
         .map_err(store_error)?;
-        user(row.id, row.login, &row.display_name, &row.roles)
+        user(row)
     }
 
     async fn set_roles(&self, id: &str, roles: &[Role]) -> Result<(), StoreError> {

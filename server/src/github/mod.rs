@@ -50,10 +50,13 @@ struct GitCommit {
 #[derive(Deserialize)]
 struct GitPerson {
     name: String,
+    email: Option<String>,
 }
 
 #[derive(Deserialize)]
 struct Account {
+    /// Immutable, unlike the login.
+    id: Option<u64>,
     login: String,
 }
 
@@ -453,10 +456,19 @@ impl GitHub for GitHubAdapter {
     ) -> Result<Option<CommitAuthor>, GitHubError> {
         let route = format!("/repos/{repo}/commits/{sha}");
         match self.octo.get::<CommitJson, _, ()>(&route, None).await {
-            Ok(c) => Ok(Some(CommitAuthor {
-                login: c.author.map(|a| a.login),
-                name: c.commit.author.map(|p| p.name).unwrap_or_default(),
-            })),
+            Ok(c) => {
+                let (name, email) = c
+                    .commit
+                    .author
+                    .map(|p| (p.name, p.email))
+                    .unwrap_or_default();
+                Ok(Some(CommitAuthor {
+                    id: c.author.as_ref().and_then(|a| a.id),
+                    login: c.author.map(|a| a.login),
+                    name,
+                    email: email.filter(|e| !e.trim().is_empty()),
+                }))
+            }
             Err(err) if not_found(&err) => Ok(None),
             Err(err) => Err(classify(&err)),
         }

@@ -25,6 +25,10 @@ pub struct CommitSpec {
     /// cannot match to an account.
     pub author_login: Option<String>,
     pub author_name: String,
+    /// The e-mail in the commit when no account is matched (GitHub shows
+    /// an account's no-reply address otherwise).
+    #[serde(default)]
+    pub author_email: Option<String>,
     #[serde(default = "Utc::now")]
     pub date: DateTime<Utc>,
 }
@@ -91,6 +95,16 @@ fn account(login: &str, id: u64) -> Value {
         "type": "User",
         "site_admin": false,
     })
+}
+
+/// The simulated account id of `login` (stable, like GitHub's).
+pub fn account_id(login: &str) -> u64 {
+    id_of(login)
+}
+
+/// The no-reply address GitHub gives `login`'s commits.
+pub fn noreply_email(login: &str) -> String {
+    format!("{}+{login}@users.noreply.github.com", id_of(login))
 }
 
 fn id_of(login: &str) -> u64 {
@@ -285,8 +299,13 @@ async fn get_commit(
         .as_deref()
         .map_or(Value::Null, |login| account(login, id_of(login)));
     let email = commit.author_login.as_deref().map_or_else(
-        || "someone@example.com".to_owned(),
-        |l| format!("{l}@users.noreply.github.com"),
+        || {
+            commit
+                .author_email
+                .clone()
+                .unwrap_or_else(|| "someone@example.com".to_owned())
+        },
+        noreply_email,
     );
     let person =
         json!({ "name": commit.author_name, "email": email, "date": commit.date.to_rfc3339() });

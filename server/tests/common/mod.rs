@@ -168,3 +168,57 @@ impl TestApp {
             .expect("POST")
     }
 }
+
+/// Someone with a browser of their own (their own cookies): a demo persona
+/// made up for the test, with a GitHub account of the simulated GitHub.
+pub struct Person {
+    pub login: String,
+    pub client: reqwest::Client,
+    base: String,
+}
+
+impl TestApp {
+    /// Adds a person with `roles` and signs them in on a browser of their
+    /// own.
+    pub async fn person(&self, login: &str, roles: &[&str]) -> Person {
+        let roles: Vec<String> = roles.iter().map(|r| (*r).to_owned()).collect();
+        let github_id = i64::try_from(server::github::simulator::account_id(login)).expect("id");
+        sqlx::query(
+            r#"INSERT INTO users (id, login, display_name, roles, provider, issuer, subject, person, github_id)
+               VALUES (gen_random_uuid(), $1, $1, $2, 'demo', '', $1, 'demo:' || $1, $3)
+               ON CONFLICT ON CONSTRAINT users_identity_key DO NOTHING"#,
+        )
+        .bind(login)
+        .bind(&roles)
+        .bind(github_id)
+        .execute(&self.pool)
+        .await
+        .expect("insert person");
+        let person = Person {
+            login: login.to_owned(),
+            client: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            base: self.base.clone(),
+        };
+        let response = person.call("demo/sign-in", &[("login", login)]).await;
+        assert_eq!(response.status(), 200, "sign in as {login}");
+        person
+    }
+}
+
+impl Person {
+    /// Calls a server function as the hydrated app does.
+    pub async fn call(&self, endpoint: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(format!("{}/api/{endpoint}", self.base))
+            .header("Accept", "application/json")
+            .header("Origin", &self.base)
+            .form(form)
+            .send()
+            .await
+            .expect("POST")
+    }
+}
