@@ -5,7 +5,10 @@ use leptos::prelude::{FromServerFnError, ServerFnErrorErr};
 use leptos::server_fn::codec::JsonEncoding;
 use serde::{Deserialize, Serialize};
 
+/// On the wire (server functions' JSON error bodies): `{"kind": "Invalid",
+/// "message": "The comment is ..."}`, so any client reads the sentence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(into = "WireError", try_from = "WireError")]
 pub enum AppError {
     #[error("Please sign in first.")]
     Unauthenticated,
@@ -15,6 +18,9 @@ pub enum AppError {
     NotFound(String),
     #[error("{0}")]
     Invalid(String),
+    /// A request Gatehouse cannot read at all (a query value out of range).
+    #[error("{0}")]
+    BadRequest(String),
     /// The thing changed under the request (already decided, double click).
     #[error("{0}")]
     Conflict(String),
@@ -27,6 +33,59 @@ pub enum AppError {
     Internal(String),
     #[error("The server could not be reached: {0}")]
     Transport(String),
+}
+
+/// An [`AppError`] as JSON clients see it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct WireError {
+    kind: String,
+    message: String,
+}
+
+impl From<AppError> for WireError {
+    fn from(err: AppError) -> Self {
+        let kind = match &err {
+            AppError::Unauthenticated => "Unauthenticated",
+            AppError::Forbidden(_) => "Forbidden",
+            AppError::NotFound(_) => "NotFound",
+            AppError::Invalid(_) => "Invalid",
+            AppError::BadRequest(_) => "BadRequest",
+            AppError::Conflict(_) => "Conflict",
+            AppError::Unavailable => "Unavailable",
+            AppError::Dependency(_) => "Dependency",
+            AppError::Internal(_) => "Internal",
+            AppError::Transport(_) => "Transport",
+        };
+        let message = match &err {
+            AppError::Internal(reference) => reference.clone(),
+            other => other.to_string(),
+        };
+        WireError {
+            kind: kind.to_owned(),
+            message,
+        }
+    }
+}
+
+impl TryFrom<WireError> for AppError {
+    type Error = String;
+
+    fn try_from(wire: WireError) -> Result<Self, String> {
+        let m = wire.message;
+        Ok(match wire.kind.as_str() {
+            "Unauthenticated" => AppError::Unauthenticated,
+            "Forbidden" => AppError::Forbidden(m),
+            "NotFound" => AppError::NotFound(m),
+            "Invalid" => AppError::Invalid(m),
+            "BadRequest" => AppError::BadRequest(m),
+            "Conflict" => AppError::Conflict(m),
+            "Unavailable" => AppError::Unavailable,
+            "Dependency" => AppError::Dependency(m),
+            "Internal" => AppError::Internal(m),
+            "Transport" => AppError::Transport(m),
+            other => return Err(format!("unknown error kind {other:?}")),
+        })
+    }
 }
 
 impl FromServerFnError for AppError {
@@ -51,6 +110,7 @@ impl AppError {
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Unavailable | AppError::Dependency(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) | AppError::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -83,5 +143,29 @@ impl AppError {
         }
         tracing::error!(reference = %reference, error = %chain, "request failed");
         AppError::Internal(reference)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AppError;
+
+    #[test]
+    fn errors_travel_with_their_sentence_and_come_back_the_same() {
+        for err in [
+            AppError::Unauthenticated,
+            AppError::Unavailable,
+            AppError::Invalid("The comment is too long.".into()),
+            AppError::Internal("1a2b3c4d".into()),
+        ] {
+            let json = serde_json::to_string(&err).expect("json");
+            assert!(json.contains("\"message\":"), "{json}");
+            let back: AppError = serde_json::from_str(&json).expect("parse");
+            assert_eq!(back, err);
+        }
+        let json = serde_json::to_string(&AppError::Unavailable).expect("json");
+        assert!(
+            json.contains("Gatehouse cannot reach its database right now; try again in a moment.")
+        );
     }
 }

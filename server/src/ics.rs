@@ -24,18 +24,76 @@ const NEXT_RELEASES: u32 = 6;
 #[derive(Deserialize)]
 pub struct FeedQuery {
     team: Option<String>,
+    /// The subscriber's secret feed token (see the Calendar page).
+    token: Option<String>,
 }
 
-/// `/calendar.ics`, optionally `?team=<id>`.
-pub async fn org_feed(State(state): State<AppState>, Query(q): Query<FeedQuery>) -> Response {
+/// `/calendar.ics`, optionally `?team=<id>`; `&token=` in real mode.
+pub async fn org_feed(
+    State(state): State<AppState>,
+    Query(q): Query<FeedQuery>,
+    session: tower_sessions::Session,
+) -> Response {
+    if let Some(refused) = refuse_without_token(&state, q.token.as_deref(), &session).await {
+        return refused;
+    }
     feed(&state, q.team.as_deref()).await
 }
 
-/// `/calendar/<team>.ics`.
-pub async fn team_feed(State(state): State<AppState>, Path(file): Path<String>) -> Response {
+/// `/calendar/<team>.ics`; `?token=` in real mode.
+pub async fn team_feed(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    Query(q): Query<FeedQuery>,
+    session: tower_sessions::Session,
+) -> Response {
+    if let Some(refused) = refuse_without_token(&state, q.token.as_deref(), &session).await {
+        return refused;
+    }
     match file.strip_suffix(".ics") {
         Some(team) if !team.is_empty() => feed(&state, Some(team)).await,
         _ => (StatusCode::NOT_FOUND, "Not found").into_response(),
+    }
+}
+
+/// In real mode a feed is read with a person's secret token (calendar apps
+/// cannot sign in) or from a signed-in browser; anything else is refused.
+async fn refuse_without_token(
+    state: &AppState,
+    token: Option<&str>,
+    session: &tower_sessions::Session,
+) -> Option<Response> {
+    if state.mode != app::ssr::Mode::Real {
+        return None;
+    }
+    let by_token = match token {
+        Some(token) => state.users.feed_user(token).await.map(|u| u.is_some()),
+        None => Ok(false),
+    };
+    let allowed = match by_token {
+        Ok(true) => Ok(true),
+        Ok(false) => app::ssr::session::user_of(state, session)
+            .await
+            .map(|u| u.is_some()),
+        Err(err) => Err(AppError::from(err)),
+    };
+    match allowed {
+        Ok(true) => None,
+        Ok(false) => Some(
+            (
+                StatusCode::UNAUTHORIZED,
+                "This calendar feed needs its secret link: copy it from the Calendar page while signed in to Gatehouse. A link that was replaced no longer works.",
+            )
+                .into_response(),
+        ),
+        Err(err) => Some(
+            (
+                StatusCode::from_u16(err.status().as_u16())
+                    .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                err.to_string(),
+            )
+                .into_response(),
+        ),
     }
 }
 

@@ -395,10 +395,17 @@ fn router(
         directory,
     });
     let app = app
-        .with_state(state)
+        .with_state(state.clone())
         .merge(sign_in)
         .merge(events)
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            crate::auth::guard::require_sign_in,
+        ))
         .layer(axum::middleware::from_fn(crate::auth::guard::same_origin))
+        .layer(axum::middleware::from_fn(
+            crate::auth::guard::bad_input_is_400,
+        ))
         .layer(sessions)
         .layer(axum::middleware::from_fn(crate::auth::guard::limit_body))
         .merge(health)

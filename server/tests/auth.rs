@@ -546,7 +546,8 @@ async fn cross_site_writes_are_refused_and_pages_carry_security_headers(pool: Pg
         200
     );
 
-    let page = app.get("/environments").await;
+    // The sign-in page: in real mode the one page anyone may read.
+    let page = app.get("/sign-in").await;
     let headers = page.headers().clone();
     let csp = headers["content-security-policy"]
         .to_str()

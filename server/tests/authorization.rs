@@ -150,6 +150,11 @@ async fn every_server_function_and_route_allows_exactly_who_it_should(pool: PgPo
             vec![("request", qa_request.clone())],
             only(&["qa", "sre", "admin"]),
         ),
+        (
+            "/api/calendar/feed-token",
+            vec![],
+            only(&["developer", "qa", "sre", "manager", "stakeholder", "admin"]),
+        ),
         ("/api/release-demo", vec![], everyone()),
         ("/api/board", vec![], everyone()),
         ("/api/session", vec![], everyone()),
@@ -278,5 +283,74 @@ async fn in_real_mode_the_demo_functions_and_persona_page_do_not_exist(pool: PgP
             .await
             .status(),
         404
+    );
+}
+
+/// In real mode an anonymous caller reaches only the sign-in page and what
+/// it needs; every other page sends them to sign in, every other server
+/// function, the event stream and the calendar feeds answer 401.
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn in_real_mode_an_anonymous_caller_reaches_only_the_sign_in_page(pool: PgPool) {
+    let app = spawn(pool, Mode::Real).await;
+    let open_functions = ["/api/session", "/api/sign-in/options", "/api/sign-out"];
+    let demo_functions = ["/api/demo/personas", "/api/demo/sign-in"];
+    let mut failures = Vec::new();
+    for (path, _) in leptos::server_fn::axum::server_fn_paths() {
+        let status = app
+            .client
+            .post(format!("{}{path}", app.base))
+            .header("Accept", "application/json")
+            .header("Origin", &app.base)
+            .form(&[
+                ("login", "nobody"),
+                ("request", "x"),
+                ("decision", "approve"),
+            ])
+            .send()
+            .await
+            .expect("POST")
+            .status()
+            .as_u16();
+        let expected = if open_functions.contains(&path) {
+            200
+        } else if demo_functions.contains(&path) {
+            404
+        } else {
+            401
+        };
+        if status != expected {
+            failures.push(format!("POST {path}: expected {expected}, got {status}"));
+        }
+    }
+    for route in leptos_axum::generate_route_list(app::app::App) {
+        let path = route.path().to_owned();
+        let status = app.get(&path).await.status().as_u16();
+        let expected = match path.as_str() {
+            "/sign-in" => 200,
+            "/demo/sign-in" => 404,
+            _ => 303,
+        };
+        if status != expected {
+            failures.push(format!("GET {path}: expected {expected}, got {status}"));
+        }
+    }
+    for (path, expected) in [
+        ("/", 303),
+        ("/events", 401),
+        ("/calendar.ics", 401),
+        ("/calendar/mobile.ics", 401),
+        ("/calendar.ics?token=0123456789abcdef0123456789abcdef", 401),
+        ("/healthz", 200),
+        ("/readyz", 200),
+    ] {
+        let status = app.get(path).await.status().as_u16();
+        if status != expected {
+            failures.push(format!("GET {path}: expected {expected}, got {status}"));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "real mode, anonymous:\n{}",
+        failures.join("\n")
     );
 }

@@ -122,7 +122,11 @@ async fn deep_links_pick_the_month_and_team_and_bad_ones_say_why(pool: PgPool) {
     assert!(view.weeks.iter().all(|w| w.len() == 7));
 
     let response = app.call("calendar", &[("month", "February")]).await;
-    assert_eq!(response.status(), 422);
+    assert_eq!(
+        response.status(),
+        400,
+        "a query value Gatehouse cannot read"
+    );
     let body = response.text().await.expect("body");
     assert!(body.contains("write it as YYYY-MM"), "{body}");
     let response = app.call("calendar", &[("team", "ops")]).await;

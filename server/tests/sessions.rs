@@ -145,8 +145,8 @@ async fn real_mode_has_no_personas_and_no_demo_banner(pool: PgPool) {
         .expect("count");
     assert_eq!(personas, 0, "real mode seeds no personas");
 
-    let (status, html) = app.page("/environments").await;
+    let (status, html) = app.page("/sign-in").await;
     assert_eq!(status, 200);
     assert!(!html.contains("DEMO"));
-    assert!(html.contains("Pre-Prod"));
+    assert!(!html.contains("Use a demo persona"));
 }

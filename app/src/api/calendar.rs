@@ -118,6 +118,10 @@ pub struct CalendarView {
     /// Environments a blackout may close: (id, name, closed by default).
     pub environments: Vec<(String, String, bool)>,
     pub notice: Option<Notice>,
+    /// The viewer's secret calendar-feed token (signed in only): feed URLs
+    /// carry it, since calendar apps cannot sign in.
+    #[serde(default)]
+    pub feed_token: Option<String>,
 }
 
 /// The calendar for a month (`YYYY-MM`, default: this month) and
@@ -160,5 +164,13 @@ pub async fn add_blackout(
     let result =
         crate::ssr::calendar::add_blackout(&name, &first_day, &last_day, &environments, &reason)
             .await;
+    crate::ssr::approvals::answer_form(result, "/calendar").await
+}
+
+/// Replaces the viewer's secret calendar-feed link: subscriptions using the
+/// old one stop updating. Any signed-in person.
+#[server(endpoint = "calendar/feed-token")]
+pub async fn rotate_feed_token() -> Result<String, AppError> {
+    let result = crate::ssr::calendar::rotate_feed_token().await;
     crate::ssr::approvals::answer_form(result, "/calendar").await
 }

@@ -9,7 +9,7 @@ pub fn ErrorNotice(error: AppError) -> impl IntoView {
         AppError::Unauthenticated => "Sign-in needed",
         AppError::Forbidden(_) => "Not allowed",
         AppError::NotFound(_) => "Not found",
-        AppError::Invalid(_) => "That did not work",
+        AppError::Invalid(_) | AppError::BadRequest(_) => "That did not work",
         AppError::Conflict(_) => "Already changed",
         AppError::Unavailable | AppError::Dependency(_) => "Temporarily unavailable",
         AppError::Internal(_) | AppError::Transport(_) => "Something went wrong",

@@ -105,7 +105,7 @@ fn ApprovalsBody(data: ApprovalsView, history: bool, rerun: ServerAction<Rerun>)
     });
     let problems = (!problems.is_empty()).then(|| view! { <ProblemsPanel problems /> });
     let older = older.map(|cursor| {
-        let href = format!("/approvals?tab=history&before={}", percent_encode(&cursor));
+        let href = format!("/approvals?tab=history&before={}", crate::encode::query_value(&cursor));
         view! {
             <p class="mt-3 text-right text-sm">
                 <a class="font-medium text-indigo-700 underline" href=href>"Older decisions \u{2192}"</a>
@@ -234,19 +234,6 @@ fn PendingList(
             </For>
         </div>
     }
-}
-
-/// `text` made safe for a URL's query: everything but unreserved
-/// characters percent-encoded.
-fn percent_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            other => format!("%{other:02X}"),
-        })
-        .collect()
 }
 
 fn short(commit: &str) -> String {

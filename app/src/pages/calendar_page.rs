@@ -1,7 +1,7 @@
 use crate::api::approvals::Notice;
 use crate::api::calendar::{
     calendar, AddBlackout, CalendarChange, CalendarEvent, CalendarView, DayCell, DaySpan,
-    EnvironmentAllowance, MoveMilestone, ReleaseChoice, ReleaseSummary,
+    EnvironmentAllowance, MoveMilestone, ReleaseChoice, ReleaseSummary, RotateFeedToken,
 };
 use crate::components::badges::GateBadge;
 use crate::components::error_notice::ErrorNotice;
@@ -27,6 +27,7 @@ pub fn CalendarPage() -> impl IntoView {
     let query = use_query_map();
     let move_action = ServerAction::<MoveMilestone>::new();
     let blackout_action = ServerAction::<AddBlackout>::new();
+    let feed_action = ServerAction::<RotateFeedToken>::new();
     let data = Resource::new(
         move || {
             let q = query.read();
@@ -35,9 +36,10 @@ pub fn CalendarPage() -> impl IntoView {
                 q.get("team"),
                 move_action.version().get(),
                 blackout_action.version().get(),
+                feed_action.version().get(),
             )
         },
-        |(month, team, _, _)| calendar(month, team),
+        |(month, team, _, _, _)| calendar(month, team),
     );
     // With JavaScript, managers' changes follow live.
     crate::components::live::use_live_data(&["calendar"], data, move || {
@@ -47,7 +49,8 @@ pub fn CalendarPage() -> impl IntoView {
     let result = move || {
         let moved = move_action.value().get();
         let added = blackout_action.value().get();
-        moved.or(added)
+        let replaced = feed_action.value().get();
+        moved.or(added).or(replaced)
     };
     view! {
         <Title text="Calendar" />
@@ -62,7 +65,7 @@ pub fn CalendarPage() -> impl IntoView {
         <Transition fallback=CalendarSkeleton>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(view_data) => view! { <CalendarBody data=view_data move_action blackout_action /> }.into_any(),
+                    Ok(view_data) => view! { <CalendarBody data=view_data move_action blackout_action feed_action /> }.into_any(),
                     Err(error) => view! { <div class="mt-6"><ErrorNotice error /></div> }.into_any(),
                 }
             })}
@@ -221,6 +224,7 @@ fn CalendarBody(
     data: CalendarView,
     move_action: ServerAction<MoveMilestone>,
     blackout_action: ServerAction<AddBlackout>,
+    feed_action: ServerAction<RotateFeedToken>,
 ) -> impl IntoView {
     let CalendarView {
         now,
@@ -244,6 +248,7 @@ fn CalendarBody(
         releases,
         environments,
         notice,
+        feed_token,
     } = data;
     let previous_href = calendar_href(&previous_month, team.as_ref());
     let next_href = calendar_href(&next_month, team.as_ref());
@@ -283,10 +288,25 @@ fn CalendarBody(
         .as_ref()
         .and_then(|id| teams.iter().find(|t| &t.id == id))
         .map(|t| t.name.to_string());
-    let feed = match &team {
+    let feed_path = match &team {
         Some(t) => format!("/calendar/{t}.ics"),
         None => "/calendar.ics".to_owned(),
     };
+    let feed = match &feed_token {
+        Some(token) => format!("{feed_path}?token={token}"),
+        None => feed_path,
+    };
+    let replace_link = feed_token.is_some().then(|| view! {
+        <ActionForm action=feed_action attr:class="inline">
+            <button
+                type="submit"
+                class="ml-2 font-medium text-slate-600 underline hover:text-slate-900 print:hidden"
+                title="Subscriptions using the current link stop updating"
+            >
+                "Replace link"
+            </button>
+        </ActionForm>
+    });
     let feed_label = match &selected_name {
         Some(n) => format!("Subscribe to {n}'s calendar (ICS)"),
         None => "Subscribe to the calendar (ICS)".to_owned(),
@@ -303,6 +323,7 @@ fn CalendarBody(
             <p class="text-xs text-slate-500">
                 {format!("Times in {zone} ({zone_abbreviation}) · ")}
                 <a href=feed class="font-medium text-indigo-700 hover:underline print:hidden">{feed_label}</a>
+                {replace_link}
             </p>
         </div>
         <div class="mt-4 grid gap-6 xl:grid-cols-[minmax(0,1fr)_22rem]">

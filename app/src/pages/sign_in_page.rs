@@ -12,6 +12,12 @@ const PROVIDER_BUTTON: &str = "flex w-full items-center justify-center gap-2 rou
 #[component]
 pub fn SignInPage() -> impl IntoView {
     let options = Resource::new(|| (), |_| sign_in_options());
+    // Where to go back to after signing in (the server checks it stays on
+    // Gatehouse).
+    let return_to = leptos_router::hooks::use_query_map()
+        .read_untracked()
+        .get("return_to")
+        .filter(|p| p.starts_with('/') && p.len() <= 2_000);
     view! {
         <Title text="Sign in" />
         <div class="mx-auto max-w-md">
@@ -20,19 +26,24 @@ pub fn SignInPage() -> impl IntoView {
                 "Your roles come from your teams: QA and SRE may approve, managers plan the calendar, everyone else reads."
             </p>
             <Suspense fallback=|| view! { <p class="mt-6 text-sm text-slate-500" aria-busy="true">"Loading…"</p> }>
-                {move || Suspend::new(async move {
+                {move || {
+                    let return_to = return_to.clone();
+                    Suspend::new(async move {
                     match options.await {
-                        Ok(options) => view! { <Choices options /> }.into_any(),
+                        Ok(options) => view! { <Choices options return_to /> }.into_any(),
                         Err(error) => view! { <div class="mt-6"><ErrorNotice error /></div> }.into_any(),
                     }
-                })}
+                })}}
             </Suspense>
         </div>
     }
 }
 
 #[component]
-fn Choices(options: SignInChoices) -> impl IntoView {
+fn Choices(options: SignInChoices, return_to: Option<String>) -> impl IntoView {
+    let back = return_to
+        .map(|p| format!("?return_to={}", crate::encode::query_value(&p)))
+        .unwrap_or_default();
     let SignInChoices {
         demo,
         providers,
@@ -59,7 +70,7 @@ fn Choices(options: SignInChoices) -> impl IntoView {
                 let icon = if p.id == "github" { IconKind::Branch } else { IconKind::Lock };
                 view! {
                     <li>
-                        <a href=format!("/auth/{}/login", p.id) rel="external" class=PROVIDER_BUTTON>
+                        <a href=format!("/auth/{}/login{back}", p.id) rel="external" class=PROVIDER_BUTTON>
                             <Icon kind=icon />
                             {format!("Sign in with {}", p.label)}
                         </a>

@@ -88,7 +88,12 @@ fn queue_item(
         || (item.author_checked && item.author_github_id.is_none());
     QueueItem {
         required: rule.as_ref().map_or(1, |r| {
-            u8::try_from(approval::required_approvals(r, &votes)).unwrap_or(u8::MAX)
+            let required = if author_unknown {
+                usize::from(r.required.max(1)) + 1
+            } else {
+                approval::required_approvals(r, &votes)
+            };
+            u8::try_from(required).unwrap_or(u8::MAX)
         }),
         author_unknown,
         test_types: env.map(|e| e.test_types.clone()).unwrap_or_default(),

@@ -154,7 +154,7 @@ fn first_of_month(raw: Option<&str>, today: NaiveDate) -> Result<NaiveDate, AppE
     };
     let shown: String = m.chars().take(20).collect();
     let not_a_month = || {
-        AppError::Invalid(format!(
+        AppError::BadRequest(format!(
             "\u{201c}{shown}\u{201d} is not a month; write it as YYYY-MM, like 2027-01."
         ))
     };
@@ -170,7 +170,7 @@ fn first_of_month(raw: Option<&str>, today: NaiveDate) -> Result<NaiveDate, AppE
     let first =
         NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d").map_err(|_| not_a_month())?;
     if !(FIRST_YEAR..=LAST_YEAR).contains(&first.year()) {
-        return Err(AppError::Invalid(format!(
+        return Err(AppError::BadRequest(format!(
             "Gatehouse shows months from {FIRST_YEAR}-01 to {LAST_YEAR}-12; {shown} is outside them."
         )));
     }
@@ -473,6 +473,10 @@ pub async fn view(month: Option<&str>, team: Option<&str>) -> Result<CalendarVie
         allowances: allowances(&org, &calendar, &shown, now),
         history,
         can_manage: may_manage(user.as_ref()),
+        feed_token: match &user {
+            Some(u) => Some(state.users.feed_token(&u.id).await?),
+            None => None,
+        },
         releases: upcoming
             .iter()
             .map(|r| ReleaseChoice {
@@ -699,4 +703,14 @@ pub async fn add_blackout(
         last.format("%-d %b %Y"),
         names.join(", ")
     ))
+}
+
+/// Gives the signed-in person a new secret feed link.
+pub async fn rotate_feed_token() -> Result<String, AppError> {
+    let state = app_state()?;
+    let user = session::current_user(&state)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    state.users.rotate_feed_token(&user.id).await?;
+    Ok("Your calendar link was replaced: subscriptions using the old link stop updating. Subscribe again with the new one.".into())
 }

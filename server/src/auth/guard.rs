@@ -103,6 +103,102 @@ pub async fn limit_body(request: Request, next: Next) -> Response {
     }
 }
 
+/// Paths anyone may reach in real mode: the sign-in page and flow, what
+/// that page itself asks for, health endpoints, static files, the calendar
+/// feeds (they check their own token), and demo mode's routes (which real
+/// mode answers 404).
+fn is_public(path: &str) -> bool {
+    matches!(
+        path,
+        "/sign-in"
+            | "/healthz"
+            | "/readyz"
+            | "/favicon.ico"
+            | "/robots.txt"
+            | "/api/sign-in/options"
+            | "/api/session"
+            | "/api/sign-out"
+            | "/calendar.ics"
+    ) || path.starts_with("/auth/")
+        || path.starts_with("/pkg/")
+        || path.starts_with("/demo/")
+        || path.starts_with("/api/demo/")
+        || (path.starts_with("/calendar/") && path.ends_with(".ics"))
+}
+
+/// In real mode every page, server function and stream needs a signed-in
+/// user (see [`is_public`] for the exceptions): a page sends the browser to
+/// sign in and back, anything else is answered 401 with a sentence. Demo
+/// mode is open to visitors, who pick a persona to act.
+pub async fn require_sign_in(
+    axum::extract::State(state): axum::extract::State<app::ssr::AppState>,
+    session: tower_sessions::Session,
+    request: Request,
+    next: Next,
+) -> Response {
+    if state.mode != app::ssr::Mode::Real || is_public(request.uri().path()) {
+        return next.run(request).await;
+    }
+    match app::ssr::session::user_of(&state, &session).await {
+        Ok(Some(_)) => return next.run(request).await,
+        Ok(None) => {}
+        Err(err) => {
+            let status = StatusCode::from_u16(err.status().as_u16())
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            return (status, err.to_string()).into_response();
+        }
+    }
+    let path = request.uri().path();
+    let page = request.method() == Method::GET && !path.starts_with("/api/") && path != "/events";
+    if page {
+        let back = request
+            .uri()
+            .path_and_query()
+            .map_or("/", |pq| pq.as_str())
+            .to_owned();
+        let location = format!("/sign-in?return_to={}", app::encode::query_value(&back));
+        return (
+            StatusCode::SEE_OTHER,
+            [(header::LOCATION, location)],
+            "Sign in to see this page.",
+        )
+            .into_response();
+    }
+    let body = serde_json::to_string(&app::error::AppError::Unauthenticated)
+        .unwrap_or_else(|_| "\"Unauthenticated\"".into());
+    (
+        StatusCode::UNAUTHORIZED,
+        [(header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response()
+}
+
+/// Server functions answer a request whose fields cannot be read (missing,
+/// malformed) with their error body but status 500; that is the caller's
+/// mistake, so the status becomes 400 and the sentence stays.
+pub async fn bad_input_is_400(request: Request, next: Next) -> Response {
+    let is_function = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    if !is_function || response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Something went wrong on the server.",
+        )
+            .into_response();
+    };
+    let unreadable_input = serde_json::from_slice::<app::error::AppError>(&bytes)
+        .is_ok_and(|e| matches!(e, app::error::AppError::Invalid(_)));
+    if unreadable_input {
+        parts.status = StatusCode::BAD_REQUEST;
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
+}
+
 /// The policy for responses that are not pages.
 pub const DEFAULT_CSP: &str =
     "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";

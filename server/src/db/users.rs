@@ -173,4 +173,57 @@ impl UserStore for PgStore {
             .map_err(store_error)?;
         Ok(())
     }
+
+    async fn feed_token(&self, user_id: &str) -> Result<String, StoreError> {
+        let id =
+            Uuid::parse_str(user_id).map_err(|e| StoreError::Corrupt(format!("user id: {e}")))?;
+        let token = sqlx::query_scalar!(
+            r#"INSERT INTO feed_tokens (user_id, token) VALUES ($1, $2)
+               ON CONFLICT (user_id) DO UPDATE SET user_id = EXCLUDED.user_id
+               RETURNING token"#,
+            id,
+            new_feed_token(),
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(store_error)?;
+        Ok(token)
+    }
+
+    async fn rotate_feed_token(&self, user_id: &str) -> Result<String, StoreError> {
+        let id =
+            Uuid::parse_str(user_id).map_err(|e| StoreError::Corrupt(format!("user id: {e}")))?;
+        let token = sqlx::query_scalar!(
+            r#"INSERT INTO feed_tokens (user_id, token) VALUES ($1, $2)
+               ON CONFLICT (user_id) DO UPDATE SET token = EXCLUDED.token, created_at = now()
+               RETURNING token"#,
+            id,
+            new_feed_token(),
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(store_error)?;
+        Ok(token)
+    }
+
+    async fn feed_user(&self, token: &str) -> Result<Option<User>, StoreError> {
+        if !(32..=128).contains(&token.len()) {
+            return Ok(None);
+        }
+        let row = sqlx::query_as!(
+            Row,
+            r#"SELECT u.id, u.login, u.display_name, u.roles, u.person, u.github_id, u.emails
+               FROM feed_tokens f JOIN users u ON u.id = f.user_id WHERE f.token = $1"#,
+            token
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(store_error)?;
+        row.map(user).transpose()
+    }
+}
+
+/// A fresh feed token: 244 random bits (two v4 UUIDs) as hex.
+fn new_feed_token() -> String {
+    format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple())
 }
