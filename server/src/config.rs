@@ -288,6 +288,17 @@ pub struct AuthArgs {
         global = true
     )]
     pub session_max_hours: u64,
+    /// 64 hex digits (32 bytes): the key that encrypts the provider tokens
+    /// kept in sessions for role refresh (AES-256-GCM). Every replica needs
+    /// the same key; without one, each process makes its own and sessions
+    /// end at its restart.
+    #[arg(
+        long,
+        env = "GATEHOUSE_TOKEN_KEY",
+        hide_env_values = true,
+        global = true
+    )]
+    pub token_key: Option<String>,
 }
 
 /// GitHub OAuth app sign-in.
@@ -338,6 +349,8 @@ pub struct AuthSettings {
     pub role_refresh: Duration,
     pub session_idle: Duration,
     pub session_max_age: Duration,
+    /// The key sealing provider tokens in sessions; `None`: one per process.
+    pub token_key: Option<[u8; 32]>,
 }
 
 impl Default for AuthSettings {
@@ -352,6 +365,7 @@ impl Default for AuthSettings {
             role_refresh: Duration::from_secs(900),
             session_idle: Duration::from_secs(12 * 3600),
             session_max_age: Duration::from_secs(168 * 3600),
+            token_key: None,
         }
     }
 }
@@ -466,6 +480,17 @@ impl AuthArgs {
             role_refresh: Duration::from_secs(self.role_refresh_secs),
             session_idle: Duration::from_secs(self.session_idle_hours.max(1) * 3600),
             session_max_age: Duration::from_secs(self.session_max_hours.max(1) * 3600),
+            token_key: match given(self.token_key) {
+                None => None,
+                Some(hexed) => {
+                    let bytes = hex::decode(&hexed).ok().filter(|b| b.len() == 32).ok_or(
+                        "GATEHOUSE_TOKEN_KEY must be 64 hex digits (32 random bytes, e.g. from `openssl rand -hex 32`)",
+                    )?;
+                    let mut key = [0_u8; 32];
+                    key.copy_from_slice(&bytes);
+                    Some(key)
+                }
+            },
         })
     }
 }

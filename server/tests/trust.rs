@@ -710,3 +710,47 @@ async fn a_server_function_called_without_its_fields_answers_400_in_words(pool: 
         "{body}"
     );
 }
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn the_provider_token_is_kept_encrypted_and_gone_at_sign_out(pool: PgPool) {
+    let provider = idp(&[(
+        "quinn",
+        json!({"sub": "s-quinn", "preferred_username": "quinn", "groups": ["acme-retail/qa"]}),
+    )])
+    .await;
+    let app = real_app(pool.clone(), oidc(&provider, None), shipped_org_config()).await;
+    sign_in(&app, "quinn", "%2Fapprovals").await;
+    assert!(viewer(&app).await.user.is_some());
+    let rows: Vec<Vec<u8>> = sqlx::query_scalar("SELECT data FROM tower_sessions.session")
+        .fetch_all(&pool)
+        .await
+        .expect("sessions");
+    assert_eq!(rows.len(), 1);
+    let stored = String::from_utf8_lossy(&rows[0]);
+    assert!(
+        !stored.contains("tok-quinn"),
+        "the token is not readable in the row"
+    );
+    assert!(stored.contains("v1."), "but kept sealed for role refresh");
+    // Sealed with this process's key: tampering or another key opens nothing.
+    let sealed = app.state.identity.seal("tok-quinn");
+    assert_eq!(
+        app.state.identity.open(&sealed).as_deref(),
+        Some("tok-quinn")
+    );
+    let mut tampered = sealed.clone().into_bytes();
+    let last = tampered.len() - 1;
+    tampered[last] = if tampered[last] == b'0' { b'1' } else { b'0' };
+    assert_eq!(
+        app.state
+            .identity
+            .open(&String::from_utf8(tampered).expect("utf8")),
+        None
+    );
+    app.call("sign-out", &[]).await;
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM tower_sessions.session").await,
+        0,
+        "signing out deletes the row, token and all"
+    );
+}

@@ -73,16 +73,13 @@ pub async fn demo_personas() -> Result<Vec<Persona>, AppError> {
 pub async fn demo_sign_in(login: String) -> Result<(), AppError> {
     AppError::respond(
         async {
-            let user = demo_only()?
-                .users
-                .persona_user(&login)
-                .await?
-                .ok_or_else(|| {
-                    AppError::NotFound(format!(
-                        "There is no demo persona called \u{201c}{login}\u{201d}."
-                    ))
-                })?;
-            crate::ssr::session::sign_in(&user).await?;
+            let state = demo_only()?;
+            let user = state.users.persona_user(&login).await?.ok_or_else(|| {
+                AppError::NotFound(format!(
+                    "There is no demo persona called \u{201c}{login}\u{201d}."
+                ))
+            })?;
+            crate::ssr::session::sign_in(&state, &user).await?;
             leptos_axum::redirect("/environments");
             Ok(())
         }

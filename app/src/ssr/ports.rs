@@ -475,6 +475,11 @@ pub trait Identity: Send + Sync {
     fn refresh_interval(&self) -> std::time::Duration;
     /// How long a sign-in lasts, however active the session is.
     fn session_max_age(&self) -> std::time::Duration;
+    /// Encrypts a provider token for keeping in a session row.
+    fn seal(&self, token: &str) -> String;
+    /// Decrypts what [`Identity::seal`] made; `None` when it was sealed with
+    /// another key or altered.
+    fn open(&self, sealed: &str) -> Option<String>;
     /// The roles the identity `subject` holds at `provider` now, read with
     /// the token from its sign-in; revoked when the token now names another
     /// subject.

@@ -73,12 +73,17 @@ pub async fn user_of(state: &AppState, session: &Session) -> Result<Option<User>
         return Ok(None);
     };
     let provider = session.get::<String>(PROVIDER).await.map_err(internal)?;
-    let token = session
+    let sealed = session
         .get::<String>(PROVIDER_TOKEN)
         .await
         .map_err(internal)?;
     let subject = session.get::<String>(SUBJECT).await.map_err(internal)?;
-    if let (Some(provider), Some(token), Some(subject)) = (provider, token, subject) {
+    if let (Some(provider), Some(sealed), Some(subject)) = (provider, sealed, subject) {
+        let Some(token) = state.identity.open(&sealed) else {
+            tracing::info!(user = %user.login, "the sign-in's token cannot be decrypted (another key); signed out");
+            session.flush().await.map_err(internal)?;
+            return Ok(None);
+        };
         let checked = session
             .get::<i64>(ROLES_CHECKED_AT)
             .await
@@ -126,8 +131,10 @@ pub struct ProviderSignIn<'a> {
 
 /// Signs `user` in on `session`, issuing a new session id first so an id
 /// planted before sign-in is worthless after it. A provider sign-in keeps
-/// the provider, the subject and its token, to read the roles again later.
+/// the provider, the subject and its token (encrypted), to read the roles
+/// again later; signing out deletes the session row and all of it.
 pub async fn establish(
+    state: &AppState,
     session: &Session,
     user: &User,
     provider: Option<ProviderSignIn<'_>>,
@@ -146,7 +153,7 @@ pub async fn establish(
             .map_err(internal)?;
         session.insert(SUBJECT, p.subject).await.map_err(internal)?;
         session
-            .insert(PROVIDER_TOKEN, p.token)
+            .insert(PROVIDER_TOKEN, state.identity.seal(p.token))
             .await
             .map_err(internal)?;
         session
@@ -159,8 +166,8 @@ pub async fn establish(
 }
 
 /// Signs a demo persona in on this request's session.
-pub async fn sign_in(user: &User) -> Result<(), AppError> {
-    establish(&session().await?, user, None).await
+pub async fn sign_in(state: &AppState, user: &User) -> Result<(), AppError> {
+    establish(state, &session().await?, user, None).await
 }
 
 /// Ends the session on the server and clears its cookie.

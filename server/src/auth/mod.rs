@@ -95,6 +95,8 @@ struct OidcProvider {
 
 /// The configured identity providers and the role mapping.
 pub struct Directory {
+    /// Seals provider tokens kept in sessions.
+    cipher: aes_gcm::Aes256Gcm,
     github: Option<GitHubProvider>,
     oidc: Option<OidcProvider>,
     access: AccessConfig,
@@ -203,7 +205,19 @@ impl Directory {
             .user_agent("gatehouse")
             .build()
             .map_err(|e| format!("HTTP client: {e}"))?;
+        use aes_gcm::KeyInit;
+        let cipher = match settings.token_key {
+            Some(key) => aes_gcm::Aes256Gcm::new(&key.into()),
+            None => {
+                if settings.github.is_some() || settings.oidc.is_some() {
+                    tracing::warn!("GATEHOUSE_TOKEN_KEY is not set: provider tokens in sessions are sealed with a key of this process only, so sign-ins end when it restarts and do not work across replicas");
+                }
+                let key = aes_gcm::Aes256Gcm::generate_key(&mut aes_gcm::aead::OsRng);
+                aes_gcm::Aes256Gcm::new(&key)
+            }
+        };
         Ok(Self {
+            cipher,
             github,
             oidc,
             access,
@@ -502,6 +516,33 @@ impl Identity for Directory {
 
     fn session_max_age(&self) -> Duration {
         self.max_age
+    }
+
+    fn seal(&self, token: &str) -> String {
+        use aes_gcm::aead::{Aead, AeadCore, OsRng};
+        let nonce = aes_gcm::Aes256Gcm::generate_nonce(&mut OsRng);
+        match self.cipher.encrypt(&nonce, token.as_bytes()) {
+            Ok(sealed) => format!("v1.{}.{}", hex::encode(nonce), hex::encode(sealed)),
+            // Encryption of a short token cannot fail; keep nothing if it does.
+            Err(_) => String::new(),
+        }
+    }
+
+    fn open(&self, sealed: &str) -> Option<String> {
+        use aes_gcm::aead::Aead;
+        let mut parts = sealed.split('.');
+        let (Some("v1"), Some(nonce), Some(text), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return None;
+        };
+        let nonce = hex::decode(nonce).ok().filter(|n| n.len() == 12)?;
+        let text = hex::decode(text).ok()?;
+        let plain = self
+            .cipher
+            .decrypt(aes_gcm::Nonce::from_slice(&nonce), text.as_ref())
+            .ok()?;
+        String::from_utf8(plain).ok()
     }
 
     async fn current_roles(

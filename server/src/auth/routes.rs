@@ -327,7 +327,7 @@ async fn callback(
         subject: &identity.subject,
         token: &token,
     };
-    if let Err(err) = establish(&session, &user, Some(sign_in)).await {
+    if let Err(err) = establish(&state.app, &session, &user, Some(sign_in)).await {
         return fail(&session, err.to_string()).await;
     }
     Redirect::to(&pending.return_to).into_response()
