@@ -317,28 +317,14 @@ impl Directory {
         roles
     }
 
-    /// Completes what a provider said with the configured links.
-    fn identified(
-        &self,
-        provider: &str,
-        issuer: String,
-        subject: String,
-        login: String,
-        display_name: String,
-        groups: &[String],
-        emails: Vec<String>,
-    ) -> Identified {
-        let key = format!("{provider}:{subject}");
-        Identified {
-            roles: self.roles_for(&key, groups),
-            person: self.access.person_of(&key),
-            github_id: self.access.github_id_of(&key),
-            subject,
-            issuer,
-            login,
-            display_name,
-            emails,
-        }
+    /// Completes what a provider said with the roles of `groups` and the
+    /// configured links.
+    fn complete(&self, provider: &str, mut who: Identified, groups: &[String]) -> Identified {
+        let key = format!("{provider}:{}", who.subject);
+        who.roles = self.roles_for(&key, groups);
+        who.person = self.access.person_of(&key);
+        who.github_id = self.access.github_id_of(&key);
+        who
     }
 
     /// Who holds `token` at `provider`, with their roles now.
@@ -409,15 +395,17 @@ impl Directory {
             .name
             .filter(|n| !n.trim().is_empty())
             .unwrap_or_else(|| user.login.clone());
-        Ok(self.identified(
-            "github",
-            String::new(),
-            user.id.to_string(),
-            user.login,
+        let said = Identified {
+            subject: user.id.to_string(),
+            issuer: String::new(),
+            login: user.login,
             display_name,
-            &groups,
+            roles: Vec::new(),
+            person: String::new(),
+            github_id: None,
             emails,
-        ))
+        };
+        Ok(self.complete("github", said, &groups))
     }
 
     async fn oidc_identity(&self, token: &str) -> Result<Identified, LookupError> {
@@ -479,15 +467,17 @@ impl Directory {
             .unwrap_or(false);
         let emails = text("email").filter(|_| verified).into_iter().collect();
         let display_name = text("name").unwrap_or_else(|| login.clone());
-        Ok(self.identified(
-            "oidc",
-            o.issuer().to_owned(),
+        let said = Identified {
             subject,
+            issuer: o.issuer().to_owned(),
             login,
             display_name,
-            &groups,
+            roles: Vec::new(),
+            person: String::new(),
+            github_id: None,
             emails,
-        ))
+        };
+        Ok(self.complete("oidc", said, &groups))
     }
 }
 
