@@ -75,3 +75,42 @@ ensure_database() {
   psql_admin -Atqc "select 1 from pg_database where datname = '$1'" | grep -q 1 \
     || psql_admin -q -c "CREATE DATABASE \"$1\""
 }
+
+# The two database roles Gatehouse runs with (README: Database roles):
+# gatehouse_owner owns the schema and runs the migrations; gatehouse_app
+# serves, with rights on rows only (the audit log: insert and read).
+ensure_roles() {
+  psql_admin -q <<'SQL'
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'gatehouse_owner') THEN
+    CREATE ROLE gatehouse_owner LOGIN;
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'gatehouse_app') THEN
+    CREATE ROLE gatehouse_app LOGIN;
+  END IF;
+END
+$$;
+SQL
+}
+
+# Creates database $1 owned by gatehouse_owner (a database another role
+# owns is made anew: demo data is re-seeded at every start), and exports
+# DATABASE_URL (gatehouse_app) and GATEHOUSE_MIGRATION_DATABASE_URL
+# (gatehouse_owner) for it.
+use_least_privilege_database() {
+  local db=$1 owner
+  ensure_roles
+  owner=$(psql_admin -Atqc "select pg_get_userbyid(datdba) from pg_database where datname = '$db'")
+  if [ -n "$owner" ] && [ "$owner" != gatehouse_owner ]; then
+    log "database $db belongs to $owner: making it anew for gatehouse_owner"
+    psql_admin -q -c "DROP DATABASE \"$db\" WITH (FORCE)"
+    owner=
+  fi
+  [ -n "$owner" ] || psql_admin -q -c "CREATE DATABASE \"$db\" OWNER gatehouse_owner"
+  local base="${PG_ADMIN_URL%/*}"
+  base="${base#postgres://}"; base="${base#*@}"
+  export DATABASE_URL="postgres://gatehouse_app@$base/$db"
+  export GATEHOUSE_MIGRATION_DATABASE_URL="postgres://gatehouse_owner@$base/$db"
+}
+

@@ -2,7 +2,8 @@
 # Builds and starts Gatehouse on http://127.0.0.1:3000 (demo mode unless
 # GATEHOUSE_MODE=real). Installs what is missing first, and finds or starts
 # PostgreSQL: $DATABASE_URL, else a server on 127.0.0.1:5432, else a private
-# cluster under .data/postgres.
+# cluster under .data/postgres. Without $DATABASE_URL it serves as the
+# least-privileged role gatehouse_app; gatehouse_owner migrates.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -10,8 +11,7 @@ scripts/setup.sh
 source scripts/env.sh
 ensure_postgres
 if [ -z "${DATABASE_URL:-}" ]; then
-  ensure_database gatehouse
-  export DATABASE_URL; DATABASE_URL=$(database_url_for gatehouse)
+  use_least_privilege_database gatehouse
 fi
 profile=()
 [ "${GATEHOUSE_RELEASE:-}" = 1 ] && profile=(--release)

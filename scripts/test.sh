@@ -37,7 +37,11 @@ port="${GATEHOUSE_E2E_PORT:-3100}"
 sim_port=$((port + 1))
 oidc_port=$((port + 2))
 e2e_db=gatehouse_e2e
-psql_admin -q -c "DROP DATABASE IF EXISTS $e2e_db WITH (FORCE)" -c "CREATE DATABASE $e2e_db"
+psql_admin -q -c "DROP DATABASE IF EXISTS $e2e_db WITH (FORCE)"
+# The browser tests run Gatehouse as production should: serving as
+# gatehouse_app, migrated by gatehouse_owner.
+e2e_urls=$(use_least_privilege_database $e2e_db; echo "$DATABASE_URL $GATEHOUSE_MIGRATION_DATABASE_URL")
+read -r e2e_app_url e2e_owner_url <<< "$e2e_urls"
 mkdir -p target
 log "starting the CodePipeline simulator on 127.0.0.1:$sim_port"
 "$target_dir/debug/gatehouse" simulate codepipeline --listen "127.0.0.1:$sim_port" > target/e2e-simulator.log 2>&1 &
@@ -46,7 +50,8 @@ log "starting an OpenID Connect provider (oauth2-mock-server) on 127.0.0.1:$oidc
 node end2end/oidc-provider.mjs "$oidc_port" > target/e2e-oidc.log 2>&1 &
 oidc_pid=$!
 log "starting Gatehouse (demo mode) on 127.0.0.1:$port"
-DATABASE_URL=$(database_url_for $e2e_db) GATEHOUSE_BIND="127.0.0.1:$port" GATEHOUSE_MODE=demo \
+DATABASE_URL="$e2e_app_url" GATEHOUSE_MIGRATION_DATABASE_URL="$e2e_owner_url" \
+  GATEHOUSE_BIND="127.0.0.1:$port" GATEHOUSE_MODE=demo \
   GATEHOUSE_SITE_ROOT="$REPO_ROOT/target/site" GATEHOUSE_LOG_FORMAT=json \
   GATEHOUSE_CODEPIPELINE_ENDPOINT="http://127.0.0.1:$sim_port" GATEHOUSE_POLL_INTERVAL_SECS=2 GATEHOUSE_HEALTH_INTERVAL_SECS=1 \
   GATEHOUSE_OIDC_ISSUER="http://127.0.0.1:$oidc_port" GATEHOUSE_OIDC_CLIENT_ID=gatehouse-e2e \

@@ -72,9 +72,20 @@ pub enum LogFormat {
 /// Settings; each may come from its environment variable.
 #[derive(Debug, Clone, Args)]
 pub struct Settings {
-    /// Postgres connection URL.
+    /// Postgres connection URL Gatehouse serves with: best a role that may
+    /// read and write rows, and no more.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
     pub database_url: Option<String>,
+    /// Postgres connection URL of the role that owns the schema: migrations
+    /// run with it, and it grants DATABASE_URL's role what serving needs
+    /// (the audit log: insert and read only). Unset: DATABASE_URL migrates.
+    #[arg(
+        long,
+        env = "GATEHOUSE_MIGRATION_DATABASE_URL",
+        hide_env_values = true,
+        global = true
+    )]
+    pub migration_database_url: Option<String>,
     /// Address and port to listen on.
     #[arg(
         long,
@@ -528,6 +539,8 @@ pub struct GitHubApp {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub database_url: Secret,
+    /// The schema owner's URL, when migrations run as another role.
+    pub migration_database_url: Option<Secret>,
     pub bind: SocketAddr,
     pub mode: app::ssr::Mode,
     pub log_format: LogFormat,
@@ -562,6 +575,7 @@ impl Settings {
             .ok_or("DATABASE_URL is not set: give a Postgres URL, e.g. postgres://postgres@127.0.0.1:5432/gatehouse")?;
         Ok(Config {
             database_url: Secret::new(database_url),
+            migration_database_url: given(self.migration_database_url).map(Secret::new),
             bind: self.bind,
             mode: match self.mode {
                 ModeArg::Demo => app::ssr::Mode::Demo,
@@ -598,6 +612,7 @@ mod tests {
     fn the_database_url_is_never_printed() {
         let config = Settings {
             database_url: Some("postgres://user:hunter2@db/gatehouse".into()),
+            migration_database_url: Some("postgres://owner:swordfish@db/gatehouse".into()),
             bind: "127.0.0.1:0".parse().expect("addr"),
             mode: ModeArg::Real,
             log_format: LogFormat::Json,
@@ -617,6 +632,7 @@ mod tests {
         .into_config()
         .expect("valid");
         assert!(!format!("{config:?}").contains("hunter2"));
+        assert!(!format!("{config:?}").contains("swordfish"));
         assert_eq!(config.db_max_connections, 1, "at least one connection");
         assert_eq!(config.mode, app::ssr::Mode::Real);
     }

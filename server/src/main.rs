@@ -41,9 +41,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Migrate => {
             let config = cli.settings.into_config().map_err(anyhow::Error::msg)?;
-            let pool = sqlx::PgPool::connect(config.database_url.expose()).await?;
-            db::MIGRATOR.run(&pool).await?;
-            println!("migrations applied");
+            match &config.migration_database_url {
+                Some(owner_url) => {
+                    let app = sqlx::PgPool::connect(config.database_url.expose()).await?;
+                    let serving_role: String = sqlx::query_scalar("SELECT current_user::text")
+                        .fetch_one(&app)
+                        .await?;
+                    let owner = sqlx::PgPool::connect(owner_url.expose()).await?;
+                    db::migrate_and_grant(&owner, &serving_role).await?;
+                    println!("migrations applied; {serving_role} may read and write rows, and only append to the audit log");
+                }
+                None => {
+                    let pool = sqlx::PgPool::connect(config.database_url.expose()).await?;
+                    db::MIGRATOR.run(&pool).await?;
+                    println!("migrations applied");
+                }
+            }
             Ok(())
         }
         Command::Simulate {

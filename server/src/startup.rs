@@ -47,6 +47,8 @@ pub struct Application {
 
 impl Application {
     /// Connects to Postgres, then builds as [`Application::build_with_pool`].
+    /// With a migration URL, the schema's owner migrates and grants the
+    /// serving role (DATABASE_URL's) what it needs first.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let pool = PgPoolOptions::new()
             .max_connections(config.db_max_connections)
@@ -54,6 +56,18 @@ impl Application {
             .connect(config.database_url.expose())
             .await
             .context("cannot connect to Postgres at DATABASE_URL")?;
+        if let Some(owner_url) = &config.migration_database_url {
+            let owner = PgPoolOptions::new()
+                .max_connections(1)
+                .connect(owner_url.expose())
+                .await
+                .context("cannot connect to Postgres at GATEHOUSE_MIGRATION_DATABASE_URL")?;
+            let serving_role: String = sqlx::query_scalar("SELECT current_user::text")
+                .fetch_one(&pool)
+                .await?;
+            db::migrate_and_grant(&owner, &serving_role).await?;
+            owner.close().await;
+        }
         Self::build_with_pool(config, pool).await
     }
 
@@ -64,10 +78,12 @@ impl Application {
         if config.mode == Mode::Demo {
             org.calendar = demo::calendar_around(&org.calendar, chrono::Utc::now().date_naive());
         }
-        db::MIGRATOR
-            .run(&pool)
-            .await
-            .context("cannot apply database migrations")?;
+        if config.migration_database_url.is_none() {
+            db::MIGRATOR
+                .run(&pool)
+                .await
+                .context("cannot apply database migrations")?;
+        }
         db::sync_org(&pool, &org, &config.org_config)
             .await
             .context("cannot store the org configuration")?;

@@ -67,6 +67,7 @@ pub async fn build(name: &str, services: usize) -> (Application, String) {
     std::fs::write(&org_file, org_config(services)).expect("write org");
     let config = Config {
         database_url: Secret::new(url.clone()),
+        migration_database_url: None,
         bind: "127.0.0.1:0".parse().expect("addr"),
         mode: Mode::Demo,
         log_format: LogFormat::Pretty,

@@ -15,6 +15,62 @@ use sqlx::PgPool;
 /// The schema migrations, embedded in the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 
+/// Tables Gatehouse only ever appends to: the serving role may read and
+/// insert, never update, delete or truncate (their triggers refuse too, and
+/// only the owner could switch those off).
+const APPEND_ONLY: &[&str] = &["audit_log", "calendar_changes"];
+
+/// Runs the migrations as the schema's owner (`owner`), then grants
+/// `app_role`, the role Gatehouse serves with, what serving needs: rows of
+/// every table, nothing of the schema itself, and only SELECT and INSERT on
+/// the append-only tables. Idempotent; run at every start.
+pub async fn migrate_and_grant(owner: &PgPool, app_role: &str) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let valid = !app_role.is_empty()
+        && app_role.len() <= 63
+        && app_role
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    anyhow::ensure!(
+        valid,
+        "the serving role's name {app_role:?} must be lower-case letters, digits and _"
+    );
+    MIGRATOR
+        .run(owner)
+        .await
+        .context("cannot apply database migrations")?;
+    let owner_role: String = sqlx::query_scalar("SELECT current_user::text")
+        .fetch_one(owner)
+        .await?;
+    if owner_role == app_role {
+        tracing::warn!(role = app_role, "Gatehouse serves as the schema's owner: give DATABASE_URL a role of its own (README: Database roles)");
+        return Ok(());
+    }
+    let role = format!("\"{app_role}\"");
+    let mut tx = owner.begin().await?;
+    for statement in [
+        format!("GRANT USAGE ON SCHEMA public, tower_sessions TO {role}"),
+        format!("REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {role}"),
+        format!("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}"),
+        format!(
+            "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA tower_sessions TO {role}"
+        ),
+        format!("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}"),
+        format!("REVOKE ALL ON _sqlx_migrations FROM {role}"),
+        format!(
+            "REVOKE UPDATE, DELETE, TRUNCATE ON {} FROM {role}",
+            APPEND_ONLY.join(", ")
+        ),
+    ] {
+        sqlx::query(&statement)
+            .execute(&mut *tx)
+            .await
+            .with_context(|| format!("cannot grant the serving role its rights: {statement}"))?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
 /// The Postgres implementation of the app's store ports.
 #[derive(Clone)]
 pub struct PgStore {

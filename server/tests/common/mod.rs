@@ -30,6 +30,7 @@ pub fn shipped_org_config() -> PathBuf {
 pub fn config(mode: Mode, org_config: PathBuf) -> Config {
     Config {
         database_url: Secret::new("unused: the test passes its pool"),
+        migration_database_url: None,
         bind: "127.0.0.1:0".parse().expect("address"),
         mode,
         log_format: LogFormat::Pretty,
