@@ -158,23 +158,63 @@ pub fn render(org: &OrgModel, calendar: &OrgCalendar, team: Option<&TeamId>) -> 
                 .iter()
                 .filter_map(|t| release.milestone(kind, t))
                 .collect();
-            let together = milestones.windows(2).all(|w| w[0].at == w[1].at);
-            // One event where the teams agree; one per team where they differ.
-            let groups: Vec<Vec<_>> = if together && team.is_none() {
-                vec![milestones]
-            } else {
-                milestones.into_iter().map(|m| vec![m]).collect()
-            };
-            for group in groups {
-                let Some(m) = group.first() else { continue };
-                let (uid, who) = if group.len() > 1 || (team.is_none() && shown.len() == 1) {
-                    (format!("release-{number}-{kind}@{domain}"), String::new())
+            // Every UID lives as long as its milestone. A single team's feed
+            // has that team's events. The org's feed has one org-wide event
+            // per milestone, always, at the date most teams share, and one
+            // exception per team whose date differs: moving one team's
+            // milestone adds that team's exception and never deletes or
+            // renames the org-wide event. Its SEQUENCE is the sum of the
+            // teams' sequences, so it rises with every move of any team.
+            let org_wide = team.is_none() && !milestones.is_empty();
+            let common = org_wide
+                .then(|| {
+                    let mut dates: Vec<_> = milestones.iter().map(|m| m.at).collect();
+                    dates.sort();
+                    // The date most teams share; the earliest of equals.
+                    dates
+                        .iter()
+                        .max_by_key(|d| {
+                            (
+                                dates.iter().filter(|x| x == d).count(),
+                                std::cmp::Reverse(**d),
+                            )
+                        })
+                        .copied()
+                })
+                .flatten();
+            let mut groups: Vec<(String, Vec<_>, String, u32)> = Vec::new();
+            if let Some(at) = common {
+                let together: Vec<_> = milestones.iter().filter(|m| m.at == at).cloned().collect();
+                let who = if together.len() == milestones.len() {
+                    String::new()
                 } else {
-                    (
-                        format!("release-{number}-{kind}-{}@{domain}", m.team),
-                        format!(" ({})", team_name(&m.team)),
+                    format!(
+                        " ({})",
+                        together
+                            .iter()
+                            .map(|m| team_name(&m.team))
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     )
                 };
+                let sequence = milestones.iter().map(|m| m.sequence).sum();
+                groups.push((
+                    format!("release-{number}-{kind}@{domain}"),
+                    together,
+                    who,
+                    sequence,
+                ));
+            }
+            for m in milestones.iter().filter(|m| Some(m.at) != common) {
+                groups.push((
+                    format!("release-{number}-{kind}-{}@{domain}", m.team),
+                    vec![*m],
+                    format!(" ({})", team_name(&m.team)),
+                    m.sequence,
+                ));
+            }
+            for (uid, group, who, sequence) in groups {
+                let Some(m) = group.first() else { continue };
                 let mut event = Event::new();
                 event
                     .uid(&uid)
@@ -183,7 +223,7 @@ pub fn render(org: &OrgModel, calendar: &OrgCalendar, team: Option<&TeamId>) -> 
                         kind.label(),
                         release.name
                     ))
-                    .sequence(group.iter().map(|m| m.sequence).max().unwrap_or(0))
+                    .sequence(sequence)
                     .timestamp(now);
                 if m.time.is_some() {
                     event.starts(m.at).ends(m.at + Duration::minutes(30));

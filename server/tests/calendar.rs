@@ -413,9 +413,9 @@ async fn the_ics_feeds_parse_with_stable_uids_and_a_sequence_that_grows_on_moves
     let app = spawn(pool, Mode::Demo).await;
     let events = parse_ics(&ics(&app, "/calendar.ics").await);
     // Releases 1 to 7 (current plus six), six milestones each, Mobile's
-    // freeze apart from the others (three teams: three events), and the
-    // two configured blackouts.
-    assert_eq!(events.len(), 7 * (5 + 3) + 2);
+    // freeze apart from the others (an org-wide event for the two that
+    // agree and Mobile's exception), and the two configured blackouts.
+    assert_eq!(events.len(), 7 * (5 + 2) + 2);
     let mut uids: Vec<String> = events.iter().map(|e| value(e, "UID")).collect();
     uids.sort();
     uids.dedup();
@@ -490,4 +490,77 @@ async fn the_ics_feeds_parse_with_stable_uids_and_a_sequence_that_grows_on_moves
     assert_eq!(value(&by_uid(&mobile, freeze_uid), "SEQUENCE"), "1");
     assert_eq!(app.get("/calendar/ops.ics").await.status(), 404);
     assert_eq!(app.get("/calendar.ics?team=ops").await.status(), 404);
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn moving_one_team_s_milestone_keeps_the_org_wide_uid_for_subscribers(pool: PgPool) {
+    let app = spawn(pool, Mode::Demo).await;
+    let org_uid = "release-2-qa-sign-off@acme-retail.gatehouse";
+    let exception_uid = "release-2-qa-sign-off-frontend@acme-retail.gatehouse";
+    let find = |events: &[ical::parser::ical::component::IcalEvent], uid: &str| {
+        events.iter().find(|e| value(e, "UID") == uid).cloned()
+    };
+    let before = parse_ics(&ics(&app, "/calendar.ics").await);
+    let original = find(&before, org_uid).expect("one org-wide event");
+    assert!(find(&before, exception_uid).is_none());
+    let sequence = |e: &ical::parser::ical::component::IcalEvent| -> u32 {
+        value(e, "SEQUENCE").parse().expect("number")
+    };
+    let original_day = value(&original, "DTSTART")[..8].to_owned();
+    let day = |yyyymmdd: &str, shift: i64| {
+        let d = chrono::NaiveDate::parse_from_str(yyyymmdd, "%Y%m%d").expect("date");
+        (d + chrono::Duration::days(shift)).to_string()
+    };
+    sign_in(&app, "morgan.lee").await;
+    let mv = |date: String| {
+        let app = &app;
+        async move {
+            let response = app
+                .call(
+                    "calendar/move",
+                    &[
+                        ("release", "2"),
+                        ("milestone", "qa-sign-off"),
+                        ("team", "frontend"),
+                        ("date", &date),
+                        ("reason", "Frontend regression suite needs a day more"),
+                    ],
+                )
+                .await;
+            assert_eq!(
+                response.status(),
+                200,
+                "{}",
+                response.text().await.unwrap_or_default()
+            );
+        }
+    };
+    mv(day(&original_day, 1)).await;
+    let apart = parse_ics(&ics(&app, "/calendar.ics").await);
+    let org = find(&apart, org_uid).expect("the org-wide UID survives the move");
+    assert!(sequence(&org) > sequence(&original), "its SEQUENCE rises");
+    assert_eq!(
+        value(&org, "DTSTART")[..8],
+        original_day,
+        "for the teams that stay"
+    );
+    assert!(
+        value(&org, "SUMMARY").contains("BackEnd"),
+        "{}",
+        value(&org, "SUMMARY")
+    );
+    let exception = find(&apart, exception_uid).expect("FrontEnd's own event");
+    assert_eq!(
+        value(&exception, "DTSTART")[..8],
+        day(&original_day, 1).replace('-', "")
+    );
+
+    mv(day(&original_day, 0)).await;
+    let together = parse_ics(&ics(&app, "/calendar.ics").await);
+    let org_again = find(&together, org_uid).expect("still there");
+    assert!(sequence(&org_again) > sequence(&org), "and rises again");
+    assert!(
+        find(&together, exception_uid).is_none(),
+        "FrontEnd is back in the org-wide event"
+    );
 }
