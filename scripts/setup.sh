@@ -42,3 +42,13 @@ fi
 if [ "${1:-}" = --test ] && [ ! -x /usr/bin/chromium ]; then
   apt_install chromium
 fi
+
+# The simulator is checked against CodePipeline's published service model,
+# which botocore (PyPI) ships; Debian's python3-botocore is too old for it.
+if [ "${1:-}" = --test ] && ! python3 -c 'import botocore.loaders; botocore.loaders.Loader().load_service_model("codepipeline", "service-2")["shapes"]["StageState"]["members"]["inboundExecutions"]' >/dev/null 2>&1; then
+  command -v python3 >/dev/null || apt_install python3
+  python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip
+  log "installing botocore (CodePipeline's service model, for the simulator's model test)"
+  python3 -m pip install --quiet --user 'botocore>=1.35' 2>/dev/null \
+    || python3 -m pip install --quiet --break-system-packages 'botocore>=1.35'
+fi
