@@ -341,3 +341,39 @@ async fn pipelines_are_listed_described_and_started_through_the_sdk() {
         Err(PipelineError::Configuration(_))
     ));
 }
+
+/// CodePipeline's SUPERSEDED mode: a stage runs one execution at a time. The
+/// execution waiting for approval keeps its stage and its token; newer ones
+/// wait at the stage's boundary, where the newest supersedes the others
+/// (`simulator_model.rs` sees the superseded one's status).
+#[tokio::test]
+async fn a_waiting_approval_keeps_its_token_while_newer_executions_queue_behind_it() {
+    let rig = rig().await;
+    let first = rig.waiting_execution("1111111111111111111111111111111111111111");
+    let waiting = rig.pending().await;
+    assert_eq!(waiting.execution_id, first);
+    let _second = rig.waiting_execution("2222222222222222222222222222222222222222");
+    let third = rig.waiting_execution("3333333333333333333333333333333333333333");
+    let still = rig.pending().await;
+    assert_eq!(
+        (still.execution_id.as_str(), still.token.as_str()),
+        (first.as_str(), waiting.token.as_str()),
+        "newer executions do not take the approval's stage or invalidate its token"
+    );
+    rig.adapter
+        .put_approval_result(
+            &rig.target,
+            &waiting.token,
+            true,
+            "Approved in Gatehouse by Sam Okafor",
+        )
+        .await
+        .expect("the token still answers");
+    rig.sim.advance_clock(Duration::seconds(1));
+    let next = rig.pending().await;
+    assert_eq!(
+        next.execution_id, third,
+        "the newest queued execution moves up, the one before it was superseded"
+    );
+    assert_ne!(next.token, waiting.token);
+}

@@ -681,6 +681,7 @@ async fn while_the_database_refuses_connections_a_vote_gets_503_in_words(pool: P
         .await;
     let status = response.status();
     let body = response.text().await.expect("body");
+    let (page_status, page) = app.page("/approvals").await;
     sqlx::query(&format!(
         "ALTER DATABASE \"{database}\" ALLOW_CONNECTIONS true"
     ))
@@ -691,6 +692,11 @@ async fn while_the_database_refuses_connections_a_vote_gets_503_in_words(pool: P
     assert!(
         body.contains("Gatehouse cannot reach its database right now; try again in a moment"),
         "{body}"
+    );
+    assert_eq!(page_status, 503, "the page too");
+    assert!(
+        page.contains("Gatehouse cannot reach its database right now; try again in a moment"),
+        "the page says why"
     );
     let (status, html) = app.page("/approvals").await;
     assert_eq!(status, 200, "back once the database is");
