@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
 CARGO_LEPTOS_VERSION=0.3.6   # 0.3.7+ needs a newer rustc than 1.95
+CARGO_DENY_VERSION=0.20.2    # licences, bans and sources in the test command
 
 command -v cargo >/dev/null || die "cargo not found: install Rust with rustup first (https://rustup.rs)"
 command -v cc >/dev/null || apt_install build-essential
@@ -37,6 +38,11 @@ if [ ! -x node_modules/.bin/tailwindcss ] || [ ! -x node_modules/.bin/wasm-opt ]
     || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   log "installing npm tooling (tailwindcss, wasm-opt, Playwright)"
   PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
+fi
+
+if [ "${1:-}" = --test ] && [ "$(cargo deny --version 2>/dev/null)" != "cargo-deny $CARGO_DENY_VERSION" ]; then
+  log "installing cargo-deny $CARGO_DENY_VERSION (about 7 minutes on 2 cores, once)"
+  cargo install cargo-deny --locked --version "$CARGO_DENY_VERSION"
 fi
 
 if [ "${1:-}" = --test ] && [ ! -x /usr/bin/chromium ]; then
