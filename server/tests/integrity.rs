@@ -14,7 +14,6 @@ use server::github::simulator::CommitSpec;
 use sqlx::PgPool;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// The shipped org configuration with Pre-Prod needing three approvers, so
 /// that 1-of-M (Stage, QA), 2-of-M (Prod) and 3-of-M (Pre-Prod) all run.
@@ -33,24 +32,8 @@ fn org_with_three_for_pre_prod() -> PathBuf {
 
 async fn app_with(pool: PgPool, org: PathBuf) -> TestApp {
     let app = spawn_with(pool, config(Mode::Demo, org)).await;
-    poll(&app).await;
+    app.poll().await;
     app
-}
-
-async fn poll(app: &TestApp) -> app::ssr::approvals::PollReport {
-    app::ssr::approvals::poll(&app.state, Duration::ZERO)
-        .await
-        .expect("poll")
-}
-
-fn calls(app: &TestApp, operation: &str) -> u64 {
-    app.simulator
-        .as_ref()
-        .expect("simulator")
-        .calls()
-        .get(operation)
-        .copied()
-        .unwrap_or(0)
 }
 
 fn target(pipeline: &str) -> ApprovalTarget {
@@ -96,7 +79,7 @@ async fn fresh_request(app: &TestApp, service: &str, env: &str, round: usize) ->
     )
     .expect("pipeline");
     sim.advance_clock(chrono::Duration::seconds(120));
-    poll(app).await;
+    app.poll().await;
     sqlx::query_scalar::<_, uuid::Uuid>(
         "SELECT id FROM approval_requests WHERE pipeline = $1 AND commit_sha = $2 AND state = 'pending'",
     )
@@ -174,7 +157,7 @@ async fn people_approving_at_once_never_wedge_a_request_of_any_shape(pool: PgPoo
         let (env, n, clicking) = &shapes[round % shapes.len()];
         let service = services[round % services.len()];
         let request = fresh_request(&app, service, env, round).await;
-        let puts_before = calls(&app, "PutApprovalResult");
+        let puts_before = app.aws_calls("PutApprovalResult");
         let answers = approve_together(clicking, &request).await;
         let ok = answers.iter().filter(|(s, _)| *s == 200).count();
         let decided = answers
@@ -208,7 +191,7 @@ async fn people_approving_at_once_never_wedge_a_request_of_any_shape(pool: PgPoo
             "{context}"
         );
         assert_eq!(
-            calls(&app, "PutApprovalResult") - puts_before,
+            app.aws_calls("PutApprovalResult") - puts_before,
             1,
             "CodePipeline hears once; {context}"
         );
@@ -241,10 +224,10 @@ async fn a_request_whose_votes_already_decide_it_is_decided_by_the_poller(pool: 
         .await
         .expect("vote");
     }
-    let report = poll(&app).await;
+    let report = app.poll().await;
     assert_eq!(report.repaired, 1, "{report:?}");
     assert_eq!(report.delivered, 1, "{report:?}");
-    assert_eq!(calls(&app, "PutApprovalResult"), 1);
+    assert_eq!(app.aws_calls("PutApprovalResult"), 1);
     let answer = app
         .state
         .pipelines
@@ -265,7 +248,7 @@ async fn a_request_whose_votes_already_decide_it_is_decided_by_the_poller(pool: 
     .await
     .expect("decision audited");
     assert_eq!(decided_by, None, "decided by Gatehouse itself");
-    assert_eq!(poll(&app).await.repaired, 0, "and only once");
+    assert_eq!(app.poll().await.repaired, 0, "and only once");
 }
 
 /// Decides `pipeline`'s request as `login` and returns the request id.
@@ -323,7 +306,7 @@ async fn gatehouse_s_own_rejection_whose_answer_was_lost_is_recognised_and_not_s
     .await;
     assert!(said.contains("Gatehouse will keep trying"), "{said}");
     sim.set_faults(Faults::default());
-    poll(&app).await;
+    app.poll().await;
     let (outcome, result) = delivery(&pool, &request).await;
     assert_eq!(outcome.as_deref(), Some("delivered"), "{result:?}");
     assert!(
@@ -333,7 +316,7 @@ async fn gatehouse_s_own_rejection_whose_answer_was_lost_is_recognised_and_not_s
         "{result:?}"
     );
     assert_eq!(
-        calls(&app, "PutApprovalResult"),
+        app.aws_calls("PutApprovalResult"),
         1,
         "read first, never re-sent"
     );
@@ -377,7 +360,7 @@ async fn a_decision_sent_before_a_crash_is_found_in_codepipeline_and_not_sent_ag
     )
     .await;
     assert!(said.contains("Gatehouse will keep trying"), "{said}");
-    assert_eq!(calls(&app, "PutApprovalResult"), 0);
+    assert_eq!(app.aws_calls("PutApprovalResult"), 0);
     sim.set_faults(Faults::default());
     // Another process claimed it, sent it, and died before recording it.
     let (token, summary): (String, String) = sqlx::query_as(
@@ -397,12 +380,12 @@ async fn a_decision_sent_before_a_crash_is_found_in_codepipeline_and_not_sent_ag
         .execute(&pool)
         .await
         .expect("lease lapses");
-    let report = poll(&app).await;
+    let report = app.poll().await;
     assert_eq!(report.delivered, 1);
     let (outcome, result) = delivery(&pool, &request).await;
     assert_eq!(outcome.as_deref(), Some("delivered"), "{result:?}");
     assert_eq!(
-        calls(&app, "PutApprovalResult"),
+        app.aws_calls("PutApprovalResult"),
         1,
         "at most one per decision"
     );
@@ -431,7 +414,7 @@ async fn a_failed_re_read_leaves_the_delivery_open_until_codepipeline_answers(po
         ..Faults::default()
     });
     for _ in 0..3 {
-        poll(&app).await;
+        app.poll().await;
         let (outcome, _) = delivery(&pool, &request).await;
         assert_eq!(
             outcome, None,
@@ -439,10 +422,10 @@ async fn a_failed_re_read_leaves_the_delivery_open_until_codepipeline_answers(po
         );
     }
     sim.set_faults(Faults::default());
-    poll(&app).await;
+    app.poll().await;
     let (outcome, result) = delivery(&pool, &request).await;
     assert_eq!(outcome.as_deref(), Some("delivered"), "{result:?}");
-    assert_eq!(calls(&app, "PutApprovalResult"), 1);
+    assert_eq!(app.aws_calls("PutApprovalResult"), 1);
     let errors = count(
         &pool,
         &format!(
@@ -474,7 +457,7 @@ async fn a_decision_answered_in_the_console_meanwhile_is_recorded_as_theirs(pool
     .await;
     sim.set_faults(Faults::default());
     assert!(sim.answer_out_of_band("mobile-bff-qa", false, "Stopped by the release manager"));
-    poll(&app).await;
+    app.poll().await;
     let (outcome, result) = delivery(&pool, &request).await;
     assert_eq!(outcome.as_deref(), Some("reconciled"));
     let result = result.expect("result");
@@ -484,5 +467,5 @@ async fn a_decision_answered_in_the_console_meanwhile_is_recorded_as_theirs(pool
         ),
         "{result}"
     );
-    assert_eq!(calls(&app, "PutApprovalResult"), 0);
+    assert_eq!(app.aws_calls("PutApprovalResult"), 0);
 }

@@ -7,12 +7,11 @@ use app::api::calendar::CalendarView;
 use app::api::session::SessionInfo;
 use app::domain::Role;
 use app::ssr::Mode;
-use common::{config, count, shipped_org_config, spawn, spawn_with, TestApp};
+use common::{config, count, demo_queue, shipped_org_config, spawn, spawn_with, TestApp};
 use serde_json::json;
 use server::config::{AuthSettings, OidcAuth, OidcEndpoints, Secret};
 use sqlx::PgPool;
 use std::collections::HashMap;
-use std::time::Duration;
 use wiremock::matchers::{body_string_contains, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -341,14 +340,7 @@ async fn in_real_mode_nothing_is_read_without_signing_in_and_feeds_take_a_rotata
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn huge_comments_are_refused_in_words_and_the_pages_stay_small(pool: PgPool) {
-    let app = spawn(pool.clone(), Mode::Demo).await;
-    app.simulator
-        .as_ref()
-        .expect("simulator")
-        .advance_clock(chrono::Duration::seconds(60));
-    app::ssr::approvals::poll(&app.state, Duration::ZERO)
-        .await
-        .expect("poll");
+    let app = demo_queue(pool.clone()).await;
     app.sign_in("priya.raman").await;
     let requests: Vec<String> = sqlx::query_scalar(
         "SELECT id::text FROM approval_requests WHERE environment_id = 'qa' ORDER BY pipeline",
@@ -439,14 +431,7 @@ async fn huge_comments_are_refused_in_words_and_the_pages_stay_small(pool: PgPoo
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn the_history_pages_by_keyset_and_every_decision_is_on_exactly_one_page(pool: PgPool) {
-    let app = spawn(pool.clone(), Mode::Demo).await;
-    app.simulator
-        .as_ref()
-        .expect("simulator")
-        .advance_clock(chrono::Duration::seconds(60));
-    app::ssr::approvals::poll(&app.state, Duration::ZERO)
-        .await
-        .expect("poll");
+    let app = demo_queue(pool.clone()).await;
     // 120 closed requests, some at the same moment.
     sqlx::query(
         r#"INSERT INTO approval_requests (id, service_id, environment_id, pipeline, stage, action, execution_id,
@@ -517,14 +502,7 @@ async fn far_months_are_refused_with_a_sentence_and_no_panic(pool: PgPool) {
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn a_commit_whose_author_cannot_be_established_needs_one_more_approver(pool: PgPool) {
-    let app = spawn(pool.clone(), Mode::Demo).await;
-    app.simulator
-        .as_ref()
-        .expect("simulator")
-        .advance_clock(chrono::Duration::seconds(60));
-    app::ssr::approvals::poll(&app.state, Duration::ZERO)
-        .await
-        .expect("poll");
+    let app = demo_queue(pool.clone()).await;
     // Committed with an e-mail GitHub matches to no account.
     sqlx::query(
         r#"UPDATE approval_requests SET author_id = NULL, author_login = NULL, author_name = 'Priya',
@@ -559,16 +537,11 @@ async fn a_commit_whose_author_cannot_be_established_needs_one_more_approver(poo
         "{said}"
     );
     assert!(said.ends_with("so 1 more approver is needed."), "{said}");
-    let puts = |app: &TestApp| {
-        app.simulator
-            .as_ref()
-            .expect("simulator")
-            .calls()
-            .get("PutApprovalResult")
-            .copied()
-            .unwrap_or(0)
-    };
-    assert_eq!(puts(&app), 0, "one person cannot approve it alone");
+    assert_eq!(
+        app.aws_calls("PutApprovalResult"),
+        0,
+        "one person cannot approve it alone"
+    );
     let audited = count(
         &pool,
         &format!(
@@ -594,19 +567,12 @@ async fn a_commit_whose_author_cannot_be_established_needs_one_more_approver(poo
         response.json::<String>().await.expect("json"),
         "Approved. CodePipeline has the decision."
     );
-    assert_eq!(puts(&app), 1);
+    assert_eq!(app.aws_calls("PutApprovalResult"), 1);
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn the_author_cannot_approve_under_another_login_with_their_commit_email(pool: PgPool) {
-    let app = spawn(pool.clone(), Mode::Demo).await;
-    app.simulator
-        .as_ref()
-        .expect("simulator")
-        .advance_clock(chrono::Duration::seconds(60));
-    app::ssr::approvals::poll(&app.state, Duration::ZERO)
-        .await
-        .expect("poll");
+    let app = demo_queue(pool.clone()).await;
     // The commit is not linked to an account, but carries Priya's verified
     // no-reply address.
     let email = server::github::simulator::noreply_email("priya.raman");

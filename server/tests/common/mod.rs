@@ -94,7 +94,38 @@ pub async fn spawn_with(pool: PgPool, config: Config) -> TestApp {
     }
 }
 
+/// A demo-mode Gatehouse whose pipelines reached their approvals, which the
+/// poller recorded.
+pub async fn demo_queue(pool: PgPool) -> TestApp {
+    let app = spawn(pool, Mode::Demo).await;
+    app.simulator
+        .as_ref()
+        .expect("demo simulator")
+        .advance_clock(chrono::Duration::seconds(60));
+    app.poll().await;
+    app
+}
+
 impl TestApp {
+    /// One pass of the approvals poller, as the leader runs it.
+    pub async fn poll(&self) -> app::ssr::approvals::PollReport {
+        app::ssr::approvals::poll(&self.state, Duration::ZERO)
+            .await
+            .expect("poll")
+    }
+
+    /// How many times the CodePipeline simulator was called with
+    /// `operation`.
+    pub fn aws_calls(&self, operation: &str) -> u64 {
+        self.simulator
+            .as_ref()
+            .expect("simulator")
+            .calls()
+            .get(operation)
+            .copied()
+            .unwrap_or(0)
+    }
+
     /// Signs in as a demo persona.
     pub async fn sign_in(&self, login: &str) {
         let response = self.call("demo/sign-in", &[("login", login)]).await;
