@@ -296,16 +296,18 @@ fn CalendarBody(
         Some(token) => format!("{feed_path}?token={token}"),
         None => feed_path,
     };
-    let replace_link = feed_token.is_some().then(|| view! {
-        <ActionForm action=feed_action attr:class="inline">
-            <button
-                type="submit"
-                class="ml-2 font-medium text-slate-600 underline hover:text-slate-900 print:hidden"
-                title="Subscriptions using the current link stop updating"
-            >
-                "Replace link"
-            </button>
-        </ActionForm>
+    let replace_link = feed_token.is_some().then(|| {
+        view! {
+            <ActionForm action=feed_action attr:class="print:hidden">
+                <button
+                    type="submit"
+                    class="text-xs font-medium text-slate-600 underline hover:text-slate-900"
+                    title="Subscriptions using the current link stop updating"
+                >
+                    "Replace link"
+                </button>
+            </ActionForm>
+        }
     });
     let feed_label = match &selected_name {
         Some(n) => format!("Subscribe to {n}'s calendar (ICS)"),
@@ -320,11 +322,13 @@ fn CalendarBody(
         {notice}
         <div class="mt-4 flex flex-wrap items-center justify-between gap-3">
             <TeamFilter teams=teams.clone() selected=team.clone() path="/calendar" query=format!("month={month_for_filter}") />
-            <p class="text-xs text-slate-500">
-                {format!("Times in {zone} ({zone_abbreviation}) · ")}
-                <a href=feed class="font-medium text-indigo-700 hover:underline print:hidden">{feed_label}</a>
+            <div class="flex flex-wrap items-center gap-x-2 gap-y-1">
+                <p class="text-xs text-slate-500">
+                    {format!("Times in {zone} ({zone_abbreviation}) · ")}
+                    <a href=feed class="font-medium text-indigo-700 hover:underline print:hidden">{feed_label}</a>
+                </p>
                 {replace_link}
-            </p>
+            </div>
         </div>
         <div class="mt-4 grid gap-6 xl:grid-cols-[minmax(0,1fr)_22rem]">
             <section aria-labelledby="month-heading" class="min-w-0">
