@@ -360,6 +360,9 @@ pub struct AuthSettings {
     pub role_refresh: Duration,
     pub session_idle: Duration,
     pub session_max_age: Duration,
+    /// GitHub's web address, for links to commits, pull requests and
+    /// repositories (GATEHOUSE_GITHUB_URL).
+    pub github_web_url: String,
     /// The key sealing provider tokens in sessions; `None`: one per process.
     pub token_key: Option<[u8; 32]>,
 }
@@ -376,6 +379,7 @@ impl Default for AuthSettings {
             role_refresh: Duration::from_secs(900),
             session_idle: Duration::from_secs(12 * 3600),
             session_max_age: Duration::from_secs(168 * 3600),
+            github_web_url: "https://github.com".into(),
             token_key: None,
         }
     }
@@ -491,6 +495,7 @@ impl AuthArgs {
             role_refresh: Duration::from_secs(self.role_refresh_secs),
             session_idle: Duration::from_secs(self.session_idle_hours.max(1) * 3600),
             session_max_age: Duration::from_secs(self.session_max_hours.max(1) * 3600),
+            github_web_url: trimmed_url(&self.github_url),
             token_key: match given(self.token_key) {
                 None => None,
                 Some(hexed) => {

@@ -177,6 +177,7 @@ impl Application {
             identity: directory.clone(),
             github,
             refuse_unmerged_hotfix: operations.refuse_unmerged_hotfix,
+            github_web: config.auth.github_web_url.clone(),
         };
         // Behind a TLS proxy Gatehouse itself listens on plain HTTP, often on
         // loopback: what the browser uses is the public URL's scheme.

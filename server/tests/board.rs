@@ -350,3 +350,42 @@ async fn a_prod_approval_of_a_revision_with_an_unmerged_hotfix_is_refused_until_
         accepted.text().await.unwrap_or_default()
     );
 }
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn links_to_github_use_the_configured_github_address(pool: PgPool) {
+    let mut cfg = common::config(Mode::Demo, common::shipped_org_config());
+    cfg.auth.github_web_url = "https://ghe.example.com".into();
+    let app = spawn_with(pool, cfg).await;
+    app.simulator
+        .as_ref()
+        .expect("simulator")
+        .advance_clock(chrono::Duration::seconds(60));
+    app.poll().await;
+    app.refresh_board().await;
+    let board = app.board(&[]).await;
+    let orders = row(&board, "orders-api");
+    assert_eq!(
+        orders.repository_url,
+        "https://ghe.example.com/acme-retail/orders-api"
+    );
+    let gap = cell(&board, "orders-api", "qa")
+        .behind
+        .as_ref()
+        .expect("gap");
+    assert!(gap.commits.iter().all(|c| c
+        .url
+        .starts_with("https://ghe.example.com/acme-retail/orders-api/commit/")));
+    let (_, html) = app.page("/board").await;
+    // Links Gatehouse writes (repositories, commits, pull requests) follow
+    // the configuration; those GitHub hands back (an Actions run's
+    // html_url) are GitHub's own.
+    let leaving: Vec<&str> = html
+        .match_indices("https://github.com/")
+        .map(|(i, _)| &html[i..(i + 100).min(html.len())])
+        .filter(|link| !link.contains("/actions/runs/"))
+        .collect();
+    assert!(
+        leaving.is_empty(),
+        "no link of Gatehouse's leaves for github.com: {leaving:?}"
+    );
+}

@@ -101,6 +101,8 @@ pub struct ServiceRow {
     pub id: String,
     pub name: String,
     pub repository: String,
+    /// The repository on GitHub's web (GATEHOUSE_GITHUB_URL).
+    pub repository_url: String,
     pub cells: Vec<Cell>,
     pub hotfixes: Vec<HotfixLine>,
 }

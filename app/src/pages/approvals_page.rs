@@ -538,6 +538,22 @@ fn HistoryRow(
         })
         .collect::<Vec<_>>()
         .join("; ");
+    // The evidence given at sign-off, as links.
+    let evidence: Vec<String> = item
+        .votes
+        .iter()
+        .flat_map(|v| v.sign_off.evidence.iter().cloned())
+        .collect();
+    let evidence = (!evidence.is_empty()).then(|| {
+        view! {
+            <ul class="mt-1 space-y-0.5 text-xs" aria-label="Evidence">
+                {evidence.into_iter().map(|link| {
+                    let shown: String = link.chars().take(60).collect();
+                    view! { <li><a href=link rel="noopener noreferrer" class="break-all text-indigo-700 underline">{shown}</a></li> }
+                }).collect_view()}
+            </ul>
+        }
+    });
     let when = item.decided_at.map(|t| ago(now, t)).unwrap_or_default();
     view! {
         <tr>
@@ -552,7 +568,7 @@ fn HistoryRow(
                 <span class="inline-flex items-center gap-1 font-medium"><Icon kind=icon class="h-3.5 w-3.5" />{label}</span>
                 <span class="block text-xs text-slate-500">{when}</span>
             </td>
-            <td class="px-3 py-2 align-top text-slate-700">{by}</td>
+            <td class="px-3 py-2 align-top text-slate-700">{by}{evidence}</td>
             <td class="px-3 py-2 align-top text-slate-700">{outcome_words(&item)}{rerun_form}</td>
         </tr>
     }

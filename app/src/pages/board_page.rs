@@ -134,7 +134,9 @@ fn Pager(data: BoardView) -> impl IntoView {
 
 #[component]
 fn BoardBody(data: BoardView) -> impl IntoView {
-    let now: DateTime<Utc> = data.now.parse().unwrap_or_else(|_| Utc::now());
+    // The server's clock, as sent; the browser never asks chrono for the
+    // time (it has no clock on wasm32 without `wasmbind`).
+    let now: DateTime<Utc> = data.now.parse().unwrap_or_default();
     let envs = data.environments.clone();
     let columns = envs.len() + 1;
     let empty = data.rows.is_empty();
@@ -185,7 +187,7 @@ fn Row(service: ServiceRow, now: DateTime<Utc>) -> impl IntoView {
         <tr aria-label=name.clone() class="border-t border-slate-200 align-top max-md:block">
             <th scope="row" class="bg-white px-3 py-2 font-normal max-md:block md:sticky md:left-0 md:z-10">
                 <span class="block text-sm font-semibold text-slate-900">{name.clone()}</span>
-                <a href=format!("https://github.com/{}", service.repository) class=format!("font-mono text-[11px] text-slate-500 {LINK}")>{service.repository.clone()}</a>
+                <a href=service.repository_url.clone() class=format!("font-mono text-[11px] text-slate-500 {LINK}")>{service.repository.clone()}</a>
                 {service.hotfixes.into_iter().map(|h| {
                     let unmerged = !h.missing.is_empty();
                     let tone = if unmerged { "text-amber-800" } else { "text-emerald-800" };

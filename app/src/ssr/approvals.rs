@@ -103,6 +103,19 @@ fn queue_item(
     }
 }
 
+/// The request's commit linked on GitHub's web as configured (GitHub
+/// Enterprise, or the demo's simulated GitHub), not where CodePipeline's
+/// revision URL points.
+fn with_commit_link(state: &AppState, org: &OrgModel, mut item: ApprovalItem) -> ApprovalItem {
+    if let Ok(repo) = repository_of(org, &item.service_id) {
+        item.commit_url = Some(format!(
+            "{}/{repo}/commit/{}",
+            state.github_web, item.commit
+        ));
+    }
+    item
+}
+
 /// The GitHub repository of a configured service.
 fn repository_of(org: &OrgModel, service_id: &str) -> Result<String, AppError> {
     org.services
@@ -206,6 +219,7 @@ pub async fn view(before: Option<&str>) -> Result<ApprovalsView, AppError> {
         .pending()
         .await?
         .into_iter()
+        .map(|item| with_commit_link(&state, &org, item))
         .map(|item| queue_item(&org, &calendar, user.as_ref(), item))
         .collect();
     for queued in pending
@@ -236,6 +250,10 @@ pub async fn view(before: Option<&str>) -> Result<ApprovalsView, AppError> {
         history.truncate(HISTORY_PAGE);
         history.last().map(history_cursor)
     });
+    let history: Vec<ApprovalItem> = history
+        .into_iter()
+        .map(|item| with_commit_link(&state, &org, item))
+        .collect();
     let problems = match &user {
         Some(u) if u.has(RoleKind::Admin) || u.has(RoleKind::Sre) => {
             state.approvals.pipeline_problems().await?

@@ -95,6 +95,7 @@ pub async fn view(
         now,
         cycle_start,
         thirty_days,
+        &state.github_web,
     ))
 }
 
@@ -107,6 +108,7 @@ pub fn build(
     now: DateTime<Utc>,
     cycle_start: DateTime<Utc>,
     thirty_days: DateTime<Utc>,
+    github_web: &str,
 ) -> BoardView {
     use std::collections::HashMap;
     let deployments: HashMap<(&str, &str), &DeploymentRecord> = snapshot
@@ -166,6 +168,7 @@ pub fn build(
             matching.push((t, service));
         }
     }
+    let web = github_web;
     let row = |t: &crate::domain::Team, service: &crate::domain::Service| -> ServiceRow {
         let mut cells = Vec::new();
         for env in org.environments_for(&t.id) {
@@ -216,9 +219,8 @@ pub fn build(
                             sha: c.sha.chars().take(7).collect(),
                             title: c.title.clone(),
                             author: c.author_login.clone(),
-                            url: format!("https://github.com/{repo}/commit/{}", c.sha),
-                            pull_request: pr
-                                .map(|n| (n, format!("https://github.com/{repo}/pull/{n}"))),
+                            url: format!("{web}/{repo}/commit/{}", c.sha),
+                            pull_request: pr.map(|n| (n, format!("{web}/{repo}/pull/{n}"))),
                         }
                     })
                     .collect(),
@@ -240,12 +242,13 @@ pub fn build(
                 short_sha: d
                     .and_then(|d| d.commit.as_ref())
                     .map(|c| c.chars().take(7).collect()),
+                // GitHub's address as configured (GitHub Enterprise, or the
+                // demo's simulated GitHub), not the URL CodePipeline stored.
                 commit_url: d.and_then(|d| {
-                    d.revision_url.clone().or_else(|| {
-                        d.commit
-                            .as_ref()
-                            .map(|c| format!("https://github.com/{repo}/commit/{c}"))
-                    })
+                    d.commit
+                        .as_ref()
+                        .map(|c| format!("{web}/{repo}/commit/{c}"))
+                        .or_else(|| d.revision_url.clone())
                 }),
                 tag: d.and_then(|d| d.tag.clone()),
                 branch: d.and_then(|d| d.branch.clone()),
@@ -278,6 +281,7 @@ pub fn build(
             id: service.id.to_string(),
             name: service.name.to_string(),
             repository: service.repository.to_string(),
+            repository_url: format!("{web}/{}", service.repository),
             cells,
             hotfixes,
         }

@@ -39,6 +39,9 @@ pub struct AppState {
     pub github: Arc<dyn GitHub>,
     /// Refuse Prod approvals of revisions with unmerged hotfixes.
     pub refuse_unmerged_hotfix: bool,
+    /// GitHub's web address (`https://github.com`, or GitHub Enterprise's),
+    /// for links to repositories, commits and pull requests.
+    pub github_web: String,
 }
 
 impl axum::extract::FromRef<AppState> for LeptosOptions {

@@ -114,6 +114,7 @@ fn is_public(path: &str) -> bool {
             | "/healthz"
             | "/readyz"
             | "/favicon.ico"
+            | "/favicon.svg"
             | "/robots.txt"
             | "/api/sign-in/options"
             | "/api/session"
