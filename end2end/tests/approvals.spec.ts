@@ -42,8 +42,18 @@ test('a QA engineer signs off a QA request; the pipeline moves to Deploy; the hi
   await expect(card.getByTestId('progress')).toHaveText('No approvals yet; 1 needed');
   await card.getByText('Review and decide').click();
   await card.getByRole('checkbox', { name: 'QA testing passed' }).check();
-  await card.getByRole('button', { name: `Approve ${title}` }).click();
+  await card.getByLabel('Evidence links (one per line)').fill('https://ci.example/runs/4242');
+  if (testInfo.project.name === 'js') {
+    // With the keyboard: the outcome takes the focus.
+    await card.getByRole('button', { name: `Approve ${title}` }).focus();
+    await page.keyboard.press('Enter');
+  } else {
+    await card.getByRole('button', { name: `Approve ${title}` }).click();
+  }
   await expect(page.getByText('Approved. CodePipeline has the decision.')).toBeVisible();
+  if (testInfo.project.name === 'js') {
+    await expect(page.getByRole('status').filter({ hasText: 'Approved. CodePipeline has the decision.' })).toBeFocused();
+  }
 
   const state = await codepipeline(request, 'GetPipelineState', { name: pipeline });
   // The approved execution reached Deploy (the simulator's clock may have
@@ -58,6 +68,7 @@ test('a QA engineer signs off a QA request; the pipeline moves to Deploy; the hi
   await expect(row).toContainText('Priya Raman');
   await expect(row).toContainText('QA passed');
   await expect(row).toContainText('Delivered');
+  await expect(row.getByRole('list', { name: 'Evidence' }).getByRole('link', { name: 'https://ci.example/runs/4242' })).toHaveAttribute('href', 'https://ci.example/runs/4242');
 });
 
 test('a developer sees no buttons on Prod, and a forged POST is refused', async ({ page }, testInfo) => {

@@ -16,3 +16,13 @@ test('the Release demo view lists the Release-only commits by team, with health'
   await expect(checkout).toContainText('Hotfix: raise the payment provider timeout to 30 s (#412)');
   await expect(page.getByRole('status', { name: 'Release health' })).toContainText('up');
 });
+
+test('the Release demo view never reloads itself unless a kiosk URL asks it to', async ({ page }, testInfo) => {
+  await open(page, '/release-demo', testInfo);
+  await expect(page.locator('meta[http-equiv="refresh"]')).toHaveCount(0);
+  await expect(page.getByRole('link', { name: 'Refresh' })).toHaveAttribute('href', '/release-demo');
+  await open(page, '/release-demo?refresh=60', testInfo);
+  await expect(page.locator('meta[http-equiv="refresh"]')).toHaveAttribute('content', '60');
+  await open(page, '/release-demo?refresh=1', testInfo);
+  await expect(page.locator('meta[http-equiv="refresh"]')).toHaveCount(0);
+});

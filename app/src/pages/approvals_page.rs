@@ -41,6 +41,17 @@ pub fn ApprovalsPage() -> impl IntoView {
         });
     });
     let history = move || query.read().get("tab").as_deref() == Some("history");
+    // After a decision the outcome takes the focus, so a keyboard user
+    // hears it and goes on from there instead of from the page's top.
+    let outcome = NodeRef::<leptos::html::Div>::new();
+    Effect::new(move |_| {
+        let decided = decide.version().get() + rerun.version().get();
+        if decided > 0 {
+            if let Some(el) = outcome.get_untracked() {
+                let _ = el.focus();
+            }
+        }
+    });
     view! {
         <Title text="Approvals" />
         <h1 class="text-xl font-semibold tracking-tight">"Approvals"</h1>
@@ -51,12 +62,12 @@ pub fn ApprovalsPage() -> impl IntoView {
             <TabLink href="/approvals" label="Pending" current=Signal::derive(move || !history()) />
             <TabLink href="/approvals?tab=history" label="History" current=Signal::derive(history) />
         </nav>
-        <div role="status" aria-live="polite" class="empty:hidden mt-4">
+        <div node_ref=outcome tabindex="-1" role="status" aria-live="polite" class="empty:hidden mt-4 focus:outline-none">
             {move || decide.value().get().and_then(Result::ok).map(|text| view! { <Note error=false text /> })}
             {move || rerun.value().get().and_then(Result::ok).map(|text| view! { <Note error=false text /> })}
+            {move || decide.value().get().and_then(Result::err).map(|error| view! { <ErrorNotice error /> })}
+            {move || rerun.value().get().and_then(Result::err).map(|error| view! { <ErrorNotice error /> })}
         </div>
-        {move || decide.value().get().and_then(Result::err).map(|error| view! { <div class="mt-4"><ErrorNotice error /></div> })}
-        {move || rerun.value().get().and_then(Result::err).map(|error| view! { <div class="mt-4"><ErrorNotice error /></div> })}
         <Transition fallback=|| view! { <p class="mt-6 text-sm text-slate-500" aria-busy="true">"Loading approvals…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {

@@ -46,11 +46,30 @@ pub fn CalendarPage() -> impl IntoView {
         let q = query.read_untracked();
         calendar(q.get("month"), q.get("team"))
     });
-    let result = move || {
-        let moved = move_action.value().get();
-        let added = blackout_action.value().get();
-        let replaced = feed_action.value().get();
-        moved.or(added).or(replaced)
+    // The outcome shown is that of the form submitted last: each action
+    // keeps its own value, so "first that has one" would keep showing an
+    // earlier move after a blackout was added.
+    let last = RwSignal::new(0_u8);
+    Effect::new(move |_| {
+        if move_action.version().get() > 0 {
+            last.set(1);
+        }
+    });
+    Effect::new(move |_| {
+        if blackout_action.version().get() > 0 {
+            last.set(2);
+        }
+    });
+    Effect::new(move |_| {
+        if feed_action.version().get() > 0 {
+            last.set(3);
+        }
+    });
+    let result = move || match last.get() {
+        1 => move_action.value().get(),
+        2 => blackout_action.value().get(),
+        3 => feed_action.value().get(),
+        _ => None,
     };
     view! {
         <Title text="Calendar" />
@@ -402,7 +421,8 @@ fn DayView(day: DayCell) -> impl IntoView {
     let mut class =
         String::from("h-28 border-b border-r border-slate-200 p-1 align-top last:border-r-0");
     if !day.in_month {
-        class.push_str(" bg-slate-50/70 text-slate-400");
+        // Dimmer than this month's days, still 4.5:1 against the cell.
+        class.push_str(" bg-slate-50/70 text-slate-500");
     }
     if blackout {
         class.push_str(" bg-[repeating-linear-gradient(135deg,var(--color-rose-100)_0_5px,transparent_5px_11px)]");
@@ -517,7 +537,9 @@ fn NextReleases(releases: Vec<ReleaseSummary>, team_name: Option<String>) -> imp
         <section aria-labelledby="next-heading" class="mt-8">
             <h2 id="next-heading" class="text-lg font-semibold tracking-tight">{heading}</h2>
             <p class="mt-1 text-sm text-slate-600">"Approvals count the requests CodePipeline raised during each release's cycle. ⚠ marks a milestone inside a blackout."</p>
-            <div class="mt-3 overflow-x-auto rounded-lg border border-slate-200">
+            // Scrolls sideways on narrow screens: focusable, so the keyboard
+            // can scroll it too.
+            <div class="mt-3 overflow-x-auto rounded-lg border border-slate-200 focus-visible:outline-2 focus-visible:outline-indigo-600" tabindex="0" role="region" aria-labelledby="next-heading">
                 <table class="w-full min-w-[56rem] text-left text-sm">
                     <thead class="bg-slate-50 text-xs font-medium uppercase tracking-wide text-slate-500">
                         <tr>

@@ -5,14 +5,23 @@ use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 
 /// `/release-demo`: for stakeholders watching a Release demo, what is in
-/// Release that is not in Prod, by team, in large type. Refreshes itself
-/// every minute, with or without JavaScript.
+/// Release that is not in Prod, by team, in large type. With JavaScript it
+/// follows deployments and health live; without, a Refresh link reloads it,
+/// and a projector's kiosk URL may opt in to reloading itself
+/// (`?refresh=60`, 30 to 3600 seconds), since a page that reloads on its own
+/// takes the reader's place away (WCAG 2.2.1).
 #[component]
 pub fn ReleaseDemoPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| release_demo());
+    crate::components::live::use_live_data(&["board"], data, release_demo);
+    let kiosk = leptos_router::hooks::use_query_map()
+        .read_untracked()
+        .get("refresh")
+        .and_then(|s| s.parse::<u32>().ok())
+        .filter(|s| (30..=3600).contains(s));
     view! {
         <Title text="Release demo" />
-        <Meta http_equiv="refresh" content="60" />
+        {kiosk.map(|seconds| view! { <Meta http_equiv="refresh" content=seconds.to_string() /> })}
         <Transition fallback=|| view! { <p class="mt-6 text-lg text-slate-500" aria-busy="true">"Loading what is in Release…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
@@ -42,7 +51,8 @@ fn DemoBody(data: ReleaseDemoView) -> impl IntoView {
     view! {
         <h1 class="text-3xl font-semibold tracking-tight">{format!("In {release}, not yet in {prod}")}</h1>
         <p class="mt-2 text-lg text-slate-600">
-            {format!("{total} change{} deployed in {release} that {prod} does not run yet. This page refreshes every minute.", if total == 1 { "" } else { "s" })}
+            {format!("{total} change{} deployed in {release} that {prod} does not run yet. ", if total == 1 { "" } else { "s" })}
+            <a href="/release-demo" class="text-base font-medium text-indigo-700 underline">"Refresh"</a>
         </p>
         <p class="mt-3 flex flex-wrap items-center gap-x-5 gap-y-1 text-lg" role="status" aria-label=format!("{release} health")>
             <span class="inline-flex items-center gap-2 text-emerald-800"><Icon kind=IconKind::Check class="h-5 w-5" />{format!("{up} up")}</span>
