@@ -75,7 +75,14 @@ for asset in /environments /pkg/gatehouse.css /pkg/gatehouse.js /pkg/gatehouse.w
 done
 
 log "browser tests (Playwright, Debian chromium, JavaScript on and off)"
+e2e_status=0
 (cd end2end && GATEHOUSE_E2E_URL="http://127.0.0.1:$port" GATEHOUSE_E2E_SIMULATOR="http://127.0.0.1:$sim_port" \
-  npx playwright test)
+  npx playwright test) || e2e_status=$?
+# A page whose bundle did not load cannot hydrate: say which requests missed.
+if grep -q "browser bundle not served" target/e2e-server.log; then
+  log "the server did not serve the browser bundle to these requests:"
+  grep "browser bundle not served" target/e2e-server.log | head -20 >&2
+fi
+[ "$e2e_status" = 0 ] || die "browser tests failed"
 
 log "all checks passed in $(( $(date +%s) - started ))s"

@@ -425,6 +425,9 @@ fn router(
         ))
         .layer(sessions)
         .layer(axum::middleware::from_fn(crate::auth::guard::limit_body))
+        .layer(axum::middleware::from_fn(
+            crate::auth::guard::log_bundle_misses,
+        ))
         .merge(health)
         .layer(axum::middleware::from_fn(
             crate::auth::guard::security_headers,

@@ -200,6 +200,42 @@ pub async fn bad_input_is_400(request: Request, next: Next) -> Response {
     Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
+/// Logs every answer other than 200 for the browser bundle (`/pkg/`) with
+/// the request headers that decide it: a page whose bundle does not load
+/// does not hydrate, and a rare first-load 404 of a file that exists has
+/// been seen in browser tests (leptos_axum's file handler renders the app's
+/// 404 page for any answer of its file server but 200, a 304 included).
+pub async fn log_bundle_misses(request: Request, next: Next) -> Response {
+    if !request.uri().path().starts_with("/pkg/") {
+        return next.run(request).await;
+    }
+    let path = request.uri().path().to_owned();
+    let asked = {
+        let headers = request.headers();
+        let value = |name: header::HeaderName| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-")
+                .chars()
+                .take(120)
+                .collect::<String>()
+        };
+        format!(
+            "range={} if-none-match={} if-modified-since={} accept-encoding={}",
+            value(header::RANGE),
+            value(header::IF_NONE_MATCH),
+            value(header::IF_MODIFIED_SINCE),
+            value(header::ACCEPT_ENCODING)
+        )
+    };
+    let response = next.run(request).await;
+    if response.status() != StatusCode::OK {
+        tracing::warn!(%path, status = response.status().as_u16(), %asked, "browser bundle not served");
+    }
+    response
+}
+
 /// The policy for responses that are not pages.
 pub const DEFAULT_CSP: &str =
     "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
