@@ -78,6 +78,13 @@ pub async fn user_of(state: &AppState, session: &Session) -> Result<Option<User>
         .await
         .map_err(internal)?;
     let subject = session.get::<String>(SUBJECT).await.map_err(internal)?;
+    if provider.is_some() && (sealed.is_none() || subject.is_none()) {
+        // A provider sign-in from before identities were kept by subject:
+        // its roles could never be read again, so it ends here.
+        tracing::info!(user = %user.login, "a provider sign-in without its subject; signed out");
+        session.flush().await.map_err(internal)?;
+        return Ok(None);
+    }
     if let (Some(provider), Some(sealed), Some(subject)) = (provider, sealed, subject) {
         let Some(token) = state.identity.open(&sealed) else {
             tracing::info!(user = %user.login, "the sign-in's token cannot be decrypted (another key); signed out");
