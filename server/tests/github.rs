@@ -505,8 +505,17 @@ async fn the_release_demo_view_lists_what_release_runs_that_prod_does_not(pool: 
         "{html}"
     );
     assert!(
-        html.contains(r#"http-equiv="refresh""#),
-        "refreshes without JavaScript"
+        !html.contains(r#"http-equiv="refresh""#),
+        "never reloads itself unasked (WCAG 2.2.1)"
+    );
+    assert!(
+        html.contains(r#"href="/release-demo""#),
+        "a Refresh link instead"
+    );
+    let (_, kiosk) = app.page("/release-demo?refresh=120").await;
+    assert!(
+        kiosk.contains(r#"http-equiv="refresh" content="120""#),
+        "a projector's URL opts in"
     );
 
     // Release's health, once probed.

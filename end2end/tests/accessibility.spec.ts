@@ -1,0 +1,48 @@
+import { test, expect, type Page } from '@playwright/test';
+import AxeBuilder from '@axe-core/playwright';
+import { open } from './helpers';
+
+// Every page, as four kinds of viewer, checked with axe-core: no serious or
+// critical violation (WCAG 2.2 A and AA rules, and axe's best practices).
+const viewers: [string, string | null][] = [
+  ['anonymous', null],
+  ['QA', 'Priya Raman'],
+  ['manager', 'Morgan Lee'],
+  ['stakeholder', 'Alex Kim'],
+];
+const pages = [
+  '/environments',
+  '/calendar',
+  '/approvals',
+  '/approvals?tab=history',
+  '/board',
+  '/release-demo',
+  '/audit',
+  '/sign-in',
+  '/demo/sign-in',
+];
+
+async function signIn(page: Page, name: string, testInfo: Parameters<typeof open>[2]) {
+  await open(page, '/demo/sign-in', testInfo);
+  await page.getByRole('button', { name: `Sign in as ${name}` }).click();
+  await expect(page.getByTestId('current-user')).toHaveText(name);
+}
+
+for (const [viewer, name] of viewers) {
+  test(`every page has no serious or critical accessibility violation for ${viewer}`, async ({ page }, testInfo) => {
+    test.setTimeout(120_000);
+    if (name) await signIn(page, name, testInfo);
+    const found: string[] = [];
+    for (const path of pages) {
+      await open(page, path, testInfo);
+      const results = await new AxeBuilder({ page })
+        .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'])
+        .analyze();
+      for (const v of results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')) {
+        const where = v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join('; ');
+        found.push(`${path}: ${v.impact} ${v.id} (${v.nodes.length}×): ${v.help} — ${where}`);
+      }
+    }
+    expect(found, found.join('\n')).toEqual([]);
+  });
+}
