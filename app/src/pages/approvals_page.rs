@@ -505,7 +505,7 @@ fn HistoryRow(
 ) -> impl IntoView {
     let rerun_form = can_rerun.then(|| {
         let id = item.id.clone();
-        let label = format!("Start a new run of {}", item.pipeline);
+        let label = format!("Run again: start a new run of {}", item.pipeline);
         view! {
             <ActionForm action=rerun>
                 <input type="hidden" name="request" value=id />

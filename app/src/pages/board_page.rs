@@ -351,8 +351,8 @@ fn CellView(cell: Cell, service: String, now: DateTime<Utc>) -> impl IntoView {
                     view! { <p class="mt-1 text-[11px] text-slate-500" data-testid="behind">{format!("Level with {}", gap.of)}</p> }.into_any()
                 } else {
                     view! {
-                        <details class="mt-1 text-[11px]" data-testid="behind">
-                            <summary class="cursor-pointer text-amber-800">
+                        <details class="mt-1 text-xs" data-testid="behind">
+                            <summary class="cursor-pointer py-1 leading-4 text-amber-800">
                                 {format!("{} commit{} behind {}", gap.behind_by, if gap.behind_by == 1 { "" } else { "s" }, gap.of)}
                             </summary>
                             <ul class="mt-1 space-y-0.5">
@@ -371,7 +371,7 @@ fn CellView(cell: Cell, service: String, now: DateTime<Utc>) -> impl IntoView {
             })}
             {cell.health.map(|h| view! {
                 {h.ticket.map(|url| view! {
-                    <a href=url class="mt-1 flex items-center gap-1 text-[11px] font-medium text-rose-800 hover:underline" data-testid="ticket">
+                    <a href=url class="mt-1 flex min-h-6 items-center gap-1 text-xs font-medium text-rose-800 hover:underline" data-testid="ticket">
                         <Icon kind=IconKind::Alert class="h-3 w-3" />"Critical ticket open"
                     </a>
                 })}

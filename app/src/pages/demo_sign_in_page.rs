@@ -47,7 +47,6 @@ fn PersonaCard(persona: Persona, sign_in: ServerAction<DemoSignIn>) -> impl Into
                 <input type="hidden" name="login" value=persona.login.clone() />
                 <button
                     type="submit"
-                    aria-label=format!("Sign in as {name}")
                     class="flex w-full items-center gap-3 rounded-lg border border-slate-200 px-4 py-3 text-left hover:border-indigo-300 hover:bg-indigo-50/40 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-600 disabled:opacity-60"
                     disabled=move || sign_in.pending().get()
                 >
@@ -58,6 +57,9 @@ fn PersonaCard(persona: Persona, sign_in: ServerAction<DemoSignIn>) -> impl Into
                         {initials(&name)}
                     </span>
                     <span class="min-w-0">
+                        // Read out as "Sign in as Priya Raman QA engineer qa":
+                        // the visible words are all part of the name.
+                        <span class="sr-only">"Sign in as "</span>
                         <span class="block font-medium text-slate-900">{name.clone()}</span>
                         <span class="block text-sm text-slate-600">{persona.title.clone()}</span>
                         <span class="block font-mono text-xs text-slate-500">{persona.role.to_string()}</span>
