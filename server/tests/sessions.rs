@@ -39,7 +39,9 @@ async fn demo_mode_offers_a_persona_for_each_kind_of_user(pool: PgPool) {
     );
     let (status, html) = app.page("/demo/sign-in").await;
     assert_eq!(status, 200);
-    assert!(html.contains("Sign in as Priya Raman"));
+    // Each persona is a button read as "Sign in as <name> <title>".
+    assert!(html.contains(r#"<span class="sr-only">Sign in as </span>"#));
+    assert!(html.contains("Priya Raman"));
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]

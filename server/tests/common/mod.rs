@@ -172,14 +172,7 @@ impl TestApp {
     /// Calls a server function the way the hydrated app does: a urlencoded
     /// POST answered with JSON.
     pub async fn call(&self, endpoint: &str, form: &[(&str, &str)]) -> reqwest::Response {
-        self.client
-            .post(format!("{}/api/{endpoint}", self.base))
-            .header("Accept", "application/json")
-            .header("Origin", &self.base)
-            .form(form)
-            .send()
-            .await
-            .expect("POST")
+        call_function(&self.client, &self.base, endpoint, form).await
     }
 
     /// Submits a form as a browser with JavaScript off does.
@@ -244,13 +237,23 @@ impl TestApp {
 impl Person {
     /// Calls a server function as the hydrated app does.
     pub async fn call(&self, endpoint: &str, form: &[(&str, &str)]) -> reqwest::Response {
-        self.client
-            .post(format!("{}/api/{endpoint}", self.base))
-            .header("Accept", "application/json")
-            .header("Origin", &self.base)
-            .form(form)
-            .send()
-            .await
-            .expect("POST")
+        call_function(&self.client, &self.base, endpoint, form).await
     }
+}
+
+/// A server function called by `client` as the hydrated app calls it.
+async fn call_function(
+    client: &reqwest::Client,
+    base: &str,
+    endpoint: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    client
+        .post(format!("{base}/api/{endpoint}"))
+        .header("Accept", "application/json")
+        .header("Origin", base)
+        .form(form)
+        .send()
+        .await
+        .expect("POST")
 }
