@@ -45,11 +45,17 @@ pub fn ApprovalsPage() -> impl IntoView {
     // hears it and goes on from there instead of from the page's top.
     let outcome = NodeRef::<leptos::html::Div>::new();
     Effect::new(move |_| {
-        let decided = decide.version().get() + rerun.version().get();
-        if decided > 0 {
-            if let Some(el) = outcome.get_untracked() {
-                let _ = el.focus();
-            }
+        let decided = decide.value().get().is_some() || rerun.value().get().is_some();
+        if decided {
+            // After the queue has redrawn (the decided card goes away).
+            set_timeout(
+                move || {
+                    if let Some(el) = outcome.get_untracked() {
+                        let _ = el.focus();
+                    }
+                },
+                std::time::Duration::from_millis(100),
+            );
         }
     });
     view! {
