@@ -23,9 +23,8 @@ export default defineConfig({
   timeout: 60_000,
   expect: { timeout: 10_000 },
   fullyParallel: true,
-  // One retry, reported as "flaky" in the output; a failure that repeats
-  // still fails the run.
-  retries: 1,
+  // No retries: a test that passes only sometimes is a failing test.
+  retries: 0,
   workers: 2,
   forbidOnly: !!process.env.CI,
   reporter: [['list']],

@@ -13,10 +13,15 @@ ensure_postgres
 if [ -z "${DATABASE_URL:-}" ]; then
   use_least_privilege_database gatehouse
 fi
+# Browsers always get the release-optimised islands bundle. The server is a
+# debug build unless GATEHOUSE_RELEASE=1 (a release server build takes a
+# long while on a small machine; the README says how long).
+log "building the browser bundle (cargo leptos build --release --frontend-only)"
+cargo leptos build --release --frontend-only
 profile=()
 [ "${GATEHOUSE_RELEASE:-}" = 1 ] && profile=(--release)
-log "building (cargo leptos build ${profile[*]:-})"
-cargo leptos build "${profile[@]}"
+log "building the server (cargo build ${profile[*]:-} --bin gatehouse)"
+cargo build -p server --bin gatehouse "${profile[@]}"
 target_dir=$(cargo metadata --format-version 1 --no-deps | node -pe 'JSON.parse(require("fs").readFileSync(0)).target_directory')
 bin="$target_dir/$([ ${#profile[@]} -gt 0 ] && echo release || echo debug)/gatehouse"
 export GATEHOUSE_BIND="${GATEHOUSE_BIND:-127.0.0.1:3000}"

@@ -10,7 +10,7 @@ use crate::pages::{
     release_demo_page::ReleaseDemoPage, sign_in_page::SignInPage,
 };
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
     path, SsrMode,
@@ -26,8 +26,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <link rel="stylesheet" id="leptos" href=crate::assets::stylesheet_href(&options) />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options />
+                <HydrationScripts options islands=true />
                 <MetaTags />
             </head>
             <body class="min-h-screen bg-white text-slate-900 antialiased">
@@ -60,18 +61,9 @@ pub fn App() -> impl IntoView {
         sign_in,
         sign_out,
     });
-    // Effects run only in the browser: this marks the page as hydrated, for
-    // styles that need JavaScript and for the browser tests.
-    Effect::new(|_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
-
     // Every page renders completely on the server (SsrMode::Async), so it
-    // works with JavaScript off and hydrates when it is on.
+    // works with JavaScript off; only its islands hydrate.
     view! {
-        <Stylesheet id="leptos" href="/pkg/gatehouse.css" />
         <Title formatter=|page: String| if page.is_empty() { "Gatehouse".to_owned() } else { format!("{page} · Gatehouse") } />
         <Router>
             <AppShell>

@@ -140,3 +140,54 @@ test('after rejecting, an SRE starts a new run from the history', async ({ page 
   await page.getByRole('button', { name: `Start a new run of ${pipeline}` }).click();
   await expect(page.getByText(`A new run of ${pipeline} started`)).toBeVisible();
 });
+
+test('the decision panel works as an island, and live changes reach an open board and queue while a half-filled sign-off keeps its input', async ({ page, browser }, testInfo) => {
+  test.skip(testInfo.project.name !== 'js', 'islands and live updates need JavaScript');
+  const decided = 'Payments service to Stage';
+  const kept = 'Design system to QA';
+
+  // A QA engineer half-fills a sign-off.
+  await signIn(page, 'Priya Raman', testInfo);
+  const card = await openQueueWith(page, kept, testInfo);
+  await expect(page.getByRole('article', { name: decided })).toBeVisible();
+  // Only islands hydrate: the page is server HTML with the panel's island in it.
+  expect(await card.locator('leptos-island').count()).toBeGreaterThan(0);
+  await page.evaluate(() => { (window as unknown as { stayed: boolean }).stayed = true; });
+  await card.getByText('Review and decide').click();
+  await card.getByRole('checkbox', { name: 'QA testing passed' }).check();
+  await card.getByLabel('Comment (optional)').fill('Half way through the checklist');
+
+  // Someone watches the board in another tab.
+  const watcher = await page.context().newPage();
+  await open(watcher, '/board', testInfo);
+  const cell = watcher.getByRole('cell', { name: 'Payments service in Stage' });
+  await expect(cell.getByTestId('waiting')).toBeVisible({ timeout: 30_000 });
+
+  // An SRE, in their own browser, approves another request.
+  const other = await browser.newContext({ baseURL: testInfo.project.use.baseURL });
+  const sre = await other.newPage();
+  await signIn(sre, 'Sam Okafor', testInfo);
+  const theirs = await openQueueWith(sre, decided, testInfo);
+  await theirs.getByText('Review and decide').click();
+  for (const t of ['Integration', 'API', 'UI', 'System']) {
+    await theirs.getByRole('checkbox', { name: `${t} testing passed` }).check();
+  }
+  await theirs.getByRole('button', { name: `Approve ${decided}` }).click();
+  await expect(sre.getByText('Approved. CodePipeline has the decision.')).toBeVisible();
+  await other.close();
+
+  // The open queue drops the decided request without a reload, and the
+  // half-filled sign-off is as it was.
+  await expect(page.getByRole('article', { name: decided })).toHaveCount(0, { timeout: 5_000 });
+  await expect(card.getByRole('checkbox', { name: 'QA testing passed' })).toBeChecked();
+  await expect(card.getByLabel('Comment (optional)')).toHaveValue('Half way through the checklist');
+  // The open board follows too.
+  await expect(cell.getByTestId('waiting')).toHaveCount(0, { timeout: 10_000 });
+
+  // The island decides without leaving the page.
+  await card.getByLabel('Evidence links (one per line)').fill('https://ci.example/runs/77');
+  await card.getByRole('button', { name: `Approve ${kept}` }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Approved. CodePipeline has the decision.' })).toBeVisible();
+  expect(await page.evaluate(() => (window as unknown as { stayed?: boolean }).stayed)).toBe(true);
+  await expect(page.getByRole('article', { name: kept })).toHaveCount(0, { timeout: 5_000 });
+});

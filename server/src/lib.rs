@@ -1,6 +1,7 @@
 //! The Gatehouse server: configuration, Postgres adapters, demo mode and the
 //! axum application that serves the Leptos app.
 
+pub mod assets;
 pub mod auth;
 pub mod codepipeline;
 pub mod config;

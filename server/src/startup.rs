@@ -97,11 +97,20 @@ impl Application {
             .await
             .with_context(|| format!("cannot listen on {}", config.bind))?;
         let addr = listener.local_addr()?;
+        let assets = crate::assets::Assets::load(&config.site_root, "pkg", "gatehouse");
+        let hash_file = assets.write_hash_file();
         let leptos_options = LeptosOptions::builder()
             .output_name("gatehouse")
             .site_root(config.site_root.to_string_lossy().into_owned())
             .site_pkg_dir("pkg")
             .site_addr(addr)
+            .hash_files(hash_file.is_some())
+            .hash_file(
+                hash_file
+                    .map(|p| p.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "hash.txt".to_owned())
+                    .into(),
+            )
             .build();
         let mut aws = config.aws.clone();
         // Demo mode never talks to AWS: its own simulator, or one given by
@@ -188,6 +197,7 @@ impl Application {
             pool.clone(),
             https,
             config.auth.session_idle,
+            assets,
         );
         tokio::spawn(crate::jobs::sweep_expired_sessions(pool.clone()));
         if !config.poll_interval.is_zero() {
@@ -365,6 +375,7 @@ fn router(
     pool: PgPool,
     https: bool,
     session_idle: Duration,
+    assets: crate::assets::Assets,
 ) -> Router {
     let mut routes = generate_route_list(App);
     if state.mode != Mode::Demo {
@@ -402,6 +413,11 @@ fn router(
     let events = Router::new()
         .route("/events", get(crate::events::stream))
         .with_state(crate::events::Changes::start(pool.clone()));
+    // The bundle is public (a sign-in page needs it too) and served before
+    // sessions: no session row is read or written for a file.
+    let bundle = Router::new()
+        .route("/pkg/{file}", get(crate::assets::serve))
+        .with_state(assets);
     let health = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
@@ -425,6 +441,7 @@ fn router(
         ))
         .layer(sessions)
         .layer(axum::middleware::from_fn(crate::auth::guard::limit_body))
+        .merge(bundle)
         .layer(axum::middleware::from_fn(
             crate::auth::guard::log_bundle_misses,
         ))

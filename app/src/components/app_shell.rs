@@ -5,6 +5,7 @@ use super::icon::{Icon, IconKind};
 use crate::api::session::SessionInfo;
 use crate::app::SessionContext;
 use crate::domain::{Role, User};
+use crate::islands::live::LiveUpdates;
 use leptos::prelude::*;
 use leptos_router::components::A;
 
@@ -20,6 +21,11 @@ const NAV: &[(&str, &str)] = &[
 #[component]
 pub fn AppShell(children: Children) -> impl IntoView {
     let session = expect_context::<SessionContext>();
+    let topics = topics_of(
+        &leptos_router::hooks::use_location()
+            .pathname
+            .get_untracked(),
+    );
     let banner_and_user = move || {
         Suspend::new(async move {
             match session.info.await {
@@ -79,7 +85,21 @@ pub fn AppShell(children: Children) -> impl IntoView {
             })}</Suspense>
             {children()}
         </main>
+        <LiveUpdates topics=topics />
     }
+}
+
+/// The change topics each page follows live.
+fn topics_of(path: &str) -> Vec<String> {
+    let topics: &[&str] = match path {
+        "/board" => &["board", "approvals"],
+        "/approvals" => &["approvals"],
+        "/calendar" => &["calendar"],
+        "/environments" => &["calendar", "board"],
+        "/release-demo" => &["board"],
+        _ => &[],
+    };
+    topics.iter().map(|t| (*t).to_owned()).collect()
 }
 
 #[component]

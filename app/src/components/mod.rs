@@ -5,7 +5,6 @@ pub mod badges;
 pub mod coming_soon;
 pub mod error_notice;
 pub mod icon;
-pub mod live;
 pub mod note;
 pub mod team_filter;
 pub mod time;

@@ -1,11 +1,13 @@
 use crate::api::approvals::{
-    approvals, ApprovalItem, ApprovalsView, Decide, PipelineProblem, QueueItem, RequestState, Rerun,
+    approvals, ApprovalItem, ApprovalsView, PipelineProblem, QueueItem, RequestState, Rerun,
 };
 use crate::components::error_notice::ErrorNotice;
 use crate::components::icon::{Icon, IconKind};
 use crate::components::note::Note;
 use crate::components::time::{ago, until};
 use crate::domain::approval::{Decision, TestMark};
+use crate::islands::decision_panel::{DecisionPanel, TestChoice};
+use crate::islands::outcome::OutcomeRegion;
 use chrono::{DateTime, Utc};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -13,51 +15,15 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 /// `/approvals` (pending) and `/approvals?tab=history`: CodePipeline manual
-/// approvals waiting for a decision, and the decisions made.
+/// approvals waiting for a decision, and the decisions made. Rendered on the
+/// server; each decision panel is an island, and the queue follows changes
+/// live (the `approvals` topic).
 #[component]
 pub fn ApprovalsPage() -> impl IntoView {
     let query = use_query_map();
-    let decide = ServerAction::<Decide>::new();
-    let rerun = ServerAction::<Rerun>::new();
-    let before = move || query.read().get("before");
-    let data = Resource::new(
-        move || (decide.version().get(), rerun.version().get(), before()),
-        |(_, _, before)| approvals(before),
-    );
-    // With JavaScript, the queue follows every change as it is committed
-    // (server-sent events), and refetches once a minute in case a stream
-    // was cut.
-    crate::components::live::use_live_data(&["approvals"], data, move || {
-        approvals(query.get_untracked().get("before"))
-    });
-    Effect::new(move |_| {
-        let handle =
-            set_interval_with_handle(move || data.refetch(), std::time::Duration::from_secs(60))
-                .ok();
-        on_cleanup(move || {
-            if let Some(handle) = handle {
-                handle.clear();
-            }
-        });
-    });
-    let history = move || query.read().get("tab").as_deref() == Some("history");
-    // After a decision the outcome takes the focus, so a keyboard user
-    // hears it and goes on from there instead of from the page's top.
-    let outcome = NodeRef::<leptos::html::Div>::new();
-    Effect::new(move |_| {
-        let decided = decide.value().get().is_some() || rerun.value().get().is_some();
-        if decided {
-            // After the queue has redrawn (the decided card goes away).
-            set_timeout(
-                move || {
-                    if let Some(el) = outcome.get_untracked() {
-                        let _ = el.focus();
-                    }
-                },
-                std::time::Duration::from_millis(100),
-            );
-        }
-    });
+    let before = query.read_untracked().get("before");
+    let history = query.read_untracked().get("tab").as_deref() == Some("history");
+    let data = Resource::new(move || before.clone(), approvals);
     view! {
         <Title text="Approvals" />
         <h1 class="text-xl font-semibold tracking-tight">"Approvals"</h1>
@@ -65,38 +31,27 @@ pub fn ApprovalsPage() -> impl IntoView {
             "CodePipeline manual approvals waiting for a decision. Gatehouse answers CodePipeline once, when the last required approval arrives."
         </p>
         <nav aria-label="Approvals" class="mt-4 flex gap-1 border-b border-slate-200">
-            <TabLink href="/approvals" label="Pending" current=Signal::derive(move || !history()) />
-            <TabLink href="/approvals?tab=history" label="History" current=Signal::derive(history) />
+            <TabLink href="/approvals" label="Pending" current=!history />
+            <TabLink href="/approvals?tab=history" label="History" current=history />
         </nav>
-        <div node_ref=outcome tabindex="-1" role="status" aria-live="polite" class="empty:hidden mt-4 focus:outline-none">
-            {move || decide.value().get().and_then(Result::ok).map(|text| view! { <Note error=false text /> })}
-            {move || rerun.value().get().and_then(Result::ok).map(|text| view! { <Note error=false text /> })}
-            {move || decide.value().get().and_then(Result::err).map(|error| view! { <ErrorNotice error /> })}
-            {move || rerun.value().get().and_then(Result::err).map(|error| view! { <ErrorNotice error /> })}
-        </div>
-        <Transition fallback=|| view! { <p class="mt-6 text-sm text-slate-500" aria-busy="true">"Loading approvals…"</p> }>
+        <OutcomeRegion />
+        <Suspense fallback=|| view! { <p class="mt-6 text-sm text-slate-500" aria-busy="true">"Loading approvals…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(view_data) => view! { <ApprovalsBody data=view_data history=history() rerun /> }.into_any(),
+                    Ok(view_data) => view! { <ApprovalsBody data=view_data history /> }.into_any(),
                     Err(error) => view! { <div class="mt-6"><ErrorNotice error /></div> }.into_any(),
                 }
             })}
-            // The queue itself is keyed by request: a live update redraws
-            // only the cards that changed, so an open decision form stays
-            // as the viewer left it.
-            <Show when=move || !history()>
-                <PendingList data decide />
-            </Show>
-        </Transition>
+        </Suspense>
     }
 }
 
 #[component]
-fn TabLink(href: &'static str, label: &'static str, current: Signal<bool>) -> impl IntoView {
+fn TabLink(href: &'static str, label: &'static str, current: bool) -> impl IntoView {
     view! {
         <a
             href=href
-            aria-current=move || current.get().then_some("page")
+            aria-current=current.then_some("page")
             class="-mb-px border-b-2 border-transparent px-3 py-2 text-sm font-medium text-slate-600 hover:text-slate-900 aria-[current=page]:border-indigo-600 aria-[current=page]:text-slate-900"
         >
             {label}
@@ -105,10 +60,10 @@ fn TabLink(href: &'static str, label: &'static str, current: Signal<bool>) -> im
 }
 
 #[component]
-fn ApprovalsBody(data: ApprovalsView, history: bool, rerun: ServerAction<Rerun>) -> impl IntoView {
+fn ApprovalsBody(data: ApprovalsView, history: bool) -> impl IntoView {
     let ApprovalsView {
         now,
-        pending: _,
+        pending,
         history: decided,
         older,
         signed_in,
@@ -129,9 +84,13 @@ fn ApprovalsBody(data: ApprovalsView, history: bool, rerun: ServerAction<Rerun>)
             </p>
         }
     });
-    let body =
-        history.then(|| view! { <HistoryTable items=decided now may_rerun rerun /> {older} });
-    view! { {notice} {hint} {problems} {body} }
+    // The live region: what the queue or the history shows now.
+    let body = if history {
+        view! { <HistoryTable items=decided now may_rerun /> {older} }.into_any()
+    } else {
+        view! { <PendingList groups=groups(now, pending) /> }.into_any()
+    };
+    view! { {notice} {hint} {problems} <div id="approvals-live" data-live="">{body}</div> }
 }
 
 /// Mapped pipelines that do not match the org configuration; admins and SRE
@@ -194,63 +153,42 @@ fn groups(now: DateTime<Utc>, mut items: Vec<QueueItem>) -> Vec<Group> {
     out
 }
 
-/// What makes a card redraw: its request, votes, state and what blocks the
-/// viewer.
-fn card_key(q: &QueueItem) -> (String, usize, Option<String>) {
-    (q.item.id.clone(), q.item.votes.len(), q.blocked.clone())
-}
-
+/// The pending queue; each card is a live region of its own, so an open
+/// decision panel stays as the viewer left it while the rest updates.
 #[component]
-fn PendingList(
-    data: Resource<Result<ApprovalsView, crate::error::AppError>>,
-    decide: ServerAction<Decide>,
-) -> impl IntoView {
-    let all = Memo::new(move |_| {
-        data.get()
-            .and_then(Result::ok)
-            .map(|v| groups(v.now, v.pending))
-    });
-    let items_of = move |key: String| {
-        all.with(|g| {
-            g.as_ref()
-                .and_then(|g| g.iter().find(|x| x.key == key))
-                .map(|x| x.items.clone())
-                .unwrap_or_default()
-        })
-    };
-    let empty = move || all.with(|g| g.as_ref().is_some_and(Vec::is_empty));
-    view! {
-        <Show when=empty>
+fn PendingList(groups: Vec<Group>) -> impl IntoView {
+    if groups.is_empty() {
+        return view! {
             <p class="mt-6 rounded-lg border border-dashed border-slate-300 px-4 py-8 text-center text-sm text-slate-600">
                 "Nothing is waiting for approval. New requests appear here as pipelines reach their approval stage."
             </p>
-        </Show>
-        <div class="mt-6 space-y-6 empty:hidden">
-            <For each=move || all.get().unwrap_or_default() key=|g| g.key.clone() let:group>
-                {
-                    let key = group.key.clone();
-                    let count_key = key.clone();
-                    let now = group.now;
-                    let heading = group.heading.clone();
-                    view! {
-                        <section aria-label=group.heading.clone()>
-                            <h2 class="flex items-baseline gap-2 text-sm font-semibold text-slate-900">
-                                {heading}
-                                <span class="text-xs font-normal text-slate-500">
-                                    {move || format!("{} waiting", items_of(count_key.clone()).len())}
-                                </span>
-                            </h2>
-                            <ul class="mt-2 space-y-2">
-                                <For each=move || items_of(key.clone()) key=card_key let:q>
-                                    <li><ApprovalCard q now decide /></li>
-                                </For>
-                            </ul>
-                        </section>
-                    }
+        }
+        .into_any();
+    }
+    view! {
+        <div class="mt-6 space-y-6">
+            {groups.into_iter().map(|group| {
+                let Group { heading, now, items, .. } = group;
+                let count = format!("{} waiting", items.len());
+                let label = heading.clone();
+                view! {
+                    <section aria-label=label>
+                        <h2 class="flex items-baseline gap-2 text-sm font-semibold text-slate-900">
+                            {heading}
+                            <span class="text-xs font-normal text-slate-500">{count}</span>
+                        </h2>
+                        <ul class="mt-2 space-y-2">
+                            {items.into_iter().map(|q| {
+                                let id = format!("card-{}", q.item.id);
+                                view! { <li id=id data-live=""><ApprovalCard q now /></li> }
+                            }).collect_view()}
+                        </ul>
+                    </section>
                 }
-            </For>
+            }).collect_view()}
         </div>
     }
+    .into_any()
 }
 
 fn short(commit: &str) -> String {
@@ -258,7 +196,7 @@ fn short(commit: &str) -> String {
 }
 
 #[component]
-fn ApprovalCard(q: QueueItem, now: DateTime<Utc>, decide: ServerAction<Decide>) -> impl IntoView {
+fn ApprovalCard(q: QueueItem, now: DateTime<Utc>) -> impl IntoView {
     let QueueItem {
         item,
         required,
@@ -310,7 +248,7 @@ fn ApprovalCard(q: QueueItem, now: DateTime<Utc>, decide: ServerAction<Decide>) 
                     <summary class="cursor-pointer text-sm font-medium text-indigo-700 hover:text-indigo-600">
                         "Review and decide"
                     </summary>
-                    <DecisionForms id=item.id.clone() title=title.clone() test_types decide />
+                    <DecisionPanel request=item.id.clone() title=title.clone() tests=test_choices(&test_types) />
                 </details>
             }),
         ),
@@ -365,85 +303,14 @@ fn ApprovalCard(q: QueueItem, now: DateTime<Utc>, decide: ServerAction<Decide>) 
     }
 }
 
-const FIELD: &str = "mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5 text-sm focus:border-indigo-500 focus:outline-2 focus:outline-indigo-500";
-const BUTTON: &str = "rounded-md px-3 py-1.5 text-sm font-medium focus-visible:outline-2 focus-visible:outline-offset-2 disabled:opacity-60";
-
-#[component]
-fn DecisionForms(
-    id: String,
-    title: String,
-    test_types: Vec<crate::domain::TestType>,
-    decide: ServerAction<Decide>,
-) -> impl IntoView {
-    let pending = decide.pending();
-    let (approve_id, reject_id) = (id.clone(), id);
-    let (approve_label, reject_label) = (format!("Approve {title}"), format!("Reject {title}"));
-    let sign_off = (!test_types.is_empty()).then(|| {
-        view! {
-            <fieldset class="mt-2">
-                <legend class="text-sm font-medium text-slate-800">"Sign-off"</legend>
-                <div class="mt-1 flex flex-wrap gap-x-4 gap-y-1">
-                    {test_types
-                        .iter()
-                        .map(|t| view! {
-                            <label class="inline-flex items-center gap-1.5 text-sm">
-                                <input type="checkbox" name="passed[]" value=t.as_str() class="h-4 w-4 rounded border-slate-300" />
-                                {format!("{} testing passed", t.label())}
-                            </label>
-                        })
-                        .collect_view()}
-                </div>
-                <label class="mt-2 block text-sm text-slate-700">
-                    "Not applicable (one per line, as "<code class="font-mono text-xs">"test: reason"</code>")"
-                    <textarea name="not_applicable" rows="1" class=FIELD></textarea>
-                </label>
-                <label class="mt-2 block text-sm text-slate-700">
-                    "Evidence links (one per line)"
-                    <textarea name="evidence" rows="1" class=FIELD placeholder="https://"></textarea>
-                </label>
-            </fieldset>
-        }
-    });
-    view! {
-        <div class="mt-3 grid gap-3 md:grid-cols-2">
-            <ActionForm action=decide>
-                <input type="hidden" name="request" value=approve_id />
-                <input type="hidden" name="decision" value="approve" />
-                {sign_off}
-                <label class="mt-2 block text-sm text-slate-700">
-                    "Comment (optional)"
-                    <textarea name="comment" rows="1" class=FIELD></textarea>
-                </label>
-                <button
-                    type="submit"
-                    class=format!("{BUTTON} mt-2 bg-emerald-700 text-white hover:bg-emerald-600 focus-visible:outline-emerald-700")
-                    aria-label=approve_label
-                    disabled=move || pending.get()
-                >
-                    "Approve"
-                </button>
-            </ActionForm>
-            <details class="rounded-md border border-slate-200 px-3 py-2 open:bg-slate-50">
-                <summary class="cursor-pointer text-sm font-medium text-rose-800">"Reject…"</summary>
-                <ActionForm action=decide>
-                    <input type="hidden" name="request" value=reject_id />
-                    <input type="hidden" name="decision" value="reject" />
-                    <label class="mt-2 block text-sm text-slate-700">
-                        "Why (required, sent to CodePipeline)"
-                        <textarea name="comment" rows="2" required class=FIELD></textarea>
-                    </label>
-                    <button
-                        type="submit"
-                        class=format!("{BUTTON} mt-2 bg-rose-700 text-white hover:bg-rose-600 focus-visible:outline-rose-700")
-                        aria-label=reject_label
-                        disabled=move || pending.get()
-                    >
-                        "Reject"
-                    </button>
-                </ActionForm>
-            </details>
-        </div>
-    }
+fn test_choices(types: &[crate::domain::TestType]) -> Vec<TestChoice> {
+    types
+        .iter()
+        .map(|t| TestChoice {
+            value: t.as_str().to_owned(),
+            label: t.label().to_owned(),
+        })
+        .collect()
 }
 
 fn outcome_words(item: &ApprovalItem) -> String {
@@ -468,7 +335,6 @@ fn HistoryTable(
     items: Vec<ApprovalItem>,
     now: DateTime<Utc>,
     may_rerun: Vec<String>,
-    rerun: ServerAction<Rerun>,
 ) -> impl IntoView {
     if items.is_empty() {
         return view! {
@@ -493,7 +359,7 @@ fn HistoryTable(
                 <tbody class="divide-y divide-slate-200">
                     {items.into_iter().map(|item| {
                         let can = may_rerun.contains(&item.id);
-                        view! { <HistoryRow item now can_rerun=can rerun /> }
+                        view! { <HistoryRow item now can_rerun=can /> }
                     }).collect_view()}
                 </tbody>
             </table>
@@ -503,13 +369,9 @@ fn HistoryTable(
 }
 
 #[component]
-fn HistoryRow(
-    item: ApprovalItem,
-    now: DateTime<Utc>,
-    can_rerun: bool,
-    rerun: ServerAction<Rerun>,
-) -> impl IntoView {
+fn HistoryRow(item: ApprovalItem, now: DateTime<Utc>, can_rerun: bool) -> impl IntoView {
     let rerun_form = can_rerun.then(|| {
+        let rerun = ServerAction::<Rerun>::new();
         let id = item.id.clone();
         let label = format!("Run again: start a new run of {}", item.pipeline);
         view! {
@@ -519,7 +381,6 @@ fn HistoryRow(
                     type="submit"
                     aria-label=label
                     class="mt-1 rounded-md px-2 py-1 text-xs font-medium text-indigo-700 ring-1 ring-indigo-200 hover:bg-indigo-50 disabled:opacity-60"
-                    disabled=move || rerun.pending().get()
                 >
                     "Run again"
                 </button>

@@ -12,12 +12,13 @@ const LINK: &str =
 
 /// `/board?team=&service=&waiting=1&down=1&page=2`: for every team and
 /// service, what runs in each environment, what waits to move, and whether
-/// it is up. Complete without JavaScript; live with it.
+/// it is up. Complete without JavaScript; live with it (the page's regions
+/// are swapped in place as the `board` and `approvals` topics change).
 #[component]
 pub fn BoardPage() -> impl IntoView {
     let query = use_query_map();
-    let args = move || {
-        let q = query.read();
+    let args = {
+        let q = query.read_untracked();
         (
             q.get("team"),
             q.get("service"),
@@ -26,33 +27,24 @@ pub fn BoardPage() -> impl IntoView {
             q.get("page"),
         )
     };
-    let data = Resource::new(args, |(team, service, waiting, down, page)| {
-        board(team, service, waiting, down, page)
-    });
-    crate::components::live::use_live_data(&["board", "approvals"], data, move || {
-        let q = query.read_untracked();
-        board(
-            q.get("team"),
-            q.get("service"),
-            q.get("waiting"),
-            q.get("down"),
-            q.get("page"),
-        )
-    });
+    let data = Resource::new(
+        move || args.clone(),
+        |(team, service, waiting, down, page)| board(team, service, waiting, down, page),
+    );
     view! {
         <Title text="Board" />
         <h1 class="text-xl font-semibold tracking-tight">"Environment board"</h1>
         <p class="mt-1 text-sm text-slate-600">
             "What runs where, what waits to move, and whether each environment is up. Updates live."
         </p>
-        <Transition fallback=|| view! { <p class="mt-6 text-sm text-slate-500" aria-busy="true">"Loading the board…"</p> }>
+        <Suspense fallback=|| view! { <p class="mt-6 text-sm text-slate-500" aria-busy="true">"Loading the board…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(view_data) => view! { <BoardBody data=view_data /> }.into_any(),
                     Err(error) => view! { <div class="mt-6"><ErrorNotice error /></div> }.into_any(),
                 }
             })}
-        </Transition>
+        </Suspense>
     }
 }
 
@@ -143,6 +135,8 @@ fn BoardBody(data: BoardView) -> impl IntoView {
     let recorded = data.recorded;
     view! {
         <Filters data=data.clone() />
+        // The live region: a row the viewer has opened is kept as it is.
+        <div id="board-live" data-live="">
         <Pager data=data.clone() />
         {(!recorded).then(|| view! {
             <p role="status" class="mt-4 rounded-md border border-slate-200 bg-slate-50 px-3 py-2 text-sm text-slate-600">
@@ -176,6 +170,7 @@ fn BoardBody(data: BoardView) -> impl IntoView {
                 </div>
             }.into_any()
         }}
+        </div>
         <Legend />
     }
 }
@@ -184,7 +179,7 @@ fn BoardBody(data: BoardView) -> impl IntoView {
 fn Row(service: ServiceRow, now: DateTime<Utc>) -> impl IntoView {
     let name = service.name.clone();
     view! {
-        <tr aria-label=name.clone() class="border-t border-slate-200 align-top max-md:block">
+        <tr id=format!("service-{}", service.id) data-live="" aria-label=name.clone() class="border-t border-slate-200 align-top max-md:block">
             <th scope="row" class="bg-white px-3 py-2 font-normal max-md:block md:sticky md:left-0 md:z-10">
                 <span class="block text-sm font-semibold text-slate-900">{name.clone()}</span>
                 <a href=service.repository_url.clone() class=format!("font-mono text-[11px] text-slate-500 {LINK}")>{service.repository.clone()}</a>

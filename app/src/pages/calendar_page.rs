@@ -11,6 +11,8 @@ use crate::components::team_filter::TeamFilter;
 use crate::components::time::ago;
 use crate::domain::calendar::{MilestoneKind, ReleaseState};
 use crate::domain::{Team, TeamId};
+use crate::islands::local_time::LocalTime;
+use crate::islands::month_keys::MonthKeys;
 use chrono::{DateTime, Utc};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -25,70 +27,25 @@ const BUTTON: &str = "inline-flex items-center gap-1.5 rounded-md px-3 py-1.5 te
 #[component]
 pub fn CalendarPage() -> impl IntoView {
     let query = use_query_map();
-    let move_action = ServerAction::<MoveMilestone>::new();
-    let blackout_action = ServerAction::<AddBlackout>::new();
-    let feed_action = ServerAction::<RotateFeedToken>::new();
-    let data = Resource::new(
-        move || {
-            let q = query.read();
-            (
-                q.get("month"),
-                q.get("team"),
-                move_action.version().get(),
-                blackout_action.version().get(),
-                feed_action.version().get(),
-            )
-        },
-        |(month, team, _, _, _)| calendar(month, team),
-    );
-    // With JavaScript, managers' changes follow live.
-    crate::components::live::use_live_data(&["calendar"], data, move || {
+    let args = {
         let q = query.read_untracked();
-        calendar(q.get("month"), q.get("team"))
-    });
-    // The outcome shown is that of the form submitted last: each action
-    // keeps its own value, so "first that has one" would keep showing an
-    // earlier move after a blackout was added.
-    let last = RwSignal::new(0_u8);
-    Effect::new(move |_| {
-        if move_action.version().get() > 0 {
-            last.set(1);
-        }
-    });
-    Effect::new(move |_| {
-        if blackout_action.version().get() > 0 {
-            last.set(2);
-        }
-    });
-    Effect::new(move |_| {
-        if feed_action.version().get() > 0 {
-            last.set(3);
-        }
-    });
-    let result = move || match last.get() {
-        1 => move_action.value().get(),
-        2 => blackout_action.value().get(),
-        3 => feed_action.value().get(),
-        _ => None,
+        (q.get("month"), q.get("team"))
     };
+    let data = Resource::new(move || args.clone(), |(month, team)| calendar(month, team));
     view! {
         <Title text="Calendar" />
         <h1 class="text-xl font-semibold tracking-tight">"Calendar"</h1>
         <p class="mt-1 text-sm text-slate-600">
             "The bimonthly release train: each release's milestones per team, blackouts, hotfix windows, and what each environment allows today."
         </p>
-        <div role="status" aria-live="polite" class="empty:hidden mt-4 print:hidden">
-            {move || result().and_then(Result::ok).map(|text| view! { <Note error=false text /> })}
-        </div>
-        {move || result().and_then(Result::err).map(|error| view! { <div class="mt-4 print:hidden"><ErrorNotice error /></div> })}
-        <Transition fallback=CalendarSkeleton>
+        <Suspense fallback=CalendarSkeleton>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(view_data) => view! { <CalendarBody data=view_data move_action blackout_action feed_action /> }.into_any(),
+                    Ok(view_data) => view! { <CalendarBody data=view_data /> }.into_any(),
                     Err(error) => view! { <div class="mt-6"><ErrorNotice error /></div> }.into_any(),
                 }
             })}
-        </Transition>
+        </Suspense>
     }
 }
 
@@ -160,32 +117,6 @@ fn state_style(state: ReleaseState) -> (IconKind, &'static str) {
     }
 }
 
-/// A time in the org's zone and, once the browser knows it, in the
-/// viewer's own when that differs.
-#[component]
-fn LocalTime(at: DateTime<Utc>, org_label: String, offset_minutes: i32) -> impl IntoView {
-    let local = RwSignal::new(None::<String>);
-    Effect::new(move |_| {
-        #[cfg(feature = "hydrate")]
-        {
-            let millis = at.timestamp_millis() as f64;
-            let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(millis));
-            // getTimezoneOffset is minutes behind UTC (positive west).
-            let viewer = -(date.get_timezone_offset() as i32);
-            if viewer != offset_minutes {
-                let shifted = at + chrono::Duration::minutes(i64::from(viewer));
-                local.set(Some(shifted.format("%H:%M").to_string()));
-            }
-        }
-        #[cfg(not(feature = "hydrate"))]
-        let _ = (at, offset_minutes);
-    });
-    view! {
-        <time datetime=at.to_rfc3339()>{org_label}</time>
-        {move || local.get().map(|t| view! { <span class="text-slate-500">{format!(" · {t} yours")}</span> })}
-    }
-}
-
 #[component]
 fn EventChip(event: CalendarEvent, compact: bool) -> impl IntoView {
     let (icon, tone) = milestone_style(event.kind);
@@ -239,12 +170,7 @@ fn EventChip(event: CalendarEvent, compact: bool) -> impl IntoView {
 }
 
 #[component]
-fn CalendarBody(
-    data: CalendarView,
-    move_action: ServerAction<MoveMilestone>,
-    blackout_action: ServerAction<AddBlackout>,
-    feed_action: ServerAction<RotateFeedToken>,
-) -> impl IntoView {
+fn CalendarBody(data: CalendarView) -> impl IntoView {
     let CalendarView {
         now,
         today,
@@ -272,37 +198,6 @@ fn CalendarBody(
     let previous_href = calendar_href(&previous_month, team.as_ref());
     let next_href = calendar_href(&next_month, team.as_ref());
     let today_href = calendar_href(&this_month, team.as_ref());
-    // With JavaScript, the arrow keys turn the months.
-    {
-        let (previous_href, next_href) = (previous_href.clone(), next_href.clone());
-        let navigate = leptos_router::hooks::use_navigate();
-        Effect::new(move |_| {
-            let navigate = navigate.clone();
-            let (previous_href, next_href) = (previous_href.clone(), next_href.clone());
-            let handle = window_event_listener(leptos::ev::keydown, move |e| {
-                if e.alt_key() || e.ctrl_key() || e.meta_key() || e.shift_key() {
-                    return;
-                }
-                let typing = e
-                    .target()
-                    .and_then(|t| {
-                        leptos::wasm_bindgen::JsCast::dyn_into::<leptos::web_sys::Element>(t).ok()
-                    })
-                    .is_some_and(|el| {
-                        matches!(el.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA")
-                    });
-                if typing {
-                    return;
-                }
-                match e.key().as_str() {
-                    "ArrowLeft" => navigate(&previous_href, Default::default()),
-                    "ArrowRight" => navigate(&next_href, Default::default()),
-                    _ => {}
-                }
-            });
-            on_cleanup(move || handle.remove());
-        });
-    }
     let selected_name = team
         .as_ref()
         .and_then(|id| teams.iter().find(|t| &t.id == id))
@@ -316,8 +211,9 @@ fn CalendarBody(
         None => feed_path,
     };
     let replace_link = feed_token.is_some().then(|| {
+        let rotate = ServerAction::<RotateFeedToken>::new();
         view! {
-            <ActionForm action=feed_action attr:class="print:hidden">
+            <ActionForm action=rotate attr:class="print:hidden">
                 <button
                     type="submit"
                     class="text-xs font-medium text-slate-600 underline hover:text-slate-900"
@@ -338,6 +234,8 @@ fn CalendarBody(
     let month_for_filter = month.clone();
     let is_this_month = month == this_month;
     view! {
+        // With JavaScript, the arrow keys turn the months.
+        <MonthKeys previous=previous_href.clone() next=next_href.clone() />
         {notice}
         <div class="mt-4 flex flex-wrap items-center justify-between gap-3">
             <TeamFilter teams=teams.clone() selected=team.clone() path="/calendar" query=format!("month={month_for_filter}") />
@@ -349,7 +247,9 @@ fn CalendarBody(
                 {replace_link}
             </div>
         </div>
-        <div class="mt-4 grid gap-6 xl:grid-cols-[minmax(0,1fr)_22rem]">
+        // Live regions: the month, what is allowed today, the next releases
+        // and the history follow managers' changes.
+        <div id="calendar-live" data-live="" class="mt-4 grid gap-6 xl:grid-cols-[minmax(0,1fr)_22rem]">
             <section aria-labelledby="month-heading" class="min-w-0">
                 <div class="flex flex-wrap items-center gap-2">
                     <h2 id="month-heading" class="mr-auto text-lg font-semibold tracking-tight">{month_title.clone()}</h2>
@@ -375,11 +275,11 @@ fn CalendarBody(
                 <AllowancePanel allowances today=today.format("%-d %b %Y").to_string() />
             </aside>
         </div>
-        <NextReleases releases=next_releases team_name=selected_name />
+        <div id="calendar-releases-live" data-live=""><NextReleases releases=next_releases team_name=selected_name /></div>
         {can_manage.then(|| view! {
-            <ManageForms releases teams=teams.clone() environments move_action blackout_action />
+            <ManageForms releases teams=teams.clone() environments />
         })}
-        <History history now />
+        <div id="calendar-history-live" data-live=""><History history now /></div>
     }
 }
 
@@ -485,7 +385,7 @@ fn Agenda(agenda: Vec<CalendarEvent>, spans: Vec<DaySpan>, month_title: String) 
                 {agenda.into_iter().map(|e| {
                     let date = e.date.format("%a %-d %b").to_string();
                     let time = match e.time.clone() {
-                        Some(label) => view! { <LocalTime at=e.at org_label=label offset_minutes=e.offset_minutes /> }.into_any(),
+                        Some(label) => view! { <LocalTime at_ms=e.at.timestamp_millis() iso=e.at.to_rfc3339() label org_offset_minutes=e.offset_minutes /> }.into_any(),
                         None => view! { <span>"All day"</span> }.into_any(),
                     };
                     let why = e.moved_because.clone().map(|r| view! { <span class="block text-xs text-slate-500">{format!("Moved: {r}")}</span> });
@@ -584,11 +484,10 @@ fn ManageForms(
     releases: Vec<ReleaseChoice>,
     teams: Vec<Team>,
     environments: Vec<(String, String, bool)>,
-    move_action: ServerAction<MoveMilestone>,
-    blackout_action: ServerAction<AddBlackout>,
 ) -> impl IntoView {
-    let moving = move_action.pending();
-    let adding = blackout_action.pending();
+    // Plain forms: the server answers with this page and a notice.
+    let move_action = ServerAction::<MoveMilestone>::new();
+    let blackout_action = ServerAction::<AddBlackout>::new();
     view! {
         <section aria-labelledby="manage-heading" class="mt-8 print:hidden">
             <h2 id="manage-heading" class="text-lg font-semibold tracking-tight">"Change the plan"</h2>
@@ -623,7 +522,7 @@ fn ManageForms(
                     <label class="mt-3 block text-sm text-slate-700">"Why (required)"
                         <textarea name="reason" rows="2" required class=FIELD></textarea>
                     </label>
-                    <button type="submit" class=format!("{BUTTON} mt-3 bg-indigo-600 text-white hover:bg-indigo-500 focus-visible:outline-indigo-600") disabled=move || moving.get()>
+                    <button type="submit" class=format!("{BUTTON} mt-3 bg-indigo-600 text-white hover:bg-indigo-500 focus-visible:outline-indigo-600")>
                         "Move milestone"
                     </button>
                 </ActionForm>
@@ -654,7 +553,7 @@ fn ManageForms(
                     <label class="mt-3 block text-sm text-slate-700">"Why (required)"
                         <textarea name="reason" rows="2" required class=FIELD></textarea>
                     </label>
-                    <button type="submit" class=format!("{BUTTON} mt-3 bg-indigo-600 text-white hover:bg-indigo-500 focus-visible:outline-indigo-600") disabled=move || adding.get()>
+                    <button type="submit" class=format!("{BUTTON} mt-3 bg-indigo-600 text-white hover:bg-indigo-500 focus-visible:outline-indigo-600")>
                         "Add blackout"
                     </button>
                 </ActionForm>

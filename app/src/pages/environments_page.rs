@@ -13,7 +13,8 @@ use leptos_router::hooks::use_query_map;
 #[component]
 pub fn EnvironmentsPage() -> impl IntoView {
     let query = use_query_map();
-    let view_data = Resource::new(move || query.read().get("team"), environments);
+    let team = query.read_untracked().get("team");
+    let view_data = Resource::new(move || team.clone(), environments);
     view! {
         <Title text="Environments" />
         <div class="flex flex-wrap items-end justify-between gap-3">
@@ -24,14 +25,16 @@ pub fn EnvironmentsPage() -> impl IntoView {
                 </p>
             </div>
         </div>
-        <Transition fallback=EnvironmentsSkeleton>
+        <Suspense fallback=EnvironmentsSkeleton>
             {move || Suspend::new(async move {
                 match view_data.await {
-                    Ok(data) => view! { <EnvironmentsBody data /> }.into_any(),
+                    // Live: what each environment allows today follows the
+                    // calendar.
+                    Ok(data) => view! { <div id="environments-live" data-live=""><EnvironmentsBody data /></div> }.into_any(),
                     Err(error) => view! { <div class="mt-6"><ErrorNotice error /></div> }.into_any(),
                 }
             })}
-        </Transition>
+        </Suspense>
     }
 }
 

@@ -13,7 +13,6 @@ use leptos_meta::{Meta, Title};
 #[component]
 pub fn ReleaseDemoPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| release_demo());
-    crate::components::live::use_live_data(&["board"], data, release_demo);
     let kiosk = leptos_router::hooks::use_query_map()
         .read_untracked()
         .get("refresh")
@@ -22,14 +21,14 @@ pub fn ReleaseDemoPage() -> impl IntoView {
     view! {
         <Title text="Release demo" />
         {kiosk.map(|seconds| view! { <Meta http_equiv="refresh" content=seconds.to_string() /> })}
-        <Transition fallback=|| view! { <p class="mt-6 text-lg text-slate-500" aria-busy="true">"Loading what is in Release…"</p> }>
+        <Suspense fallback=|| view! { <p class="mt-6 text-lg text-slate-500" aria-busy="true">"Loading what is in Release…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(view_data) => view! { <DemoBody data=view_data /> }.into_any(),
+                    Ok(view_data) => view! { <div id="release-demo-live" data-live=""><DemoBody data=view_data /></div> }.into_any(),
                     Err(error) => view! { <div class="mt-6"><ErrorNotice error /></div> }.into_any(),
                 }
             })}
-        </Transition>
+        </Suspense>
     }
 }
 

@@ -230,7 +230,7 @@ pub async fn log_bundle_misses(request: Request, next: Next) -> Response {
         )
     };
     let response = next.run(request).await;
-    if response.status() != StatusCode::OK {
+    if !matches!(response.status(), StatusCode::OK | StatusCode::NOT_MODIFIED) {
         tracing::warn!(%path, status = response.status().as_u16(), %asked, "browser bundle not served");
     }
     response
@@ -285,6 +285,13 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
                 let policy = page_policy(nonce_in(&bytes).as_deref());
                 if let Ok(value) = HeaderValue::from_str(&policy) {
                     parts.headers.insert(header::CONTENT_SECURITY_POLICY, value);
+                }
+                // Pages are asked for again each time (their bundle files
+                // are cached for good under hashed names).
+                if !parts.headers.contains_key(header::CACHE_CONTROL) {
+                    parts
+                        .headers
+                        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
                 }
                 Response::from_parts(parts, axum::body::Body::from(bytes))
             }
