@@ -4,12 +4,14 @@
 //! server-sent events. Browsers refetch what the topic names. Any replica's
 //! write reaches every replica's browsers.
 
+use crate::cache::Generations;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::stream::Stream;
 use sqlx::postgres::PgListener;
 use sqlx::PgPool;
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast;
 
@@ -23,14 +25,18 @@ pub struct Changes {
 }
 
 impl Changes {
-    /// Starts the process's one listener; it reconnects on its own.
-    pub fn start(pool: PgPool) -> Self {
+    /// Starts the process's one listener; it reconnects on its own. Every
+    /// notification also counts in `generations`, which the per-process
+    /// caches read.
+    pub fn start(pool: PgPool, generations: Arc<Generations>) -> Self {
         let (sender, _) = broadcast::channel(256);
         let changes = Self { sender };
         let forward = changes.sender.clone();
         tokio::spawn(async move {
             loop {
-                match listen(&pool, &forward).await {
+                let result = listen(&pool, &forward, &generations).await;
+                generations.listening(false);
+                match result {
                     Ok(()) => return,
                     Err(err) => {
                         tracing::warn!(error = %err, "change listener lost its connection; reconnecting");
@@ -49,12 +55,25 @@ impl Changes {
     }
 }
 
-async fn listen(pool: &PgPool, forward: &broadcast::Sender<String>) -> Result<(), sqlx::Error> {
+async fn listen(
+    pool: &PgPool,
+    forward: &broadcast::Sender<String>,
+    generations: &Generations,
+) -> Result<(), sqlx::Error> {
     let mut listener = PgListener::connect_with(pool).await?;
     listener.listen(CHANNEL).await?;
+    generations.listening(true);
     tracing::info!("listening for changes");
     loop {
-        let notification = listener.recv().await?;
+        // `None`: the connection dropped (notifications may be lost); a
+        // new listener is made rather than letting this one reconnect
+        // quietly, so the caches know.
+        let Some(notification) = listener.try_recv().await? else {
+            return Err(sqlx::Error::Protocol(
+                "the listener's connection closed".into(),
+            ));
+        };
+        generations.saw(notification.payload());
         // No receivers is fine: nobody is watching right now.
         let _ = forward.send(notification.payload().to_owned());
     }

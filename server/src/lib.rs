@@ -3,6 +3,7 @@
 
 pub mod assets;
 pub mod auth;
+pub mod cache;
 pub mod codepipeline;
 pub mod config;
 pub mod db;

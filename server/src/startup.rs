@@ -145,6 +145,14 @@ impl Application {
         );
         let pipelines = Arc::new(CodePipelineAdapter::new(&aws).await);
         let store = Arc::new(PgStore::new(pool.clone()));
+        // The org, the calendar and the board are read from memory, kept
+        // current by the change listener.
+        let generations = Arc::new(crate::cache::Generations::default());
+        let changes = crate::events::Changes::start(pool.clone(), generations.clone());
+        let cached = Arc::new(crate::cache::Cached::new(
+            store.clone(),
+            generations.clone(),
+        ));
         let access = org_config::load_access(&config.org_config)?;
         let operations = org_config::load_operations(&config.org_config)?;
         // Health URLs: as given, else demo mode's simulated services, else
@@ -177,12 +185,13 @@ impl Application {
         let state = AppState {
             leptos_options,
             mode: config.mode,
-            org: store.clone(),
+            org: cached.clone(),
             users: store.clone(),
             approvals: store.clone(),
             pipelines,
-            calendar: store.clone(),
-            board: store,
+            calendar: cached.clone(),
+            board: cached,
+            changes: generations,
             identity: directory.clone(),
             github,
             refuse_unmerged_hotfix: operations.refuse_unmerged_hotfix,
@@ -198,6 +207,7 @@ impl Application {
             https,
             config.auth.session_idle,
             assets,
+            changes,
         );
         tokio::spawn(crate::jobs::sweep_expired_sessions(pool.clone()));
         if !config.poll_interval.is_zero() {
@@ -376,6 +386,7 @@ fn router(
     https: bool,
     session_idle: Duration,
     assets: crate::assets::Assets,
+    changes: crate::events::Changes,
 ) -> Router {
     let mut routes = generate_route_list(App);
     if state.mode != Mode::Demo {
@@ -412,7 +423,7 @@ fn router(
         .route("/calendar/{team}", get(crate::ics::team_feed));
     let events = Router::new()
         .route("/events", get(crate::events::stream))
-        .with_state(crate::events::Changes::start(pool.clone()));
+        .with_state(changes);
     // The bundle is public (a sign-in page needs it too) and served before
     // sessions: no session row is read or written for a file.
     let bundle = Router::new()

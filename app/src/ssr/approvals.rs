@@ -222,13 +222,21 @@ pub async fn view(before: Option<&str>) -> Result<ApprovalsView, AppError> {
         .map(|item| with_commit_link(&state, &org, item))
         .map(|item| queue_item(&org, &calendar, user.as_ref(), item))
         .collect();
+    // Hotfixes as the board shows them (its in-memory snapshot; a vote
+    // asks the store itself).
+    let now = chrono::Utc::now();
+    let hotfixes = state
+        .board
+        .snapshot(super::board::snapshot_since(now, now))
+        .await?
+        .hotfixes;
     for queued in pending
         .iter_mut()
         .filter(|q| is_prod(&org, &q.item.environment_id))
     {
-        queued.hotfix_warnings = unmerged_hotfixes(&state, &queued.item.service_id)
-            .await?
-            .into_iter()
+        queued.hotfix_warnings = hotfixes
+            .iter()
+            .filter(|h| h.service_id == queued.item.service_id && !h.missing().is_empty())
             .map(|h| {
                 format!(
                     "{} is not merged back into {} yet",
@@ -327,6 +335,7 @@ pub async fn vote(
     sign_off: SignOff,
 ) -> Result<String, AppError> {
     let state = app_state()?;
+    let _wrote = state.changes.writing(super::changes::Topic::Approvals);
     let user = session::current_user(&state)
         .await?
         .ok_or(AppError::Unauthenticated)?;
@@ -466,6 +475,7 @@ pub async fn deliver(
     state: &AppState,
     request_id: &str,
 ) -> Result<Option<DeliveryOutcome>, AppError> {
+    let _wrote = state.changes.writing(super::changes::Topic::Approvals);
     let Some(claim) = state
         .approvals
         .claim_delivery(request_id, DELIVERY_LEASE)
@@ -613,6 +623,7 @@ fn may_rerun(org: &OrgModel, user: &User, item: &ApprovalItem) -> bool {
 /// Starts a new run of a decided request's pipeline and audits it.
 pub async fn rerun(request_id: &str) -> Result<String, AppError> {
     let state = app_state()?;
+    let _wrote = state.changes.writing(super::changes::Topic::Approvals);
     let user = session::current_user(&state)
         .await?
         .ok_or(AppError::Unauthenticated)?;
@@ -790,6 +801,7 @@ async fn repair_undecided(state: &AppState, org: &OrgModel) -> Result<usize, App
 /// is read once; new approvals are recorded, ones answered elsewhere are
 /// closed, and undelivered decisions are sent again.
 pub async fn poll(state: &AppState, pause_between_calls: Duration) -> Result<PollReport, AppError> {
+    let _wrote = state.changes.writing(super::changes::Topic::Approvals);
     let org = state.org.load_org().await?;
     let mut report = PollReport::default();
     for env in org.environments.iter().filter(|e| e.approval.is_some()) {

@@ -55,6 +55,16 @@ fn flag(value: Option<&str>) -> bool {
     matches!(value, Some("1" | "true" | "on" | "yes"))
 }
 
+/// Outages back to here are read: the start of the day of the earlier of
+/// the cycle's start and thirty days ago, so every view of a day shares one
+/// snapshot (the uptime sums clip outages to their windows).
+pub fn snapshot_since(cycle_start: DateTime<Utc>, now: DateTime<Utc>) -> DateTime<Utc> {
+    let from = cycle_start.min(now - Duration::days(30));
+    from.date_naive()
+        .and_hms_opt(0, 0, 0)
+        .map_or(from, |midnight| midnight.and_utc())
+}
+
 /// The board for the filters in the URL.
 pub async fn view(
     team: Option<String>,
@@ -73,7 +83,10 @@ pub async fn view(
         .map(|n| calendar.release(n).starts)
         .unwrap_or(now - Duration::days(60));
     let thirty_days = now - Duration::days(30);
-    let snapshot = state.board.snapshot(cycle_start.min(thirty_days)).await?;
+    let snapshot = state
+        .board
+        .snapshot(snapshot_since(cycle_start, now))
+        .await?;
     let page = page
         .as_deref()
         .and_then(|p| p.trim().parse::<u32>().ok())

@@ -4,6 +4,7 @@
 pub mod approvals;
 pub mod board;
 pub mod calendar;
+pub mod changes;
 pub mod ports;
 pub mod release_demo;
 pub mod services;
@@ -35,6 +36,9 @@ pub struct AppState {
     pub pipelines: Arc<dyn Pipelines>,
     pub calendar: Arc<dyn CalendarStore>,
     pub board: Arc<dyn BoardStore>,
+    /// What changed, for the per-process caches; services mark what they
+    /// write.
+    pub changes: Arc<changes::Generations>,
     pub identity: Arc<dyn Identity>,
     pub github: Arc<dyn GitHub>,
     /// Refuse Prod approvals of revisions with unmerged hotfixes.

@@ -34,7 +34,12 @@ pub async fn view() -> Result<ReleaseDemoView, AppError> {
         .environments
         .last()
         .ok_or_else(|| AppError::NotFound("No environments are configured.".into()))?;
-    let snapshot = state.board.snapshot(chrono::Utc::now()).await?;
+    // The board's own snapshot (outages are not shown here).
+    let now = chrono::Utc::now();
+    let snapshot = state
+        .board
+        .snapshot(super::board::snapshot_since(now, now))
+        .await?;
     let deployed = |service: &str, env: &str| {
         snapshot
             .deployments

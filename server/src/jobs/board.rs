@@ -41,9 +41,16 @@ pub async fn refresh(
     pool: &PgPool,
     pause: std::time::Duration,
 ) -> Result<RefreshReport, StoreError> {
+    let _wrote = state.changes.writing(app::ssr::changes::Topic::Board);
     let org = state.org.load_org().await?;
-    // What earlier passes recorded, read once for the whole pass.
-    let before = state.board.snapshot(chrono::Utc::now()).await?;
+    // What earlier passes recorded, read once for the whole pass, from
+    // Postgres itself (not the pages' in-memory copy, which trails the
+    // change notifications by a moment).
+    let before = app::ssr::ports::BoardStore::snapshot(
+        &crate::db::PgStore::new(pool.clone()),
+        chrono::Utc::now(),
+    )
+    .await?;
     let mut recorded = Recorded {
         deployments: before
             .deployments

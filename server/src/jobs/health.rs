@@ -56,6 +56,7 @@ pub async fn probe_once(
     config: &HealthConfig,
     client: &reqwest::Client,
 ) -> Result<ProbeReport, StoreError> {
+    let _wrote = state.changes.writing(app::ssr::changes::Topic::Board);
     let org = state.org.load_org().await?;
     let mut targets = Vec::new();
     for service in &org.services {
