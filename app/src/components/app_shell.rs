@@ -1,7 +1,7 @@
 //! The frame around every page: skip link, demo banner, navigation and the
 //! signed-in user.
 
-use super::icon::{Icon, IconKind};
+use super::icon::{Icon, IconKind, IconSprite};
 use crate::api::session::SessionInfo;
 use crate::app::SessionContext;
 use crate::domain::{Role, User};
@@ -38,6 +38,7 @@ pub fn AppShell(children: Children) -> impl IntoView {
         })
     };
     view! {
+        <IconSprite />
         <a
             href="#main"
             class="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:z-50 focus:rounded focus:bg-white focus:px-3 focus:py-2 focus:ring-2 focus:ring-indigo-600"

@@ -25,6 +25,49 @@ pub enum IconKind {
 }
 
 impl IconKind {
+    const ALL: [IconKind; 17] = [
+        IconKind::Bolt,
+        IconKind::Approval,
+        IconKind::Snowflake,
+        IconKind::Hand,
+        IconKind::Dashed,
+        IconKind::Clock,
+        IconKind::Alert,
+        IconKind::Branch,
+        IconKind::Tag,
+        IconKind::People,
+        IconKind::Flask,
+        IconKind::Box,
+        IconKind::Gate,
+        IconKind::Check,
+        IconKind::Cross,
+        IconKind::Lock,
+        IconKind::Minus,
+    ];
+
+    /// The id of its symbol in the page's sprite.
+    fn id(self) -> &'static str {
+        match self {
+            IconKind::Bolt => "i-bolt",
+            IconKind::Approval => "i-approval",
+            IconKind::Snowflake => "i-snow",
+            IconKind::Hand => "i-hand",
+            IconKind::Dashed => "i-dashed",
+            IconKind::Clock => "i-clock",
+            IconKind::Alert => "i-alert",
+            IconKind::Branch => "i-branch",
+            IconKind::Tag => "i-tag",
+            IconKind::People => "i-people",
+            IconKind::Flask => "i-flask",
+            IconKind::Box => "i-box",
+            IconKind::Gate => "i-gate",
+            IconKind::Check => "i-check",
+            IconKind::Cross => "i-cross",
+            IconKind::Lock => "i-lock",
+            IconKind::Minus => "i-minus",
+        }
+    }
+
     fn path(self) -> &'static str {
         match self {
             IconKind::Bolt => "M9 1.5 3.5 9H8l-1 5.5L12.5 7H8z",
@@ -48,7 +91,21 @@ impl IconKind {
     }
 }
 
-/// An inline SVG icon, hidden from assistive technology.
+/// Every icon's drawing, once per page (hidden); [`Icon`]s refer to it, so
+/// a board of hundreds of icons sends each path once.
+#[component]
+pub fn IconSprite() -> impl IntoView {
+    view! {
+        <svg aria-hidden="true" width="0" height="0" class="absolute">
+            {IconKind::ALL
+                .into_iter()
+                .map(|kind| view! { <symbol id=kind.id() viewBox="0 0 16 16"><path d=kind.path() /></symbol> })
+                .collect_view()}
+        </svg>
+    }
+}
+
+/// An SVG icon from the page's sprite, hidden from assistive technology.
 #[component]
 pub fn Icon(kind: IconKind, #[prop(optional, into)] class: String) -> impl IntoView {
     // Stroke and fill come from the `icon` class (style/tailwind.css).
@@ -58,8 +115,8 @@ pub fn Icon(kind: IconKind, #[prop(optional, into)] class: String) -> impl IntoV
         format!("icon {class}")
     };
     view! {
-        <svg class=class viewBox="0 0 16 16" aria-hidden="true">
-            <path d=kind.path() />
+        <svg class=class aria-hidden="true">
+            <use href=format!("#{}", kind.id()) />
         </svg>
     }
 }

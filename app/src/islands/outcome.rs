@@ -43,9 +43,16 @@ pub fn OutcomeRegion() -> impl IntoView {
                 .as_string()
                 .and_then(|d| serde_json::from_str::<Outcome>(&d).ok());
             said.set(outcome);
-            if let Some(el) = region.get_untracked() {
-                let _ = el.focus();
-            }
+            // Once the words are in (an empty region is hidden and cannot
+            // take the focus).
+            set_timeout(
+                move || {
+                    if let Some(el) = region.get_untracked() {
+                        let _ = el.focus();
+                    }
+                },
+                std::time::Duration::from_millis(30),
+            );
         });
         on_cleanup(move || handle.remove());
     }

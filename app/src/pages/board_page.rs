@@ -7,8 +7,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-const LINK: &str =
-    "text-indigo-700 hover:underline focus-visible:outline-2 focus-visible:outline-indigo-600";
+/// Links on the board (`.lnk` in style/tailwind.css: the board repeats it
+/// hundreds of times).
+const LINK: &str = "lnk";
 
 /// `/board?team=&service=&waiting=1&down=1&page=2`: for every team and
 /// service, what runs in each environment, what waits to move, and whether
@@ -230,43 +231,19 @@ fn health_badge(health: &Health, now: DateTime<Utc>) -> impl IntoView {
     let title = health.detail.clone().unwrap_or_default();
     view! {
         <span class=format!("inline-flex items-center gap-1 {tone}") title=title data-testid="health">
-            <Icon kind=icon class="h-3.5 w-3.5" />{words}
+            <Icon kind=icon class="i35" />{words}
         </span>
     }
 }
 
 fn chip(action: ActionChip) -> impl IntoView {
     let (icon, tone, word) = match action.state.as_str() {
-        "succeeded" => (
-            IconKind::Check,
-            "text-emerald-700 bg-emerald-50 ring-emerald-600/20",
-            "succeeded",
-        ),
-        "running" => (
-            IconKind::Clock,
-            "text-sky-800 bg-sky-50 ring-sky-600/20",
-            "running",
-        ),
-        "waiting" => (
-            IconKind::Hand,
-            "text-violet-800 bg-violet-50 ring-violet-600/20",
-            "waiting",
-        ),
-        "failed" => (
-            IconKind::Cross,
-            "text-rose-800 bg-rose-50 ring-rose-600/20",
-            "failed",
-        ),
-        "stopped" => (
-            IconKind::Minus,
-            "text-slate-700 bg-slate-100 ring-slate-500/20",
-            "stopped",
-        ),
-        _ => (
-            IconKind::Dashed,
-            "text-slate-500 bg-white ring-slate-300",
-            "not run",
-        ),
+        "succeeded" => (IconKind::Check, "ok", "succeeded"),
+        "running" => (IconKind::Clock, "run", "running"),
+        "waiting" => (IconKind::Hand, "wait", "waiting"),
+        "failed" => (IconKind::Cross, "fail", "failed"),
+        "stopped" => (IconKind::Minus, "stop", "stopped"),
+        _ => (IconKind::Dashed, "none", "not run"),
     };
     let label = format!(
         "{}: {word}{}",
@@ -283,14 +260,14 @@ fn chip(action: ActionChip) -> impl IntoView {
         .to_owned();
     match action.url {
         Some(url) => view! {
-            <a href=url class=format!("{class} hover:underline") title=label.clone() aria-label=label>
-                <Icon kind=icon class="h-3 w-3" />{short}
+            <a href=url class=class title=label.clone() aria-label=label>
+                <Icon kind=icon class="i3" />{short}
             </a>
         }
         .into_any(),
         None => view! {
             <span class=class title=label.clone() aria-label=label role="img">
-                <Icon kind=icon class="h-3 w-3" />{short}
+                <Icon kind=icon class="i3" />{short}
             </span>
         }
         .into_any(),
@@ -308,8 +285,8 @@ fn CellView(cell: Cell, service: String, now: DateTime<Utc>) -> impl IntoView {
         .and_then(|s| s.parse::<DateTime<Utc>>().ok())
         .map(|t| ago(now, t));
     let revision = match (&cell.short_sha, &cell.commit_url) {
-        (Some(sha), Some(url)) => view! { <a href=url.clone() class=format!("font-mono text-[13px] font-medium {LINK}") title=cell.message.clone().unwrap_or_default()>{sha.clone()}</a> }.into_any(),
-        (Some(sha), None) => view! { <code class="font-mono text-[13px] font-medium">{sha.clone()}</code> }.into_any(),
+        (Some(sha), Some(url)) => view! { <a href=url.clone() class="rev lnk" title=cell.message.clone().unwrap_or_default()>{sha.clone()}</a> }.into_any(),
+        (Some(sha), None) => view! { <code class="rev">{sha.clone()}</code> }.into_any(),
         _ => view! { <span class="text-slate-500">"Nothing deployed"</span> }.into_any(),
     };
     view! {
@@ -326,8 +303,8 @@ fn CellView(cell: Cell, service: String, now: DateTime<Utc>) -> impl IntoView {
                 })}
                 {cell.health.as_ref().map(|h| health_badge(h, now))}
             </div>
-            {cell.message.clone().map(|m| view! { <p class="mt-0.5 line-clamp-2 text-slate-700">{m}</p> })}
-            <p class="mt-0.5 text-[11px] text-slate-500">
+            {cell.message.clone().map(|m| view! { <p class="msg">{m}</p> })}
+            <p class="meta">
                 {deployed.map(|d| format!("deployed {d}")).unwrap_or_default()}
                 {cell.branch.clone().map(|b| format!(" · {b}"))}
                 {cell.execution.clone().map(|e| format!(" · run {e}"))}
@@ -336,8 +313,8 @@ fn CellView(cell: Cell, service: String, now: DateTime<Utc>) -> impl IntoView {
                 {cell.actions.into_iter().map(chip).collect_view()}
             </div>
             {cell.waiting.map(|w| view! {
-                <a href=format!("/approvals#request-{}", w.request_id) class="mt-1 inline-flex items-center gap-1 rounded bg-violet-50 px-1.5 py-0.5 text-[11px] font-medium text-violet-900 ring-1 ring-inset ring-violet-600/20 hover:underline" data-testid="waiting">
-                    <Icon kind=IconKind::Approval class="h-3 w-3" />
+                <a href=format!("/approvals#request-{}", w.request_id) class="waiting" data-testid="waiting">
+                    <Icon kind=IconKind::Approval class="i3" />
                     {format!("{} waits for approval · {} of {}", w.commit, w.votes, w.needed)}
                 </a>
             })}
@@ -347,13 +324,13 @@ fn CellView(cell: Cell, service: String, now: DateTime<Utc>) -> impl IntoView {
                 } else {
                     view! {
                         <details class="mt-1 text-xs" data-testid="behind">
-                            <summary class="cursor-pointer py-1 leading-4 text-amber-800">
+                            <summary class="behind">
                                 {format!("{} commit{} behind {}", gap.behind_by, if gap.behind_by == 1 { "" } else { "s" }, gap.of)}
                             </summary>
-                            <ul class="mt-1 space-y-0.5">
+                            <ul class="mt-1 space-y-0.5 text-slate-700">
                                 {gap.commits.into_iter().map(|c| view! {
-                                    <li class="text-slate-700">
-                                        <a href=c.url class=format!("font-mono {LINK}")>{c.sha}</a>
+                                    <li>
+                                        <a href=c.url class="lnk font-mono">{c.sha}</a>
                                         " "{c.title}
                                         {c.pull_request.map(|(n, url)| view! { " " <a href=url class=LINK>{format!("#{n}")}</a> })}
                                         {c.author.map(|a| view! { <span class="text-slate-500">{format!(" @{a}")}</span> })}
