@@ -1,0 +1,33 @@
+//! The outside world as the app sees it, one port per file. Ports carry
+//! domain records; adapters live in the server crate.
+
+/// Why a store call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database could not be reached or timed out: worth retrying.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// A stored row no longer parses as a domain value.
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+    #[error("store query failed: {0}")]
+    Query(String),
+}
+
+mod approvals;
+mod board;
+mod calendar;
+mod github;
+mod identity;
+mod org;
+mod pipelines;
+mod users;
+
+pub use approvals::*;
+pub use board::*;
+pub use calendar::*;
+pub use github::*;
+pub use identity::*;
+pub use org::*;
+pub use pipelines::*;
+pub use users::*;

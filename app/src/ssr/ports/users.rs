@@ -1,0 +1,46 @@
+//! People, their identities and roles.
+
+use super::StoreError;
+use crate::domain::{Persona, User};
+use async_trait::async_trait;
+
+/// An identity as a provider described it at sign-in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExternalIdentity {
+    /// `github` or `oidc`.
+    pub provider: String,
+    /// The OIDC issuer; empty for GitHub.
+    pub issuer: String,
+    /// GitHub's account id or the OIDC `sub`: what the identity is keyed on.
+    pub subject: String,
+    /// The username, shown only.
+    pub login: String,
+    pub display_name: String,
+    pub roles: Vec<crate::domain::Role>,
+    /// The person it belongs to (see [`User::person`]).
+    pub person: String,
+    pub github_id: Option<u64>,
+    pub emails: Vec<String>,
+}
+
+/// People and their roles.
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    async fn user(&self, id: &str) -> Result<Option<User>, StoreError>;
+    /// The demo personas, in the order the picker shows them.
+    async fn personas(&self) -> Result<Vec<Persona>, StoreError>;
+    /// The user behind a demo persona.
+    async fn persona_user(&self, login: &str) -> Result<Option<User>, StoreError>;
+    /// Creates or updates the identity signed in at a provider (`github`
+    /// or `oidc`), found by its immutable subject, with what was read at
+    /// sign-in.
+    async fn upsert_external(&self, identity: &ExternalIdentity) -> Result<User, StoreError>;
+    /// Replaces a user's roles (after a refresh from the provider).
+    async fn set_roles(&self, id: &str, roles: &[crate::domain::Role]) -> Result<(), StoreError>;
+    /// The user's calendar-feed token, made on first use.
+    async fn feed_token(&self, user_id: &str) -> Result<String, StoreError>;
+    /// Replaces the user's calendar-feed token; the old one stops working.
+    async fn rotate_feed_token(&self, user_id: &str) -> Result<String, StoreError>;
+    /// The user a calendar-feed token stands for.
+    async fn feed_user(&self, token: &str) -> Result<Option<User>, StoreError>;
+}
