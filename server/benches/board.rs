@@ -3,13 +3,15 @@
 //!   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
 //!     cargo bench -p server --bench board
 //!
-//! For an org of 60 services (3 teams x 20, 6 environments: 360 cells) and
-//! one of 100, builds Gatehouse in demo mode on a fresh database, records
-//! every deployment with the board's job, and then loads the server-rendered
-//! board page with 16 concurrent clients for a few seconds, reporting
-//! requests per second and p50/p99 latency. In the same run, a bare axum
-//! handler answering a static page of the same size is measured the same
-//! way, as the floor of what this machine and client can do.
+//! For orgs of 60, 100 and 300 services (3 teams, 6 environments), builds
+//! Gatehouse in demo mode on a fresh database, records every deployment
+//! with the board's job, and then loads the server-rendered board page (and
+//! the Approvals, Calendar, Environments and Release demo pages) with 16
+//! concurrent clients for a few seconds, reporting requests per second and
+//! p50/p99 latency. In the same run, a bare axum handler answering a static
+//! page of the same size is measured the same way, as the floor of what
+//! this machine and client can do. At the end it prints the process's
+//! resident memory (server and client share the process).
 
 mod common;
 
@@ -88,9 +90,11 @@ async fn bare(body: String) -> String {
 
 #[tokio::main]
 async fn main() {
+    let mut board_rps = Vec::new();
     for (services, name) in [
         (60, "gatehouse_bench_board60"),
         (100, "gatehouse_bench_board100"),
+        (300, "gatehouse_bench_board300"),
     ] {
         let (app, _) = common::build(name, services).await;
         let base = format!("http://127.0.0.1:{}", app.port());
@@ -139,7 +143,9 @@ async fn main() {
             "{services} services: /board page 1 is {} bytes (25 services)",
             page.len()
         );
-        load(
+        // The caches fill from the change listener once it is connected.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let (rps, _, _) = load(
             &format!("{services} services, GET /board (SSR, 25 services x 6 environments)"),
             &format!("{base}/board"),
         )
@@ -149,11 +155,38 @@ async fn main() {
             &format!("{base}/board?team=frontend"),
         )
         .await;
+        for path in ["/approvals", "/calendar", "/environments", "/release-demo"] {
+            load(
+                &format!("{services} services, GET {path}"),
+                &format!("{base}{path}"),
+            )
+            .await;
+        }
         let bare_url = bare(page).await;
-        load(
+        let (bare_rps, _, _) = load(
             &format!("{services} services, bare axum handler, same bytes"),
             &bare_url,
         )
         .await;
+        println!(
+            "{services} services: /board serves {:.2}x the bare handler's requests/s",
+            rps / bare_rps
+        );
+        board_rps.push((services, rps));
     }
+    if let (Some((_, first)), Some((_, last))) = (board_rps.first(), board_rps.last()) {
+        println!(
+            "GET /board at 300 services: {:.0}% of its requests/s at 60 services",
+            last / first * 100.0
+        );
+    }
+    let rss = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS"))
+                .map(str::to_owned)
+        })
+        .unwrap_or_default();
+    println!("process memory after the benchmark (three orgs, server and client): {rss}");
 }
