@@ -22,8 +22,17 @@ test('the board shows the seeded org: teams, services, revisions, gaps, hotfix a
   const qa = page.getByRole('cell', { name: 'Orders API in QA' });
   await expect(qa).toContainText('v2027.01.0-rc.1');
   await expect(qa.getByTestId('behind')).toContainText('2 commits behind Release');
-  await expect(qa.getByTestId('waiting')).toContainText('waits for approval');
+  await expect(qa.getByTestId('status')).toHaveText('Waiting for approval');
+  await expect(qa.getByTestId('waiting')).toContainText('Review');
   await expect(qa.getByTestId('waiting')).toHaveAttribute('href', /^\/approvals#request-[0-9a-f-]{36}$/);
+  // A cell reads at a glance; its runs and message open on demand, from the keyboard too.
+  const prod = page.getByRole('cell', { name: 'Orders API in Prod' });
+  await expect(prod.getByTestId('status')).toHaveText(/^(Up|Checking|Deployed)$/);
+  const actions = prod.getByRole('group', { name: 'Pipeline actions' });
+  await expect(actions).toBeHidden();
+  await prod.locator('summary').focus();
+  await page.keyboard.press('Enter');
+  await expect(actions).toBeVisible();
   await expect(page.getByRole('row', { name: 'Checkout UI' }).getByTestId('hotfix')).toContainText('hotfix/checkout-timeout: in Release, not merged into develop');
   // The demo's Mobile BFF is down in QA: a Critical ticket opens.
   const down = page.getByRole('cell', { name: 'Mobile BFF in QA' });
@@ -32,6 +41,11 @@ test('the board shows the seeded org: teams, services, revisions, gaps, hotfix a
     await expect(down.getByTestId('health')).toContainText('Down', { timeout: 1_000 });
     await expect(down.getByTestId('ticket')).toBeVisible({ timeout: 1_000 });
   }).toPass({ timeout: 30_000 });
+  // Down is said first, in words, with its ticket, before anything else in the cell.
+  await expect(down.getByTestId('health')).toHaveText(/^Down( for .+)?$/);
+  const top = down.locator(':scope > *');
+  await expect(top.nth(0)).toHaveAttribute('data-testid', 'health');
+  await expect(top.nth(1)).toHaveAttribute('data-testid', 'ticket');
 });
 
 test('filters live in the URL and work without JavaScript', async ({ page }, testInfo) => {

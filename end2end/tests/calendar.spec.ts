@@ -18,6 +18,9 @@ function inDays(days: number): [string, string] {
 
 const monthHeading = (page: Page) => page.getByRole('heading', { level: 2, name: /^[A-Z][a-z]+ \d{4}$/ });
 
+/** A month link or key loads a new page; its keys work once its islands have hydrated. */
+const hydrated = (page: Page) => expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true', { timeout: 30_000 });
+
 test('months turn with links and, with JavaScript, the arrow keys; teams filter by URL', async ({ page }, testInfo) => {
   await open(page, '/calendar', testInfo);
   await expect(monthHeading(page)).toHaveText(monthTitle(0));
@@ -28,8 +31,10 @@ test('months turn with links and, with JavaScript, the arrow keys; teams filter 
   await expect(page).toHaveURL(/month=\d{4}-\d{2}/);
 
   if (testInfo.project.name === 'js') {
+    await hydrated(page);
     await page.locator('body').press('ArrowLeft');
     await expect(monthHeading(page)).toHaveText(monthTitle(0));
+    await hydrated(page);
     await page.locator('body').press('ArrowLeft');
     await expect(monthHeading(page)).toHaveText(monthTitle(-1));
     await page.getByRole('link', { name: 'Today' }).click();

@@ -1,5 +1,6 @@
 //! Read-mostly state kept per process: the org model, the calendar's
-//! changes and the board's snapshot. Each is loaded once and served from
+//! changes, the board's snapshot, the approval queue and the history's first
+//! page. Each is loaded once and served from
 //! memory until a change notification for its topic arrives (from any
 //! replica, through the process's one `PgListener`; see `events`), so a
 //! page view reads no table that grows with the org. While the listener is
@@ -7,11 +8,14 @@
 //! Writes made through this process mark their topic changed at once, so a
 //! page that follows a form reads what the form wrote.
 
+use app::api::approvals::{ApprovalItem, PipelineProblem};
+use app::domain::approval::Decision;
 use app::domain::OrgModel;
 pub use app::ssr::changes::{Generations, Topic};
 use app::ssr::ports::{
-    Actor, BoardSnapshot, BoardStore, CalendarEdit, CalendarStore, HotfixRecord, OrgStore,
-    StoreError, StoredCalendarEdit,
+    Actor, ApprovalStore, ApprovalTarget, BoardSnapshot, BoardStore, CalendarEdit, CalendarStore,
+    ClaimedDelivery, CommitAuthor, DeliveryOutcome, HotfixRecord, NewRequest, NewVote, OrgStore,
+    PendingApproval, StoreError, StoredCalendarEdit, VoteCommit,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -53,9 +57,12 @@ impl<K: PartialEq + Clone, V: Clone> Slot<K, V> {
 pub struct Cached<S> {
     inner: Arc<S>,
     generations: Arc<Generations>,
-    org: Slot<(), OrgModel>,
+    org: Slot<(), Arc<OrgModel>>,
     edits: Slot<(), Vec<StoredCalendarEdit>>,
-    board: Slot<DateTime<Utc>, BoardSnapshot>,
+    board: Slot<DateTime<Utc>, Arc<BoardSnapshot>>,
+    pending: Slot<(), Arc<Vec<ApprovalItem>>>,
+    /// The history's first pages, by length.
+    history: Slot<i64, Arc<Vec<ApprovalItem>>>,
 }
 
 impl<S> Cached<S> {
@@ -66,13 +73,15 @@ impl<S> Cached<S> {
             org: Slot::new(),
             edits: Slot::new(),
             board: Slot::new(),
+            pending: Slot::new(),
+            history: Slot::new(),
         }
     }
 }
 
 #[async_trait]
 impl<S: OrgStore> OrgStore for Cached<S> {
-    async fn load_org(&self) -> Result<OrgModel, StoreError> {
+    async fn load_org(&self) -> Result<Arc<OrgModel>, StoreError> {
         let stamp = self.generations.stamp(&[Topic::Org]);
         if let Some(org) = self.org.get(stamp, &()) {
             return Ok(org);
@@ -117,7 +126,7 @@ impl<S: CalendarStore> CalendarStore for Cached<S> {
 
 #[async_trait]
 impl<S: BoardStore> BoardStore for Cached<S> {
-    async fn snapshot(&self, since: DateTime<Utc>) -> Result<BoardSnapshot, StoreError> {
+    async fn snapshot(&self, since: DateTime<Utc>) -> Result<Arc<BoardSnapshot>, StoreError> {
         let stamp = self.generations.stamp(&[Topic::Board, Topic::Approvals]);
         if let Some(snapshot) = self.board.get(stamp, &since) {
             return Ok(snapshot);
@@ -129,6 +138,152 @@ impl<S: BoardStore> BoardStore for Cached<S> {
 
     async fn hotfixes(&self, service_id: &str) -> Result<Vec<HotfixRecord>, StoreError> {
         self.inner.hotfixes(service_id).await
+    }
+}
+
+/// The queue and the history's first page are served from memory; every
+/// write marks the approvals topic changed when it returns, whatever it
+/// returned, and every other read goes to the store (a vote reads its
+/// request fresh).
+#[async_trait]
+impl<S: ApprovalStore> ApprovalStore for Cached<S> {
+    async fn upsert_request(&self, new: &NewRequest) -> Result<bool, StoreError> {
+        let _wrote = self.generations.writing(Topic::Approvals);
+        self.inner.upsert_request(new).await
+    }
+
+    async fn set_author(
+        &self,
+        request_id: &str,
+        author: Option<&CommitAuthor>,
+    ) -> Result<(), StoreError> {
+        let _wrote = self.generations.writing(Topic::Approvals);
+        self.inner.set_author(request_id, author).await
+    }
+
+    async fn is_known(&self, pending: &PendingApproval) -> Result<bool, StoreError> {
+        self.inner.is_known(pending).await
+    }
+
+    async fn close_missing(
+        &self,
+        target: &ApprovalTarget,
+        keep_execution: Option<&str>,
+    ) -> Result<u64, StoreError> {
+        let _wrote = self.generations.writing(Topic::Approvals);
+        self.inner.close_missing(target, keep_execution).await
+    }
+
+    async fn request(&self, id: &str) -> Result<Option<ApprovalItem>, StoreError> {
+        self.inner.request(id).await
+    }
+
+    async fn pending(&self) -> Result<Vec<ApprovalItem>, StoreError> {
+        let stamp = self.generations.stamp(&[Topic::Approvals]);
+        if let Some(items) = self.pending.get(stamp, &()) {
+            return Ok(items.as_ref().clone());
+        }
+        let items = Arc::new(self.inner.pending().await?);
+        self.pending.put(stamp, (), &items);
+        Ok(items.as_ref().clone())
+    }
+
+    async fn history(
+        &self,
+        limit: i64,
+        before: Option<(DateTime<Utc>, String)>,
+    ) -> Result<Vec<ApprovalItem>, StoreError> {
+        if before.is_some() {
+            return self.inner.history(limit, before).await;
+        }
+        let stamp = self.generations.stamp(&[Topic::Approvals]);
+        if let Some(items) = self.history.get(stamp, &limit) {
+            return Ok(items.as_ref().clone());
+        }
+        let items = Arc::new(self.inner.history(limit, None).await?);
+        self.history.put(stamp, limit, &items);
+        Ok(items.as_ref().clone())
+    }
+
+    async fn commit_vote(
+        &self,
+        request_id: &str,
+        actor: &Actor,
+        expected_votes: usize,
+        vote: &NewVote,
+        decided: Option<(Decision, String)>,
+    ) -> Result<VoteCommit, StoreError> {
+        let _wrote = self.generations.writing(Topic::Approvals);
+        self.inner
+            .commit_vote(request_id, actor, expected_votes, vote, decided)
+            .await
+    }
+
+    async fn decide_pending(
+        &self,
+        request_id: &str,
+        expected_votes: usize,
+        decision: Decision,
+        summary: &str,
+    ) -> Result<VoteCommit, StoreError> {
+        let _wrote = self.generations.writing(Topic::Approvals);
+        self.inner
+            .decide_pending(request_id, expected_votes, decision, summary)
+            .await
+    }
+
+    async fn claim_delivery(
+        &self,
+        request_id: &str,
+        lease: std::time::Duration,
+    ) -> Result<Option<ClaimedDelivery>, StoreError> {
+        let _wrote = self.generations.writing(Topic::Approvals);
+        self.inner.claim_delivery(request_id, lease).await
+    }
+
+    async fn finish_delivery(
+        &self,
+        request_id: &str,
+        outcome: DeliveryOutcome,
+        aws_result: &str,
+    ) -> Result<(), StoreError> {
+        let _wrote = self.generations.writing(Topic::Approvals);
+        self.inner
+            .finish_delivery(request_id, outcome, aws_result)
+            .await
+    }
+
+    async fn release_delivery(&self, request_id: &str, aws_result: &str) -> Result<(), StoreError> {
+        let _wrote = self.generations.writing(Topic::Approvals);
+        self.inner.release_delivery(request_id, aws_result).await
+    }
+
+    async fn undelivered(&self) -> Result<Vec<String>, StoreError> {
+        self.inner.undelivered().await
+    }
+
+    async fn replace_pipeline_problems(
+        &self,
+        problems: &[PipelineProblem],
+    ) -> Result<(), StoreError> {
+        let _wrote = self.generations.writing(Topic::Approvals);
+        self.inner.replace_pipeline_problems(problems).await
+    }
+
+    async fn pipeline_problems(&self) -> Result<Vec<PipelineProblem>, StoreError> {
+        self.inner.pipeline_problems().await
+    }
+
+    async fn record_rerun(
+        &self,
+        request_id: &str,
+        actor: &Actor,
+        execution_id: &str,
+    ) -> Result<(), StoreError> {
+        let _wrote = self.generations.writing(Topic::Approvals);
+        self.inner
+            .record_rerun(request_id, actor, execution_id)
+            .await
     }
 }
 

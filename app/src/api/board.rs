@@ -23,7 +23,10 @@ pub struct Gap {
     pub behind_by: u32,
     /// The environment before, by name.
     pub of: String,
+    /// The first few commits as GitHub lists them, and GitHub's comparison
+    /// of all of them.
     pub commits: Vec<GapCommit>,
+    pub compare_url: String,
 }
 
 /// One pipeline action and how its latest run went.
@@ -61,6 +64,65 @@ pub struct Health {
     pub timeline: Vec<(f64, f64)>,
     /// The open Critical ticket.
     pub ticket: Option<String>,
+    /// Where downtime is counted: minutes down in the current release cycle.
+    pub downtime_cycle_minutes: Option<i64>,
+}
+
+/// A cell's state in one word, worst first: what a glance at the board
+/// must tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CellStatus {
+    /// The health URL fails.
+    Down,
+    /// The newest pipeline run failed.
+    Failed,
+    /// A run waits for an approval.
+    Waiting,
+    /// A run is in progress.
+    Deploying,
+    /// Deployed and the health URL answers.
+    Up,
+    /// Deployed; the first probes have not settled yet.
+    Checking,
+    /// Deployed; the environment has no health URL.
+    Deployed,
+    NotDeployed,
+}
+
+impl CellStatus {
+    /// The cell's status from what it holds.
+    pub fn of(
+        deployed: bool,
+        latest_status: Option<&str>,
+        waiting: bool,
+        health: Option<Option<bool>>,
+    ) -> CellStatus {
+        match (health, latest_status) {
+            (Some(Some(false)), _) => CellStatus::Down,
+            (_, Some("Failed")) => CellStatus::Failed,
+            _ if waiting => CellStatus::Waiting,
+            (_, Some("InProgress")) => CellStatus::Deploying,
+            _ if !deployed => CellStatus::NotDeployed,
+            (Some(Some(true)), _) => CellStatus::Up,
+            (Some(None), _) => CellStatus::Checking,
+            (None, _) => CellStatus::Deployed,
+        }
+    }
+
+    /// The word shown next to its icon.
+    pub fn words(self) -> &'static str {
+        match self {
+            CellStatus::Down => "Down",
+            CellStatus::Failed => "Failed",
+            CellStatus::Waiting => "Waiting for approval",
+            CellStatus::Deploying => "Deploying",
+            CellStatus::Up => "Up",
+            CellStatus::Checking => "Checking",
+            CellStatus::Deployed => "Deployed",
+            CellStatus::NotDeployed => "Not deployed",
+        }
+    }
 }
 
 /// One service in one environment.
@@ -84,6 +146,7 @@ pub struct Cell {
     pub health: Option<Health>,
     /// Why this cell could not be read, in words.
     pub problem: Option<String>,
+    pub status: CellStatus,
 }
 
 /// A hotfix branch and what it still lacks.
@@ -188,4 +251,43 @@ pub async fn board(
     page: Option<String>,
 ) -> Result<BoardView, AppError> {
     AppError::respond(crate::ssr::board::view(team, service, waiting, down, page).await)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CellStatus;
+
+    #[test]
+    fn a_cell_reads_as_its_worst_state() {
+        let of = CellStatus::of;
+        assert_eq!(
+            of(true, Some("Failed"), true, Some(Some(false))),
+            CellStatus::Down
+        );
+        assert_eq!(
+            of(true, Some("Failed"), true, Some(Some(true))),
+            CellStatus::Failed
+        );
+        assert_eq!(
+            of(true, Some("InProgress"), true, Some(Some(true))),
+            CellStatus::Waiting
+        );
+        assert_eq!(
+            of(true, Some("InProgress"), false, None),
+            CellStatus::Deploying
+        );
+        assert_eq!(of(false, None, false, None), CellStatus::NotDeployed);
+        assert_eq!(
+            of(true, Some("Succeeded"), false, Some(Some(true))),
+            CellStatus::Up
+        );
+        assert_eq!(
+            of(true, Some("Succeeded"), false, Some(None)),
+            CellStatus::Checking
+        );
+        assert_eq!(
+            of(true, Some("Succeeded"), false, None),
+            CellStatus::Deployed
+        );
+    }
 }

@@ -44,6 +44,9 @@ pub struct ReleaseDemoView {
     pub up: usize,
     pub down: usize,
     pub unknown: usize,
+    /// GitHub could not be read for some service (a passing failure: the
+    /// next view asks again).
+    pub github_failed: bool,
 }
 
 /// For each team and service: the commits the revision deployed in Release

@@ -95,11 +95,11 @@ pub struct Outage {
     pub end: Option<DateTime<Utc>>,
 }
 
-/// The share of `[from, to)` not covered by any outage, in percent.
-/// Overlapping outages count once; an open outage lasts until `to`.
-pub fn uptime_percent(outages: &[Outage], from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
+/// How long `[from, to)` was covered by outages. Overlapping outages count
+/// once; an open outage lasts until `to`.
+pub fn downtime(outages: &[Outage], from: DateTime<Utc>, to: DateTime<Utc>) -> Duration {
     if to <= from {
-        return 100.0;
+        return Duration::zero();
     }
     let mut spans: Vec<(DateTime<Utc>, DateTime<Utc>)> = outages
         .iter()
@@ -122,8 +122,17 @@ pub fn uptime_percent(outages: &[Outage], from: DateTime<Utc>, to: DateTime<Utc>
     if let Some((cs, ce)) = current {
         down += ce - cs;
     }
+    down
+}
+
+/// The share of `[from, to)` not covered by any outage, in percent.
+/// Overlapping outages count once; an open outage lasts until `to`.
+pub fn uptime_percent(outages: &[Outage], from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
+    if to <= from {
+        return 100.0;
+    }
     let total = (to - from).num_milliseconds() as f64;
-    let up = total - down.num_milliseconds() as f64;
+    let up = total - downtime(outages, from, to).num_milliseconds() as f64;
     (up / total * 100.0).clamp(0.0, 100.0)
 }
 
@@ -238,6 +247,8 @@ mod tests {
         // 100 minutes; down 10..25 (15) and 90..100 (10).
         let pct = uptime_percent(&outages, t(0), t(100));
         assert!((pct - 75.0).abs() < 1e-9, "{pct}");
+        assert_eq!(downtime(&outages, t(0), t(100)), Duration::minutes(25));
+        assert_eq!(downtime(&outages, t(100), t(0)), Duration::zero());
     }
 
     #[test]

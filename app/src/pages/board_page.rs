@@ -1,7 +1,8 @@
-use crate::api::board::{board, ActionChip, BoardView, Cell, Health, ServiceRow};
+use crate::api::board::{board, ActionChip, BoardView, Cell, CellStatus, ServiceRow};
 use crate::components::error_notice::ErrorNotice;
 use crate::components::icon::{Icon, IconKind};
 use crate::components::time::ago;
+use crate::error::AppError;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -30,7 +31,7 @@ pub fn BoardPage() -> impl IntoView {
     };
     let data = Resource::new(
         move || args.clone(),
-        |(team, service, waiting, down, page)| board(team, service, waiting, down, page),
+        |(team, service, waiting, down, page)| body_html(team, service, waiting, down, page),
     );
     view! {
         <Title text="Board" />
@@ -41,11 +42,43 @@ pub fn BoardPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="mt-6 text-sm text-slate-500" aria-busy="true">"Loading the board…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(view_data) => view! { <BoardBody data=view_data /> }.into_any(),
+                    Ok(html) => view! { <div inner_html=html></div> }.into_any(),
                     Err(error) => view! { <div class="mt-6"><ErrorNotice error /></div> }.into_any(),
                 }
             })}
         </Suspense>
+    }
+}
+
+/// The board below its heading, as HTML: every viewer is shown the same
+/// board for the same filters, so it is rendered once per change (and per
+/// minute, for its "3 min ago"s) and copied after that.
+async fn body_html(
+    team: Option<String>,
+    service: Option<String>,
+    waiting: Option<String>,
+    down: Option<String>,
+    page: Option<String>,
+) -> Result<String, AppError> {
+    #[cfg(feature = "ssr")]
+    {
+        use crate::ssr::changes::Topic;
+        let state = crate::ssr::app_state()?;
+        let key = format!("/board {:?}", (&team, &service, &waiting, &down, &page));
+        let topics = [Topic::Org, Topic::Calendar, Topic::Board, Topic::Approvals];
+        state
+            .rendered
+            .get_or_render(&state.changes, &topics, &key, async {
+                let data = board(team, service, waiting, down, page).await?;
+                Ok((view! { <BoardBody data /> }.to_html(), true))
+            })
+            .await
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        // Pages are rendered on the server only (islands hydrate on their own).
+        let _ = (team, service, waiting, down, page);
+        Err(AppError::Unavailable)
     }
 }
 
@@ -208,31 +241,16 @@ fn Row(service: ServiceRow, now: DateTime<Utc>) -> impl IntoView {
     }
 }
 
-fn health_badge(health: &Health, now: DateTime<Utc>) -> impl IntoView {
-    let since = health
-        .since
-        .as_deref()
-        .and_then(|s| s.parse::<DateTime<Utc>>().ok())
-        .map(|t| ago(now, t));
-    let (icon, tone, words) = match health.up {
-        Some(true) => (IconKind::Check, "text-emerald-700", "Up".to_owned()),
-        Some(false) => (
-            IconKind::Cross,
-            "text-rose-700 font-semibold",
-            format!(
-                "Down{}",
-                since
-                    .map(|s| format!(" for {}", s.trim_end_matches(" ago")))
-                    .unwrap_or_default()
-            ),
-        ),
-        None => (IconKind::Dashed, "text-slate-500", "Checking".to_owned()),
-    };
-    let title = health.detail.clone().unwrap_or_default();
-    view! {
-        <span class=format!("inline-flex items-center gap-1 {tone}") title=title data-testid="health">
-            <Icon kind=icon class="i35" />{words}
-        </span>
+/// A status's icon and tone (`.st.*` in style/tailwind.css).
+fn status_look(status: CellStatus) -> (IconKind, &'static str) {
+    match status {
+        CellStatus::Down => (IconKind::Cross, "st fail"),
+        CellStatus::Failed => (IconKind::Alert, "st fail"),
+        CellStatus::Waiting => (IconKind::Hand, "st wait"),
+        CellStatus::Deploying => (IconKind::Clock, "st run"),
+        CellStatus::Up => (IconKind::Check, "st ok"),
+        CellStatus::Checking | CellStatus::Deployed => (IconKind::Dashed, "st none"),
+        CellStatus::NotDeployed => (IconKind::Minus, "st none"),
     }
 }
 
@@ -245,11 +263,6 @@ fn chip(action: ActionChip) -> impl IntoView {
         "stopped" => (IconKind::Minus, "stop", "stopped"),
         _ => (IconKind::Dashed, "none", "not run"),
     };
-    let label = format!(
-        "{}: {word}{}",
-        action.label,
-        action.detail.map(|d| format!(" ({d})")).unwrap_or_default()
-    );
     let class = format!("chip {tone}");
     let short: String = action
         .label
@@ -258,76 +271,138 @@ fn chip(action: ActionChip) -> impl IntoView {
         .unwrap_or_default()
         .trim()
         .to_owned();
+    // The full action name and state are read out; the detail shows on hover.
+    let spoken = format!(
+        "{}: {word}",
+        action.label.split_once(": ").map_or("", |(_, a)| a)
+    );
+    let inner = view! {
+        <Icon kind=icon class="i3" />{short}<span class="sr-only">{spoken}</span>
+    };
     match action.url {
-        Some(url) => view! {
-            <a href=url class=class title=label.clone() aria-label=label>
-                <Icon kind=icon class="i3" />{short}
-            </a>
-        }
-        .into_any(),
-        None => view! {
-            <span class=class title=label.clone() aria-label=label role="img">
-                <Icon kind=icon class="i3" />{short}
-            </span>
-        }
-        .into_any(),
+        Some(url) => view! { <a href=url class=class title=action.detail>{inner}</a> }.into_any(),
+        None => view! { <span class=class title=action.detail>{inner}</span> }.into_any(),
     }
 }
 
+/// "12 min" from "12 min ago".
+fn for_how_long(now: DateTime<Utc>, since: Option<&str>) -> Option<String> {
+    since
+        .and_then(|s| s.parse::<DateTime<Utc>>().ok())
+        .map(|t| ago(now, t).trim_end_matches(" ago").to_owned())
+}
+
+/// One service in one environment: the version and one status word at a
+/// glance, a down environment's ticket at the top, and the rest (message,
+/// runs, missing commits, uptime) behind a disclosure that needs no script.
 #[component]
 fn CellView(cell: Cell, service: String, now: DateTime<Utc>) -> impl IntoView {
     let label = format!("{service} in {}", cell.environment);
-    let down = cell.health.as_ref().is_some_and(|h| h.up == Some(false));
-    let bg = if down { "bg-rose-50/60" } else { "" };
+    let status = cell.status;
+    let (icon, tone) = status_look(status);
+    let down = status == CellStatus::Down;
+    let health = cell.health;
     let deployed = cell
         .deployed_at
         .as_deref()
         .and_then(|s| s.parse::<DateTime<Utc>>().ok())
         .map(|t| ago(now, t));
-    let revision = match (&cell.short_sha, &cell.commit_url) {
-        (Some(sha), Some(url)) => view! { <a href=url.clone() class="rev lnk" title=cell.message.clone().unwrap_or_default()>{sha.clone()}</a> }.into_any(),
-        (Some(sha), None) => view! { <code class="rev">{sha.clone()}</code> }.into_any(),
-        _ => view! { <span class="text-slate-500">"Nothing deployed"</span> }.into_any(),
+    let version = cell.tag.clone().or_else(|| cell.short_sha.clone());
+    let word = match (status, health.as_ref()) {
+        (CellStatus::Down, Some(h)) => for_how_long(now, h.since.as_deref())
+            .map_or_else(|| "Down".to_owned(), |d| format!("Down for {d}")),
+        _ => status.words().to_owned(),
     };
+    let down_head = down.then(|| {
+        let ticket = health.as_ref().and_then(|h| h.ticket.clone());
+        view! {
+            <p class="downhd" data-testid="health"><Icon kind=IconKind::Cross class="i35" />{word.clone()}</p>
+            {ticket.map(|url| view! {
+                <a href=url class="ticket" data-testid="ticket"><Icon kind=IconKind::Alert class="i3" />"Critical ticket"</a>
+            })}
+        }
+    });
+    let gap_line = cell.behind.as_ref().filter(|g| g.behind_by > 0).map(|g| {
+        format!(
+            "{} commit{} behind {}",
+            g.behind_by,
+            if g.behind_by == 1 { "" } else { "s" },
+            g.of
+        )
+    });
+    let level_with = cell
+        .behind
+        .as_ref()
+        .filter(|g| g.behind_by == 0)
+        .map(|g| format!("Level with {}", g.of));
+    let revision = match (&cell.short_sha, &cell.commit_url) {
+        (Some(sha), Some(url)) => {
+            Some(view! { <a href=url.clone() class="rev lnk">{sha.clone()}</a> }.into_any())
+        }
+        (Some(sha), None) => Some(view! { <code class="rev">{sha.clone()}</code> }.into_any()),
+        _ => None,
+    };
+    let meta = [
+        deployed.map(|d| format!("deployed {d}")),
+        cell.branch.clone(),
+        cell.execution.clone().map(|e| format!("run {e}")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" · ");
+    let uptime = health.as_ref().and_then(|h| {
+        h.uptime_30d.map(|u30| {
+            let outages = h.timeline.len();
+            let minutes = h.downtime_cycle_minutes.unwrap_or(0);
+            view! {
+                <div class="meta" data-testid="uptime">
+                    {format!(
+                        "Down {minutes} min this cycle ({:.2}% up) · {:.2}% up in 30 days",
+                        h.uptime_cycle.unwrap_or(100.0),
+                        u30
+                    )}
+                    <svg viewBox="0 0 1000 6" preserveAspectRatio="none" class="tl" role="img" aria-label=format!("{outages} outage{} in the last 30 days", if outages == 1 { "" } else { "s" })>
+                        <rect width="1000" height="6" class="fill-emerald-200"></rect>
+                        // At least 1.5 % wide: a short outage stays visible in a narrow cell.
+                        {h.timeline.iter().map(|(offset, width)| view! {
+                            <rect x=format!("{:.0}", offset * 1000.0) width=format!("{:.0}", (width * 1000.0).max(15.0)) height="6" class="fill-rose-600"></rect>
+                        }).collect_view()}
+                    </svg>
+                </div>
+            }
+        })
+    });
+    let health_detail = health
+        .as_ref()
+        .filter(|h| h.up == Some(false))
+        .and_then(|h| h.detail.clone());
     view! {
         <td
             aria-label=label
-            class=format!("board-cell {bg}")
-            data-env=cell.environment_id.clone()
+            class=if down { "board-cell down" } else { "board-cell" }
             data-env-name=cell.environment.clone()
         >
-            <div class="flex flex-wrap items-center gap-x-2 gap-y-0.5">
-                {revision}
-                {cell.tag.clone().map(|t| view! {
-                    <span class="inline-flex items-center gap-0.5 rounded bg-slate-100 px-1 text-[11px] text-slate-700"><Icon kind=IconKind::Tag class="h-3 w-3" />{t}</span>
-                })}
-                {cell.health.as_ref().map(|h| health_badge(h, now))}
-            </div>
-            {cell.message.clone().map(|m| view! { <p class="msg">{m}</p> })}
-            <p class="meta">
-                {deployed.map(|d| format!("deployed {d}")).unwrap_or_default()}
-                {cell.branch.clone().map(|b| format!(" · {b}"))}
-                {cell.execution.clone().map(|e| format!(" · run {e}"))}
-            </p>
-            <div class="mt-1 flex flex-wrap gap-1" aria-label="Pipeline actions">
-                {cell.actions.into_iter().map(chip).collect_view()}
-            </div>
-            {cell.waiting.map(|w| view! {
-                <a href=format!("/approvals#request-{}", w.request_id) class="waiting" data-testid="waiting">
-                    <Icon kind=IconKind::Approval class="i3" />
-                    {format!("{} waits for approval · {} of {}", w.commit, w.votes, w.needed)}
-                </a>
-            })}
-            {cell.behind.map(|gap| {
-                if gap.behind_by == 0 {
-                    view! { <p class="mt-1 text-[11px] text-slate-500" data-testid="behind">{format!("Level with {}", gap.of)}</p> }.into_any()
-                } else {
-                    view! {
-                        <details class="mt-1 text-xs" data-testid="behind">
-                            <summary class="behind">
-                                {format!("{} commit{} behind {}", gap.behind_by, if gap.behind_by == 1 { "" } else { "s" }, gap.of)}
-                            </summary>
-                            <ul class="mt-1 space-y-0.5 text-slate-700">
+            {down_head}
+            <details class="cell">
+                <summary>
+                    <span class="rev">{version.unwrap_or_else(|| "—".to_owned())}</span>
+                    {(!down).then(|| view! { <span class=tone data-testid="status"><Icon kind=icon class="i35" />{word}</span> })}
+                    {gap_line.clone().map(|g| view! { <span class="gapn" data-testid="behind">{g}</span> })}
+                </summary>
+                <div class="more">
+                    {cell.message.map(|m| view! { <p class="msg">{m}</p> })}
+                    <p class="meta">{revision}{(!meta.is_empty()).then(|| format!(" {meta}"))}</p>
+                    {health_detail.map(|d| view! { <p class="meta">{d}</p> })}
+                    {(!cell.actions.is_empty()).then(|| view! {
+                        <div class="chips" role="group" aria-label="Pipeline actions">
+                            {cell.actions.into_iter().map(chip).collect_view()}
+                        </div>
+                    })}
+                    {cell.behind.filter(|g| g.behind_by > 0).map(|gap| {
+                        let more = (gap.behind_by as usize).saturating_sub(gap.commits.len());
+                        view! {
+                            <ul class="gap">
                                 {gap.commits.into_iter().map(|c| view! {
                                     <li>
                                         <a href=c.url class="lnk font-mono">{c.sha}</a>
@@ -336,31 +411,21 @@ fn CellView(cell: Cell, service: String, now: DateTime<Utc>) -> impl IntoView {
                                         {c.author.map(|a| view! { <span class="text-slate-500">{format!(" @{a}")}</span> })}
                                     </li>
                                 }).collect_view()}
+                                {(more > 0).then(|| view! {
+                                    <li><a href=gap.compare_url class=LINK>{format!("{more} more: compare on GitHub")}</a></li>
+                                })}
                             </ul>
-                        </details>
-                    }.into_any()
-                }
-            })}
-            {cell.health.map(|h| view! {
-                {h.ticket.map(|url| view! {
-                    <a href=url class="mt-1 flex min-h-6 items-center gap-1 text-xs font-medium text-rose-800 hover:underline" data-testid="ticket">
-                        <Icon kind=IconKind::Alert class="h-3 w-3" />"Critical ticket open"
-                    </a>
-                })}
-                {h.uptime_30d.map(|u30| {
-                    let outages = h.timeline.len();
-                    view! {
-                    <div class="mt-1 text-[11px] text-slate-600" data-testid="uptime">
-                        {format!("Uptime {:.2}% this cycle · {:.2}% 30 days", h.uptime_cycle.unwrap_or(100.0), u30)}
-                        <svg viewBox="0 0 1000 6" preserveAspectRatio="none" class="mt-0.5 block h-1.5 w-full rounded-sm" role="img" aria-label=format!("{outages} outage{} in the last 30 days", if outages == 1 { "" } else { "s" })>
-                            <rect x="0" y="0" width="1000" height="6" class="fill-emerald-200"></rect>
-                            {h.timeline.into_iter().map(|(offset, width)| view! {
-                                <rect x=format!("{:.1}", offset * 1000.0) y="0" width=format!("{:.1}", width * 1000.0) height="6" class="fill-rose-600"></rect>
-                            }).collect_view()}
-                        </svg>
-                    </div>
-                    }
-                })}
+                        }
+                    })}
+                    {level_with.map(|l| view! { <p class="meta">{l}</p> })}
+                    {uptime}
+                </div>
+            </details>
+            {cell.waiting.map(|w| view! {
+                <a href=format!("/approvals#request-{}", w.request_id) class="waiting" data-testid="waiting">
+                    <Icon kind=IconKind::Approval class="i3" />
+                    {format!("Review {} ({} of {})", w.commit, w.votes, w.needed)}
+                </a>
             })}
             {cell.problem.map(|p| view! {
                 <p class="mt-1 flex items-start gap-1 text-[11px] text-rose-800" role="note"><Icon kind=IconKind::Alert class="mt-0.5 h-3 w-3 shrink-0" />{p}</p>
@@ -371,13 +436,22 @@ fn CellView(cell: Cell, service: String, now: DateTime<Utc>) -> impl IntoView {
 
 #[component]
 fn Legend() -> impl IntoView {
+    let entries = [
+        CellStatus::Up,
+        CellStatus::Deploying,
+        CellStatus::Waiting,
+        CellStatus::Failed,
+        CellStatus::Down,
+        CellStatus::Deployed,
+        CellStatus::NotDeployed,
+    ];
     view! {
-        <p class="mt-3 flex flex-wrap gap-x-4 gap-y-1 text-[11px] text-slate-500">
-            <span class="inline-flex items-center gap-1"><Icon kind=IconKind::Check class="h-3 w-3 text-emerald-700" />"succeeded / up"</span>
-            <span class="inline-flex items-center gap-1"><Icon kind=IconKind::Clock class="h-3 w-3 text-sky-700" />"running"</span>
-            <span class="inline-flex items-center gap-1"><Icon kind=IconKind::Hand class="h-3 w-3 text-violet-700" />"waiting for approval"</span>
-            <span class="inline-flex items-center gap-1"><Icon kind=IconKind::Cross class="h-3 w-3 text-rose-700" />"failed / down"</span>
-            <span class="inline-flex items-center gap-1"><Icon kind=IconKind::Dashed class="h-3 w-3" />"not run / checking"</span>
+        <p class="mt-3 flex flex-wrap gap-x-4 gap-y-1 text-[11px] text-slate-600">
+            {entries.into_iter().map(|status| {
+                let (icon, tone) = status_look(status);
+                view! { <span class=tone><Icon kind=icon class="i3" />{status.words()}</span> }
+            }).collect_view()}
+            <span>"Open a cell for its message, runs, missing commits and uptime."</span>
         </p>
     }
 }

@@ -1,6 +1,7 @@
 use crate::api::release_demo::{release_demo, ReleaseDemoView, ServiceDemo};
 use crate::components::error_notice::ErrorNotice;
 use crate::components::icon::{Icon, IconKind};
+use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 
@@ -12,7 +13,7 @@ use leptos_meta::{Meta, Title};
 /// takes the reader's place away (WCAG 2.2.1).
 #[component]
 pub fn ReleaseDemoPage() -> impl IntoView {
-    let data = Resource::new(|| (), |_| release_demo());
+    let data = Resource::new(|| (), |_| body_html());
     let kiosk = leptos_router::hooks::use_query_map()
         .read_untracked()
         .get("refresh")
@@ -24,11 +25,40 @@ pub fn ReleaseDemoPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="mt-6 text-lg text-slate-500" aria-busy="true">"Loading what is in Release…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(view_data) => view! { <div id="release-demo-live" data-live=""><DemoBody data=view_data /></div> }.into_any(),
+                    Ok(html) => view! { <div id="release-demo-live" data-live="" inner_html=html></div> }.into_any(),
                     Err(error) => view! { <div class="mt-6"><ErrorNotice error /></div> }.into_any(),
                 }
             })}
         </Suspense>
+    }
+}
+
+/// The view as HTML: the same for every viewer, so rendered once per change
+/// (and minute) and copied after that; a view in which GitHub could not be
+/// read is not kept.
+async fn body_html() -> Result<String, AppError> {
+    #[cfg(feature = "ssr")]
+    {
+        use crate::ssr::changes::Topic;
+        let state = crate::ssr::app_state()?;
+        state
+            .rendered
+            .get_or_render(
+                &state.changes,
+                &[Topic::Org, Topic::Board],
+                "/release-demo",
+                async {
+                    let data = release_demo().await?;
+                    let keep = !data.github_failed;
+                    Ok((view! { <DemoBody data /> }.to_html(), keep))
+                },
+            )
+            .await
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        // Pages are rendered on the server only (islands hydrate on their own).
+        Err(AppError::Unavailable)
     }
 }
 
@@ -41,6 +71,7 @@ fn DemoBody(data: ReleaseDemoView) -> impl IntoView {
         up,
         down,
         unknown,
+        ..
     } = data;
     let total: usize = teams
         .iter()

@@ -225,11 +225,11 @@ pub async fn view(before: Option<&str>) -> Result<ApprovalsView, AppError> {
     // Hotfixes as the board shows them (its in-memory snapshot; a vote
     // asks the store itself).
     let now = chrono::Utc::now();
-    let hotfixes = state
+    let snapshot = state
         .board
         .snapshot(super::board::snapshot_since(now, now))
-        .await?
-        .hotfixes;
+        .await?;
+    let hotfixes = &snapshot.hotfixes;
     for queued in pending
         .iter_mut()
         .filter(|q| is_prod(&org, &q.item.environment_id))

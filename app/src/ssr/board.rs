@@ -2,18 +2,21 @@
 //! queue: no page view calls AWS or GitHub.
 
 use super::app_state;
-use super::ports::{ActionStatus, BoardSnapshot, DeploymentRecord};
+use super::ports::{ActionStatus, BoardSnapshot};
 use crate::api::board::{
-    ActionChip, BoardFilters, BoardView, Cell, Gap, GapCommit, Health, HotfixLine, ServiceRow,
-    TeamRows, WaitingApproval,
+    ActionChip, BoardFilters, BoardView, Cell, CellStatus, Gap, GapCommit, Health, HotfixLine,
+    ServiceRow, TeamRows, WaitingApproval,
 };
-use crate::domain::health::{timeline, uptime_percent, Outage};
+use crate::domain::health::{downtime, timeline, uptime_percent, Outage};
 use crate::domain::{DownPolicy, OrgModel};
 use crate::error::AppError;
 use chrono::{DateTime, Duration, Utc};
 
 /// Services per page: a laptop screen of rows, every one complete.
 pub const PAGE_SIZE: usize = 25;
+
+/// Commits of a gap listed in its cell; the rest are one link away.
+pub const GAP_COMMITS_SHOWN: usize = 5;
 
 /// The pull request a squash-merge title names: "Fix totals (#123)".
 pub(crate) fn pull_request(title: &str) -> Option<u64> {
@@ -124,26 +127,6 @@ pub fn build(
     github_web: &str,
 ) -> BoardView {
     use std::collections::HashMap;
-    let deployments: HashMap<(&str, &str), &DeploymentRecord> = snapshot
-        .deployments
-        .iter()
-        .map(|d| ((d.service_id.as_str(), d.environment_id.as_str()), d))
-        .collect();
-    let gaps: HashMap<(&str, &str), _> = snapshot
-        .gaps
-        .iter()
-        .map(|g| ((g.service_id.as_str(), g.environment_id.as_str()), g))
-        .collect();
-    let health: HashMap<(&str, &str), _> = snapshot
-        .health
-        .iter()
-        .map(|h| ((h.service_id.as_str(), h.environment_id.as_str()), h))
-        .collect();
-    let waiting: HashMap<(&str, &str), _> = snapshot
-        .waiting
-        .iter()
-        .map(|w| ((w.service_id.as_str(), w.environment_id.as_str()), w))
-        .collect();
     let env_names: HashMap<&str, String> = org
         .environments
         .iter()
@@ -166,16 +149,11 @@ pub fn build(
                     continue;
                 }
             }
-            let id = service.id.as_str();
-            if filters.waiting && !snapshot.waiting.iter().any(|w| w.service_id == id) {
+            let records = snapshot.service(service.id.as_str());
+            if filters.waiting && !records.is_some_and(|r| r.waiting) {
                 continue;
             }
-            if filters.down
-                && !snapshot
-                    .health
-                    .iter()
-                    .any(|h| h.service_id == id && h.up == Some(false))
-            {
+            if filters.down && !records.is_some_and(|r| r.down) {
                 continue;
             }
             matching.push((t, service));
@@ -184,68 +162,89 @@ pub fn build(
     let web = github_web;
     let row = |t: &crate::domain::Team, service: &crate::domain::Service| -> ServiceRow {
         let mut cells = Vec::new();
+        let records = snapshot.service(service.id.as_str());
         for env in org.environments_for(&t.id) {
-            let key = (service.id.as_str(), env.id.as_str());
-            let d = deployments.get(&key);
-            let outages: Vec<Outage> = snapshot
-                .outages
+            let at = records.and_then(|r| r.cells.get(env.id.as_str()));
+            let d = at
+                .and_then(|c| c.deployment)
+                .map(|i| &snapshot.deployments[i]);
+            let cell_outages: Vec<&super::ports::OutageRecord> = at
+                .map(|c| c.outages.iter().map(|&i| &snapshot.outages[i]).collect())
+                .unwrap_or_default();
+            let outages: Vec<Outage> = cell_outages
                 .iter()
-                .filter(|o| o.service_id == key.0 && o.environment_id == key.1)
                 .map(|o| Outage {
                     start: o.started_at,
                     end: o.ended_at,
                 })
                 .collect();
             let counts = env.down_policy == DownPolicy::CalculateDowntime;
-            let cell_health = health.get(&key).map(|h| Health {
-                up: h.up,
-                since: h.since.map(|t| t.to_rfc3339()),
-                detail: h.detail.clone(),
-                uptime_cycle: counts.then(|| uptime_percent(&outages, cycle_start, now)),
-                uptime_30d: counts.then(|| uptime_percent(&outages, thirty_days, now)),
-                timeline: if counts {
-                    timeline(&outages, thirty_days, now)
-                } else {
-                    Vec::new()
-                },
-                ticket: snapshot
-                    .outages
-                    .iter()
-                    .filter(|o| {
-                        o.service_id == key.0 && o.environment_id == key.1 && o.ended_at.is_none()
-                    })
-                    .find_map(|o| o.issue_url.clone()),
-            });
+            let cell_health = at
+                .and_then(|c| c.health)
+                .map(|i| &snapshot.health[i])
+                .map(|h| Health {
+                    up: h.up,
+                    since: h.since.map(|t| t.to_rfc3339()),
+                    detail: h.detail.clone(),
+                    uptime_cycle: counts.then(|| uptime_percent(&outages, cycle_start, now)),
+                    uptime_30d: counts.then(|| uptime_percent(&outages, thirty_days, now)),
+                    timeline: if counts {
+                        timeline(&outages, thirty_days, now)
+                    } else {
+                        Vec::new()
+                    },
+                    downtime_cycle_minutes: counts
+                        .then(|| downtime(&outages, cycle_start, now).num_minutes()),
+                    ticket: cell_outages
+                        .iter()
+                        .filter(|o| o.ended_at.is_none())
+                        .find_map(|o| o.issue_url.clone()),
+                });
             let repo = service.repository.to_string();
-            let behind = gaps.get(&key).map(|g| Gap {
-                behind_by: g.behind_by,
-                of: env_names
-                    .get(g.ahead_of.as_str())
-                    .cloned()
-                    .unwrap_or_else(|| g.ahead_of.clone()),
-                commits: g
-                    .commits
-                    .iter()
-                    .map(|c| {
-                        let pr = pull_request(&c.title);
-                        GapCommit {
-                            sha: c.sha.chars().take(7).collect(),
-                            title: c.title.clone(),
-                            author: c.author_login.clone(),
-                            url: format!("{web}/{repo}/commit/{}", c.sha),
-                            pull_request: pr.map(|n| (n, format!("{web}/{repo}/pull/{n}"))),
-                        }
-                    })
-                    .collect(),
-            });
-            let waiting = waiting.get(&key).map(|p| WaitingApproval {
-                request_id: p.request_id.clone(),
-                commit: p.commit.chars().take(7).collect(),
-                votes: usize::try_from(p.approvals).unwrap_or(0),
-                needed: env.approval.as_ref().map_or(1, |r| r.required),
-                requested_at: p.requested_at.to_rfc3339(),
-            });
+            let behind = at
+                .and_then(|c| c.gap)
+                .map(|i| &snapshot.gaps[i])
+                .map(|g| Gap {
+                    behind_by: g.behind_by,
+                    of: env_names
+                        .get(g.ahead_of.as_str())
+                        .cloned()
+                        .unwrap_or_else(|| g.ahead_of.clone()),
+                    compare_url: format!("{web}/{repo}/compare/{}...{}", g.base_sha, g.head_sha),
+                    commits: g
+                        .commits
+                        .iter()
+                        .take(GAP_COMMITS_SHOWN)
+                        .map(|c| {
+                            let pr = pull_request(&c.title);
+                            GapCommit {
+                                sha: c.sha.chars().take(7).collect(),
+                                title: c.title.clone(),
+                                author: c.author_login.clone(),
+                                url: format!("{web}/{repo}/commit/{}", c.sha),
+                                pull_request: pr.map(|n| (n, format!("{web}/{repo}/pull/{n}"))),
+                            }
+                        })
+                        .collect(),
+                });
+            let waiting = at
+                .and_then(|c| c.waiting)
+                .map(|i| &snapshot.waiting[i])
+                .map(|p| WaitingApproval {
+                    request_id: p.request_id.clone(),
+                    commit: p.commit.chars().take(7).collect(),
+                    votes: usize::try_from(p.approvals).unwrap_or(0),
+                    needed: env.approval.as_ref().map_or(1, |r| r.required),
+                    requested_at: p.requested_at.to_rfc3339(),
+                });
+            let status = CellStatus::of(
+                d.is_some_and(|d| d.commit.is_some()),
+                d.and_then(|d| d.latest_status.as_deref()),
+                waiting.is_some(),
+                cell_health.as_ref().map(|h| h.up),
+            );
             cells.push(Cell {
+                status,
                 environment_id: env.id.to_string(),
                 environment: env.name.to_string(),
                 pipeline: d.map_or_else(
@@ -280,10 +279,11 @@ pub fn build(
                 problem: d.and_then(|d| d.problem.clone()),
             });
         }
-        let hotfixes = snapshot
-            .hotfixes
+        let hotfixes = records
+            .map(|r| r.hotfixes.as_slice())
+            .unwrap_or_default()
             .iter()
-            .filter(|h| h.service_id == service.id.as_str())
+            .map(|&i| &snapshot.hotfixes[i])
             .map(|h| HotfixLine {
                 branch: h.branch.clone(),
                 in_release: h.in_release_env,

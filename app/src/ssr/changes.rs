@@ -99,9 +99,124 @@ impl Generations {
     }
 }
 
+/// Pages' server-rendered HTML that every viewer is shown alike (the
+/// board's table), kept under the stamp of the topics it was rendered from
+/// and the minute it was rendered in (its "3 min ago"s): a repeated view
+/// copies bytes instead of rendering hundreds of cells again.
+#[derive(Default)]
+pub struct Rendered {
+    held: std::sync::Mutex<Vec<RenderedPage>>,
+}
+
+struct RenderedPage {
+    stamp: u64,
+    minute: i64,
+    key: String,
+    html: Arc<str>,
+}
+
+impl Rendered {
+    /// Pages kept: a few filters of the board at once.
+    const KEEP: usize = 16;
+    /// Longer keys (a pasted search) are rendered, not kept.
+    const KEY_LIMIT: usize = 200;
+
+    /// The HTML kept for `key` under `stamp` in `minute`, if any.
+    pub fn get(&self, stamp: Option<u64>, minute: i64, key: &str) -> Option<Arc<str>> {
+        let stamp = stamp?;
+        let held = self.held.lock().ok()?;
+        held.iter()
+            .find(|p| p.stamp == stamp && p.minute == minute && p.key == key)
+            .map(|p| p.html.clone())
+    }
+
+    /// Keeps `html`, rendered from what was read under `stamp` (taken
+    /// before reading, so a change during the render is not hidden).
+    pub fn put(&self, stamp: Option<u64>, minute: i64, key: &str, html: Arc<str>) {
+        let (Some(stamp), Ok(mut held)) = (stamp, self.held.lock()) else {
+            return;
+        };
+        if key.len() > Self::KEY_LIMIT {
+            return;
+        }
+        held.retain(|p| p.stamp == stamp && p.minute == minute && p.key != key);
+        if held.len() >= Self::KEEP {
+            held.remove(0);
+        }
+        held.push(RenderedPage {
+            stamp,
+            minute,
+            key: key.to_owned(),
+            html,
+        });
+    }
+}
+
+impl Rendered {
+    /// The HTML kept for `key` under the stamp of `topics` in this minute,
+    /// or what `render` makes of it then: `(html, keep)`, where `keep` is
+    /// false for a render that shows a passing failure.
+    pub async fn get_or_render<F>(
+        &self,
+        generations: &Generations,
+        topics: &[Topic],
+        key: &str,
+        render: F,
+    ) -> Result<String, crate::error::AppError>
+    where
+        F: std::future::Future<Output = Result<(String, bool), crate::error::AppError>>,
+    {
+        // Taken before anything is read: a change during the render is not
+        // hidden behind what it rendered.
+        let stamp = generations.stamp(topics);
+        let minute = chrono::Utc::now().timestamp().div_euclid(60);
+        if let Some(html) = self.get(stamp, minute, key) {
+            return Ok(html.to_string());
+        }
+        let (html, keep) = render.await?;
+        if keep {
+            self.put(stamp, minute, key, html.as_str().into());
+        }
+        Ok(html)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rendered_html_is_served_only_for_its_stamp_minute_and_key() {
+        let r = Rendered::default();
+        r.put(Some(1), 10, "team=a", Arc::from("<a>"));
+        assert_eq!(r.get(Some(1), 10, "team=a").as_deref(), Some("<a>"));
+        assert_eq!(r.get(Some(2), 10, "team=a"), None, "a change renders again");
+        assert_eq!(
+            r.get(Some(1), 11, "team=a"),
+            None,
+            "a new minute renders again"
+        );
+        assert_eq!(r.get(Some(1), 10, "team=b"), None);
+        assert_eq!(r.get(None, 10, "team=a"), None, "no listener, no cache");
+        r.put(None, 10, "team=b", Arc::from("<b>"));
+        assert_eq!(r.get(Some(1), 10, "team=b"), None);
+        r.put(Some(1), 10, &"x".repeat(500), Arc::from("<x>"));
+        assert_eq!(
+            r.get(Some(1), 10, &"x".repeat(500)),
+            None,
+            "long keys are not kept"
+        );
+        for i in 0..40 {
+            r.put(Some(1), 10, &format!("k{i}"), Arc::from("<k>"));
+        }
+        assert_eq!(r.held.lock().map(|h| h.len()).unwrap_or(0), Rendered::KEEP);
+        r.put(Some(2), 10, "team=a", Arc::from("<a2>"));
+        assert_eq!(
+            r.held.lock().map(|h| h.len()).unwrap_or(0),
+            1,
+            "a new stamp drops the rest"
+        );
+    }
 
     #[test]
     fn a_stamp_changes_with_its_topics_and_is_absent_without_a_listener() {

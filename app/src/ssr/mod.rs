@@ -39,6 +39,8 @@ pub struct AppState {
     /// What changed, for the per-process caches; services mark what they
     /// write.
     pub changes: Arc<changes::Generations>,
+    /// Server-rendered HTML shown alike to every viewer, by change stamp.
+    pub rendered: Arc<changes::Rendered>,
     pub identity: Arc<dyn Identity>,
     pub github: Arc<dyn GitHub>,
     /// Refuse Prod approvals of revisions with unmerged hotfixes.

@@ -40,13 +40,18 @@ pub async fn view() -> Result<ReleaseDemoView, AppError> {
         .board
         .snapshot(super::board::snapshot_since(now, now))
         .await?;
-    let deployed = |service: &str, env: &str| {
+    let cell = |service: &str, env: &str| {
         snapshot
-            .deployments
-            .iter()
-            .find(|d| d.service_id == service && d.environment_id == env)
+            .service(service)
+            .and_then(|records| records.cells.get(env))
+    };
+    let deployed = |service: &str, env: &str| {
+        cell(service, env)
+            .and_then(|c| c.deployment)
+            .map(|i| &snapshot.deployments[i])
     };
     let (mut up, mut down, mut unknown) = (0, 0, 0);
+    let mut github_failed = false;
     let mut teams = Vec::new();
     for team in &org.teams {
         let mut services = Vec::new();
@@ -54,13 +59,9 @@ pub async fn view() -> Result<ReleaseDemoView, AppError> {
             let repo = service.repository.to_string();
             let in_release = deployed(service.id.as_str(), release.id.as_str());
             let in_prod = deployed(service.id.as_str(), prod.id.as_str());
-            let health = snapshot
-                .health
-                .iter()
-                .find(|h| {
-                    h.service_id == service.id.as_str() && h.environment_id == release.id.as_str()
-                })
-                .and_then(|h| h.up);
+            let health = cell(service.id.as_str(), release.id.as_str())
+                .and_then(|c| c.health)
+                .and_then(|i| snapshot.health[i].up);
             match health {
                 Some(true) => up += 1,
                 Some(false) => down += 1,
@@ -99,7 +100,10 @@ pub async fn view() -> Result<ReleaseDemoView, AppError> {
                             "GitHub does not know one of the deployed revisions of {repo}."
                         ));
                     }
-                    Err(err) => demo.problem = Some(words(&err)),
+                    Err(err) => {
+                        github_failed = true;
+                        demo.problem = Some(words(&err));
+                    }
                 },
                 (None, _) => {
                     demo.problem = Some(format!(
@@ -128,5 +132,6 @@ pub async fn view() -> Result<ReleaseDemoView, AppError> {
         up,
         down,
         unknown,
+        github_failed,
     })
 }

@@ -58,7 +58,10 @@ fn commits_of(value: serde_json::Value) -> Result<Vec<CommitSummary>, StoreError
 
 #[async_trait]
 impl BoardStore for PgStore {
-    async fn snapshot(&self, since: DateTime<Utc>) -> Result<BoardSnapshot, StoreError> {
+    async fn snapshot(
+        &self,
+        since: DateTime<Utc>,
+    ) -> Result<std::sync::Arc<BoardSnapshot>, StoreError> {
         let mut tx = self.pool.begin().await.map_err(store_error)?;
         // One consistent view of what the jobs wrote.
         sqlx::query!("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
@@ -143,14 +146,15 @@ impl BoardStore for PgStore {
         .await
         .map_err(store_error)?;
         tx.commit().await.map_err(store_error)?;
-        Ok(BoardSnapshot {
+        Ok(std::sync::Arc::new(BoardSnapshot {
             waiting,
             deployments,
             gaps,
             hotfixes,
             health,
             outages,
-        })
+            index: Default::default(),
+        }))
     }
 
     async fn hotfixes(&self, service_id: &str) -> Result<Vec<HotfixRecord>, StoreError> {

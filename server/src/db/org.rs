@@ -145,7 +145,7 @@ pub async fn sync_org(pool: &PgPool, org: &OrgModel, source: &Path) -> Result<()
 
 #[async_trait]
 impl OrgStore for PgStore {
-    async fn load_org(&self) -> Result<OrgModel, StoreError> {
+    async fn load_org(&self) -> Result<std::sync::Arc<OrgModel>, StoreError> {
         let mut conn = self.pool.acquire().await.map_err(store_error)?;
         let settings = sqlx::query!(
             r#"SELECT name, pipeline_template, approval_stage, approval_action,
@@ -261,7 +261,7 @@ impl OrgStore for PgStore {
         })
         .collect::<Result<_, StoreError>>()?;
 
-        Ok(OrgModel {
+        Ok(std::sync::Arc::new(OrgModel {
             name: stored("org name", DisplayName::parse(&settings.name))?,
             teams,
             services,
@@ -269,6 +269,6 @@ impl OrgStore for PgStore {
             overrides,
             pipelines,
             calendar,
-        })
+        }))
     }
 }

@@ -51,6 +51,8 @@ pub async fn refresh(
         chrono::Utc::now(),
     )
     .await?;
+    // Fresh from Postgres: this pass holds the only copy.
+    let before = std::sync::Arc::unwrap_or_clone(before);
     let mut recorded = Recorded {
         deployments: before
             .deployments

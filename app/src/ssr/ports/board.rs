@@ -97,6 +97,9 @@ pub struct WaitingRecord {
 /// Everything the board shows, as the jobs last recorded it.
 #[derive(Debug, Clone, Default)]
 pub struct BoardSnapshot {
+    /// Where each service's records are, built on first use: a view reads
+    /// only the services it shows, however large the org.
+    pub index: std::sync::OnceLock<BoardIndex>,
     /// Approval requests still waiting.
     pub waiting: Vec<WaitingRecord>,
     pub deployments: Vec<DeploymentRecord>,
@@ -107,6 +110,98 @@ pub struct BoardSnapshot {
     pub outages: Vec<OutageRecord>,
 }
 
+/// One environment's records of one service, as positions in the
+/// snapshot's lists.
+#[derive(Debug, Clone, Default)]
+pub struct CellIndex {
+    pub deployment: Option<usize>,
+    pub gap: Option<usize>,
+    pub health: Option<usize>,
+    pub waiting: Option<usize>,
+    pub outages: Vec<usize>,
+}
+
+/// One service's records: its cells by environment id, its hotfixes, and
+/// whether anything of it waits or is down (the board's filters).
+#[derive(Debug, Clone, Default)]
+pub struct ServiceIndex {
+    pub cells: std::collections::HashMap<String, CellIndex>,
+    pub hotfixes: Vec<usize>,
+    pub waiting: bool,
+    pub down: bool,
+}
+
+/// A snapshot's records by service.
+#[derive(Debug, Clone, Default)]
+pub struct BoardIndex {
+    pub services: std::collections::HashMap<String, ServiceIndex>,
+}
+
+impl BoardSnapshot {
+    /// The records by service, built once per snapshot.
+    pub fn index(&self) -> &BoardIndex {
+        self.index.get_or_init(|| {
+            let mut index = BoardIndex::default();
+            fn cell<'a>(
+                index: &'a mut BoardIndex,
+                service: &str,
+                environment: &str,
+            ) -> &'a mut CellIndex {
+                index
+                    .services
+                    .entry(service.to_owned())
+                    .or_default()
+                    .cells
+                    .entry(environment.to_owned())
+                    .or_default()
+            }
+            for (i, d) in self.deployments.iter().enumerate() {
+                cell(&mut index, &d.service_id, &d.environment_id).deployment = Some(i);
+            }
+            for (i, g) in self.gaps.iter().enumerate() {
+                cell(&mut index, &g.service_id, &g.environment_id).gap = Some(i);
+            }
+            for (i, h) in self.health.iter().enumerate() {
+                cell(&mut index, &h.service_id, &h.environment_id).health = Some(i);
+            }
+            for (i, w) in self.waiting.iter().enumerate() {
+                cell(&mut index, &w.service_id, &w.environment_id).waiting = Some(i);
+            }
+            for (i, o) in self.outages.iter().enumerate() {
+                cell(&mut index, &o.service_id, &o.environment_id)
+                    .outages
+                    .push(i);
+            }
+            for (i, h) in self.hotfixes.iter().enumerate() {
+                index
+                    .services
+                    .entry(h.service_id.clone())
+                    .or_default()
+                    .hotfixes
+                    .push(i);
+            }
+            for w in &self.waiting {
+                if let Some(s) = index.services.get_mut(&w.service_id) {
+                    s.waiting = true;
+                }
+            }
+            for h in &self.health {
+                if h.up == Some(false) {
+                    if let Some(s) = index.services.get_mut(&h.service_id) {
+                        s.down = true;
+                    }
+                }
+            }
+            index
+        })
+    }
+
+    /// One service's records, if it has any.
+    pub fn service(&self, service_id: &str) -> Option<&ServiceIndex> {
+        self.index().services.get(service_id)
+    }
+}
+
 /// What the board's jobs recorded.
 #[async_trait]
 pub trait BoardStore: Send + Sync {
@@ -114,7 +209,7 @@ pub trait BoardStore: Send + Sync {
     async fn snapshot(
         &self,
         since: chrono::DateTime<chrono::Utc>,
-    ) -> Result<BoardSnapshot, StoreError>;
+    ) -> Result<std::sync::Arc<BoardSnapshot>, StoreError>;
     /// The hotfix branches of one service.
     async fn hotfixes(&self, service_id: &str) -> Result<Vec<HotfixRecord>, StoreError>;
 }

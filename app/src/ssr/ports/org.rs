@@ -8,5 +8,7 @@ use async_trait::async_trait;
 #[async_trait]
 pub trait OrgStore: Send + Sync {
     /// Loads the whole org model as last synced from configuration.
-    async fn load_org(&self) -> Result<OrgModel, StoreError>;
+    ///
+    /// Shared: callers read it, a cache hands out the same copy.
+    async fn load_org(&self) -> Result<std::sync::Arc<OrgModel>, StoreError>;
 }
