@@ -26,11 +26,11 @@ test('the board shows the seeded org: teams, services, revisions, gaps, hotfix a
   await expect(qa.getByTestId('waiting')).toContainText('Review');
   await expect(qa.getByTestId('waiting')).toHaveAttribute('href', /^\/approvals#request-[0-9a-f-]{36}$/);
   // A cell reads at a glance; its runs and message open on demand, from the keyboard too.
-  const prod = page.getByRole('cell', { name: 'Orders API in Prod' });
-  await expect(prod.getByTestId('status')).toHaveText(/^(Up|Checking|Deployed)$/);
-  const actions = prod.getByRole('group', { name: 'Pipeline actions' });
+  const dev = page.getByRole('cell', { name: 'Orders API in Dev' });
+  await expect(dev.getByTestId('status')).toHaveText(/^(Up|Checking|Deployed|Deploying)$/);
+  const actions = dev.getByRole('group', { name: 'Pipeline actions' });
   await expect(actions).toBeHidden();
-  await prod.locator('summary').focus();
+  await dev.locator('summary').focus();
   await page.keyboard.press('Enter');
   await expect(actions).toBeVisible();
   await expect(page.getByRole('row', { name: 'Checkout UI' }).getByTestId('hotfix')).toContainText('hotfix/checkout-timeout: in Release, not merged into develop');

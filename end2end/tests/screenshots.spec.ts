@@ -18,6 +18,10 @@ for (const size of widths) {
       await open(page, path, testInfo);
       await shoot(path.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, ''));
     }
+    // A board cell opened: its message, runs, missing commits and uptime.
+    await open(page, '/board?team=mobile', testInfo);
+    await page.getByRole('cell', { name: 'Mobile BFF in QA' }).locator('summary').click();
+    await shoot('board-cell-open');
     await open(page, '/demo/sign-in', testInfo);
     await page.getByRole('button', { name: 'Sign in as Sam Okafor' }).click();
     await page.getByTestId('current-user').waitFor();
