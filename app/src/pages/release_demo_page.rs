@@ -1,3 +1,7 @@
+// The page's body is rendered on the server only (kept as HTML, see
+// `body_html`); the browser build compiles the page but never renders it.
+#![cfg_attr(not(feature = "ssr"), allow(dead_code, unused_imports))]
+
 use crate::api::release_demo::{release_demo, ReleaseDemoView, ServiceDemo};
 use crate::components::error_notice::ErrorNotice;
 use crate::components::icon::{Icon, IconKind};
