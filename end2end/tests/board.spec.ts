@@ -48,6 +48,22 @@ test('the board shows the seeded org: teams, services, revisions, gaps, hotfix a
   await expect(top.nth(1)).toHaveAttribute('data-testid', 'ticket');
 });
 
+test('on a phone each service is one line with its worst status, opened on demand', async ({ page }, testInfo) => {
+  await openBoard(page, '/board?team=mobile', testInfo);
+  await page.setViewportSize({ width: 390, height: 844 });
+  const row = page.getByRole('row', { name: 'Mobile BFF' });
+  await expect(row.getByTestId('worst')).toHaveText(/^(Down|Failed|Waiting for approval|Deploying) in (Dev|Stage|Release|QA|Pre-Prod|Prod)$/);
+  const qa = page.locator('td[aria-label="Mobile BFF in QA"]');
+  await expect(qa).toBeHidden();
+  await row.getByRole('checkbox', { name: 'All environments of Mobile BFF' }).check();
+  await expect(qa).toBeVisible();
+  await expect(page.locator('td[aria-label="iOS app in QA"]')).toBeHidden();
+  // On a wide screen every cell shows and the phone's line does not.
+  await page.setViewportSize({ width: 1366, height: 900 });
+  await expect(page.locator('td[aria-label="iOS app in QA"]')).toBeVisible();
+  await expect(row.getByTestId('worst')).toBeHidden();
+});
+
 test('filters live in the URL and work without JavaScript', async ({ page }, testInfo) => {
   await openBoard(page, '/board', testInfo);
   await page.getByLabel('Team').selectOption('backend');

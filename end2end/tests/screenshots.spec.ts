@@ -20,6 +20,9 @@ for (const size of widths) {
     }
     // A board cell opened: its message, runs, missing commits and uptime.
     await open(page, '/board?team=mobile', testInfo);
+    // A phone shows the service as one line until it is opened.
+    const all = page.getByRole('checkbox', { name: 'All environments of Mobile BFF' });
+    if (await all.isVisible()) await all.check();
     await page.getByRole('cell', { name: 'Mobile BFF in QA' }).locator('summary').click();
     await shoot('board-cell-open');
     await open(page, '/demo/sign-in', testInfo);

@@ -69,8 +69,8 @@ pub struct Health {
 }
 
 /// A cell's state in one word, worst first: what a glance at the board
-/// must tell.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// must tell. Ordered worst first, so a service's worst cell is its least.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CellStatus {
     /// The health URL fails.

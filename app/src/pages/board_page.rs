@@ -216,10 +216,31 @@ fn BoardBody(data: BoardView) -> impl IntoView {
 #[component]
 fn Row(service: ServiceRow, now: DateTime<Utc>) -> impl IntoView {
     let name = service.name.clone();
+    // On a phone the row is one line, its worst cell, until opened (a
+    // checkbox and CSS: no script needed, and a live update keeps it open).
+    let worst = service
+        .cells
+        .iter()
+        .min_by_key(|c| c.status)
+        .map(|c| (c.status, c.environment.clone()));
+    let toggle = format!("envs-{}", service.id);
     view! {
-        <tr id=format!("service-{}", service.id) data-live="" aria-label=name.clone() class="border-t border-slate-200 align-top max-md:block">
+        <tr id=format!("service-{}", service.id) data-live="" aria-label=name.clone() class="svc border-t border-slate-200 align-top max-md:block">
             <th scope="row" class="bg-white px-3 py-2 font-normal max-md:block md:sticky md:left-0 md:z-10">
                 <span class="block text-sm font-semibold text-slate-900">{name.clone()}</span>
+                {worst.map(|(status, env)| {
+                    let (icon, tone) = status_look(status);
+                    view! {
+                        <p class="phone-line">
+                            <span data-testid="worst">
+                                <span class=tone><Icon kind=icon class="i35" />{status.words()}</span>
+                                <span class="text-xs text-slate-600">{format!(" in {env}")}</span>
+                            </span>
+                            <input type="checkbox" id=toggle.clone() class="envs" />
+                            <label for=toggle.clone()>"All environments"<span class="sr-only">{format!(" of {}", name.clone())}</span></label>
+                        </p>
+                    }
+                })}
                 <a href=service.repository_url.clone() class=format!("font-mono text-[11px] text-slate-500 {LINK}")>{service.repository.clone()}</a>
                 {service.hotfixes.into_iter().map(|h| {
                     let unmerged = !h.missing.is_empty();
