@@ -64,3 +64,12 @@ test('the main navigation and skip link work from the keyboard', async ({ page }
   await expect(page.getByRole('heading', { level: 1, name: 'Audit' })).toBeVisible();
   await expect(page.getByText('Nothing on this page is real data yet.')).toBeVisible();
 });
+
+test('the main navigation fits a phone: every item is on screen, none scrolled away', async ({ page }, testInfo) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await open(page, '/environments', testInfo);
+  const nav = page.getByRole('navigation', { name: 'Main' });
+  for (const name of ['Board', 'Calendar', 'Environments', 'Approvals', 'Release demo', 'Audit']) {
+    await expect(nav.getByRole('link', { name, exact: true })).toBeInViewport({ ratio: 1 });
+  }
+});

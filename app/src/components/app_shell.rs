@@ -57,7 +57,7 @@ pub fn AppShell(children: Children) -> impl IntoView {
                     <Icon kind=IconKind::Gate class="h-5 w-5 text-indigo-600" />
                     "Gatehouse"
                 </a>
-                <nav aria-label="Main" class="order-last -mx-1 flex w-full gap-1 overflow-x-auto sm:order-none sm:w-auto">
+                <nav aria-label="Main" class="order-last -mx-1 flex w-full flex-wrap gap-1 sm:order-none sm:w-auto">
                     {NAV
                         .iter()
                         .map(|(href, label)| {

@@ -1,9 +1,14 @@
+// The page's body is rendered on the server only (kept as HTML, see
+// `body_html`); the browser build compiles the page but never renders it.
+#![cfg_attr(not(feature = "ssr"), allow(dead_code, unused_imports))]
+
 use crate::api::org::{environments, EnvironmentRow, EnvironmentsView};
 use crate::components::badges::{BranchChip, DownPolicyBadge, GateBadge, TriggerBadge};
 use crate::components::error_notice::ErrorNotice;
 use crate::components::icon::{Icon, IconKind};
 use crate::components::team_filter::TeamFilter;
 use crate::domain::{Service, Team, TeamId};
+use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -14,7 +19,7 @@ use leptos_router::hooks::use_query_map;
 pub fn EnvironmentsPage() -> impl IntoView {
     let query = use_query_map();
     let team = query.read_untracked().get("team");
-    let view_data = Resource::new(move || team.clone(), environments);
+    let view_data = Resource::new(move || team.clone(), body_html);
     view! {
         <Title text="Environments" />
         <div class="flex flex-wrap items-end justify-between gap-3">
@@ -30,11 +35,41 @@ pub fn EnvironmentsPage() -> impl IntoView {
                 match view_data.await {
                     // Live: what each environment allows today follows the
                     // calendar.
-                    Ok(data) => view! { <div id="environments-live" data-live=""><EnvironmentsBody data /></div> }.into_any(),
+                    Ok(html) => view! { <div id="environments-live" data-live="" inner_html=html></div> }.into_any(),
                     Err(error) => view! { <div class="mt-6"><ErrorNotice error /></div> }.into_any(),
                 }
             })}
         </Suspense>
+    }
+}
+
+/// The page's body as HTML: the same for every viewer of a team filter, so
+/// rendered once per change of the org or calendar (and per minute: what
+/// each environment allows follows the clock) and copied after that.
+async fn body_html(team: Option<String>) -> Result<String, AppError> {
+    #[cfg(feature = "ssr")]
+    {
+        use crate::ssr::changes::Topic;
+        let state = crate::ssr::app_state()?;
+        let key = format!("/environments {team:?}");
+        state
+            .rendered
+            .get_or_render(
+                &state.changes,
+                &[Topic::Org, Topic::Calendar],
+                &key,
+                async {
+                    let data = environments(team).await?;
+                    Ok((view! { <EnvironmentsBody data /> }.to_html(), true))
+                },
+            )
+            .await
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        // Pages are rendered on the server only (islands hydrate on their own).
+        let _ = team;
+        Err(AppError::Unavailable)
     }
 }
 
