@@ -131,6 +131,7 @@ impl Application {
             Some(url) => (None, url.clone()),
             None if config.mode == Mode::Demo => {
                 let (sim, url) = start_github_simulator(&org).await?;
+                sim.set_web_base(DEMO_GITHUB_PAGES);
                 (Some(sim), url)
             }
             None => (None, "https://api.github.com".to_owned()),
@@ -196,7 +197,15 @@ impl Application {
             identity: directory.clone(),
             github,
             refuse_unmerged_hotfix: operations.refuse_unmerged_hotfix,
-            github_web: config.auth.github_web_url.clone(),
+            // Demo mode's links open the simulator's own pages, unless
+            // another GitHub address is configured.
+            github_web: if github_simulator.is_some()
+                && config.auth.github_web_url == "https://github.com"
+            {
+                DEMO_GITHUB_PAGES.to_owned()
+            } else {
+                config.auth.github_web_url.clone()
+            },
         };
         // Behind a TLS proxy Gatehouse itself listens on plain HTTP, often on
         // loopback: what the browser uses is the public URL's scheme.
@@ -209,6 +218,7 @@ impl Application {
             config.auth.session_idle,
             assets,
             changes,
+            github_simulator.as_ref().map(GitHubSimulator::web_router),
         );
         tokio::spawn(crate::jobs::sweep_expired_sessions(pool.clone()));
         if !config.poll_interval.is_zero() {
@@ -304,6 +314,9 @@ impl Application {
     }
 }
 
+/// Where demo mode serves the simulated GitHub's web pages.
+const DEMO_GITHUB_PAGES: &str = "/demo/github";
+
 /// Starts the GitHub simulator on a loopback port, with the commits the demo
 /// pipelines run; the octocrab adapter reaches it over HTTP like GitHub.
 async fn start_github_simulator(
@@ -380,6 +393,7 @@ async fn start_codepipeline_simulator(
 
 /// Every route with its layers; `https` (the public URL's scheme) makes the
 /// session cookie `Secure` and adds HSTS.
+#[allow(clippy::too_many_arguments)]
 fn router(
     state: AppState,
     directory: Arc<crate::auth::Directory>,
@@ -388,6 +402,7 @@ fn router(
     session_idle: Duration,
     assets: crate::assets::Assets,
     changes: crate::events::Changes,
+    github_pages: Option<Router>,
 ) -> Router {
     let mut routes = generate_route_list(App);
     if state.mode != Mode::Demo {
@@ -456,11 +471,15 @@ fn router(
         .merge(bundle)
         .layer(axum::middleware::from_fn(
             crate::auth::guard::log_bundle_misses,
-        ))
-        .merge(health)
-        .layer(axum::middleware::from_fn(
-            crate::auth::guard::security_headers,
         ));
+    // Demo mode: the simulated GitHub's pages, public like GitHub's.
+    let app = match github_pages {
+        Some(pages) => app.nest(DEMO_GITHUB_PAGES, pages),
+        None => app,
+    };
+    let app = app.merge(health).layer(axum::middleware::from_fn(
+        crate::auth::guard::security_headers,
+    ));
     let app = if https {
         app.layer(SetResponseHeaderLayer::overriding(
             http::header::STRICT_TRANSPORT_SECURITY,

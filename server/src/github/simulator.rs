@@ -44,6 +44,14 @@ pub struct SimIssue {
     pub comments: Vec<String>,
 }
 
+impl Inner {
+    fn web_base(&self) -> String {
+        self.web
+            .clone()
+            .unwrap_or_else(|| "https://github.com".to_owned())
+    }
+}
+
 #[derive(Default)]
 struct Inner {
     /// `owner/name` -> sha -> commit.
@@ -61,6 +69,9 @@ struct Inner {
     not_modified: u64,
     /// Installation tokens issued to GitHub Apps.
     installation_tokens: Vec<String>,
+    /// Where the simulated web pages are (`html_url`s); GitHub's own
+    /// address until demo mode serves them.
+    web: Option<String>,
     /// The Authorization header of the last list read (branches, tags,
     /// Actions runs).
     last_authorization: Option<String>,
@@ -122,6 +133,12 @@ impl GitHubSimulator {
         self.inner
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Serves `html_url`s under `base` (demo mode: `/demo/github`, where
+    /// [`GitHubSimulator::web_router`] answers).
+    pub fn set_web_base(&self, base: &str) {
+        self.lock().web = Some(base.trim_end_matches('/').to_owned());
     }
 
     /// Adds (or replaces) a commit of `repo` (`owner/name`).
@@ -273,6 +290,7 @@ async fn get_commit(
     Path((owner, repo, sha)): Path<(String, String, String)>,
 ) -> Response {
     let mut inner = sim.lock();
+    let web = inner.web_base();
     if let Some(limited) = gate(&mut inner) {
         return limited;
     }
@@ -313,7 +331,7 @@ async fn get_commit(
         "sha": commit.sha,
         "node_id": format!("C_sim{}", &commit.sha[..12.min(commit.sha.len())]),
         "url": format!("https://api.github.com/repos/{full}/commits/{}", commit.sha),
-        "html_url": format!("https://github.com/{full}/commit/{}", commit.sha),
+        "html_url": format!("{web}/{full}/commit/{}", commit.sha),
         "comments_url": format!("https://api.github.com/repos/{full}/commits/{}/comments", commit.sha),
         "commit": {
             "url": format!("https://api.github.com/repos/{full}/git/commits/{}", commit.sha),
@@ -491,6 +509,7 @@ async fn workflow_runs(
     axum::extract::Query(q): axum::extract::Query<RunsQuery>,
 ) -> Response {
     let mut inner = sim.lock();
+    let web = inner.web_base();
     if let Some(limited) = gate(&mut inner) {
         return limited;
     }
@@ -523,7 +542,7 @@ async fn workflow_runs(
                 "event": "push",
                 "status": if running { "in_progress" } else { "completed" },
                 "conclusion": if running { Value::Null } else { json!("success") },
-                "html_url": format!("https://github.com/{full}/actions/runs/{id}"),
+                "html_url": format!("{web}/{full}/actions/runs/{id}"),
                 "created_at": date.to_rfc3339(),
             })
         })
@@ -573,6 +592,7 @@ async fn compare(
     Path((owner, repo, spec)): Path<(String, String, String)>,
 ) -> Response {
     let mut inner = sim.lock();
+    let web = inner.web_base();
     if let Some(limited) = gate(&mut inner) {
         return limited;
     }
@@ -602,13 +622,13 @@ async fn compare(
                 "sha": c.sha,
                 "commit": { "message": c.message, "author": { "name": c.author_name, "date": c.date.to_rfc3339() } },
                 "author": c.author_login.as_deref().map_or(Value::Null, |l| account(l, id_of(l))),
-                "html_url": format!("https://github.com/{full}/commit/{}", c.sha),
+                "html_url": format!("{web}/{full}/commit/{}", c.sha),
             })
         })
         .collect();
     Json(json!({
         "url": format!("https://api.github.com/repos/{full}/compare/{spec}"),
-        "html_url": format!("https://github.com/{full}/compare/{spec}"),
+        "html_url": format!("{web}/{full}/compare/{spec}"),
         "status": status,
         "ahead_by": ahead.len(),
         "behind_by": behind,
@@ -628,7 +648,7 @@ struct NewIssue {
     labels: Vec<String>,
 }
 
-fn issue_json(repo: &str, issue: &SimIssue) -> Value {
+fn issue_json(web: &str, repo: &str, issue: &SimIssue) -> Value {
     json!({
         "number": issue.number,
         "title": issue.title,
@@ -636,7 +656,7 @@ fn issue_json(repo: &str, issue: &SimIssue) -> Value {
         "state": if issue.open { "open" } else { "closed" },
         "labels": issue.labels.iter().map(|l| json!({ "name": l })).collect::<Vec<_>>(),
         "comments": issue.comments.len(),
-        "html_url": format!("https://github.com/{repo}/issues/{}", issue.number),
+        "html_url": format!("{web}/{repo}/issues/{}", issue.number),
         "url": format!("https://api.github.com/repos/{repo}/issues/{}", issue.number),
     })
 }
@@ -656,6 +676,7 @@ async fn list_issues(
     axum::extract::Query(q): axum::extract::Query<IssueQuery>,
 ) -> Response {
     let mut inner = sim.lock();
+    let web = inner.web_base();
     if let Some(limited) = gate(&mut inner) {
         return limited;
     }
@@ -680,7 +701,7 @@ async fn list_issues(
             _ => i.open,
         })
         .filter(|i| labels.iter().all(|l| i.labels.iter().any(|x| x == l)))
-        .map(|i| issue_json(&full, i))
+        .map(|i| issue_json(&web, &full, i))
         .collect();
     Json(body).into_response()
 }
@@ -691,6 +712,7 @@ async fn open_issue(
     Json(new): Json<NewIssue>,
 ) -> Response {
     let mut inner = sim.lock();
+    let web = inner.web_base();
     if let Some(limited) = gate(&mut inner) {
         return limited;
     }
@@ -710,7 +732,7 @@ async fn open_issue(
         open: true,
         comments: Vec::new(),
     };
-    let body = issue_json(&full, &issue);
+    let body = issue_json(&web, &full, &issue);
     issues.push(issue);
     (StatusCode::CREATED, Json(body)).into_response()
 }
@@ -725,13 +747,14 @@ async fn update_issue(
     Path((owner, repo, number)): Path<(String, String, u64)>,
     Json(update): Json<IssueUpdate>,
 ) -> Response {
+    let web = sim.lock().web_base();
     with_issue(&sim, &format!("{owner}/{repo}"), number, |full, issue| {
         match update.state.as_deref() {
             Some("closed") => issue.open = false,
             Some("open") => issue.open = true,
             _ => {}
         }
-        Json(issue_json(full, issue)).into_response()
+        Json(issue_json(&web, full, issue)).into_response()
     })
 }
 
@@ -767,13 +790,262 @@ async fn comment_issue(
     Path((owner, repo, number)): Path<(String, String, u64)>,
     Json(comment): Json<NewComment>,
 ) -> Response {
+    let web = sim.lock().web_base();
     with_issue(&sim, &format!("{owner}/{repo}"), number, |full, issue| {
         issue.comments.push(comment.body.clone());
         let id = issue.comments.len();
         (
             StatusCode::CREATED,
-            Json(json!({ "id": id, "body": comment.body, "html_url": format!("https://github.com/{full}/issues/{number}#issuecomment-{id}") })),
+            Json(json!({ "id": id, "body": comment.body, "html_url": format!("{web}/{full}/issues/{number}#issuecomment-{id}") })),
         )
             .into_response()
     })
+}
+
+// The simulated GitHub's web pages, for demo mode: the commit, pull request,
+// comparison, issue, Actions run and repository links that Gatehouse shows
+// open a page that exists (and says it is simulated) instead of a 404 on
+// github.com. Read-only, plain HTML, no rate limit.
+impl GitHubSimulator {
+    /// The web pages, to be served under [`GitHubSimulator::set_web_base`].
+    pub fn web_router(&self) -> Router {
+        Router::new()
+            .route("/{owner}/{repo}", get(repo_page))
+            .route("/{owner}/{repo}/commit/{sha}", get(commit_page))
+            .route("/{owner}/{repo}/pull/{number}", get(pull_page))
+            .route("/{owner}/{repo}/compare/{*spec}", get(compare_page))
+            .route("/{owner}/{repo}/issues/{number}", get(issue_page))
+            .route("/{owner}/{repo}/actions/runs/{id}", get(run_page))
+            .with_state(self.clone())
+    }
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+/// A page: `title` and `body` (HTML, already escaped).
+fn web_page(status: StatusCode, title: &str, body: &str) -> Response {
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{t} · simulated GitHub</title></head><body><main>\
+         <p>Simulated GitHub: Gatehouse's demo mode. Nothing here is on github.com.</p>\
+         <h1>{t}</h1>{body}<p><a href=\"/board\">Back to the Gatehouse board</a></p>\
+         </main></body></html>",
+        t = escape(title)
+    );
+    (
+        status,
+        [(
+            axum::http::header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        )],
+        html,
+    )
+        .into_response()
+}
+
+fn not_here(what: &str) -> Response {
+    web_page(
+        StatusCode::NOT_FOUND,
+        "Not found",
+        &format!("<p>The simulator has no {}.</p>", escape(what)),
+    )
+}
+
+fn commit_item(web: &str, full: &str, c: &CommitSpec) -> String {
+    format!(
+        "<li><a href=\"{web}/{f}/commit/{sha}\"><code>{short}</code></a> {title} <span>by {who}</span></li>",
+        f = escape(full),
+        sha = escape(&c.sha),
+        short = escape(&c.sha.chars().take(7).collect::<String>()),
+        title = escape(c.message.lines().next().unwrap_or_default()),
+        who = escape(c.author_login.as_deref().unwrap_or(&c.author_name)),
+    )
+}
+
+async fn repo_page(
+    State(sim): State<GitHubSimulator>,
+    Path((owner, repo)): Path<(String, String)>,
+) -> Response {
+    let inner = sim.lock();
+    let full = format!("{owner}/{repo}");
+    if !inner.repos.contains_key(&full) {
+        return not_here(&format!("repository {full}"));
+    }
+    let list = |names: Vec<&String>| {
+        names
+            .into_iter()
+            .map(|n| format!("<li><code>{}</code></li>", escape(n)))
+            .collect::<String>()
+    };
+    let branches = inner
+        .branches
+        .get(&full)
+        .map(|b| list(b.keys().collect()))
+        .unwrap_or_default();
+    let tags = inner
+        .tags
+        .get(&full)
+        .map(|t| list(t.keys().collect()))
+        .unwrap_or_default();
+    web_page(
+        StatusCode::OK,
+        &full,
+        &format!("<h2>Branches</h2><ul>{branches}</ul><h2>Tags</h2><ul>{tags}</ul>"),
+    )
+}
+
+async fn commit_page(
+    State(sim): State<GitHubSimulator>,
+    Path((owner, repo, sha)): Path<(String, String, String)>,
+) -> Response {
+    let inner = sim.lock();
+    let full = format!("{owner}/{repo}");
+    let found: Vec<&CommitSpec> = inner
+        .repos
+        .get(&full)
+        .map(|c| {
+            c.values()
+                .filter(|c| sha.len() >= 7 && c.sha.starts_with(&sha))
+                .collect()
+        })
+        .unwrap_or_default();
+    let [commit] = found.as_slice() else {
+        return not_here(&format!("commit {sha} in {full}"));
+    };
+    let mut lines = commit.message.lines();
+    let title = lines.next().unwrap_or_default().to_owned();
+    let rest = lines.collect::<Vec<_>>().join("\n");
+    web_page(
+        StatusCode::OK,
+        &title,
+        &format!(
+            "<p><code>{sha}</code> in <a href=\"{web}/{f}\">{f}</a>, by {who} on {date}</p>{rest}",
+            sha = escape(&commit.sha),
+            web = inner.web_base(),
+            f = escape(&full),
+            who = escape(
+                commit
+                    .author_login
+                    .as_deref()
+                    .unwrap_or(&commit.author_name)
+            ),
+            date = commit.date.format("%-d %b %Y %H:%M UTC"),
+            rest = if rest.trim().is_empty() {
+                String::new()
+            } else {
+                format!("<pre>{}</pre>", escape(rest.trim()))
+            },
+        ),
+    )
+}
+
+async fn pull_page(
+    State(sim): State<GitHubSimulator>,
+    Path((owner, repo, number)): Path<(String, String, u64)>,
+) -> Response {
+    let inner = sim.lock();
+    let full = format!("{owner}/{repo}");
+    let web = inner.web_base();
+    let mark = format!("(#{number})");
+    let commits: String = inner
+        .repos
+        .get(&full)
+        .map(|c| {
+            c.values()
+                .filter(|c| c.message.lines().next().unwrap_or_default().contains(&mark))
+                .map(|c| commit_item(&web, &full, c))
+                .collect()
+        })
+        .unwrap_or_default();
+    if commits.is_empty() {
+        return not_here(&format!("pull request #{number} in {full}"));
+    }
+    web_page(
+        StatusCode::OK,
+        &format!("Pull request #{number} in {full}"),
+        &format!("<p>Merged as:</p><ul>{commits}</ul>"),
+    )
+}
+
+async fn compare_page(
+    State(sim): State<GitHubSimulator>,
+    Path((owner, repo, spec)): Path<(String, String, String)>,
+) -> Response {
+    let inner = sim.lock();
+    let full = format!("{owner}/{repo}");
+    let web = inner.web_base();
+    let Some((base, head)) = spec.split_once("...") else {
+        return not_here(&format!("comparison {spec}"));
+    };
+    let (Some(base_h), Some(head_h)) = (
+        history_of(&inner, &full, base),
+        history_of(&inner, &full, head),
+    ) else {
+        return not_here(&format!("comparison {spec} in {full}"));
+    };
+    let commits: String = head_h
+        .iter()
+        .filter(|s| !base_h.contains(s))
+        .rev()
+        .filter_map(|s| inner.repos.get(&full).and_then(|c| c.get(s)))
+        .map(|c| commit_item(&web, &full, c))
+        .collect();
+    web_page(
+        StatusCode::OK,
+        &format!("Comparing {spec} in {full}"),
+        &format!("<ul>{commits}</ul>"),
+    )
+}
+
+async fn issue_page(
+    State(sim): State<GitHubSimulator>,
+    Path((owner, repo, number)): Path<(String, String, u64)>,
+) -> Response {
+    let inner = sim.lock();
+    let full = format!("{owner}/{repo}");
+    let Some(issue) = inner
+        .issues
+        .get(&full)
+        .and_then(|i| i.iter().find(|i| i.number == number))
+    else {
+        return not_here(&format!("issue #{number} in {full}"));
+    };
+    let comments: String = issue
+        .comments
+        .iter()
+        .map(|c| format!("<li><pre>{}</pre></li>", escape(c)))
+        .collect();
+    web_page(
+        StatusCode::OK,
+        &format!("#{number} {}", issue.title),
+        &format!(
+            "<p>{state} · labels: {labels}</p><pre>{body}</pre><h2>Comments</h2><ol>{comments}</ol>",
+            state = if issue.open { "Open" } else { "Closed" },
+            labels = escape(&issue.labels.join(", ")),
+            body = escape(&issue.body),
+        ),
+    )
+}
+
+async fn run_page(
+    State(sim): State<GitHubSimulator>,
+    Path((owner, repo, id)): Path<(String, String, u64)>,
+) -> Response {
+    let inner = sim.lock();
+    let full = format!("{owner}/{repo}");
+    if !inner.repos.contains_key(&full) {
+        return not_here(&format!("repository {full}"));
+    }
+    web_page(
+        StatusCode::OK,
+        &format!("Actions run {id} of {full}"),
+        "<p>Deploy to Dev: the simulator records the run, not its logs.</p>",
+    )
 }
