@@ -628,3 +628,29 @@ async fn after_a_rejection_a_new_run_is_started_and_audited(pool: PgPool) {
         .expect("audited");
     assert_eq!(by, "Sam Okafor");
 }
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_delivered_approval_is_not_run_again(pool: PgPool) {
+    let app = queue(pool.clone()).await;
+    sign_in(&app, "priya.raman").await;
+    let q = item(&app, "orders-api-qa").await;
+    let approved = decide(
+        &app,
+        &q.item.id,
+        &[("decision", "approve"), ("passed[]", "qa")],
+    )
+    .await;
+    assert_eq!(approved.status(), 200);
+    sign_in(&app, "sam.okafor").await;
+    // An SRE may start runs, but not next to an approval CodePipeline took.
+    assert!(
+        !view(&app).await.may_rerun.contains(&q.item.id),
+        "Run again is not offered after a delivered approval"
+    );
+    let forged = app
+        .call("approvals/rerun", &[("request", &q.item.id)])
+        .await;
+    assert_refused(forged, 409, "its run goes on in CodePipeline").await;
+    let calls = app.simulator.as_ref().expect("simulator").calls();
+    assert_eq!(calls.get("StartPipelineExecution"), None);
+}

@@ -609,7 +609,29 @@ fn settle(claim: &ClaimedDelivery, now: ApprovalNow, context: &str) -> (Delivery
 
 /// Whether `user` may start a new run of `item`'s pipeline: those who may
 /// approve its environment, SRE and admins.
+/// Why starting a new run of `item`'s pipeline makes no sense, if it does
+/// not: a request still waiting is decided instead, and a delivered (or
+/// still delivering) approval's run goes on in CodePipeline. A rejection, a
+/// request closed elsewhere or a delivery that did not land may run again.
+fn rerun_refusal(item: &ApprovalItem) -> Option<&'static str> {
+    match (item.state, item.delivery.as_ref().map(|d| d.outcome.as_deref())) {
+        (RequestState::Pending, _) => Some(
+            "This request still waits for a decision; decide it rather than starting a new run.",
+        ),
+        (RequestState::Approved, Some(Some("delivered"))) => Some(
+            "This approval was delivered: its run goes on in CodePipeline, so there is nothing to run again.",
+        ),
+        (RequestState::Approved, Some(None)) => Some(
+            "This approval is still being delivered to CodePipeline; wait for its outcome.",
+        ),
+        _ => None,
+    }
+}
+
 fn may_rerun(org: &OrgModel, user: &User, item: &ApprovalItem) -> bool {
+    if rerun_refusal(item).is_some() {
+        return false;
+    }
     if user.has(RoleKind::Sre) || user.has(RoleKind::Admin) {
         return true;
     }
@@ -633,17 +655,14 @@ pub async fn rerun(request_id: &str) -> Result<String, AppError> {
         .await?
         .ok_or_else(|| AppError::NotFound("There is no such approval request.".into()))?;
     let org = state.org.load_org().await?;
+    if let Some(why) = rerun_refusal(&item) {
+        return Err(AppError::Conflict(why.into()));
+    }
     if !may_rerun(&org, &user, &item) {
         return Err(AppError::Forbidden(format!(
             "Only SRE, admins and those who may approve {} may start a new run.",
             item.environment_name
         )));
-    }
-    if item.state == RequestState::Pending {
-        return Err(AppError::Conflict(
-            "This request still waits for a decision; decide it rather than starting a new run."
-                .into(),
-        ));
     }
     // One new run per decided request: a double click, a retry or a second
     // visitor asking again gets the same execution back.
