@@ -628,10 +628,13 @@ fn rerun_refusal(item: &ApprovalItem) -> Option<&'static str> {
     }
 }
 
+/// Whether Run again is offered to `user` next to `item`.
 fn may_rerun(org: &OrgModel, user: &User, item: &ApprovalItem) -> bool {
-    if rerun_refusal(item).is_some() {
-        return false;
-    }
+    rerun_refusal(item).is_none() && may_start_runs(org, user, item)
+}
+
+/// Whether `user` may start runs of `item`'s pipeline at all.
+fn may_start_runs(org: &OrgModel, user: &User, item: &ApprovalItem) -> bool {
     if user.has(RoleKind::Sre) || user.has(RoleKind::Admin) {
         return true;
     }
@@ -655,14 +658,14 @@ pub async fn rerun(request_id: &str) -> Result<String, AppError> {
         .await?
         .ok_or_else(|| AppError::NotFound("There is no such approval request.".into()))?;
     let org = state.org.load_org().await?;
-    if let Some(why) = rerun_refusal(&item) {
-        return Err(AppError::Conflict(why.into()));
-    }
-    if !may_rerun(&org, &user, &item) {
+    if !may_start_runs(&org, &user, &item) {
         return Err(AppError::Forbidden(format!(
             "Only SRE, admins and those who may approve {} may start a new run.",
             item.environment_name
         )));
+    }
+    if let Some(why) = rerun_refusal(&item) {
+        return Err(AppError::Conflict(why.into()));
     }
     // One new run per decided request: a double click, a retry or a second
     // visitor asking again gets the same execution back.
