@@ -6,6 +6,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// GitHub's own web address, the default of `GATEHOUSE_GITHUB_URL`.
+pub const GITHUB_WEB: &str = "https://github.com";
+
 /// Gatehouse: release governance for a Git Flow release train on AWS
 /// CodePipeline: release calendar, environment board and approval queue.
 #[derive(Debug, Parser)]
@@ -202,7 +205,7 @@ pub struct AuthArgs {
     #[arg(
         long,
         env = "GATEHOUSE_GITHUB_URL",
-        default_value = "https://github.com",
+        default_value = GITHUB_WEB,
         global = true
     )]
     pub github_url: String,
@@ -379,7 +382,7 @@ impl Default for AuthSettings {
             role_refresh: Duration::from_secs(900),
             session_idle: Duration::from_secs(12 * 3600),
             session_max_age: Duration::from_secs(168 * 3600),
-            github_web_url: "https://github.com".into(),
+            github_web_url: GITHUB_WEB.into(),
             token_key: None,
         }
     }

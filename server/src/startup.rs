@@ -200,7 +200,7 @@ impl Application {
             // Demo mode's links open the simulator's own pages, unless
             // another GitHub address is configured.
             github_web: if github_simulator.is_some()
-                && config.auth.github_web_url == "https://github.com"
+                && config.auth.github_web_url == crate::config::GITHUB_WEB
             {
                 DEMO_GITHUB_PAGES.to_owned()
             } else {

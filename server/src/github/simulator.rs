@@ -285,6 +285,18 @@ fn rate_limit_headers(limited: bool) -> HeaderMap {
     headers
 }
 
+/// The commits of `repo` that `sha` names (`None`: no such repository):
+/// GitHub accepts any unambiguous prefix of at least 7 characters.
+fn commits_by_prefix<'a>(inner: &'a Inner, repo: &str, sha: &str) -> Option<Vec<&'a CommitSpec>> {
+    let commits = inner.repos.get(repo)?;
+    Some(
+        commits
+            .values()
+            .filter(|c| sha.len() >= 7 && c.sha.starts_with(sha))
+            .collect(),
+    )
+}
+
 async fn get_commit(
     State(sim): State<GitHubSimulator>,
     Path((owner, repo, sha)): Path<(String, String, String)>,
@@ -295,14 +307,9 @@ async fn get_commit(
         return limited;
     }
     let full = format!("{owner}/{repo}");
-    let Some(commits) = inner.repos.get(&full) else {
+    let Some(found) = commits_by_prefix(&inner, &full, &sha) else {
         return error(StatusCode::NOT_FOUND, "Not Found");
     };
-    // GitHub accepts any unambiguous prefix of at least 7 characters.
-    let found: Vec<&CommitSpec> = commits
-        .values()
-        .filter(|c| sha.len() >= 7 && c.sha.starts_with(&sha))
-        .collect();
     let commit = match found.as_slice() {
         [one] => *one,
         _ => {
@@ -907,15 +914,7 @@ async fn commit_page(
 ) -> Response {
     let inner = sim.lock();
     let full = format!("{owner}/{repo}");
-    let found: Vec<&CommitSpec> = inner
-        .repos
-        .get(&full)
-        .map(|c| {
-            c.values()
-                .filter(|c| sha.len() >= 7 && c.sha.starts_with(&sha))
-                .collect()
-        })
-        .unwrap_or_default();
+    let found = commits_by_prefix(&inner, &full, &sha).unwrap_or_default();
     let [commit] = found.as_slice() else {
         return not_here(&format!("commit {sha} in {full}"));
     };
