@@ -21,6 +21,11 @@ pub fn ago(now: DateTime<Utc>, then: DateTime<Utc>) -> String {
     format!("{} ago", span((now - then).num_seconds()))
 }
 
+/// "12 min": how long since `then`, for "Down for 12 min".
+pub fn lasting(now: DateTime<Utc>, then: DateTime<Utc>) -> String {
+    span((now - then).num_seconds())
+}
+
 /// "in 6 days", or "expired" once past.
 pub fn until(now: DateTime<Utc>, then: DateTime<Utc>) -> String {
     let seconds = (then - now).num_seconds();
@@ -45,6 +50,7 @@ mod tests {
         );
         assert_eq!(ago(now, now - Duration::minutes(3)), "3 min ago");
         assert_eq!(ago(now, now - Duration::hours(5)), "5 h ago");
+        assert_eq!(lasting(now, now - Duration::minutes(12)), "12 min");
         assert_eq!(until(now, now + Duration::days(6)), "in 6 days");
         assert_eq!(until(now, now + Duration::days(1)), "in 1 day");
         assert_eq!(

@@ -5,7 +5,7 @@
 use crate::api::board::{board, ActionChip, BoardView, Cell, CellStatus, ServiceRow};
 use crate::components::error_notice::ErrorNotice;
 use crate::components::icon::{Icon, IconKind};
-use crate::components::time::ago;
+use crate::components::time::{ago, lasting};
 use crate::error::AppError;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
@@ -67,16 +67,13 @@ async fn body_html(
     #[cfg(feature = "ssr")]
     {
         use crate::ssr::changes::Topic;
-        let state = crate::ssr::app_state()?;
         let key = format!("/board {:?}", (&team, &service, &waiting, &down, &page));
         let topics = [Topic::Org, Topic::Calendar, Topic::Board, Topic::Approvals];
-        state
-            .rendered
-            .get_or_render(&state.changes, &topics, &key, async {
-                let data = board(team, service, waiting, down, page).await?;
-                Ok((view! { <BoardBody data /> }.to_html(), true))
-            })
-            .await
+        crate::ssr::kept_html(&topics, &key, async {
+            let data = board(team, service, waiting, down, page).await?;
+            Ok((view! { <BoardBody data /> }.to_html(), true))
+        })
+        .await
     }
     #[cfg(not(feature = "ssr"))]
     {
@@ -310,13 +307,6 @@ fn chip(action: ActionChip) -> impl IntoView {
     }
 }
 
-/// "12 min" from "12 min ago".
-fn for_how_long(now: DateTime<Utc>, since: Option<&str>) -> Option<String> {
-    since
-        .and_then(|s| s.parse::<DateTime<Utc>>().ok())
-        .map(|t| ago(now, t).trim_end_matches(" ago").to_owned())
-}
-
 /// One service in one environment: the version and one status word at a
 /// glance, a down environment's ticket at the top, and the rest (message,
 /// runs, missing commits, uptime) behind a disclosure that needs no script.
@@ -334,7 +324,11 @@ fn CellView(cell: Cell, service: String, now: DateTime<Utc>) -> impl IntoView {
         .map(|t| ago(now, t));
     let version = cell.tag.clone().or_else(|| cell.short_sha.clone());
     let word = match (status, health.as_ref()) {
-        (CellStatus::Down, Some(h)) => for_how_long(now, h.since.as_deref())
+        (CellStatus::Down, Some(h)) => h
+            .since
+            .as_deref()
+            .and_then(|s| s.parse::<DateTime<Utc>>().ok())
+            .map(|since| lasting(now, since))
             .map_or_else(|| "Down".to_owned(), |d| format!("Down for {d}")),
         _ => status.words().to_owned(),
     };

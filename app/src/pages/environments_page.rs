@@ -50,20 +50,12 @@ async fn body_html(team: Option<String>) -> Result<String, AppError> {
     #[cfg(feature = "ssr")]
     {
         use crate::ssr::changes::Topic;
-        let state = crate::ssr::app_state()?;
         let key = format!("/environments {team:?}");
-        state
-            .rendered
-            .get_or_render(
-                &state.changes,
-                &[Topic::Org, Topic::Calendar],
-                &key,
-                async {
-                    let data = environments(team).await?;
-                    Ok((view! { <EnvironmentsBody data /> }.to_html(), true))
-                },
-            )
-            .await
+        crate::ssr::kept_html(&[Topic::Org, Topic::Calendar], &key, async {
+            let data = environments(team).await?;
+            Ok((view! { <EnvironmentsBody data /> }.to_html(), true))
+        })
+        .await
     }
     #[cfg(not(feature = "ssr"))]
     {

@@ -44,20 +44,12 @@ async fn body_html() -> Result<String, AppError> {
     #[cfg(feature = "ssr")]
     {
         use crate::ssr::changes::Topic;
-        let state = crate::ssr::app_state()?;
-        state
-            .rendered
-            .get_or_render(
-                &state.changes,
-                &[Topic::Org, Topic::Board],
-                "/release-demo",
-                async {
-                    let data = release_demo().await?;
-                    let keep = !data.github_failed;
-                    Ok((view! { <DemoBody data /> }.to_html(), keep))
-                },
-            )
-            .await
+        crate::ssr::kept_html(&[Topic::Org, Topic::Board], "/release-demo", async {
+            let data = release_demo().await?;
+            let keep = !data.github_failed;
+            Ok((view! { <DemoBody data /> }.to_html(), keep))
+        })
+        .await
     }
     #[cfg(not(feature = "ssr"))]
     {

@@ -607,8 +607,6 @@ fn settle(claim: &ClaimedDelivery, now: ApprovalNow, context: &str) -> (Delivery
     }
 }
 
-/// Whether `user` may start a new run of `item`'s pipeline: those who may
-/// approve its environment, SRE and admins.
 /// Why starting a new run of `item`'s pipeline makes no sense, if it does
 /// not: a request still waiting is decided instead, and a delivered (or
 /// still delivering) approval's run goes on in CodePipeline. A rejection, a
@@ -633,7 +631,8 @@ fn may_rerun(org: &OrgModel, user: &User, item: &ApprovalItem) -> bool {
     rerun_refusal(item).is_none() && may_start_runs(org, user, item)
 }
 
-/// Whether `user` may start runs of `item`'s pipeline at all.
+/// Whether `user` may start a new run of `item`'s pipeline at all: those
+/// who may approve its environment, SRE and admins.
 fn may_start_runs(org: &OrgModel, user: &User, item: &ApprovalItem) -> bool {
     if user.has(RoleKind::Sre) || user.has(RoleKind::Admin) {
         return true;

@@ -150,9 +150,7 @@ impl Rendered {
             html,
         });
     }
-}
 
-impl Rendered {
     /// The HTML kept for `key` under the stamp of `topics` in this minute,
     /// or what `render` makes of it then: `(html, keep)`, where `keep` is
     /// false for a render that shows a passing failure.

@@ -64,6 +64,23 @@ pub fn app_state() -> Result<AppState, AppError> {
     })
 }
 
+/// HTML every viewer is shown alike: as rendered since the last change of
+/// `topics` in this minute, or rendered now (see [`changes::Rendered`]).
+pub async fn kept_html<F>(
+    topics: &[changes::Topic],
+    key: &str,
+    render: F,
+) -> Result<String, AppError>
+where
+    F: std::future::Future<Output = Result<(String, bool), AppError>>,
+{
+    let state = app_state()?;
+    state
+        .rendered
+        .get_or_render(&state.changes, topics, key, render)
+        .await
+}
+
 impl From<StoreError> for AppError {
     fn from(err: StoreError) -> Self {
         match err {
