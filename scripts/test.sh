@@ -89,11 +89,11 @@ fi
 [ "$e2e_status" = 0 ] || die "browser tests failed"
 
 # The board page (the demo's, filled by now): no hydration data for
-# read-only content, and not over 200 KB, a regression limit (the README
+# read-only content, and not over 100 KB, a regression limit (the README
 # compares the page with its 150 KB budget for 25 services).
 board_bytes=$(curl -fsS -o /dev/null -w '%{size_download}' "http://127.0.0.1:$port/board")
 log "board page (demo, 10 services x 6 environments): $board_bytes bytes of HTML"
-[ "$board_bytes" -le $((200 * 1024)) ] || die "the board page is $board_bytes bytes, over the 200 KB regression limit"
+[ "$board_bytes" -le $((100 * 1024)) ] || die "the board page is $board_bytes bytes, over the 100 KB regression limit"
 resources=$(curl -fsS "http://127.0.0.1:$port/board" | grep -o '__RESOLVED_RESOURCES[^;]*' | sort -u)
 [ "$resources" = "__RESOLVED_RESOURCES=[]" ] || die "the board page carries hydration data: $resources"
 

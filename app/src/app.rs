@@ -5,7 +5,7 @@ use crate::components::app_shell::AppShell;
 use crate::error::AppError;
 use crate::pages::{
     approvals_page::ApprovalsPage, audit_page::AuditPage, board_page::BoardPage,
-    calendar_page::CalendarPage, demo_sign_in_page::DemoSignInPage,
+    calendar_page::CalendarPage, cell_page::CellPage, demo_sign_in_page::DemoSignInPage,
     environments_page::EnvironmentsPage, not_found_page::NotFoundPage,
     release_demo_page::ReleaseDemoPage, sign_in_page::SignInPage,
 };
@@ -69,6 +69,7 @@ pub fn App() -> impl IntoView {
             <AppShell>
                 <Routes fallback=NotFoundPage>
                     <Route path=path!("/board") view=BoardPage ssr=SsrMode::Async />
+                    <Route path=path!("/board/:service/:environment") view=CellPage ssr=SsrMode::Async />
                     <Route path=path!("/environments") view=EnvironmentsPage ssr=SsrMode::Async />
                     <Route path=path!("/calendar") view=CalendarPage ssr=SsrMode::Async />
                     <Route path=path!("/approvals") view=ApprovalsPage ssr=SsrMode::Async />

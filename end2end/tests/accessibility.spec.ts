@@ -16,6 +16,7 @@ const pages = [
   '/approvals',
   '/approvals?tab=history',
   '/board',
+  '/board/mobile-bff/qa',
   '/release-demo',
   '/audit',
   '/sign-in',

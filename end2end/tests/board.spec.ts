@@ -101,3 +101,27 @@ test('an approval given in another browser appears on the board without a reload
   await expect(cell.getByTestId('waiting')).toHaveCount(0, { timeout: 10_000 });
   expect(await page.evaluate(() => (window as unknown as { boardMarker?: boolean }).boardMarker)).toBe(true);
 });
+
+test('a cell\'s run opens its own page: every action, the missing commits, health', async ({ page }, testInfo) => {
+  await openBoard(page, '/board?team=backend', testInfo);
+  const qa = page.getByRole('cell', { name: 'Orders API in QA' });
+  await qa.locator('summary').click();
+  await expect(qa.getByRole('group', { name: 'Pipeline actions' })).toContainText('Approval waiting');
+  await qa.getByRole('link', { name: /^run [0-9a-f]{8}$/ }).click();
+  await expect(page).toHaveURL(/\/board\/orders-api\/qa$/);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Orders API in QA');
+  await expect(page).toHaveTitle('Orders API in QA · Gatehouse');
+  await expect(page.getByTestId('status')).toHaveText('Waiting for approval');
+  const run = page.getByRole('table', { name: 'Actions of the run and how each went' });
+  await expect(run.getByRole('row', { name: /Approval/ })).toContainText('waiting');
+  await expect(run.getByRole('row', { name: /Build/ })).toContainText('succeeded');
+  // Demo runs are simulated: no link leads to an AWS console that has no such run.
+  await expect(page.locator('a[href*="console.aws.amazon.com"]')).toHaveCount(0);
+  await expect(page.getByTestId('behind')).toContainText('2 commits behind Release');
+  await expect(page.getByRole('region', { name: 'Missing commits' }).getByRole('listitem')).toHaveCount(2);
+  await page.getByRole('navigation', { name: 'Breadcrumb' }).getByRole('link', { name: 'Board' }).click();
+  await expect(page).toHaveURL(/\/board\?service=orders-api$/);
+  // A cell that does not exist says so, with a 404.
+  const missing = await page.request.get('/board/orders-api/nowhere');
+  expect(missing.status()).toBe(404);
+});

@@ -157,6 +157,14 @@ async fn every_server_function_and_route_allows_exactly_who_it_should(pool: PgPo
         ),
         ("/api/release-demo", vec![], everyone()),
         ("/api/board", vec![], everyone()),
+        (
+            "/api/board/cell",
+            vec![
+                ("service", "orders-api".into()),
+                ("environment", "qa".into()),
+            ],
+            everyone(),
+        ),
         ("/api/session", vec![], everyone()),
         ("/api/sign-in/options", vec![], everyone()),
         ("/api/demo/personas", vec![], everyone()),
@@ -185,6 +193,7 @@ async fn every_server_function_and_route_allows_exactly_who_it_should(pool: PgPo
         "/audit",
         "/release-demo",
         "/board",
+        "/board/{service}/{environment}",
         "/sign-in",
         "/demo/sign-in",
     ];
@@ -196,6 +205,7 @@ async fn every_server_function_and_route_allows_exactly_who_it_should(pool: PgPo
     assert_eq!(routes, listed_pages, "every page route needs a row");
     let other_routes = [
         "/",
+        "/board/orders-api/qa",
         "/calendar.ics",
         "/calendar/mobile.ics",
         "/healthz",

@@ -24,13 +24,34 @@ async fn demo_links_to_github_open_pages_that_exist(pool: PgPool) {
         !board.contains("https://github.com/"),
         "a demo link leads to github.com"
     );
-    let links: Vec<String> = board
-        .split("href=\"")
-        .skip(1)
-        .filter_map(|rest| rest.split('"').next())
-        .filter(|href| href.starts_with("/demo/github/"))
-        .map(|href| href.replace("&amp;", "&"))
-        .collect();
+    let hrefs = |page: &str, prefix: &str| -> Vec<String> {
+        page.split("href=\"")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next())
+            .filter(|href| href.starts_with(prefix))
+            .map(|href| href.replace("&amp;", "&"))
+            .collect()
+    };
+    let mut links = hrefs(&board, "/demo/github/");
+    // The board's run links open each cell's own page in Gatehouse, which
+    // links on to the rest (Actions runs, every missing commit).
+    let cells = hrefs(&board, "/board/");
+    assert!(
+        cells.len() > 10,
+        "the board links its cells' pages: {cells:?}"
+    );
+    for cell in cells.iter().take(20) {
+        let (status, page) = get(format!("{}{cell}", app.base)).await;
+        assert_eq!(status, 200, "{cell}: {page}");
+        assert!(page.contains("id=\"run-heading\""), "{cell} shows its run");
+        assert!(
+            !page.contains("https://github.com/") && !page.contains("console.aws.amazon.com"),
+            "{cell} links outside the demo"
+        );
+        links.extend(hrefs(&page, "/demo/github/"));
+    }
+    links.sort();
+    links.dedup();
     for kind in ["/commit/", "/actions/runs/", "/pull/"] {
         assert!(
             links.iter().any(|l| l.contains(kind)),
@@ -38,7 +59,7 @@ async fn demo_links_to_github_open_pages_that_exist(pool: PgPool) {
         );
     }
     let mut opened = 0;
-    for link in links.iter().take(60) {
+    for link in links.iter().take(80) {
         let (status, page) = get(format!("{}{link}", app.base)).await;
         assert_eq!(status, 200, "{link}: {page}");
         assert!(page.contains("Simulated GitHub"), "{link}");
@@ -53,6 +74,13 @@ async fn demo_links_to_github_open_pages_that_exist(pool: PgPool) {
     .await;
     assert_eq!(status, 404);
     assert!(page.contains("The simulator has no commit"), "{page}");
+    // A cell Gatehouse does not know is a 404 in words.
+    let (status, page) = get(format!("{}/board/orders-api/nowhere", app.base)).await;
+    assert_eq!(status, 404);
+    assert!(
+        page.contains("knows no such service and environment"),
+        "{page}"
+    );
     // What the address holds is shown escaped.
     let (status, page) = get(format!(
         "{}/demo/github/acme-retail/%3Cb%3Ex/commit/abc1234",

@@ -138,6 +138,9 @@ pub struct Cell {
     pub message: Option<String>,
     pub deployed_at: Option<String>,
     pub execution: Option<String>,
+    /// The deployed run's full execution id (the cell's page shows it).
+    #[serde(default)]
+    pub run_id: Option<String>,
     /// The newest execution's status (e.g. InProgress).
     pub latest_status: Option<String>,
     pub actions: Vec<ActionChip>,
@@ -241,6 +244,21 @@ pub struct BoardView {
     pub recorded: bool,
 }
 
+/// One service in one environment, for the cell's own page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CellDetail {
+    pub now: String,
+    pub service_id: String,
+    pub service: String,
+    pub team: String,
+    pub repository: String,
+    pub repository_url: String,
+    pub cell: Cell,
+    pub hotfixes: Vec<HotfixLine>,
+    /// Demo mode: runs are simulated, so there is no AWS console to link.
+    pub demo: bool,
+}
+
 /// The board, filtered and paged as in its URL.
 #[server(endpoint = "board")]
 pub async fn board(
@@ -251,6 +269,13 @@ pub async fn board(
     page: Option<String>,
 ) -> Result<BoardView, AppError> {
     AppError::respond(crate::ssr::board::view(team, service, waiting, down, page).await)
+}
+
+/// One service in one environment: every action of its run with its
+/// links, all missing commits, health and uptime.
+#[server(endpoint = "board/cell")]
+pub async fn board_cell(service: String, environment: String) -> Result<CellDetail, AppError> {
+    AppError::respond(crate::ssr::board::cell(&service, &environment).await)
 }
 
 #[cfg(test)]

@@ -98,6 +98,7 @@ fn topics_of(path: &str) -> Vec<String> {
         "/calendar" => &["calendar"],
         "/environments" => &["calendar", "board"],
         "/release-demo" => &["board"],
+        p if p.starts_with("/board/") => &["board", "approvals"],
         _ => &[],
     };
     topics.iter().map(|t| (*t).to_owned()).collect()

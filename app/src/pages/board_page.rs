@@ -2,7 +2,7 @@
 // `body_html`); the browser build compiles the page but never renders it.
 #![cfg_attr(not(feature = "ssr"), allow(dead_code, unused_imports))]
 
-use crate::api::board::{board, ActionChip, BoardView, Cell, CellStatus, ServiceRow};
+use crate::api::board::{board, ActionChip, BoardView, Cell, CellStatus, Gap, Health, ServiceRow};
 use crate::components::error_notice::ErrorNotice;
 use crate::components::icon::{Icon, IconKind};
 use crate::components::time::{ago, lasting};
@@ -71,7 +71,10 @@ async fn body_html(
         let topics = [Topic::Org, Topic::Calendar, Topic::Board, Topic::Approvals];
         crate::ssr::kept_html(&topics, &key, async {
             let data = board(team, service, waiting, down, page).await?;
-            Ok((view! { <BoardBody data /> }.to_html(), true))
+            Ok((
+                without_markers(view! { <BoardBody data /> }.to_html()),
+                true,
+            ))
         })
         .await
     }
@@ -80,6 +83,20 @@ async fn body_html(
         // Pages are rendered on the server only (islands hydrate on their own).
         let _ = (team, service, waiting, down, page);
         Err(AppError::Unavailable)
+    }
+}
+
+/// HTML rendered for the page only, without the empty `<!>` comments that
+/// mark where hydration would find its nodes: nothing hydrates it (the
+/// page's own islands are outside it), and the board repeats them hundreds
+/// of times. Text and attribute values are escaped, so `<!>` is only ever
+/// such a mark.
+#[cfg(feature = "ssr")]
+pub(crate) fn without_markers(html: String) -> String {
+    if html.contains("<!>") {
+        html.replace("<!>", "")
+    } else {
+        html
     }
 }
 
@@ -185,7 +202,7 @@ fn BoardBody(data: BoardView) -> impl IntoView {
         } else {
             view! {
                 <div class="mt-3 overflow-x-auto rounded-lg border border-slate-200">
-                    <table class="w-full border-collapse text-left text-xs max-md:block md:min-w-[72rem] md:table-fixed">
+                    <table class="board w-full border-collapse text-left text-xs max-md:block md:min-w-[72rem] md:table-fixed">
                         <caption class="sr-only">"Deployed revision, pipeline state, waiting approvals and health per service and environment"</caption>
                         <thead class="bg-slate-50 text-slate-600 max-md:sr-only">
                             <tr>
@@ -221,24 +238,25 @@ fn Row(service: ServiceRow, now: DateTime<Utc>) -> impl IntoView {
         .min_by_key(|c| c.status)
         .map(|c| (c.status, c.environment.clone()));
     let toggle = format!("envs-{}", service.id);
+    let service_id = service.id.clone();
     view! {
         <tr id=format!("service-{}", service.id) data-live="" aria-label=name.clone() class="svc border-t border-slate-200 align-top max-md:block">
-            <th scope="row" class="bg-white px-3 py-2 font-normal max-md:block md:sticky md:left-0 md:z-10">
-                <span class="block text-sm font-semibold text-slate-900">{name.clone()}</span>
+            <th scope="row" class="svc-h">
+                <b>{name.clone()}</b>
                 {worst.map(|(status, env)| {
-                    let (icon, tone) = status_look(status);
+                    let tone = status_tone(status);
                     view! {
                         <p class="phone-line">
                             <span data-testid="worst">
-                                <span class=tone><Icon kind=icon class="i35" />{status.words()}</span>
-                                <span class="text-xs text-slate-600">{format!(" in {env}")}</span>
+                                <span class=tone>{status.words()}</span>
+                                <small>{format!(" in {env}")}</small>
                             </span>
                             <input type="checkbox" id=toggle.clone() class="envs" />
                             <label for=toggle.clone()>"All environments"<span class="sr-only">{format!(" of {}", name.clone())}</span></label>
                         </p>
                     }
                 })}
-                <a href=service.repository_url.clone() class=format!("font-mono text-[11px] text-slate-500 {LINK}")>{service.repository.clone()}</a>
+                <a href=service.repository_url.clone() class="repo">{service.repository.clone()}</a>
                 {service.hotfixes.into_iter().map(|h| {
                     let unmerged = !h.missing.is_empty();
                     let tone = if unmerged { "text-amber-800" } else { "text-emerald-800" };
@@ -258,138 +276,139 @@ fn Row(service: ServiceRow, now: DateTime<Utc>) -> impl IntoView {
                     }
                 }).collect_view()}
             </th>
-            {service.cells.into_iter().map(|cell| view! { <CellView cell service=name.clone() now /> }).collect_view()}
+            {service.cells.into_iter().map(|cell| view! { <CellView cell service=name.clone() service_id=service_id.clone() now /> }).collect_view()}
         </tr>
     }
 }
 
-/// A status's icon and tone (`.st.*` in style/tailwind.css).
-fn status_look(status: CellStatus) -> (IconKind, &'static str) {
+/// A status's tone: its colour and CSS-drawn glyph (`.st.*` in
+/// style/tailwind.css); the word always follows.
+pub(crate) fn status_tone(status: CellStatus) -> &'static str {
     match status {
-        CellStatus::Down => (IconKind::Cross, "st fail"),
-        CellStatus::Failed => (IconKind::Alert, "st fail"),
-        CellStatus::Waiting => (IconKind::Hand, "st wait"),
-        CellStatus::Deploying => (IconKind::Clock, "st run"),
-        CellStatus::Up => (IconKind::Check, "st ok"),
-        CellStatus::Checking | CellStatus::Deployed => (IconKind::Dashed, "st none"),
-        CellStatus::NotDeployed => (IconKind::Minus, "st none"),
+        CellStatus::Down => "st down",
+        CellStatus::Failed => "st fail",
+        CellStatus::Waiting => "st wait",
+        CellStatus::Deploying => "st run",
+        CellStatus::Up => "st ok",
+        CellStatus::Checking | CellStatus::Deployed => "st none",
+        CellStatus::NotDeployed => "st nd",
     }
 }
 
-fn chip(action: ActionChip) -> impl IntoView {
-    let (icon, tone, word) = match action.state.as_str() {
-        "succeeded" => (IconKind::Check, "ok", "succeeded"),
-        "running" => (IconKind::Clock, "run", "running"),
-        "waiting" => (IconKind::Hand, "wait", "waiting"),
-        "failed" => (IconKind::Cross, "fail", "failed"),
-        "stopped" => (IconKind::Minus, "stop", "stopped"),
-        _ => (IconKind::Dashed, "none", "not run"),
-    };
-    let class = format!("chip {tone}");
-    let short: String = action
-        .label
-        .split(':')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_owned();
-    // The full action name and state are read out; the detail shows on hover.
-    let spoken = format!(
-        "{}: {word}",
-        action.label.split_once(": ").map_or("", |(_, a)| a)
-    );
-    let inner = view! {
-        <Icon kind=icon class="i3" />{short}<span class="sr-only">{spoken}</span>
-    };
-    match action.url {
-        Some(url) => view! { <a href=url class=class title=action.detail>{inner}</a> }.into_any(),
-        None => view! { <span class=class title=action.detail>{inner}</span> }.into_any(),
+/// How an action's run went: its tone, its word, and where it sorts (the
+/// worst first).
+pub(crate) fn action_look(state: &str) -> (&'static str, &'static str, u8) {
+    match state {
+        "failed" => ("fail", "failed", 0),
+        "waiting" => ("wait", "waiting", 1),
+        "running" => ("run", "running", 2),
+        "stopped" => ("stop", "stopped", 3),
+        "succeeded" => ("ok", "succeeded", 5),
+        _ => ("none", "not run", 4),
     }
+}
+
+/// A cell's pipeline actions in one line, grouped by how their runs went,
+/// the worst first: "Approval waiting · Source, Build, Deploy succeeded".
+#[component]
+fn ActionsLine(actions: Vec<ActionChip>) -> impl IntoView {
+    let mut groups: Vec<(&'static str, &'static str, u8, Vec<String>)> = Vec::new();
+    for a in &actions {
+        let (tone, word, rank) = action_look(&a.state);
+        let short = a
+            .label
+            .split(':')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_owned();
+        match groups.iter_mut().find(|g| g.0 == tone) {
+            Some(g) => g.3.push(short),
+            None => groups.push((tone, word, rank, vec![short])),
+        }
+    }
+    groups.sort_by_key(|g| g.2);
+    view! {
+        <p role="group" aria-label="Pipeline actions">
+            {groups.into_iter().map(|(tone, word, _, names)| view! {
+                <span class=tone>{format!("{} {word}", names.join(", "))}</span>
+            }).collect_view()}
+        </p>
+    }
+}
+
+/// The address of a cell's own page (Gatehouse's detail view).
+pub(crate) fn cell_href(service_id: &str, environment_id: &str) -> String {
+    format!("/board/{service_id}/{environment_id}")
 }
 
 /// One service in one environment: the version and one status word at a
 /// glance, a down environment's ticket at the top, and the rest (message,
-/// runs, missing commits, uptime) behind a disclosure that needs no script.
+/// runs, missing commits, uptime) behind a disclosure that needs no script,
+/// with the cell's own page one link away.
 #[component]
-fn CellView(cell: Cell, service: String, now: DateTime<Utc>) -> impl IntoView {
+fn CellView(cell: Cell, service: String, service_id: String, now: DateTime<Utc>) -> impl IntoView {
     let label = format!("{service} in {}", cell.environment);
     let status = cell.status;
-    let (icon, tone) = status_look(status);
+    let tone = status_tone(status);
     let down = status == CellStatus::Down;
     let health = cell.health;
+    let href = cell_href(&service_id, &cell.environment_id);
     let deployed = cell
         .deployed_at
         .as_deref()
         .and_then(|s| s.parse::<DateTime<Utc>>().ok())
         .map(|t| ago(now, t));
     let version = cell.tag.clone().or_else(|| cell.short_sha.clone());
-    let word = match (status, health.as_ref()) {
-        (CellStatus::Down, Some(h)) => h
-            .since
-            .as_deref()
-            .and_then(|s| s.parse::<DateTime<Utc>>().ok())
-            .map(|since| lasting(now, since))
-            .map_or_else(|| "Down".to_owned(), |d| format!("Down for {d}")),
-        _ => status.words().to_owned(),
-    };
+    let word = status_word(status, health.as_ref(), now);
     let down_head = down.then(|| {
         let ticket = health.as_ref().and_then(|h| h.ticket.clone());
         view! {
-            <p class="downhd" data-testid="health"><Icon kind=IconKind::Cross class="i35" />{word.clone()}</p>
-            {ticket.map(|url| view! {
-                <a href=url class="ticket" data-testid="ticket"><Icon kind=IconKind::Alert class="i3" />"Critical ticket"</a>
-            })}
+            <p class="downhd" data-testid="health">{word.clone()}</p>
+            {ticket.map(|url| view! { <a href=url class="ticket" data-testid="ticket">"Critical ticket"</a> })}
         }
     });
-    let gap_line = cell.behind.as_ref().filter(|g| g.behind_by > 0).map(|g| {
-        format!(
-            "{} commit{} behind {}",
-            g.behind_by,
-            if g.behind_by == 1 { "" } else { "s" },
-            g.of
-        )
-    });
+    let gap_line = cell
+        .behind
+        .as_ref()
+        .filter(|g| g.behind_by > 0)
+        .map(gap_words);
     let level_with = cell
         .behind
         .as_ref()
         .filter(|g| g.behind_by == 0)
         .map(|g| format!("Level with {}", g.of));
     let revision = match (&cell.short_sha, &cell.commit_url) {
-        (Some(sha), Some(url)) => {
-            Some(view! { <a href=url.clone() class="rev lnk">{sha.clone()}</a> }.into_any())
-        }
+        (Some(sha), Some(url)) => Some(view! { <a href=url.clone()>{sha.clone()}</a> }.into_any()),
         (Some(sha), None) => Some(view! { <code class="rev">{sha.clone()}</code> }.into_any()),
         _ => None,
     };
     let meta = [
         deployed.map(|d| format!("deployed {d}")),
         cell.branch.clone(),
-        cell.execution.clone().map(|e| format!("run {e}")),
     ]
     .into_iter()
     .flatten()
     .collect::<Vec<_>>()
     .join(" · ");
+    // The run opens the cell's own page: every action with its links, all
+    // missing commits, the outage timeline.
+    let run = cell
+        .execution
+        .clone()
+        .map(|e| view! { " · " <a href=href.clone()>{format!("run {e}")}</a> });
     let uptime = health.as_ref().and_then(|h| {
         h.uptime_30d.map(|u30| {
-            let outages = h.timeline.len();
             let minutes = h.downtime_cycle_minutes.unwrap_or(0);
-            view! {
-                <div class="meta" data-testid="uptime">
-                    {format!(
-                        "Down {minutes} min this cycle ({:.2}% up) · {:.2}% up in 30 days",
-                        h.uptime_cycle.unwrap_or(100.0),
-                        u30
-                    )}
-                    <svg viewBox="0 0 1000 6" preserveAspectRatio="none" class="tl" role="img" aria-label=format!("{outages} outage{} in the last 30 days", if outages == 1 { "" } else { "s" })>
-                        <rect width="1000" height="6" class="fill-emerald-200"></rect>
-                        // At least 1.5 % wide: a short outage stays visible in a narrow cell.
-                        {h.timeline.iter().map(|(offset, width)| view! {
-                            <rect x=format!("{:.0}", offset * 1000.0) width=format!("{:.0}", (width * 1000.0).max(15.0)) height="6" class="fill-rose-600"></rect>
-                        }).collect_view()}
-                    </svg>
-                </div>
-            }
+            let words = format!(
+                "Down {minutes} min this cycle ({:.2}% up) · {:.2}% up in 30 days",
+                h.uptime_cycle.unwrap_or(100.0),
+                u30
+            );
+            // The timeline only when there is an outage to mark.
+            let timeline =
+                (!h.timeline.is_empty()).then(|| view! { <Timeline marks=h.timeline.clone() /> });
+            view! { <div class="meta" data-testid="uptime">{words}{timeline}</div> }
         })
     });
     let health_detail = health
@@ -399,50 +418,27 @@ fn CellView(cell: Cell, service: String, now: DateTime<Utc>) -> impl IntoView {
     view! {
         <td
             aria-label=label
-            class=if down { "board-cell down" } else { "board-cell" }
             data-env-name=cell.environment.clone()
         >
             {down_head}
-            <details class="cell">
+            <details>
                 <summary>
-                    <span class="rev">{version.unwrap_or_else(|| "—".to_owned())}</span>
-                    {(!down).then(|| view! { <span class=tone data-testid="status"><Icon kind=icon class="i35" />{word}</span> })}
-                    {gap_line.clone().map(|g| view! { <span class="gapn" data-testid="behind">{g}</span> })}
+                    <code>{version.unwrap_or_else(|| "—".to_owned())}</code>
+                    {(!down).then(|| view! { <span class=tone data-testid="status">{word}</span> })}
+                    {gap_line.map(|g| view! { <small data-testid="behind">{g}</small> })}
                 </summary>
-                <div class="more">
+                <div>
                     {cell.message.map(|m| view! { <p class="msg">{m}</p> })}
-                    <p class="meta">{revision}{(!meta.is_empty()).then(|| format!(" {meta}"))}</p>
-                    {health_detail.map(|d| view! { <p class="meta">{d}</p> })}
-                    {(!cell.actions.is_empty()).then(|| view! {
-                        <div class="chips" role="group" aria-label="Pipeline actions">
-                            {cell.actions.into_iter().map(chip).collect_view()}
-                        </div>
-                    })}
-                    {cell.behind.filter(|g| g.behind_by > 0).map(|gap| {
-                        let more = (gap.behind_by as usize).saturating_sub(gap.commits.len());
-                        view! {
-                            <ul class="gap">
-                                {gap.commits.into_iter().map(|c| view! {
-                                    <li>
-                                        <a href=c.url class="lnk font-mono">{c.sha}</a>
-                                        " "{c.title}
-                                        {c.pull_request.map(|(n, url)| view! { " " <a href=url class=LINK>{format!("#{n}")}</a> })}
-                                        {c.author.map(|a| view! { <span class="text-slate-500">{format!(" @{a}")}</span> })}
-                                    </li>
-                                }).collect_view()}
-                                {(more > 0).then(|| view! {
-                                    <li><a href=gap.compare_url class=LINK>{format!("{more} more: compare on GitHub")}</a></li>
-                                })}
-                            </ul>
-                        }
-                    })}
-                    {level_with.map(|l| view! { <p class="meta">{l}</p> })}
+                    <p>{revision}{(!meta.is_empty()).then(|| format!(" {meta}"))}{run}</p>
+                    {health_detail.map(|d| view! { <p>{d}</p> })}
+                    {(!cell.actions.is_empty()).then(|| view! { <ActionsLine actions=cell.actions /> })}
+                    {cell.behind.filter(|g| g.behind_by > 0).map(|gap| view! { <GapList gap shown=GAP_COMMITS_ON_BOARD more_href=href.clone() /> })}
+                    {level_with.map(|l| view! { <p>{l}</p> })}
                     {uptime}
                 </div>
             </details>
             {cell.waiting.map(|w| view! {
-                <a href=format!("/approvals#request-{}", w.request_id) class="waiting" data-testid="waiting">
-                    <Icon kind=IconKind::Approval class="i3" />
+                <a href=format!("/approvals#request-{}", w.request_id) data-testid="waiting">
                     {format!("Review {} ({} of {})", w.commit, w.votes, w.needed)}
                 </a>
             })}
@@ -450,6 +446,89 @@ fn CellView(cell: Cell, service: String, now: DateTime<Utc>) -> impl IntoView {
                 <p class="mt-1 flex items-start gap-1 text-[11px] text-rose-800" role="note"><Icon kind=IconKind::Alert class="mt-0.5 h-3 w-3 shrink-0" />{p}</p>
             })}
         </td>
+    }
+}
+
+/// Missing commits listed in a board cell; the rest are on the cell's page.
+const GAP_COMMITS_ON_BOARD: usize = 1;
+
+/// "2 commits behind QA".
+pub(crate) fn gap_words(g: &Gap) -> String {
+    format!(
+        "{} commit{} behind {}",
+        g.behind_by,
+        if g.behind_by == 1 { "" } else { "s" },
+        g.of
+    )
+}
+
+/// A status's word: "Down for 12 min" when the health check knows since
+/// when.
+pub(crate) fn status_word(
+    status: CellStatus,
+    health: Option<&Health>,
+    now: DateTime<Utc>,
+) -> String {
+    match (status, health) {
+        (CellStatus::Down, Some(h)) => h
+            .since
+            .as_deref()
+            .and_then(|s| s.parse::<DateTime<Utc>>().ok())
+            .map(|since| lasting(now, since))
+            .map_or_else(|| "Down".to_owned(), |d| format!("Down for {d}")),
+        _ => status.words().to_owned(),
+    }
+}
+
+/// The commits an environment lacks: the first `shown`, then where the
+/// rest are (the cell's page, or GitHub's comparison).
+#[component]
+pub(crate) fn GapList(
+    gap: Gap,
+    shown: usize,
+    /// Where the rest are listed (the cell's page); else GitHub's comparison.
+    #[prop(optional, into)]
+    more_href: Option<String>,
+    /// Whether to name each commit's author.
+    #[prop(optional)]
+    authors: bool,
+) -> impl IntoView {
+    let listed = gap.commits.len().min(shown);
+    let more = (gap.behind_by as usize).saturating_sub(listed);
+    let (more_href, more_words) = match more_href {
+        Some(href) if listed < gap.commits.len() => (href, format!("{more} more")),
+        _ => (
+            gap.compare_url.clone(),
+            format!("{more} more: compare on GitHub"),
+        ),
+    };
+    view! {
+        <ul class="gap">
+            {gap.commits.into_iter().take(shown).map(|c| view! {
+                <li>
+                    <a href=c.url>{c.sha}</a>
+                    " "{c.title}
+                    {c.pull_request.map(|(n, url)| view! { " " <a href=url class=LINK>{format!("#{n}")}</a> })}
+                    {c.author.filter(|_| authors).map(|a| view! { <i>{format!(" @{a}")}</i> })}
+                </li>
+            }).collect_view()}
+            {(more > 0).then(|| view! { <li><a href=more_href class=LINK>{more_words}</a></li> })}
+        </ul>
+    }
+}
+
+/// The last 30 days as a bar, outages marked (at least 1.5 % wide, so a
+/// short one stays visible in a narrow cell).
+#[component]
+pub(crate) fn Timeline(marks: Vec<(f64, f64)>) -> impl IntoView {
+    let outages = marks.len();
+    view! {
+        <svg viewBox="0 0 1000 6" preserveAspectRatio="none" class="tl" role="img" aria-label=format!("{outages} outage{} in the last 30 days", if outages == 1 { "" } else { "s" })>
+            <rect width="1000" height="6" class="fill-emerald-200"></rect>
+            {marks.iter().map(|(offset, width)| view! {
+                <rect x=format!("{:.0}", offset * 1000.0) width=format!("{:.0}", (width * 1000.0).max(15.0)) height="6" class="fill-rose-600"></rect>
+            }).collect_view()}
+        </svg>
     }
 }
 
@@ -467,8 +546,7 @@ fn Legend() -> impl IntoView {
     view! {
         <p class="mt-3 flex flex-wrap gap-x-4 gap-y-1 text-[11px] text-slate-600">
             {entries.into_iter().map(|status| {
-                let (icon, tone) = status_look(status);
-                view! { <span class=tone><Icon kind=icon class="i3" />{status.words()}</span> }
+                view! { <span class=status_tone(status)>{status.words()}</span> }
             }).collect_view()}
             <span>"Open a cell for its message, runs, missing commits and uptime."</span>
         </p>

@@ -4,6 +4,7 @@ pub mod approvals_page;
 pub mod audit_page;
 pub mod board_page;
 pub mod calendar_page;
+pub mod cell_page;
 pub mod demo_sign_in_page;
 pub mod environments_page;
 pub mod not_found_page;

@@ -4,8 +4,8 @@
 use super::app_state;
 use super::ports::{ActionStatus, BoardSnapshot};
 use crate::api::board::{
-    ActionChip, BoardFilters, BoardView, Cell, CellStatus, Gap, GapCommit, Health, HotfixLine,
-    ServiceRow, TeamRows, WaitingApproval,
+    ActionChip, BoardFilters, BoardView, Cell, CellDetail, CellStatus, Gap, GapCommit, Health,
+    HotfixLine, ServiceRow, TeamRows, WaitingApproval,
 };
 use crate::domain::health::{downtime, timeline, uptime_percent, Outage};
 use crate::domain::{DownPolicy, OrgModel};
@@ -52,6 +52,13 @@ fn chips(actions: &[ActionStatus], approval_stage: &str) -> Vec<ActionChip> {
             url: a.url.clone(),
         })
         .collect()
+}
+
+/// A commit's first 12 hex digits: what GitHub's commit pages (and Git)
+/// accept as unambiguous, and what keeps a board of hundreds of links
+/// small.
+fn abbreviated(sha: &str) -> &str {
+    sha.get(..12).unwrap_or(sha)
 }
 
 fn flag(value: Option<&str>) -> bool {
@@ -113,6 +120,84 @@ pub async fn view(
         thirty_days,
         &state.github_web,
     ))
+}
+
+/// One service in one environment, as the board shows it, for the cell's
+/// own page.
+pub async fn cell(service_id: &str, environment_id: &str) -> Result<CellDetail, AppError> {
+    let state = app_state()?;
+    let org = state.org.load_org().await?;
+    let unknown = || {
+        AppError::NotFound(
+            "Gatehouse knows no such service and environment; the board lists them all.".into(),
+        )
+    };
+    let service = org
+        .services
+        .iter()
+        .find(|s| s.id.as_str() == service_id)
+        .ok_or_else(unknown)?;
+    let team = org
+        .teams
+        .iter()
+        .find(|t| t.id == service.team)
+        .ok_or_else(unknown)?;
+    let now = Utc::now();
+    let (calendar, _) = super::calendar::load(&state, &org).await?;
+    let cycle_start = calendar
+        .release_number_on(calendar.local_date(now))
+        .map(|n| calendar.release(n).starts)
+        .unwrap_or(now - Duration::days(60));
+    let snapshot = state
+        .board
+        .snapshot(snapshot_since(cycle_start, now))
+        .await?;
+    // The service's own row: its team, its id as the search; another
+    // service whose name holds the id may share the pages.
+    let mut page = 1;
+    let row = loop {
+        let filters = BoardFilters {
+            team: Some(team.id.to_string()),
+            service: Some(service.id.to_string()),
+            page,
+            ..BoardFilters::default()
+        };
+        let view = build(
+            &org,
+            &snapshot,
+            filters,
+            now,
+            cycle_start,
+            now - Duration::days(30),
+            &state.github_web,
+        );
+        let found = view
+            .rows
+            .into_iter()
+            .flat_map(|t| t.services)
+            .find(|r| r.id == service_id);
+        match found {
+            Some(row) => break row,
+            None if page < view.pages => page += 1,
+            None => return Err(unknown()),
+        }
+    };
+    let cell = row
+        .cells
+        .into_iter()
+        .find(|c| c.environment_id == environment_id)
+        .ok_or_else(unknown)?;
+    Ok(CellDetail {
+        now: now.to_rfc3339(),
+        service_id: row.id,
+        service: row.name,
+        team: team.name.to_string(),
+        repository: row.repository,
+        repository_url: row.repository_url,
+        cell,
+        hotfixes: row.hotfixes,
+        demo: state.mode == super::Mode::Demo,
+    })
 }
 
 /// Assembles the board; pure, so the benchmark and tests can drive it.
@@ -221,7 +306,7 @@ pub fn build(
                                 sha: c.sha.chars().take(7).collect(),
                                 title: c.title.clone(),
                                 author: c.author_login.clone(),
-                                url: format!("{web}/{repo}/commit/{}", c.sha),
+                                url: format!("{web}/{repo}/commit/{}", abbreviated(&c.sha)),
                                 pull_request: pr.map(|n| (n, format!("{web}/{repo}/pull/{n}"))),
                             }
                         })
@@ -259,7 +344,7 @@ pub fn build(
                 commit_url: d.and_then(|d| {
                     d.commit
                         .as_ref()
-                        .map(|c| format!("{web}/{repo}/commit/{c}"))
+                        .map(|c| format!("{web}/{repo}/commit/{}", abbreviated(c)))
                         .or_else(|| d.revision_url.clone())
                 }),
                 tag: d.and_then(|d| d.tag.clone()),
@@ -269,6 +354,7 @@ pub fn build(
                 execution: d
                     .and_then(|d| d.deployed_execution.as_ref())
                     .map(|e| e.chars().take(8).collect()),
+                run_id: d.and_then(|d| d.deployed_execution.clone()),
                 latest_status: d.and_then(|d| d.latest_status.clone()),
                 actions: d.map_or_else(Vec::new, |d| {
                     chips(&d.actions, org.pipelines.approval_stage())
