@@ -29,6 +29,11 @@ async function signIn(page: Page, name: string, testInfo: Parameters<typeof open
 async function openQueueWith(page: Page, title: string, testInfo: Parameters<typeof open>[2]) {
   await expect(async () => {
     await open(page, '/approvals', testInfo);
+    // Requests the viewer cannot decide are folded away under why.
+    const fold = page.getByTestId('others');
+    if (await fold.count() && !(await page.getByRole('article', { name: title }).isVisible())) {
+      await fold.locator('summary').click();
+    }
     await expect(page.getByRole('article', { name: title })).toBeVisible({ timeout: 1_000 });
   }).toPass({ timeout: 30_000 });
   return page.getByRole('article', { name: title });
@@ -69,6 +74,34 @@ test('a QA engineer signs off a QA request; the pipeline moves to Deploy; the hi
   await expect(row).toContainText('QA passed');
   await expect(row).toContainText('Delivered');
   await expect(row.getByRole('list', { name: 'Evidence' }).getByRole('link', { name: 'https://ci.example/runs/4242' })).toHaveAttribute('href', 'https://ci.example/runs/4242');
+});
+
+test('a QA engineer first sees only what she can decide, with counts per environment; the rest is folded under why', async ({ page }, testInfo) => {
+  await signIn(page, 'Priya Raman', testInfo);
+  await expect(async () => {
+    await open(page, '/approvals', testInfo);
+    await expect(page.getByTestId('mine-counts')).toBeVisible({ timeout: 1_000 });
+  }).toPass({ timeout: 30_000 });
+  const pending = page.getByRole('navigation', { name: 'Pending requests' });
+  await expect(pending.getByRole('link', { name: /^Waiting for you \(\d+\)$/ })).toHaveAttribute('aria-current', 'page');
+  await expect(page.getByTestId('mine-counts')).toHaveText(/^Waiting for you: (QA|Pre-Prod|Prod) \d+/);
+  // Every request shown before the fold is hers to decide.
+  const fold = page.getByTestId('others');
+  await expect(fold).not.toHaveAttribute('open', /.*/);
+  const shown = page.locator('article:visible');
+  expect(await shown.count()).toBeGreaterThan(0);
+  await expect(shown.getByTestId('blocked')).toHaveCount(0);
+  await expect(shown.getByText('Review and decide').first()).toBeVisible();
+  // The fold says how many, and why, in words.
+  await expect(fold.locator('summary')).toHaveText(/^\d+ requests? you cannot decide$/);
+  await fold.locator('summary').click();
+  await expect(fold.getByRole('region', { name: /may approve Stage/ })).toBeVisible();
+  await expect(fold.getByRole('article', { name: /to Stage$/ }).first().getByTestId('blocked')).toBeVisible();
+  // The whole queue is one link away.
+  await pending.getByRole('link', { name: /^All pending/ }).click();
+  await expect(page).toHaveURL(/view=all/);
+  await expect(page.getByTestId('others')).toHaveCount(0);
+  await expect(page.getByRole('article', { name: /to Stage$/ }).first()).toBeVisible();
 });
 
 test('a developer sees no buttons on Prod, and a forged POST is refused', async ({ page }, testInfo) => {
@@ -149,6 +182,8 @@ test('the decision panel works as an island, and live changes reach an open boar
   // A QA engineer half-fills a sign-off.
   await signIn(page, 'Priya Raman', testInfo);
   const card = await openQueueWith(page, kept, testInfo);
+  // A Stage request is not hers to decide: it waits in the fold.
+  await page.getByTestId('others').locator('summary').click();
   await expect(page.getByRole('article', { name: decided })).toBeVisible();
   // Only islands hydrate: the page is server HTML with the panel's island in it.
   expect(await card.locator('leptos-island').count()).toBeGreaterThan(0);

@@ -247,6 +247,19 @@ mod browser {
         let Ok(new) = new.dyn_into::<Element>() else {
             return false;
         };
+        // A fold marked `data-reopen` (the queue's "requests you cannot
+        // decide") is not kept as it was: its content updates, and it stays
+        // open if the viewer opened it.
+        for open in old
+            .query_selector_all("details[open][data-reopen][id]")
+            .map(elements)
+            .unwrap_or_default()
+        {
+            let selector = format!("[id=\"{}\"]", open.id().replace('"', ""));
+            if let Some(place) = new.query_selector(&selector).ok().flatten() {
+                let _ = place.set_attribute("open", "");
+            }
+        }
         let mut places = Vec::new();
         for k in &kept {
             let selector = format!("[id=\"{}\"]", k.id().replace('"', ""));
@@ -287,7 +300,7 @@ mod browser {
                 .map(elements)
                 .unwrap_or_default()
         };
-        spots.extend(all("details[open]"));
+        spots.extend(all("details[open]:not([data-reopen])"));
         for el in all("input, textarea, select") {
             let edited = if let Some(input) = el.dyn_ref::<web_sys::HtmlInputElement>() {
                 match input.type_().as_str() {

@@ -23,6 +23,7 @@ pub fn ApprovalsPage() -> impl IntoView {
     let query = use_query_map();
     let before = query.read_untracked().get("before");
     let history = query.read_untracked().get("tab").as_deref() == Some("history");
+    let all = query.read_untracked().get("view").as_deref() == Some("all");
     let data = Resource::new(move || before.clone(), approvals);
     view! {
         <Title text="Approvals" />
@@ -38,7 +39,7 @@ pub fn ApprovalsPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="mt-6 text-sm text-slate-500" aria-busy="true">"Loading approvals…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(view_data) => view! { <ApprovalsBody data=view_data history /> }.into_any(),
+                    Ok(view_data) => view! { <ApprovalsBody data=view_data history all /> }.into_any(),
                     Err(error) => view! { <div class="mt-6"><ErrorNotice error /></div> }.into_any(),
                 }
             })}
@@ -60,7 +61,7 @@ fn TabLink(href: &'static str, label: &'static str, current: bool) -> impl IntoV
 }
 
 #[component]
-fn ApprovalsBody(data: ApprovalsView, history: bool) -> impl IntoView {
+fn ApprovalsBody(data: ApprovalsView, history: bool, all: bool) -> impl IntoView {
     let ApprovalsView {
         now,
         pending,
@@ -88,7 +89,7 @@ fn ApprovalsBody(data: ApprovalsView, history: bool) -> impl IntoView {
     let body = if history {
         view! { <HistoryTable items=decided now may_rerun /> {older} }.into_any()
     } else {
-        view! { <PendingList groups=groups(now, pending) /> }.into_any()
+        view! { <Pending now pending all /> }.into_any()
     };
     view! { {notice} {hint} {problems} <div id="approvals-live" data-live="">{body}</div> }
 }
@@ -122,21 +123,33 @@ struct Group {
     items: Vec<QueueItem>,
 }
 
-/// The queue grouped by environment (promotion order), then team, newest
-/// first within a group.
+/// Requests whose CodePipeline token expires within this many hours sort
+/// first and say so.
+const EXPIRING_HOURS: i64 = 24;
+
+/// Whether a request's token expires soon (CodePipeline gives 7 days).
+fn expiring(now: DateTime<Utc>, item: &ApprovalItem) -> bool {
+    item.expires_at - now < chrono::Duration::hours(EXPIRING_HOURS)
+}
+
+/// The queue grouped by environment (promotion order), then team; within a
+/// group the requests about to expire first (soonest first), then the
+/// newest.
 fn groups(now: DateTime<Utc>, mut items: Vec<QueueItem>) -> Vec<Group> {
-    items.sort_by(|a, b| {
+    let order = |q: &QueueItem| {
+        let soon = expiring(now, &q.item);
         (
-            a.item.environment_position,
-            &a.item.team_name,
-            std::cmp::Reverse(a.item.requested_at),
+            q.item.environment_position,
+            q.item.team_name.clone(),
+            !soon,
+            if soon {
+                q.item.expires_at.timestamp()
+            } else {
+                -q.item.requested_at.timestamp()
+            },
         )
-            .cmp(&(
-                b.item.environment_position,
-                &b.item.team_name,
-                std::cmp::Reverse(b.item.requested_at),
-            ))
-    });
+    };
+    items.sort_by_key(order);
     let mut out: Vec<Group> = Vec::new();
     for q in items {
         let key = format!("{}/{}", q.item.environment_id, q.item.team_id);
@@ -151,6 +164,91 @@ fn groups(now: DateTime<Utc>, mut items: Vec<QueueItem>) -> Vec<Group> {
         }
     }
     out
+}
+
+/// The pending tab: for anyone who may decide something, what waits for
+/// them first (with counts per environment) and the rest folded away under
+/// why they cannot decide it; `all` (`?view=all`) lists the whole queue.
+#[component]
+fn Pending(now: DateTime<Utc>, pending: Vec<QueueItem>, all: bool) -> impl IntoView {
+    let total = pending.len();
+    let (mine, others): (Vec<QueueItem>, Vec<QueueItem>) =
+        pending.into_iter().partition(|q| q.blocked.is_none());
+    let decider = !mine.is_empty();
+    let switch = (decider || all).then(|| {
+        let count = mine.len();
+        view! {
+            <nav aria-label="Pending requests" class="mt-4 flex flex-wrap gap-x-4 gap-y-1 text-sm">
+                <a href="/approvals" aria-current=(!all).then_some("page") class="font-medium text-indigo-700 underline aria-[current=page]:text-slate-900 aria-[current=page]:no-underline">
+                    {format!("Waiting for you ({count})")}
+                </a>
+                <a href="/approvals?view=all" aria-current=all.then_some("page") class="font-medium text-indigo-700 underline aria-[current=page]:text-slate-900 aria-[current=page]:no-underline">
+                    {format!("All pending ({total})")}
+                </a>
+            </nav>
+        }
+    });
+    if all || !decider {
+        let mut everything = mine;
+        everything.extend(others);
+        return view! { {switch} <PendingList groups=groups(now, everything) /> }.into_any();
+    }
+    // Counts per environment, in promotion order.
+    let mut per_env: Vec<(i32, String, usize)> = Vec::new();
+    for q in &mine {
+        match per_env
+            .iter_mut()
+            .find(|e| e.0 == q.item.environment_position)
+        {
+            Some(e) => e.2 += 1,
+            None => per_env.push((
+                q.item.environment_position,
+                q.item.environment_name.clone(),
+                1,
+            )),
+        }
+    }
+    per_env.sort();
+    let counts = per_env
+        .into_iter()
+        .map(|(_, name, n)| format!("{name} {n}"))
+        .collect::<Vec<_>>()
+        .join(" · ");
+    let folded = (!others.is_empty()).then(|| {
+        // Grouped by why: "Only QA may approve QA." and the like.
+        let mut reasons: Vec<(String, Vec<QueueItem>)> = Vec::new();
+        for q in others {
+            let why = q.blocked.clone().unwrap_or_default();
+            match reasons.iter_mut().find(|r| r.0 == why) {
+                Some(r) => r.1.push(q),
+                None => reasons.push((why, vec![q])),
+            }
+        }
+        let count: usize = reasons.iter().map(|r| r.1.len()).sum();
+        view! {
+            <details id="others" data-reopen="" class="mt-8 rounded-lg border border-slate-200 px-4 py-3" data-testid="others">
+                <summary class="cursor-pointer text-sm font-medium text-slate-700">
+                    {format!("{count} request{} you cannot decide", if count == 1 { "" } else { "s" })}
+                </summary>
+                {reasons.into_iter().map(|(why, items)| view! {
+                    <section aria-label=why.clone() class="mt-4">
+                        <h2 class="flex items-center gap-1 text-sm font-semibold text-slate-700">
+                            <Icon kind=IconKind::Lock class="h-3.5 w-3.5" />
+                            {format!("{why} ({})", items.len())}
+                        </h2>
+                        <PendingList groups=groups(now, items) />
+                    </section>
+                }).collect_view()}
+            </details>
+        }
+    });
+    view! {
+        {switch}
+        <p class="mt-3 text-sm text-slate-700" data-testid="mine-counts">{format!("Waiting for you: {counts}")}</p>
+        <PendingList groups=groups(now, mine) />
+        {folded}
+    }
+    .into_any()
 }
 
 /// The pending queue; each card is a live region of its own, so an open
@@ -260,6 +358,19 @@ fn ApprovalCard(q: QueueItem, now: DateTime<Utc>) -> impl IntoView {
         (Some(name), None) if !name.is_empty() => format!("by {name} · "),
         _ => String::new(),
     };
+    // CodePipeline's token lasts 7 days; one about to expire says so in
+    // words, up front.
+    let soon = expiring(now, &item).then(|| {
+        let words = match until(now, item.expires_at).as_str() {
+            "expired" => "CodePipeline's approval token has expired".to_owned(),
+            left => format!("Expires {left}: decide before CodePipeline closes it"),
+        };
+        view! {
+            <p class="mt-1 flex items-center gap-1 text-xs font-medium text-amber-800" data-testid="expiring">
+                <Icon kind=IconKind::Clock class="h-3 w-3" />{words}
+            </p>
+        }
+    });
     let meta = format!(
         "{author}Requested {} · expires {} · {}",
         ago(now, item.requested_at),
@@ -281,6 +392,7 @@ fn ApprovalCard(q: QueueItem, now: DateTime<Utc>) -> impl IntoView {
                         {item.commit_message.clone().unwrap_or_else(|| "No commit message".into())}
                     </p>
                     <p class="text-xs text-slate-500">{meta}</p>
+                    {soon}
                     {author_unknown.then(|| view! {
                         <p class="mt-1 flex items-center gap-1 text-xs font-medium text-amber-800" data-testid="author-unknown">
                             <Icon kind=IconKind::Alert class="h-3 w-3" />
