@@ -24,7 +24,7 @@ test('the board shows the seeded org: teams, services, revisions, gaps, hotfix a
   await expect(qa.getByTestId('behind')).toContainText('2 commits behind Release');
   await expect(qa.getByTestId('status')).toHaveText('Waiting for approval');
   await expect(qa.getByTestId('waiting')).toContainText('Review');
-  await expect(qa.getByTestId('waiting')).toHaveAttribute('href', /^\/approvals#request-[0-9a-f-]{36}$/);
+  await expect(qa.getByTestId('waiting')).toHaveAttribute('href', /^\/approvals\?request=[0-9a-f-]{36}$/);
   // A cell reads at a glance; its runs and message open on demand, from the keyboard too.
   const dev = page.getByRole('cell', { name: 'Orders API in Dev' });
   await expect(dev.getByTestId('status')).toHaveText(/^(Up|Checking|Deployed|Deploying)$/);
@@ -124,4 +124,16 @@ test('a cell\'s run opens its own page: every action, the missing commits, healt
   // A cell that does not exist says so, with a 404.
   const missing = await page.request.get('/board/orders-api/nowhere');
   expect(missing.status()).toBe(404);
+});
+
+test('a cell\'s Review link opens its request first on the Approvals page', async ({ page }, testInfo) => {
+  await openBoard(page, '/board?team=backend', testInfo);
+  const link = page.getByRole('cell', { name: 'Orders API in QA' }).getByTestId('waiting');
+  const commit = ((await link.textContent()) ?? '').match(/Review ([0-9a-f]{7})/)?.[1];
+  await link.click();
+  await expect(page).toHaveURL(/\/approvals\?request=[0-9a-f-]{36}$/);
+  const followed = page.getByRole('region', { name: 'The request you followed' });
+  const card = followed.getByRole('article', { name: 'Orders API to QA' });
+  await expect(card).toBeVisible();
+  await expect(card).toContainText(commit ?? 'no commit');
 });

@@ -389,3 +389,73 @@ async fn links_to_github_use_the_configured_github_address(pool: PgPool) {
         "no link of Gatehouse's leaves for github.com: {leaving:?}"
     );
 }
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn the_approval_queue_of_a_large_org_is_bounded_narrowed_by_environment_and_names_a_followed_request(
+    pool: PgPool,
+) {
+    use app::api::approvals::{ApprovalsView, PENDING_SHOWN};
+    let config = common::config(Mode::Demo, org_with_services(100));
+    let app = spawn_with(pool, config).await;
+    app.simulator
+        .as_ref()
+        .expect("simulator")
+        .advance_clock(chrono::Duration::seconds(60));
+    app.poll().await;
+    let queue = |form: Vec<(&'static str, String)>| {
+        let app = &app;
+        async move {
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let response = app.call("approvals", &form).await;
+            assert_eq!(response.status(), 200);
+            response.json::<ApprovalsView>().await.expect("json")
+        }
+    };
+    // Anonymous: nothing is theirs to decide; one list, bounded.
+    let all = queue(vec![]).await;
+    let total: usize = all.counts.iter().map(|c| c.total).sum();
+    assert!(total > PENDING_SHOWN, "{total} requests wait");
+    assert_eq!(all.pending.len(), PENDING_SHOWN);
+    assert_eq!(all.not_shown, total - PENDING_SHOWN);
+    assert!(all.counts.iter().all(|c| c.mine == 0));
+    // Narrowed to QA: only QA's requests, and the counts still cover all.
+    let qa = queue(vec![("env", "qa".into())]).await;
+    assert_eq!(qa.environment.as_deref(), Some("qa"));
+    assert!(qa.pending.iter().all(|q| q.item.environment_id == "qa"));
+    let qa_total = qa.counts.iter().find(|c| c.id == "qa").expect("qa").total;
+    assert_eq!(qa.pending.len() + qa.not_shown, qa_total);
+    assert_eq!(qa.counts, all.counts);
+    // An environment the org does not have lists them all.
+    let unknown = queue(vec![("env", "<nowhere>".into())]).await;
+    assert_eq!(unknown.environment, None);
+    assert_eq!(unknown.pending.len(), PENDING_SHOWN);
+    // A request the lists leave out is listed first when a link names it.
+    let listed: Vec<String> = all.pending.iter().map(|q| q.item.id.clone()).collect();
+    let every = app.state.approvals.pending().await.expect("pending");
+    let left_out = every
+        .iter()
+        .find(|i| !listed.contains(&i.id))
+        .expect("a request not listed");
+    let followed = queue(vec![("request", left_out.id.clone())]).await;
+    assert_eq!(followed.pending[0].item.id, left_out.id);
+    assert_eq!(followed.pending.len(), PENDING_SHOWN);
+    // A signed-in QA engineer: what waits for her, and the rest, each bounded.
+    app.sign_in("priya.raman").await;
+    let hers = queue(vec![]).await;
+    let mine = hers.pending.iter().filter(|q| q.blocked.is_none()).count();
+    assert!(mine > 0 && mine <= PENDING_SHOWN, "{mine}");
+    assert!(hers.pending.len() <= 2 * PENDING_SHOWN);
+    assert!(hers.counts.iter().any(|c| c.id == "qa" && c.mine > 0));
+    // The page says how many more match.
+    let page = app
+        .get("/approvals?view=all")
+        .await
+        .text()
+        .await
+        .expect("page");
+    assert!(
+        page.contains("more requests are not listed here"),
+        "no note"
+    );
+    assert!(page.matches("<article").count() <= PENDING_SHOWN * 2);
+}

@@ -91,6 +91,7 @@ async fn a_warm_page_view_reads_no_table_that_grows_with_the_org(pool: PgPool) {
     let pages = [
         "/board",
         "/board?team=backend&waiting=1",
+        "/board/orders-api/qa",
         "/calendar",
         "/environments",
         "/release-demo",

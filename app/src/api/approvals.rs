@@ -126,6 +126,31 @@ pub struct ApprovalsView {
     pub problems: Vec<PipelineProblem>,
     /// Which decided requests the viewer may start a new run for.
     pub may_rerun: Vec<String>,
+    /// Pending requests per environment (before the `env` filter), in
+    /// promotion order.
+    #[serde(default)]
+    pub counts: Vec<EnvironmentCount>,
+    /// The environment the queue is narrowed to (`?env=`), if any.
+    #[serde(default)]
+    pub environment: Option<String>,
+    /// Pending requests that match but are not listed (each list shows at
+    /// most [`PENDING_SHOWN`]: a page has a bounded answer).
+    #[serde(default)]
+    pub not_shown: usize,
+}
+
+/// Requests listed at most in each of the queue's lists (what waits for the
+/// viewer, and the rest); narrowing to an environment lists others.
+pub const PENDING_SHOWN: usize = 50;
+
+/// How many requests wait in one environment, and how many of them the
+/// viewer may decide.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnvironmentCount {
+    pub id: String,
+    pub name: String,
+    pub total: usize,
+    pub mine: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -135,12 +160,18 @@ pub struct Notice {
 }
 
 /// The queue and one page of the history (`before`: the cursor of the
-/// page's older link; none for the newest decisions).
+/// page's older link; none for the newest decisions). `env` narrows the
+/// queue to one environment; `request` makes sure that request is listed
+/// (the board's "Review" links).
 #[server(endpoint = "approvals")]
 pub async fn approvals(
     #[server(default)] before: Option<String>,
+    #[server(default)] env: Option<String>,
+    #[server(default)] request: Option<String>,
 ) -> Result<ApprovalsView, AppError> {
-    AppError::respond(crate::ssr::approvals::view(before.as_deref()).await)
+    AppError::respond(
+        crate::ssr::approvals::view(before.as_deref(), env.as_deref(), request.as_deref()).await,
+    )
 }
 
 /// Starts a new run of a decided request's pipeline (after a rejection or

@@ -1,5 +1,6 @@
 use crate::api::approvals::{
-    approvals, ApprovalItem, ApprovalsView, PipelineProblem, QueueItem, RequestState, Rerun,
+    approvals, ApprovalItem, ApprovalsView, EnvironmentCount, PipelineProblem, QueueItem,
+    RequestState, Rerun,
 };
 use crate::components::error_notice::ErrorNotice;
 use crate::components::icon::{Icon, IconKind};
@@ -24,7 +25,13 @@ pub fn ApprovalsPage() -> impl IntoView {
     let before = query.read_untracked().get("before");
     let history = query.read_untracked().get("tab").as_deref() == Some("history");
     let all = query.read_untracked().get("view").as_deref() == Some("all");
-    let data = Resource::new(move || before.clone(), approvals);
+    let env = query.read_untracked().get("env");
+    let request = query.read_untracked().get("request");
+    let followed = request.clone();
+    let data = Resource::new(
+        move || (before.clone(), env.clone(), request.clone()),
+        |(before, env, request)| approvals(before, env, request),
+    );
     view! {
         <Title text="Approvals" />
         <h1 class="text-xl font-semibold tracking-tight">"Approvals"</h1>
@@ -37,12 +44,14 @@ pub fn ApprovalsPage() -> impl IntoView {
         </nav>
         <OutcomeRegion />
         <Suspense fallback=|| view! { <p class="mt-6 text-sm text-slate-500" aria-busy="true">"Loading approvals…"</p> }>
-            {move || Suspend::new(async move {
+            {move || {
+                let followed = followed.clone();
+                Suspend::new(async move {
                 match data.await {
-                    Ok(view_data) => view! { <ApprovalsBody data=view_data history all /> }.into_any(),
+                    Ok(view_data) => view! { <ApprovalsBody data=view_data history all followed /> }.into_any(),
                     Err(error) => view! { <div class="mt-6"><ErrorNotice error /></div> }.into_any(),
                 }
-            })}
+            })}}
         </Suspense>
     }
 }
@@ -61,7 +70,12 @@ fn TabLink(href: &'static str, label: &'static str, current: bool) -> impl IntoV
 }
 
 #[component]
-fn ApprovalsBody(data: ApprovalsView, history: bool, all: bool) -> impl IntoView {
+fn ApprovalsBody(
+    data: ApprovalsView,
+    history: bool,
+    all: bool,
+    followed: Option<String>,
+) -> impl IntoView {
     let ApprovalsView {
         now,
         pending,
@@ -71,6 +85,9 @@ fn ApprovalsBody(data: ApprovalsView, history: bool, all: bool) -> impl IntoView
         notice,
         problems,
         may_rerun,
+        counts,
+        environment,
+        not_shown,
     } = data;
     let notice = notice.map(|n| view! { <div class="mt-4" role=if n.error { "alert" } else { "status" }><Note error=n.error text=n.text /></div> });
     let hint = (!signed_in).then(|| view! {
@@ -89,7 +106,7 @@ fn ApprovalsBody(data: ApprovalsView, history: bool, all: bool) -> impl IntoView
     let body = if history {
         view! { <HistoryTable items=decided now may_rerun /> {older} }.into_any()
     } else {
-        view! { <Pending now pending all /> }.into_any()
+        view! { <Pending now pending all counts environment not_shown followed /> }.into_any()
     };
     view! { {notice} {hint} {problems} <div id="approvals-live" data-live="">{body}</div> }
 }
@@ -170,13 +187,63 @@ fn groups(now: DateTime<Utc>, mut items: Vec<QueueItem>) -> Vec<Group> {
 /// them first (with counts per environment) and the rest folded away under
 /// why they cannot decide it; `all` (`?view=all`) lists the whole queue.
 #[component]
-fn Pending(now: DateTime<Utc>, pending: Vec<QueueItem>, all: bool) -> impl IntoView {
-    let total = pending.len();
+fn Pending(
+    now: DateTime<Utc>,
+    pending: Vec<QueueItem>,
+    all: bool,
+    counts: Vec<EnvironmentCount>,
+    environment: Option<String>,
+    not_shown: usize,
+    followed: Option<String>,
+) -> impl IntoView {
+    // The request a link named (the board's "Review" links) comes first,
+    // whatever list it belongs to.
+    let mut pending = pending;
+    let followed = followed
+        .and_then(|id| pending.iter().position(|q| q.item.id == id))
+        .map(|at| pending.remove(at))
+        .map(|q| {
+            let id = format!("card-{}", q.item.id);
+            view! {
+                <section aria-label="The request you followed" class="mt-4">
+                    <h2 class="text-sm font-semibold text-slate-900">"The request you followed"</h2>
+                    <ul class="mt-2"><li id=id data-live=""><ApprovalCard q now /></li></ul>
+                </section>
+            }
+        });
+    let total: usize = counts.iter().map(|c| c.total).sum();
+    let count: usize = counts.iter().map(|c| c.mine).sum();
     let (mine, others): (Vec<QueueItem>, Vec<QueueItem>) =
         pending.into_iter().partition(|q| q.blocked.is_none());
-    let decider = !mine.is_empty();
+    let decider = count > 0;
+    // Narrowing to one environment (in the URL, so it works without JS).
+    let env_links = (counts.len() > 1).then(|| {
+        let suffix = if all { "&view=all" } else { "" };
+        let link_class = "text-indigo-700 underline aria-[current=page]:font-semibold aria-[current=page]:text-slate-900 aria-[current=page]:no-underline";
+        view! {
+            <nav aria-label="Environments" class="mt-2 flex flex-wrap gap-x-3 gap-y-1 text-sm">
+                <a href=if all { "/approvals?view=all" } else { "/approvals" } class=link_class aria-current=environment.is_none().then_some("page")>"Every environment"</a>
+                {counts.iter().map(|c| {
+                    let shown = if all || !decider { c.total } else { c.mine };
+                    let current = environment.as_deref() == Some(c.id.as_str());
+                    view! {
+                        <a href=format!("/approvals?env={}{suffix}", c.id) class=link_class aria-current=current.then_some("page")>
+                            {format!("{} {shown}", c.name)}
+                        </a>
+                    }
+                }).collect_view()}
+            </nav>
+        }
+    });
+    let more = (not_shown > 0).then(|| view! {
+        <p class="mt-4 rounded-md border border-slate-200 bg-slate-50 px-3 py-2 text-sm text-slate-700" role="note">
+            {format!(
+                "{not_shown} more request{} not listed here (about to expire first, then the newest, are). Choose an environment above to see others.",
+                if not_shown == 1 { " is" } else { "s are" }
+            )}
+        </p>
+    });
     let switch = (decider || all).then(|| {
-        let count = mine.len();
         view! {
             <nav aria-label="Pending requests" class="mt-4 flex flex-wrap gap-x-4 gap-y-1 text-sm">
                 <a href="/approvals" aria-current=(!all).then_some("page") class="font-medium text-indigo-700 underline aria-[current=page]:text-slate-900 aria-[current=page]:no-underline">
@@ -191,27 +258,12 @@ fn Pending(now: DateTime<Utc>, pending: Vec<QueueItem>, all: bool) -> impl IntoV
     if all || !decider {
         let mut everything = mine;
         everything.extend(others);
-        return view! { {switch} <PendingList groups=groups(now, everything) /> }.into_any();
+        return view! { {switch} {followed} {env_links} <PendingList groups=groups(now, everything) /> {more} }.into_any();
     }
-    // Counts per environment, in promotion order.
-    let mut per_env: Vec<(i32, String, usize)> = Vec::new();
-    for q in &mine {
-        match per_env
-            .iter_mut()
-            .find(|e| e.0 == q.item.environment_position)
-        {
-            Some(e) => e.2 += 1,
-            None => per_env.push((
-                q.item.environment_position,
-                q.item.environment_name.clone(),
-                1,
-            )),
-        }
-    }
-    per_env.sort();
-    let counts = per_env
-        .into_iter()
-        .map(|(_, name, n)| format!("{name} {n}"))
+    let counts = counts
+        .iter()
+        .filter(|c| c.mine > 0)
+        .map(|c| format!("{} {}", c.name, c.mine))
         .collect::<Vec<_>>()
         .join(" · ");
     let folded = (!others.is_empty()).then(|| {
@@ -244,8 +296,11 @@ fn Pending(now: DateTime<Utc>, pending: Vec<QueueItem>, all: bool) -> impl IntoV
     });
     view! {
         {switch}
+        {followed}
         <p class="mt-3 text-sm text-slate-700" data-testid="mine-counts">{format!("Waiting for you: {counts}")}</p>
+        {env_links}
         <PendingList groups=groups(now, mine) />
+        {more}
         {folded}
     }
     .into_any()

@@ -438,7 +438,7 @@ fn CellView(cell: Cell, service: String, service_id: String, now: DateTime<Utc>)
                 </div>
             </details>
             {cell.waiting.map(|w| view! {
-                <a href=format!("/approvals#request-{}", w.request_id) data-testid="waiting">
+                <a href=format!("/approvals?request={}", w.request_id) data-testid="waiting">
                     {format!("Review {} ({} of {})", w.commit, w.votes, w.needed)}
                 </a>
             })}

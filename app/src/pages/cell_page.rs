@@ -227,7 +227,7 @@ fn CellBody(data: CellDetail) -> impl IntoView {
             <span class="font-mono text-base font-medium">{version.unwrap_or_else(|| "—".to_owned())}</span>
             <span class=format!("{} text-sm", status_tone(status)) data-testid="status">{word}</span>
             {cell.waiting.clone().map(|w| view! {
-                <a href=format!("/approvals#request-{}", w.request_id) class="waiting text-sm" data-testid="waiting">
+                <a href=format!("/approvals?request={}", w.request_id) class="waiting text-sm" data-testid="waiting">
                     {format!("Review {} ({} of {} approvals)", w.commit, w.votes, w.needed)}
                 </a>
             })}

@@ -9,7 +9,8 @@ use super::ports::{
 };
 use super::{app_state, session, AppState};
 use crate::api::approvals::{
-    ApprovalItem, ApprovalsView, Notice, PipelineProblem, QueueItem, RequestState,
+    ApprovalItem, ApprovalsView, EnvironmentCount, Notice, PipelineProblem, QueueItem,
+    RequestState, PENDING_SHOWN,
 };
 use crate::domain::approval::{
     self, Authorship, CommitAuthorship, Decision, Outcome, Refusal, SignOff, Vote, VoteRequest,
@@ -208,7 +209,11 @@ fn parse_cursor(raw: &str) -> Result<(chrono::DateTime<chrono::Utc>, String), Ap
 
 /// The Approvals page; the history from `before` (a cursor the previous
 /// page gave), newest first.
-pub async fn view(before: Option<&str>) -> Result<ApprovalsView, AppError> {
+pub async fn view(
+    before: Option<&str>,
+    environment: Option<&str>,
+    request: Option<&str>,
+) -> Result<ApprovalsView, AppError> {
     let state = app_state()?;
     let user = session::current_user(&state).await?;
     let notice = session::take_notice().await?;
@@ -246,6 +251,8 @@ pub async fn view(before: Option<&str>) -> Result<ApprovalsView, AppError> {
             })
             .collect();
     }
+    let (pending, counts, environment, not_shown) =
+        bounded_queue(&org, pending, environment, request, now);
     let before = before
         .filter(|b| !b.is_empty())
         .map(parse_cursor)
@@ -279,6 +286,9 @@ pub async fn view(before: Option<&str>) -> Result<ApprovalsView, AppError> {
     Ok(ApprovalsView {
         now: chrono::Utc::now(),
         pending,
+        counts,
+        environment,
+        not_shown,
         history,
         older: older.flatten(),
         signed_in: user.is_some(),
@@ -286,6 +296,71 @@ pub async fn view(before: Option<&str>) -> Result<ApprovalsView, AppError> {
         problems,
         may_rerun,
     })
+}
+
+/// The queue as a page lists it: counted per environment, narrowed to
+/// `environment` (an id the org knows; anything else lists them all), and
+/// at most [`PENDING_SHOWN`] of what the viewer may decide and as many of
+/// the rest, those about to expire first, then the newest; `request` is
+/// listed whatever its place. Returns the listed requests, the counts, the
+/// environment narrowed to, and how many matching requests are not listed.
+fn bounded_queue(
+    org: &OrgModel,
+    pending: Vec<QueueItem>,
+    environment: Option<&str>,
+    request: Option<&str>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> (Vec<QueueItem>, Vec<EnvironmentCount>, Option<String>, usize) {
+    let counts: Vec<EnvironmentCount> = org
+        .environments
+        .iter()
+        .filter_map(|env| {
+            let here = pending
+                .iter()
+                .filter(|q| q.item.environment_id == env.id.as_str());
+            let (total, mine) = here.fold((0, 0), |(t, m), q| {
+                (t + 1, m + usize::from(q.blocked.is_none()))
+            });
+            (total > 0).then(|| EnvironmentCount {
+                id: env.id.to_string(),
+                name: env.name.to_string(),
+                total,
+                mine,
+            })
+        })
+        .collect();
+    let environment = environment
+        .filter(|e| org.environments.iter().any(|env| env.id.as_str() == *e))
+        .map(str::to_owned);
+    let soon = |q: &QueueItem| q.item.expires_at - now < chrono::Duration::hours(24);
+    let mut matching: Vec<QueueItem> = pending
+        .into_iter()
+        .filter(|q| {
+            environment
+                .as_deref()
+                .is_none_or(|e| q.item.environment_id == e)
+                || request == Some(q.item.id.as_str())
+        })
+        .collect();
+    matching.sort_by_key(|q| {
+        (
+            request != Some(q.item.id.as_str()),
+            !soon(q),
+            if soon(q) {
+                q.item.expires_at.timestamp()
+            } else {
+                -q.item.requested_at.timestamp()
+            },
+        )
+    });
+    let total = matching.len();
+    let (mut mine, mut others): (Vec<QueueItem>, Vec<QueueItem>) =
+        matching.into_iter().partition(|q| q.blocked.is_none());
+    mine.truncate(PENDING_SHOWN);
+    others.truncate(PENDING_SHOWN);
+    mine.extend(others);
+    let not_shown = total - mine.len();
+    (mine, counts, environment, not_shown)
 }
 
 fn already_decided(item: &ApprovalItem) -> String {
