@@ -75,6 +75,20 @@ pub fn snapshot_since(cycle_start: DateTime<Utc>, now: DateTime<Utc>) -> DateTim
         .map_or(from, |midnight| midnight.and_utc())
 }
 
+/// When the current release cycle started (where downtime is counted);
+/// sixty days back when the calendar has no cycle today.
+async fn cycle_start(
+    state: &super::AppState,
+    org: &OrgModel,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>, AppError> {
+    let (calendar, _) = super::calendar::load(state, org).await?;
+    Ok(calendar
+        .release_number_on(calendar.local_date(now))
+        .map(|n| calendar.release(n).starts)
+        .unwrap_or(now - Duration::days(60)))
+}
+
 /// The board for the filters in the URL.
 pub async fn view(
     team: Option<String>,
@@ -87,11 +101,7 @@ pub async fn view(
     let org = state.org.load_org().await?;
     let team = super::calendar::selected_team(&org, team.as_deref())?;
     let now = Utc::now();
-    let (calendar, _) = super::calendar::load(&state, &org).await?;
-    let cycle_start = calendar
-        .release_number_on(calendar.local_date(now))
-        .map(|n| calendar.release(n).starts)
-        .unwrap_or(now - Duration::days(60));
+    let cycle_start = cycle_start(&state, &org, now).await?;
     let thirty_days = now - Duration::days(30);
     let snapshot = state
         .board
@@ -143,11 +153,7 @@ pub async fn cell(service_id: &str, environment_id: &str) -> Result<CellDetail, 
         .find(|t| t.id == service.team)
         .ok_or_else(unknown)?;
     let now = Utc::now();
-    let (calendar, _) = super::calendar::load(&state, &org).await?;
-    let cycle_start = calendar
-        .release_number_on(calendar.local_date(now))
-        .map(|n| calendar.release(n).starts)
-        .unwrap_or(now - Duration::days(60));
+    let cycle_start = cycle_start(&state, &org, now).await?;
     let snapshot = state
         .board
         .snapshot(snapshot_since(cycle_start, now))
