@@ -80,6 +80,28 @@ pub struct ApprovalItem {
     pub delivery: Option<DeliveryView>,
 }
 
+/// A request whose CodePipeline token expires within this many hours sorts
+/// first in the queue and says so.
+pub const EXPIRING_HOURS: i64 = 24;
+
+impl ApprovalItem {
+    /// Whether its CodePipeline token (7 days) expires within
+    /// [`EXPIRING_HOURS`].
+    pub fn expires_soon(&self, now: DateTime<Utc>) -> bool {
+        self.expires_at - now < chrono::Duration::hours(EXPIRING_HOURS)
+    }
+
+    /// Its place in the queue: about to expire first (soonest first), then
+    /// the newest.
+    pub fn queue_order(&self, now: DateTime<Utc>) -> (bool, i64) {
+        if self.expires_soon(now) {
+            (false, self.expires_at.timestamp())
+        } else {
+            (true, -self.requested_at.timestamp())
+        }
+    }
+}
+
 /// A request with what the viewer may do about it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QueueItem {

@@ -140,30 +140,15 @@ struct Group {
     items: Vec<QueueItem>,
 }
 
-/// Requests whose CodePipeline token expires within this many hours sort
-/// first and say so.
-const EXPIRING_HOURS: i64 = 24;
-
-/// Whether a request's token expires soon (CodePipeline gives 7 days).
-fn expiring(now: DateTime<Utc>, item: &ApprovalItem) -> bool {
-    item.expires_at - now < chrono::Duration::hours(EXPIRING_HOURS)
-}
-
 /// The queue grouped by environment (promotion order), then team; within a
 /// group the requests about to expire first (soonest first), then the
 /// newest.
 fn groups(now: DateTime<Utc>, mut items: Vec<QueueItem>) -> Vec<Group> {
     let order = |q: &QueueItem| {
-        let soon = expiring(now, &q.item);
         (
             q.item.environment_position,
             q.item.team_name.clone(),
-            !soon,
-            if soon {
-                q.item.expires_at.timestamp()
-            } else {
-                -q.item.requested_at.timestamp()
-            },
+            q.item.queue_order(now),
         )
     };
     items.sort_by_key(order);
@@ -415,7 +400,7 @@ fn ApprovalCard(q: QueueItem, now: DateTime<Utc>) -> impl IntoView {
     };
     // CodePipeline's token lasts 7 days; one about to expire says so in
     // words, up front.
-    let soon = expiring(now, &item).then(|| {
+    let soon = item.expires_soon(now).then(|| {
         let words = match until(now, item.expires_at).as_str() {
             "expired" => "CodePipeline's approval token has expired".to_owned(),
             left => format!("Expires {left}: decide before CodePipeline closes it"),

@@ -332,7 +332,6 @@ fn bounded_queue(
     let environment = environment
         .filter(|e| org.environments.iter().any(|env| env.id.as_str() == *e))
         .map(str::to_owned);
-    let soon = |q: &QueueItem| q.item.expires_at - now < chrono::Duration::hours(24);
     let mut matching: Vec<QueueItem> = pending
         .into_iter()
         .filter(|q| {
@@ -342,17 +341,7 @@ fn bounded_queue(
                 || request == Some(q.item.id.as_str())
         })
         .collect();
-    matching.sort_by_key(|q| {
-        (
-            request != Some(q.item.id.as_str()),
-            !soon(q),
-            if soon(q) {
-                q.item.expires_at.timestamp()
-            } else {
-                -q.item.requested_at.timestamp()
-            },
-        )
-    });
+    matching.sort_by_key(|q| (request != Some(q.item.id.as_str()), q.item.queue_order(now)));
     let total = matching.len();
     let (mut mine, mut others): (Vec<QueueItem>, Vec<QueueItem>) =
         matching.into_iter().partition(|q| q.blocked.is_none());
