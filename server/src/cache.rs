@@ -63,6 +63,7 @@ pub struct Cached<S> {
     pending: Slot<(), Arc<Vec<ApprovalItem>>>,
     /// The history's first pages, by length.
     history: Slot<i64, Arc<Vec<ApprovalItem>>>,
+    problems: Slot<(), Vec<PipelineProblem>>,
 }
 
 impl<S> Cached<S> {
@@ -75,6 +76,7 @@ impl<S> Cached<S> {
             board: Slot::new(),
             pending: Slot::new(),
             history: Slot::new(),
+            problems: Slot::new(),
         }
     }
 }
@@ -265,13 +267,22 @@ impl<S: ApprovalStore> ApprovalStore for Cached<S> {
     async fn replace_pipeline_problems(
         &self,
         problems: &[PipelineProblem],
-    ) -> Result<(), StoreError> {
-        let _wrote = self.generations.writing(Topic::Approvals);
-        self.inner.replace_pipeline_problems(problems).await
+    ) -> Result<bool, StoreError> {
+        let changed = self.inner.replace_pipeline_problems(problems).await;
+        if !matches!(changed, Ok(false)) {
+            self.generations.bump(Topic::Approvals);
+        }
+        changed
     }
 
     async fn pipeline_problems(&self) -> Result<Vec<PipelineProblem>, StoreError> {
-        self.inner.pipeline_problems().await
+        let stamp = self.generations.stamp(&[Topic::Approvals]);
+        if let Some(problems) = self.problems.get(stamp, &()) {
+            return Ok(problems);
+        }
+        let problems = self.inner.pipeline_problems().await?;
+        self.problems.put(stamp, (), &problems);
+        Ok(problems)
     }
 
     async fn record_rerun(

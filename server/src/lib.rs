@@ -14,5 +14,6 @@ pub mod health_simulator;
 pub mod ics;
 pub mod jobs;
 pub mod org_config;
+pub mod pages;
 pub mod startup;
 pub mod telemetry;

@@ -459,6 +459,13 @@ fn router(
         .merge(sign_in)
         .merge(events)
         .layer(axum::middleware::from_fn_with_state(
+            crate::pages::Keeper {
+                app: state.clone(),
+                pages: Arc::default(),
+            },
+            crate::pages::serve,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
             state,
             crate::auth::guard::require_sign_in,
         ))

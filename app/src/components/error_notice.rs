@@ -5,6 +5,8 @@ use leptos::prelude::*;
 
 #[component]
 pub fn ErrorNotice(error: AppError) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    crate::ssr::passing_failure_shown();
     let heading = match &error {
         AppError::Unauthenticated => "Sign-in needed",
         AppError::Forbidden(_) => "Not allowed",

@@ -711,6 +711,8 @@ pub async fn rotate_feed_token() -> Result<String, AppError> {
     let user = session::current_user(&state)
         .await?
         .ok_or(AppError::Unauthenticated)?;
+    // Pages kept in this process show the old link until this is dropped.
+    let _wrote = state.changes.writing(super::changes::Topic::People);
     state.users.rotate_feed_token(&user.id).await?;
     Ok("Your calendar link was replaced: subscriptions using the old link stop updating. Subscribe again with the new one.".into())
 }

@@ -12,10 +12,19 @@ pub enum Topic {
     Calendar,
     Board,
     Approvals,
+    /// A person's own settings a page shows (their calendar-feed address).
+    People,
 }
 
 impl Topic {
-    const ALL: [Topic; 4] = [Topic::Org, Topic::Calendar, Topic::Board, Topic::Approvals];
+    /// Every topic: what a whole page may show.
+    pub const ALL: [Topic; 5] = [
+        Topic::Org,
+        Topic::Calendar,
+        Topic::Board,
+        Topic::Approvals,
+        Topic::People,
+    ];
 
     fn parse(name: &str) -> Option<Topic> {
         Topic::ALL.into_iter().find(|t| t.name() == name)
@@ -27,6 +36,7 @@ impl Topic {
             Topic::Calendar => "calendar",
             Topic::Board => "board",
             Topic::Approvals => "approvals",
+            Topic::People => "people",
         }
     }
 }
@@ -35,7 +45,7 @@ impl Topic {
 #[derive(Default)]
 pub struct Generations {
     listening: AtomicBool,
-    counts: [AtomicU64; 4],
+    counts: [AtomicU64; 5],
 }
 
 impl Generations {
@@ -174,6 +184,8 @@ impl Rendered {
         let (html, keep) = render.await?;
         if keep {
             self.put(stamp, minute, key, html.as_str().into());
+        } else {
+            super::passing_failure_shown();
         }
         Ok(html)
     }

@@ -192,6 +192,15 @@ pub async fn leave_notice(notice: &Notice) -> Result<(), AppError> {
     leave_notice_on(&session().await?, notice).await
 }
 
+/// Whether a message waits for the next page view on `session`.
+pub async fn has_notice(session: &Session) -> Result<bool, AppError> {
+    Ok(session
+        .get::<serde_json::Value>(NOTICE)
+        .await
+        .map_err(internal)?
+        .is_some())
+}
+
 /// Takes the message left for this page view, if any.
 pub async fn take_notice() -> Result<Option<Notice>, AppError> {
     session().await?.remove(NOTICE).await.map_err(internal)

@@ -254,7 +254,7 @@ fn page_policy(nonce: Option<&str>) -> String {
 
 /// The nonce the page's inline scripts carry (Leptos puts the same one on
 /// each).
-fn nonce_in(html: &[u8]) -> Option<String> {
+pub(crate) fn nonce_in(html: &[u8]) -> Option<String> {
     const MARK: &[u8] = b" nonce=\"";
     let start = html.windows(MARK.len()).position(|w| w == MARK)? + MARK.len();
     let len = html[start..].iter().position(|&b| b == b'"')?;

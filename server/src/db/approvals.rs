@@ -663,8 +663,32 @@ impl ApprovalStore for PgStore {
     async fn replace_pipeline_problems(
         &self,
         problems: &[PipelineProblem],
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let mut tx = begin(&self.pool).await?;
+        // Rewritten only when the problems differ: each write notifies every
+        // open Approvals page, and the check runs on every poll.
+        let held = sqlx::query!(
+            r#"SELECT pipeline, service_id, environment_id, problem
+               FROM pipeline_problems ORDER BY pipeline FOR UPDATE"#
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(store_error)?;
+        let mut wanted: Vec<_> = problems
+            .iter()
+            .map(|p| (&p.pipeline, &p.service_id, &p.environment_id, &p.problem))
+            .collect();
+        wanted.sort();
+        wanted.dedup_by(|a, b| a.0 == b.0);
+        let same = held.len() == wanted.len()
+            && held
+                .iter()
+                .zip(&wanted)
+                .all(|(h, w)| (&h.pipeline, &h.service_id, &h.environment_id, &h.problem) == *w);
+        if same {
+            tx.commit().await.map_err(store_error)?;
+            return Ok(false);
+        }
         sqlx::query!("DELETE FROM pipeline_problems")
             .execute(&mut *tx)
             .await
@@ -683,7 +707,8 @@ impl ApprovalStore for PgStore {
             .await
             .map_err(store_error)?;
         }
-        tx.commit().await.map_err(store_error)
+        tx.commit().await.map_err(store_error)?;
+        Ok(true)
     }
 
     async fn pipeline_problems(&self) -> Result<Vec<PipelineProblem>, StoreError> {

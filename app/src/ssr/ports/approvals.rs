@@ -166,11 +166,12 @@ pub trait ApprovalStore: Send + Sync {
     async fn release_delivery(&self, request_id: &str, aws_result: &str) -> Result<(), StoreError>;
     /// Decisions not yet delivered whose lease has lapsed.
     async fn undelivered(&self) -> Result<Vec<String>, StoreError>;
-    /// Replaces the configuration problems found by the last pipeline check.
+    /// Replaces the configuration problems found by the last pipeline check;
+    /// `true` when they differ from those held (and were written).
     async fn replace_pipeline_problems(
         &self,
         problems: &[crate::api::approvals::PipelineProblem],
-    ) -> Result<(), StoreError>;
+    ) -> Result<bool, StoreError>;
     /// The configuration problems found by the last pipeline check.
     async fn pipeline_problems(
         &self,
