@@ -20,6 +20,9 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 log "clippy: browser build (hydrate)"
 cargo clippy -p app --lib --features hydrate --target wasm32-unknown-unknown --quiet -- -D warnings
 log "cargo deny: licences, banned crates, sources (offline: see README for advisories)"
+# cargo deny reads every platform's crates from the local registry; a new
+# machine has fetched only this one's.
+cargo fetch --locked --quiet
 cargo deny --offline check --hide-inclusion-graph licenses bans sources
 log "unit and integration tests"
 cargo test --workspace --no-fail-fast
