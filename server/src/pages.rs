@@ -96,13 +96,10 @@ impl Pages {
         held.push(kept);
     }
 
-    /// How many pages are kept (for tests).
-    pub fn len(&self) -> usize {
+    /// How many pages are kept.
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.held.lock().map(|h| h.len()).unwrap_or(0)
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 
@@ -151,7 +148,7 @@ pub async fn serve(
     let Some(stamp) = keeper.app.changes.stamp(&Topic::ALL) else {
         return without_marker(next.run(request).await);
     };
-    let minute = chrono::Utc::now().timestamp().div_euclid(60);
+    let minute = app::ssr::changes::this_minute();
     let Some(viewer) = viewer(&keeper.app, &session).await else {
         return without_marker(next.run(request).await);
     };

@@ -109,6 +109,12 @@ impl Generations {
     }
 }
 
+/// The minute kept HTML belongs to: pages say "3 min ago", so what was
+/// rendered in an earlier minute is rendered again.
+pub fn this_minute() -> i64 {
+    chrono::Utc::now().timestamp().div_euclid(60)
+}
+
 /// Pages' server-rendered HTML that every viewer is shown alike (the
 /// board's table), kept under the stamp of the topics it was rendered from
 /// and the minute it was rendered in (its "3 min ago"s): a repeated view
@@ -177,7 +183,7 @@ impl Rendered {
         // Taken before anything is read: a change during the render is not
         // hidden behind what it rendered.
         let stamp = generations.stamp(topics);
-        let minute = chrono::Utc::now().timestamp().div_euclid(60);
+        let minute = this_minute();
         if let Some(html) = self.get(stamp, minute, key) {
             return Ok(html.to_string());
         }
