@@ -1,14 +1,13 @@
 //! The HTML shell, the top-level component and the routes.
 
-use crate::api::session::{viewer, DemoSignIn, SessionInfo, SignOut};
 use crate::components::app_shell::AppShell;
-use crate::error::AppError;
 use crate::pages::{
     approvals_page::ApprovalsPage, audit_page::AuditPage, board_page::BoardPage,
     calendar_page::CalendarPage, cell_page::CellPage, demo_sign_in_page::DemoSignInPage,
     environments_page::EnvironmentsPage, not_found_page::NotFoundPage,
     release_demo_page::ReleaseDemoPage, sign_in_page::SignInPage,
 };
+use crate::session_context::SessionContext;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::{
@@ -38,29 +37,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// Who is looking, shared by every page: the session resource and the
-/// actions that change it (and so refetch it).
-#[derive(Clone, Copy)]
-pub struct SessionContext {
-    pub info: Resource<Result<SessionInfo, AppError>>,
-    pub sign_in: ServerAction<DemoSignIn>,
-    pub sign_out: ServerAction<SignOut>,
-}
-
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    let sign_in = ServerAction::<DemoSignIn>::new();
-    let sign_out = ServerAction::<SignOut>::new();
-    let info = Resource::new(
-        move || (sign_in.version().get(), sign_out.version().get()),
-        |_| viewer(),
-    );
-    provide_context(SessionContext {
-        info,
-        sign_in,
-        sign_out,
-    });
+    SessionContext::provide();
     // Every page renders completely on the server (SsrMode::Async), so it
     // works with JavaScript off; only its islands hydrate.
     view! {

@@ -13,7 +13,9 @@ pub mod domain;
 pub mod encode;
 pub mod error;
 pub mod islands;
+pub mod notice;
 pub mod pages;
+pub mod session_context;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 

@@ -46,8 +46,15 @@ test('a QA engineer signs off a QA request; the pipeline moves to Deploy; the hi
   const card = await openQueueWith(page, title, testInfo);
   await expect(card.getByTestId('progress')).toHaveText('No approvals yet; 1 needed');
   await card.getByText('Review and decide').click();
-  await card.getByRole('checkbox', { name: 'QA testing passed' }).check();
-  await card.getByLabel('Evidence links (one per line)').fill('https://ci.example/runs/4242');
+  // Each test type has its own control; a reason is asked for once it is
+  // marked not applicable (CSS only, so with JavaScript off too).
+  const qa = card.getByRole('group', { name: 'QA testing' });
+  await expect(qa.getByLabel('Why QA testing does not apply')).toBeHidden();
+  await qa.getByRole('radio', { name: 'Not applicable' }).check();
+  await expect(qa.getByLabel('Why QA testing does not apply')).toBeVisible();
+  await qa.getByRole('radio', { name: 'Passed' }).check();
+  await expect(qa.getByLabel('Why QA testing does not apply')).toBeHidden();
+  await card.getByLabel('Evidence links').fill('https://ci.example/runs/4242');
   if (testInfo.project.name === 'js') {
     // With the keyboard: the outcome takes the focus.
     await card.getByRole('button', { name: `Approve ${title}` }).focus();
@@ -147,7 +154,7 @@ test('a decision made in another browser reaches an open queue without a reload'
   const card = await openQueueWith(sre, title, testInfo);
   await card.getByText('Review and decide').click();
   for (const t of ['Integration', 'API', 'UI', 'System']) {
-    await card.getByRole('checkbox', { name: `${t} testing passed` }).check();
+    await card.getByRole('group', { name: `${t} testing` }).getByRole('radio', { name: 'Passed' }).check();
   }
   await card.getByRole('button', { name: `Approve ${title}` }).click();
   await expect(sre.getByText('Approved. CodePipeline has the decision.')).toBeVisible();
@@ -189,7 +196,7 @@ test('the decision panel works as an island, and live changes reach an open boar
   expect(await card.locator('leptos-island').count()).toBeGreaterThan(0);
   await page.evaluate(() => { (window as unknown as { stayed: boolean }).stayed = true; });
   await card.getByText('Review and decide').click();
-  await card.getByRole('checkbox', { name: 'QA testing passed' }).check();
+  await card.getByRole('group', { name: 'QA testing' }).getByRole('radio', { name: 'Passed' }).check();
   await card.getByLabel('Comment (optional)').fill('Half way through the checklist');
 
   // Someone watches the board in another tab.
@@ -205,7 +212,7 @@ test('the decision panel works as an island, and live changes reach an open boar
   const theirs = await openQueueWith(sre, decided, testInfo);
   await theirs.getByText('Review and decide').click();
   for (const t of ['Integration', 'API', 'UI', 'System']) {
-    await theirs.getByRole('checkbox', { name: `${t} testing passed` }).check();
+    await theirs.getByRole('group', { name: `${t} testing` }).getByRole('radio', { name: 'Passed' }).check();
   }
   await theirs.getByRole('button', { name: `Approve ${decided}` }).click();
   await expect(sre.getByText('Approved. CodePipeline has the decision.')).toBeVisible();
@@ -214,15 +221,26 @@ test('the decision panel works as an island, and live changes reach an open boar
   // The open queue drops the decided request without a reload, and the
   // half-filled sign-off is as it was.
   await expect(page.getByRole('article', { name: decided })).toHaveCount(0, { timeout: 5_000 });
-  await expect(card.getByRole('checkbox', { name: 'QA testing passed' })).toBeChecked();
+  await expect(card.getByRole('group', { name: 'QA testing' }).getByRole('radio', { name: 'Passed' })).toBeChecked();
   await expect(card.getByLabel('Comment (optional)')).toHaveValue('Half way through the checklist');
   // The open board follows too.
   await expect(cell.getByTestId('waiting')).toHaveCount(0, { timeout: 10_000 });
 
   // The island decides without leaving the page.
-  await card.getByLabel('Evidence links (one per line)').fill('https://ci.example/runs/77');
+  await card.getByLabel('Evidence links').fill('https://ci.example/runs/77');
   await card.getByRole('button', { name: `Approve ${kept}` }).click();
   await expect(page.getByRole('status').filter({ hasText: 'Approved. CodePipeline has the decision.' })).toBeVisible();
   expect(await page.evaluate(() => (window as unknown as { stayed?: boolean }).stayed)).toBe(true);
   await expect(page.getByRole('article', { name: kept })).toHaveCount(0, { timeout: 5_000 });
+});
+
+test('a Prod request whose revision holds an unmerged hotfix offers only Reject, and says why', async ({ page }, testInfo) => {
+  const title = 'Checkout UI to Prod';
+  await signIn(page, 'Sam Okafor', testInfo);
+  const card = await openQueueWith(page, title, testInfo);
+  await card.getByText('Review and decide').click();
+  await expect(card.getByTestId('approve-held')).toContainText('contains hotfix/checkout-timeout, which is not merged back into develop yet');
+  await expect(card.getByRole('button', { name: `Approve ${title}` })).toHaveCount(0);
+  await card.getByText('Reject…').click();
+  await expect(card.getByRole('button', { name: `Reject ${title}` })).toBeVisible();
 });

@@ -92,7 +92,7 @@ test('an approval given in another browser appears on the board without a reload
   const card = sre.getByRole('article', { name: 'Android app to Stage' });
   await card.getByText('Review and decide').click();
   for (const t of ['Integration', 'API', 'UI', 'System']) {
-    await card.getByRole('checkbox', { name: `${t} testing passed` }).check();
+    await card.getByRole('group', { name: `${t} testing` }).getByRole('radio', { name: 'Passed' }).check();
   }
   await card.getByRole('button', { name: 'Approve Android app to Stage' }).click();
   await expect(sre.getByText('Approved. CodePipeline has the decision.')).toBeVisible();

@@ -8,14 +8,14 @@
 //! Writes made through this process mark their topic changed at once, so a
 //! page that follows a form reads what the form wrote.
 
-use app::api::approvals::{ApprovalItem, PipelineProblem};
 use app::domain::approval::Decision;
+use app::domain::request::{ApprovalRequest, DeliveryOutcome, PipelineProblem};
 use app::domain::OrgModel;
 pub use app::ssr::changes::{Generations, Topic};
 use app::ssr::ports::{
     Actor, ApprovalStore, ApprovalTarget, BoardSnapshot, BoardStore, CalendarEdit, CalendarStore,
-    ClaimedDelivery, CommitAuthor, DeliveryOutcome, HotfixRecord, NewRequest, NewVote, OrgStore,
-    PendingApproval, StoreError, StoredCalendarEdit, VoteCommit,
+    ClaimedDelivery, CommitAuthor, HotfixRecord, NewRequest, NewVote, OrgStore, PendingApproval,
+    StoreError, StoredCalendarEdit, VoteCommit,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -60,9 +60,9 @@ pub struct Cached<S> {
     org: Slot<(), Arc<OrgModel>>,
     edits: Slot<(), Vec<StoredCalendarEdit>>,
     board: Slot<DateTime<Utc>, Arc<BoardSnapshot>>,
-    pending: Slot<(), Arc<Vec<ApprovalItem>>>,
+    pending: Slot<(), Arc<Vec<ApprovalRequest>>>,
     /// The history's first pages, by length.
-    history: Slot<i64, Arc<Vec<ApprovalItem>>>,
+    history: Slot<i64, Arc<Vec<ApprovalRequest>>>,
     problems: Slot<(), Vec<PipelineProblem>>,
 }
 
@@ -176,11 +176,11 @@ impl<S: ApprovalStore> ApprovalStore for Cached<S> {
         self.inner.close_missing(target, keep_execution).await
     }
 
-    async fn request(&self, id: &str) -> Result<Option<ApprovalItem>, StoreError> {
+    async fn request(&self, id: &str) -> Result<Option<ApprovalRequest>, StoreError> {
         self.inner.request(id).await
     }
 
-    async fn pending(&self) -> Result<Vec<ApprovalItem>, StoreError> {
+    async fn pending(&self) -> Result<Vec<ApprovalRequest>, StoreError> {
         let stamp = self.generations.stamp(&[Topic::Approvals]);
         if let Some(items) = self.pending.get(stamp, &()) {
             return Ok(items.as_ref().clone());
@@ -194,7 +194,7 @@ impl<S: ApprovalStore> ApprovalStore for Cached<S> {
         &self,
         limit: i64,
         before: Option<(DateTime<Utc>, String)>,
-    ) -> Result<Vec<ApprovalItem>, StoreError> {
+    ) -> Result<Vec<ApprovalRequest>, StoreError> {
         if before.is_some() {
             return self.inner.history(limit, before).await;
         }

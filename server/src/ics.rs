@@ -7,7 +7,7 @@
 use app::domain::calendar::MilestoneKind;
 use app::domain::{OrgModel, TeamId};
 use app::error::AppError;
-use app::ssr::calendar::{load, selected_team, team_name, teams_shown, OrgCalendar};
+use app::ssr::calendar::{load, selected_team, OrgCalendar};
 use app::ssr::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
@@ -139,8 +139,8 @@ fn slug(text: &str) -> String {
 /// The feed's text for the org, or for one team's track.
 pub fn render(org: &OrgModel, calendar: &OrgCalendar, team: Option<&TeamId>) -> String {
     let domain = format!("{}.gatehouse", slug(org.name.as_str()));
-    let shown = teams_shown(org, team);
-    let team_name = |id: &TeamId| team_name(org, id);
+    let shown = org.teams_shown(team);
+    let team_name = |id: &TeamId| org.team_name(id);
     let mut feed = Calendar::new();
     feed.name(&match team {
         Some(t) => format!("{} releases \u{b7} {}", org.name, team_name(t)),

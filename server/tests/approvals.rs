@@ -3,7 +3,8 @@
 
 mod common;
 
-use app::api::approvals::{ApprovalsView, QueueItem, RequestState};
+use app::api::approvals::{ApprovalsView, QueueItem};
+use app::domain::request::{DeliveryOutcome, RequestState};
 use app::ssr::ports::ApprovalTarget;
 use app::ssr::Mode;
 use common::{count, spawn, TestApp};
@@ -144,8 +145,8 @@ async fn a_qa_engineer_signs_off_a_qa_request_and_codepipeline_moves_on(pool: Pg
         .expect("in history");
     assert_eq!(done.state, RequestState::Approved);
     assert_eq!(
-        done.delivery.as_ref().and_then(|d| d.outcome.as_deref()),
-        Some("delivered")
+        done.delivery.as_ref().and_then(|d| d.outcome),
+        Some(DeliveryOutcome::Delivered)
     );
     assert_eq!(
         done.votes[0].sign_off.evidence,
@@ -169,6 +170,62 @@ async fn an_approval_without_every_sign_off_names_what_is_missing(pool: PgPool) 
     .await;
     assert_eq!(put_calls(&app), 0);
     assert_eq!(count(&pool, "SELECT count(*) FROM approval_votes").await, 0);
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn each_test_type_is_marked_on_its_own_and_not_applicable_needs_a_reason(pool: PgPool) {
+    let app = queue(pool.clone()).await;
+    sign_in(&app, "priya.raman").await;
+    let q = item(&app, "checkout-ui-qa").await;
+    let refused = [
+        (
+            vec![("marks[qa]", "not-applicable"), ("reasons[qa]", "  ")],
+            "Say why QA testing does not apply: a reason is required.",
+        ),
+        (
+            vec![("marks[qa]", "skipped")],
+            "Mark QA testing passed or not applicable, not \u{201c}skipped\u{201d}.",
+        ),
+        (
+            vec![("marks[qa]", "")],
+            "Sign off every required test before approving: missing QA.",
+        ),
+    ];
+    for (form, sentence) in refused {
+        let mut form = form;
+        form.push(("decision", "approve"));
+        let response = decide(&app, &q.item.id, &form).await;
+        assert!(response.status().is_client_error(), "{form:?}");
+        let body = response.text().await.expect("body");
+        assert!(body.contains(sentence), "{form:?}: {body}");
+    }
+    assert_eq!(count(&pool, "SELECT count(*) FROM approval_votes").await, 0);
+    let response = decide(
+        &app,
+        &q.item.id,
+        &[
+            ("decision", "approve"),
+            ("marks[qa]", "not-applicable"),
+            ("reasons[qa]", "Copy change only; covered by UI review"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        response.status(),
+        200,
+        "{}",
+        response.text().await.unwrap_or_default()
+    );
+    let (sign_off,): (serde_json::Value,) = sqlx::query_as("SELECT sign_off FROM approval_votes")
+        .fetch_one(&pool)
+        .await
+        .expect("vote");
+    assert!(
+        sign_off
+            .to_string()
+            .contains("Copy change only; covered by UI review"),
+        "{sign_off}"
+    );
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]

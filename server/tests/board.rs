@@ -294,6 +294,16 @@ async fn a_prod_approval_of_a_revision_with_an_unmerged_hotfix_is_refused_until_
         prod.hotfix_warnings,
         ["hotfix/checkout-timeout is not merged back into develop yet"]
     );
+    // The queue says so before anyone tries: SRE may decide, but only
+    // reject, and the same sentence the vote would answer with.
+    assert_eq!(prod.blocked, None);
+    let held = prod.approve_blocked.clone().expect("approving is held");
+    assert!(
+        held.contains(
+            "contains hotfix/checkout-timeout, which is not merged back into develop yet"
+        ),
+        "{held}"
+    );
     let id = prod.item.id.clone();
     let refused = app
         .call(
@@ -336,6 +346,16 @@ async fn a_prod_approval_of_a_revision_with_an_unmerged_hotfix_is_refused_until_
         row(&board, "checkout-ui").hotfixes[0].missing.is_empty(),
         "{:?}",
         row(&board, "checkout-ui").hotfixes
+    );
+    let queued = app.approvals().await;
+    let prod = queued
+        .pending
+        .iter()
+        .find(|q| q.item.id == id)
+        .expect("still waiting");
+    assert_eq!(
+        prod.approve_blocked, None,
+        "merged back: approving is offered"
     );
     let accepted = app
         .call(

@@ -1,115 +1,30 @@
 //! The approval queue.
 
+// The decide form's fields are one argument each, in the server function
+// and in the client stub the macro writes.
+#![allow(clippy::too_many_arguments)]
+
+#[cfg(feature = "ssr")]
 use crate::domain::approval::{Decision, SignOff};
+use crate::domain::request::{ApprovalRequest, PipelineProblem};
 use crate::error::AppError;
+use crate::notice::Notice;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum RequestState {
-    Pending,
-    Approved,
-    Rejected,
-    Closed,
-}
-
-/// A vote as shown in the queue and the history.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct VoteView {
-    pub user_id: String,
-    /// The person who voted (linked identities are one person).
-    #[serde(default)]
-    pub person: String,
-    /// Whether Gatehouse could not establish that the voter did not write
-    /// the commit (then the approval does not count alone).
-    #[serde(default)]
-    pub author_unknown: bool,
-    pub display_name: String,
-    pub decision: Decision,
-    pub comment: String,
-    pub sign_off: SignOff,
-    pub at: DateTime<Utc>,
-}
-
-/// What Gatehouse sent to CodePipeline and what came back.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DeliveryView {
-    pub decision: Decision,
-    /// `delivered`, `reconciled`, `failed`, or `None` while sending.
-    pub outcome: Option<String>,
-    pub aws_result: Option<String>,
-}
-
-/// One CodePipeline approval request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ApprovalItem {
-    pub id: String,
-    pub service_id: String,
-    pub service_name: String,
-    pub team_id: String,
-    pub team_name: String,
-    pub environment_id: String,
-    pub environment_name: String,
-    pub environment_position: i32,
-    pub pipeline: String,
-    pub stage: String,
-    pub action: String,
-    pub execution_id: String,
-    pub commit: String,
-    pub commit_message: Option<String>,
-    pub branch: Option<String>,
-    pub commit_url: Option<String>,
-    /// The commit's author: their GitHub login when GitHub knows it.
-    pub author_login: Option<String>,
-    pub author_name: Option<String>,
-    /// The author's GitHub account id, when GitHub matched the commit.
-    #[serde(default)]
-    pub author_github_id: Option<u64>,
-    /// The e-mail address written in the commit.
-    #[serde(default)]
-    pub author_email: Option<String>,
-    /// Whether GitHub was asked (and answered) who wrote the commit.
-    pub author_checked: bool,
-    pub requested_at: DateTime<Utc>,
-    pub expires_at: DateTime<Utc>,
-    pub state: RequestState,
-    pub closed_reason: Option<String>,
-    pub decided_at: Option<DateTime<Utc>>,
-    pub votes: Vec<VoteView>,
-    pub delivery: Option<DeliveryView>,
-}
-
-/// A request whose CodePipeline token expires within this many hours sorts
-/// first in the queue and says so.
-pub const EXPIRING_HOURS: i64 = 24;
-
-impl ApprovalItem {
-    /// Whether its CodePipeline token (7 days) expires within
-    /// [`EXPIRING_HOURS`].
-    pub fn expires_soon(&self, now: DateTime<Utc>) -> bool {
-        self.expires_at - now < chrono::Duration::hours(EXPIRING_HOURS)
-    }
-
-    /// Its place in the queue: about to expire first (soonest first), then
-    /// the newest.
-    pub fn queue_order(&self, now: DateTime<Utc>) -> (bool, i64) {
-        if self.expires_soon(now) {
-            (false, self.expires_at.timestamp())
-        } else {
-            (true, -self.requested_at.timestamp())
-        }
-    }
-}
-
 /// A request with what the viewer may do about it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QueueItem {
-    pub item: ApprovalItem,
+    pub item: ApprovalRequest,
     pub required: u8,
     pub test_types: Vec<crate::domain::TestType>,
     /// Why the viewer cannot vote, or `None` when they can.
     pub blocked: Option<String>,
+    /// Why the viewer, who may vote, may only reject for now (the revision
+    /// contains a hotfix not merged back), or `None`.
+    #[serde(default)]
+    pub approve_blocked: Option<String>,
     /// Who wrote the commit cannot be established: the request needs one
     /// more approver than its rule.
     #[serde(default)]
@@ -120,24 +35,13 @@ pub struct QueueItem {
     pub hotfix_warnings: Vec<String>,
 }
 
-/// A mapped pipeline that does not match the org configuration, found by
-/// the pipeline check (ListPipelines, GetPipeline) or a failed delivery.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PipelineProblem {
-    pub pipeline: String,
-    pub service_id: String,
-    pub environment_id: String,
-    pub problem: String,
-    pub checked_at: DateTime<Utc>,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApprovalsView {
     /// The server's clock, so relative times read the same after hydration.
     pub now: DateTime<Utc>,
     pub pending: Vec<QueueItem>,
     /// One page of decided requests, newest first.
-    pub history: Vec<ApprovalItem>,
+    pub history: Vec<ApprovalRequest>,
     /// Where the next (older) page of the history starts, if there is one.
     #[serde(default)]
     pub older: Option<String>,
@@ -175,12 +79,6 @@ pub struct EnvironmentCount {
     pub mine: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Notice {
-    pub error: bool,
-    pub text: String,
-}
-
 /// The queue and one page of the history (`before`: the cursor of the
 /// page's older link; none for the newest decisions). `env` narrows the
 /// queue to one environment; `request` makes sure that request is listed
@@ -201,11 +99,13 @@ pub async fn approvals(
 #[server(endpoint = "approvals/rerun")]
 pub async fn rerun(request: String) -> Result<String, AppError> {
     let result = crate::ssr::approvals::rerun(&request).await;
-    crate::ssr::approvals::answer_form(result, "/approvals").await
+    crate::ssr::forms::answer_form(result, "/approvals").await
 }
 
-/// Approves or rejects a request. `passed` lists test types marked passed;
-/// `not_applicable` holds `type: reason` lines; `evidence` is one link per line.
+/// Approves or rejects a request. The sign-off marks each test type in
+/// `marks` (`marks[qa]=passed` or `not-applicable`, with `reasons[qa]`);
+/// `passed` (types marked passed) and `not_applicable` (`type: reason`
+/// lines) say the same in the older form. `evidence` is one link per line.
 #[server(endpoint = "approvals/decide")]
 pub async fn decide(
     request: String,
@@ -214,25 +114,24 @@ pub async fn decide(
     #[server(default)] passed: Vec<String>,
     #[server(default)] not_applicable: String,
     #[server(default)] evidence: String,
+    #[server(default)] marks: std::collections::BTreeMap<String, String>,
+    #[server(default)] reasons: std::collections::BTreeMap<String, String>,
 ) -> Result<String, AppError> {
     let result = async {
-        let decision = match decision.as_str() {
-            "approve" => Decision::Approve,
-            "reject" => Decision::Reject,
-            other => {
-                return Err(AppError::Invalid(format!(
-                    "Unknown decision \u{201c}{other}\u{201d}."
-                )))
-            }
-        };
+        let decision = Decision::parse(&decision).map_err(|_| {
+            let shown: String = decision.chars().take(40).collect();
+            AppError::Invalid(format!(
+                "Unknown decision \u{201c}{shown}\u{201d}: approve or reject."
+            ))
+        })?;
         let comment =
             crate::domain::limits::bounded("comment", &comment, crate::domain::limits::COMMENT_MAX)
                 .map_err(AppError::Invalid)?;
-        let sign_off = parse_sign_off(&passed, &not_applicable, &evidence)?;
+        let sign_off = parse_sign_off(&passed, &not_applicable, &evidence, &marks, &reasons)?;
         crate::ssr::approvals::vote(&request, decision, comment, sign_off).await
     }
     .await;
-    crate::ssr::approvals::answer_form(result, "/approvals").await
+    crate::ssr::forms::answer_form(result, "/approvals").await
 }
 
 #[cfg(feature = "ssr")]
@@ -240,6 +139,8 @@ fn parse_sign_off(
     passed: &[String],
     not_applicable: &str,
     evidence: &str,
+    per_type: &std::collections::BTreeMap<String, String>,
+    reasons: &std::collections::BTreeMap<String, String>,
 ) -> Result<SignOff, AppError> {
     use crate::domain::approval::TestMark;
     use crate::domain::limits::{bounded, LINKS_MAX, LINK_MAX, REASON_MAX};
@@ -254,6 +155,43 @@ fn parse_sign_off(
     for p in passed.iter().filter(|p| !p.is_empty()) {
         let t = TestType::parse(p).map_err(|e| AppError::Invalid(e.to_string()))?;
         marks.push((t, TestMark::Passed));
+    }
+    if per_type.len() > TestType::ALL.len() || reasons.len() > TestType::ALL.len() {
+        return Err(AppError::Invalid(format!(
+            "A sign-off marks at most {} test types.",
+            TestType::ALL.len()
+        )));
+    }
+    for (t, mark) in per_type {
+        let t = TestType::parse(t.trim()).map_err(|e| AppError::Invalid(e.to_string()))?;
+        match mark.as_str() {
+            "passed" => marks.push((t, TestMark::Passed)),
+            "not-applicable" => {
+                let reason = reasons.get(t.as_str()).map_or("", |r| r.trim());
+                let reason = bounded(&format!("reason for {}", t.label()), reason, REASON_MAX)
+                    .map_err(AppError::Invalid)?;
+                if reason.is_empty() {
+                    return Err(AppError::Invalid(format!(
+                        "Say why {} testing does not apply: a reason is required.",
+                        t.label()
+                    )));
+                }
+                marks.push((
+                    t,
+                    TestMark::NotApplicable {
+                        reason: reason.to_owned(),
+                    },
+                ));
+            }
+            "" => {}
+            other => {
+                let shown: String = other.chars().take(40).collect();
+                return Err(AppError::Invalid(format!(
+                    "Mark {} testing passed or not applicable, not \u{201c}{shown}\u{201d}.",
+                    t.label()
+                )));
+            }
+        }
     }
     for line in not_applicable.lines().filter(|l| !l.trim().is_empty()) {
         let (t, reason) = line.split_once(':').ok_or_else(|| {

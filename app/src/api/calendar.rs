@@ -1,10 +1,10 @@
 //! The release calendar: the month, the agenda, the next releases, what each
 //! environment allows now, and managers' changes.
 
-use crate::api::approvals::Notice;
 use crate::domain::calendar::{Gate, MilestoneKind, ReleaseState};
 use crate::domain::{Team, TeamId};
 use crate::error::AppError;
+use crate::notice::Notice;
 use chrono::{DateTime, NaiveDate, Utc};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -148,7 +148,7 @@ pub async fn move_milestone(
     let result =
         crate::ssr::calendar::move_milestone(&release, &milestone, &team, &date, &time, &reason)
             .await;
-    crate::ssr::approvals::answer_form(result, "/calendar").await
+    crate::ssr::forms::answer_form(result, "/calendar").await
 }
 
 /// Adds a blackout (inclusive days) closing the given environments.
@@ -164,7 +164,7 @@ pub async fn add_blackout(
     let result =
         crate::ssr::calendar::add_blackout(&name, &first_day, &last_day, &environments, &reason)
             .await;
-    crate::ssr::approvals::answer_form(result, "/calendar").await
+    crate::ssr::forms::answer_form(result, "/calendar").await
 }
 
 /// Replaces the viewer's secret calendar-feed link: subscriptions using the
@@ -172,5 +172,5 @@ pub async fn add_blackout(
 #[server(endpoint = "calendar/feed-token")]
 pub async fn rotate_feed_token() -> Result<String, AppError> {
     let result = crate::ssr::calendar::rotate_feed_token().await;
-    crate::ssr::approvals::answer_form(result, "/calendar").await
+    crate::ssr::forms::answer_form(result, "/calendar").await
 }

@@ -39,7 +39,7 @@ pub async fn environments(team: Option<String>) -> Result<EnvironmentsView, AppE
             let org = state.org.load_org().await?;
             let mut view = crate::ssr::services::environments_view(&org, team.as_deref())?;
             let (calendar, _) = crate::ssr::calendar::load(&state, &org).await?;
-            let shown = crate::ssr::calendar::teams_shown(&org, view.team.as_ref());
+            let shown = org.teams_shown(view.team.as_ref());
             let allowances =
                 crate::ssr::calendar::allowances(&org, &calendar, &shown, chrono::Utc::now());
             for row in &mut view.environments {

@@ -1,5 +1,6 @@
 //! Who is signed in, and demo-mode sign-in.
 
+pub use crate::domain::SignInProvider;
 use crate::domain::{Persona, User};
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -13,14 +14,6 @@ pub struct SessionInfo {
     pub user: Option<User>,
 }
 
-/// A way to sign in, as the sign-in page offers it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SignInProvider {
-    /// Path segment: `github` or `oidc`.
-    pub id: String,
-    pub label: String,
-}
-
 /// What the sign-in page offers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignInChoices {
@@ -28,7 +21,7 @@ pub struct SignInChoices {
     pub providers: Vec<SignInProvider>,
     pub user: Option<User>,
     /// Why the last sign-in failed, when it did.
-    pub notice: Option<crate::api::approvals::Notice>,
+    pub notice: Option<crate::notice::Notice>,
 }
 
 /// The ways to sign in, and how the last attempt went.

@@ -3,9 +3,9 @@
 
 use super::icon::{Icon, IconKind, IconSprite};
 use crate::api::session::SessionInfo;
-use crate::app::SessionContext;
 use crate::domain::{Role, User};
 use crate::islands::live::LiveUpdates;
+use crate::session_context::SessionContext;
 use leptos::prelude::*;
 use leptos_router::components::A;
 

@@ -15,11 +15,13 @@ pub struct ApprovalRule {
     pub required: u8,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Decision {
-    Approve,
-    Reject,
-}
+super::keywords::keyword_enum!(
+    /// What one vote says, and what a request's votes decide.
+    Decision, "decision" {
+        Approve => "approve", "Approve";
+        Reject => "reject", "Reject";
+    }
+);
 
 /// How an approver marked one required test type.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -137,6 +139,9 @@ pub struct VoteRequest<'a> {
     pub sign_off: &'a SignOff,
     /// What the release calendar says, when it forbids approving now.
     pub calendar_refusal: Option<String>,
+    /// Why this revision may not be approved yet (it contains a hotfix not
+    /// merged back, or Gatehouse could not find out): rejecting stays open.
+    pub hotfix_refusal: Option<String>,
 }
 
 /// Why a vote is refused.
@@ -148,12 +153,18 @@ pub enum Refusal {
     AlreadyVoted(String),
     /// The vote itself is incomplete (comment, sign-off).
     Incomplete(String),
+    /// Approving waits for something to happen first (a hotfix merged
+    /// back); rejecting is open.
+    NotYet(String),
 }
 
 impl Refusal {
     pub fn message(&self) -> &str {
         match self {
-            Refusal::NotAllowed(m) | Refusal::AlreadyVoted(m) | Refusal::Incomplete(m) => m,
+            Refusal::NotAllowed(m)
+            | Refusal::AlreadyVoted(m)
+            | Refusal::Incomplete(m)
+            | Refusal::NotYet(m) => m,
         }
     }
 }
@@ -229,6 +240,15 @@ pub fn eligibility(req: &VoteRequest<'_>) -> Result<(), Refusal> {
     Ok(())
 }
 
+/// Why `req.user`, who may vote, may not approve (only reject) now: the
+/// revision waits for a hotfix to be merged back.
+pub fn approval_refusal(req: &VoteRequest<'_>) -> Result<(), Refusal> {
+    match &req.hotfix_refusal {
+        Some(refusal) => Err(Refusal::NotYet(refusal.clone())),
+        None => Ok(()),
+    }
+}
+
 /// Checks one vote against the policy; `Err` says why it is refused, in a
 /// sentence for the person who tried.
 pub fn cast(req: &VoteRequest<'_>) -> Result<Outcome, Refusal> {
@@ -242,6 +262,7 @@ pub fn cast(req: &VoteRequest<'_>) -> Result<Outcome, Refusal> {
         }
         return Ok(Outcome::Decided(Decision::Reject));
     }
+    approval_refusal(req)?;
     let missing: Vec<&str> = req
         .environment
         .test_types
@@ -379,6 +400,7 @@ mod tests {
         decision: Decision,
         comment: String,
         sign_off: SignOff,
+        hotfix: Option<String>,
     }
 
     impl Case {
@@ -401,6 +423,7 @@ mod tests {
                 decision: Decision::Approve,
                 comment: String::new(),
                 sign_off: SignOff::default(),
+                hotfix: None,
             }
         }
 
@@ -421,8 +444,29 @@ mod tests {
                 comment: &self.comment,
                 sign_off: &self.sign_off,
                 calendar_refusal: None,
+                hotfix_refusal: self.hotfix.clone(),
             })
         }
+    }
+
+    #[test]
+    fn an_unmerged_hotfix_holds_approving_but_not_rejecting() {
+        let mut case = Case::new(user("sam", &["sre"]), env("Prod", &[]), &[RoleKind::Sre], 1);
+        case.hotfix = Some("Merge hotfix/x back first.".into());
+        assert_eq!(
+            case.cast_refusal(),
+            Err(Refusal::NotYet("Merge hotfix/x back first.".into()))
+        );
+        // Whoever may not vote at all is told that first.
+        case.user = user("alex", &["stakeholder"]);
+        assert!(matches!(case.cast_refusal(), Err(Refusal::NotAllowed(_))));
+        case.user = user("sam", &["sre"]);
+        case.decision = Decision::Reject;
+        case.comment = "Not before the hotfix is merged back".into();
+        assert_eq!(case.cast(), Ok(Outcome::Decided(Decision::Reject)));
+        case.decision = Decision::Approve;
+        case.hotfix = None;
+        assert_eq!(case.cast(), Ok(Outcome::Decided(Decision::Approve)));
     }
 
     #[test]

@@ -1,16 +1,12 @@
 //! Closed vocabularies from the deployment process: how an environment is
 //! deployed, what it is tested with, and what happens when it is down.
 
-use super::ParseError;
-use serde::{Deserialize, Serialize};
-use std::fmt;
-
 /// Declares an enum whose values are written in configuration as kebab-case
 /// keywords, with a human label for the UI.
 macro_rules! keyword_enum {
     ($(#[$doc:meta])* $name:ident, $what:literal { $($variant:ident => $keyword:literal, $label:literal;)+ }) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
         #[serde(try_from = "String", into = "String")]
         pub enum $name { $($variant),+ }
 
@@ -19,10 +15,10 @@ macro_rules! keyword_enum {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
 
             /// Parses the configuration keyword.
-            pub fn parse(input: &str) -> Result<Self, ParseError> {
+            pub fn parse(input: &str) -> Result<Self, $crate::domain::ParseError> {
                 match input {
                     $($keyword => Ok($name::$variant),)+
-                    _ => Err(ParseError::new(
+                    _ => Err($crate::domain::ParseError::new(
                         $what,
                         input,
                         format!("is not one of: {}", [$($keyword),+].join(", ")),
@@ -42,7 +38,7 @@ macro_rules! keyword_enum {
         }
 
         impl TryFrom<String> for $name {
-            type Error = ParseError;
+            type Error = $crate::domain::ParseError;
             fn try_from(value: String) -> Result<Self, Self::Error> {
                 Self::parse(&value)
             }
@@ -54,8 +50,8 @@ macro_rules! keyword_enum {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }

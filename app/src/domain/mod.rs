@@ -11,6 +11,7 @@ mod keywords;
 pub mod limits;
 mod org;
 mod pipeline;
+pub mod request;
 mod role;
 
 pub use branch::{BranchPattern, GitRef};
@@ -19,7 +20,7 @@ pub use ids::{DisplayName, EnvironmentId, RepoName, ServiceId, TeamId};
 pub use keywords::{DeployTrigger, DownPolicy, TestType};
 pub use org::{OrgModel, Service, Team};
 pub use pipeline::PipelineMapping;
-pub use role::{Persona, Role, RoleKind, User};
+pub use role::{Persona, Role, RoleKind, SignInProvider, User};
 
 use std::fmt;
 

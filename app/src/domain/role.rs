@@ -197,3 +197,11 @@ mod tests {
         assert!(!user.has(RoleKind::Qa));
     }
 }
+
+/// A way to sign in, as the sign-in page offers it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInProvider {
+    /// Path segment: `github` or `oidc`.
+    pub id: String,
+    pub label: String,
+}

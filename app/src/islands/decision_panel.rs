@@ -18,9 +18,15 @@ pub struct TestChoice {
 }
 
 /// `request` is the request's id, `title` what it deploys where ("Orders
-/// API to QA"), `tests` the sign-off's test types (none outside QA).
+/// API to QA"), `tests` the sign-off's test types (none outside QA), `held`
+/// why approving must wait (then only rejecting is offered).
 #[island]
-pub fn DecisionPanel(request: String, title: String, tests: Vec<TestChoice>) -> impl IntoView {
+pub fn DecisionPanel(
+    request: String,
+    title: String,
+    tests: Vec<TestChoice>,
+    held: Option<String>,
+) -> impl IntoView {
     let decide = ServerAction::<Decide>::new();
     let pending = decide.pending();
     let panel = NodeRef::<leptos::html::Div>::new();
@@ -60,34 +66,56 @@ pub fn DecisionPanel(request: String, title: String, tests: Vec<TestChoice>) -> 
     });
     let request_again = request.clone();
     let (approve_label, reject_label) = (format!("Approve {title}"), format!("Reject {title}"));
+    // Each test type is marked on its own: passed, or not applicable with
+    // a reason (the reason field shows once "Not applicable" is chosen; the
+    // server refuses one without a reason either way).
     let sign_off = (!tests.is_empty()).then(|| {
         view! {
             <fieldset class="mt-2">
-                <legend class="text-sm font-medium text-slate-800">"Sign-off"</legend>
-                <div class="mt-1 flex flex-wrap gap-x-4 gap-y-1">
+                <legend class="text-sm font-medium text-slate-800">"Sign-off: mark every test type"</legend>
+                <div class="mt-1 divide-y divide-slate-100 rounded-md border border-slate-200">
                     {tests
                         .into_iter()
-                        .map(|t| view! {
-                            <label class="inline-flex items-center gap-1.5 text-sm">
-                                <input type="checkbox" name="passed[]" value=t.value class="h-4 w-4 rounded border-slate-300" />
-                                {format!("{} testing passed", t.label)}
-                            </label>
+                        .map(|t| {
+                            let mark = format!("marks[{}]", t.value);
+                            let reason = format!("reasons[{}]", t.value);
+                            view! {
+                                <fieldset class="test-mark flex flex-wrap items-center gap-x-4 gap-y-1 px-2 py-1.5">
+                                    <legend class="sr-only">{format!("{} testing", t.label)}</legend>
+                                    <span class="w-28 text-sm font-medium text-slate-700" aria-hidden="true">{t.label.clone()}</span>
+                                    <label class="inline-flex min-h-6 items-center gap-1.5 text-sm">
+                                        <input type="radio" name=mark.clone() value="passed" class="h-4 w-4 border-slate-300" />
+                                        "Passed"
+                                    </label>
+                                    <label class="inline-flex min-h-6 items-center gap-1.5 text-sm">
+                                        <input type="radio" name=mark value="not-applicable" class="h-4 w-4 border-slate-300" />
+                                        "Not applicable"
+                                    </label>
+                                    <label class="na-reason w-full text-sm text-slate-700">
+                                        {format!("Why {} testing does not apply", t.label)}
+                                        <input type="text" name=reason maxlength=crate::domain::limits::REASON_MAX class=FIELD />
+                                    </label>
+                                </fieldset>
+                            }
                         })
                         .collect_view()}
                 </div>
                 <label class="mt-2 block text-sm text-slate-700">
-                    "Not applicable (one per line, as "<code class="font-mono text-xs">"test: reason"</code>")"
-                    <textarea name="not_applicable" rows="1" class=FIELD></textarea>
-                </label>
-                <label class="mt-2 block text-sm text-slate-700">
-                    "Evidence links (one per line)"
+                    "Evidence links (one per line, http or https)"
                     <textarea name="evidence" rows="1" class=FIELD placeholder="https://"></textarea>
                 </label>
             </fieldset>
         }
     });
-    view! {
-        <div node_ref=panel class="mt-3 grid gap-3 md:grid-cols-2">
+    let approve = match held {
+        Some(reason) => view! {
+            <p class="flex items-start gap-1.5 self-start rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900" data-testid="approve-held">
+                <span aria-hidden="true">"\u{26a0}"</span>
+                <span><strong class="font-semibold">"Approving waits. "</strong>{reason}</span>
+            </p>
+        }
+        .into_any(),
+        None => view! {
             <ActionForm action=decide>
                 <input type="hidden" name="request" value=request_again />
                 <input type="hidden" name="decision" value="approve" />
@@ -105,6 +133,12 @@ pub fn DecisionPanel(request: String, title: String, tests: Vec<TestChoice>) -> 
                     "Approve"
                 </button>
             </ActionForm>
+        }
+        .into_any(),
+    };
+    view! {
+        <div node_ref=panel class="mt-3 grid gap-3 md:grid-cols-2">
+            {approve}
             <details class="rounded-md border border-slate-200 px-3 py-2 open:bg-slate-50">
                 <summary class="cursor-pointer text-sm font-medium text-rose-800">"Reject…"</summary>
                 <ActionForm action=decide>

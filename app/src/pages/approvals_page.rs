@@ -1,12 +1,10 @@
-use crate::api::approvals::{
-    approvals, ApprovalItem, ApprovalsView, EnvironmentCount, PipelineProblem, QueueItem,
-    RequestState, Rerun,
-};
+use crate::api::approvals::{approvals, ApprovalsView, EnvironmentCount, QueueItem, Rerun};
 use crate::components::error_notice::ErrorNotice;
 use crate::components::icon::{Icon, IconKind};
 use crate::components::note::Note;
 use crate::components::time::{ago, until};
 use crate::domain::approval::{Decision, TestMark};
+use crate::domain::request::{ApprovalRequest, DeliveryOutcome, PipelineProblem, RequestState};
 use crate::islands::decision_panel::{DecisionPanel, TestChoice};
 use crate::islands::outcome::OutcomeRegion;
 use chrono::{DateTime, Utc};
@@ -340,6 +338,7 @@ fn ApprovalCard(q: QueueItem, now: DateTime<Utc>) -> impl IntoView {
         required,
         test_types,
         blocked,
+        approve_blocked,
         author_unknown,
         hotfix_warnings,
     } = q;
@@ -386,7 +385,7 @@ fn ApprovalCard(q: QueueItem, now: DateTime<Utc>) -> impl IntoView {
                     <summary class="cursor-pointer text-sm font-medium text-indigo-700 hover:text-indigo-600">
                         "Review and decide"
                     </summary>
-                    <DecisionPanel request=item.id.clone() title=title.clone() tests=test_choices(&test_types) />
+                    <DecisionPanel request=item.id.clone() title=title.clone() tests=test_choices(&test_types) held=approve_blocked />
                 </details>
             }),
         ),
@@ -465,26 +464,27 @@ fn test_choices(types: &[crate::domain::TestType]) -> Vec<TestChoice> {
         .collect()
 }
 
-fn outcome_words(item: &ApprovalItem) -> String {
+fn outcome_words(item: &ApprovalRequest) -> String {
     match &item.delivery {
         None if item.state == RequestState::Closed => {
             item.closed_reason.clone().unwrap_or_default()
         }
         None => String::new(),
-        Some(d) => match d.outcome.as_deref() {
+        Some(d) => match d.outcome {
             None => "Sending to CodePipeline…".into(),
-            Some("delivered") => "Delivered".into(),
-            Some("reconciled") => {
-                format!("Reconciled: {}", d.aws_result.clone().unwrap_or_default())
-            }
-            Some(_) => format!("Failed: {}", d.aws_result.clone().unwrap_or_default()),
+            Some(DeliveryOutcome::Delivered) => "Delivered".into(),
+            Some(outcome) => format!(
+                "{}: {}",
+                outcome.label(),
+                d.aws_result.clone().unwrap_or_default()
+            ),
         },
     }
 }
 
 #[component]
 fn HistoryTable(
-    items: Vec<ApprovalItem>,
+    items: Vec<ApprovalRequest>,
     now: DateTime<Utc>,
     may_rerun: Vec<String>,
 ) -> impl IntoView {
@@ -521,7 +521,7 @@ fn HistoryTable(
 }
 
 #[component]
-fn HistoryRow(item: ApprovalItem, now: DateTime<Utc>, can_rerun: bool) -> impl IntoView {
+fn HistoryRow(item: ApprovalRequest, now: DateTime<Utc>, can_rerun: bool) -> impl IntoView {
     let rerun_form = can_rerun.then(|| {
         let rerun = ServerAction::<Rerun>::new();
         let id = item.id.clone();

@@ -1,4 +1,3 @@
-use crate::api::approvals::Notice;
 use crate::api::calendar::{
     calendar, AddBlackout, CalendarChange, CalendarEvent, CalendarView, DayCell, DaySpan,
     EnvironmentAllowance, MoveMilestone, ReleaseChoice, ReleaseSummary, RotateFeedToken,
@@ -13,6 +12,7 @@ use crate::domain::calendar::{MilestoneKind, ReleaseState};
 use crate::domain::{Team, TeamId};
 use crate::islands::local_time::LocalTime;
 use crate::islands::month_keys::MonthKeys;
+use crate::notice::Notice;
 use chrono::{DateTime, Utc};
 use leptos::form::ActionForm;
 use leptos::prelude::*;

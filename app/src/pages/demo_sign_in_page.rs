@@ -1,7 +1,7 @@
 use crate::api::session::{demo_personas, DemoSignIn};
-use crate::app::SessionContext;
 use crate::components::error_notice::ErrorNotice;
 use crate::domain::Persona;
+use crate::session_context::SessionContext;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;

@@ -4,18 +4,16 @@
 
 use super::calendar::OrgCalendar;
 use super::ports::{
-    Actor, ApprovalNow, ApprovalTarget, ClaimedDelivery, DeliveryOutcome, NewRequest, NewVote,
+    Actor, ApprovalNow, ApprovalTarget, ClaimedDelivery, HotfixRecord, NewRequest, NewVote,
     PipelineError, VoteCommit,
 };
 use super::{app_state, session, AppState};
-use crate::api::approvals::{
-    ApprovalItem, ApprovalsView, EnvironmentCount, Notice, PipelineProblem, QueueItem,
-    RequestState, PENDING_SHOWN,
-};
+use crate::api::approvals::{ApprovalsView, EnvironmentCount, QueueItem, PENDING_SHOWN};
 use crate::domain::approval::{
-    self, Authorship, CommitAuthorship, Decision, Outcome, Refusal, SignOff, Vote, VoteRequest,
+    self, Authorship, CommitAuthorship, Decision, Outcome, Refusal, SignOff, VoteRequest,
 };
-use crate::domain::{Environment, OrgModel, RoleKind, TeamId, User};
+use crate::domain::request::{ApprovalRequest, DeliveryOutcome, PipelineProblem, RequestState};
+use crate::domain::{OrgModel, RoleKind, TeamId, User};
 use crate::error::AppError;
 use std::time::Duration;
 
@@ -24,49 +22,24 @@ const DELIVERY_LEASE: Duration = Duration::from_secs(30);
 /// CodePipeline's approval timeout.
 const APPROVAL_TTL_DAYS: i64 = 7;
 
-fn environment<'a>(org: &'a OrgModel, id: &str) -> Option<&'a Environment> {
-    org.environments.iter().find(|e| e.id.as_str() == id)
-}
-
-fn prior_votes(item: &ApprovalItem) -> Vec<Vote> {
-    item.votes
-        .iter()
-        .map(|v| Vote {
-            user_id: v.user_id.clone(),
-            person: v.person.clone(),
-            display_name: v.display_name.clone(),
-            decision: v.decision,
-            author_unknown: v.author_unknown,
-        })
-        .collect()
-}
-
-/// The commit's author as recorded on the request.
-fn recorded_author(item: &ApprovalItem) -> CommitAuthorship {
-    CommitAuthorship {
-        github_id: item.author_github_id,
-        login: item.author_login.clone(),
-        email: item.author_email.clone(),
-        name: item.author_name.clone(),
-    }
-}
-
-/// The queue as `user` sees it.
+/// The queue as `user` sees it; `hotfix_refusal` says why approving its
+/// revision must wait (see [`hotfix_refusal`]).
 fn queue_item(
     org: &OrgModel,
     calendar: &OrgCalendar,
     user: Option<&User>,
-    item: ApprovalItem,
+    item: ApprovalRequest,
+    hotfix_refusal: Option<String>,
 ) -> QueueItem {
-    let env = environment(org, &item.environment_id);
+    let env = org.environment(&item.environment_id);
     let rule = env.and_then(|e| e.approval.clone());
-    let blocked = match (user, env, &rule, TeamId::parse(&item.team_id)) {
-        (None, ..) => Some("Sign in to approve or reject.".to_owned()),
+    let votes = item.prior_votes();
+    let (blocked, approve_blocked) = match (user, env, &rule, TeamId::parse(&item.team_id)) {
+        (None, ..) => (Some("Sign in to approve or reject.".to_owned()), None),
         (Some(user), Some(env), Some(rule), Ok(team)) => {
-            let votes = prior_votes(&item);
             let no_sign_off = SignOff::default();
-            let author = recorded_author(&item);
-            approval::eligibility(&VoteRequest {
+            let author = item.recorded_author();
+            let request = VoteRequest {
                 user,
                 environment: env,
                 rule,
@@ -78,13 +51,23 @@ fn queue_item(
                 comment: "",
                 sign_off: &no_sign_off,
                 calendar_refusal: calendar.approval_refusal(env, &team, chrono::Utc::now()),
-            })
-            .err()
-            .map(|r| r.message().to_owned())
+                hotfix_refusal,
+            };
+            match approval::eligibility(&request) {
+                Err(refusal) => (Some(refusal.message().to_owned()), None),
+                Ok(()) => (
+                    None,
+                    approval::approval_refusal(&request)
+                        .err()
+                        .map(|r| r.message().to_owned()),
+                ),
+            }
         }
-        _ => Some("Gatehouse's configuration no longer asks for approval here.".to_owned()),
+        _ => (
+            Some("Gatehouse's configuration no longer asks for approval here.".to_owned()),
+            None,
+        ),
     };
-    let votes = prior_votes(&item);
     let author_unknown = votes.iter().any(|v| v.author_unknown)
         || (item.author_checked && item.author_github_id.is_none());
     QueueItem {
@@ -99,6 +82,7 @@ fn queue_item(
         author_unknown,
         test_types: env.map(|e| e.test_types.clone()).unwrap_or_default(),
         blocked,
+        approve_blocked,
         hotfix_warnings: Vec::new(),
         item,
     }
@@ -107,7 +91,11 @@ fn queue_item(
 /// The request's commit linked on GitHub's web as configured (GitHub
 /// Enterprise, or the demo's simulated GitHub), not where CodePipeline's
 /// revision URL points.
-fn with_commit_link(state: &AppState, org: &OrgModel, mut item: ApprovalItem) -> ApprovalItem {
+fn with_commit_link(
+    state: &AppState,
+    org: &OrgModel,
+    mut item: ApprovalRequest,
+) -> ApprovalRequest {
     if let Ok(repo) = repository_of(org, &item.service_id) {
         item.commit_url = Some(format!(
             "{}/{repo}/commit/{}",
@@ -119,65 +107,61 @@ fn with_commit_link(state: &AppState, org: &OrgModel, mut item: ApprovalItem) ->
 
 /// The GitHub repository of a configured service.
 fn repository_of(org: &OrgModel, service_id: &str) -> Result<String, AppError> {
-    org.services
-        .iter()
-        .find(|s| s.id.as_str() == service_id)
+    org.service(service_id)
         .map(|s| s.repository.to_string())
         .ok_or_else(|| AppError::NotFound("This service is no longer configured.".into()))
 }
 
-/// Whether `environment_id` is Prod: the last environment in promotion order.
-fn is_prod(org: &OrgModel, environment_id: &str) -> bool {
-    org.environments
-        .last()
-        .is_some_and(|e| e.id.as_str() == environment_id)
-}
-
-/// The service's hotfix branches that still lack a merge.
-async fn unmerged_hotfixes(
-    state: &AppState,
-    service_id: &str,
-) -> Result<Vec<super::ports::HotfixRecord>, AppError> {
-    let mut hotfixes = state.board.hotfixes(service_id).await?;
-    hotfixes.retain(|h| !h.missing().is_empty());
-    Ok(hotfixes)
-}
-
-/// Why a Prod approval of the request's revision is refused: it contains a
-/// hotfix that is not merged back into develop and the open release branch
-/// (checked with GitHub, as the revision may predate the hotfix).
+/// Why approving the request's revision for Prod must wait: it contains a
+/// hotfix of `hotfixes` (the service's, as recorded) that is not merged
+/// back into develop and the open release branch (asked of GitHub, as the
+/// revision may predate the hotfix), or GitHub cannot tell. A fact the
+/// rule needs and cannot get holds the approval back; it never passes.
 async fn hotfix_refusal(
     state: &AppState,
     org: &OrgModel,
-    item: &ApprovalItem,
+    item: &ApprovalRequest,
+    hotfixes: &[HotfixRecord],
 ) -> Result<Option<String>, AppError> {
-    if !state.refuse_unmerged_hotfix || !is_prod(org, &item.environment_id) {
+    if !state.refuse_unmerged_hotfix || !org.is_prod(&item.environment_id) {
         return Ok(None);
     }
-    let unmerged = unmerged_hotfixes(state, &item.service_id).await?;
+    let unmerged: Vec<HotfixRecord> = hotfixes
+        .iter()
+        .filter(|h| h.service_id == item.service_id && !h.missing().is_empty())
+        .cloned()
+        .collect();
     if unmerged.is_empty() {
         return Ok(None);
     }
     let repo = repository_of(org, &item.service_id)?;
-    let short = &item.commit[..item.commit.len().min(7)];
+    let short = item.short_commit();
     for hotfix in unmerged {
         let contains = state
             .github
             .contains(&repo, &item.commit, &hotfix.head_sha)
-            .await
-            .map_err(|err| {
-                AppError::Dependency(format!(
+            .await;
+        let merge_back = hotfix.missing().join(" and ");
+        match contains {
+            Ok(Some(false)) => {}
+            Ok(Some(true)) => {
+                return Ok(Some(format!(
+                    "Commit {short} contains {}, which is not merged back into {merge_back} yet. Merge the hotfix back first (Git Flow), then approve Prod.",
+                    hotfix.branch,
+                )))
+            }
+            Ok(None) => {
+                return Ok(Some(format!(
+                    "GitHub does not know commit {short} or the head of {}, so Gatehouse cannot tell whether {short} contains that hotfix (not merged back into {merge_back} yet); approve Prod once it is merged back.",
+                    hotfix.branch,
+                )))
+            }
+            Err(err) => {
+                return Err(AppError::Dependency(format!(
                     "Gatehouse cannot check whether {short} contains {} right now ({err}); try again in a moment.",
                     hotfix.branch
-                ))
-            })?
-            .unwrap_or(false);
-        if contains {
-            return Ok(Some(format!(
-                "Commit {short} contains {}, which is not merged back into {} yet. Merge the hotfix back first (Git Flow), then approve Prod.",
-                hotfix.branch,
-                hotfix.missing().join(" and ")
-            )));
+                )))
+            }
         }
     }
     Ok(None)
@@ -188,7 +172,7 @@ const HISTORY_PAGE: usize = 50;
 
 /// A position in the history: when the last request shown was decided, and
 /// its id (`2026-11-30T10:00:00Z~<uuid>`).
-fn history_cursor(item: &ApprovalItem) -> String {
+fn history_cursor(item: &ApprovalRequest) -> String {
     format!(
         "{}~{}",
         item.decided_at.unwrap_or(item.requested_at).to_rfc3339(),
@@ -219,14 +203,6 @@ pub async fn view(
     let notice = session::take_notice().await?;
     let org = state.org.load_org().await?;
     let (calendar, _) = super::calendar::load(&state, &org).await?;
-    let mut pending: Vec<QueueItem> = state
-        .approvals
-        .pending()
-        .await?
-        .into_iter()
-        .map(|item| with_commit_link(&state, &org, item))
-        .map(|item| queue_item(&org, &calendar, user.as_ref(), item))
-        .collect();
     // Hotfixes as the board shows them (its in-memory snapshot; a vote
     // asks the store itself).
     let now = chrono::Utc::now();
@@ -235,21 +211,33 @@ pub async fn view(
         .snapshot(super::board::snapshot_since(now, now))
         .await?;
     let hotfixes = &snapshot.hotfixes;
-    for queued in pending
-        .iter_mut()
-        .filter(|q| is_prod(&org, &q.item.environment_id))
-    {
-        queued.hotfix_warnings = hotfixes
-            .iter()
-            .filter(|h| h.service_id == queued.item.service_id && !h.missing().is_empty())
-            .map(|h| {
-                format!(
-                    "{} is not merged back into {} yet",
-                    h.branch,
-                    h.missing().join(" and ")
-                )
-            })
-            .collect();
+    let mut pending = Vec::new();
+    for item in state.approvals.pending().await? {
+        let item = with_commit_link(&state, &org, item);
+        // Whether approving must wait for a hotfix is asked only for
+        // someone who could approve (GitHub's answers about two commits
+        // are kept: they never change).
+        let held = match &user {
+            Some(_) => hotfix_refusal(&state, &org, &item, hotfixes)
+                .await
+                .unwrap_or_else(|err| Some(err.to_string())),
+            None => None,
+        };
+        let mut queued = queue_item(&org, &calendar, user.as_ref(), item, held);
+        if org.is_prod(&queued.item.environment_id) {
+            queued.hotfix_warnings = hotfixes
+                .iter()
+                .filter(|h| h.service_id == queued.item.service_id && !h.missing().is_empty())
+                .map(|h| {
+                    format!(
+                        "{} is not merged back into {} yet",
+                        h.branch,
+                        h.missing().join(" and ")
+                    )
+                })
+                .collect();
+        }
+        pending.push(queued);
     }
     let (pending, counts, environment, not_shown) =
         bounded_queue(&org, pending, environment, request, now);
@@ -265,7 +253,7 @@ pub async fn view(
         history.truncate(HISTORY_PAGE);
         history.last().map(history_cursor)
     });
-    let history: Vec<ApprovalItem> = history
+    let history: Vec<ApprovalRequest> = history
         .into_iter()
         .map(|item| with_commit_link(&state, &org, item))
         .collect();
@@ -352,7 +340,7 @@ fn bounded_queue(
     (mine, counts, environment, not_shown)
 }
 
-fn already_decided(item: &ApprovalItem) -> String {
+fn already_decided(item: &ApprovalRequest) -> String {
     let by: Vec<&str> = item.votes.iter().map(|v| v.display_name.as_str()).collect();
     match item.state {
         RequestState::Approved => format!("Already approved by {}.", by.join(", ")),
@@ -372,10 +360,10 @@ fn already_decided(item: &ApprovalItem) -> String {
 async fn commit_author(
     state: &AppState,
     org: &OrgModel,
-    item: &ApprovalItem,
+    item: &ApprovalRequest,
 ) -> Result<CommitAuthorship, AppError> {
     if item.author_checked {
-        return Ok(recorded_author(item));
+        return Ok(item.recorded_author());
     }
     let repo = repository_of(org, &item.service_id)?;
     match state.github.commit_author(&repo, &item.commit).await {
@@ -385,7 +373,7 @@ async fn commit_author(
         }
         Err(err) => Err(AppError::Dependency(format!(
             "Gatehouse cannot check who wrote commit {} right now ({err}), so it cannot apply the four-eyes rule; try again in a moment.",
-            &item.commit[..item.commit.len().min(7)]
+            item.short_commit()
         ))),
     }
 }
@@ -416,7 +404,7 @@ pub async fn vote(
         if item.state != RequestState::Pending {
             return Err(AppError::Conflict(already_decided(&item)));
         }
-        let env = environment(&org, &item.environment_id).ok_or_else(|| {
+        let env = org.environment(&item.environment_id).ok_or_else(|| {
             AppError::NotFound("This environment is no longer configured.".into())
         })?;
         let rule = env
@@ -424,14 +412,16 @@ pub async fn vote(
             .as_ref()
             .ok_or_else(|| AppError::Invalid(format!("{} needs no approval.", env.name)))?;
         let team = TeamId::parse(&item.team_id).map_err(|e| AppError::internal(&e))?;
-        let votes = prior_votes(&item);
+        let votes = item.prior_votes();
         let author = commit_author(&state, &org, &item).await?;
         let author_unknown = approval::authorship(&author, &user) == Authorship::Unknown;
-        if decision == Decision::Approve {
-            if let Some(refusal) = hotfix_refusal(&state, &org, &item).await? {
-                return Err(AppError::Conflict(refusal));
+        let hotfix_refusal = match decision {
+            Decision::Approve => {
+                let hotfixes = state.board.hotfixes(&item.service_id).await?;
+                hotfix_refusal(&state, &org, &item, &hotfixes).await?
             }
-        }
+            Decision::Reject => None,
+        };
         let outcome = approval::cast(&VoteRequest {
             user: &user,
             environment: env,
@@ -444,10 +434,11 @@ pub async fn vote(
             comment,
             sign_off: &sign_off,
             calendar_refusal: calendar.approval_refusal(env, &team, chrono::Utc::now()),
+            hotfix_refusal,
         })
         .map_err(|refusal| match refusal {
             Refusal::NotAllowed(m) => AppError::Forbidden(m),
-            Refusal::AlreadyVoted(m) => AppError::Conflict(m),
+            Refusal::AlreadyVoted(m) | Refusal::NotYet(m) => AppError::Conflict(m),
             Refusal::Incomplete(m) => AppError::Invalid(m),
         })?;
         let decided = match outcome {
@@ -493,7 +484,7 @@ pub async fn vote(
                 if author_unknown {
                     format!(
                         "Gatehouse cannot establish who wrote commit {}, so ",
-                        &item.commit[..item.commit.len().min(7)]
+                        item.short_commit()
                     )
                 } else {
                     String::new()
@@ -675,12 +666,12 @@ fn settle(claim: &ClaimedDelivery, now: ApprovalNow, context: &str) -> (Delivery
 /// not: a request still waiting is decided instead, and a delivered (or
 /// still delivering) approval's run goes on in CodePipeline. A rejection, a
 /// request closed elsewhere or a delivery that did not land may run again.
-fn rerun_refusal(item: &ApprovalItem) -> Option<&'static str> {
-    match (item.state, item.delivery.as_ref().map(|d| d.outcome.as_deref())) {
+fn rerun_refusal(item: &ApprovalRequest) -> Option<&'static str> {
+    match (item.state, item.delivery.as_ref().map(|d| d.outcome)) {
         (RequestState::Pending, _) => Some(
             "This request still waits for a decision; decide it rather than starting a new run.",
         ),
-        (RequestState::Approved, Some(Some("delivered"))) => Some(
+        (RequestState::Approved, Some(Some(DeliveryOutcome::Delivered))) => Some(
             "This approval was delivered: its run goes on in CodePipeline, so there is nothing to run again.",
         ),
         (RequestState::Approved, Some(None)) => Some(
@@ -691,17 +682,19 @@ fn rerun_refusal(item: &ApprovalItem) -> Option<&'static str> {
 }
 
 /// Whether Run again is offered to `user` next to `item`.
-fn may_rerun(org: &OrgModel, user: &User, item: &ApprovalItem) -> bool {
+fn may_rerun(org: &OrgModel, user: &User, item: &ApprovalRequest) -> bool {
     rerun_refusal(item).is_none() && may_start_runs(org, user, item)
 }
 
 /// Whether `user` may start a new run of `item`'s pipeline at all: those
 /// who may approve its environment, SRE and admins.
-fn may_start_runs(org: &OrgModel, user: &User, item: &ApprovalItem) -> bool {
+fn may_start_runs(org: &OrgModel, user: &User, item: &ApprovalRequest) -> bool {
     if user.has(RoleKind::Sre) || user.has(RoleKind::Admin) {
         return true;
     }
-    let rule = environment(org, &item.environment_id).and_then(|e| e.approval.as_ref());
+    let rule = org
+        .environment(&item.environment_id)
+        .and_then(|e| e.approval.as_ref());
     match (rule, TeamId::parse(&item.team_id)) {
         (Some(rule), Ok(team)) => approval::may_approve(user, rule, &team),
         _ => false,
@@ -849,11 +842,13 @@ pub struct PollReport {
 async fn repair_undecided(state: &AppState, org: &OrgModel) -> Result<usize, AppError> {
     let mut repaired = 0;
     for item in state.approvals.pending().await? {
-        let Some(rule) = environment(org, &item.environment_id).and_then(|e| e.approval.as_ref())
+        let Some(rule) = org
+            .environment(&item.environment_id)
+            .and_then(|e| e.approval.as_ref())
         else {
             continue;
         };
-        let votes = prior_votes(&item);
+        let votes = item.prior_votes();
         let Some(decision) = approval::tally(rule, &votes) else {
             continue;
         };
@@ -963,41 +958,4 @@ pub async fn poll(state: &AppState, pause_between_calls: Duration) -> Result<Pol
         }
     }
     Ok(report)
-}
-
-/// Finishes a form submission: with JavaScript the result goes back as
-/// JSON; without, it becomes a notice on the Approvals page, which the
-/// browser is sent back to.
-pub async fn answer_form(result: Result<String, AppError>, page: &str) -> Result<String, AppError> {
-    let headers = leptos_axum::extract::<axum::http::HeaderMap>()
-        .await
-        .map_err(|e| AppError::internal(&e))?;
-    let plain_form = headers
-        .get(axum::http::header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("text/html"));
-    if !plain_form {
-        return AppError::respond(result);
-    }
-    let notice = match &result {
-        Ok(text) => Notice {
-            error: false,
-            text: text.clone(),
-        },
-        Err(err) => Notice {
-            error: true,
-            text: err.to_string(),
-        },
-    };
-    session::leave_notice(&notice).await?;
-    // Back to the page the form was on (its query kept), if it is `page`.
-    let back = headers
-        .get(axum::http::header::REFERER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|r| r.parse::<axum::http::Uri>().ok())
-        .and_then(|uri| uri.path_and_query().map(|pq| pq.as_str().to_owned()))
-        .filter(|path| path == page || path.starts_with(&format!("{page}?")))
-        .unwrap_or_else(|| page.to_owned());
-    leptos_axum::redirect(&back);
-    Ok(notice.text)
 }

@@ -158,36 +158,7 @@ pub async fn cell(service_id: &str, environment_id: &str) -> Result<CellDetail, 
         .board
         .snapshot(snapshot_since(cycle_start, now))
         .await?;
-    // The service's own row: its team, its id as the search; another
-    // service whose name holds the id may share the pages.
-    let mut page = 1;
-    let row = loop {
-        let filters = BoardFilters {
-            team: Some(team.id.to_string()),
-            service: Some(service.id.to_string()),
-            page,
-            ..BoardFilters::default()
-        };
-        let view = build(
-            &org,
-            &snapshot,
-            filters,
-            now,
-            cycle_start,
-            now - Duration::days(30),
-            &state.github_web,
-        );
-        let found = view
-            .rows
-            .into_iter()
-            .flat_map(|t| t.services)
-            .find(|r| r.id == service_id);
-        match found {
-            Some(row) => break row,
-            None if page < view.pages => page += 1,
-            None => return Err(unknown()),
-        }
-    };
+    let row = Rows::new(&org, &snapshot, now, cycle_start, &state.github_web).row(team, service);
     let cell = row
         .cells
         .into_iter()
@@ -206,6 +177,192 @@ pub async fn cell(service_id: &str, environment_id: &str) -> Result<CellDetail, 
     })
 }
 
+/// Builds a service's row of the board: what every cell shows.
+struct Rows<'a> {
+    org: &'a OrgModel,
+    snapshot: &'a BoardSnapshot,
+    env_names: std::collections::HashMap<&'a str, String>,
+    now: DateTime<Utc>,
+    cycle_start: DateTime<Utc>,
+    thirty_days: DateTime<Utc>,
+    /// GitHub's web address, for links.
+    web: &'a str,
+}
+
+impl<'a> Rows<'a> {
+    fn new(
+        org: &'a OrgModel,
+        snapshot: &'a BoardSnapshot,
+        now: DateTime<Utc>,
+        cycle_start: DateTime<Utc>,
+        web: &'a str,
+    ) -> Self {
+        Self {
+            org,
+            snapshot,
+            env_names: org
+                .environments
+                .iter()
+                .map(|e| (e.id.as_str(), e.name.to_string()))
+                .collect(),
+            now,
+            cycle_start,
+            thirty_days: now - Duration::days(30),
+            web,
+        }
+    }
+
+    fn row(&self, t: &crate::domain::Team, service: &crate::domain::Service) -> ServiceRow {
+        let web = self.web;
+        let mut cells = Vec::new();
+        let records = self.snapshot.service(service.id.as_str());
+        for env in self.org.environments_for(&t.id) {
+            let at = records.and_then(|r| r.cells.get(env.id.as_str()));
+            let d = at
+                .and_then(|c| c.deployment)
+                .map(|i| &self.snapshot.deployments[i]);
+            let cell_outages: Vec<&super::ports::OutageRecord> = at
+                .map(|c| {
+                    c.outages
+                        .iter()
+                        .map(|&i| &self.snapshot.outages[i])
+                        .collect()
+                })
+                .unwrap_or_default();
+            let outages: Vec<Outage> = cell_outages
+                .iter()
+                .map(|o| Outage {
+                    start: o.started_at,
+                    end: o.ended_at,
+                })
+                .collect();
+            let counts = env.down_policy == DownPolicy::CalculateDowntime;
+            let cell_health = at
+                .and_then(|c| c.health)
+                .map(|i| &self.snapshot.health[i])
+                .map(|h| Health {
+                    up: h.up,
+                    since: h.since.map(|t| t.to_rfc3339()),
+                    detail: h.detail.clone(),
+                    uptime_cycle: counts
+                        .then(|| uptime_percent(&outages, self.cycle_start, self.now)),
+                    uptime_30d: counts
+                        .then(|| uptime_percent(&outages, self.thirty_days, self.now)),
+                    timeline: if counts {
+                        timeline(&outages, self.thirty_days, self.now)
+                    } else {
+                        Vec::new()
+                    },
+                    downtime_cycle_minutes: counts
+                        .then(|| downtime(&outages, self.cycle_start, self.now).num_minutes()),
+                    ticket: cell_outages
+                        .iter()
+                        .filter(|o| o.ended_at.is_none())
+                        .find_map(|o| o.issue_url.clone()),
+                });
+            let repo = service.repository.to_string();
+            let behind = at
+                .and_then(|c| c.gap)
+                .map(|i| &self.snapshot.gaps[i])
+                .map(|g| Gap {
+                    behind_by: g.behind_by,
+                    of: self
+                        .env_names
+                        .get(g.ahead_of.as_str())
+                        .cloned()
+                        .unwrap_or_else(|| g.ahead_of.clone()),
+                    compare_url: format!("{web}/{repo}/compare/{}...{}", g.base_sha, g.head_sha),
+                    commits: g
+                        .commits
+                        .iter()
+                        .take(GAP_COMMITS_SHOWN)
+                        .map(|c| {
+                            let pr = pull_request(&c.title);
+                            GapCommit {
+                                sha: c.sha.chars().take(7).collect(),
+                                title: c.title.clone(),
+                                author: c.author_login.clone(),
+                                url: format!("{web}/{repo}/commit/{}", abbreviated(&c.sha)),
+                                pull_request: pr.map(|n| (n, format!("{web}/{repo}/pull/{n}"))),
+                            }
+                        })
+                        .collect(),
+                });
+            let waiting = at
+                .and_then(|c| c.waiting)
+                .map(|i| &self.snapshot.waiting[i])
+                .map(|p| WaitingApproval {
+                    request_id: p.request_id.clone(),
+                    commit: p.commit.chars().take(7).collect(),
+                    votes: usize::try_from(p.approvals).unwrap_or(0),
+                    needed: env.approval.as_ref().map_or(1, |r| r.required),
+                    requested_at: p.requested_at.to_rfc3339(),
+                });
+            let status = CellStatus::of(
+                d.is_some_and(|d| d.commit.is_some()),
+                d.and_then(|d| d.latest_status.as_deref()),
+                waiting.is_some(),
+                cell_health.as_ref().map(|h| h.up),
+            );
+            cells.push(Cell {
+                status,
+                environment_id: env.id.to_string(),
+                environment: env.name.to_string(),
+                pipeline: d.map_or_else(
+                    || self.org.pipelines.pipeline_name(&service.id, &env.id),
+                    |d| d.pipeline.clone(),
+                ),
+                short_sha: d
+                    .and_then(|d| d.commit.as_ref())
+                    .map(|c| c.chars().take(7).collect()),
+                // GitHub's address as configured (GitHub Enterprise, or the
+                // demo's simulated GitHub), not the URL CodePipeline stored.
+                commit_url: d.and_then(|d| {
+                    d.commit
+                        .as_ref()
+                        .map(|c| format!("{web}/{repo}/commit/{}", abbreviated(c)))
+                        .or_else(|| d.revision_url.clone())
+                }),
+                tag: d.and_then(|d| d.tag.clone()),
+                branch: d.and_then(|d| d.branch.clone()),
+                message: d.and_then(|d| d.message.clone()),
+                deployed_at: d.and_then(|d| d.deployed_at).map(|t| t.to_rfc3339()),
+                execution: d
+                    .and_then(|d| d.deployed_execution.as_ref())
+                    .map(|e| e.chars().take(8).collect()),
+                run_id: d.and_then(|d| d.deployed_execution.clone()),
+                latest_status: d.and_then(|d| d.latest_status.clone()),
+                actions: d.map_or_else(Vec::new, |d| {
+                    chips(&d.actions, self.org.pipelines.approval_stage())
+                }),
+                waiting,
+                behind,
+                health: cell_health,
+                problem: d.and_then(|d| d.problem.clone()),
+            });
+        }
+        let hotfixes = records
+            .map(|r| r.hotfixes.as_slice())
+            .unwrap_or_default()
+            .iter()
+            .map(|&i| &self.snapshot.hotfixes[i])
+            .map(|h| HotfixLine {
+                branch: h.branch.clone(),
+                in_release: h.in_release_env,
+                missing: h.missing(),
+            })
+            .collect();
+        ServiceRow {
+            id: service.id.to_string(),
+            name: service.name.to_string(),
+            repository: service.repository.to_string(),
+            repository_url: format!("{web}/{}", service.repository),
+            cells,
+            hotfixes,
+        }
+    }
+}
+
 /// Assembles the board; pure, so the benchmark and tests can drive it.
 #[allow(clippy::too_many_arguments)]
 pub fn build(
@@ -217,12 +374,6 @@ pub fn build(
     thirty_days: DateTime<Utc>,
     github_web: &str,
 ) -> BoardView {
-    use std::collections::HashMap;
-    let env_names: HashMap<&str, String> = org
-        .environments
-        .iter()
-        .map(|e| (e.id.as_str(), e.name.to_string()))
-        .collect();
     let needle = filters.service.as_ref().map(|s| s.to_lowercase());
 
     // Which services match, from cheap lookups; cells are built only for
@@ -250,146 +401,9 @@ pub fn build(
             matching.push((t, service));
         }
     }
-    let web = github_web;
-    let row = |t: &crate::domain::Team, service: &crate::domain::Service| -> ServiceRow {
-        let mut cells = Vec::new();
-        let records = snapshot.service(service.id.as_str());
-        for env in org.environments_for(&t.id) {
-            let at = records.and_then(|r| r.cells.get(env.id.as_str()));
-            let d = at
-                .and_then(|c| c.deployment)
-                .map(|i| &snapshot.deployments[i]);
-            let cell_outages: Vec<&super::ports::OutageRecord> = at
-                .map(|c| c.outages.iter().map(|&i| &snapshot.outages[i]).collect())
-                .unwrap_or_default();
-            let outages: Vec<Outage> = cell_outages
-                .iter()
-                .map(|o| Outage {
-                    start: o.started_at,
-                    end: o.ended_at,
-                })
-                .collect();
-            let counts = env.down_policy == DownPolicy::CalculateDowntime;
-            let cell_health = at
-                .and_then(|c| c.health)
-                .map(|i| &snapshot.health[i])
-                .map(|h| Health {
-                    up: h.up,
-                    since: h.since.map(|t| t.to_rfc3339()),
-                    detail: h.detail.clone(),
-                    uptime_cycle: counts.then(|| uptime_percent(&outages, cycle_start, now)),
-                    uptime_30d: counts.then(|| uptime_percent(&outages, thirty_days, now)),
-                    timeline: if counts {
-                        timeline(&outages, thirty_days, now)
-                    } else {
-                        Vec::new()
-                    },
-                    downtime_cycle_minutes: counts
-                        .then(|| downtime(&outages, cycle_start, now).num_minutes()),
-                    ticket: cell_outages
-                        .iter()
-                        .filter(|o| o.ended_at.is_none())
-                        .find_map(|o| o.issue_url.clone()),
-                });
-            let repo = service.repository.to_string();
-            let behind = at
-                .and_then(|c| c.gap)
-                .map(|i| &snapshot.gaps[i])
-                .map(|g| Gap {
-                    behind_by: g.behind_by,
-                    of: env_names
-                        .get(g.ahead_of.as_str())
-                        .cloned()
-                        .unwrap_or_else(|| g.ahead_of.clone()),
-                    compare_url: format!("{web}/{repo}/compare/{}...{}", g.base_sha, g.head_sha),
-                    commits: g
-                        .commits
-                        .iter()
-                        .take(GAP_COMMITS_SHOWN)
-                        .map(|c| {
-                            let pr = pull_request(&c.title);
-                            GapCommit {
-                                sha: c.sha.chars().take(7).collect(),
-                                title: c.title.clone(),
-                                author: c.author_login.clone(),
-                                url: format!("{web}/{repo}/commit/{}", abbreviated(&c.sha)),
-                                pull_request: pr.map(|n| (n, format!("{web}/{repo}/pull/{n}"))),
-                            }
-                        })
-                        .collect(),
-                });
-            let waiting = at
-                .and_then(|c| c.waiting)
-                .map(|i| &snapshot.waiting[i])
-                .map(|p| WaitingApproval {
-                    request_id: p.request_id.clone(),
-                    commit: p.commit.chars().take(7).collect(),
-                    votes: usize::try_from(p.approvals).unwrap_or(0),
-                    needed: env.approval.as_ref().map_or(1, |r| r.required),
-                    requested_at: p.requested_at.to_rfc3339(),
-                });
-            let status = CellStatus::of(
-                d.is_some_and(|d| d.commit.is_some()),
-                d.and_then(|d| d.latest_status.as_deref()),
-                waiting.is_some(),
-                cell_health.as_ref().map(|h| h.up),
-            );
-            cells.push(Cell {
-                status,
-                environment_id: env.id.to_string(),
-                environment: env.name.to_string(),
-                pipeline: d.map_or_else(
-                    || org.pipelines.pipeline_name(&service.id, &env.id),
-                    |d| d.pipeline.clone(),
-                ),
-                short_sha: d
-                    .and_then(|d| d.commit.as_ref())
-                    .map(|c| c.chars().take(7).collect()),
-                // GitHub's address as configured (GitHub Enterprise, or the
-                // demo's simulated GitHub), not the URL CodePipeline stored.
-                commit_url: d.and_then(|d| {
-                    d.commit
-                        .as_ref()
-                        .map(|c| format!("{web}/{repo}/commit/{}", abbreviated(c)))
-                        .or_else(|| d.revision_url.clone())
-                }),
-                tag: d.and_then(|d| d.tag.clone()),
-                branch: d.and_then(|d| d.branch.clone()),
-                message: d.and_then(|d| d.message.clone()),
-                deployed_at: d.and_then(|d| d.deployed_at).map(|t| t.to_rfc3339()),
-                execution: d
-                    .and_then(|d| d.deployed_execution.as_ref())
-                    .map(|e| e.chars().take(8).collect()),
-                run_id: d.and_then(|d| d.deployed_execution.clone()),
-                latest_status: d.and_then(|d| d.latest_status.clone()),
-                actions: d.map_or_else(Vec::new, |d| {
-                    chips(&d.actions, org.pipelines.approval_stage())
-                }),
-                waiting,
-                behind,
-                health: cell_health,
-                problem: d.and_then(|d| d.problem.clone()),
-            });
-        }
-        let hotfixes = records
-            .map(|r| r.hotfixes.as_slice())
-            .unwrap_or_default()
-            .iter()
-            .map(|&i| &snapshot.hotfixes[i])
-            .map(|h| HotfixLine {
-                branch: h.branch.clone(),
-                in_release: h.in_release_env,
-                missing: h.missing(),
-            })
-            .collect();
-        ServiceRow {
-            id: service.id.to_string(),
-            name: service.name.to_string(),
-            repository: service.repository.to_string(),
-            repository_url: format!("{web}/{}", service.repository),
-            cells,
-            hotfixes,
-        }
+    let rows_of = Rows {
+        thirty_days,
+        ..Rows::new(org, snapshot, now, cycle_start, github_web)
     };
     let count = matching.len();
     let pages = u32::try_from(count.div_ceil(PAGE_SIZE).max(1)).unwrap_or(u32::MAX);
@@ -397,7 +411,7 @@ pub fn build(
     let skip = (page as usize - 1) * PAGE_SIZE;
     let mut rows: Vec<TeamRows> = Vec::new();
     for (t, service) in matching.into_iter().skip(skip).take(PAGE_SIZE) {
-        let row = row(t, service);
+        let row = rows_of.row(t, service);
         match rows.last_mut() {
             Some(last) if last.id == t.id.as_str() => last.services.push(row),
             _ => rows.push(TeamRows {

@@ -48,33 +48,7 @@ pub async fn load(
 
 /// The team named in a URL, checked against the org.
 pub fn selected_team(org: &OrgModel, raw: Option<&str>) -> Result<Option<TeamId>, AppError> {
-    let Some(raw) = raw.filter(|t| !t.is_empty()) else {
-        return Ok(None);
-    };
-    match TeamId::parse(raw) {
-        Ok(id) if org.team(&id).is_some() => Ok(Some(id)),
-        _ => {
-            let names: Vec<&str> = org.teams.iter().map(|t| t.id.as_str()).collect();
-            Err(AppError::NotFound(format!(
-                "There is no team \u{201c}{raw}\u{201d}. Teams are: {}.",
-                names.join(", ")
-            )))
-        }
-    }
-}
-
-/// A team's name, or its id if the org no longer has it.
-pub fn team_name(org: &OrgModel, id: &TeamId) -> String {
-    org.team(id)
-        .map_or_else(|| id.to_string(), |t| t.name.to_string())
-}
-
-/// The teams a view covers: the selected one, or every team.
-pub fn teams_shown(org: &OrgModel, team: Option<&TeamId>) -> Vec<TeamId> {
-    match team {
-        Some(t) => vec![t.clone()],
-        None => org.teams.iter().map(|t| t.id.clone()).collect(),
-    }
+    org.selected_team(raw).map_err(AppError::NotFound)
 }
 
 /// "18:00 GMT" in the org's zone.
@@ -116,7 +90,7 @@ pub fn release_events(
         for group in groups {
             let first = group[0];
             let teams = if split {
-                group.iter().map(|m| team_name(org, &m.team)).collect()
+                group.iter().map(|m| org.team_name(&m.team)).collect()
             } else {
                 Vec::new()
             };
@@ -213,8 +187,8 @@ fn hotfix_windows(
         for team in shown {
             if let Some((from, to)) = calendar.hotfix_window(&pair[0], &pair[1], team) {
                 match out.iter_mut().find(|w| w.0 == from && w.1 == to) {
-                    Some(w) => w.2.push(team_name(org, team)),
-                    None => out.push((from, to, vec![team_name(org, team)])),
+                    Some(w) => w.2.push(org.team_name(team)),
+                    None => out.push((from, to, vec![org.team_name(team)])),
                 }
             }
         }
@@ -227,7 +201,7 @@ fn summary(org: &OrgModel, calendar: &OrgCalendar, edit: &StoredCalendarEdit) ->
         CalendarEdit::Move { movement, before } => {
             let release = calendar.release(movement.release);
             let scope = match &movement.team {
-                Some(t) => format!(" for {}", team_name(org, t)),
+                Some(t) => format!(" for {}", org.team_name(t)),
                 None => " for every team".to_owned(),
             };
             let before = before.with_timezone(&calendar.tz);
@@ -283,10 +257,7 @@ pub fn allowances(
                 .iter()
                 .map(|(team, envs)| {
                     let for_team = envs.get(i).unwrap_or(env);
-                    (
-                        team_name(org, team),
-                        calendar.allowance(for_team, team, now),
-                    )
+                    (org.team_name(team), calendar.allowance(for_team, team, now))
                 })
                 .collect();
             // Teams that get the same answer share one line.
@@ -334,7 +305,7 @@ pub async fn view(month: Option<&str>, team: Option<&str>) -> Result<CalendarVie
         .unwrap_or(first);
     let grid_first = first - Days::new(u64::from(first.weekday().num_days_from_monday()));
     let grid_last = last + Days::new(u64::from(6 - last.weekday().num_days_from_monday()));
-    let shown = teams_shown(&org, team.as_ref());
+    let shown = org.teams_shown(team.as_ref());
 
     let releases = calendar.releases_around(grid_first, grid_last);
     let mut events: Vec<CalendarEvent> = releases
@@ -574,7 +545,7 @@ pub async fn move_milestone(
         ),
     };
     let (mut calendar, _) = load(&state, &org).await?;
-    let affected = teams_shown(&org, team.as_ref());
+    let affected = org.teams_shown(team.as_ref());
     let before_release = calendar.release(number);
     let before = affected
         .first()
@@ -608,7 +579,7 @@ pub async fn move_milestone(
                     moved.kind.label(),
                     other.kind.label(),
                     when_words(&calendar, other.date, other.time),
-                    team_name(&org, t),
+                    org.team_name(t),
                 )));
             }
         }
@@ -618,7 +589,7 @@ pub async fn move_milestone(
         .record_edit(&actor, &reason, &CalendarEdit::Move { movement, before })
         .await?;
     let scope = match &team {
-        Some(t) => format!(" for {}", team_name(&org, t)),
+        Some(t) => format!(" for {}", org.team_name(t)),
         None => String::new(),
     };
     Ok(format!(

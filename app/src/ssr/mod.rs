@@ -5,6 +5,7 @@ pub mod approvals;
 pub mod board;
 pub mod calendar;
 pub mod changes;
+pub mod forms;
 pub mod ports;
 pub mod release_demo;
 pub mod services;

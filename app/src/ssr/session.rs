@@ -5,9 +5,9 @@
 
 use super::ports::IdentityError;
 use super::AppState;
-use crate::api::approvals::Notice;
 use crate::domain::User;
 use crate::error::AppError;
+use crate::notice::Notice;
 use tower_sessions::Session;
 
 const USER_ID: &str = "user_id";

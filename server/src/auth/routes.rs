@@ -6,7 +6,7 @@
 //! ends on the sign-in page with a sentence saying what happened.
 
 use super::{Directory, LookupError};
-use app::api::approvals::Notice;
+use app::notice::Notice;
 use app::ssr::session::{establish, leave_notice_on, ProviderSignIn};
 use app::ssr::AppState;
 use axum::extract::{Path, Query, State};

@@ -1,11 +1,13 @@
 //! Approval requests, votes, deliveries and the audit log in Postgres.
 
 use super::{store_error, stored, PgStore};
-use app::api::approvals::{ApprovalItem, DeliveryView, PipelineProblem, RequestState, VoteView};
 use app::domain::approval::{Decision, SignOff};
+use app::domain::request::{
+    ApprovalRequest, DeliveryOutcome, DeliveryRecord, PipelineProblem, RequestState, VoteRecord,
+};
 use app::ssr::ports::{
-    Actor, ApprovalStore, ApprovalTarget, ClaimedDelivery, CommitAuthor, DeliveryOutcome,
-    NewRequest, NewVote, PendingApproval, StoreError, VoteCommit,
+    Actor, ApprovalStore, ApprovalTarget, ClaimedDelivery, CommitAuthor, NewRequest, NewVote,
+    PendingApproval, StoreError, VoteCommit,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -13,29 +15,12 @@ use sqlx::{PgConnection, Postgres, Transaction};
 use std::collections::HashMap;
 use uuid::Uuid;
 
-fn decision_str(d: Decision) -> &'static str {
-    match d {
-        Decision::Approve => "approve",
-        Decision::Reject => "reject",
-    }
-}
-
-fn parse_decision(s: &str) -> Result<Decision, StoreError> {
-    match s {
-        "approve" => Ok(Decision::Approve),
-        "reject" => Ok(Decision::Reject),
-        other => Err(StoreError::Corrupt(format!("decision {other:?}"))),
-    }
-}
-
-fn parse_state(s: &str) -> Result<RequestState, StoreError> {
-    match s {
-        "pending" => Ok(RequestState::Pending),
-        "approved" => Ok(RequestState::Approved),
-        "rejected" => Ok(RequestState::Rejected),
-        "closed" => Ok(RequestState::Closed),
-        other => Err(StoreError::Corrupt(format!("request state {other:?}"))),
-    }
+/// A stored keyword as the domain's value; anything else is corrupt data.
+fn keyword<T>(
+    parse: impl Fn(&str) -> Result<T, app::domain::ParseError>,
+    raw: &str,
+) -> Result<T, StoreError> {
+    parse(raw).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
 fn request_uuid(id: &str) -> Option<Uuid> {
@@ -86,7 +71,7 @@ impl PgStore {
         pending: Option<bool>,
         limit: i64,
         before: Option<(DateTime<Utc>, Uuid)>,
-    ) -> Result<Vec<ApprovalItem>, StoreError> {
+    ) -> Result<Vec<ApprovalRequest>, StoreError> {
         // Free text is read within its bounds whatever was stored before
         // the bounds existed: a page's size never depends on what one
         // person typed.
@@ -116,7 +101,7 @@ impl PgStore {
         .map_err(store_error)?;
         let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
 
-        let mut votes: HashMap<Uuid, Vec<VoteView>> = HashMap::new();
+        let mut votes: HashMap<Uuid, Vec<VoteRecord>> = HashMap::new();
         for v in sqlx::query!(
             r#"SELECT v.request_id, v.user_id, v.person, v.author_unknown, u.display_name, v.decision,
                       left(v.comment, 2000) AS "comment!",
@@ -131,18 +116,18 @@ impl PgStore {
         .await
         .map_err(store_error)?
         {
-            votes.entry(v.request_id).or_default().push(VoteView {
+            votes.entry(v.request_id).or_default().push(VoteRecord {
                 user_id: v.user_id.to_string(),
                 person: v.person,
                 author_unknown: v.author_unknown,
                 display_name: v.display_name,
-                decision: parse_decision(&v.decision)?,
+                decision: keyword(Decision::parse, &v.decision)?,
                 comment: v.comment,
                 sign_off: stored("sign-off", serde_json::from_value::<SignOff>(v.sign_off))?,
                 at: v.created_at,
             });
         }
-        let mut deliveries: HashMap<Uuid, DeliveryView> = HashMap::new();
+        let mut deliveries: HashMap<Uuid, DeliveryRecord> = HashMap::new();
         for d in sqlx::query!(
             "SELECT request_id, decision, outcome, left(aws_result, 2000) AS aws_result FROM approval_deliveries WHERE request_id = ANY($1)",
             &ids
@@ -153,9 +138,13 @@ impl PgStore {
         {
             deliveries.insert(
                 d.request_id,
-                DeliveryView {
-                    decision: parse_decision(&d.decision)?,
-                    outcome: d.outcome,
+                DeliveryRecord {
+                    decision: keyword(Decision::parse, &d.decision)?,
+                    outcome: d
+                        .outcome
+                        .as_deref()
+                        .map(|o| keyword(DeliveryOutcome::parse, o))
+                        .transpose()?,
                     aws_result: d.aws_result,
                 },
             );
@@ -163,7 +152,7 @@ impl PgStore {
 
         rows.into_iter()
             .map(|r| {
-                Ok(ApprovalItem {
+                Ok(ApprovalRequest {
                     id: r.id.to_string(),
                     service_id: r.service_id,
                     service_name: r.service_name,
@@ -187,7 +176,7 @@ impl PgStore {
                     author_checked: r.author_checked,
                     requested_at: r.requested_at,
                     expires_at: r.expires_at,
-                    state: parse_state(&r.state)?,
+                    state: keyword(RequestState::parse, &r.state)?,
                     closed_reason: r.closed_reason,
                     decided_at: r.decided_at,
                     votes: votes.remove(&r.id).unwrap_or_default(),
@@ -223,7 +212,7 @@ async fn lock_pending(
     .fetch_optional(&mut *conn)
     .await
     .map_err(store_error)?;
-    if state.as_deref() != Some("pending") {
+    if state.as_deref() != Some(RequestState::Pending.as_str()) {
         return Ok(false);
     }
     let votes = sqlx::query_scalar!(
@@ -248,21 +237,16 @@ async fn record_decision(
     sqlx::query!(
         "INSERT INTO approval_deliveries (request_id, decision, summary) VALUES ($1, $2, $3)",
         request,
-        decision_str(decision),
+        decision.as_str(),
         summary,
     )
     .execute(&mut *conn)
     .await
     .map_err(store_error)?;
-    let state = if decision == Decision::Approve {
-        "approved"
-    } else {
-        "rejected"
-    };
     sqlx::query!(
         "UPDATE approval_requests SET state = $2, decided_at = now() WHERE id = $1",
         request,
-        state
+        RequestState::decided(decision).as_str()
     )
     .execute(&mut *conn)
     .await
@@ -273,7 +257,7 @@ async fn record_decision(
             event: "decision",
             actor,
             request,
-            decision: Some(decision_str(decision)),
+            decision: Some(decision.as_str()),
             comment: Some(summary),
             sign_off: None,
             aws_result: None,
@@ -423,14 +407,14 @@ impl ApprovalStore for PgStore {
         Ok(closed.len() as u64)
     }
 
-    async fn request(&self, id: &str) -> Result<Option<ApprovalItem>, StoreError> {
+    async fn request(&self, id: &str) -> Result<Option<ApprovalRequest>, StoreError> {
         let Some(id) = request_uuid(id) else {
             return Ok(None);
         };
         Ok(self.items(Some(id), None, 1, None).await?.pop())
     }
 
-    async fn pending(&self) -> Result<Vec<ApprovalItem>, StoreError> {
+    async fn pending(&self) -> Result<Vec<ApprovalRequest>, StoreError> {
         self.items(None, Some(true), 500, None).await
     }
 
@@ -438,7 +422,7 @@ impl ApprovalStore for PgStore {
         &self,
         limit: i64,
         before: Option<(DateTime<Utc>, String)>,
-    ) -> Result<Vec<ApprovalItem>, StoreError> {
+    ) -> Result<Vec<ApprovalRequest>, StoreError> {
         let before = match before {
             Some((at, id)) => match request_uuid(&id) {
                 Some(id) => Some((at, id)),
@@ -475,7 +459,7 @@ impl ApprovalStore for PgStore {
             request,
             user_id,
             actor.person,
-            decision_str(vote.decision),
+            vote.decision.as_str(),
             vote.comment,
             sign_off,
             vote.author_unknown,
@@ -492,7 +476,7 @@ impl ApprovalStore for PgStore {
                 event: "vote",
                 actor: Some(actor),
                 request,
-                decision: Some(decision_str(vote.decision)),
+                decision: Some(vote.decision.as_str()),
                 comment: Some(&vote.comment),
                 sign_off: Some(sign_off),
                 aws_result: None,
@@ -507,7 +491,7 @@ impl ApprovalStore for PgStore {
                     event: "author_unknown",
                     actor: Some(actor),
                     request,
-                    decision: Some(decision_str(vote.decision)),
+                    decision: Some(vote.decision.as_str()),
                     comment: Some(
                         "Gatehouse could not establish whether this approver wrote the commit, so this approval does not count alone: one more approver is needed.",
                     ),
@@ -576,7 +560,7 @@ impl ApprovalStore for PgStore {
                 token: r.token,
                 execution_id: r.execution_id,
                 commit: r.commit_sha,
-                approved: parse_decision(&r.decision)? == Decision::Approve,
+                approved: keyword(Decision::parse, &r.decision)? == Decision::Approve,
                 summary: r.summary,
             })
         })

@@ -34,6 +34,17 @@ pub struct GitHubAdapter {
     /// GitHub answers an unchanged list with 304, which does not count
     /// against the rate limit.
     etags: Mutex<HashMap<String, (String, String)>>,
+    /// "repo commit head" -> whether the commit contains head, for two
+    /// full commit ids: history never changes, so neither does the answer.
+    ancestry: Mutex<HashMap<String, bool>>,
+}
+
+/// Answers about two commits kept at most; past it they are forgotten.
+const ANCESTRY_KEPT: usize = 4096;
+
+/// Whether `id` is a full commit id (not a branch or tag, which move).
+fn full_commit_id(id: &str) -> bool {
+    id.len() == 40 && id.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 #[derive(Deserialize)]
@@ -88,6 +99,7 @@ impl GitHubAdapter {
             octo,
             base: settings.api_url.trim_end_matches('/').to_owned(),
             etags: Mutex::new(HashMap::new()),
+            ancestry: Mutex::new(HashMap::new()),
         })
     }
 
@@ -304,6 +316,41 @@ fn not_found(err: &octocrab::Error) -> bool {
 
 #[async_trait]
 impl GitHub for GitHubAdapter {
+    async fn contains(
+        &self,
+        repo: &str,
+        container: &str,
+        head: &str,
+    ) -> Result<Option<bool>, GitHubError> {
+        let key = (full_commit_id(container) && full_commit_id(head))
+            .then(|| format!("{repo} {container} {head}"));
+        let kept = |key: &str| {
+            self.ancestry
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .get(key)
+                .copied()
+        };
+        if let Some(known) = key.as_deref().and_then(kept) {
+            return Ok(Some(known));
+        }
+        let answer = self
+            .compare(repo, container, head)
+            .await?
+            .map(|c| c.ahead_by == 0);
+        if let (Some(key), Some(answer)) = (key, answer) {
+            let mut ancestry = self
+                .ancestry
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if ancestry.len() >= ANCESTRY_KEPT {
+                ancestry.clear();
+            }
+            ancestry.insert(key, answer);
+        }
+        Ok(answer)
+    }
+
     async fn branches(&self, repo: &str) -> Result<Vec<BranchHead>, GitHubError> {
         self.heads(repo, "branches").await
     }

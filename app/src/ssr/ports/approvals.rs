@@ -2,6 +2,7 @@
 
 use super::StoreError;
 use super::{ApprovalTarget, CommitAuthor, PendingApproval, SourceRevision};
+use crate::domain::request::{ApprovalRequest, DeliveryOutcome, PipelineProblem};
 use crate::domain::User;
 use async_trait::async_trait;
 
@@ -71,28 +72,6 @@ pub struct ClaimedDelivery {
     pub summary: String,
 }
 
-/// How a delivery ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeliveryOutcome {
-    /// CodePipeline accepted Gatehouse's answer.
-    Delivered,
-    /// The approval was no longer open (answered elsewhere, expired, or an
-    /// earlier attempt had already been accepted).
-    Reconciled,
-    /// CodePipeline refused for good (configuration).
-    Failed,
-}
-
-impl DeliveryOutcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeliveryOutcome::Delivered => "delivered",
-            DeliveryOutcome::Reconciled => "reconciled",
-            DeliveryOutcome::Failed => "failed",
-        }
-    }
-}
-
 /// Approval requests, votes, deliveries and the audit log.
 #[async_trait]
 pub trait ApprovalStore: Send + Sync {
@@ -116,19 +95,16 @@ pub trait ApprovalStore: Send + Sync {
         target: &ApprovalTarget,
         keep_execution: Option<&str>,
     ) -> Result<u64, StoreError>;
-    async fn request(
-        &self,
-        id: &str,
-    ) -> Result<Option<crate::api::approvals::ApprovalItem>, StoreError>;
+    async fn request(&self, id: &str) -> Result<Option<ApprovalRequest>, StoreError>;
     /// Pending requests, newest first.
-    async fn pending(&self) -> Result<Vec<crate::api::approvals::ApprovalItem>, StoreError>;
+    async fn pending(&self) -> Result<Vec<ApprovalRequest>, StoreError>;
     /// Decided and closed requests, newest first: at most `limit`, those
     /// older than `before` (when and id of the last one already shown).
     async fn history(
         &self,
         limit: i64,
         before: Option<(chrono::DateTime<chrono::Utc>, String)>,
-    ) -> Result<Vec<crate::api::approvals::ApprovalItem>, StoreError>;
+    ) -> Result<Vec<ApprovalRequest>, StoreError>;
     /// Stores a vote if the request is still pending with exactly
     /// `expected_votes` votes; with `decided`, also the one delivery row.
     async fn commit_vote(
@@ -170,12 +146,10 @@ pub trait ApprovalStore: Send + Sync {
     /// `true` when they differ from those held (and were written).
     async fn replace_pipeline_problems(
         &self,
-        problems: &[crate::api::approvals::PipelineProblem],
+        problems: &[PipelineProblem],
     ) -> Result<bool, StoreError>;
     /// The configuration problems found by the last pipeline check.
-    async fn pipeline_problems(
-        &self,
-    ) -> Result<Vec<crate::api::approvals::PipelineProblem>, StoreError>;
+    async fn pipeline_problems(&self) -> Result<Vec<PipelineProblem>, StoreError>;
     /// Audits a new run started from Gatehouse.
     async fn record_rerun(
         &self,

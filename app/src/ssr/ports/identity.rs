@@ -13,7 +13,7 @@ pub enum IdentityError {
     Unavailable(String),
 }
 
-pub use crate::api::session::SignInProvider;
+pub use crate::domain::SignInProvider;
 
 /// The identity providers people sign in with, and how often their roles
 /// are read again.

@@ -1,0 +1,34 @@
+//! How a server function answers a form: JSON for an island, or, for a
+//! form posted without JavaScript, a notice on the page it came from.
+
+use super::session;
+use crate::error::AppError;
+use crate::notice::Notice;
+
+/// Finishes a form submission: with JavaScript the result goes back as
+/// JSON; without, it becomes a notice on `page` (the page the form
+/// was on, with its query), which the browser is sent back to.
+pub async fn answer_form(result: Result<String, AppError>, page: &str) -> Result<String, AppError> {
+    let headers = leptos_axum::extract::<axum::http::HeaderMap>()
+        .await
+        .map_err(|e| AppError::internal(&e))?;
+    let plain_form = headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    if !plain_form {
+        return AppError::respond(result);
+    }
+    let notice = Notice::of(&result);
+    session::leave_notice(&notice).await?;
+    // Back to the page the form was on (its query kept), if it is `page`.
+    let back = headers
+        .get(axum::http::header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| r.parse::<axum::http::Uri>().ok())
+        .and_then(|uri| uri.path_and_query().map(|pq| pq.as_str().to_owned()))
+        .filter(|path| path == page || path.starts_with(&format!("{page}?")))
+        .unwrap_or_else(|| page.to_owned());
+    leptos_axum::redirect(&back);
+    Ok(notice.text)
+}
