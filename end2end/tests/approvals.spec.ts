@@ -177,7 +177,12 @@ test('after rejecting, an SRE starts a new run from the history', async ({ page 
   await expect(page.getByText('Rejected. CodePipeline has the decision.')).toBeVisible();
 
   await open(page, '/approvals?tab=history', testInfo);
-  await page.getByRole('button', { name: `Start a new run of ${pipeline}` }).click();
+  // Run again asks first: what it does, then the button that does it.
+  const again = page.getByTestId('run-again').filter({ has: page.locator(`button[aria-label="Start the new run of ${pipeline}"]`) });
+  await expect(again.getByRole('button', { name: `Start the new run of ${pipeline}` })).toBeHidden();
+  await again.getByText('Run again…').click();
+  await expect(again.getByText(`Starts ${pipeline} again from its source`)).toBeVisible();
+  await again.getByRole('button', { name: `Start the new run of ${pipeline}` }).click();
   await expect(page.getByText(`A new run of ${pipeline} started`)).toBeVisible();
 });
 

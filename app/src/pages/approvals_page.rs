@@ -194,6 +194,12 @@ fn Pending(
                 </section>
             }
         });
+    // Next to the followed request, an empty list says "else".
+    let nothing = if followed.is_some() {
+        "Nothing else is waiting for approval."
+    } else {
+        "Nothing is waiting for approval. New requests appear here as pipelines reach their approval stage."
+    };
     let total: usize = counts.iter().map(|c| c.total).sum();
     let count: usize = counts.iter().map(|c| c.mine).sum();
     let (mine, others): (Vec<QueueItem>, Vec<QueueItem>) =
@@ -241,7 +247,7 @@ fn Pending(
     if all || !decider {
         let mut everything = mine;
         everything.extend(others);
-        return view! { {switch} {followed} {env_links} <PendingList groups=groups(now, everything) /> {more} }.into_any();
+        return view! { {switch} {followed} {env_links} <PendingList groups=groups(now, everything) nothing /> {more} }.into_any();
     }
     let counts = counts
         .iter()
@@ -271,18 +277,19 @@ fn Pending(
                             <Icon kind=IconKind::Lock class="h-3.5 w-3.5" />
                             {format!("{why} ({})", items.len())}
                         </h2>
-                        <PendingList groups=groups(now, items) />
+                        <PendingList groups=groups(now, items) nothing="" />
                     </section>
                 }).collect_view()}
             </details>
         }
     });
+    let followed_shown = followed.is_some();
     view! {
         {switch}
         {followed}
         <p class="mt-3 text-sm text-slate-700" data-testid="mine-counts">{format!("Waiting for you: {counts}")}</p>
         {env_links}
-        <PendingList groups=groups(now, mine) />
+        <PendingList groups=groups(now, mine) nothing=if followed_shown { "Nothing else is waiting for you." } else { nothing } />
         {more}
         {folded}
     }
@@ -291,12 +298,13 @@ fn Pending(
 
 /// The pending queue; each card is a live region of its own, so an open
 /// decision panel stays as the viewer left it while the rest updates.
+/// `nothing` is what an empty list says.
 #[component]
-fn PendingList(groups: Vec<Group>) -> impl IntoView {
+fn PendingList(groups: Vec<Group>, nothing: &'static str) -> impl IntoView {
     if groups.is_empty() {
         return view! {
             <p class="mt-6 rounded-lg border border-dashed border-slate-300 px-4 py-8 text-center text-sm text-slate-600">
-                "Nothing is waiting for approval. New requests appear here as pipelines reach their approval stage."
+                {nothing}
             </p>
         }
         .into_any();
@@ -525,18 +533,30 @@ fn HistoryRow(item: ApprovalRequest, now: DateTime<Utc>, can_rerun: bool) -> imp
     let rerun_form = can_rerun.then(|| {
         let rerun = ServerAction::<Rerun>::new();
         let id = item.id.clone();
-        let label = format!("Run again: start a new run of {}", item.pipeline);
+        let label = format!("Start the new run of {}", item.pipeline);
+        // Asked twice: "Run again…" opens what it will do and the button
+        // that does it (no script needed).
+        let what = format!(
+            "Starts {} again from its source; this decision stays in the history.",
+            item.pipeline
+        );
         view! {
-            <ActionForm action=rerun>
-                <input type="hidden" name="request" value=id />
-                <button
-                    type="submit"
-                    aria-label=label
-                    class="mt-1 rounded-md px-2 py-1 text-xs font-medium text-indigo-700 ring-1 ring-indigo-200 hover:bg-indigo-50 disabled:opacity-60"
-                >
-                    "Run again"
-                </button>
-            </ActionForm>
+            <details class="mt-1" data-testid="run-again">
+                <summary class="inline-flex min-h-6 cursor-pointer items-center rounded-md px-2 py-0.5 text-xs font-medium text-indigo-700 ring-1 ring-indigo-200 hover:bg-indigo-50 focus-visible:outline-2 focus-visible:outline-indigo-600">
+                    "Run again\u{2026}"
+                </summary>
+                <ActionForm action=rerun>
+                    <p class="mt-1 text-xs text-slate-600">{what}</p>
+                    <input type="hidden" name="request" value=id />
+                    <button
+                        type="submit"
+                        aria-label=label
+                        class="mt-1 rounded-md bg-indigo-700 px-2 py-1 text-xs font-medium text-white hover:bg-indigo-600 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-700 disabled:opacity-60"
+                    >
+                        "Start the new run"
+                    </button>
+                </ActionForm>
+            </details>
         }
     });
     let (label, icon, tone) = match item.state {
