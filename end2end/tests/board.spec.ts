@@ -75,6 +75,25 @@ test('filters live in the URL and work without JavaScript', async ({ page }, tes
   await expect(page.getByRole('rowgroup', { name: 'Mobile' })).toHaveCount(0);
 });
 
+test('a compact density is kept in the URL across filters', async ({ page }, testInfo) => {
+  await openBoard(page, '/board', testInfo);
+  const density = page.getByRole('navigation', { name: 'Density' });
+  await expect(density.getByRole('link', { name: 'Comfortable' })).toHaveAttribute('aria-current', 'page');
+  await density.getByRole('link', { name: 'Compact' }).click();
+  await expect(page).toHaveURL(/density=compact/);
+  await expect(page.locator('table.board.compact')).toBeVisible();
+  await expect(density.getByRole('link', { name: 'Compact' })).toHaveAttribute('aria-current', 'page');
+  await page.getByLabel('Team').selectOption('mobile');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await expect(page).toHaveURL(/team=mobile/);
+  await expect(page).toHaveURL(/density=compact/);
+  await expect(page.locator('table.board.compact')).toBeVisible();
+  await density.getByRole('link', { name: 'Comfortable' }).click();
+  await expect(page).toHaveURL(/team=mobile/);
+  await expect(page).not.toHaveURL(/density/);
+  await expect(page.locator('table.board.compact')).toHaveCount(0);
+});
+
 test('an approval given in another browser appears on the board without a reload', async ({ page, browser }, testInfo) => {
   test.skip(testInfo.project.name !== 'js', 'live updates need JavaScript');
   await openBoard(page, '/board?team=mobile', testInfo);

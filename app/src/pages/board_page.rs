@@ -31,11 +31,14 @@ pub fn BoardPage() -> impl IntoView {
             q.get("waiting"),
             q.get("down"),
             q.get("page"),
+            q.get("density").as_deref() == Some("compact"),
         )
     };
     let data = Resource::new(
         move || args.clone(),
-        |(team, service, waiting, down, page)| body_html(team, service, waiting, down, page),
+        |(team, service, waiting, down, page, compact)| {
+            body_html(team, service, waiting, down, page, compact)
+        },
     );
     view! {
         <Title text="Board" />
@@ -63,16 +66,20 @@ async fn body_html(
     waiting: Option<String>,
     down: Option<String>,
     page: Option<String>,
+    compact: bool,
 ) -> Result<String, AppError> {
     #[cfg(feature = "ssr")]
     {
         use crate::ssr::changes::Topic;
-        let key = format!("/board {:?}", (&team, &service, &waiting, &down, &page));
+        let key = format!(
+            "/board {:?}",
+            (&team, &service, &waiting, &down, &page, compact)
+        );
         let topics = [Topic::Org, Topic::Calendar, Topic::Board, Topic::Approvals];
         crate::ssr::kept_html(&topics, &key, async {
             let data = board(team, service, waiting, down, page).await?;
             Ok((
-                without_markers(view! { <BoardBody data /> }.to_html()),
+                without_markers(view! { <BoardBody data compact /> }.to_html()),
                 true,
             ))
         })
@@ -81,7 +88,7 @@ async fn body_html(
     #[cfg(not(feature = "ssr"))]
     {
         // Pages are rendered on the server only (islands hydrate on their own).
-        let _ = (team, service, waiting, down, page);
+        let _ = (team, service, waiting, down, page, compact);
         Err(AppError::Unavailable)
     }
 }
@@ -100,11 +107,40 @@ pub(crate) fn without_markers(html: String) -> String {
     }
 }
 
+/// `&density=compact` when the board is compact, for links that keep it.
+fn density_suffix(compact: bool) -> &'static str {
+    if compact {
+        "density=compact"
+    } else {
+        ""
+    }
+}
+
+/// `/board?<query>` with `extra` (`key=value`, or empty) added.
+fn board_href(query: &str, extra: &str) -> String {
+    match (query.is_empty(), extra.is_empty()) {
+        (true, true) => "/board".to_owned(),
+        (true, false) => format!("/board?{extra}"),
+        (false, true) => format!("/board?{query}"),
+        (false, false) => format!("/board?{query}&{extra}"),
+    }
+}
+
 #[component]
-fn Filters(data: BoardView) -> impl IntoView {
+fn Filters(data: BoardView, compact: bool) -> impl IntoView {
     let f = data.filters.clone();
+    let here = f.query(f.page);
+    let link_class = format!("{LINK} aria-[current=page]:font-semibold aria-[current=page]:text-slate-900 aria-[current=page]:no-underline");
+    let density = view! {
+        <nav aria-label="Density" class="flex items-center gap-2 pb-1.5 text-sm text-slate-600 md:ml-auto">
+            "Density:"
+            <a href=board_href(&here, "") class=link_class.clone() aria-current=(!compact).then_some("page")>"Comfortable"</a>
+            <a href=board_href(&here, "density=compact") class=link_class aria-current=compact.then_some("page")>"Compact"</a>
+        </nav>
+    };
     view! {
         <form method="get" action="/board" class="mt-4 flex flex-wrap items-end gap-3 print:hidden" aria-label="Filter the board">
+            {compact.then(|| view! { <input type="hidden" name="density" value="compact" /> })}
             <label class="text-xs font-medium text-slate-700">
                 "Team"
                 <select name="team" class="mt-1 block rounded-md border border-slate-300 px-2 py-1.5 text-sm">
@@ -136,13 +172,14 @@ fn Filters(data: BoardView) -> impl IntoView {
             <button type="submit" class="rounded-md bg-slate-900 px-3 py-1.5 text-sm font-medium text-white hover:bg-slate-700 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-600">
                 "Apply"
             </button>
-            <a href="/board" class=format!("pb-1.5 text-sm {LINK}")>"Clear"</a>
+            <a href=board_href("", density_suffix(compact)) class=format!("pb-1.5 text-sm {LINK}")>"Clear"</a>
+            {density}
         </form>
     }
 }
 
 #[component]
-fn Pager(data: BoardView) -> impl IntoView {
+fn Pager(data: BoardView, compact: bool) -> impl IntoView {
     let summary = if data.matching == 0 {
         format!("No service matches (of {}).", data.total)
     } else {
@@ -159,7 +196,7 @@ fn Pager(data: BoardView) -> impl IntoView {
         )
     };
     let link = |page: u32, label: &'static str, rel: &'static str| {
-        let href = format!("/board?{}", data.filters.query(page));
+        let href = board_href(&data.filters.query(page), density_suffix(compact));
         view! { <a href=href rel=rel class=format!("rounded-md px-2 py-1 text-sm ring-1 ring-slate-200 hover:bg-slate-50 {LINK}")>{label}</a> }
     };
     view! {
@@ -176,8 +213,10 @@ fn Pager(data: BoardView) -> impl IntoView {
     }
 }
 
+/// `compact` draws the board denser (the URL's `density=compact`), for
+/// large orgs.
 #[component]
-fn BoardBody(data: BoardView) -> impl IntoView {
+fn BoardBody(data: BoardView, compact: bool) -> impl IntoView {
     // The server's clock, as sent; the browser never asks chrono for the
     // time (it has no clock on wasm32 without `wasmbind`).
     let now: DateTime<Utc> = data.now.parse().unwrap_or_default();
@@ -186,10 +225,10 @@ fn BoardBody(data: BoardView) -> impl IntoView {
     let empty = data.rows.is_empty();
     let recorded = data.recorded;
     view! {
-        <Filters data=data.clone() />
+        <Filters data=data.clone() compact />
         // The live region: a row the viewer has opened is kept as it is.
         <div id="board-live" data-live="">
-        <Pager data=data.clone() />
+        <Pager data=data.clone() compact />
         {(!recorded).then(|| view! {
             <p role="status" class="mt-4 rounded-md border border-slate-200 bg-slate-50 px-3 py-2 text-sm text-slate-600">
                 "Nothing recorded yet: the first pass over the pipelines fills the board within a poll interval."
@@ -202,7 +241,7 @@ fn BoardBody(data: BoardView) -> impl IntoView {
         } else {
             view! {
                 <div class="mt-3 overflow-x-auto rounded-lg border border-slate-200">
-                    <table class="board w-full border-collapse text-left text-xs max-md:block md:min-w-[72rem] md:table-fixed">
+                    <table class=if compact { "board compact w-full border-collapse text-left text-xs max-md:block md:min-w-[60rem] md:table-fixed" } else { "board w-full border-collapse text-left text-xs max-md:block md:min-w-[72rem] md:table-fixed" }>
                         <caption class="sr-only">"Deployed revision, pipeline state, waiting approvals and health per service and environment"</caption>
                         <thead class="bg-slate-50 text-slate-600 max-md:sr-only">
                             <tr>
