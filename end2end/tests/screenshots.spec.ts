@@ -31,6 +31,27 @@ for (const size of widths) {
     await shoot('signed-in-environments');
     await open(page, '/approvals', testInfo);
     await shoot('signed-in-approvals');
+    // A Prod card whose revision holds an unmerged hotfix: only Reject.
+    const held = page.getByRole('article', { name: 'Checkout UI to Prod' });
+    if (await held.count()) {
+      await held.getByText('Review and decide').click();
+      await held.scrollIntoViewIfNeeded();
+      await shoot('approvals-held');
+    }
+    await open(page, '/board?density=compact', testInfo);
+    await shoot('board-compact');
+    await open(page, '/demo/sign-in', testInfo);
+    await page.getByRole('button', { name: 'Sign in as Priya Raman' }).click();
+    await page.getByTestId('current-user').waitFor();
+    await open(page, '/approvals', testInfo);
+    // The QA sign-off: a control per test type, a reason once not applicable.
+    const qa = page.getByRole('article').filter({ hasText: 'to QA' }).first();
+    if (await qa.count()) {
+      await qa.getByText('Review and decide').click();
+      await qa.getByRole('radio', { name: 'Not applicable' }).first().check();
+      await qa.scrollIntoViewIfNeeded();
+      await shoot('qa-sign-off');
+    }
     await open(page, '/demo/sign-in', testInfo);
     await page.getByRole('button', { name: 'Sign in as Morgan Lee' }).click();
     await page.getByTestId('current-user').waitFor();
