@@ -139,7 +139,7 @@ pub fn DecisionPanel(
     view! {
         <div node_ref=panel class="mt-3 grid gap-3 md:grid-cols-2">
             {approve}
-            <details class="rounded-md border border-slate-200 px-3 py-2 open:bg-slate-50">
+            <details class="self-start rounded-md border border-slate-200 px-3 py-2 open:bg-slate-50">
                 <summary class="cursor-pointer text-sm font-medium text-rose-800">"Reject…"</summary>
                 <ActionForm action=decide>
                     <input type="hidden" name="request" value=request />
