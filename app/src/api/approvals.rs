@@ -145,6 +145,14 @@ fn parse_sign_off(
     use crate::domain::approval::TestMark;
     use crate::domain::limits::{bounded, LINKS_MAX, LINK_MAX, REASON_MAX};
     use crate::domain::TestType;
+    // A not-applicable mark with its reason, bounded.
+    let not_applicable_mark = |t: TestType, reason: &str| -> Result<TestMark, AppError> {
+        let reason = bounded(&format!("reason for {}", t.label()), reason, REASON_MAX)
+            .map_err(AppError::Invalid)?;
+        Ok(TestMark::NotApplicable {
+            reason: reason.to_owned(),
+        })
+    };
     let mut marks = Vec::new();
     if passed.len() > TestType::ALL.len() {
         return Err(AppError::Invalid(format!(
@@ -168,20 +176,13 @@ fn parse_sign_off(
             "passed" => marks.push((t, TestMark::Passed)),
             "not-applicable" => {
                 let reason = reasons.get(t.as_str()).map_or("", |r| r.trim());
-                let reason = bounded(&format!("reason for {}", t.label()), reason, REASON_MAX)
-                    .map_err(AppError::Invalid)?;
                 if reason.is_empty() {
                     return Err(AppError::Invalid(format!(
                         "Say why {} testing does not apply: a reason is required.",
                         t.label()
                     )));
                 }
-                marks.push((
-                    t,
-                    TestMark::NotApplicable {
-                        reason: reason.to_owned(),
-                    },
-                ));
+                marks.push((t, not_applicable_mark(t, reason)?));
             }
             "" => {}
             other => {
@@ -200,19 +201,13 @@ fn parse_sign_off(
             ))
         })?;
         let t = TestType::parse(t.trim()).map_err(|e| AppError::Invalid(e.to_string()))?;
-        let reason = bounded(&format!("reason for {}", t.label()), reason, REASON_MAX)
-            .map_err(AppError::Invalid)?;
+        let mark = not_applicable_mark(t, reason)?;
         if marks.len() >= 2 * TestType::ALL.len() {
             return Err(AppError::Invalid(
                 "Mark each test type once: passed, or not applicable with a reason.".into(),
             ));
         }
-        marks.push((
-            t,
-            TestMark::NotApplicable {
-                reason: reason.to_owned(),
-            },
-        ));
+        marks.push((t, mark));
     }
     let links: Vec<&str> = evidence
         .lines()

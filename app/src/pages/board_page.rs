@@ -107,7 +107,8 @@ pub(crate) fn without_markers(html: String) -> String {
     }
 }
 
-/// `&density=compact` when the board is compact, for links that keep it.
+/// `density=compact` when the board is compact (else nothing), for links
+/// that keep the density.
 fn density_suffix(compact: bool) -> &'static str {
     if compact {
         "density=compact"
@@ -134,8 +135,8 @@ fn Filters(data: BoardView, compact: bool) -> impl IntoView {
     let density = view! {
         <nav aria-label="Density" class="flex items-center gap-2 pb-1.5 text-sm text-slate-600 md:ml-auto">
             "Density:"
-            <a href=board_href(&here, "") class=link_class.clone() aria-current=(!compact).then_some("page")>"Comfortable"</a>
-            <a href=board_href(&here, "density=compact") class=link_class aria-current=compact.then_some("page")>"Compact"</a>
+            <a href=board_href(&here, density_suffix(false)) class=link_class.clone() aria-current=(!compact).then_some("page")>"Comfortable"</a>
+            <a href=board_href(&here, density_suffix(true)) class=link_class aria-current=compact.then_some("page")>"Compact"</a>
         </nav>
     };
     view! {
@@ -241,7 +242,10 @@ fn BoardBody(data: BoardView, compact: bool) -> impl IntoView {
         } else {
             view! {
                 <div class="mt-3 overflow-x-auto rounded-lg border border-slate-200">
-                    <table class=if compact { "board compact w-full border-collapse text-left text-xs max-md:block md:min-w-[60rem] md:table-fixed" } else { "board w-full border-collapse text-left text-xs max-md:block md:min-w-[72rem] md:table-fixed" }>
+                    <table class=format!(
+                        "board w-full border-collapse text-left text-xs max-md:block md:table-fixed {}",
+                        if compact { "compact md:min-w-[60rem]" } else { "md:min-w-[72rem]" }
+                    )>
                         <caption class="sr-only">"Deployed revision, pipeline state, waiting approvals and health per service and environment"</caption>
                         <thead class="bg-slate-50 text-slate-600 max-md:sr-only">
                             <tr>

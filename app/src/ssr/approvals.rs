@@ -112,6 +112,17 @@ fn repository_of(org: &OrgModel, service_id: &str) -> Result<String, AppError> {
         .ok_or_else(|| AppError::NotFound("This service is no longer configured.".into()))
 }
 
+/// The hotfix branches of `service_id` among `hotfixes` that still lack a
+/// merge back.
+fn unmerged<'a>(
+    hotfixes: &'a [HotfixRecord],
+    service_id: &'a str,
+) -> impl Iterator<Item = &'a HotfixRecord> + 'a {
+    hotfixes
+        .iter()
+        .filter(move |h| h.service_id == service_id && !h.missing().is_empty())
+}
+
 /// Why approving the request's revision for Prod must wait: it contains a
 /// hotfix of `hotfixes` (the service's, as recorded) that is not merged
 /// back into develop and the open release branch (asked of GitHub, as the
@@ -126,17 +137,13 @@ async fn hotfix_refusal(
     if !state.refuse_unmerged_hotfix || !org.is_prod(&item.environment_id) {
         return Ok(None);
     }
-    let unmerged: Vec<HotfixRecord> = hotfixes
-        .iter()
-        .filter(|h| h.service_id == item.service_id && !h.missing().is_empty())
-        .cloned()
-        .collect();
-    if unmerged.is_empty() {
+    let held: Vec<HotfixRecord> = unmerged(hotfixes, &item.service_id).cloned().collect();
+    if held.is_empty() {
         return Ok(None);
     }
     let repo = repository_of(org, &item.service_id)?;
     let short = item.short_commit();
-    for hotfix in unmerged {
+    for hotfix in held {
         let contains = state
             .github
             .contains(&repo, &item.commit, &hotfix.head_sha)
@@ -225,9 +232,7 @@ pub async fn view(
         };
         let mut queued = queue_item(&org, &calendar, user.as_ref(), item, held);
         if org.is_prod(&queued.item.environment_id) {
-            queued.hotfix_warnings = hotfixes
-                .iter()
-                .filter(|h| h.service_id == queued.item.service_id && !h.missing().is_empty())
+            queued.hotfix_warnings = unmerged(hotfixes, &queued.item.service_id)
                 .map(|h| {
                     format!(
                         "{} is not merged back into {} yet",

@@ -142,16 +142,8 @@ pub async fn cell(service_id: &str, environment_id: &str) -> Result<CellDetail, 
             "Gatehouse knows no such service and environment; the board lists them all.".into(),
         )
     };
-    let service = org
-        .services
-        .iter()
-        .find(|s| s.id.as_str() == service_id)
-        .ok_or_else(unknown)?;
-    let team = org
-        .teams
-        .iter()
-        .find(|t| t.id == service.team)
-        .ok_or_else(unknown)?;
+    let service = org.service(service_id).ok_or_else(unknown)?;
+    let team = org.team(&service.team).ok_or_else(unknown)?;
     let now = Utc::now();
     let cycle_start = cycle_start(&state, &org, now).await?;
     let snapshot = state

@@ -109,6 +109,12 @@ impl GitHubAdapter {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    fn ancestry(&self) -> std::sync::MutexGuard<'_, HashMap<String, bool>> {
+        self.ancestry
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     /// GETs `path_and_query` as JSON, conditionally when an earlier answer
     /// carried an ETag; a 304 reuses that answer.
     async fn get_cached<T: DeserializeOwned>(
@@ -324,25 +330,18 @@ impl GitHub for GitHubAdapter {
     ) -> Result<Option<bool>, GitHubError> {
         let key = (full_commit_id(container) && full_commit_id(head))
             .then(|| format!("{repo} {container} {head}"));
-        let kept = |key: &str| {
-            self.ancestry
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .get(key)
-                .copied()
-        };
-        if let Some(known) = key.as_deref().and_then(kept) {
+        if let Some(known) = key
+            .as_deref()
+            .and_then(|key| self.ancestry().get(key).copied())
+        {
             return Ok(Some(known));
         }
         let answer = self
             .compare(repo, container, head)
             .await?
-            .map(|c| c.ahead_by == 0);
+            .map(|c| c.contains_head());
         if let (Some(key), Some(answer)) = (key, answer) {
-            let mut ancestry = self
-                .ancestry
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut ancestry = self.ancestry();
             if ancestry.len() >= ANCESTRY_KEPT {
                 ancestry.clear();
             }

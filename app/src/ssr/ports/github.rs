@@ -63,6 +63,13 @@ pub struct Comparison {
     pub commits: Vec<CommitSummary>,
 }
 
+impl Comparison {
+    /// Whether base already has every commit of head.
+    pub fn contains_head(&self) -> bool {
+        self.ahead_by == 0
+    }
+}
+
 /// An issue Gatehouse opened.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IssueRef {
@@ -101,7 +108,7 @@ pub trait GitHub: Send + Sync {
         Ok(self
             .compare(repo, container, head)
             .await?
-            .map(|c| c.ahead_by == 0))
+            .map(|c| c.contains_head()))
     }
     /// Opens an issue with labels.
     async fn open_issue(
