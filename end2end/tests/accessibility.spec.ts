@@ -18,6 +18,8 @@ const pages = [
   '/board',
   '/board/mobile-bff/qa',
   '/release-demo',
+  '/release-demo?present=1',
+  '/calendar?move=1:code-freeze',
   '/audit',
   '/sign-in',
   '/demo/sign-in',
@@ -50,3 +52,31 @@ for (const [viewer, name] of viewers) {
     expect(found, found.join('\n')).toEqual([]);
   });
 }
+
+test('on a phone every page keeps its text at 12 px or more, its tap targets at 24 px and nothing off-screen', async ({ page }, testInfo) => {
+  test.skip(testInfo.project.name === 'no-js', 'axe-core runs as a script in the page');
+  test.setTimeout(120_000);
+  await page.setViewportSize({ width: 390, height: 844 });
+  await signIn(page, 'Morgan Lee', testInfo);
+  const found: string[] = [];
+  for (const path of pages) {
+    await open(page, path, testInfo);
+    const seen = await page.evaluate(() => {
+      const small: string[] = [];
+      for (const el of Array.from(document.querySelectorAll('body *'))) {
+        const own = Array.from(el.childNodes).some((n) => n.nodeType === Node.TEXT_NODE && (n.textContent ?? '').trim() !== '');
+        if (!own || el.getClientRects().length === 0 || el.closest('.sr-only')) continue;
+        const size = parseFloat(getComputedStyle(el).fontSize);
+        if (size < 12) small.push(`${size}px "${(el.textContent ?? '').trim().slice(0, 30)}"`);
+      }
+      return { small: small.slice(0, 5), width: document.documentElement.scrollWidth };
+    });
+    if (seen.small.length) found.push(`${path}: text under 12 px: ${seen.small.join('; ')}`);
+    if (seen.width > 390) found.push(`${path}: ${seen.width} px wide on a 390 px screen`);
+    const results = await new AxeBuilder({ page }).withRules(['target-size']).analyze();
+    for (const v of results.violations) {
+      found.push(`${path}: ${v.id} (${v.nodes.length}×): ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join('; ')}`);
+    }
+  }
+  expect(found, found.join('\n')).toEqual([]);
+});

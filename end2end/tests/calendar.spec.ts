@@ -65,26 +65,39 @@ test('a manager moves Mobile\'s code freeze and QA approvals close for Mobile', 
   const qa = allowed.getByRole('listitem', { name: 'QA' });
   await expect(qa).toBeVisible();
 
+  // The page opens on this cycle's milestones; each has its Move link.
+  const timeline = page.getByRole('list', { name: /^Milestones of release \d{4}\.\d{2}$/ });
+  await expect(timeline.getByRole('listitem')).toHaveCount(5);
+  await timeline.getByRole('link', { name: /^Move Release demo of release/ }).click();
   const form = page.getByRole('form', { name: 'Move a milestone' });
+  await expect(form.getByRole('heading', { level: 3 })).toHaveText(/^Move Release demo of release \d{4}\.\d{2}$/);
+  await expect(form.getByTestId('milestone-now')).toContainText('Mobile: ');
   const [demoDate] = inDays(3);
-  await form.getByLabel('Milestone').selectOption('release-demo');
   await form.getByLabel('Team').selectOption('mobile');
   await form.getByLabel('New date').fill(demoDate);
   await form.getByLabel('Time (empty: all day)').fill('15:00');
   await form.getByLabel('Why (required)').fill('Demo after the later freeze');
   await form.getByRole('button', { name: 'Move milestone' }).click();
-  await expect(page.getByText(/Release demo of release \d{4}\.\d{2} for Mobile moved to/)).toBeVisible();
-  // The page has reloaded its data (and its forms) once the history shows it.
+  // Said next to the form, which takes the focus, keeps its milestone and
+  // starts empty again.
+  const outcome = form.getByTestId('form-outcome');
+  await expect(outcome).toContainText(/Release demo of release \d{4}\.\d{2} for Mobile moved to/);
+  await expect(outcome).toBeFocused();
+  await expect(form.getByRole('heading', { level: 3 })).toHaveText(/^Move Release demo/);
+  await expect(form.getByLabel('Why (required)')).toHaveValue('');
+  await expect(form.getByLabel('New date')).toHaveValue(demoDate);
   await expect(page.getByText('Why: Demo after the later freeze').first()).toBeVisible();
 
   const [freezeDate, freezeWords] = inDays(1);
-  await form.getByLabel('Milestone').selectOption('code-freeze');
+  await timeline.getByRole('link', { name: /^Move Code freeze of release/ }).click();
+  await expect(form.getByRole('heading', { level: 3 })).toHaveText(/^Move Code freeze/);
   await form.getByLabel('Team').selectOption('mobile');
   await form.getByLabel('New date').fill(freezeDate);
   await form.getByLabel('Time (empty: all day)').fill('18:00');
   await form.getByLabel('Why (required)').fill('App store review slipped');
   await form.getByRole('button', { name: 'Move milestone' }).click();
-  await expect(page.getByText(/Code freeze of release \d{4}\.\d{2} for Mobile moved to/)).toBeVisible();
+  await expect(outcome).toContainText(/Code freeze of release \d{4}\.\d{2} for Mobile moved to/);
+  await expect(form.getByTestId('milestone-now')).toContainText(`Mobile: ${freezeWords} 18:00`);
 
   await expect(qa).toContainText(`Approvals open at code freeze on ${freezeWords}`);
   await expect(qa).toContainText('Closed');

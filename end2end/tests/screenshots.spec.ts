@@ -57,5 +57,19 @@ for (const size of widths) {
     await page.getByTestId('current-user').waitFor();
     await open(page, '/calendar', testInfo);
     await shoot('manager-calendar');
+    await open(page, '/calendar?move=1:release-demo', testInfo);
+    await shoot('manager-calendar-move');
   });
 }
+
+test('screenshots of the presentation mode on a projector', async ({ page }, testInfo) => {
+  await page.setViewportSize({ width: 1920, height: 1080 });
+  await open(page, '/release-demo?present=1', testInfo);
+  await page.screenshot({ path: 'screenshots/projector-release-demo-1.png' });
+  await open(page, '/release-demo?present=1&slide=2', testInfo);
+  await page.screenshot({ path: 'screenshots/projector-release-demo-2.png' });
+  await open(page, '/board', testInfo);
+  await page.screenshot({ path: 'screenshots/projector-board.png' });
+  await open(page, '/calendar', testInfo);
+  await page.screenshot({ path: 'screenshots/projector-calendar.png' });
+});

@@ -370,6 +370,129 @@ async fn a_form_posted_without_javascript_returns_to_the_same_calendar_view(pool
     assert!(html.contains("moved to"), "the notice is shown once");
 }
 
+/// The HTML of the Move form on a calendar page.
+fn move_form(html: &str) -> &str {
+    let start = html.find(r#"id="move-form""#).expect("a move form");
+    let end = html[start..]
+        .find("</form>")
+        .map_or(html.len(), |e| start + e);
+    &html[start..end]
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn the_move_form_keeps_its_milestone_shows_its_date_and_says_the_outcome_beside_itself(
+    pool: PgPool,
+) {
+    let app = spawn(pool, Mode::Demo).await;
+    sign_in(&app, "morgan.lee").await;
+    let page = "/calendar?team=mobile&move=2:code-freeze";
+    let (status, html) = app.page(page).await;
+    assert_eq!(status, 200);
+    let form = move_form(&html);
+    assert!(form.contains("Move Code freeze of release"), "{form}");
+    assert!(
+        form.contains("Mobile: "),
+        "its date now, for Mobile: {form}"
+    );
+    assert!(form.contains(r#"name="milestone" value="code-freeze""#));
+    assert!(
+        form.contains(r#"<option value="mobile" selected"#),
+        "{form}"
+    );
+
+    // Refused (no reason): said inside the form, focus goes there, and
+    // what was typed is kept.
+    // Two days earlier than now (its starting value).
+    let now = form
+        .split(r#"name="date" required value=""#)
+        .nth(1)
+        .and_then(|rest| rest.get(..10))
+        .expect("the date starts at the milestone's");
+    let date = (chrono::NaiveDate::parse_from_str(now, "%Y-%m-%d").expect("a date") - Days::new(2))
+        .to_string();
+    let fields = [
+        ("release", "2"),
+        ("milestone", "code-freeze"),
+        ("team", "mobile"),
+        ("date", date.as_str()),
+        ("time", "17:30"),
+        ("reason", " "),
+    ];
+    let response = app.submit("calendar/move", &fields, page).await;
+    assert_eq!(response.status(), 302);
+    let (_, html) = app.page(page).await;
+    let form = move_form(&html);
+    assert!(form.contains("Say why"), "{form}");
+    assert!(form.contains("autofocus"), "{form}");
+    assert!(
+        form.contains(&format!(r#"value="{date}""#)),
+        "kept date: {form}"
+    );
+    assert!(form.contains(r#"value="17:30""#), "kept time: {form}");
+    assert!(!html[..html.find(r#"id="move-form""#).expect("the form")].contains("Say why"));
+
+    // Accepted: said in the form, which stays on the same milestone, shows
+    // the new date and starts empty again.
+    let reason = ("reason", "Store review takes longer");
+    let fields = [
+        fields[0], fields[1], fields[2], fields[3], fields[4], reason,
+    ];
+    let response = app.submit("calendar/move", &fields, page).await;
+    assert_eq!(response.status(), 302);
+    assert_eq!(response.headers()["location"], page);
+    let (_, html) = app.page(page).await;
+    let form = move_form(&html);
+    assert!(form.contains("for Mobile moved to"), "{form}");
+    assert!(form.contains(r#"name="milestone" value="code-freeze""#));
+    let words = chrono::NaiveDate::parse_from_str(&date, "%Y-%m-%d")
+        .expect("a date")
+        .format("%-d %b %Y")
+        .to_string();
+    assert!(form.contains(&format!("Mobile: {words} 17:30")), "{form}");
+    assert!(
+        !form.contains("Store review takes longer"),
+        "the form resets"
+    );
+    // Once: the notice is gone on the next load.
+    let (_, html) = app.page(page).await;
+    assert!(!move_form(&html).contains("moved to"));
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn the_calendar_opens_on_this_cycle_s_milestones_in_order(pool: PgPool) {
+    let app = spawn(pool, Mode::Demo).await;
+    let view = calendar(&app, &[]).await;
+    let current = view.current.expect("the current release");
+    let kinds: Vec<&str> = current.steps.iter().map(|s| s.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "code-freeze",
+            "release-demo",
+            "qa-sign-off",
+            "pre-prod",
+            "prod-release"
+        ]
+    );
+    // The demo opens in QA: the freeze has passed, Prod has not.
+    assert!(current.steps[0].passed);
+    assert!(!current.steps[4].passed);
+    let passed: Vec<bool> = current.steps.iter().map(|s| s.passed).collect();
+    let mut sorted = passed.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(passed, sorted, "done steps come first");
+    // Nobody but a manager gets a Move form, whatever the link says.
+    let view = calendar(&app, &[("moving", "1:code-freeze")]).await;
+    assert!(view.moving.is_none());
+    sign_in(&app, "morgan.lee").await;
+    let view = calendar(&app, &[("moving", "1:code-freeze")]).await;
+    assert_eq!(view.moving.map(|m| m.kind.as_str()), Some("code-freeze"));
+    for bad in ["1:nonsense", "x:code-freeze", "999:code-freeze", "no-colon"] {
+        let view = calendar(&app, &[("moving", bad)]).await;
+        assert!(view.moving.is_none(), "{bad}");
+    }
+}
+
 fn parse_ics(text: &str) -> Vec<ical::parser::ical::component::IcalEvent> {
     let mut calendars = ical::IcalParser::new(std::io::BufReader::new(text.as_bytes()));
     let calendar = calendars

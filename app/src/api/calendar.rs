@@ -83,6 +83,42 @@ pub struct CalendarChange {
     pub reason: String,
 }
 
+/// One milestone of the current release, for the timeline at the top.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelineStep {
+    pub kind: MilestoneKind,
+    /// "8 Feb", or "5–8 Feb" where teams differ.
+    pub words: String,
+    /// Weekday and time where the teams agree ("Fri 18:00 GMT").
+    pub detail: Option<String>,
+    /// It has happened for every team shown.
+    pub passed: bool,
+    /// The blackout it falls in.
+    pub in_blackout: Option<String>,
+}
+
+/// The release the calendar is in today, as one row of milestones.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CurrentRelease {
+    pub number: u32,
+    pub name: String,
+    pub state: ReleaseState,
+    pub steps: Vec<TimelineStep>,
+}
+
+/// The milestone the Move form is for (`?move=<release>:<milestone>`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MoveTarget {
+    pub release: u32,
+    pub release_name: String,
+    pub kind: MilestoneKind,
+    /// Where it is now: `(team name, or None for every team, words)`.
+    pub now: Vec<(Option<String>, String)>,
+    /// The date and time inputs' starting values (YYYY-MM-DD, HH:MM).
+    pub date: String,
+    pub time: String,
+}
+
 /// A release a manager may change, for the forms.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReleaseChoice {
@@ -118,6 +154,12 @@ pub struct CalendarView {
     /// Environments a blackout may close: (id, name, closed by default).
     pub environments: Vec<(String, String, bool)>,
     pub notice: Option<Notice>,
+    /// This cycle's milestones in one row.
+    #[serde(default)]
+    pub current: Option<CurrentRelease>,
+    /// What the Move form moves (managers, `?move=`).
+    #[serde(default)]
+    pub moving: Option<MoveTarget>,
     /// The viewer's secret calendar-feed token (signed in only): feed URLs
     /// carry it, since calendar apps cannot sign in.
     #[serde(default)]
@@ -130,8 +172,11 @@ pub struct CalendarView {
 pub async fn calendar(
     month: Option<String>,
     team: Option<String>,
+    #[server(default)] moving: Option<String>,
 ) -> Result<CalendarView, AppError> {
-    AppError::respond(crate::ssr::calendar::view(month.as_deref(), team.as_deref()).await)
+    AppError::respond(
+        crate::ssr::calendar::view(month.as_deref(), team.as_deref(), moving.as_deref()).await,
+    )
 }
 
 /// Moves one milestone of one release, for one team or all (`team` empty).
@@ -148,7 +193,13 @@ pub async fn move_milestone(
     let result =
         crate::ssr::calendar::move_milestone(&release, &milestone, &team, &date, &time, &reason)
             .await;
-    crate::ssr::forms::answer_form(result, "/calendar").await
+    let kept = vec![
+        ("team".to_owned(), team),
+        ("date".to_owned(), date),
+        ("time".to_owned(), time),
+        ("reason".to_owned(), reason),
+    ];
+    crate::ssr::forms::answer_form_at(result, "/calendar", Some("move"), kept).await
 }
 
 /// Adds a blackout (inclusive days) closing the given environments.
@@ -164,7 +215,19 @@ pub async fn add_blackout(
     let result =
         crate::ssr::calendar::add_blackout(&name, &first_day, &last_day, &environments, &reason)
             .await;
-    crate::ssr::forms::answer_form(result, "/calendar").await
+    let mut kept = vec![
+        ("name".to_owned(), name),
+        ("first_day".to_owned(), first_day),
+        ("last_day".to_owned(), last_day),
+        ("reason".to_owned(), reason),
+    ];
+    kept.extend(
+        environments
+            .into_iter()
+            .take(8)
+            .map(|e| ("environments".to_owned(), e)),
+    );
+    crate::ssr::forms::answer_form_at(result, "/calendar", Some("blackout"), kept).await
 }
 
 /// Replaces the viewer's secret calendar-feed link: subscriptions using the
@@ -172,5 +235,5 @@ pub async fn add_blackout(
 #[server(endpoint = "calendar/feed-token")]
 pub async fn rotate_feed_token() -> Result<String, AppError> {
     let result = crate::ssr::calendar::rotate_feed_token().await;
-    crate::ssr::forms::answer_form(result, "/calendar").await
+    crate::ssr::forms::answer_form_at(result, "/calendar", Some("feed"), Vec::new()).await
 }

@@ -21,11 +21,23 @@ const NAV: &[(&str, &str)] = &[
 #[component]
 pub fn AppShell(children: Children) -> impl IntoView {
     let session = expect_context::<SessionContext>();
-    let topics = topics_of(
-        &leptos_router::hooks::use_location()
-            .pathname
-            .get_untracked(),
-    );
+    let path = leptos_router::hooks::use_location()
+        .pathname
+        .get_untracked();
+    let topics = topics_of(&path);
+    // The Release demo on a projector: the page alone, full width.
+    let presenting = path == "/release-demo"
+        && crate::pages::release_demo_page::is_presenting(
+            &leptos_router::hooks::use_query_map().read_untracked(),
+        );
+    if presenting {
+        return view! {
+            <IconSprite />
+            <main id="main" class="px-4 py-4 lg:px-12 lg:py-8">{children()}</main>
+            <LiveUpdates topics=topics />
+        }
+        .into_any();
+    }
     let banner_and_user = move || {
         Suspend::new(async move {
             match session.info.await {
@@ -88,6 +100,7 @@ pub fn AppShell(children: Children) -> impl IntoView {
         </main>
         <LiveUpdates topics=topics />
     }
+    .into_any()
 }
 
 /// The change topics each page follows live.
@@ -108,7 +121,7 @@ fn topics_of(path: &str) -> Vec<String> {
 fn DemoBanner() -> impl IntoView {
     view! {
         <div role="note" aria-label="Demo mode" class="print:hidden bg-amber-100 px-4 py-1.5 text-center text-xs text-amber-950">
-            <strong class="mr-1.5 rounded bg-amber-950 px-1.5 py-0.5 font-mono text-[11px] tracking-wider text-amber-100">
+            <strong class="mr-1.5 rounded bg-amber-950 px-1.5 py-0.5 font-mono text-xs tracking-wider text-amber-100">
                 "DEMO"
             </strong>
             "Seeded teams and simulated CodePipeline and GitHub. Nothing here touches AWS or GitHub."

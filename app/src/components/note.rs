@@ -21,3 +21,21 @@ pub fn Note(error: bool, text: String) -> impl IntoView {
         </p>
     }
 }
+
+/// A form's outcome as the server says it after a plain form post: a
+/// status (or alert) region that takes the focus when the page loads, so a
+/// keyboard or screen-reader user starts from what their submit did.
+#[component]
+pub fn NoticeView(notice: crate::notice::Notice, #[prop(into)] class: String) -> impl IntoView {
+    view! {
+        <div
+            class=format!("{class} focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-600 rounded-lg")
+            role=if notice.error { "alert" } else { "status" }
+            tabindex="-1"
+            autofocus=true
+            data-testid="form-outcome"
+        >
+            <Note error=notice.error text=notice.text />
+        </div>
+    }
+}

@@ -5,5 +5,5 @@
 pub mod decision_panel;
 pub mod live;
 pub mod local_time;
-pub mod month_keys;
 pub mod outcome;
+pub mod step_keys;

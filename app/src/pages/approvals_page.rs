@@ -1,7 +1,7 @@
 use crate::api::approvals::{approvals, ApprovalsView, EnvironmentCount, QueueItem, Rerun};
 use crate::components::error_notice::ErrorNotice;
 use crate::components::icon::{Icon, IconKind};
-use crate::components::note::Note;
+use crate::components::note::NoticeView;
 use crate::components::time::{ago, until};
 use crate::domain::approval::{Decision, TestMark};
 use crate::domain::request::{ApprovalRequest, DeliveryOutcome, PipelineProblem, RequestState};
@@ -87,7 +87,7 @@ fn ApprovalsBody(
         environment,
         not_shown,
     } = data;
-    let notice = notice.map(|n| view! { <div class="mt-4" role=if n.error { "alert" } else { "status" }><Note error=n.error text=n.text /></div> });
+    let notice = notice.map(|notice| view! { <NoticeView notice class="mt-4" /> });
     let hint = (!signed_in).then(|| view! {
         <p class="mt-4 text-sm text-slate-600">"You are not signed in: you can look, but not decide."</p>
     });

@@ -309,7 +309,7 @@ fn Row(service: ServiceRow, now: DateTime<Utc>) -> impl IntoView {
                         "merged back".to_owned()
                     };
                     view! {
-                        <p class=format!("mt-1 flex items-start gap-1 text-[11px] {tone}") data-testid="hotfix">
+                        <p class=format!("mt-1 flex items-start gap-1 text-xs {tone}") data-testid="hotfix">
                             <Icon kind=if unmerged { IconKind::Alert } else { IconKind::Branch } class="mt-0.5 h-3 w-3 shrink-0" />
                             <span>
                                 <code class="font-mono">{h.branch.clone()}</code>
@@ -486,7 +486,7 @@ fn CellView(cell: Cell, service: String, service_id: String, now: DateTime<Utc>)
                 </a>
             })}
             {cell.problem.map(|p| view! {
-                <p class="mt-1 flex items-start gap-1 text-[11px] text-rose-800" role="note"><Icon kind=IconKind::Alert class="mt-0.5 h-3 w-3 shrink-0" />{p}</p>
+                <p class="mt-1 flex items-start gap-1 text-xs text-rose-800" role="note"><Icon kind=IconKind::Alert class="mt-0.5 h-3 w-3 shrink-0" />{p}</p>
             })}
         </td>
     }
@@ -587,7 +587,7 @@ fn Legend() -> impl IntoView {
         CellStatus::NotDeployed,
     ];
     view! {
-        <p class="mt-3 flex flex-wrap gap-x-4 gap-y-1 text-[11px] text-slate-600">
+        <p class="mt-3 flex flex-wrap gap-x-4 gap-y-1 text-xs text-slate-600">
             {entries.into_iter().map(|status| {
                 view! { <span class=status_tone(status)>{status.words()}</span> }
             }).collect_view()}

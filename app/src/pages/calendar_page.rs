@@ -1,17 +1,17 @@
 use crate::api::calendar::{
-    calendar, AddBlackout, CalendarChange, CalendarEvent, CalendarView, DayCell, DaySpan,
-    EnvironmentAllowance, MoveMilestone, ReleaseChoice, ReleaseSummary, RotateFeedToken,
+    calendar, AddBlackout, CalendarChange, CalendarEvent, CalendarView, CurrentRelease, DayCell,
+    DaySpan, EnvironmentAllowance, MoveMilestone, MoveTarget, ReleaseSummary, RotateFeedToken,
 };
 use crate::components::badges::GateBadge;
 use crate::components::error_notice::ErrorNotice;
 use crate::components::icon::{Icon, IconKind};
-use crate::components::note::Note;
+use crate::components::note::NoticeView;
 use crate::components::team_filter::TeamFilter;
 use crate::components::time::ago;
 use crate::domain::calendar::{MilestoneKind, ReleaseState};
 use crate::domain::{Team, TeamId};
 use crate::islands::local_time::LocalTime;
-use crate::islands::month_keys::MonthKeys;
+use crate::islands::step_keys::StepKeys;
 use crate::notice::Notice;
 use chrono::{DateTime, Utc};
 use leptos::form::ActionForm;
@@ -29,9 +29,12 @@ pub fn CalendarPage() -> impl IntoView {
     let query = use_query_map();
     let args = {
         let q = query.read_untracked();
-        (q.get("month"), q.get("team"))
+        (q.get("month"), q.get("team"), q.get("move"))
     };
-    let data = Resource::new(move || args.clone(), |(month, team)| calendar(month, team));
+    let data = Resource::new(
+        move || args.clone(),
+        |(month, team, moving)| calendar(month, team, moving),
+    );
     view! {
         <Title text="Calendar" />
         <h1 class="text-xl font-semibold tracking-tight">"Calendar"</h1>
@@ -64,6 +67,15 @@ fn calendar_href(month: &str, team: Option<&TeamId>) -> String {
         Some(t) => format!("/calendar?month={month}&team={t}"),
         None => format!("/calendar?month={month}"),
     }
+}
+
+/// The page with the Move form set on one milestone of one release.
+fn move_href(month: &str, team: Option<&TeamId>, release: u32, kind: MilestoneKind) -> String {
+    format!(
+        "{}&move={release}:{}#move-form",
+        calendar_href(month, team),
+        kind.as_str()
+    )
 }
 
 /// How a milestone looks: colour, icon and words.
@@ -154,7 +166,7 @@ fn EventChip(event: CalendarEvent, compact: bool) -> impl IntoView {
     });
     view! {
         <span
-            class=format!("flex min-w-0 flex-wrap items-center gap-x-1 rounded px-1 py-0.5 text-[11px] leading-tight ring-1 ring-inset {ring}")
+            class=format!("flex min-w-0 flex-wrap items-center gap-x-1 rounded px-1 py-0.5 text-xs leading-tight ring-1 ring-inset {ring}")
             title=title
             data-milestone=event.kind.as_str()
             data-flagged=flagged.then_some("true")
@@ -190,9 +202,11 @@ fn CalendarBody(data: CalendarView) -> impl IntoView {
         allowances,
         history,
         can_manage,
-        releases,
+        releases: _,
         environments,
         notice,
+        current,
+        moving,
         feed_token,
     } = data;
     let previous_href = calendar_href(&previous_month, team.as_ref());
@@ -228,14 +242,24 @@ fn CalendarBody(data: CalendarView) -> impl IntoView {
         Some(n) => format!("Subscribe to {n}'s calendar (ICS)"),
         None => "Subscribe to the calendar (ICS)".to_owned(),
     };
-    let notice = notice.map(|Notice { error, text }| view! {
-        <div class="mt-4 print:hidden" role=if error { "alert" } else { "status" }><Note error text /></div>
-    });
+    // A form's outcome is said next to that form; others at the top.
+    let (form_notice, notice) = match notice {
+        Some(n) if n.answers("move") || n.answers("blackout") => (Some(n), None),
+        other => (None, other),
+    };
+    let notice = notice.map(|notice| view! { <NoticeView notice class="mt-4 print:hidden" /> });
+    let manage_link = {
+        let month = month.clone();
+        let team = team.clone();
+        move |release: u32, kind: MilestoneKind| {
+            can_manage.then(|| move_href(&month, team.as_ref(), release, kind))
+        }
+    };
     let month_for_filter = month.clone();
     let is_this_month = month == this_month;
     view! {
         // With JavaScript, the arrow keys turn the months.
-        <MonthKeys previous=previous_href.clone() next=next_href.clone() />
+        <StepKeys previous=Some(previous_href.clone()) next=Some(next_href.clone()) page_keys=false />
         {notice}
         <div class="mt-4 flex flex-wrap items-center justify-between gap-3">
             <TeamFilter teams=teams.clone() selected=team.clone() path="/calendar" query=format!("month={month_for_filter}") />
@@ -247,6 +271,10 @@ fn CalendarBody(data: CalendarView) -> impl IntoView {
                 {replace_link}
             </div>
         </div>
+        {current.map(|current| {
+            let link = manage_link.clone();
+            view! { <div id="calendar-timeline-live" data-live=""><Timeline current move_link=link /></div> }
+        })}
         // Live regions: the month, what is allowed today, the next releases
         // and the history follow managers' changes.
         <div id="calendar-live" data-live="" class="mt-4 grid gap-6 xl:grid-cols-[minmax(0,1fr)_22rem]">
@@ -275,9 +303,12 @@ fn CalendarBody(data: CalendarView) -> impl IntoView {
                 <AllowancePanel allowances today=today.format("%-d %b %Y").to_string() />
             </aside>
         </div>
-        <div id="calendar-releases-live" data-live=""><NextReleases releases=next_releases team_name=selected_name /></div>
-        {can_manage.then(|| view! {
-            <ManageForms releases teams=teams.clone() environments />
+        <div id="calendar-releases-live" data-live=""><NextReleases releases=next_releases team_name=selected_name move_link=manage_link /></div>
+        {can_manage.then(|| {
+            let leave = calendar_href(&month, team.as_ref());
+            view! {
+                <ManageForms moving teams=teams.clone() team=team.clone() environments notice=form_notice leave />
+            }
         })}
         <div id="calendar-history-live" data-live=""><History history now /></div>
     }
@@ -344,9 +375,9 @@ fn DayView(day: DayCell) -> impl IntoView {
                 >
                     {number}
                 </time>
-                {today.then(|| view! { <span class="text-[10px] font-semibold uppercase tracking-wide text-indigo-700">"Today"</span> })}
+                {today.then(|| view! { <span class="text-xs font-semibold uppercase tracking-wide text-indigo-700">"Today"</span> })}
             </div>
-            {blackout.then(|| view! { <p class="mt-0.5 truncate text-[10px] font-medium text-rose-800" title=blackouts.clone()>{format!("Blackout: {blackouts}")}</p> })}
+            {blackout.then(|| view! { <p class="mt-0.5 truncate text-xs font-medium text-rose-800" title=blackouts.clone()>{format!("Blackout: {blackouts}")}</p> })}
             {day.hotfix_window.then(|| view! { <span class="sr-only">"Hotfix window"</span> })}
             <ul class="mt-0.5 space-y-0.5">
                 {day.events.into_iter().map(|event| view! { <li><EventChip event compact=true /></li> }).collect_view()}
@@ -427,8 +458,67 @@ fn AllowancePanel(allowances: Vec<EnvironmentAllowance>, today: String) -> impl 
     }
 }
 
+/// The current release's milestones in one row (a column on a phone),
+/// each with its date and whether it has passed; managers can move each.
 #[component]
-fn NextReleases(releases: Vec<ReleaseSummary>, team_name: Option<String>) -> impl IntoView {
+fn Timeline<F>(current: CurrentRelease, move_link: F) -> impl IntoView
+where
+    F: Fn(u32, MilestoneKind) -> Option<String> + 'static,
+{
+    let (state_icon, state_tone) = state_style(current.state);
+    let next = current.steps.iter().position(|s| !s.passed);
+    let number = current.number;
+    view! {
+        <section aria-labelledby="timeline-heading" class="mt-4 rounded-lg border border-slate-200 p-4">
+            <div class="flex flex-wrap items-center gap-x-3 gap-y-1">
+                <h2 id="timeline-heading" class="text-base font-semibold tracking-tight">{format!("This cycle: release {}", current.name)}</h2>
+                <span class=format!("inline-flex items-center gap-1 rounded-md px-1.5 py-0.5 text-xs font-medium ring-1 ring-inset {state_tone}")>
+                    <Icon kind=state_icon class="h-3.5 w-3.5" />{current.state.label()}
+                </span>
+            </div>
+            <ol class="mt-3 grid gap-2 sm:grid-cols-5" aria-label=format!("Milestones of release {}", current.name)>
+                {current.steps.into_iter().enumerate().map(|(i, step)| {
+                    let (icon, tone) = milestone_style(step.kind);
+                    let (mark, mark_icon, frame) = if step.passed {
+                        ("Done", IconKind::Check, "border-slate-200 bg-slate-50")
+                    } else if Some(i) == next {
+                        ("Next", IconKind::Clock, "border-indigo-300 bg-white ring-1 ring-indigo-300")
+                    } else {
+                        ("Later", IconKind::Dashed, "border-slate-200 bg-white")
+                    };
+                    let href = move_link(number, step.kind);
+                    let label = step.kind.label();
+                    view! {
+                        <li class=format!("flex flex-col gap-1 rounded-md border px-3 py-2 {frame}") aria-current=(Some(i) == next).then_some("step") data-milestone=step.kind.as_str()>
+                            <span class=format!("inline-flex w-fit items-center gap-1 rounded px-1.5 py-0.5 text-xs font-medium ring-1 ring-inset {tone}")>
+                                <Icon kind=icon class="h-3.5 w-3.5" />{label}
+                            </span>
+                            <span class="text-base font-semibold text-slate-900">{step.words}</span>
+                            <span class="text-xs text-slate-600">{step.detail.unwrap_or_else(|| "Differs by team".to_owned())}</span>
+                            <span class="flex flex-wrap items-center gap-x-2 text-xs">
+                                <span class="inline-flex items-center gap-1 font-medium text-slate-700"><Icon kind=mark_icon class="h-3.5 w-3.5" />{mark}</span>
+                                {step.in_blackout.map(|b| view! { <span class="inline-flex items-center gap-1 font-semibold text-rose-800"><Icon kind=IconKind::Alert class="h-3.5 w-3.5" />{format!("In blackout: {b}")}</span> })}
+                                {href.map(|href| view! {
+                                    <a href=href class="ml-auto inline-flex min-h-6 items-center font-medium text-indigo-700 underline print:hidden" aria-label=format!("Move {label} of release {}", current.name)>"Move"</a>
+                                })}
+                            </span>
+                        </li>
+                    }
+                }).collect_view()}
+            </ol>
+        </section>
+    }
+}
+
+#[component]
+fn NextReleases<F>(
+    releases: Vec<ReleaseSummary>,
+    team_name: Option<String>,
+    move_link: F,
+) -> impl IntoView
+where
+    F: Fn(u32, MilestoneKind) -> Option<String> + 'static,
+{
     let heading = match team_name {
         Some(n) => format!("The next six releases · {n}"),
         None => "The next six releases".to_owned(),
@@ -460,11 +550,16 @@ fn NextReleases(releases: Vec<ReleaseSummary>, team_name: Option<String>) -> imp
                                             <Icon kind=icon class="h-3.5 w-3.5" />{r.state.label()}
                                         </span>
                                     </td>
-                                    {r.milestones.into_iter().map(|(_, words, flag)| view! {
-                                        <td class="whitespace-nowrap px-3 py-2 text-slate-700">
-                                            {words}
-                                            {flag.map(|b| view! { <span class="ml-1 font-semibold text-rose-800" title=format!("Falls in blackout {b}")>{format!("⚠ {b}")}</span> })}
-                                        </td>
+                                    {r.milestones.into_iter().map(|(kind, words, flag)| {
+                                        let href = move_link(r.number, kind);
+                                        let label = format!("Move {} of release {}", kind.label(), r.name);
+                                        view! {
+                                            <td class="whitespace-nowrap px-3 py-2 text-slate-700">
+                                                {words}
+                                                {flag.map(|b| view! { <span class="ml-1 font-semibold text-rose-800" title=format!("Falls in blackout {b}")>{format!("⚠ {b}")}</span> })}
+                                                {href.map(|href| view! { <a href=href class="ml-2 inline-flex min-h-6 items-center text-xs font-medium text-indigo-700 underline print:hidden" aria-label=label>"Move"</a> })}
+                                            </td>
+                                        }
                                     }).collect_view()}
                                     <td class="whitespace-nowrap px-3 py-2 text-slate-700">
                                         {format!("{} done · {} pending", r.approvals_done, r.approvals_pending)}
@@ -481,77 +576,140 @@ fn NextReleases(releases: Vec<ReleaseSummary>, team_name: Option<String>) -> imp
 
 #[component]
 fn ManageForms(
-    releases: Vec<ReleaseChoice>,
+    moving: Option<MoveTarget>,
     teams: Vec<Team>,
+    team: Option<TeamId>,
     environments: Vec<(String, String, bool)>,
+    notice: Option<Notice>,
+    /// The page without a milestone chosen.
+    leave: String,
 ) -> impl IntoView {
-    // Plain forms: the server answers with this page and a notice.
+    // Plain forms: the server answers with this page, the outcome said
+    // next to the form (which takes the focus) and, after a refusal,
+    // what was typed.
     let move_action = ServerAction::<MoveMilestone>::new();
     let blackout_action = ServerAction::<AddBlackout>::new();
+    let (move_notice, blackout_notice) = match notice {
+        Some(n) if n.answers("move") => (Some(n), None),
+        Some(n) if n.answers("blackout") => (None, Some(n)),
+        _ => (None, None),
+    };
+    let refused = |n: &Option<Notice>, field: &str| -> Option<String> {
+        n.as_ref()
+            .filter(|n| n.error)
+            .and_then(|n| n.kept(field))
+            .map(str::to_owned)
+    };
+    let move_form = match moving {
+        Some(target) => {
+            let kept_team = refused(&move_notice, "team");
+            let chosen_team = kept_team.or_else(|| team.as_ref().map(ToString::to_string)).unwrap_or_default();
+            let date = refused(&move_notice, "date").unwrap_or(target.date.clone());
+            let time = refused(&move_notice, "time").unwrap_or(target.time.clone());
+            let reason = refused(&move_notice, "reason").unwrap_or_default();
+            let heading = format!("Move {} of release {}", target.kind.label(), target.release_name);
+            view! {
+                <ActionForm action=move_action attr:id="move-form" attr:class="scroll-mt-4 rounded-lg border border-slate-200 p-4" attr:aria-label="Move a milestone">
+                    <h3 class="text-sm font-semibold">{heading}</h3>
+                    {move_notice.map(|notice| view! { <NoticeView notice class="mt-2" /> })}
+                    <div class="mt-2 text-sm text-slate-700" data-testid="milestone-now">
+                        <p class="font-medium">"Now:"</p>
+                        <ul class="mt-0.5">
+                            {target.now.into_iter().map(|(who, words)| view! {
+                                <li>{match who { Some(w) => format!("{w}: {words}"), None => format!("Every team: {words}") }}</li>
+                            }).collect_view()}
+                        </ul>
+                    </div>
+                    <input type="hidden" name="release" value=target.release.to_string() />
+                    <input type="hidden" name="milestone" value=target.kind.as_str() />
+                    <div class="mt-3 grid gap-3 sm:grid-cols-3">
+                        <label class="block text-sm text-slate-700">"Team"
+                            <select name="team" class=FIELD>
+                                <option value="" selected=chosen_team.is_empty()>"Every team"</option>
+                                {teams.into_iter().map(|t| { let selected = chosen_team == t.id.as_str(); view! { <option value=t.id.to_string() selected=selected>{t.name.to_string()}</option> } }).collect_view()}
+                            </select>
+                        </label>
+                        <label class="block text-sm text-slate-700">"New date"
+                            <input type="date" name="date" required value=date class=FIELD />
+                        </label>
+                        <label class="block text-sm text-slate-700">"Time (empty: all day)"
+                            <input type="time" name="time" value=time class=FIELD />
+                        </label>
+                    </div>
+                    <label class="mt-3 block text-sm text-slate-700">"Why (required)"
+                        <textarea name="reason" rows="2" required maxlength="500" class=FIELD>{reason}</textarea>
+                    </label>
+                    <div class="mt-3 flex flex-wrap items-center gap-3">
+                        <button type="submit" class=format!("{BUTTON} bg-indigo-600 text-white hover:bg-indigo-500 focus-visible:outline-indigo-600")>
+                            "Move milestone"
+                        </button>
+                        <a href=leave class="inline-flex min-h-6 items-center text-sm text-slate-600 underline">"Choose another milestone"</a>
+                    </div>
+                </ActionForm>
+            }
+            .into_any()
+        }
+        None => view! {
+            <section id="move-form" class="rounded-lg border border-dashed border-slate-300 p-4" aria-label="Move a milestone">
+                <h3 class="text-sm font-semibold">"Move a milestone"</h3>
+                <p class="mt-2 text-sm text-slate-600">
+                    "Choose Move next to a milestone in this cycle's timeline or in the next releases, and its form opens here with its current date."
+                </p>
+                {move_notice.map(|notice| view! { <NoticeView notice class="mt-2" /> })}
+            </section>
+        }
+        .into_any(),
+    };
+    let kept_envs: Option<Vec<String>> = blackout_notice.as_ref().filter(|n| n.error).map(|n| {
+        n.kept
+            .iter()
+            .filter(|(k, _)| k == "environments")
+            .map(|(_, v)| v.clone())
+            .collect()
+    });
+    let name = refused(&blackout_notice, "name").unwrap_or_default();
+    let first_day = refused(&blackout_notice, "first_day").unwrap_or_default();
+    let last_day = refused(&blackout_notice, "last_day").unwrap_or_default();
+    let blackout_reason = refused(&blackout_notice, "reason").unwrap_or_default();
     view! {
         <section aria-labelledby="manage-heading" class="mt-8 print:hidden">
             <h2 id="manage-heading" class="text-lg font-semibold tracking-tight">"Change the plan"</h2>
             <p class="mt-1 text-sm text-slate-600">"Managers only. Every change keeps who made it, what it was before, and why."</p>
-            <div class="mt-3 grid gap-4 lg:grid-cols-2">
-                <ActionForm action=move_action attr:class="rounded-lg border border-slate-200 p-4" attr:aria-label="Move a milestone">
-                    <h3 class="text-sm font-semibold">"Move a milestone"</h3>
-                    <div class="mt-2 grid gap-3 sm:grid-cols-3">
-                        <label class="block text-sm text-slate-700">"Release"
-                            <select name="release" class=FIELD>
-                                {releases.into_iter().map(|r| view! { <option value=r.number.to_string()>{r.name}</option> }).collect_view()}
-                            </select>
-                        </label>
-                        <label class="block text-sm text-slate-700">"Milestone"
-                            <select name="milestone" class=FIELD>
-                                {MilestoneKind::ALL.iter().map(|k| { let default = *k == MilestoneKind::CodeFreeze; view! { <option value=k.as_str() selected=default>{k.label()}</option> } }).collect_view()}
-                            </select>
-                        </label>
-                        <label class="block text-sm text-slate-700">"Team"
-                            <select name="team" class=FIELD>
-                                <option value="">"Every team"</option>
-                                {teams.into_iter().map(|t| view! { <option value=t.id.to_string()>{t.name.to_string()}</option> }).collect_view()}
-                            </select>
-                        </label>
-                        <label class="block text-sm text-slate-700">"New date"
-                            <input type="date" name="date" required class=FIELD />
-                        </label>
-                        <label class="block text-sm text-slate-700">"Time (empty: all day)"
-                            <input type="time" name="time" class=FIELD />
-                        </label>
-                    </div>
-                    <label class="mt-3 block text-sm text-slate-700">"Why (required)"
-                        <textarea name="reason" rows="2" required class=FIELD></textarea>
-                    </label>
-                    <button type="submit" class=format!("{BUTTON} mt-3 bg-indigo-600 text-white hover:bg-indigo-500 focus-visible:outline-indigo-600")>
-                        "Move milestone"
-                    </button>
-                </ActionForm>
+            <div class="mt-3 grid items-start gap-4 lg:grid-cols-2">
+                {move_form}
                 <ActionForm action=blackout_action attr:class="rounded-lg border border-slate-200 p-4" attr:aria-label="Add a blackout">
                     <h3 class="text-sm font-semibold">"Add a blackout"</h3>
+                    {blackout_notice.map(|notice| view! { <NoticeView notice class="mt-2" /> })}
                     <div class="mt-2 grid gap-3 sm:grid-cols-3">
                         <label class="block text-sm text-slate-700 sm:col-span-3">"Name"
-                            <input type="text" name="name" required maxlength="80" placeholder="Year-end holidays" class=FIELD />
+                            <input type="text" name="name" required maxlength="80" placeholder="Year-end holidays" value=name class=FIELD />
                         </label>
                         <label class="block text-sm text-slate-700">"First day"
-                            <input type="date" name="first_day" required class=FIELD />
+                            <input type="date" name="first_day" required value=first_day class=FIELD />
                         </label>
                         <label class="block text-sm text-slate-700">"Last day"
-                            <input type="date" name="last_day" required class=FIELD />
+                            <input type="date" name="last_day" required value=last_day class=FIELD />
                         </label>
                     </div>
                     <fieldset class="mt-3">
                         <legend class="text-sm text-slate-700">"Closes"</legend>
                         <div class="mt-1 flex flex-wrap gap-x-4 gap-y-1">
-                            {environments.into_iter().map(|(id, name, checked)| view! {
-                                <label class="inline-flex items-center gap-1.5 text-sm">
-                                    <input type="checkbox" name="environments[]" value=id checked=checked class="h-4 w-4 rounded border-slate-300" />
-                                    {name}
-                                </label>
+                            {environments.into_iter().map(|(id, name, default)| {
+                                let checked = match &kept_envs {
+                                    Some(kept) => kept.contains(&id),
+                                    None => default,
+                                };
+                                view! {
+                                    <label class="inline-flex min-h-6 items-center gap-1.5 text-sm">
+                                        <input type="checkbox" name="environments[]" value=id checked=checked class="h-4 w-4 rounded border-slate-300" />
+                                        {name}
+                                    </label>
+                                }
                             }).collect_view()}
                         </div>
                     </fieldset>
                     <label class="mt-3 block text-sm text-slate-700">"Why (required)"
-                        <textarea name="reason" rows="2" required class=FIELD></textarea>
+                        <textarea name="reason" rows="2" required maxlength="500" class=FIELD>{blackout_reason}</textarea>
                     </label>
                     <button type="submit" class=format!("{BUTTON} mt-3 bg-indigo-600 text-white hover:bg-indigo-500 focus-visible:outline-indigo-600")>
                         "Add blackout"

@@ -171,7 +171,7 @@ fn EnvironmentItem(
                 <div class="sm:col-span-2 lg:col-span-1">
                     <div class="flex items-center gap-2">
                         <span
-                            class="inline-flex h-5 w-5 items-center justify-center rounded-full bg-slate-900 text-[11px] font-semibold text-white"
+                            class="inline-flex h-5 w-5 items-center justify-center rounded-full bg-slate-900 text-xs font-semibold text-white"
                             title="Promotion order"
                         >
                             {env.position}

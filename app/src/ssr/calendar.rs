@@ -5,8 +5,8 @@
 use super::ports::{Actor, CalendarEdit, StoredCalendarEdit};
 use super::{app_state, session, AppState};
 use crate::api::calendar::{
-    CalendarChange, CalendarEvent, CalendarView, DayCell, DaySpan, EnvironmentAllowance,
-    ReleaseChoice, ReleaseSummary,
+    CalendarChange, CalendarEvent, CalendarView, CurrentRelease, DayCell, DaySpan,
+    EnvironmentAllowance, MoveTarget, ReleaseChoice, ReleaseSummary, TimelineStep,
 };
 use crate::domain::calendar::{
     Blackout, Calendar, Gate, Milestone, MilestoneKind, MilestoneMove, Release,
@@ -288,8 +288,110 @@ pub fn allowances(
         .collect()
 }
 
-/// The Calendar page for `month` (YYYY-MM) and optionally one team.
-pub async fn view(month: Option<&str>, team: Option<&str>) -> Result<CalendarView, AppError> {
+/// This cycle's milestones for the shown teams, in one row.
+fn timeline(
+    calendar: &OrgCalendar,
+    release: &Release,
+    shown: &[TeamId],
+    team: Option<&TeamId>,
+    now: DateTime<Utc>,
+) -> CurrentRelease {
+    let steps = MilestoneKind::ALL
+        .iter()
+        .filter(|&&kind| kind != MilestoneKind::DevelopmentStart)
+        .filter_map(|&kind| {
+            let ms: Vec<&Milestone> = shown
+                .iter()
+                .filter_map(|t| release.milestone(kind, t))
+                .collect();
+            let first = *ms.first()?;
+            let lo = ms.iter().map(|m| m.date).min().unwrap_or(first.date);
+            let hi = ms.iter().map(|m| m.date).max().unwrap_or(first.date);
+            let agree = ms.iter().all(|m| m.at == first.at);
+            let detail = agree.then(|| {
+                let day = first.date.format("%a").to_string();
+                match first.time {
+                    Some(_) => format!("{day} {}", time_words(calendar, first.at)),
+                    None => format!("{day}, all day"),
+                }
+            });
+            Some(TimelineStep {
+                kind,
+                words: day_range_words(lo, hi),
+                detail,
+                passed: ms.iter().all(|m| m.at <= now),
+                in_blackout: ms.iter().find_map(|m| m.in_blackout.clone()),
+            })
+        })
+        .collect();
+    CurrentRelease {
+        number: release.number,
+        name: release.name.clone(),
+        state: match team {
+            Some(t) => release.state_for(t, now),
+            None => release.state(shown, now),
+        },
+        steps,
+    }
+}
+
+/// The milestone `raw` (`<release>:<milestone>`, from a Move link) names,
+/// with where it is now; `None` for anything else.
+fn move_target(
+    org: &OrgModel,
+    calendar: &OrgCalendar,
+    raw: &str,
+    team: Option<&TeamId>,
+    current: u32,
+) -> Option<MoveTarget> {
+    let (number, kind) = raw.split_once(':')?;
+    let number: u32 = number.trim().parse().ok()?;
+    // The releases the forms offer: this one and the next few.
+    if !(current..current + UPCOMING).contains(&number) {
+        return None;
+    }
+    let kind = MilestoneKind::parse(kind.trim()).ok()?;
+    let release = calendar.release(number);
+    let shown = org.teams_shown(team);
+    let ms: Vec<&Milestone> = shown
+        .iter()
+        .filter_map(|t| release.milestone(kind, t))
+        .collect();
+    let first = *ms.first()?;
+    let agree = ms.iter().all(|m| m.at == first.at);
+    let now = if agree {
+        let who = team.map(|t| org.team_name(t));
+        vec![(who, when_words(calendar, first.date, first.time))]
+    } else {
+        ms.iter()
+            .map(|m| {
+                (
+                    Some(org.team_name(&m.team)),
+                    when_words(calendar, m.date, m.time),
+                )
+            })
+            .collect()
+    };
+    Some(MoveTarget {
+        release: number,
+        release_name: release.name.clone(),
+        kind,
+        now,
+        date: first.date.to_string(),
+        time: first
+            .time
+            .map(|t| t.format("%H:%M").to_string())
+            .unwrap_or_default(),
+    })
+}
+
+/// The Calendar page for `month` (YYYY-MM) and optionally one team;
+/// `moving` names the milestone a manager chose to move.
+pub async fn view(
+    month: Option<&str>,
+    team: Option<&str>,
+    moving: Option<&str>,
+) -> Result<CalendarView, AppError> {
     let state = app_state()?;
     let user = session::current_user(&state).await?;
     let notice = session::take_notice().await?;
@@ -425,6 +527,13 @@ pub async fn view(month: Option<&str>, team: Option<&str>) -> Result<CalendarVie
         })
         .collect();
     let last_env = org.environments.last().map(|e| e.id.clone());
+    let can_manage = may_manage(user.as_ref());
+    let moving = moving
+        .filter(|_| can_manage)
+        .and_then(|raw| move_target(&org, &calendar, raw, team.as_ref(), current));
+    let current_release = upcoming
+        .first()
+        .map(|r| timeline(&calendar, r, &shown, team.as_ref(), now));
     Ok(CalendarView {
         now,
         today,
@@ -443,7 +552,9 @@ pub async fn view(month: Option<&str>, team: Option<&str>) -> Result<CalendarVie
         next_releases,
         allowances: allowances(&org, &calendar, &shown, now),
         history,
-        can_manage: may_manage(user.as_ref()),
+        can_manage,
+        current: current_release,
+        moving,
         feed_token: match &user {
             Some(u) => Some(state.users.feed_token(&u.id).await?),
             None => None,

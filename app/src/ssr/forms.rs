@@ -5,10 +5,27 @@ use super::session;
 use crate::error::AppError;
 use crate::notice::Notice;
 
+/// What a refused form's notice keeps at most: fields, characters each.
+const KEPT_FIELDS: usize = 16;
+const KEPT_CHARS: usize = 1_000;
+
 /// Finishes a form submission: with JavaScript the result goes back as
 /// JSON; without, it becomes a notice on `page` (the page the form
 /// was on, with its query), which the browser is sent back to.
 pub async fn answer_form(result: Result<String, AppError>, page: &str) -> Result<String, AppError> {
+    answer_form_at(result, page, None, Vec::new()).await
+}
+
+/// As [`answer_form`], for one of several forms on `page`: without
+/// JavaScript the notice names `form` (the page says it next to that form)
+/// and, when the form was refused, keeps what it held (`kept`) so the page
+/// can fill it in again.
+pub async fn answer_form_at(
+    result: Result<String, AppError>,
+    page: &str,
+    form: Option<&str>,
+    kept: Vec<(String, String)>,
+) -> Result<String, AppError> {
     let headers = leptos_axum::extract::<axum::http::HeaderMap>()
         .await
         .map_err(|e| AppError::internal(&e))?;
@@ -19,7 +36,16 @@ pub async fn answer_form(result: Result<String, AppError>, page: &str) -> Result
     if !plain_form {
         return AppError::respond(result);
     }
-    let notice = Notice::of(&result);
+    let mut notice = Notice::of(&result);
+    notice.form = form.map(str::to_owned);
+    if notice.error {
+        // Kept in the session: bounded whatever was posted.
+        notice.kept = kept
+            .into_iter()
+            .take(KEPT_FIELDS)
+            .map(|(name, value)| (name, value.chars().take(KEPT_CHARS).collect()))
+            .collect();
+    }
     session::leave_notice(&notice).await?;
     // Back to the page the form was on (its query kept), if it is `page`.
     let back = headers

@@ -132,7 +132,7 @@ async fn fail(session: &Session, text: String) -> Response {
         Some(first) => first.to_uppercase().chain(chars).collect(),
         None => text,
     };
-    let notice = Notice { error: true, text };
+    let notice = Notice::of(&Err::<String, String>(text));
     if let Err(err) = leave_notice_on(session, &notice).await {
         tracing::error!(error = %err, "cannot leave the sign-in notice");
     }
