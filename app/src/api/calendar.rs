@@ -119,13 +119,6 @@ pub struct MoveTarget {
     pub time: String,
 }
 
-/// A release a manager may change, for the forms.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReleaseChoice {
-    pub number: u32,
-    pub name: String,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CalendarView {
     pub now: DateTime<Utc>,
@@ -150,7 +143,6 @@ pub struct CalendarView {
     pub allowances: Vec<EnvironmentAllowance>,
     pub history: Vec<CalendarChange>,
     pub can_manage: bool,
-    pub releases: Vec<ReleaseChoice>,
     /// Environments a blackout may close: (id, name, closed by default).
     pub environments: Vec<(String, String, bool)>,
     pub notice: Option<Notice>,

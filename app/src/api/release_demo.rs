@@ -181,9 +181,30 @@ const LINE_CHARS: usize = 30;
 /// One column's changes and problems, while slides are laid out.
 type Column = (Vec<DemoChange>, Vec<(String, String)>);
 
+/// Lines an item takes: its text wrapped, and one line under it (a
+/// change's services, a problem's service).
+fn lines(text: &str) -> usize {
+    text.chars().count().div_ceil(LINE_CHARS).max(1) + 1
+}
+
 /// Lines a change takes: its title, wrapped, and one for its services.
 fn cost(change: &DemoChange) -> usize {
-    change.title.chars().count().div_ceil(LINE_CHARS).max(1) + 1
+    lines(&change.title)
+}
+
+/// Lines a column's team heading takes.
+const HEADING: usize = 2;
+
+/// The column an item of `lines` lines goes in: a new one when it would
+/// overflow the last (an item too tall for any column still gets a column
+/// of its own); `used` counts the last column's lines.
+fn column_for<'a>(columns: &'a mut Vec<Column>, used: &mut usize, lines: usize) -> &'a mut Column {
+    if *used + lines > COLUMN_LINES && *used > HEADING {
+        columns.push(Default::default());
+        *used = HEADING;
+    }
+    *used += lines;
+    columns.last_mut().expect("one column")
 }
 
 /// The presentation's slides: each team's changes in columns of at most
@@ -193,25 +214,16 @@ pub fn slides(view: &ReleaseDemoView) -> Vec<Vec<Panel>> {
     let mut panels: Vec<Panel> = Vec::new();
     for team in &view.teams {
         let mut columns: Vec<Column> = vec![Default::default()];
-        // The heading takes two lines.
-        let mut used = 2;
+        let mut used = HEADING;
         for problem in team.problems() {
-            let lines = problem.1.chars().count().div_ceil(LINE_CHARS).max(1) + 1;
-            if used + lines > COLUMN_LINES && used > 2 {
-                columns.push(Default::default());
-                used = 2;
-            }
-            used += lines;
-            columns.last_mut().expect("one column").1.push(problem);
+            column_for(&mut columns, &mut used, lines(&problem.1))
+                .1
+                .push(problem);
         }
         for change in team.changes() {
-            let lines = cost(&change);
-            if used + lines > COLUMN_LINES && used > 2 {
-                columns.push(Default::default());
-                used = 2;
-            }
-            used += lines;
-            columns.last_mut().expect("one column").0.push(change);
+            column_for(&mut columns, &mut used, cost(&change))
+                .0
+                .push(change);
         }
         let parts = columns.len();
         for (i, (changes, problems)) in columns.into_iter().enumerate() {
@@ -321,7 +333,7 @@ mod tests {
         assert!(a.iter().all(|p| p.parts == a.len()));
         assert_eq!(a.iter().map(|p| p.changes.len()).sum::<usize>(), 40);
         for panel in &panels {
-            let lines: usize = 2 + panel.changes.iter().map(cost).sum::<usize>();
+            let lines: usize = HEADING + panel.changes.iter().map(cost).sum::<usize>();
             assert!(lines <= COLUMN_LINES, "{lines} lines in one column");
         }
         assert!(slides.iter().all(|s| s.len() <= SLIDE_COLUMNS));

@@ -202,7 +202,6 @@ fn CalendarBody(data: CalendarView) -> impl IntoView {
         allowances,
         history,
         can_manage,
-        releases: _,
         environments,
         notice,
         current,

@@ -6,7 +6,7 @@ use super::ports::{Actor, CalendarEdit, StoredCalendarEdit};
 use super::{app_state, session, AppState};
 use crate::api::calendar::{
     CalendarChange, CalendarEvent, CalendarView, CurrentRelease, DayCell, DaySpan,
-    EnvironmentAllowance, MoveTarget, ReleaseChoice, ReleaseSummary, TimelineStep,
+    EnvironmentAllowance, MoveTarget, ReleaseSummary, TimelineStep,
 };
 use crate::domain::calendar::{
     Blackout, Calendar, Gate, Milestone, MilestoneKind, MilestoneMove, Release,
@@ -559,13 +559,6 @@ pub async fn view(
             Some(u) => Some(state.users.feed_token(&u.id).await?),
             None => None,
         },
-        releases: upcoming
-            .iter()
-            .map(|r| ReleaseChoice {
-                number: r.number,
-                name: r.name.clone(),
-            })
-            .collect(),
         environments: org
             .environments
             .iter()
