@@ -33,6 +33,30 @@ pub enum Command {
         #[command(subcommand)]
         service: Simulated,
     },
+    /// Work with the audit log's hash chain.
+    Audit {
+        #[command(subcommand)]
+        action: AuditCommand,
+    },
+}
+
+/// What to do with the audit log.
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum AuditCommand {
+    /// Walk the whole chain (streaming) and check every row's number, hash
+    /// and link to the row before; exits non-zero naming the first row that
+    /// does not match. With --export, checks an exported file offline
+    /// instead of the database.
+    Verify {
+        /// A CSV or JSON Lines export from the Audit page.
+        #[arg(long)]
+        export: Option<PathBuf>,
+        /// The export was filtered: rows may be left out between rows.
+        /// Each row's own hash is still checked, and every link between
+        /// consecutive rows.
+        #[arg(long, requires = "export")]
+        filtered: bool,
+    },
 }
 
 /// The services Gatehouse can simulate.

@@ -2,6 +2,8 @@
 //! axum application that serves the Leptos app.
 
 pub mod assets;
+pub mod audit;
+pub mod audit_export;
 pub mod auth;
 pub mod cache;
 pub mod codepipeline;

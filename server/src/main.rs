@@ -1,5 +1,5 @@
 use clap::Parser;
-use server::config::{Cli, Command, Simulated};
+use server::config::{AuditCommand, Cli, Command, Simulated};
 use server::{db, org_config, startup::Application, telemetry};
 use std::process::ExitCode;
 
@@ -83,6 +83,31 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("GitHub simulator on http://{}", listener.local_addr()?);
             axum::serve(listener, sim.router()).await?;
             Ok(())
+        }
+        Command::Audit {
+            action:
+                AuditCommand::Verify {
+                    export: Some(path),
+                    filtered,
+                },
+        } => {
+            let file = std::fs::File::open(&path)
+                .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?;
+            let verified = server::audit::verify_export(std::io::BufReader::new(file), filtered)?;
+            server::audit::report(&verified, &mut std::io::stdout())
+        }
+        Command::Audit {
+            action: AuditCommand::Verify { export: None, .. },
+        } => {
+            let config = cli.settings.into_config().map_err(anyhow::Error::msg)?;
+            let pool = sqlx::PgPool::connect(config.database_url.expose()).await?;
+            let verified = server::audit::verify_database(&pool, 0).await?;
+            // The result is shown on the Audit page; a read-only role
+            // cannot record it, which does not change the answer.
+            if let Err(err) = server::audit::record(&pool, &verified).await {
+                eprintln!("gatehouse: the result could not be recorded: {err:#}");
+            }
+            server::audit::report(&verified, &mut std::io::stdout())
         }
         Command::Serve => {
             let config = cli.settings.into_config().map_err(anyhow::Error::msg)?;

@@ -189,6 +189,7 @@ impl Application {
             org: cached.clone(),
             users: store.clone(),
             approvals: cached.clone(),
+            audit: store.clone(),
             pipelines,
             calendar: cached.clone(),
             board: cached,
@@ -221,6 +222,10 @@ impl Application {
             github_simulator.as_ref().map(GitHubSimulator::web_router),
         );
         tokio::spawn(crate::jobs::sweep_expired_sessions(pool.clone()));
+        tokio::spawn(crate::jobs::verify_audit_chain(
+            pool.clone(),
+            Duration::from_secs(60),
+        ));
         if !config.poll_interval.is_zero() {
             tokio::spawn(crate::jobs::poll_approvals(
                 state.clone(),
@@ -448,15 +453,20 @@ fn router(
     let health = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
-        .with_state(pool);
+        .with_state(pool.clone());
 
     let sign_in = crate::auth::routes::router(crate::auth::routes::AuthState {
         app: state.clone(),
         directory,
     });
+    let audit_export = crate::audit_export::router(crate::audit_export::ExportState {
+        app: state.clone(),
+        pool: pool.clone(),
+    });
     let app = app
         .with_state(state.clone())
         .merge(sign_in)
+        .merge(audit_export)
         .merge(events)
         .layer(axum::middleware::from_fn_with_state(
             crate::pages::Keeper {

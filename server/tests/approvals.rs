@@ -448,6 +448,12 @@ async fn an_approval_answered_in_the_console_is_closed_and_cannot_be_voted(pool:
         .await
         .expect("poll");
     assert_eq!(report.closed, 1);
+    common::audited(
+        &app,
+        "closed",
+        "The approval of mobile-bff-qa closed without a decision",
+    )
+    .await;
     sign_in(&app, "priya.raman").await;
     let closed = view(&app)
         .await
@@ -623,6 +629,13 @@ async fn a_pipeline_that_does_not_match_the_configuration_is_shown_to_admins_and
         problems[0].problem.contains("has no action ManualApproval"),
         "{problems:?}"
     );
+    let row = common::audited(
+        &app,
+        "pipeline_problem",
+        "orders-api-qa cannot be governed as configured",
+    )
+    .await;
+    assert_eq!(row.team.as_deref(), Some("backend"));
 
     sign_in(&app, "sam.okafor").await;
     assert_eq!(view(&app).await.problems.len(), 1);
@@ -684,6 +697,12 @@ async fn after_a_rejection_a_new_run_is_started_and_audited(pool: PgPool) {
         .await
         .expect("audited");
     assert_eq!(by, "Sam Okafor");
+    common::audited(
+        &app,
+        "rerun",
+        "Sam Okafor started a new run of orders-api-qa",
+    )
+    .await;
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]

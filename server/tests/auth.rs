@@ -238,6 +238,11 @@ async fn denied_consent_is_said_in_words(pool: PgPool) {
         "You did not allow Gatehouse to read your identity at GitHub, so you are not signed in."
     );
     assert!(viewer(&app).await.user.is_none());
+    let refused = common::audited(&app, "sign_in_refused", "through GitHub was refused").await;
+    assert!(refused
+        .details
+        .iter()
+        .any(|(k, v)| k == "reason" && v.contains("did not allow")));
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
@@ -379,6 +384,14 @@ async fn a_user_removed_from_a_team_loses_the_role_at_the_next_refresh(pool: PgP
         .await
         .expect("row");
     assert_eq!(stored, ["sre"]);
+    let changed = common::audited(
+        &app,
+        "roles_changed",
+        "Quinn Avery's roles changed at github: sre (were qa, sre)",
+    )
+    .await;
+    assert!(changed.actor_id.is_some());
+    common::audited(&app, "sign_in", "Quinn Avery signed in (github)").await;
 
     // The token is revoked at GitHub: the session ends.
     github.reset().await;

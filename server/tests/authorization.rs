@@ -156,6 +156,11 @@ async fn every_server_function_and_route_allows_exactly_who_it_should(pool: PgPo
             only(&["developer", "qa", "sre", "manager", "stakeholder", "admin"]),
         ),
         ("/api/release-demo", vec![], everyone()),
+        (
+            "/api/audit",
+            vec![],
+            only(&["developer", "qa", "sre", "manager", "admin"]),
+        ),
         ("/api/board", vec![], everyone()),
         (
             "/api/board/cell",
@@ -184,8 +189,15 @@ async fn every_server_function_and_route_allows_exactly_who_it_should(pool: PgPo
         "every server function needs a row in the authorization matrix"
     );
 
-    // Page routes (GET): all readable by everyone; changing anything goes
-    // through the server functions above.
+    // Page routes (GET): all readable by everyone but the audit log (and
+    // its exports); changing anything goes through the server functions
+    // above.
+    let audit_readers = only(&["developer", "qa", "sre", "manager", "admin"]);
+    let restricted: Vec<(&str, &Vec<(String, Expect)>)> = vec![
+        ("/audit", &audit_readers),
+        ("/audit/export.csv", &audit_readers),
+        ("/audit/export.jsonl", &audit_readers),
+    ];
     let pages = [
         "/environments",
         "/calendar",
@@ -241,7 +253,18 @@ async fn every_server_function_and_route_allows_exactly_who_it_should(pool: PgPo
                 ));
             }
         }
-        for path in pages.iter().chain(other_routes.iter()) {
+        for path in pages.iter().chain(other_routes.iter()).chain(
+            restricted
+                .iter()
+                .map(|(p, _)| p)
+                .filter(|p| !pages.contains(*p)),
+        ) {
+            let expected = restricted
+                .iter()
+                .find(|(p, _)| p == path)
+                .map_or(Allow, |(_, who)| {
+                    who.iter().find(|(n, _)| n == name).expect("row").1
+                });
             let status = client
                 .get(format!("{}{path}", app.base))
                 .send()
@@ -249,8 +272,15 @@ async fn every_server_function_and_route_allows_exactly_who_it_should(pool: PgPo
                 .expect("GET")
                 .status()
                 .as_u16();
-            if status == 401 || status == 403 || status >= 500 {
-                failures.push(format!("{name} GET {path}: got {status}"));
+            let got = if status == 401 || status == 403 {
+                Deny
+            } else {
+                Allow
+            };
+            if got != expected || status >= 500 {
+                failures.push(format!(
+                    "{name} GET {path}: expected {expected:?}, got {status}"
+                ));
             }
         }
         let out = client

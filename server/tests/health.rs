@@ -52,6 +52,11 @@ async fn an_outage_opens_one_critical_issue_and_recovery_comments_and_closes_it(
     assert_eq!(opened[0].title, "Mobile BFF is down in QA");
     assert!(opened[0].body.contains("Down since"), "{}", opened[0].body);
     assert!(opened[0].body.contains("Last deploy"), "{}", opened[0].body);
+    let row = common::audited(&app, "ticket_opened", "Mobile BFF is down in QA").await;
+    assert_eq!(row.service.as_deref(), Some("mobile-bff"));
+    assert_eq!(row.environment.as_deref(), Some("qa"));
+    assert_eq!(row.actor_name, None, "the system opened it");
+    assert_eq!(row.link().map(|l| l.1), Some("GitHub issue".into()));
 
     set(&app, "mobile-bff", "qa", true);
     assert_eq!(
@@ -69,6 +74,7 @@ async fn an_outage_opens_one_critical_issue_and_recovery_comments_and_closes_it(
         "{:?}",
         closed[0].comments
     );
+    common::audited(&app, "ticket_closed", "Mobile BFF answers again in QA").await;
 
     // Only changes of state were recorded, not every probe.
     assert_eq!(
@@ -213,6 +219,7 @@ async fn an_issue_opened_before_a_crash_is_adopted_not_opened_again(pool: PgPool
         1,
         "the outage took the existing issue"
     );
+    common::audited(&app, "ticket_adopted", "already open for Mobile BFF in QA").await;
     // Recovery closes the adopted issue.
     set(&app, "mobile-bff", "qa", true);
     probe(&app).await;

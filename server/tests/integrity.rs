@@ -437,6 +437,12 @@ async fn a_failed_re_read_leaves_the_delivery_open_until_codepipeline_answers(po
         errors, 4,
         "the lost response and three throttled reads are audited"
     );
+    common::audited(
+        &app,
+        "aws_error",
+        "Sending the decision on inventory-service-qa to CodePipeline failed",
+    )
+    .await;
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
@@ -460,6 +466,12 @@ async fn a_decision_answered_in_the_console_meanwhile_is_recorded_as_theirs(pool
     app.poll().await;
     let (outcome, result) = delivery(&pool, &request).await;
     assert_eq!(outcome.as_deref(), Some("reconciled"));
+    common::audited(
+        &app,
+        "aws_reconciled",
+        "CodePipeline already had the decision on mobile-bff-qa",
+    )
+    .await;
     let result = result.expect("result");
     assert!(
         result.contains(

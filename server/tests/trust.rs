@@ -551,6 +551,12 @@ async fn a_commit_whose_author_cannot_be_established_needs_one_more_approver(poo
     )
     .await;
     assert_eq!(audited, 1);
+    common::audited(
+        &app,
+        "author_unknown",
+        "Priya Raman voted on orders-api-qa while GitHub could not say who wrote the change",
+    )
+    .await;
     let second = app.person("qa.two", &["qa"]).await;
     let response = second
         .call(

@@ -2,6 +2,7 @@
 //! a service, return a DTO.
 
 pub mod approvals;
+pub mod audit;
 pub mod board;
 pub mod calendar;
 pub mod org;

@@ -67,11 +67,25 @@ pub async fn demo_sign_in(login: String) -> Result<(), AppError> {
     AppError::respond(
         async {
             let state = demo_only()?;
-            let user = state.users.persona_user(&login).await?.ok_or_else(|| {
-                AppError::NotFound(format!(
+            let Some(user) = state.users.persona_user(&login).await? else {
+                let login: String = login.chars().take(100).collect();
+                crate::ssr::audit::record(
+                    &state,
+                    crate::ssr::ports::NewAudit {
+                        kind: "sign_in_refused",
+                        subject: Some("demo".into()),
+                        summary: format!(
+                            "A demo sign-in as \u{201c}{login}\u{201d} was refused: no such persona"
+                        ),
+                        details: serde_json::json!({ "provider": "demo", "login": login }),
+                        ..Default::default()
+                    },
+                )
+                .await?;
+                return Err(AppError::NotFound(format!(
                     "There is no demo persona called \u{201c}{login}\u{201d}."
-                ))
-            })?;
+                )));
+            };
             crate::ssr::session::sign_in(&state, &user).await?;
             leptos_axum::redirect("/environments");
             Ok(())
@@ -85,7 +99,8 @@ pub async fn demo_sign_in(login: String) -> Result<(), AppError> {
 pub async fn sign_out() -> Result<(), AppError> {
     AppError::respond(
         async {
-            crate::ssr::session::sign_out().await?;
+            let state = crate::ssr::app_state()?;
+            crate::ssr::session::sign_out(&state).await?;
             leptos_axum::redirect("/environments");
             Ok(())
         }

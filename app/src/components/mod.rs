@@ -2,7 +2,6 @@
 
 pub mod app_shell;
 pub mod badges;
-pub mod coming_soon;
 pub mod error_notice;
 pub mod icon;
 pub mod note;

@@ -1,18 +1,310 @@
-use crate::components::coming_soon::ComingSoon;
-use leptos::prelude::*;
+// The page is rendered on the server; its rows expand with <details>, so
+// it needs no JavaScript at all.
+#![cfg_attr(not(feature = "ssr"), allow(dead_code, unused_imports))]
 
-/// `/audit`: the append-only record of decisions.
+use crate::api::audit::{
+    audit, kind_words, AuditEntry, AuditQuery, AuditVerification, AuditView, KINDS,
+};
+use crate::components::error_notice::ErrorNotice;
+use crate::components::icon::{Icon, IconKind};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+/// `/audit`: everything that matters, newest first, filtered from the
+/// address (`?person=&team=&environment=&service=&kind=&from=&to=`) and
+/// paged by row number (`&before=`).
 #[component]
 pub fn AuditPage() -> impl IntoView {
+    let query = use_query_map();
+    let q = query.read_untracked();
+    let args = (
+        q.get("person"),
+        q.get("team"),
+        q.get("environment"),
+        q.get("service"),
+        q.get("kind"),
+        q.get("from"),
+        q.get("to"),
+        q.get("before"),
+    );
+    drop(q);
+    let data = Resource::new(
+        move || args.clone(),
+        |(person, team, environment, service, kind, from, to, before)| {
+            audit(person, team, environment, service, kind, from, to, before)
+        },
+    );
     view! {
-        <ComingSoon
-            title="Audit"
-            summary="Every approval decision and what AWS answered, in order."
-            items=&[
-                "Who decided, in which role, when, on which pipeline, stage, action and revision.",
-                "The comment and QA sign-off sent with each decision, and CodePipeline's response.",
-                "Calendar changes: who moved a milestone or added a blackout, and why.",
-            ]
-        />
+        <Title text="Audit" />
+        <h1 class="text-xl font-semibold tracking-tight">"Audit"</h1>
+        <p class="mt-1 text-sm text-slate-600">
+            "Who approved what, when, under which rule, and what CodePipeline answered; calendar changes, sign-ins, tickets and configuration. Append-only, and each row is chained to the one before by its hash."
+        </p>
+        <Suspense fallback=|| view! { <p class="mt-6 text-sm text-slate-500" aria-busy="true">"Loading the audit log…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(view_data) => view! { <AuditBody data=view_data /> }.into_any(),
+                    Err(error) => {
+                        refused_status(&error);
+                        view! { <div class="mt-6"><ErrorNotice error /></div> }.into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// A refused viewer gets the refusal's status with its words (401 to sign
+/// in, 403 for a stakeholder), not a 200.
+fn refused_status(error: &crate::error::AppError) {
+    #[cfg(feature = "ssr")]
+    {
+        use crate::error::AppError;
+        if matches!(error, AppError::Unauthenticated | AppError::Forbidden(_)) {
+            if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+                if let Ok(status) = axum::http::StatusCode::from_u16(error.status().as_u16()) {
+                    response.set_status(status);
+                }
+            }
+        }
+    }
+    #[cfg(not(feature = "ssr"))]
+    let _ = error;
+}
+
+#[component]
+fn AuditBody(data: AuditView) -> impl IntoView {
+    let AuditView {
+        query,
+        rows,
+        next,
+        people,
+        teams,
+        environments,
+        services,
+        verification,
+        is_admin,
+        limited_to,
+    } = data;
+    let verification = is_admin.then(|| view! { <VerificationLine verification /> });
+    let limited = limited_to.map(|teams| {
+        view! {
+            <p class="mt-3 text-sm text-slate-600" data-testid="limited-to">
+                "You see your team's rows: " {teams.join(", ")} "."
+            </p>
+        }
+    });
+    let filtered = !query.filters().is_empty();
+    let csv = query.href("/audit/export.csv", &[]);
+    let jsonl = query.href("/audit/export.jsonl", &[]);
+    let newest = (query.before.is_some()).then(|| query.href("/audit", &[]));
+    let older = next.map(|cursor| query.href("/audit", &[("before", cursor.to_string())]));
+    let count = rows.len();
+    let list = if rows.is_empty() {
+        view! {
+            <div class="mt-4 rounded-lg border border-dashed border-slate-300 px-4 py-8 text-center text-sm text-slate-600" data-testid="audit-empty">
+                {if filtered { "No audit rows match these filters." } else { "Nothing has been audited yet." }}
+            </div>
+        }
+        .into_any()
+    } else {
+        view! {
+            <ol class="mt-4 divide-y divide-slate-200 rounded-lg border border-slate-200 bg-white" aria-label="Audit rows, newest first" data-testid="audit-rows">
+                {rows.into_iter().map(|row| view! { <AuditRow row /> }).collect_view()}
+            </ol>
+        }
+        .into_any()
+    };
+    view! {
+        {verification}
+        {limited}
+        <Filters query=query.clone() people teams environments services />
+        <div class="mt-4 flex flex-wrap items-center justify-between gap-2 text-sm">
+            <p class="text-slate-600" aria-live="polite">
+                {if count == 0 { String::new() } else {
+                    format!("{count} {} shown, newest first{}", if count == 1 { "row" } else { "rows" }, if filtered { ", filtered" } else { "" })
+                }}
+            </p>
+            <p class="flex gap-3">
+                <a class="inline-flex items-center gap-1 font-medium text-indigo-700 underline" href=csv download="" data-testid="export-csv">"Download CSV"</a>
+                <a class="inline-flex items-center gap-1 font-medium text-indigo-700 underline" href=jsonl download="" data-testid="export-jsonl">"Download JSON Lines"</a>
+            </p>
+        </div>
+        {list}
+        <nav aria-label="Audit pages" class="mt-3 flex justify-between text-sm">
+            {newest.map(|href| view! { <a class="font-medium text-indigo-700 underline" href=href>"\u{2190} Newest rows"</a> })}
+            <span></span>
+            {older.map(|href| view! { <a class="font-medium text-indigo-700 underline" href=href rel="next" data-testid="older">"Older rows \u{2192}"</a> })}
+        </nav>
+    }
+}
+
+#[component]
+fn VerificationLine(verification: Option<AuditVerification>) -> impl IntoView {
+    let (icon, class, words) = match &verification {
+        None => (
+            IconKind::Clock,
+            "border-slate-200 bg-slate-50 text-slate-700",
+            "The chain has not been verified yet; the background check runs every minute.".to_owned(),
+        ),
+        Some(v) if v.ok => (
+            IconKind::Check,
+            "border-emerald-200 bg-emerald-50 text-emerald-900",
+            format!(
+                "Chain verified: intact up to row {} (last check {} UTC, {} new rows).",
+                v.checked_to,
+                v.at.format("%Y-%m-%d %H:%M:%S"),
+                v.rows
+            ),
+        ),
+        Some(v) => (
+            IconKind::Alert,
+            "border-rose-300 bg-rose-50 text-rose-900",
+            format!(
+                "Chain broken at row {}: {} (checked {} UTC). Run gatehouse audit verify and compare with the last export.",
+                v.first_bad.unwrap_or_default(),
+                v.problem.clone().unwrap_or_default(),
+                v.at.format("%Y-%m-%d %H:%M:%S"),
+            ),
+        ),
+    };
+    view! {
+        <p class=format!("mt-4 flex items-start gap-2 rounded-lg border px-3 py-2 text-sm {class}") data-testid="verification">
+            <Icon kind=icon />
+            <span>{words}</span>
+        </p>
+    }
+}
+
+#[component]
+fn Filters(
+    query: AuditQuery,
+    people: Vec<crate::api::audit::Person>,
+    teams: Vec<(String, String)>,
+    environments: Vec<(String, String)>,
+    services: Vec<String>,
+) -> impl IntoView {
+    let select = |name: &'static str,
+                  label: &'static str,
+                  any: &'static str,
+                  options: Vec<(String, String)>,
+                  chosen: Option<String>| {
+        let id = format!("audit-{name}");
+        view! {
+            <div class="min-w-0">
+                <label for=id.clone() class="block text-xs font-medium text-slate-700">{label}</label>
+                <select id=id name=name class="mt-1 block w-full rounded-md border border-slate-300 bg-white px-2 py-1.5 text-sm">
+                    <option value="">{any}</option>
+                    {options.into_iter().map(|(value, words)| {
+                        let selected = chosen.as_deref() == Some(value.as_str());
+                        view! { <option value=value selected=selected>{words}</option> }
+                    }).collect_view()}
+                </select>
+            </div>
+        }
+    };
+    let date = |name: &'static str, label: &'static str, value: Option<String>| {
+        let id = format!("audit-{name}");
+        view! {
+            <div class="min-w-0">
+                <label for=id.clone() class="block text-xs font-medium text-slate-700">{label}</label>
+                <input id=id type="date" name=name value=value class="mt-1 block w-full rounded-md border border-slate-300 bg-white px-2 py-1 text-sm" />
+            </div>
+        }
+    };
+    view! {
+        <form method="get" action="/audit" class="mt-4 rounded-lg border border-slate-200 bg-slate-50 p-3" aria-label="Filter the audit log">
+            <div class="grid grid-cols-2 gap-3 sm:grid-cols-4 lg:grid-cols-7">
+                {select("person", "Person", "Anyone", people.into_iter().map(|p| (p.id, p.name)).collect(), query.person.clone())}
+                {select("team", "Team", "Any team", teams, query.team.clone())}
+                {select("environment", "Environment", "Any environment", environments, query.environment.clone())}
+                {select("service", "Service", "Any service", services.into_iter().map(|s| (s.clone(), s)).collect(), query.service.clone())}
+                {select("kind", "Kind", "Any kind", KINDS.iter().map(|(k, w)| ((*k).to_owned(), (*w).to_owned())).collect(), query.kind.clone())}
+                {date("from", "From (UTC)", query.from.map(|d| d.to_string()))}
+                {date("to", "To (UTC)", query.to.map(|d| d.to_string()))}
+            </div>
+            <div class="mt-3 flex items-center gap-3">
+                <button type="submit" class="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-indigo-700">"Filter"</button>
+                <a href="/audit" class="text-sm text-slate-700 underline">"Clear filters"</a>
+            </div>
+        </form>
+    }
+}
+
+fn kind_icon(kind: &str) -> IconKind {
+    match kind {
+        "vote" | "decision" | "requested" => IconKind::Approval,
+        "aws_delivered" | "aws_reconciled" => IconKind::Check,
+        "aws_failed" | "aws_error" | "sign_in_refused" | "author_unknown" | "pipeline_problem" => {
+            IconKind::Alert
+        }
+        "closed" => IconKind::Minus,
+        "rerun" => IconKind::Bolt,
+        "calendar_move" | "calendar_blackout" => IconKind::Clock,
+        "sign_in" | "sign_out" | "roles_changed" => IconKind::People,
+        "ticket_opened" | "ticket_closed" | "ticket_adopted" => IconKind::Tag,
+        "org_config" => IconKind::Box,
+        _ => IconKind::Dashed,
+    }
+}
+
+#[component]
+fn AuditRow(row: AuditEntry) -> impl IntoView {
+    let link = row.link();
+    let who = row
+        .actor_name
+        .clone()
+        .unwrap_or_else(|| "Gatehouse (system)".into());
+    let at = row.at.format("%Y-%m-%d %H:%M:%S UTC").to_string();
+    let iso = row.at.to_rfc3339();
+    let mut subject: Vec<(&'static str, String)> = Vec::new();
+    for (name, value) in [
+        ("Team", &row.team),
+        ("Environment", &row.environment),
+        ("Service", &row.service),
+        ("Pipeline", &row.pipeline),
+        ("Request", &row.request_id),
+        ("Subject", &row.subject),
+    ] {
+        if let Some(v) = value {
+            subject.push((name, v.clone()));
+        }
+    }
+    let words = kind_words(&row.kind).to_owned();
+    view! {
+        <li id=format!("audit-{}", row.seq) data-testid="audit-row" data-kind=row.kind.clone()>
+            <details class="group">
+                <summary class="flex cursor-pointer list-none flex-wrap items-baseline gap-x-3 gap-y-1 px-3 py-2 hover:bg-slate-50 focus-visible:outline focus-visible:outline-2 focus-visible:outline-indigo-600">
+                    <span class="w-16 shrink-0 font-mono text-xs text-slate-500">{format!("#{}", row.seq)}</span>
+                    <time class="shrink-0 text-xs text-slate-600" datetime=iso>{at}</time>
+                    <span class="inline-flex shrink-0 items-center gap-1 rounded bg-slate-100 px-1.5 py-0.5 text-xs font-medium text-slate-800">
+                        <Icon kind=kind_icon(&row.kind) />
+                        {words}
+                    </span>
+                    <span class="min-w-0 flex-1 basis-64 break-words text-sm text-slate-900">{row.summary.clone()}</span>
+                    <span class="shrink-0 text-xs text-slate-600">{who}</span>
+                </summary>
+                <div class="border-t border-slate-100 bg-slate-50 px-3 py-2 text-sm">
+                    <dl class="grid grid-cols-[max-content_1fr] gap-x-4 gap-y-1">
+                        {subject.into_iter().map(|(name, value)| view! {
+                            <dt class="text-slate-600">{name}</dt>
+                            <dd class="min-w-0 break-words font-mono text-xs leading-5">{value}</dd>
+                        }).collect_view()}
+                        {row.details.into_iter().map(|(name, value)| view! {
+                            <dt class="text-slate-600">{name}</dt>
+                            <dd class="min-w-0 whitespace-pre-wrap break-words text-xs leading-5">{value}</dd>
+                        }).collect_view()}
+                        <dt class="text-slate-600">"Hash"</dt>
+                        <dd class="min-w-0 break-all font-mono text-xs leading-5" data-testid="row-hash">{row.hash.clone()}</dd>
+                        <dt class="text-slate-600">"Previous"</dt>
+                        <dd class="min-w-0 break-all font-mono text-xs leading-5">{row.prev_hash.clone()}</dd>
+                    </dl>
+                    {link.map(|(href, label)| view! {
+                        <p class="mt-2"><a class="font-medium text-indigo-700 underline" href=href>{format!("Open the {}", label.to_lowercase())}</a></p>
+                    })}
+                </div>
+            </details>
+        </li>
     }
 }

@@ -2,6 +2,7 @@
 //! that use them, and the state handed to every request.
 
 pub mod approvals;
+pub mod audit;
 pub mod board;
 pub mod calendar;
 pub mod changes;
@@ -14,8 +15,8 @@ pub mod session;
 use crate::error::AppError;
 use leptos::prelude::LeptosOptions;
 use ports::{
-    ApprovalStore, BoardStore, CalendarStore, GitHub, Identity, OrgStore, Pipelines, StoreError,
-    UserStore,
+    ApprovalStore, AuditStore, BoardStore, CalendarStore, GitHub, Identity, OrgStore, Pipelines,
+    StoreError, UserStore,
 };
 use std::sync::Arc;
 
@@ -34,6 +35,7 @@ pub struct AppState {
     pub org: Arc<dyn OrgStore>,
     pub users: Arc<dyn UserStore>,
     pub approvals: Arc<dyn ApprovalStore>,
+    pub audit: Arc<dyn AuditStore>,
     pub pipelines: Arc<dyn Pipelines>,
     pub calendar: Arc<dyn CalendarStore>,
     pub board: Arc<dyn BoardStore>,

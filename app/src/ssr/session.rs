@@ -3,7 +3,7 @@
 //! they are), and for provider sign-ins the provider, its token and when the
 //! roles were last read from it.
 
-use super::ports::IdentityError;
+use super::ports::{Actor, IdentityError, NewAudit};
 use super::AppState;
 use crate::domain::User;
 use crate::error::AppError;
@@ -107,7 +107,36 @@ pub async fn user_of(state: &AppState, session: &Session) -> Result<Option<User>
                     if roles != user.roles {
                         tracing::info!(user = %user.login, ?roles, "roles changed at the provider");
                         state.users.set_roles(&user.id, &roles).await?;
+                        let words = |roles: &[crate::domain::Role]| {
+                            roles.iter().map(ToString::to_string).collect::<Vec<_>>()
+                        };
+                        let (before, after) = (words(&user.roles), words(&roles));
                         user.roles = roles;
+                        crate::ssr::audit::record(
+                            state,
+                            NewAudit {
+                                kind: "roles_changed",
+                                actor: Some(Actor::from(&user)),
+                                subject: Some(provider.clone()),
+                                summary: format!(
+                                    "{}'s roles changed at {provider}: {} (were {})",
+                                    user.display_name,
+                                    if after.is_empty() {
+                                        "none".into()
+                                    } else {
+                                        after.join(", ")
+                                    },
+                                    if before.is_empty() {
+                                        "none".into()
+                                    } else {
+                                        before.join(", ")
+                                    },
+                                ),
+                                details: serde_json::json!({ "before": before, "after": after }),
+                                ..NewAudit::default()
+                            },
+                        )
+                        .await?;
                     }
                     session
                         .insert(ROLES_CHECKED_AT, now())
@@ -169,7 +198,19 @@ pub async fn establish(
             .map_err(internal)?;
     }
     tracing::info!(user = %user.login, provider = provider_name, "signed in");
-    Ok(())
+    let through = provider_name.unwrap_or_else(|| "demo".to_owned());
+    crate::ssr::audit::record(
+        state,
+        NewAudit {
+            kind: "sign_in",
+            actor: Some(Actor::from(user)),
+            subject: Some(through.clone()),
+            summary: format!("{} signed in ({through})", user.display_name),
+            details: serde_json::json!({ "provider": through, "login": user.login }),
+            ..NewAudit::default()
+        },
+    )
+    .await
 }
 
 /// Signs a demo persona in on this request's session.
@@ -178,8 +219,27 @@ pub async fn sign_in(state: &AppState, user: &User) -> Result<(), AppError> {
 }
 
 /// Ends the session on the server and clears its cookie.
-pub async fn sign_out() -> Result<(), AppError> {
-    session().await?.flush().await.map_err(internal)
+pub async fn sign_out(state: &AppState) -> Result<(), AppError> {
+    let session = session().await?;
+    let user = match session.get::<String>(USER_ID).await.map_err(internal)? {
+        Some(id) => state.users.user(&id).await?,
+        None => None,
+    };
+    session.flush().await.map_err(internal)?;
+    if let Some(user) = user {
+        crate::ssr::audit::record(
+            state,
+            NewAudit {
+                kind: "sign_out",
+                actor: Some(Actor::from(&user)),
+                summary: format!("{} signed out", user.display_name),
+                details: serde_json::json!({ "login": user.login }),
+                ..NewAudit::default()
+            },
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// Leaves a message for the next page view on `session`.

@@ -139,6 +139,21 @@ async fn fail(session: &Session, text: String) -> Response {
     Redirect::to("/sign-in").into_response()
 }
 
+/// A refused sign-in: audited (who tried is unknown), then [`fail`].
+async fn refuse(state: &AuthState, provider: &str, session: &Session, text: String) -> Response {
+    let entry = app::ssr::ports::NewAudit {
+        kind: "sign_in_refused",
+        subject: Some(provider.chars().take(40).collect()),
+        summary: format!("A sign-in through {} was refused", provider_name(provider)),
+        details: serde_json::json!({ "provider": provider, "reason": text }),
+        ..Default::default()
+    };
+    if let Err(err) = state.app.audit.append(&entry).await {
+        tracing::error!(error = %err, "cannot audit a refused sign-in");
+    }
+    fail(session, text).await
+}
+
 async fn login(
     State(state): State<AuthState>,
     Path(provider): Path<String>,
@@ -258,19 +273,29 @@ async fn callback(
             description = %q.error_description.as_deref().unwrap_or("").chars().take(300).collect::<String>(),
             "the provider answered the sign-in with an error"
         );
-        return fail(&session, callback_error_words(&who, error)).await;
+        return refuse(
+            &state,
+            &provider,
+            &session,
+            callback_error_words(&who, error),
+        )
+        .await;
     }
     let Some(pending) =
         pending.filter(|p| p.provider == provider && q.state.as_deref() == Some(p.state.as_str()))
     else {
-        return fail(
+        return refuse(
+            &state,
+            &provider,
             &session,
             "This sign-in expired or was started in another browser tab; start again.".into(),
         )
         .await;
     };
     let Some(code) = q.code.filter(|c| !c.is_empty()) else {
-        return fail(
+        return refuse(
+            &state,
+            &provider,
             &session,
             format!("{who} sent no sign-in code back; start again."),
         )
@@ -279,7 +304,15 @@ async fn callback(
     let (client, _) = match state.directory.client(&provider).await {
         Ok(Some(c)) => c,
         Ok(None) => return (StatusCode::NOT_FOUND, "No such sign-in provider.").into_response(),
-        Err(why) => return fail(&session, format!("{who} is unavailable right now: {why}")).await,
+        Err(why) => {
+            return refuse(
+                &state,
+                &provider,
+                &session,
+                format!("{who} is unavailable right now: {why}"),
+            )
+            .await
+        }
     };
     let token = match client
         .exchange_code(AuthorizationCode::new(code))
@@ -288,12 +321,22 @@ async fn callback(
         .await
     {
         Ok(t) => t.access_token().secret().clone(),
-        Err(err) => return fail(&session, token_error_words(&provider, &err)).await,
+        Err(err) => {
+            return refuse(
+                &state,
+                &provider,
+                &session,
+                token_error_words(&provider, &err),
+            )
+            .await
+        }
     };
     let identified = match state.directory.identify(&provider, &token).await {
         Ok(i) => i,
         Err(LookupError::Revoked(why) | LookupError::Unavailable(why)) => {
-            return fail(
+            return refuse(
+                &state,
+                &provider,
                 &session,
                 format!("Signed in at {who}, but Gatehouse could not read who you are: {why}"),
             )
@@ -315,7 +358,9 @@ async fn callback(
         Ok(u) => u,
         Err(err) => {
             tracing::error!(error = %err, "cannot store the signed-in user");
-            return fail(
+            return refuse(
+                &state,
+                &provider,
                 &session,
                 "Gatehouse cannot reach its database right now; try again in a moment.".into(),
             )
@@ -328,7 +373,7 @@ async fn callback(
         token: &token,
     };
     if let Err(err) = establish(&state.app, &session, &user, Some(sign_in)).await {
-        return fail(&session, err.to_string()).await;
+        return refuse(&state, &provider, &session, err.to_string()).await;
     }
     Redirect::to(&pending.return_to).into_response()
 }

@@ -42,11 +42,13 @@ struct Audit<'a> {
 async fn audit(conn: &mut PgConnection, a: Audit<'_>) -> Result<(), sqlx::Error> {
     let actor_id = a.actor.and_then(|x| Uuid::parse_str(&x.user_id).ok());
     let roles = a.actor.map(|x| x.roles.clone()).unwrap_or_default();
+    let summary = summary(&a);
     sqlx::query!(
         r#"INSERT INTO audit_log (event, actor_id, actor_name, actor_roles, request_id, pipeline, stage, action,
-               execution_id, revision, decision, comment, sign_off, aws_result)
-           SELECT $1, $2, $3, $4, r.id, r.pipeline, r.stage, r.action, r.execution_id, r.commit_sha, $5, $6, $7, $8
-           FROM approval_requests r WHERE r.id = $9"#,
+               execution_id, revision, decision, comment, sign_off, aws_result, team, environment, service, summary)
+           SELECT $1, $2, $3, $4, r.id, r.pipeline, r.stage, r.action, r.execution_id, r.commit_sha, $5, $6, $7, $8,
+                  s.team_id, r.environment_id, r.service_id, left(replace($10, '{pipeline}', r.pipeline), 1000)
+           FROM approval_requests r JOIN services s ON s.id = r.service_id WHERE r.id = $9"#,
         a.event,
         actor_id,
         a.actor.map(|x| x.display_name.clone()),
@@ -56,10 +58,39 @@ async fn audit(conn: &mut PgConnection, a: Audit<'_>) -> Result<(), sqlx::Error>
         a.sign_off,
         a.aws_result,
         a.request,
+        summary,
     )
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// The row's sentence, `{pipeline}` standing for the request's pipeline.
+fn summary(a: &Audit<'_>) -> String {
+    let who = a.actor.map_or("Gatehouse", |x| x.display_name.as_str());
+    let decided = match a.decision {
+        Some("approve") => "approved",
+        Some("reject") => "rejected",
+        Some(other) => other,
+        None => "decided",
+    };
+    match a.event {
+        "requested" => "{pipeline} is waiting for approval".to_owned(),
+        "vote" => format!("{who} voted: {decided} on {{pipeline}}"),
+        "decision" => format!("{{pipeline}} {decided} ({who} decided)"),
+        "closed" => "The approval of {pipeline} closed without a decision".to_owned(),
+        "author_unknown" => format!(
+            "{who} voted on {{pipeline}} while GitHub could not say who wrote the change: one more approver is needed"
+        ),
+        "aws_delivered" => format!("CodePipeline took the decision on {{pipeline}} ({decided})"),
+        "aws_reconciled" => format!(
+            "CodePipeline already had the decision on {{pipeline}} ({decided}); nothing was sent again"
+        ),
+        "aws_failed" => format!("CodePipeline refused the decision on {{pipeline}} ({decided})"),
+        "aws_error" => "Sending the decision on {pipeline} to CodePipeline failed; it will be tried again".to_owned(),
+        "rerun" => format!("{who} started a new run of {{pipeline}}"),
+        other => format!("{other} on {{pipeline}}"),
+    }
 }
 
 impl PgStore {
@@ -690,6 +721,52 @@ impl ApprovalStore for PgStore {
             .execute(&mut *tx)
             .await
             .map_err(store_error)?;
+        }
+        // Each problem that appeared, changed or went away is audited once.
+        let mut changes: Vec<(&str, &str, &str, Option<&str>)> = wanted
+            .iter()
+            .filter(|w| {
+                !held
+                    .iter()
+                    .any(|h| (&h.pipeline, &h.service_id, &h.environment_id, &h.problem) == **w)
+            })
+            .map(|w| (w.0.as_str(), w.1.as_str(), w.2.as_str(), Some(w.3.as_str())))
+            .collect();
+        changes.extend(
+            held.iter()
+                .filter(|h| !wanted.iter().any(|w| *w.0 == h.pipeline))
+                .map(|h| {
+                    (
+                        h.pipeline.as_str(),
+                        h.service_id.as_str(),
+                        h.environment_id.as_str(),
+                        None,
+                    )
+                }),
+        );
+        for (pipeline, service, environment, problem) in changes.into_iter().take(200) {
+            let team: Option<String> =
+                sqlx::query_scalar("SELECT team_id FROM services WHERE id = $1")
+                    .bind(service)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(store_error)?;
+            let entry = app::ssr::ports::NewAudit {
+                kind: "pipeline_problem",
+                team,
+                environment: Some(environment.to_owned()),
+                service: Some(service.to_owned()),
+                pipeline: Some(pipeline.to_owned()),
+                summary: match problem {
+                    Some(p) => format!("{pipeline} cannot be governed as configured: {p}"),
+                    None => format!("{pipeline}'s configuration problem is resolved"),
+                },
+                details: serde_json::json!({ "problem": problem, "resolved": problem.is_none() }),
+                ..Default::default()
+            };
+            super::audit::append(&mut tx, &entry)
+                .await
+                .map_err(store_error)?;
         }
         tx.commit().await.map_err(store_error)?;
         Ok(true)

@@ -5,7 +5,7 @@ use super::{store_error, stored, PgStore};
 use app::domain::health::ProbeState;
 use app::ssr::ports::{
     ActionStatus, BoardSnapshot, BoardStore, CommitSummary, DeploymentRecord, GapRecord,
-    HealthRecord, HotfixRecord, OutageRecord, StoreError, WaitingRecord,
+    HealthRecord, HotfixRecord, NewAudit, OutageRecord, StoreError, WaitingRecord,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -477,6 +477,7 @@ pub struct TicketWork {
     pub started_at: DateTime<Utc>,
     pub ended_at: Option<DateTime<Utc>>,
     pub issue_number: Option<i64>,
+    pub issue_url: Option<String>,
 }
 
 /// Outages whose ticket is not where it should be.
@@ -485,7 +486,7 @@ pub async fn ticket_work(pool: &PgPool) -> Result<Vec<TicketWork>, StoreError> {
         TicketWork,
         r#"SELECT id AS outage_id, service_id, environment_id,
                   started_at AS "started_at: DateTime<Utc>", ended_at AS "ended_at: DateTime<Utc>",
-                  issue_number
+                  issue_number, issue_url
            FROM outages
            WHERE ticket AND ((ended_at IS NULL AND issue_number IS NULL)
                  OR (ended_at IS NOT NULL AND issue_number IS NOT NULL AND NOT issue_closed)
@@ -528,27 +529,40 @@ pub async fn set_ticket(
     outage_id: i64,
     number: i64,
     url: &str,
+    audit: &NewAudit,
 ) -> Result<(), StoreError> {
+    let mut tx = pool.begin().await.map_err(store_error)?;
     sqlx::query!(
         "UPDATE outages SET issue_number = $2, issue_url = $3, issue_closed = false WHERE id = $1",
         outage_id,
         number,
         url
     )
-    .execute(pool)
+    .execute(&mut *tx)
     .await
     .map_err(store_error)?;
-    Ok(())
+    super::audit::append(&mut tx, audit)
+        .await
+        .map_err(store_error)?;
+    tx.commit().await.map_err(store_error)
 }
 
 /// Records that an outage's ticket was commented on and closed.
-pub async fn ticket_closed(pool: &PgPool, outage_id: i64) -> Result<(), StoreError> {
+pub async fn ticket_closed(
+    pool: &PgPool,
+    outage_id: i64,
+    audit: &NewAudit,
+) -> Result<(), StoreError> {
+    let mut tx = pool.begin().await.map_err(store_error)?;
     sqlx::query!(
         "UPDATE outages SET issue_closed = true WHERE id = $1",
         outage_id
     )
-    .execute(pool)
+    .execute(&mut *tx)
     .await
     .map_err(store_error)?;
-    Ok(())
+    super::audit::append(&mut tx, audit)
+        .await
+        .map_err(store_error)?;
+    tx.commit().await.map_err(store_error)
 }

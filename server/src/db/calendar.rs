@@ -4,7 +4,9 @@
 use super::{store_error, stored, stored_all, PgStore};
 use app::domain::calendar::{Blackout, MilestoneKind, MilestoneMove};
 use app::domain::{EnvironmentId, TeamId};
-use app::ssr::ports::{Actor, CalendarEdit, CalendarStore, StoreError, StoredCalendarEdit};
+use app::ssr::ports::{
+    Actor, CalendarEdit, CalendarStore, NewAudit, StoreError, StoredCalendarEdit,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use uuid::Uuid;
@@ -88,6 +90,57 @@ impl CalendarStore for PgStore {
     ) -> Result<(), StoreError> {
         let actor_id = Uuid::parse_str(&actor.user_id)
             .map_err(|e| StoreError::Corrupt(format!("actor id: {e}")))?;
+        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        let audit = match edit {
+            CalendarEdit::Move { movement, before } => NewAudit {
+                kind: "calendar_move",
+                actor: Some(actor.clone()),
+                team: movement.team.as_ref().map(ToString::to_string),
+                subject: Some(movement.date.to_string()),
+                summary: format!(
+                    "{} moved Release {}'s {} ({}) to {}{}",
+                    actor.display_name,
+                    movement.release,
+                    movement.kind.label(),
+                    movement
+                        .team
+                        .as_ref()
+                        .map_or_else(|| "every team".to_owned(), |t| t.to_string()),
+                    movement.date,
+                    movement
+                        .time
+                        .map(|t| format!(" {}", t.format("%H:%M")))
+                        .unwrap_or_default(),
+                ),
+                details: serde_json::json!({
+                    "release": movement.release,
+                    "milestone": movement.kind.as_str(),
+                    "team": movement.team.as_ref().map(ToString::to_string),
+                    "before": before.to_rfc3339(),
+                    "after_date": movement.date.to_string(),
+                    "after_time": movement.time.map(|t| t.format("%H:%M").to_string()),
+                    "reason": reason,
+                }),
+                ..NewAudit::default()
+            },
+            CalendarEdit::Blackout(b) => NewAudit {
+                kind: "calendar_blackout",
+                actor: Some(actor.clone()),
+                subject: Some(b.first_day.to_string()),
+                summary: format!(
+                    "{} added the blackout \u{201c}{}\u{201d}, {} to {}",
+                    actor.display_name, b.name, b.first_day, b.last_day
+                ),
+                details: serde_json::json!({
+                    "name": b.name,
+                    "first_day": b.first_day.to_string(),
+                    "last_day": b.last_day.to_string(),
+                    "environments": b.environments.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                    "reason": reason,
+                }),
+                ..NewAudit::default()
+            },
+        };
         match edit {
             CalendarEdit::Move { movement, before } => {
                 sqlx::query!(
@@ -105,7 +158,7 @@ impl CalendarStore for PgStore {
                     movement.date as _,
                     movement.time as _,
                 )
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await
                 .map_err(store_error)?;
             }
@@ -125,12 +178,15 @@ impl CalendarStore for PgStore {
                     b.last_day as _,
                     &environments,
                 )
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await
                 .map_err(store_error)?;
             }
         }
-        Ok(())
+        super::audit::append(&mut tx, &audit)
+            .await
+            .map_err(store_error)?;
+        tx.commit().await.map_err(store_error)
     }
 
     async fn approval_times(

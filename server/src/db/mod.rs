@@ -1,6 +1,7 @@
 //! Postgres adapters.
 
 mod approvals;
+pub mod audit;
 pub mod board;
 mod calendar;
 mod org;
@@ -18,7 +19,11 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 /// Tables Gatehouse only ever appends to: the serving role may read and
 /// insert, never update, delete or truncate (their triggers refuse too, and
 /// only the owner could switch those off).
-const APPEND_ONLY: &[&str] = &["audit_log", "calendar_changes"];
+const APPEND_ONLY: &[&str] = &["audit_log", "calendar_changes", "audit_verifications"];
+
+/// Tables only the schema's owner touches: the audit chain's head moves
+/// only inside the owner's chaining trigger.
+const OWNER_ONLY: &[&str] = &["audit_chain_head"];
 
 /// Runs the migrations as the schema's owner (`owner`), then grants
 /// `app_role`, the role Gatehouse serves with, what serving needs: rows of
@@ -61,6 +66,7 @@ pub async fn migrate_and_grant(owner: &PgPool, app_role: &str) -> anyhow::Result
             "REVOKE UPDATE, DELETE, TRUNCATE ON {} FROM {role}",
             APPEND_ONLY.join(", ")
         ),
+        format!("REVOKE ALL ON {} FROM {role}", OWNER_ONLY.join(", ")),
     ] {
         sqlx::query(&statement)
             .execute(&mut *tx)

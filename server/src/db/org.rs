@@ -15,6 +15,7 @@ use std::path::Path;
 
 /// Advisory lock key serialising org syncs across replicas starting together.
 const ORG_SYNC_LOCK: i64 = 0x6761_7465_0001;
+// 0x6761_7465_0004 (113668262264836) chains the audit log (its migration).
 
 fn strings<T: ToString>(items: &[T]) -> Vec<String> {
     items.iter().map(ToString::to_string).collect()
@@ -26,6 +27,56 @@ pub async fn sync_org(pool: &PgPool, org: &OrgModel, source: &Path) -> Result<()
     sqlx::query!("SELECT pg_advisory_xact_lock($1)", ORG_SYNC_LOCK)
         .execute(&mut *tx)
         .await?;
+    let before: Option<serde_json::Value> =
+        sqlx::query_scalar("SELECT applied_model FROM org_settings WHERE singleton")
+            .fetch_optional(&mut *tx)
+            .await?
+            .flatten();
+    let after = serde_json::to_value(org).unwrap_or_default();
+    if before.as_ref() != Some(&after) {
+        let mut changes = Vec::new();
+        let null = serde_json::Value::Null;
+        crate::audit::json_diff(before.as_ref().unwrap_or(&null), &after, "", &mut changes);
+        let summary = match &before {
+            None => format!(
+                "The org configuration was applied from {}: {} teams, {} services, {} environments",
+                source.display(),
+                org.teams.len(),
+                org.services.len(),
+                org.environments.len()
+            ),
+            Some(_) => format!(
+                "The org configuration changed at start ({} {}): {}",
+                changes.len(),
+                if changes.len() == 1 {
+                    "change"
+                } else {
+                    "changes"
+                },
+                changes
+                    .iter()
+                    .take(3)
+                    .map(|c| c.path.clone())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        let shown = changes.len().min(crate::audit::DIFF_ENTRIES);
+        let entry = app::ssr::ports::NewAudit {
+            kind: "org_config",
+            subject: Some(source.display().to_string()),
+            summary,
+            details: serde_json::json!({
+                "source": source.display().to_string(),
+                "changes": changes.len(),
+                "diff": changes.iter().take(shown).map(|c| serde_json::json!({
+                    "path": c.path, "before": c.before, "after": c.after,
+                })).collect::<Vec<_>>(),
+            }),
+            ..Default::default()
+        };
+        super::audit::append(&mut tx, &entry).await?;
+    }
     sqlx::query!(
         r#"INSERT INTO org_settings (singleton, name, source_file, synced_at, pipeline_template, approval_stage, approval_action, calendar)
            VALUES (true, $1, $2, now(), $3, $4, $5, $6)
@@ -140,6 +191,10 @@ pub async fn sync_org(pool: &PgPool, org: &OrgModel, source: &Path) -> Result<()
         .execute(&mut *tx)
         .await?;
     }
+    sqlx::query("UPDATE org_settings SET applied_model = $1 WHERE singleton")
+        .bind(&after)
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await
 }
 

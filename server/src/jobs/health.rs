@@ -8,7 +8,7 @@
 use crate::db::board as store;
 use crate::org_config::HealthConfig;
 use app::domain::DownPolicy;
-use app::ssr::ports::StoreError;
+use app::ssr::ports::{NewAudit, StoreError};
 use app::ssr::AppState;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
@@ -141,6 +141,21 @@ async fn tickets(
             .find(|e| e.id.as_str() == item.environment_id)
             .map_or(item.environment_id.clone(), |e| e.name.to_string());
         let repo = service.repository.to_string();
+        let ticket = |kind: &'static str, url: &str, summary: String| NewAudit {
+            kind,
+            team: Some(service.team.to_string()),
+            environment: Some(item.environment_id.clone()),
+            service: Some(item.service_id.clone()),
+            subject: Some(url.to_owned()),
+            summary,
+            details: serde_json::json!({
+                "repository": repo,
+                "issue": url,
+                "down_since": item.started_at.to_rfc3339(),
+                "outage": item.outage_id,
+            }),
+            ..NewAudit::default()
+        };
         let result = match (item.ended_at, item.issue_number) {
             (None, None) => {
                 let reopen_after = Utc::now()
@@ -170,7 +185,16 @@ async fn tickets(
                         .await;
                         match done {
                             Ok(()) => {
-                                store::set_ticket(pool, item.outage_id, number, &url).await?;
+                                let audit = ticket(
+                                    "ticket_opened",
+                                    &url,
+                                    format!(
+                                        "Critical ticket #{number} reopened: {} is down again in {env_name}",
+                                        service.name
+                                    ),
+                                );
+                                store::set_ticket(pool, item.outage_id, number, &url, &audit)
+                                    .await?;
                                 report.issues_reopened += 1;
                                 Ok(())
                             }
@@ -222,11 +246,31 @@ async fn tickets(
                         };
                         match opened {
                             Ok((issue, new)) => {
+                                let audit = if new {
+                                    ticket(
+                                        "ticket_opened",
+                                        &issue.url,
+                                        format!(
+                                            "Critical ticket #{} opened: {} is down in {env_name}",
+                                            issue.number, service.name
+                                        ),
+                                    )
+                                } else {
+                                    ticket(
+                                        "ticket_adopted",
+                                        &issue.url,
+                                        format!(
+                                            "Critical ticket #{} adopted: it was already open for {} in {env_name}",
+                                            issue.number, service.name
+                                        ),
+                                    )
+                                };
                                 store::set_ticket(
                                     pool,
                                     item.outage_id,
                                     i64::try_from(issue.number).unwrap_or(i64::MAX),
                                     &issue.url,
+                                    &audit,
                                 )
                                 .await?;
                                 if new {
@@ -255,7 +299,17 @@ async fn tickets(
                 .await;
                 match done {
                     Ok(()) => {
-                        store::ticket_closed(pool, item.outage_id).await?;
+                        let url = item.issue_url.clone().unwrap_or_default();
+                        let audit = ticket(
+                            "ticket_closed",
+                            &url,
+                            format!(
+                                "Critical ticket #{number} closed: {} answers again in {env_name} after {} min",
+                                service.name,
+                                minutes.max(0)
+                            ),
+                        );
+                        store::ticket_closed(pool, item.outage_id, &audit).await?;
                         report.issues_closed += 1;
                         Ok(())
                     }

@@ -164,3 +164,26 @@ pub async fn sweep_expired_sessions(pool: PgPool) {
         }
     }
 }
+
+/// Verifies the audit rows written since the last verification, once a
+/// minute, and records what it found (the Audit page shows it to admins).
+/// A broken chain is logged as an error on every pass until someone looks.
+pub async fn verify_audit_chain(pool: PgPool, every: Duration) {
+    let mut interval = tokio::time::interval(every);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        if pool.is_closed() {
+            return;
+        }
+        match crate::audit::verify_new_rows(&pool).await {
+            Ok(v) => match &v.broken {
+                None => tracing::debug!(rows = v.rows, to = v.last_seq, "audit chain verified"),
+                Some(b) => {
+                    tracing::error!(row = b.seq, problem = %b.problem, "the audit chain is broken")
+                }
+            },
+            Err(err) => tracing::warn!(error = %err, "could not verify the audit chain"),
+        }
+    }
+}

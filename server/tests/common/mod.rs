@@ -257,3 +257,25 @@ async fn call_function(
         .await
         .expect("POST")
 }
+
+/// The newest audit row of `kind`, as the Audit page's kind filter finds
+/// it; fails unless one exists whose summary contains `words`.
+pub async fn audited(app: &TestApp, kind: &str, words: &str) -> app::api::audit::AuditEntry {
+    let rows = app
+        .state
+        .audit
+        .page(&app::api::audit::AuditQuery {
+            kind: Some(kind.to_owned()),
+            limit: 200,
+            ..Default::default()
+        })
+        .await
+        .expect("audit page");
+    assert!(
+        rows.iter().all(|r| r.kind == kind),
+        "the kind filter returned other kinds"
+    );
+    rows.into_iter()
+        .find(|r| r.summary.contains(words))
+        .unwrap_or_else(|| panic!("no {kind} audit row says {words:?}"))
+}

@@ -15,6 +15,7 @@ pub enum StoreError {
 }
 
 mod approvals;
+mod audit;
 mod board;
 mod calendar;
 mod github;
@@ -24,6 +25,7 @@ mod pipelines;
 mod users;
 
 pub use approvals::*;
+pub use audit::*;
 pub use board::*;
 pub use calendar::*;
 pub use github::*;

@@ -1,0 +1,161 @@
+-- One audit log for everything that matters, chained so that an edited,
+-- deleted or reordered row is detectable.
+--
+-- Every row gets a gap-free sequence number, the SHA-256 of its canonical
+-- form (`audit_canonical`, documented in the README) and the previous
+-- row's hash. A BEFORE INSERT trigger assigns all three under a lock on
+-- the single `audit_chain_head` row, so concurrent writers queue there and
+-- never fork the chain; a writer that rolls back rolls its number back too.
+
+ALTER TABLE audit_log
+    ADD COLUMN seq         bigint,
+    ADD COLUMN team        text,
+    ADD COLUMN environment text,
+    ADD COLUMN service     text,
+    ADD COLUMN subject     text,
+    ADD COLUMN summary     text NOT NULL DEFAULT '',
+    ADD COLUMN details     jsonb NOT NULL DEFAULT '{}'::jsonb,
+    ADD COLUMN prev_hash   text,
+    ADD COLUMN hash        text;
+
+CREATE TABLE audit_chain_head (
+    only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+    seq      bigint NOT NULL,
+    hash     text NOT NULL
+);
+
+-- The canonical form hashed for a row: a version tag, then each field in
+-- this order as `<UTF-8 byte length>:<value>;`, or `~;` when NULL. Roles
+-- are one field holding each role in the same form. `at` is UTC with
+-- microseconds (2026-12-02T09:30:00.000000Z); JSON fields are Postgres's
+-- text of the stored jsonb.
+CREATE FUNCTION audit_field(value text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN value IS NULL THEN '~;' ELSE octet_length(value)::text || ':' || value || ';' END
+$$;
+
+CREATE FUNCTION audit_canonical(a audit_log) RETURNS text LANGUAGE sql STABLE AS $$
+    SELECT 'gatehouse-audit-v1;'
+        || audit_field(a.seq::text)
+        || audit_field(to_char(a.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))
+        || audit_field(a.event)
+        || audit_field(a.actor_id::text)
+        || audit_field(a.actor_name)
+        || audit_field(COALESCE((SELECT string_agg(audit_field(r), '' ORDER BY n)
+                                 FROM unnest(a.actor_roles) WITH ORDINALITY AS x(r, n)), ''))
+        || audit_field(a.request_id::text)
+        || audit_field(a.pipeline)
+        || audit_field(a.stage)
+        || audit_field(a.action)
+        || audit_field(a.execution_id)
+        || audit_field(a.revision)
+        || audit_field(a.decision)
+        || audit_field(a.comment)
+        || audit_field(a.sign_off::text)
+        || audit_field(a.aws_result)
+        || audit_field(a.team)
+        || audit_field(a.environment)
+        || audit_field(a.service)
+        || audit_field(a.subject)
+        || audit_field(a.summary)
+        || audit_field(a.details::text)
+        || audit_field(a.prev_hash)
+$$;
+
+CREATE FUNCTION audit_hash(a audit_log) RETURNS text LANGUAGE sql STABLE AS $$
+    SELECT encode(sha256(convert_to(audit_canonical(a), 'UTF8')), 'hex')
+$$;
+
+-- Chain the rows already written, in the order they were written.
+ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update_or_delete;
+DO $$
+DECLARE
+    r audit_log;
+    n bigint := 0;
+    previous text := repeat('0', 64);
+BEGIN
+    FOR r IN SELECT * FROM audit_log ORDER BY id LOOP
+        n := n + 1;
+        r.seq := n;
+        r.prev_hash := previous;
+        r.summary := CASE WHEN r.summary = '' THEN r.event || ' ' || COALESCE(r.pipeline, '') ELSE r.summary END;
+        r.hash := audit_hash(r);
+        UPDATE audit_log SET seq = r.seq, prev_hash = r.prev_hash, summary = r.summary, hash = r.hash WHERE id = r.id;
+        previous := r.hash;
+    END LOOP;
+    INSERT INTO audit_chain_head (seq, hash) VALUES (n, previous);
+END
+$$;
+ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update_or_delete;
+
+ALTER TABLE audit_log
+    ALTER COLUMN seq SET NOT NULL,
+    ALTER COLUMN prev_hash SET NOT NULL,
+    ALTER COLUMN hash SET NOT NULL,
+    ADD CONSTRAINT audit_log_seq_unique UNIQUE (seq),
+    ADD CONSTRAINT audit_log_summary_bounded CHECK (length(summary) <= 1000),
+    ADD CONSTRAINT audit_log_details_bounded CHECK (octet_length(details::text) <= 65536);
+
+-- Chains each new row to the last one. Writers queue on one transaction-
+-- level advisory lock (held until commit, so numbers are handed out in
+-- commit order and a rolled-back writer gives its number back); the last
+-- row is read from the sequence index, which sees rows written earlier in
+-- the same statement. Runs as the schema's owner.
+CREATE FUNCTION audit_log_chain() RETURNS trigger LANGUAGE plpgsql VOLATILE
+    SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    last_seq bigint;
+    last_hash text;
+BEGIN
+    PERFORM pg_advisory_xact_lock(113668262264836);
+    SELECT seq, hash INTO last_seq, last_hash FROM audit_log ORDER BY seq DESC LIMIT 1;
+    NEW.seq := COALESCE(last_seq, 0) + 1;
+    NEW.prev_hash := COALESCE(last_hash, repeat('0', 64));
+    NEW.hash := audit_hash(NEW);
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER audit_log_chain BEFORE INSERT ON audit_log
+    FOR EACH ROW EXECUTE FUNCTION audit_log_chain();
+
+-- The head remembers the last row once per statement, so a deleted tail
+-- is caught too.
+CREATE FUNCTION audit_log_head() RETURNS trigger LANGUAGE plpgsql
+    SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+    UPDATE audit_chain_head h SET seq = n.seq, hash = n.hash
+    FROM (SELECT seq, hash FROM written ORDER BY seq DESC LIMIT 1) n
+    WHERE n.seq > h.seq;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER audit_log_head AFTER INSERT ON audit_log
+    REFERENCING NEW TABLE AS written
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_log_head();
+
+-- The Audit page's filters, each newest first by sequence number.
+CREATE INDEX audit_log_actor_idx ON audit_log (actor_id, seq);
+CREATE INDEX audit_log_team_idx ON audit_log (team, seq);
+CREATE INDEX audit_log_environment_idx ON audit_log (environment, seq);
+CREATE INDEX audit_log_service_idx ON audit_log (service, seq);
+CREATE INDEX audit_log_event_idx ON audit_log (event, seq);
+CREATE INDEX audit_log_at_idx ON audit_log (at);
+
+-- The last verification of the chain, by the background job or the
+-- command line: how far it got and what it found.
+CREATE TABLE audit_verifications (
+    id          bigserial PRIMARY KEY,
+    at          timestamptz NOT NULL DEFAULT now(),
+    checked_to  bigint NOT NULL,
+    rows        bigint NOT NULL,
+    ok          boolean NOT NULL,
+    first_bad   bigint,
+    problem     text
+);
+
+-- The hash of the row a verification ended on: a later walk that finds
+-- another hash there knows the chain was rewritten after that point.
+ALTER TABLE audit_verifications ADD COLUMN hash text;
+
+-- The org model last applied at start, to audit what the next start
+-- changes.
+ALTER TABLE org_settings ADD COLUMN applied_model jsonb;

@@ -1,0 +1,851 @@
+//! The audit log's hash chain: the canonical form of a row, the walk that
+//! verifies the chain (in the database or in an export), and the streamed
+//! export.
+//!
+//! Each row's `hash` is the SHA-256 (hex) of its canonical form: the tag
+//! `gatehouse-audit-v1;`, then every field in [`FIELDS`] order as
+//! `<UTF-8 byte length>:<value>;`, or `~;` for NULL; the roles field holds
+//! each role in that same form. The last field is the previous row's hash
+//! (64 zeros before the first row). The database computes it in
+//! `audit_canonical` (see the migration); this module computes it again
+//! independently to check.
+
+use anyhow::Context;
+use futures::TryStreamExt;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+use std::io::{BufRead, Write};
+
+/// The previous hash of the first row.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Columns of a row as hashed and exported, in canonical order (then
+/// `prev_hash`, then `hash`).
+pub const FIELDS: &[&str] = &[
+    "seq",
+    "at",
+    "event",
+    "actor_id",
+    "actor_name",
+    "actor_roles",
+    "request_id",
+    "pipeline",
+    "stage",
+    "action",
+    "execution_id",
+    "revision",
+    "decision",
+    "comment",
+    "sign_off",
+    "aws_result",
+    "team",
+    "environment",
+    "service",
+    "subject",
+    "summary",
+    "details",
+];
+
+/// The SELECT list giving every field as the canonical form reads it.
+pub const SELECT_ROW: &str = r#"seq, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at,
+    event, actor_id::text AS actor_id, actor_name, actor_roles, request_id::text AS request_id,
+    pipeline, stage, action, execution_id, revision, decision, comment, sign_off::text AS sign_off,
+    aws_result, team, environment, service, subject, summary, details::text AS details, prev_hash, hash"#;
+
+/// One row of the chain, every field as text exactly as hashed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct ChainRow {
+    pub seq: i64,
+    pub at: String,
+    pub event: String,
+    pub actor_id: Option<String>,
+    pub actor_name: Option<String>,
+    pub actor_roles: Vec<String>,
+    pub request_id: Option<String>,
+    pub pipeline: Option<String>,
+    pub stage: Option<String>,
+    pub action: Option<String>,
+    pub execution_id: Option<String>,
+    pub revision: Option<String>,
+    pub decision: Option<String>,
+    pub comment: Option<String>,
+    pub sign_off: Option<String>,
+    pub aws_result: Option<String>,
+    pub team: Option<String>,
+    pub environment: Option<String>,
+    pub service: Option<String>,
+    pub subject: Option<String>,
+    pub summary: String,
+    pub details: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+fn field(out: &mut String, value: Option<&str>) {
+    use std::fmt::Write as _;
+    match value {
+        None => out.push_str("~;"),
+        Some(v) => {
+            let _ = write!(out, "{}:{v};", v.len());
+        }
+    }
+}
+
+impl ChainRow {
+    /// The text hashed for this row.
+    pub fn canonical(&self) -> String {
+        let mut out = String::with_capacity(256 + self.details.len() + self.summary.len());
+        out.push_str("gatehouse-audit-v1;");
+        let mut roles = String::new();
+        for role in &self.actor_roles {
+            field(&mut roles, Some(role));
+        }
+        let seq = self.seq.to_string();
+        for value in [
+            Some(seq.as_str()),
+            Some(self.at.as_str()),
+            Some(self.event.as_str()),
+            self.actor_id.as_deref(),
+            self.actor_name.as_deref(),
+            Some(roles.as_str()),
+            self.request_id.as_deref(),
+            self.pipeline.as_deref(),
+            self.stage.as_deref(),
+            self.action.as_deref(),
+            self.execution_id.as_deref(),
+            self.revision.as_deref(),
+            self.decision.as_deref(),
+            self.comment.as_deref(),
+            self.sign_off.as_deref(),
+            self.aws_result.as_deref(),
+            self.team.as_deref(),
+            self.environment.as_deref(),
+            self.service.as_deref(),
+            self.subject.as_deref(),
+            Some(self.summary.as_str()),
+            Some(self.details.as_str()),
+            Some(self.prev_hash.as_str()),
+        ] {
+            field(&mut out, value);
+        }
+        out
+    }
+
+    /// The SHA-256 of the canonical form, in lower-case hex.
+    pub fn digest(&self) -> String {
+        hex::encode(Sha256::digest(self.canonical().as_bytes()))
+    }
+}
+
+/// Where and why the chain does not hold.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("audit row {seq}: {problem}")]
+pub struct Broken {
+    pub seq: i64,
+    pub problem: String,
+}
+
+/// A walk along the chain, one row at a time in sequence order.
+#[derive(Debug, Clone)]
+pub struct Walk {
+    next_seq: i64,
+    previous: String,
+    rows: u64,
+}
+
+impl Default for Walk {
+    fn default() -> Self {
+        Self::after(0, GENESIS)
+    }
+}
+
+impl Walk {
+    /// A walk that continues after row `seq` whose hash is `hash`.
+    pub fn after(seq: i64, hash: &str) -> Self {
+        Self {
+            next_seq: seq + 1,
+            previous: hash.to_owned(),
+            rows: 0,
+        }
+    }
+
+    /// Checks the next row: it must be the next number, carry the previous
+    /// row's hash, and hash to its own.
+    pub fn check(&mut self, row: &ChainRow) -> Result<(), Broken> {
+        if row.seq > self.next_seq {
+            let missing = if row.seq == self.next_seq + 1 {
+                format!("row {} is missing (deleted)", self.next_seq)
+            } else {
+                format!(
+                    "rows {} to {} are missing (deleted)",
+                    self.next_seq,
+                    row.seq - 1
+                )
+            };
+            return Err(Broken {
+                seq: self.next_seq,
+                problem: missing,
+            });
+        }
+        if row.seq < self.next_seq {
+            return Err(Broken {
+                seq: row.seq,
+                problem: format!("out of order: expected row {} here", self.next_seq),
+            });
+        }
+        if row.digest() != row.hash {
+            return Err(Broken {
+                seq: row.seq,
+                problem:
+                    "its content does not match its hash (edited, or moved from another place)"
+                        .into(),
+            });
+        }
+        if row.prev_hash != self.previous {
+            return Err(Broken {
+                seq: row.seq,
+                problem: format!(
+                    "it does not follow row {} (the previous hash differs): a row before it was replaced, inserted or reordered",
+                    row.seq - 1
+                ),
+            });
+        }
+        self.previous.clone_from(&row.hash);
+        self.next_seq += 1;
+        self.rows += 1;
+        Ok(())
+    }
+
+    /// The number and hash of the last row checked.
+    pub fn last(&self) -> (i64, &str) {
+        (self.next_seq - 1, &self.previous)
+    }
+
+    /// Rows checked.
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+}
+
+/// What a verification found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    pub rows: u64,
+    /// Places where a filtered export leaves rows out (their links could
+    /// not be checked).
+    pub gaps: u64,
+    pub last_seq: i64,
+    pub last_hash: String,
+    pub broken: Option<Broken>,
+}
+
+/// Walks the database's chain after row `from` (0: from the start),
+/// streaming, then checks that the chain's head and every earlier
+/// verification's anchor agree with what it saw.
+pub async fn verify_database(pool: &PgPool, from: i64) -> anyhow::Result<Verified> {
+    let mut walk = if from == 0 {
+        Walk::default()
+    } else {
+        let hash: Option<String> = sqlx::query_scalar("SELECT hash FROM audit_log WHERE seq = $1")
+            .bind(from)
+            .fetch_optional(pool)
+            .await?;
+        match hash {
+            Some(h) => Walk::after(from, &h),
+            None => {
+                return Ok(Verified {
+                    rows: 0,
+                    gaps: 0,
+                    last_seq: from,
+                    last_hash: String::new(),
+                    broken: Some(Broken {
+                        seq: from,
+                        problem: "the row the last verification ended on is missing (deleted)"
+                            .into(),
+                    }),
+                })
+            }
+        }
+    };
+    let mut conn = pool.acquire().await?;
+    let sql = format!("SELECT {SELECT_ROW} FROM audit_log WHERE seq > $1 ORDER BY seq");
+    let mut rows = sqlx::query_as::<_, ChainRow>(&sql)
+        .bind(from)
+        .fetch(&mut *conn);
+    let mut broken = None;
+    while let Some(row) = rows.try_next().await? {
+        if let Err(b) = walk.check(&row) {
+            broken = Some(b);
+            break;
+        }
+    }
+    drop(rows);
+    let (last_seq, last_hash) = walk.last();
+    let (last_seq, last_hash) = (last_seq, last_hash.to_owned());
+    if broken.is_none() {
+        let head: Option<(i64, String)> = sqlx::query_as("SELECT seq, hash FROM audit_chain_head")
+            .fetch_optional(&mut *conn)
+            .await?;
+        match head {
+            Some((seq, _)) if seq < last_seq => {
+                broken = Some(Broken {
+                    seq,
+                    problem: format!(
+                        "the chain's head says row {seq}, but rows go on to {last_seq}"
+                    ),
+                });
+            }
+            Some((seq, hash)) if seq == last_seq && hash != last_hash => {
+                broken = Some(Broken {
+                    seq,
+                    problem: "the chain's head holds another hash for the last row".into(),
+                });
+            }
+            Some((seq, _)) if seq > last_seq && from == 0 => {
+                // Rows written since the walk started are fine; rows the
+                // walk should have seen but did not exist are not.
+                let exists: bool =
+                    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM audit_log WHERE seq = $1)")
+                        .bind(last_seq + 1)
+                        .fetch_one(&mut *conn)
+                        .await?;
+                if !exists {
+                    broken = Some(Broken {
+                        seq: last_seq + 1,
+                        problem: format!(
+                            "the chain's head says row {seq}, but the log ends at row {last_seq} (rows deleted)"
+                        ),
+                    });
+                }
+            }
+            None => {
+                broken = Some(Broken {
+                    seq: 0,
+                    problem: "the chain's head is missing".into(),
+                })
+            }
+            _ => {}
+        }
+    }
+    if broken.is_none() {
+        // Every earlier verification saw a hash at the row it ended on; a
+        // different hash there now means the chain was rewritten since.
+        let anchors: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT DISTINCT ON (checked_to) checked_to, hash FROM audit_verifications
+             WHERE ok AND hash IS NOT NULL AND checked_to > 0 AND checked_to <= $1
+             ORDER BY checked_to DESC, id DESC LIMIT 1000",
+        )
+        .bind(last_seq)
+        .fetch_all(&mut *conn)
+        .await?;
+        for (seq, hash) in anchors {
+            let now: Option<String> =
+                sqlx::query_scalar("SELECT hash FROM audit_log WHERE seq = $1")
+                    .bind(seq)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+            if now.as_deref() != Some(hash.as_str()) {
+                broken = Some(Broken {
+                    seq,
+                    problem: "its hash differs from the one an earlier verification recorded: the chain was rewritten from here".into(),
+                });
+                break;
+            }
+        }
+    }
+    Ok(Verified {
+        rows: walk.rows(),
+        gaps: 0,
+        last_seq,
+        last_hash,
+        broken,
+    })
+}
+
+/// Writes what a verification found, for the Audit page and the next walk.
+pub async fn record(pool: &PgPool, verified: &Verified) -> anyhow::Result<()> {
+    sqlx::query(
+        "INSERT INTO audit_verifications (checked_to, rows, ok, first_bad, problem, hash)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(verified.last_seq)
+    .bind(i64::try_from(verified.rows).unwrap_or(i64::MAX))
+    .bind(verified.broken.is_none())
+    .bind(verified.broken.as_ref().map(|b| b.seq))
+    .bind(verified.broken.as_ref().map(|b| b.problem.clone()))
+    .bind((!verified.last_hash.is_empty()).then(|| verified.last_hash.clone()))
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Verifies the rows written since the last good verification (all rows
+/// the first time) and records the result.
+pub async fn verify_new_rows(pool: &PgPool) -> anyhow::Result<Verified> {
+    let from: Option<i64> = sqlx::query_scalar(
+        "SELECT checked_to FROM audit_verifications WHERE ok ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_optional(pool)
+    .await?;
+    let verified = verify_database(pool, from.unwrap_or(0)).await?;
+    record(pool, &verified).await?;
+    Ok(verified)
+}
+
+/// Changes a diff lists in an audit row's details.
+pub const DIFF_ENTRIES: usize = 100;
+/// Longest value a diff entry keeps, in characters.
+const DIFF_VALUE_CHARS: usize = 300;
+
+/// One difference between two JSON documents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// Where: `teams[frontend].name`, `calendar.cycle_days`.
+    pub path: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+fn shown(value: &serde_json::Value) -> Option<String> {
+    let text = match value {
+        serde_json::Value::Null => return None,
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    Some(if text.chars().count() > DIFF_VALUE_CHARS {
+        let mut cut: String = text.chars().take(DIFF_VALUE_CHARS - 1).collect();
+        cut.push('…');
+        cut
+    } else {
+        text
+    })
+}
+
+fn id_of(value: &serde_json::Value) -> Option<String> {
+    value
+        .get("id")
+        .and_then(|id| id.as_str())
+        .map(str::to_owned)
+}
+
+/// Lists where `after` differs from `before`: objects field by field,
+/// arrays of objects with an `id` by id, other arrays by position.
+pub fn json_diff(
+    before: &serde_json::Value,
+    after: &serde_json::Value,
+    path: &str,
+    out: &mut Vec<Change>,
+) {
+    use serde_json::Value;
+    if before == after || out.len() > 10 * DIFF_ENTRIES {
+        return;
+    }
+    let join = |key: &str| {
+        if path.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{path}.{key}")
+        }
+    };
+    match (before, after) {
+        (Value::Object(a), Value::Object(b)) => {
+            let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            for key in keys {
+                json_diff(
+                    a.get(key).unwrap_or(&Value::Null),
+                    b.get(key).unwrap_or(&Value::Null),
+                    &join(key),
+                    out,
+                );
+            }
+        }
+        (Value::Array(a), Value::Array(b)) if a.iter().chain(b).all(|v| id_of(v).is_some()) => {
+            let mut ids: Vec<String> = a.iter().chain(b).filter_map(id_of).collect();
+            ids.dedup();
+            let mut seen = std::collections::BTreeSet::new();
+            for id in ids {
+                if !seen.insert(id.clone()) {
+                    continue;
+                }
+                let find = |list: &[Value]| {
+                    list.iter()
+                        .find(|v| id_of(v).as_deref() == Some(id.as_str()))
+                        .cloned()
+                        .unwrap_or(Value::Null)
+                };
+                json_diff(&find(a), &find(b), &format!("{path}[{id}]"), out);
+            }
+        }
+        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => {
+            for (i, (x, y)) in a.iter().zip(b).enumerate() {
+                json_diff(x, y, &format!("{path}[{i}]"), out);
+            }
+        }
+        _ => out.push(Change {
+            path: if path.is_empty() {
+                "(all)".into()
+            } else {
+                path.to_owned()
+            },
+            before: shown(before),
+            after: shown(after),
+        }),
+    }
+}
+
+/// The export formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    JsonLines,
+}
+
+impl Format {
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Csv => "text/csv; charset=utf-8",
+            Format::JsonLines => "application/x-ndjson; charset=utf-8",
+        }
+    }
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::JsonLines => "jsonl",
+        }
+    }
+}
+
+/// The CSV header: the fields, then `prev_hash` and `hash`.
+pub fn csv_header() -> Vec<&'static str> {
+    FIELDS
+        .iter()
+        .copied()
+        .chain(["prev_hash", "hash"])
+        .collect()
+}
+
+/// A CSV cell: NULL is `\N`; a value starting with `\` gets one more.
+fn csv_cell(value: Option<&str>) -> String {
+    match value {
+        None => "\\N".into(),
+        Some(v) if v.starts_with('\\') => format!("\\{v}"),
+        Some(v) => v.to_owned(),
+    }
+}
+
+fn from_csv_cell(cell: &str) -> Option<String> {
+    if cell == "\\N" {
+        None
+    } else if let Some(rest) = cell.strip_prefix('\\') {
+        Some(rest.to_owned())
+    } else {
+        Some(cell.to_owned())
+    }
+}
+
+impl ChainRow {
+    /// The row's cells in [`csv_header`] order; roles as a JSON array.
+    pub fn csv_record(&self) -> Vec<String> {
+        let roles = serde_json::to_string(&self.actor_roles).unwrap_or_default();
+        let seq = self.seq.to_string();
+        [
+            Some(seq.as_str()),
+            Some(self.at.as_str()),
+            Some(self.event.as_str()),
+            self.actor_id.as_deref(),
+            self.actor_name.as_deref(),
+            Some(roles.as_str()),
+            self.request_id.as_deref(),
+            self.pipeline.as_deref(),
+            self.stage.as_deref(),
+            self.action.as_deref(),
+            self.execution_id.as_deref(),
+            self.revision.as_deref(),
+            self.decision.as_deref(),
+            self.comment.as_deref(),
+            self.sign_off.as_deref(),
+            self.aws_result.as_deref(),
+            self.team.as_deref(),
+            self.environment.as_deref(),
+            self.service.as_deref(),
+            self.subject.as_deref(),
+            Some(self.summary.as_str()),
+            Some(self.details.as_str()),
+            Some(self.prev_hash.as_str()),
+            Some(self.hash.as_str()),
+        ]
+        .into_iter()
+        .map(csv_cell)
+        .collect()
+    }
+
+    /// Reads a row back from its CSV cells.
+    pub fn from_csv_record(record: &csv::StringRecord) -> anyhow::Result<Self> {
+        anyhow::ensure!(
+            record.len() == FIELDS.len() + 2,
+            "a row has {} cells, not {}",
+            record.len(),
+            FIELDS.len() + 2
+        );
+        let cell = |i: usize| from_csv_cell(record.get(i).unwrap_or("\\N"));
+        let need = |i: usize| cell(i).with_context(|| format!("{} is empty", csv_header()[i]));
+        Ok(Self {
+            seq: need(0)?.parse().context("seq is not a number")?,
+            at: need(1)?,
+            event: need(2)?,
+            actor_id: cell(3),
+            actor_name: cell(4),
+            actor_roles: serde_json::from_str(&need(5)?).context("actor_roles")?,
+            request_id: cell(6),
+            pipeline: cell(7),
+            stage: cell(8),
+            action: cell(9),
+            execution_id: cell(10),
+            revision: cell(11),
+            decision: cell(12),
+            comment: cell(13),
+            sign_off: cell(14),
+            aws_result: cell(15),
+            team: cell(16),
+            environment: cell(17),
+            service: cell(18),
+            subject: cell(19),
+            summary: need(20)?,
+            details: need(21)?,
+            prev_hash: need(22)?,
+            hash: need(23)?,
+        })
+    }
+}
+
+/// Writes `rows` in `format` (the CSV header first when `header`).
+pub fn write_rows(format: Format, rows: &[ChainRow], header: bool) -> Vec<u8> {
+    let mut out = Vec::with_capacity(rows.len() * 512);
+    match format {
+        Format::Csv => {
+            let mut w = csv::WriterBuilder::new()
+                .terminator(csv::Terminator::CRLF)
+                .from_writer(&mut out);
+            if header {
+                let _ = w.write_record(csv_header());
+            }
+            for row in rows {
+                let _ = w.write_record(row.csv_record());
+            }
+            let _ = w.flush();
+        }
+        Format::JsonLines => {
+            for row in rows {
+                if serde_json::to_writer(&mut out, row).is_ok() {
+                    out.push(b'\n');
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Verifies an export file (CSV or JSON Lines, by its first line) offline:
+/// the rows must form an unbroken chain from wherever the export starts.
+/// With `filtered`, rows may be left out between rows (a filtered export):
+/// every row's own hash is still checked, and the links between
+/// consecutive rows.
+pub fn verify_export(reader: impl BufRead, filtered: bool) -> anyhow::Result<Verified> {
+    let mut reader = reader;
+    let mut first = String::new();
+    reader.read_line(&mut first)?;
+    let mut walk: Option<Walk> = None;
+    let mut rows = 0_u64;
+    let mut gaps = 0_u64;
+    let mut step = |row: ChainRow| -> Result<(), Broken> {
+        let w = walk.get_or_insert_with(|| Walk::after(row.seq - 1, &row.prev_hash));
+        if filtered && row.seq > w.next_seq {
+            *w = Walk::after(row.seq - 1, &row.prev_hash);
+            gaps += 1;
+        }
+        w.check(&row)?;
+        rows += 1;
+        Ok(())
+    };
+    let mut broken = None;
+    if first.starts_with('{') {
+        let mut line_no = 1;
+        let mut line = first;
+        loop {
+            if !line.trim().is_empty() {
+                let row: ChainRow = serde_json::from_str(&line)
+                    .with_context(|| format!("line {line_no} is not an audit row"))?;
+                if let Err(b) = step(row) {
+                    broken = Some(b);
+                    break;
+                }
+            }
+            line.clear();
+            line_no += 1;
+            if reader.read_line(&mut line)? == 0 {
+                break;
+            }
+        }
+    } else {
+        let header: Vec<&str> = first.trim_end().split(',').collect();
+        anyhow::ensure!(
+            header == csv_header(),
+            "the first line is neither a JSON row nor the export's CSV header"
+        );
+        let mut csv = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(reader);
+        for record in csv.records() {
+            let row = ChainRow::from_csv_record(&record?)?;
+            if let Err(b) = step(row) {
+                broken = Some(b);
+                break;
+            }
+        }
+    }
+    let walk = walk.unwrap_or_default();
+    let (last_seq, last_hash) = walk.last();
+    Ok(Verified {
+        rows,
+        gaps,
+        last_seq,
+        last_hash: last_hash.to_owned(),
+        broken,
+    })
+}
+
+/// Prints a verification's result; an error names the first bad row.
+pub fn report(verified: &Verified, out: &mut impl Write) -> anyhow::Result<()> {
+    match &verified.broken {
+        None => {
+            writeln!(
+                out,
+                "audit chain verified: {} rows, up to row {} (hash {}){}",
+                verified.rows,
+                verified.last_seq,
+                verified.last_hash,
+                if verified.gaps > 0 {
+                    format!(
+                        "; a filtered export: {} places where rows were left out were not checked",
+                        verified.gaps
+                    )
+                } else {
+                    String::new()
+                }
+            )?;
+            Ok(())
+        }
+        Some(b) => anyhow::bail!("audit chain broken at row {}: {}", b.seq, b.problem),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(seq: i64, prev: &str) -> ChainRow {
+        let mut r = ChainRow {
+            seq,
+            at: "2026-12-02T09:30:00.000000Z".into(),
+            event: "vote".into(),
+            actor_id: Some("7f1c0a52-1111-4d43-9c35-0d2d5a1c2e10".into()),
+            actor_name: Some("Priya \"QA\" Raman;\nsecond line".into()),
+            actor_roles: vec!["qa".into(), "developer:mobile".into()],
+            request_id: None,
+            pipeline: Some("orders-api-qa".into()),
+            stage: None,
+            action: None,
+            execution_id: None,
+            revision: None,
+            decision: Some("approve".into()),
+            comment: Some(String::new()),
+            sign_off: None,
+            aws_result: None,
+            team: Some("backend".into()),
+            environment: Some("qa".into()),
+            service: Some("orders-api".into()),
+            subject: None,
+            summary: "Priya approved – ✓".into(),
+            details: r#"{"a": 1}"#.into(),
+            prev_hash: prev.into(),
+            hash: String::new(),
+        };
+        r.hash = r.digest();
+        r
+    }
+
+    #[test]
+    fn null_and_empty_hash_differently_and_lengths_count_bytes() {
+        let a = row(1, GENESIS);
+        let mut b = a.clone();
+        b.comment = None;
+        assert_ne!(a.digest(), b.digest());
+        assert!(a.canonical().contains(&format!(
+            "{}:Priya approved – ✓;",
+            "Priya approved – ✓".len()
+        )));
+        assert!(a
+            .canonical()
+            .starts_with("gatehouse-audit-v1;1:1;27:2026-12-02T09:30:00.000000Z;"));
+    }
+
+    #[test]
+    fn a_walk_names_the_first_edited_deleted_or_swapped_row() {
+        let mut rows = vec![row(1, GENESIS)];
+        for seq in 2..=5 {
+            let prev = rows.last().expect("row").hash.clone();
+            rows.push(row(seq, &prev));
+        }
+        let walk = |rows: &[ChainRow]| {
+            let mut w = Walk::default();
+            rows.iter().try_for_each(|r| w.check(r))
+        };
+        assert_eq!(walk(&rows), Ok(()));
+
+        let mut edited = rows.clone();
+        edited[2].summary = "changed".into();
+        assert_eq!(walk(&edited).expect_err("edited").seq, 3);
+
+        let mut deleted = rows.clone();
+        deleted.remove(2);
+        let b = walk(&deleted).expect_err("deleted");
+        assert_eq!(b.seq, 3);
+        assert!(b.problem.contains("missing"), "{b}");
+
+        let mut swapped = rows.clone();
+        swapped.swap(1, 2);
+        (swapped[1].seq, swapped[2].seq) = (2, 3);
+        assert_eq!(walk(&swapped).expect_err("swapped").seq, 2);
+    }
+
+    #[test]
+    fn a_diff_names_what_changed_by_id_not_position() {
+        let before = serde_json::json!({"teams": [{"id": "a", "name": "A"}, {"id": "b", "name": "B"}], "n": 1});
+        let after = serde_json::json!({"teams": [{"id": "z", "name": "Z"}, {"id": "a", "name": "A"}, {"id": "b", "name": "Bee"}], "n": 1});
+        let mut out = Vec::new();
+        json_diff(&before, &after, "", &mut out);
+        let paths: Vec<&str> = out.iter().map(|c| c.path.as_str()).collect();
+        assert_eq!(paths, ["teams[b].name", "teams[z]"]);
+        assert_eq!(out[0].before.as_deref(), Some("B"));
+        assert_eq!(out[0].after.as_deref(), Some("Bee"));
+        assert_eq!(out[1].before, None);
+    }
+
+    #[test]
+    fn csv_and_json_lines_read_back_to_the_same_rows() {
+        let mut rows = vec![row(1, GENESIS)];
+        rows.push(row(2, &rows[0].hash.clone()));
+        rows[1].comment = Some("\\N is not null".into());
+        rows[1].hash = rows[1].digest();
+        for format in [Format::Csv, Format::JsonLines] {
+            let bytes = write_rows(format, &rows, true);
+            let verified = verify_export(&bytes[..], false).expect("reads");
+            assert_eq!(verified.broken, None, "{format:?}");
+            assert_eq!(verified.rows, 2);
+        }
+    }
+}
