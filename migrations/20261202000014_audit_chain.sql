@@ -88,6 +88,7 @@ $$;
 ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update_or_delete;
 
 ALTER TABLE audit_log
+    ALTER COLUMN at DROP DEFAULT,
     ALTER COLUMN seq SET NOT NULL,
     ALTER COLUMN prev_hash SET NOT NULL,
     ALTER COLUMN hash SET NOT NULL,
@@ -105,10 +106,14 @@ CREATE FUNCTION audit_log_chain() RETURNS trigger LANGUAGE plpgsql VOLATILE
 DECLARE
     last_seq bigint;
     last_hash text;
+    last_at timestamptz;
 BEGIN
     PERFORM pg_advisory_xact_lock(113668262264836);
-    SELECT seq, hash INTO last_seq, last_hash FROM audit_log ORDER BY seq DESC LIMIT 1;
+    SELECT seq, hash, at INTO last_seq, last_hash, last_at FROM audit_log ORDER BY seq DESC LIMIT 1;
     NEW.seq := COALESCE(last_seq, 0) + 1;
+    -- When the row was written, never before the row it follows: times
+    -- rise with sequence numbers, so a time range is a range of rows.
+    NEW.at := GREATEST(COALESCE(NEW.at, clock_timestamp()), last_at);
     NEW.prev_hash := COALESCE(last_hash, repeat('0', 64));
     NEW.hash := audit_hash(NEW);
     RETURN NEW;
@@ -133,12 +138,19 @@ CREATE TRIGGER audit_log_head AFTER INSERT ON audit_log
     FOR EACH STATEMENT EXECUTE FUNCTION audit_log_head();
 
 -- The Audit page's filters, each newest first by sequence number.
+-- A kind is the filter most often added to another, so each subject
+-- filter also has an index with the kind.
 CREATE INDEX audit_log_actor_idx ON audit_log (actor_id, seq);
 CREATE INDEX audit_log_team_idx ON audit_log (team, seq);
 CREATE INDEX audit_log_environment_idx ON audit_log (environment, seq);
 CREATE INDEX audit_log_service_idx ON audit_log (service, seq);
 CREATE INDEX audit_log_event_idx ON audit_log (event, seq);
-CREATE INDEX audit_log_at_idx ON audit_log (at);
+CREATE INDEX audit_log_actor_event_idx ON audit_log (actor_id, event, seq);
+CREATE INDEX audit_log_team_event_idx ON audit_log (team, event, seq);
+CREATE INDEX audit_log_environment_event_idx ON audit_log (environment, event, seq);
+CREATE INDEX audit_log_service_event_idx ON audit_log (service, event, seq);
+-- A time range becomes a range of sequence numbers (times rise with them).
+CREATE INDEX audit_log_at_idx ON audit_log (at, seq);
 
 -- The last verification of the chain, by the background job or the
 -- command line: how far it got and what it found.
@@ -159,3 +171,14 @@ ALTER TABLE audit_verifications ADD COLUMN hash text;
 -- The org model last applied at start, to audit what the next start
 -- changes.
 ALTER TABLE org_settings ADD COLUMN applied_model jsonb;
+
+-- Rows an operator exported, stored elsewhere and removed (README:
+-- Retention): a walk of the chain starts after the last of them, from the
+-- hash recorded here. Written by the schema's owner only.
+CREATE TABLE audit_archives (
+    id       bigserial PRIMARY KEY,
+    at       timestamptz NOT NULL DEFAULT now(),
+    up_to    bigint NOT NULL,
+    hash     text NOT NULL,
+    location text NOT NULL
+);

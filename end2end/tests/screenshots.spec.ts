@@ -31,6 +31,10 @@ for (const size of widths) {
     await shoot('signed-in-environments');
     await open(page, '/approvals', testInfo);
     await shoot('signed-in-approvals');
+    // The audit log as SRE sees it, its newest row opened.
+    await open(page, '/audit', testInfo);
+    await page.getByTestId('audit-row').first().locator('summary').click();
+    await shoot('signed-in-audit');
     // A Prod card whose revision holds an unmerged hotfix: only Reject.
     const held = page.getByRole('article', { name: 'Checkout UI to Prod' });
     if (await held.count()) {

@@ -244,8 +244,20 @@ pub struct Verified {
 /// streaming, then checks that the chain's head and every earlier
 /// verification's anchor agree with what it saw.
 pub async fn verify_database(pool: &PgPool, from: i64) -> anyhow::Result<Verified> {
+    // Rows archived and removed by an operator are not walked again: the
+    // walk starts from the hash recorded for the last of them.
+    let archived: Option<(i64, String)> =
+        sqlx::query_as("SELECT up_to, hash FROM audit_archives ORDER BY up_to DESC LIMIT 1")
+            .fetch_optional(pool)
+            .await?;
+    let from = match &archived {
+        Some((up_to, _)) if *up_to >= from => *up_to,
+        _ => from,
+    };
     let mut walk = if from == 0 {
         Walk::default()
+    } else if let Some((up_to, hash)) = archived.filter(|(up_to, _)| *up_to == from) {
+        Walk::after(up_to, &hash)
     } else {
         let hash: Option<String> = sqlx::query_scalar("SELECT hash FROM audit_log WHERE seq = $1")
             .bind(from)
@@ -302,7 +314,7 @@ pub async fn verify_database(pool: &PgPool, from: i64) -> anyhow::Result<Verifie
                     problem: "the chain's head holds another hash for the last row".into(),
                 });
             }
-            Some((seq, _)) if seq > last_seq && from == 0 => {
+            Some((seq, _)) if seq > last_seq => {
                 // Rows written since the walk started are fine; rows the
                 // walk should have seen but did not exist are not.
                 let exists: bool =
@@ -333,10 +345,11 @@ pub async fn verify_database(pool: &PgPool, from: i64) -> anyhow::Result<Verifie
         // different hash there now means the chain was rewritten since.
         let anchors: Vec<(i64, String)> = sqlx::query_as(
             "SELECT DISTINCT ON (checked_to) checked_to, hash FROM audit_verifications
-             WHERE ok AND hash IS NOT NULL AND checked_to > 0 AND checked_to <= $1
+             WHERE ok AND hash IS NOT NULL AND checked_to > $2 AND checked_to <= $1
              ORDER BY checked_to DESC, id DESC LIMIT 1000",
         )
         .bind(last_seq)
+        .bind(from)
         .fetch_all(&mut *conn)
         .await?;
         for (seq, hash) in anchors {

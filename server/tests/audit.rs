@@ -362,6 +362,28 @@ async fn an_export_of_100000_rows_parses_back_and_its_hashes_verify(pool: PgPool
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // The README's recipe, written without Gatehouse's code, agrees on
+    // both formats.
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../scripts/verify-audit-export.py"
+    );
+    let lines = std::env::temp_dir().join(format!("audit-{}.jsonl", uuid::Uuid::new_v4()));
+    std::fs::write(&lines, &jsonl).expect("write");
+    for path in [&file, &lines] {
+        let out = Command::new("python3")
+            .arg(script)
+            .arg(path)
+            .output()
+            .expect("python3 runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("audit export verified"));
+    }
+    let _ = std::fs::remove_file(&lines);
     // One byte changed in the file is caught.
     let text = String::from_utf8(csv)
         .expect("utf8")
@@ -374,6 +396,13 @@ async fn an_export_of_100000_rows_parses_back_and_its_hashes_verify(pool: PgPool
         .expect("runs");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("broken at row"));
+    let out = Command::new("python3")
+        .arg(script)
+        .arg(&file)
+        .output()
+        .expect("python3 runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not match its hash"));
     let _ = std::fs::remove_file(&file);
 
     // A developer's export holds their team's rows only, and a filtered
@@ -442,6 +471,29 @@ async fn the_page_filters_pages_by_keyset_and_shows_each_reader_what_they_may_re
         seen.windows(2).all(|w| w[0] > w[1]),
         "newest first, no repeats"
     );
+
+    // A time range: today holds them all, tomorrow none.
+    let today = chrono::Utc::now().date_naive();
+    let (today, tomorrow) = (
+        today.to_string(),
+        (today + chrono::Days::new(1)).to_string(),
+    );
+    let (status, body) = audit_view(
+        &manager,
+        &app.base,
+        &[("kind", "calendar_move"), ("from", &today), ("to", &today)],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let view: AuditView = serde_json::from_str(&body).expect("json");
+    assert_eq!(view.rows.len(), app::api::audit::PAGE_ROWS);
+    assert!(view.next.is_some());
+    let (_, body) = audit_view(&manager, &app.base, &[("from", &tomorrow)]).await;
+    let view: AuditView = serde_json::from_str(&body).expect("json");
+    assert!(view.rows.is_empty());
+    let (_, body) = audit_view(&manager, &app.base, &[("to", "2020-01-01")]).await;
+    let view: AuditView = serde_json::from_str(&body).expect("json");
+    assert!(view.rows.is_empty());
 
     // Filters combine; the page's HTML carries them in its links.
     let (status, body) = audit_view(
@@ -568,7 +620,7 @@ async fn sign_ins_calendar_changes_votes_and_deliveries_are_audited_and_found_by
         .details
         .iter()
         .any(|(k, v)| k == "reason" && v == "Store review"));
-    assert_eq!(row.link().map(|l| l.1), Some("Calendar".into()));
+    assert_eq!(row.link().map(|l| l.1), Some("calendar".into()));
     let blackout = app
         .call(
             "calendar/blackout",
@@ -744,4 +796,32 @@ async fn a_changed_org_configuration_is_audited_at_start_as_a_diff(pool: PgPool)
         .await,
         before
     );
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn archived_rows_removed_by_the_owner_as_the_readme_says_leave_a_chain_that_verifies(
+    pool: PgPool,
+) {
+    seed(&pool, 25).await;
+    assert!(verify(&pool).await.0);
+    // README, Retention: record the last archived row, then remove the
+    // rows up to it, as the schema's owner, in one transaction.
+    let mut tx = pool.begin().await.expect("tx");
+    for sql in [
+        "INSERT INTO audit_archives (up_to, hash, location) SELECT seq, hash, 'file:///archive/audit-1-10.jsonl' FROM audit_log WHERE seq = 10",
+        "ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update_or_delete",
+        "DELETE FROM audit_log WHERE seq <= 10",
+        "ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update_or_delete",
+    ] {
+        sqlx::query(sql).execute(&mut *tx).await.expect(sql);
+    }
+    tx.commit().await.expect("commit");
+    let (ok, said) = verify(&pool).await;
+    assert!(ok, "{said}");
+    assert!(said.contains("15 rows, up to row 25"), "{said}");
+    // What is left is still checked.
+    tamper(&pool, "UPDATE audit_log SET summary = 'x' WHERE seq = 11").await;
+    let (ok, said) = verify(&pool).await;
+    assert!(!ok);
+    assert!(said.contains("broken at row 11"), "{said}");
 }

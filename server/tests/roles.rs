@@ -84,6 +84,15 @@ async fn the_serving_role_may_only_append_to_the_audit_log_and_cannot_switch_tri
         .await
         .expect("reading is allowed");
     assert_eq!(read, 1);
+    let chained: (i64, String) = sqlx::query_as("SELECT seq, prev_hash FROM audit_log")
+        .fetch_one(&mut app)
+        .await
+        .expect("chained");
+    assert_eq!(
+        chained,
+        (1, "0".repeat(64)),
+        "the serving role's row is chained"
+    );
     sqlx::query("UPDATE approval_requests SET state = state")
         .execute(&mut app)
         .await
@@ -95,6 +104,11 @@ async fn the_serving_role_may_only_append_to_the_audit_log_and_cannot_switch_tri
         "TRUNCATE audit_log",
         "UPDATE calendar_changes SET reason = 'x'",
         "DELETE FROM calendar_changes",
+        "UPDATE audit_chain_head SET seq = 0",
+        "SELECT * FROM audit_chain_head",
+        "INSERT INTO audit_archives (up_to, hash, location) VALUES (1, 'x', 'y')",
+        "DELETE FROM audit_verifications",
+        "ALTER TABLE audit_log DISABLE TRIGGER audit_log_chain",
         "SET session_replication_role = replica",
         "ALTER TABLE audit_log DISABLE TRIGGER ALL",
         "DROP TRIGGER audit_log_no_update_or_delete ON audit_log",

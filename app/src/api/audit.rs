@@ -130,33 +130,39 @@ pub struct AuditEntry {
 }
 
 impl AuditEntry {
-    /// Where the row's subject lives in Gatehouse or on GitHub.
-    pub fn link(&self) -> Option<(String, String)> {
+    /// Where what the row concerns lives in Gatehouse or on GitHub: the
+    /// approval, the GitHub issue, the board cell, the calendar's month.
+    pub fn links(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
         if let Some(request) = &self.request_id {
-            return Some((
+            out.push((
                 format!("/approvals?request={request}#request-{request}"),
-                "Approval".into(),
+                "approval".into(),
             ));
         }
         let subject = self.subject.as_deref();
         let issue = self.kind.starts_with("ticket_");
         if let Some(url) = subject.filter(|s| issue || s.starts_with("https://")) {
-            return Some((url.to_owned(), "GitHub issue".into()));
+            out.push((url.to_owned(), "GitHub issue".into()));
         }
         if let (Some(service), Some(environment)) = (&self.service, &self.environment) {
-            return Some((
+            out.push((
                 format!("/board/{service}/{environment}"),
-                "Board cell".into(),
+                "board cell".into(),
             ));
         }
-        let subject = subject?;
-        if let Ok(day) = NaiveDate::parse_from_str(subject, "%Y-%m-%d") {
-            return Some((
+        if let Some(day) = subject.and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()) {
+            out.push((
                 format!("/calendar?month={}", day.format("%Y-%m")),
-                "Calendar".into(),
+                "calendar".into(),
             ));
         }
-        None
+        out
+    }
+
+    /// The first of [`Self::links`].
+    pub fn link(&self) -> Option<(String, String)> {
+        self.links().into_iter().next()
     }
 }
 

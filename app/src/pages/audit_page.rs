@@ -251,7 +251,7 @@ fn kind_icon(kind: &str) -> IconKind {
 
 #[component]
 fn AuditRow(row: AuditEntry) -> impl IntoView {
-    let link = row.link();
+    let links = row.links();
     let who = row
         .actor_name
         .clone()
@@ -300,8 +300,12 @@ fn AuditRow(row: AuditEntry) -> impl IntoView {
                         <dt class="text-slate-600">"Previous"</dt>
                         <dd class="min-w-0 break-all font-mono text-xs leading-5">{row.prev_hash.clone()}</dd>
                     </dl>
-                    {link.map(|(href, label)| view! {
-                        <p class="mt-2"><a class="font-medium text-indigo-700 underline" href=href>{format!("Open the {}", label.to_lowercase())}</a></p>
+                    {(!links.is_empty()).then(|| view! {
+                        <p class="mt-2 flex flex-wrap gap-x-4 gap-y-1">
+                            {links.into_iter().map(|(href, label)| view! {
+                                <a class="font-medium text-indigo-700 underline" href=href>{format!("Open the {label}")}</a>
+                            }).collect_view()}
+                        </p>
                     })}
                 </div>
             </details>

@@ -191,8 +191,8 @@ pub async fn view(state: &AppState, mut query: AuditQuery) -> Result<AuditView, 
     })
 }
 
-/// Appends `entry`, logging (not hiding) a failure: for events whose own
-/// work already happened (a sign-in, a sign-out).
+/// Appends `entry` on its own (for events outside a store transaction: a
+/// sign-in, a sign-out, a role change); a failure is the caller's error.
 pub async fn record(state: &AppState, entry: NewAudit) -> Result<(), AppError> {
     state.audit.append(&entry).await.map_err(AppError::from)
 }

@@ -175,6 +175,22 @@ pub async fn establish(
     user: &User,
     provider: Option<ProviderSignIn<'_>>,
 ) -> Result<(), AppError> {
+    // Audited first: a sign-in the log cannot record does not happen.
+    let through = provider
+        .as_ref()
+        .map_or_else(|| "demo".to_owned(), |p| p.provider.to_owned());
+    crate::ssr::audit::record(
+        state,
+        NewAudit {
+            kind: "sign_in",
+            actor: Some(Actor::from(user)),
+            subject: Some(through.clone()),
+            summary: format!("{} signed in ({through})", user.display_name),
+            details: serde_json::json!({ "provider": through, "login": user.login }),
+            ..NewAudit::default()
+        },
+    )
+    .await?;
     session.cycle_id().await.map_err(internal)?;
     session.insert(USER_ID, &user.id).await.map_err(internal)?;
     session
@@ -198,19 +214,7 @@ pub async fn establish(
             .map_err(internal)?;
     }
     tracing::info!(user = %user.login, provider = provider_name, "signed in");
-    let through = provider_name.unwrap_or_else(|| "demo".to_owned());
-    crate::ssr::audit::record(
-        state,
-        NewAudit {
-            kind: "sign_in",
-            actor: Some(Actor::from(user)),
-            subject: Some(through.clone()),
-            summary: format!("{} signed in ({through})", user.display_name),
-            details: serde_json::json!({ "provider": through, "login": user.login }),
-            ..NewAudit::default()
-        },
-    )
-    .await
+    Ok(())
 }
 
 /// Signs a demo persona in on this request's session.

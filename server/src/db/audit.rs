@@ -181,13 +181,29 @@ pub fn push_filters(sql: &mut QueryBuilder<'_, Postgres>, query: &AuditQuery) {
             .push_bind(teams.clone())
             .push(")");
     }
-    if let Some(from) = query.from {
-        sql.push(" AND at >= ")
-            .push_bind(from.and_hms_opt(0, 0, 0).map(|t| t.and_utc()));
+    // Times rise with sequence numbers (the chaining trigger sees to it),
+    // so a time range is also a range of rows, which the newest-first scan
+    // can start and stop at.
+    if let Some(from) = query
+        .from
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc())
+    {
+        sql.push(" AND at >= ").push_bind(from);
+        sql.push(" AND seq >= COALESCE((SELECT seq FROM audit_log WHERE at >= ")
+            .push_bind(from)
+            .push(" ORDER BY at, seq LIMIT 1), 9223372036854775807)");
     }
-    if let Some(to) = query.to.and_then(|d| d.succ_opt()) {
-        sql.push(" AND at < ")
-            .push_bind(to.and_hms_opt(0, 0, 0).map(|t| t.and_utc()));
+    if let Some(to) = query
+        .to
+        .and_then(|d| d.succ_opt())
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc())
+    {
+        sql.push(" AND at < ").push_bind(to);
+        sql.push(" AND seq <= COALESCE((SELECT seq FROM audit_log WHERE at < ")
+            .push_bind(to)
+            .push(" ORDER BY at DESC, seq DESC LIMIT 1), 0)");
     }
 }
 

@@ -25,6 +25,9 @@ const APPEND_ONLY: &[&str] = &["audit_log", "calendar_changes", "audit_verificat
 /// only inside the owner's chaining trigger.
 const OWNER_ONLY: &[&str] = &["audit_chain_head"];
 
+/// Tables the serving role reads and only the owner writes.
+const OWNER_WRITES: &[&str] = &["audit_archives"];
+
 /// Runs the migrations as the schema's owner (`owner`), then grants
 /// `app_role`, the role Gatehouse serves with, what serving needs: rows of
 /// every table, nothing of the schema itself, and only SELECT and INSERT on
@@ -67,6 +70,10 @@ pub async fn migrate_and_grant(owner: &PgPool, app_role: &str) -> anyhow::Result
             APPEND_ONLY.join(", ")
         ),
         format!("REVOKE ALL ON {} FROM {role}", OWNER_ONLY.join(", ")),
+        format!(
+            "REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON {} FROM {role}",
+            OWNER_WRITES.join(", ")
+        ),
     ] {
         sqlx::query(&statement)
             .execute(&mut *tx)
