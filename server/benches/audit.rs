@@ -194,6 +194,11 @@ async fn main() {
             "person+kind, deep page",
             format!("person={person}&kind=vote&before={mid}"),
         ),
+        ("person+team", format!("person={person}&team=mobile")),
+        (
+            "service+environment",
+            "service=svc-003&environment=qa".into(),
+        ),
         ("no filter, page at row 500,000", format!("before={mid}")),
     ] {
         let url = format!("{base}/audit?{query}");
