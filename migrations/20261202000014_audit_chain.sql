@@ -29,40 +29,37 @@ CREATE TABLE audit_chain_head (
 -- are one field holding each role in the same form. `at` is UTC with
 -- microseconds (2026-12-02T09:30:00.000000Z); JSON fields are Postgres's
 -- text of the stored jsonb.
-CREATE FUNCTION audit_field(value text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
-    SELECT CASE WHEN value IS NULL THEN '~;' ELSE octet_length(value)::text || ':' || value || ';' END
+CREATE FUNCTION audit_canonical(a audit_log) RETURNS text LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    roles text := '';
+    role text;
+    fields text[];
+    value text;
+    out text := 'gatehouse-audit-v1;';
+BEGIN
+    FOREACH role IN ARRAY COALESCE(a.actor_roles, '{}') LOOP
+        roles := roles || octet_length(role) || ':' || role || ';';
+    END LOOP;
+    fields := ARRAY[a.seq::text,
+        to_char(a.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+        a.event, a.actor_id::text, a.actor_name, roles, a.request_id::text, a.pipeline, a.stage,
+        a.action, a.execution_id, a.revision, a.decision, a.comment, a.sign_off::text,
+        a.aws_result, a.team, a.environment, a.service, a.subject, a.summary, a.details::text,
+        a.prev_hash];
+    FOREACH value IN ARRAY fields LOOP
+        IF value IS NULL THEN
+            out := out || '~;';
+        ELSE
+            out := out || octet_length(value) || ':' || value || ';';
+        END IF;
+    END LOOP;
+    RETURN out;
+END
 $$;
-
-CREATE FUNCTION audit_canonical(a audit_log) RETURNS text LANGUAGE sql STABLE AS $$
-    SELECT 'gatehouse-audit-v1;'
-        || audit_field(a.seq::text)
-        || audit_field(to_char(a.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))
-        || audit_field(a.event)
-        || audit_field(a.actor_id::text)
-        || audit_field(a.actor_name)
-        || audit_field(COALESCE((SELECT string_agg(audit_field(r), '' ORDER BY n)
-                                 FROM unnest(a.actor_roles) WITH ORDINALITY AS x(r, n)), ''))
-        || audit_field(a.request_id::text)
-        || audit_field(a.pipeline)
-        || audit_field(a.stage)
-        || audit_field(a.action)
-        || audit_field(a.execution_id)
-        || audit_field(a.revision)
-        || audit_field(a.decision)
-        || audit_field(a.comment)
-        || audit_field(a.sign_off::text)
-        || audit_field(a.aws_result)
-        || audit_field(a.team)
-        || audit_field(a.environment)
-        || audit_field(a.service)
-        || audit_field(a.subject)
-        || audit_field(a.summary)
-        || audit_field(a.details::text)
-        || audit_field(a.prev_hash)
-$$;
-
-CREATE FUNCTION audit_hash(a audit_log) RETURNS text LANGUAGE sql STABLE AS $$
-    SELECT encode(sha256(convert_to(audit_canonical(a), 'UTF8')), 'hex')
+CREATE FUNCTION audit_hash(a audit_log) RETURNS text LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN encode(sha256(convert_to(audit_canonical(a), 'UTF8')), 'hex');
+END
 $$;
 
 -- Chain the rows already written, in the order they were written.

@@ -579,7 +579,7 @@ async fn sign_ins_calendar_changes_votes_and_deliveries_are_audited_and_found_by
     let app = demo_queue(pool.clone()).await;
     // The org configuration applied at start.
     let org = audited(&app, "org_config", "org configuration was applied").await;
-    assert!(org.details.iter().any(|(k, _)| k == "diff"));
+    assert!(org.details.iter().any(|(k, _)| k == "Diff"));
 
     // Sign-in, a refused sign-in, sign-out.
     app.sign_in("morgan.lee").await;
@@ -619,7 +619,7 @@ async fn sign_ins_calendar_changes_votes_and_deliveries_are_audited_and_found_by
     assert!(row
         .details
         .iter()
-        .any(|(k, v)| k == "reason" && v == "Store review"));
+        .any(|(k, v)| k == "Reason" && v == "Store review"));
     assert_eq!(row.link().map(|l| l.1), Some("calendar".into()));
     let blackout = app
         .call(
@@ -773,7 +773,7 @@ async fn a_changed_org_configuration_is_audited_at_start_as_a_diff(pool: PgPool)
     let diff = row
         .details
         .iter()
-        .find(|(k, _)| k == "diff")
+        .find(|(k, _)| k == "Diff")
         .map(|(_, v)| v.clone())
         .expect("diff");
     assert!(diff.contains("teams[mobile].name"), "{diff}");

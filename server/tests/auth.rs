@@ -242,7 +242,7 @@ async fn denied_consent_is_said_in_words(pool: PgPool) {
     assert!(refused
         .details
         .iter()
-        .any(|(k, v)| k == "reason" && v.contains("did not allow")));
+        .any(|(k, v)| k == "Reason" && v.contains("did not allow")));
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]

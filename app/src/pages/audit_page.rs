@@ -276,6 +276,7 @@ fn AuditRow(row: AuditEntry) -> impl IntoView {
         <li id=format!("audit-{}", row.seq) data-testid="audit-row" data-kind=row.kind.clone()>
             <details class="group">
                 <summary class="flex cursor-pointer list-none flex-wrap items-baseline gap-x-3 gap-y-1 px-3 py-2 hover:bg-slate-50 focus-visible:outline focus-visible:outline-2 focus-visible:outline-indigo-600">
+                    <span aria-hidden="true" class="inline-block shrink-0 text-xs text-slate-500 transition-transform group-open:rotate-90">"\u{25b8}"</span>
                     <span class="w-16 shrink-0 font-mono text-xs text-slate-500">{format!("#{}", row.seq)}</span>
                     <time class="shrink-0 text-xs text-slate-600" datetime=iso>{at}</time>
                     <span class="inline-flex shrink-0 items-center gap-1 rounded bg-slate-100 px-1.5 py-0.5 text-xs font-medium text-slate-800">

@@ -95,6 +95,15 @@ struct Row {
     prev_hash: String,
 }
 
+/// A details key as words: `after_date` is "After date".
+fn detail_name(key: &str) -> String {
+    let spaced = key.replace('_', " ");
+    let mut chars = spaced.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
+}
+
 fn detail_value(value: &serde_json::Value) -> String {
     match value {
         serde_json::Value::String(s) => s.clone(),
@@ -124,7 +133,10 @@ fn entry(r: Row) -> AuditEntry {
     match serde_json::from_str::<serde_json::Value>(&r.details) {
         Ok(serde_json::Value::Object(map)) => {
             for (name, value) in map {
-                details.push((name, cut(&detail_value(&value), DETAIL_VALUE_CHARS)));
+                details.push((
+                    detail_name(&name),
+                    cut(&detail_value(&value), DETAIL_VALUE_CHARS),
+                ));
             }
         }
         Ok(serde_json::Value::Null) | Err(_) => {}
