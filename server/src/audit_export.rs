@@ -106,9 +106,11 @@ async fn export(
                 .await;
         }
     });
-    let body = futures::stream::unfold(receiver, |mut receiver| async move {
-        receiver.recv().await.map(|chunk| (chunk, receiver))
-    });
+    // Fused: the compression layer polls once more after the end.
+    let body = futures::StreamExt::fuse(futures::stream::unfold(
+        receiver,
+        |mut receiver| async move { receiver.recv().await.map(|chunk| (chunk, receiver)) },
+    ));
     let filename = format!(
         "gatehouse-audit-{}.{}",
         chrono::Utc::now().format("%Y%m%d-%H%M%S"),

@@ -405,6 +405,34 @@ async fn an_export_of_100000_rows_parses_back_and_its_hashes_verify(pool: PgPool
     assert!(String::from_utf8_lossy(&out.stderr).contains("does not match its hash"));
     let _ = std::fs::remove_file(&file);
 
+    // Compressed, as browsers ask for it, the stream ends cleanly too.
+    let response = manager
+        .get(format!(
+            "{}/audit/export.csv?kind=calendar_move&team=mobile",
+            app.base
+        ))
+        .header("Accept-Encoding", "gzip")
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-encoding"], "gzip");
+    let gzipped = response.bytes().await.expect("the whole compressed body");
+    assert_eq!(&gzipped[..2], &[0x1f, 0x8b]);
+    let mut csv_text = String::new();
+    std::io::Read::read_to_string(
+        &mut flate2::read::GzDecoder::new(&gzipped[..]),
+        &mut csv_text,
+    )
+    .expect("a complete gzip stream");
+    assert_eq!(
+        csv_text
+            .lines()
+            .filter(|l| l.contains(",calendar_move,"))
+            .count(),
+        33_333
+    );
+
     // A developer's export holds their team's rows only, and a filtered
     // export verifies row by row.
     let developer = reader(&app, "lena.fischer").await;
