@@ -93,22 +93,16 @@ fn field(out: &mut String, value: Option<&str>) {
 }
 
 impl ChainRow {
-    /// The text hashed for this row.
-    pub fn canonical(&self) -> String {
-        let mut out = String::with_capacity(256 + self.details.len() + self.summary.len());
-        out.push_str("gatehouse-audit-v1;");
-        let mut roles = String::new();
-        for role in &self.actor_roles {
-            field(&mut roles, Some(role));
-        }
-        let seq = self.seq.to_string();
-        for value in [
-            Some(seq.as_str()),
+    /// The [`FIELDS`] in order, then `prev_hash`, then `hash`, as text;
+    /// `seq` and `roles` are given as the caller writes them.
+    fn values<'a>(&'a self, seq: &'a str, roles: &'a str) -> [Option<&'a str>; 24] {
+        [
+            Some(seq),
             Some(self.at.as_str()),
             Some(self.event.as_str()),
             self.actor_id.as_deref(),
             self.actor_name.as_deref(),
-            Some(roles.as_str()),
+            Some(roles),
             self.request_id.as_deref(),
             self.pipeline.as_deref(),
             self.stage.as_deref(),
@@ -126,8 +120,22 @@ impl ChainRow {
             Some(self.summary.as_str()),
             Some(self.details.as_str()),
             Some(self.prev_hash.as_str()),
-        ] {
-            field(&mut out, value);
+            Some(self.hash.as_str()),
+        ]
+    }
+
+    /// The text hashed for this row: every value but the hash itself.
+    pub fn canonical(&self) -> String {
+        let mut out = String::with_capacity(256 + self.details.len() + self.summary.len());
+        out.push_str("gatehouse-audit-v1;");
+        let mut roles = String::new();
+        for role in &self.actor_roles {
+            field(&mut roles, Some(role));
+        }
+        let seq = self.seq.to_string();
+        let values = self.values(&seq, &roles);
+        for value in &values[..values.len() - 1] {
+            field(&mut out, *value);
         }
         out
     }
@@ -565,35 +573,10 @@ impl ChainRow {
     pub fn csv_record(&self) -> Vec<String> {
         let roles = serde_json::to_string(&self.actor_roles).unwrap_or_default();
         let seq = self.seq.to_string();
-        [
-            Some(seq.as_str()),
-            Some(self.at.as_str()),
-            Some(self.event.as_str()),
-            self.actor_id.as_deref(),
-            self.actor_name.as_deref(),
-            Some(roles.as_str()),
-            self.request_id.as_deref(),
-            self.pipeline.as_deref(),
-            self.stage.as_deref(),
-            self.action.as_deref(),
-            self.execution_id.as_deref(),
-            self.revision.as_deref(),
-            self.decision.as_deref(),
-            self.comment.as_deref(),
-            self.sign_off.as_deref(),
-            self.aws_result.as_deref(),
-            self.team.as_deref(),
-            self.environment.as_deref(),
-            self.service.as_deref(),
-            self.subject.as_deref(),
-            Some(self.summary.as_str()),
-            Some(self.details.as_str()),
-            Some(self.prev_hash.as_str()),
-            Some(self.hash.as_str()),
-        ]
-        .into_iter()
-        .map(csv_cell)
-        .collect()
+        self.values(&seq, &roles)
+            .into_iter()
+            .map(csv_cell)
+            .collect()
     }
 
     /// Reads a row back from its CSV cells.
