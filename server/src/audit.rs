@@ -302,7 +302,7 @@ pub async fn verify_database(pool: &PgPool, from: i64) -> anyhow::Result<Verifie
     }
     drop(rows);
     let (last_seq, last_hash) = walk.last();
-    let (last_seq, last_hash) = (last_seq, last_hash.to_owned());
+    let last_hash = last_hash.to_owned();
     if broken.is_none() {
         let head: Option<(i64, String)> = sqlx::query_as("SELECT seq, hash FROM audit_chain_head")
             .fetch_optional(&mut *conn)
@@ -351,28 +351,25 @@ pub async fn verify_database(pool: &PgPool, from: i64) -> anyhow::Result<Verifie
     if broken.is_none() {
         // Every earlier verification saw a hash at the row it ended on; a
         // different hash there now means the chain was rewritten since.
-        let anchors: Vec<(i64, String)> = sqlx::query_as(
-            "SELECT DISTINCT ON (checked_to) checked_to, hash FROM audit_verifications
-             WHERE ok AND hash IS NOT NULL AND checked_to > $2 AND checked_to <= $1
-             ORDER BY checked_to DESC, id DESC LIMIT 1000",
+        // The newest of them whose row now holds another hash (or none).
+        let rewritten: Option<i64> = sqlx::query_scalar(
+            "SELECT v.checked_to FROM (
+                 SELECT DISTINCT ON (checked_to) checked_to, hash FROM audit_verifications
+                 WHERE ok AND hash IS NOT NULL AND checked_to > $2 AND checked_to <= $1
+                 ORDER BY checked_to DESC, id DESC LIMIT 1000) v
+             LEFT JOIN audit_log a ON a.seq = v.checked_to
+             WHERE a.hash IS DISTINCT FROM v.hash
+             ORDER BY v.checked_to DESC LIMIT 1",
         )
         .bind(last_seq)
         .bind(from)
-        .fetch_all(&mut *conn)
+        .fetch_optional(&mut *conn)
         .await?;
-        for (seq, hash) in anchors {
-            let now: Option<String> =
-                sqlx::query_scalar("SELECT hash FROM audit_log WHERE seq = $1")
-                    .bind(seq)
-                    .fetch_optional(&mut *conn)
-                    .await?;
-            if now.as_deref() != Some(hash.as_str()) {
-                broken = Some(Broken {
-                    seq,
-                    problem: "its hash differs from the one an earlier verification recorded: the chain was rewritten from here".into(),
-                });
-                break;
-            }
+        if let Some(seq) = rewritten {
+            broken = Some(Broken {
+                seq,
+                problem: "its hash differs from the one an earlier verification recorded: the chain was rewritten from here".into(),
+            });
         }
     }
     Ok(Verified {

@@ -4,7 +4,7 @@
 
 use crate::audit::{write_rows, ChainRow, Format, SELECT_ROW};
 use app::error::AppError;
-use app::ssr::audit::{access, parse_query, Access};
+use app::ssr::audit::{parse_query, readable, Access};
 use app::ssr::AppState;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
@@ -83,16 +83,10 @@ async fn export(
         Ok(query) => query,
         Err(err) => return refusal(&err),
     };
-    match access(&user) {
-        Access::Everything => {}
-        Access::Teams(teams) => query.only_teams = Some(teams),
-        Access::Nothing => {
-            return refusal(&AppError::Forbidden(
-                "The audit log is for managers, SRE, QA, admins and developers (their own teams' rows); \
-                 stakeholders cannot export it."
-                    .into(),
-            ))
-        }
+    match readable(&user) {
+        Ok(Access::Teams(teams)) => query.only_teams = Some(teams),
+        Ok(_) => {}
+        Err(err) => return refusal(&err),
     }
     let (sender, receiver) =
         tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(CHUNKS_IN_FLIGHT);

@@ -69,9 +69,9 @@ pub async fn demo_sign_in(login: String) -> Result<(), AppError> {
             let state = demo_only()?;
             let Some(user) = state.users.persona_user(&login).await? else {
                 let login: String = login.chars().take(100).collect();
-                crate::ssr::audit::record(
-                    &state,
-                    crate::ssr::ports::NewAudit {
+                state
+                    .audit
+                    .append(&crate::ssr::ports::NewAudit {
                         kind: "sign_in_refused",
                         subject: Some("demo".into()),
                         summary: format!(
@@ -79,9 +79,8 @@ pub async fn demo_sign_in(login: String) -> Result<(), AppError> {
                         ),
                         details: serde_json::json!({ "provider": "demo", "login": login }),
                         ..Default::default()
-                    },
-                )
-                .await?;
+                    })
+                    .await?;
                 return Err(AppError::NotFound(format!(
                     "There is no demo persona called \u{201c}{login}\u{201d}."
                 )));

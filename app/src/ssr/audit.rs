@@ -1,7 +1,6 @@
 //! The audit log's service: who may read which rows, and the filters read
 //! from the address within their bounds.
 
-use super::ports::NewAudit;
 use super::{session, AppState};
 use crate::api::audit::{AuditQuery, AuditView, KINDS, PAGE_ROWS};
 use crate::domain::{RoleKind, User};
@@ -129,20 +128,26 @@ pub fn parse_query(
     })
 }
 
-/// The signed-in viewer and what they may read; refuses those who may read
-/// nothing, in words.
-pub async fn reader(state: &AppState) -> Result<(User, Access), AppError> {
-    let user = session::current_user(state)
-        .await?
-        .ok_or(AppError::Unauthenticated)?;
-    match access(&user) {
+/// What `user` may read of the log; those who may read nothing are
+/// refused in words (the page and the export alike).
+pub fn readable(user: &User) -> Result<Access, AppError> {
+    match access(user) {
         Access::Nothing => Err(AppError::Forbidden(
             "The audit log is for managers, SRE, QA, admins and developers (their own teams' rows); \
              stakeholders follow releases on the Release demo and the Board."
                 .into(),
         )),
-        access => Ok((user, access)),
+        access => Ok(access),
     }
+}
+
+/// The signed-in viewer and what they may read.
+pub async fn reader(state: &AppState) -> Result<(User, Access), AppError> {
+    let user = session::current_user(state)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    let access = readable(&user)?;
+    Ok((user, access))
 }
 
 /// One page of the log for the signed-in viewer.
@@ -161,8 +166,6 @@ pub async fn view(state: &AppState, mut query: AuditQuery) -> Result<AuditView, 
     } else {
         None
     };
-    query.limit = PAGE_ROWS;
-    query.only_teams = None;
     let org = state.org.load_org().await?;
     let is_admin = user.has(RoleKind::Admin);
     Ok(AuditView {
@@ -189,10 +192,4 @@ pub async fn view(state: &AppState, mut query: AuditQuery) -> Result<AuditView, 
         is_admin,
         limited_to,
     })
-}
-
-/// Appends `entry` on its own (for events outside a store transaction: a
-/// sign-in, a sign-out, a role change); a failure is the caller's error.
-pub async fn record(state: &AppState, entry: NewAudit) -> Result<(), AppError> {
-    state.audit.append(&entry).await.map_err(AppError::from)
 }

@@ -112,9 +112,9 @@ pub async fn user_of(state: &AppState, session: &Session) -> Result<Option<User>
                         };
                         let (before, after) = (words(&user.roles), words(&roles));
                         user.roles = roles;
-                        crate::ssr::audit::record(
-                            state,
-                            NewAudit {
+                        state
+                            .audit
+                            .append(&NewAudit {
                                 kind: "roles_changed",
                                 actor: Some(Actor::from(&user)),
                                 subject: Some(provider.clone()),
@@ -134,9 +134,8 @@ pub async fn user_of(state: &AppState, session: &Session) -> Result<Option<User>
                                 ),
                                 details: serde_json::json!({ "before": before, "after": after }),
                                 ..NewAudit::default()
-                            },
-                        )
-                        .await?;
+                            })
+                            .await?;
                     }
                     session
                         .insert(ROLES_CHECKED_AT, now())
@@ -179,18 +178,17 @@ pub async fn establish(
     let through = provider
         .as_ref()
         .map_or_else(|| "demo".to_owned(), |p| p.provider.to_owned());
-    crate::ssr::audit::record(
-        state,
-        NewAudit {
+    state
+        .audit
+        .append(&NewAudit {
             kind: "sign_in",
             actor: Some(Actor::from(user)),
             subject: Some(through.clone()),
             summary: format!("{} signed in ({through})", user.display_name),
             details: serde_json::json!({ "provider": through, "login": user.login }),
             ..NewAudit::default()
-        },
-    )
-    .await?;
+        })
+        .await?;
     session.cycle_id().await.map_err(internal)?;
     session.insert(USER_ID, &user.id).await.map_err(internal)?;
     session
@@ -231,17 +229,16 @@ pub async fn sign_out(state: &AppState) -> Result<(), AppError> {
     };
     session.flush().await.map_err(internal)?;
     if let Some(user) = user {
-        crate::ssr::audit::record(
-            state,
-            NewAudit {
+        state
+            .audit
+            .append(&NewAudit {
                 kind: "sign_out",
                 actor: Some(Actor::from(&user)),
                 summary: format!("{} signed out", user.display_name),
                 details: serde_json::json!({ "login": user.login }),
                 ..NewAudit::default()
-            },
-        )
-        .await?;
+            })
+            .await?;
     }
     Ok(())
 }

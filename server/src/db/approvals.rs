@@ -42,12 +42,12 @@ struct Audit<'a> {
 async fn audit(conn: &mut PgConnection, a: Audit<'_>) -> Result<(), sqlx::Error> {
     let actor_id = a.actor.and_then(|x| Uuid::parse_str(&x.user_id).ok());
     let roles = a.actor.map(|x| x.roles.clone()).unwrap_or_default();
-    let summary = summary(&a);
+    let (lead, tail) = summary(&a);
     sqlx::query!(
         r#"INSERT INTO audit_log (event, actor_id, actor_name, actor_roles, request_id, pipeline, stage, action,
                execution_id, revision, decision, comment, sign_off, aws_result, team, environment, service, summary)
            SELECT $1, $2, $3, $4, r.id, r.pipeline, r.stage, r.action, r.execution_id, r.commit_sha, $5, $6, $7, $8,
-                  s.team_id, r.environment_id, r.service_id, left(replace($10, '{pipeline}', r.pipeline), 1000)
+                  s.team_id, r.environment_id, r.service_id, left($10 || r.pipeline || $11, 1000)
            FROM approval_requests r JOIN services s ON s.id = r.service_id WHERE r.id = $9"#,
         a.event,
         actor_id,
@@ -58,15 +58,18 @@ async fn audit(conn: &mut PgConnection, a: Audit<'_>) -> Result<(), sqlx::Error>
         a.sign_off,
         a.aws_result,
         a.request,
-        summary,
+        lead,
+        tail,
     )
     .execute(conn)
     .await?;
     Ok(())
 }
 
-/// The row's sentence, `{pipeline}` standing for the request's pipeline.
-fn summary(a: &Audit<'_>) -> String {
+/// The row's sentence, as the words before and after the request's
+/// pipeline (which the INSERT reads from the request): a name is never
+/// taken for a placeholder.
+fn summary(a: &Audit<'_>) -> (String, String) {
     let who = a.actor.map_or("Gatehouse", |x| x.display_name.as_str());
     let decided = match a.decision {
         Some("approve") => "approved",
@@ -74,23 +77,39 @@ fn summary(a: &Audit<'_>) -> String {
         Some(other) => other,
         None => "decided",
     };
-    match a.event {
-        "requested" => "{pipeline} is waiting for approval".to_owned(),
-        "vote" => format!("{who} voted: {decided} on {{pipeline}}"),
-        "decision" => format!("{{pipeline}} {decided} ({who} decided)"),
-        "closed" => "The approval of {pipeline} closed without a decision".to_owned(),
-        "author_unknown" => format!(
-            "{who} voted on {{pipeline}} while GitHub could not say who wrote the change: one more approver is needed"
+    let (lead, tail) = match a.event {
+        "requested" => (String::new(), " is waiting for approval".to_owned()),
+        "vote" => (format!("{who} voted: {decided} on "), String::new()),
+        "decision" => (String::new(), format!(" {decided} ({who} decided)")),
+        "closed" => (
+            "The approval of ".to_owned(),
+            " closed without a decision".to_owned(),
         ),
-        "aws_delivered" => format!("CodePipeline took the decision on {{pipeline}} ({decided})"),
-        "aws_reconciled" => format!(
-            "CodePipeline already had the decision on {{pipeline}} ({decided}); nothing was sent again"
+        "author_unknown" => (
+            format!("{who} voted on "),
+            " while GitHub could not say who wrote the change: one more approver is needed"
+                .to_owned(),
         ),
-        "aws_failed" => format!("CodePipeline refused the decision on {{pipeline}} ({decided})"),
-        "aws_error" => "Sending the decision on {pipeline} to CodePipeline failed; it will be tried again".to_owned(),
-        "rerun" => format!("{who} started a new run of {{pipeline}}"),
-        other => format!("{other} on {{pipeline}}"),
-    }
+        "aws_delivered" => (
+            "CodePipeline took the decision on ".to_owned(),
+            format!(" ({decided})"),
+        ),
+        "aws_reconciled" => (
+            "CodePipeline already had the decision on ".to_owned(),
+            format!(" ({decided}); nothing was sent again"),
+        ),
+        "aws_failed" => (
+            "CodePipeline refused the decision on ".to_owned(),
+            format!(" ({decided})"),
+        ),
+        "aws_error" => (
+            "Sending the decision on ".to_owned(),
+            " to CodePipeline failed; it will be tried again".to_owned(),
+        ),
+        "rerun" => (format!("{who} started a new run of "), String::new()),
+        other => (format!("{other} on "), String::new()),
+    };
+    (lead, tail)
 }
 
 impl PgStore {

@@ -33,7 +33,8 @@ pub async fn sync_org(pool: &PgPool, org: &OrgModel, source: &Path) -> Result<()
             .await?
             .flatten();
     let after = serde_json::to_value(org).unwrap_or_default();
-    if before.as_ref() != Some(&after) {
+    let changed = before.as_ref() != Some(&after);
+    if changed {
         let mut changes = Vec::new();
         let null = serde_json::Value::Null;
         crate::audit::json_diff(before.as_ref().unwrap_or(&null), &after, "", &mut changes);
@@ -61,7 +62,6 @@ pub async fn sync_org(pool: &PgPool, org: &OrgModel, source: &Path) -> Result<()
                     .join(", ")
             ),
         };
-        let shown = changes.len().min(crate::audit::DIFF_ENTRIES);
         let entry = app::ssr::ports::NewAudit {
             kind: "org_config",
             subject: Some(source.display().to_string()),
@@ -69,7 +69,7 @@ pub async fn sync_org(pool: &PgPool, org: &OrgModel, source: &Path) -> Result<()
             details: serde_json::json!({
                 "source": source.display().to_string(),
                 "changes": changes.len(),
-                "diff": changes.iter().take(shown).map(|c| serde_json::json!({
+                "diff": changes.iter().take(crate::audit::DIFF_ENTRIES).map(|c| serde_json::json!({
                     "path": c.path, "before": c.before, "after": c.after,
                 })).collect::<Vec<_>>(),
             }),
@@ -191,10 +191,12 @@ pub async fn sync_org(pool: &PgPool, org: &OrgModel, source: &Path) -> Result<()
         .execute(&mut *tx)
         .await?;
     }
-    sqlx::query("UPDATE org_settings SET applied_model = $1 WHERE singleton")
-        .bind(&after)
-        .execute(&mut *tx)
-        .await?;
+    if changed {
+        sqlx::query("UPDATE org_settings SET applied_model = $1 WHERE singleton")
+            .bind(&after)
+            .execute(&mut *tx)
+            .await?;
+    }
     tx.commit().await
 }
 
