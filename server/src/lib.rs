@@ -17,5 +17,6 @@ pub mod ics;
 pub mod jobs;
 pub mod org_config;
 pub mod pages;
+pub mod prod_plan_export;
 pub mod startup;
 pub mod telemetry;

@@ -3,10 +3,11 @@
 
 use app::domain::approval::ApprovalRule;
 use app::domain::calendar::{Blackout, CalendarConfig, MilestoneKind, MilestoneOffset, TeamShift};
+use app::domain::deploy_dag::{Call, CallKind, DeployDag};
 use app::domain::{
     BranchPattern, DeployTrigger, DisplayName, DownPolicy, Environment, EnvironmentId,
-    EnvironmentOverride, OrgModel, ParseError, PipelineMapping, RepoName, Role, RoleKind, Service,
-    ServiceId, Team, TeamId, TestType,
+    EnvironmentOverride, OrgModel, ParseError, PipelineMapping, ProdPlanConfig, RepoName, Role,
+    RoleKind, Service, ServiceId, Team, TeamId, TestType,
 };
 use chrono::{NaiveDate, NaiveTime};
 use serde::Deserialize;
@@ -63,6 +64,22 @@ struct RawOrg {
     access: Option<RawAccess>,
     health: Option<RawHealth>,
     hotfixes: Option<RawHotfixes>,
+    prod_plan: Option<RawProdPlan>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProdPlan {
+    strict: Option<bool>,
+}
+
+/// One entry of a service's `calls`: a service id (HTTP), or the id with
+/// how it is called.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawCall {
+    Service(String),
+    WithKind { service: String, kind: String },
 }
 
 #[derive(Deserialize)]
@@ -174,6 +191,8 @@ struct RawService {
     name: String,
     team: String,
     repository: String,
+    #[serde(default)]
+    calls: Vec<RawCall>,
 }
 
 #[derive(Deserialize)]
@@ -586,6 +605,10 @@ impl Checker<'_> {
         let overrides = self.overrides(&raw.overrides, &team_ids, &env_ids)?;
         let pipelines = self.pipelines(raw.codepipeline)?;
         let calendar = self.calendar(raw.calendar, &team_ids, &env_ids)?;
+        self.calls_form_a_dag(&services)?;
+        let prod_plan = ProdPlanConfig {
+            strict: raw.prod_plan.and_then(|p| p.strict).unwrap_or(false),
+        };
         Ok(OrgModel {
             name,
             teams,
@@ -594,7 +617,44 @@ impl Checker<'_> {
             overrides,
             pipelines,
             calendar,
+            prod_plan,
         })
+    }
+
+    /// The services' calls have no cycle: a Prod plan needs an order. The
+    /// error names the cycle at the `calls` of its first service.
+    fn calls_form_a_dag(&self, services: &[Service]) -> Result<(), ConfigError> {
+        let names: Vec<&str> = services.iter().map(|s| s.id.as_str()).collect();
+        let calls: Vec<Vec<(usize, CallKind)>> = services
+            .iter()
+            .map(|s| {
+                s.calls
+                    .iter()
+                    .filter_map(|c| {
+                        names
+                            .iter()
+                            .position(|n| *n == c.service.as_str())
+                            .map(|i| (i, c.kind))
+                    })
+                    .collect()
+            })
+            .collect();
+        match DeployDag::new(&names, &calls) {
+            Ok(_) => Ok(()),
+            Err(cycle) => {
+                let first = cycle
+                    .0
+                    .first()
+                    .and_then(|f| names.iter().position(|n| n == f))
+                    .unwrap_or(0);
+                Err(self.err(
+                    format!("services[{first}].calls"),
+                    format!(
+                        "these services call each other in a cycle: {cycle}; the Prod plan needs an order, so one of these calls must go"
+                    ),
+                ))
+            }
+        }
     }
 
     fn pipelines(&self, raw: Option<RawCodePipeline>) -> Result<PipelineMapping, ConfigError> {
@@ -773,6 +833,7 @@ impl Checker<'_> {
 
     fn services(&self, raw: &[RawService], team_ids: &[&str]) -> Result<Vec<Service>, ConfigError> {
         let mut ids = HashSet::new();
+        let service_ids: Vec<&str> = raw.iter().map(|s| s.id.as_str()).collect();
         raw.iter()
             .enumerate()
             .map(|(i, s)| {
@@ -785,6 +846,42 @@ impl Checker<'_> {
                     name: self.value(&key("name"), DisplayName::parse, &s.name)?,
                     team: self.value(&key("team"), TeamId::parse, &s.team)?,
                     repository: self.value(&key("repository"), RepoName::parse, &s.repository)?,
+                    calls: self.calls(i, &s.calls, &service_ids)?,
+                })
+            })
+            .collect()
+    }
+
+    /// The calls of the `i`-th service: known services, each once, never
+    /// itself.
+    fn calls(
+        &self,
+        i: usize,
+        raw: &[RawCall],
+        service_ids: &[&str],
+    ) -> Result<Vec<Call>, ConfigError> {
+        let mut seen = HashSet::new();
+        raw.iter()
+            .enumerate()
+            .map(|(j, call)| {
+                let key = format!("services[{i}].calls[{j}]");
+                let (service, kind) = match call {
+                    RawCall::Service(service) => (service.as_str(), CallKind::Http),
+                    RawCall::WithKind { service, kind } => (
+                        service.as_str(),
+                        self.value(&format!("{key}.kind"), CallKind::parse, kind)?,
+                    ),
+                };
+                self.reference(key.clone(), "service", service, service_ids)?;
+                if service_ids.get(i) == Some(&service) {
+                    return Err(self.err(key, format!("{service:?} cannot call itself")));
+                }
+                if !seen.insert(service) {
+                    return Err(self.err(key, format!("{service:?} is listed twice")));
+                }
+                Ok(Call {
+                    service: self.value(&key, ServiceId::parse, service)?,
+                    kind,
                 })
             })
             .collect()
@@ -1312,5 +1409,87 @@ mod tests {
                 "{err}"
             );
         }
+    }
+
+    /// The shipped file with `from` replaced by `to` (once, must exist).
+    fn replaced(from: &str, to: &str) -> Result<OrgModel, ConfigError> {
+        assert!(SHIPPED.contains(from), "{from}");
+        parse(Path::new("org.toml"), &SHIPPED.replacen(from, to, 1))
+    }
+
+    #[test]
+    fn the_shipped_services_call_each_other_as_a_dag_with_kinds() {
+        let org = shipped();
+        let orders = org.service("orders-api").expect("orders-api");
+        let called: Vec<(&str, CallKind)> = orders
+            .calls
+            .iter()
+            .map(|c| (c.service.as_str(), c.kind))
+            .collect();
+        assert_eq!(
+            called,
+            [
+                ("payments-service", CallKind::Grpc),
+                ("inventory-service", CallKind::Queue),
+                ("identity-service", CallKind::Grpc)
+            ]
+        );
+        assert!(org
+            .service("identity-service")
+            .expect("identity")
+            .calls
+            .is_empty());
+        assert_eq!(
+            org.service("ios-app").expect("ios").calls[0].kind,
+            CallKind::Http
+        );
+        assert!(!org.prod_plan.strict);
+        let strict =
+            replaced("[prod_plan]\nstrict = false", "[prod_plan]\nstrict = true").expect("valid");
+        assert!(strict.prod_plan.strict);
+    }
+
+    #[test]
+    fn unknown_calls_and_cycles_are_refused_with_their_key() {
+        let unknown = replaced(
+            "calls = [\"mobile-bff\"]",
+            "calls = [\"mobile-bff\", \"ledger\"]",
+        )
+        .expect_err("unknown service");
+        assert_eq!(unknown.key, "services[7].calls[1]");
+        assert!(
+            unknown.message.contains("there is no service \"ledger\""),
+            "{unknown}"
+        );
+
+        let kind = replaced("kind = \"queue\"", "kind = \"smoke-signal\"").expect_err("kind");
+        assert_eq!(kind.key, "services[3].calls[1].kind");
+        assert!(kind.message.contains("http, grpc, queue"), "{kind}");
+
+        let itself =
+            replaced("calls = [\"mobile-bff\"]", "calls = [\"ios-app\"]").expect_err("self call");
+        assert_eq!(itself.key, "services[7].calls[0]");
+        assert!(itself.message.contains("cannot call itself"), "{itself}");
+
+        // Identity service calls Checkout UI, which calls Orders API, which
+        // calls Identity service: a cycle, spelled out.
+        let cycle = replaced(
+            "repository = \"acme-retail/identity-service\"\n",
+            "repository = \"acme-retail/identity-service\"\ncalls = [\"checkout-ui\"]\n",
+        )
+        .expect_err("cycle");
+        assert_eq!(cycle.key, "services[1].calls");
+        assert!(
+            cycle
+                .message
+                .contains("checkout-ui -> identity-service -> checkout-ui")
+                || cycle.message.contains("checkout-ui -> "),
+            "{cycle}"
+        );
+        assert!(cycle.to_string().starts_with("invalid org configuration org.toml: services[1].calls: these services call each other in a cycle: checkout-ui -> "), "{cycle}");
+        assert!(
+            cycle.message.ends_with("one of these calls must go"),
+            "{cycle}"
+        );
     }
 }

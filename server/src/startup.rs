@@ -463,10 +463,12 @@ fn router(
         app: state.clone(),
         pool: pool.clone(),
     });
+    let prod_plan_export = crate::prod_plan_export::router(state.clone());
     let app = app
         .with_state(state.clone())
         .merge(sign_in)
         .merge(audit_export)
+        .merge(prod_plan_export)
         .merge(events)
         .layer(axum::middleware::from_fn_with_state(
             crate::pages::Keeper {

@@ -307,7 +307,7 @@ async fn futures_join_all<F: std::future::Future<Output = reqwest::StatusCode> +
 async fn prod_needs_two_approvers_and_codepipeline_hears_once(pool: PgPool) {
     let app = queue(pool.clone()).await;
     sign_in(&app, "sam.okafor").await;
-    let q = item(&app, "orders-api-prod").await;
+    let q = item(&app, "identity-service-prod").await;
     let first = decide(&app, &q.item.id, &[("decision", "approve")]).await;
     assert_eq!(
         first.json::<String>().await.expect("json"),
@@ -327,7 +327,7 @@ async fn prod_needs_two_approvers_and_codepipeline_hears_once(pool: PgPool) {
     let answer = app
         .state
         .pipelines
-        .last_answer(&target("orders-api-prod"))
+        .last_answer(&target("identity-service-prod"))
         .await
         .expect("read")
         .expect("answered");

@@ -162,6 +162,7 @@ async fn every_server_function_and_route_allows_exactly_who_it_should(pool: PgPo
             only(&["developer", "qa", "sre", "manager", "admin"]),
         ),
         ("/api/board", vec![], everyone()),
+        ("/api/prod-plan", vec![], everyone()),
         (
             "/api/board/cell",
             vec![
@@ -206,6 +207,7 @@ async fn every_server_function_and_route_allows_exactly_who_it_should(pool: PgPo
         "/release-demo",
         "/board",
         "/board/{service}/{environment}",
+        "/prod-plan",
         "/sign-in",
         "/demo/sign-in",
     ];
@@ -218,6 +220,9 @@ async fn every_server_function_and_route_allows_exactly_who_it_should(pool: PgPo
     let other_routes = [
         "/",
         "/board/orders-api/qa",
+        "/prod-plan?team=mobile",
+        "/prod-plan/export.md",
+        "/prod-plan/export.json",
         "/calendar.ics",
         "/calendar/mobile.ics",
         "/healthz",
@@ -379,6 +384,8 @@ async fn in_real_mode_an_anonymous_caller_reaches_only_the_sign_in_page(pool: Pg
         ("/events", 401),
         ("/calendar.ics", 401),
         ("/calendar/mobile.ics", 401),
+        ("/prod-plan/export.md", 303),
+        ("/prod-plan/export.json", 303),
         ("/calendar.ics?token=0123456789abcdef0123456789abcdef", 401),
         ("/healthz", 200),
         ("/readyz", 200),

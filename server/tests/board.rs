@@ -357,10 +357,16 @@ async fn a_prod_approval_of_a_revision_with_an_unmerged_hotfix_is_refused_until_
         prod.approve_blocked, None,
         "merged back: approving is offered"
     );
+    // Checkout UI's dependencies wait for Prod too: approving overrides
+    // the Prod plan (see prod_plan.rs).
     let accepted = app
         .call(
             "approvals/decide",
-            &[("request", id.as_str()), ("decision", "approve")],
+            &[
+                ("request", id.as_str()),
+                ("decision", "approve"),
+                ("override_reason", "The hotfix must reach Prod first"),
+            ],
         )
         .await;
     assert_eq!(

@@ -89,9 +89,10 @@ async fn a_changed_org_configuration_is_synced_at_start(pool: PgPool) {
     spawn(pool.clone(), Mode::Demo).await;
     let shipped = std::fs::read_to_string(common::shipped_org_config()).expect("read");
     let changed = shipped.replace(
-        "[[services]]\nid = \"mobile-bff\"\nname = \"Mobile BFF\"\nteam = \"mobile\"\nrepository = \"acme-retail/mobile-bff\"\n",
+        "[[services]]\nid = \"mobile-bff\"\nname = \"Mobile BFF\"\nteam = \"mobile\"\nrepository = \"acme-retail/mobile-bff\"\ncalls = [\n  \"orders-api\",\n  \"inventory-service\",\n  { service = \"identity-service\", kind = \"grpc\" },\n]\n",
         "",
-    ) + "\n[[overrides]]\nteam = \"mobile\"\nenvironment = \"prod\"\nbranches = [\"tags/v*\"]\n";
+    )
+    .replace("calls = [\"mobile-bff\"]\n", "") + "\n[[overrides]]\nteam = \"mobile\"\nenvironment = \"prod\"\nbranches = [\"tags/v*\"]\n";
     assert!(
         !changed.contains("mobile-bff"),
         "the fixture removes the service"

@@ -100,7 +100,17 @@ async fn approve_together(people: &[Arc<Person>], request: &str) -> Vec<(u16, St
         .map(|person| {
             let (person, start, request) = (person.clone(), start.clone(), request.to_owned());
             tokio::spawn(async move {
-                let mut form = vec![("request", request.as_str()), ("decision", "approve")];
+                // Prod approvals of services whose dependencies also wait
+                // override the Prod plan (tested in prod_plan.rs); a
+                // reason where nothing blocks changes nothing.
+                let mut form = vec![
+                    ("request", request.as_str()),
+                    ("decision", "approve"),
+                    (
+                        "override_reason",
+                        "Approving together; the plan is tested elsewhere",
+                    ),
+                ];
                 for t in app::domain::TestType::ALL {
                     form.push(("passed[]", t.as_str()));
                 }

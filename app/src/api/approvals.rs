@@ -33,6 +33,14 @@ pub struct QueueItem {
     /// approval, in words.
     #[serde(default)]
     pub hotfix_warnings: Vec<String>,
+    /// For a Prod approval: the changed services it calls whose change has
+    /// not reached Prod yet (the Prod plan), by id.
+    #[serde(default)]
+    pub plan_blocked_on: Vec<String>,
+    /// Approving it needs an override with a reason (blocked, and the plan
+    /// is not strict).
+    #[serde(default)]
+    pub needs_override: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -106,6 +114,8 @@ pub async fn rerun(request: String) -> Result<String, AppError> {
 /// `marks` (`marks[qa]=passed` or `not-applicable`, with `reasons[qa]`);
 /// `passed` (types marked passed) and `not_applicable` (`type: reason`
 /// lines) say the same in the older form. `evidence` is one link per line.
+/// `override_reason` approves a Prod request the Prod plan blocks (its
+/// dependencies have not reached Prod), where the plan is not strict.
 #[server(endpoint = "approvals/decide")]
 pub async fn decide(
     request: String,
@@ -116,6 +126,7 @@ pub async fn decide(
     #[server(default)] evidence: String,
     #[server(default)] marks: std::collections::BTreeMap<String, String>,
     #[server(default)] reasons: std::collections::BTreeMap<String, String>,
+    #[server(default)] override_reason: String,
 ) -> Result<String, AppError> {
     let result = async {
         let decision = Decision::parse(&decision).map_err(|_| {
@@ -128,7 +139,13 @@ pub async fn decide(
             crate::domain::limits::bounded("comment", &comment, crate::domain::limits::COMMENT_MAX)
                 .map_err(AppError::Invalid)?;
         let sign_off = parse_sign_off(&passed, &not_applicable, &evidence, &marks, &reasons)?;
-        crate::ssr::approvals::vote(&request, decision, comment, sign_off).await
+        let override_reason = crate::domain::limits::bounded(
+            "reason to override the Prod plan",
+            &override_reason,
+            crate::domain::limits::COMMENT_MAX,
+        )
+        .map_err(AppError::Invalid)?;
+        crate::ssr::approvals::vote(&request, decision, comment, sign_off, override_reason).await
     }
     .await;
     crate::ssr::forms::answer_form(result, "/approvals").await

@@ -22,6 +22,7 @@ pub const KINDS: &[(&str, &str)] = &[
     ("aws_failed", "Refused by CodePipeline"),
     ("aws_error", "CodePipeline call failed"),
     ("rerun", "New run started"),
+    ("override", "Prod plan overridden"),
     ("calendar_move", "Milestone moved"),
     ("calendar_blackout", "Blackout added"),
     ("sign_in", "Signed in"),

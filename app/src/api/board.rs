@@ -47,6 +47,10 @@ pub struct WaitingApproval {
     pub votes: usize,
     pub needed: u8,
     pub requested_at: String,
+    /// For Prod: the changed services it calls whose change has not
+    /// reached Prod (the Prod plan), by id.
+    #[serde(default)]
+    pub blocked_on: Vec<String>,
 }
 
 /// Health as the prober last saw it.

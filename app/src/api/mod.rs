@@ -6,5 +6,6 @@ pub mod audit;
 pub mod board;
 pub mod calendar;
 pub mod org;
+pub mod prod_plan;
 pub mod release_demo;
 pub mod session;

@@ -14,6 +14,7 @@ const NAV: &[(&str, &str)] = &[
     ("/calendar", "Calendar"),
     ("/environments", "Environments"),
     ("/approvals", "Approvals"),
+    ("/prod-plan", "Prod plan"),
     ("/release-demo", "Release demo"),
     ("/audit", "Audit"),
 ];
@@ -111,6 +112,7 @@ fn topics_of(path: &str) -> Vec<String> {
         "/calendar" => &["calendar"],
         "/environments" => &["calendar", "board"],
         "/release-demo" => &["board"],
+        "/prod-plan" => &["board", "approvals"],
         p if p.starts_with("/board/") => &["board", "approvals"],
         _ => &[],
     };

@@ -142,6 +142,65 @@ pub struct VoteRequest<'a> {
     /// Why this revision may not be approved yet (it contains a hotfix not
     /// merged back, or Gatehouse could not find out): rejecting stays open.
     pub hotfix_refusal: Option<String>,
+    /// For a Prod approval: the changed dependencies that have not reached
+    /// Prod yet, by the Prod plan.
+    pub plan_block: Option<PlanBlock>,
+    /// Why the approver approves although the plan blocks it.
+    pub override_reason: &'a str,
+}
+
+/// A Prod approval the Prod plan blocks: the service it deploys, the
+/// changed services it calls that have not reached Prod, and whether the
+/// org refuses such approvals outright (`[prod_plan] strict = true`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanBlock {
+    pub service: String,
+    pub blocked_on: Vec<String>,
+    pub strict: bool,
+}
+
+impl PlanBlock {
+    /// `None` when nothing blocks.
+    pub fn of(service: &str, blocked_on: Vec<String>, strict: bool) -> Option<PlanBlock> {
+        (!blocked_on.is_empty()).then(|| PlanBlock {
+            service: service.to_owned(),
+            blocked_on,
+            strict,
+        })
+    }
+
+    /// What the queue says on the card: "Blocked on orders-api, payments".
+    pub fn words(&self) -> String {
+        super::deploy_dag::blocked_words(&self.blocked_on)
+    }
+
+    /// Why approving is refused in strict mode.
+    pub fn strict_refusal(&self) -> String {
+        format!(
+            "{} is blocked on {}: their changes in this release have not reached Prod yet, and the Prod plan is strict, so approve once they are deployed.",
+            self.service,
+            self.blocked_on.join(", ")
+        )
+    }
+
+    /// What approving asks for otherwise.
+    pub fn override_needed(&self) -> String {
+        format!(
+            "{} is blocked on {}: their changes in this release have not reached Prod yet. To approve anyway, override the Prod plan and give the reason.",
+            self.service,
+            self.blocked_on.join(", ")
+        )
+    }
+}
+
+/// Whether an accepted approval overrides the Prod plan (it is blocked,
+/// not strictly, and the approver gave a reason).
+pub fn overrides_plan(req: &VoteRequest<'_>) -> bool {
+    req.decision == Decision::Approve
+        && req
+            .plan_block
+            .as_ref()
+            .is_some_and(|b| !b.strict && !req.override_reason.trim().is_empty())
 }
 
 /// Why a vote is refused.
@@ -243,9 +302,12 @@ pub fn eligibility(req: &VoteRequest<'_>) -> Result<(), Refusal> {
 /// Why `req.user`, who may vote, may not approve (only reject) now: the
 /// revision waits for a hotfix to be merged back.
 pub fn approval_refusal(req: &VoteRequest<'_>) -> Result<(), Refusal> {
-    match &req.hotfix_refusal {
-        Some(refusal) => Err(Refusal::NotYet(refusal.clone())),
-        None => Ok(()),
+    if let Some(refusal) = &req.hotfix_refusal {
+        return Err(Refusal::NotYet(refusal.clone()));
+    }
+    match &req.plan_block {
+        Some(block) if block.strict => Err(Refusal::NotYet(block.strict_refusal())),
+        _ => Ok(()),
     }
 }
 
@@ -263,6 +325,11 @@ pub fn cast(req: &VoteRequest<'_>) -> Result<Outcome, Refusal> {
         return Ok(Outcome::Decided(Decision::Reject));
     }
     approval_refusal(req)?;
+    if let Some(block) = &req.plan_block {
+        if req.override_reason.trim().is_empty() {
+            return Err(Refusal::Incomplete(block.override_needed()));
+        }
+    }
     let missing: Vec<&str> = req
         .environment
         .test_types
@@ -401,6 +468,8 @@ mod tests {
         comment: String,
         sign_off: SignOff,
         hotfix: Option<String>,
+        plan: Option<PlanBlock>,
+        override_reason: String,
     }
 
     impl Case {
@@ -424,6 +493,8 @@ mod tests {
                 comment: String::new(),
                 sign_off: SignOff::default(),
                 hotfix: None,
+                plan: None,
+                override_reason: String::new(),
             }
         }
 
@@ -445,8 +516,71 @@ mod tests {
                 sign_off: &self.sign_off,
                 calendar_refusal: None,
                 hotfix_refusal: self.hotfix.clone(),
+                plan_block: self.plan.clone(),
+                override_reason: &self.override_reason,
             })
         }
+    }
+
+    #[test]
+    fn a_blocked_prod_approval_needs_an_override_with_a_reason_or_is_refused_when_strict() {
+        let mut case = Case::new(user("sam", &["sre"]), env("Prod", &[]), &[RoleKind::Sre], 1);
+        case.plan = PlanBlock::of(
+            "checkout-ui",
+            vec!["orders-api".into(), "payments".into()],
+            false,
+        );
+        assert_eq!(
+            case.cast_refusal(),
+            Err(Refusal::Incomplete(
+                "checkout-ui is blocked on orders-api, payments: their changes in this release have not reached Prod yet. To approve anyway, override the Prod plan and give the reason.".into()
+            ))
+        );
+        case.override_reason = "   ".into();
+        assert!(matches!(case.cast_refusal(), Err(Refusal::Incomplete(_))));
+        case.override_reason =
+            "Payments change is a log line only; checkout does not need it".into();
+        assert_eq!(case.cast(), Ok(Outcome::Decided(Decision::Approve)));
+        let request_overrides = |c: &Case| {
+            overrides_plan(&VoteRequest {
+                user: &c.user,
+                environment: &c.env,
+                rule: &c.rule,
+                team: &c.team,
+                author: &c.author,
+                commit: "3f2a1c9e8d7b",
+                prior_votes: &c.votes,
+                decision: c.decision,
+                comment: &c.comment,
+                sign_off: &c.sign_off,
+                calendar_refusal: None,
+                hotfix_refusal: None,
+                plan_block: c.plan.clone(),
+                override_reason: &c.override_reason,
+            })
+        };
+        assert!(request_overrides(&case));
+
+        // Strict: refused whatever the reason; rejecting stays open.
+        case.plan = PlanBlock::of("checkout-ui", vec!["orders-api".into()], true);
+        assert_eq!(
+            case.cast_refusal(),
+            Err(Refusal::NotYet(
+                "checkout-ui is blocked on orders-api: their changes in this release have not reached Prod yet, and the Prod plan is strict, so approve once they are deployed.".into()
+            ))
+        );
+        assert!(!request_overrides(&case));
+        case.decision = Decision::Reject;
+        case.comment = "Wait for orders-api".into();
+        assert_eq!(case.cast(), Ok(Outcome::Decided(Decision::Reject)));
+        assert!(!request_overrides(&case));
+
+        // Nothing blocks: no reason needed, no override.
+        case.decision = Decision::Approve;
+        case.plan = PlanBlock::of("checkout-ui", Vec::new(), true);
+        case.override_reason = String::new();
+        assert_eq!(case.plan, None);
+        assert_eq!(case.cast(), Ok(Outcome::Decided(Decision::Approve)));
     }
 
     #[test]

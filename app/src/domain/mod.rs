@@ -4,6 +4,7 @@
 pub mod approval;
 mod branch;
 pub mod calendar;
+pub mod deploy_dag;
 mod environment;
 pub mod health;
 mod ids;
@@ -11,6 +12,7 @@ mod keywords;
 pub mod limits;
 mod org;
 mod pipeline;
+pub mod plan_drawing;
 pub mod request;
 mod role;
 
@@ -18,7 +20,7 @@ pub use branch::{BranchPattern, GitRef};
 pub use environment::{Environment, EnvironmentOverride};
 pub use ids::{DisplayName, EnvironmentId, RepoName, ServiceId, TeamId};
 pub use keywords::{DeployTrigger, DownPolicy, TestType};
-pub use org::{OrgModel, Service, Team};
+pub use org::{OrgModel, ProdPlanConfig, Service, Team};
 pub use pipeline::PipelineMapping;
 pub use role::{Persona, Role, RoleKind, SignInProvider, User};
 

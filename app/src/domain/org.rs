@@ -19,6 +19,17 @@ pub struct Service {
     pub name: DisplayName,
     pub team: TeamId,
     pub repository: RepoName,
+    /// The services it calls (its IPC dependencies): they go to Prod first.
+    #[serde(default)]
+    pub calls: Vec<super::deploy_dag::Call>,
+}
+
+/// How the Prod plan holds Prod approvals.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProdPlanConfig {
+    /// Refuse approving a Prod request whose dependencies have not reached
+    /// Prod, instead of asking for an override with a reason.
+    pub strict: bool,
 }
 
 /// Everything the org configuration describes, checked for consistency.
@@ -34,6 +45,8 @@ pub struct OrgModel {
     pub pipelines: PipelineMapping,
     /// The release cycle, its milestones and blackouts, as configured.
     pub calendar: super::calendar::CalendarConfig,
+    #[serde(default)]
+    pub prod_plan: ProdPlanConfig,
 }
 
 impl OrgModel {

@@ -19,13 +19,16 @@ pub struct TestChoice {
 
 /// `request` is the request's id, `title` what it deploys where ("Orders
 /// API to QA"), `tests` the sign-off's test types (none outside QA), `held`
-/// why approving must wait (then only rejecting is offered).
+/// why approving must wait (then only rejecting is offered), `blocked_on`
+/// the services the Prod plan says go first (then approving overrides the
+/// plan and asks for the reason).
 #[island]
 pub fn DecisionPanel(
     request: String,
     title: String,
     tests: Vec<TestChoice>,
     held: Option<String>,
+    blocked_on: Option<String>,
 ) -> impl IntoView {
     let decide = ServerAction::<Decide>::new();
     let pending = decide.pending();
@@ -115,26 +118,39 @@ pub fn DecisionPanel(
             </p>
         }
         .into_any(),
-        None => view! {
-            <ActionForm action=decide>
-                <input type="hidden" name="request" value=request_again />
-                <input type="hidden" name="decision" value="approve" />
-                {sign_off}
-                <label class="mt-2 block text-sm text-slate-700">
-                    "Comment (optional)"
-                    <textarea name="comment" rows="1" class=FIELD></textarea>
-                </label>
-                <button
-                    type="submit"
-                    class=format!("{BUTTON} mt-2 bg-emerald-700 text-white hover:bg-emerald-600 focus-visible:outline-emerald-700")
-                    aria-label=approve_label
-                    disabled=move || pending.get()
-                >
-                    "Approve"
-                </button>
-            </ActionForm>
+        None => {
+            let overriding = blocked_on.is_some();
+            let override_field = blocked_on.map(|words| view! {
+                <div class="mt-2 rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900" data-testid="override">
+                    <p><strong class="font-semibold">{format!("{words}. ")}</strong>"Their changes have not reached Prod yet; approving now overrides the Prod plan."</p>
+                    <label class="mt-1 block text-sm text-amber-950">
+                        "Reason to override the Prod plan (required, audited)"
+                        <textarea name="override_reason" rows="2" required maxlength=crate::domain::limits::COMMENT_MAX class=FIELD></textarea>
+                    </label>
+                </div>
+            });
+            view! {
+                <ActionForm action=decide>
+                    <input type="hidden" name="request" value=request_again />
+                    <input type="hidden" name="decision" value="approve" />
+                    {sign_off}
+                    {override_field}
+                    <label class="mt-2 block text-sm text-slate-700">
+                        "Comment (optional)"
+                        <textarea name="comment" rows="1" class=FIELD></textarea>
+                    </label>
+                    <button
+                        type="submit"
+                        class=format!("{BUTTON} mt-2 bg-emerald-700 text-white hover:bg-emerald-600 focus-visible:outline-emerald-700")
+                        aria-label=approve_label
+                        disabled=move || pending.get()
+                    >
+                        {if overriding { "Approve anyway" } else { "Approve" }}
+                    </button>
+                </ActionForm>
+            }
+            .into_any()
         }
-        .into_any(),
     };
     view! {
         <div node_ref=panel class="mt-3 grid gap-3 md:grid-cols-2">

@@ -349,7 +349,12 @@ fn ApprovalCard(q: QueueItem, now: DateTime<Utc>) -> impl IntoView {
         approve_blocked,
         author_unknown,
         hotfix_warnings,
+        plan_blocked_on,
+        needs_override,
     } = q;
+    let plan_words = (!plan_blocked_on.is_empty())
+        .then(|| crate::domain::deploy_dag::blocked_words(&plan_blocked_on));
+    let override_words = plan_words.clone().filter(|_| needs_override);
     let title = format!("{} to {}", item.service_name, item.environment_name);
     let heading_id = format!("request-{}", item.id);
     let approvals: Vec<String> = item
@@ -393,7 +398,7 @@ fn ApprovalCard(q: QueueItem, now: DateTime<Utc>) -> impl IntoView {
                     <summary class="cursor-pointer text-sm font-medium text-indigo-700 hover:text-indigo-600">
                         "Review and decide"
                     </summary>
-                    <DecisionPanel request=item.id.clone() title=title.clone() tests=test_choices(&test_types) held=approve_blocked />
+                    <DecisionPanel request=item.id.clone() title=title.clone() tests=test_choices(&test_types) held=approve_blocked blocked_on=override_words />
                 </details>
             }),
         ),
@@ -444,6 +449,12 @@ fn ApprovalCard(q: QueueItem, now: DateTime<Utc>) -> impl IntoView {
                         <p class="mt-1 flex items-center gap-1 text-xs font-medium text-amber-800" data-testid="author-unknown">
                             <Icon kind=IconKind::Alert class="h-3 w-3" />
                             "Gatehouse cannot establish who wrote this commit, so one more approver than usual is needed."
+                        </p>
+                    })}
+                    {plan_words.map(|w| view! {
+                        <p class="mt-1 flex items-center gap-1 text-xs font-medium text-amber-800" data-testid="plan-blocked">
+                            <Icon kind=IconKind::Lock class="h-3 w-3" />{w}
+                            <a href="/prod-plan" class="lnk font-normal">"See the Prod plan"</a>
                         </p>
                     })}
                     {hotfix_warnings.into_iter().map(|w| view! {

@@ -241,6 +241,7 @@ fn kind_icon(kind: &str) -> IconKind {
         }
         "closed" => IconKind::Minus,
         "rerun" => IconKind::Bolt,
+        "override" => IconKind::Lock,
         "calendar_move" | "calendar_blackout" => IconKind::Clock,
         "sign_in" | "sign_out" | "roles_changed" => IconKind::People,
         "ticket_opened" | "ticket_closed" | "ticket_adopted" => IconKind::Tag,

@@ -480,10 +480,19 @@ fn CellView(cell: Cell, service: String, service_id: String, now: DateTime<Utc>)
                     {uptime}
                 </div>
             </details>
-            {cell.waiting.map(|w| view! {
-                <a href=format!("/approvals?request={}", w.request_id) data-testid="waiting">
-                    {format!("Review {} ({} of {})", w.commit, w.votes, w.needed)}
-                </a>
+            {cell.waiting.map(|w| {
+                let blocked = (!w.blocked_on.is_empty()).then(|| view! {
+                    <p class="mt-0.5 flex items-center gap-1 text-xs text-amber-800" data-testid="plan-blocked">
+                        <Icon kind=IconKind::Lock class="h-3 w-3 shrink-0" />
+                        <a href="/prod-plan" class="hover:underline">{crate::domain::deploy_dag::blocked_words(&w.blocked_on)}</a>
+                    </p>
+                });
+                view! {
+                    <a href=format!("/approvals?request={}", w.request_id) data-testid="waiting">
+                        {format!("Review {} ({} of {})", w.commit, w.votes, w.needed)}
+                    </a>
+                    {blocked}
+                }
             })}
             {cell.problem.map(|p| view! {
                 <p class="mt-1 flex items-start gap-1 text-xs text-rose-800" role="note"><Icon kind=IconKind::Alert class="mt-0.5 h-3 w-3 shrink-0" />{p}</p>

@@ -5,12 +5,12 @@
 use super::calendar::OrgCalendar;
 use super::ports::{
     Actor, ApprovalNow, ApprovalTarget, ClaimedDelivery, HotfixRecord, NewRequest, NewVote,
-    PipelineError, VoteCommit,
+    PipelineError, PlanOverride, VoteCommit,
 };
 use super::{app_state, session, AppState};
 use crate::api::approvals::{ApprovalsView, EnvironmentCount, QueueItem, PENDING_SHOWN};
 use crate::domain::approval::{
-    self, Authorship, CommitAuthorship, Decision, Outcome, Refusal, SignOff, VoteRequest,
+    self, Authorship, CommitAuthorship, Decision, Outcome, PlanBlock, Refusal, SignOff, VoteRequest,
 };
 use crate::domain::request::{ApprovalRequest, DeliveryOutcome, PipelineProblem, RequestState};
 use crate::domain::{OrgModel, RoleKind, TeamId, User};
@@ -23,13 +23,15 @@ const DELIVERY_LEASE: Duration = Duration::from_secs(30);
 const APPROVAL_TTL_DAYS: i64 = 7;
 
 /// The queue as `user` sees it; `hotfix_refusal` says why approving its
-/// revision must wait (see [`hotfix_refusal`]).
+/// revision must wait (see [`hotfix_refusal`]); `plan_block` what the Prod
+/// plan says it waits for.
 fn queue_item(
     org: &OrgModel,
     calendar: &OrgCalendar,
     user: Option<&User>,
     item: ApprovalRequest,
     hotfix_refusal: Option<String>,
+    plan_block: Option<PlanBlock>,
 ) -> QueueItem {
     let env = org.environment(&item.environment_id);
     let rule = env.and_then(|e| e.approval.clone());
@@ -52,6 +54,8 @@ fn queue_item(
                 sign_off: &no_sign_off,
                 calendar_refusal: calendar.approval_refusal(env, &team, chrono::Utc::now()),
                 hotfix_refusal,
+                plan_block: plan_block.clone(),
+                override_reason: "",
             };
             match approval::eligibility(&request) {
                 Err(refusal) => (Some(refusal.message().to_owned()), None),
@@ -84,8 +88,31 @@ fn queue_item(
         blocked,
         approve_blocked,
         hotfix_warnings: Vec::new(),
+        plan_blocked_on: plan_block
+            .as_ref()
+            .map(|b| b.blocked_on.clone())
+            .unwrap_or_default(),
+        needs_override: plan_block.is_some_and(|b| !b.strict),
         item,
     }
+}
+
+/// What the Prod plan says a Prod request waits for, from the board's
+/// records (`None` for other environments, or when nothing blocks it).
+fn plan_block_of(
+    org: &OrgModel,
+    snapshot: &super::ports::BoardSnapshot,
+    item: &ApprovalRequest,
+) -> Option<PlanBlock> {
+    if !org.is_prod(&item.environment_id) {
+        return None;
+    }
+    let service = org.service(&item.service_id)?;
+    PlanBlock::of(
+        &item.service_id,
+        super::prod_plan::blockers_of(org, snapshot, service),
+        org.prod_plan.strict,
+    )
 }
 
 /// The request's commit linked on GitHub's web as configured (GitHub
@@ -230,7 +257,8 @@ pub async fn view(
                 .unwrap_or_else(|err| Some(err.to_string())),
             None => None,
         };
-        let mut queued = queue_item(&org, &calendar, user.as_ref(), item, held);
+        let block = plan_block_of(&org, &snapshot, &item);
+        let mut queued = queue_item(&org, &calendar, user.as_ref(), item, held, block);
         if org.is_prod(&queued.item.environment_id) {
             queued.hotfix_warnings = unmerged(hotfixes, &queued.item.service_id)
                 .map(|h| {
@@ -390,6 +418,7 @@ pub async fn vote(
     decision: Decision,
     comment: &str,
     sign_off: SignOff,
+    override_reason: &str,
 ) -> Result<String, AppError> {
     let state = app_state()?;
     let _wrote = state.changes.writing(super::changes::Topic::Approvals);
@@ -427,7 +456,20 @@ pub async fn vote(
             }
             Decision::Reject => None,
         };
-        let outcome = approval::cast(&VoteRequest {
+        // What the Prod plan says, from the board's latest records (a
+        // dependency reaching Prod lifts the block on the next refresh).
+        let plan_block = match decision {
+            Decision::Approve if org.is_prod(&item.environment_id) => {
+                let now = chrono::Utc::now();
+                let snapshot = state
+                    .board
+                    .snapshot(super::board::snapshot_since(now, now))
+                    .await?;
+                plan_block_of(&org, &snapshot, &item)
+            }
+            _ => None,
+        };
+        let request = VoteRequest {
             user: &user,
             environment: env,
             rule,
@@ -440,8 +482,10 @@ pub async fn vote(
             sign_off: &sign_off,
             calendar_refusal: calendar.approval_refusal(env, &team, chrono::Utc::now()),
             hotfix_refusal,
-        })
-        .map_err(|refusal| match refusal {
+            plan_block: plan_block.clone(),
+            override_reason,
+        };
+        let outcome = approval::cast(&request).map_err(|refusal| match refusal {
             Refusal::NotAllowed(m) => AppError::Forbidden(m),
             Refusal::AlreadyVoted(m) | Refusal::NotYet(m) => AppError::Conflict(m),
             Refusal::Incomplete(m) => AppError::Invalid(m),
@@ -468,6 +512,13 @@ pub async fn vote(
             comment: comment.trim().to_owned(),
             sign_off: sign_off.clone(),
             author_unknown: decision == Decision::Approve && author_unknown,
+            plan_override: approval::overrides_plan(&request).then(|| PlanOverride {
+                reason: override_reason.trim().to_owned(),
+                blocked_on: plan_block
+                    .as_ref()
+                    .map(|b| b.blocked_on.clone())
+                    .unwrap_or_default(),
+            }),
         };
         match state
             .approvals

@@ -83,10 +83,19 @@ async fn cycle_start(
     now: DateTime<Utc>,
 ) -> Result<DateTime<Utc>, AppError> {
     let (calendar, _) = super::calendar::load(state, org).await?;
-    Ok(calendar
+    Ok(cycle_start_of(&calendar, now))
+}
+
+/// When the release cycle holding `now` started; sixty days back when the
+/// calendar has none.
+pub(crate) fn cycle_start_of(
+    calendar: &super::calendar::OrgCalendar,
+    now: DateTime<Utc>,
+) -> DateTime<Utc> {
+    calendar
         .release_number_on(calendar.local_date(now))
         .map(|n| calendar.release(n).starts)
-        .unwrap_or(now - Duration::days(60)))
+        .unwrap_or(now - Duration::days(60))
 }
 
 /// The board for the filters in the URL.
@@ -289,6 +298,11 @@ impl<'a> Rows<'a> {
                     votes: usize::try_from(p.approvals).unwrap_or(0),
                     needed: env.approval.as_ref().map_or(1, |r| r.required),
                     requested_at: p.requested_at.to_rfc3339(),
+                    blocked_on: if self.org.is_prod(env.id.as_str()) {
+                        super::prod_plan::blockers_of(self.org, self.snapshot, service)
+                    } else {
+                        Vec::new()
+                    },
                 });
             let status = CellStatus::of(
                 d.is_some_and(|d| d.commit.is_some()),

@@ -8,6 +8,7 @@ pub mod calendar;
 pub mod changes;
 pub mod forms;
 pub mod ports;
+pub mod prod_plan;
 pub mod release_demo;
 pub mod services;
 pub mod session;

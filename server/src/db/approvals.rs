@@ -37,6 +37,8 @@ struct Audit<'a> {
     comment: Option<&'a str>,
     sign_off: Option<serde_json::Value>,
     aws_result: Option<&'a str>,
+    /// Words the row's sentence ends with, where its event has them.
+    note: Option<&'a str>,
 }
 
 async fn audit(conn: &mut PgConnection, a: Audit<'_>) -> Result<(), sqlx::Error> {
@@ -107,6 +109,10 @@ fn summary(a: &Audit<'_>) -> (String, String) {
             " to CodePipeline failed; it will be tried again".to_owned(),
         ),
         "rerun" => (format!("{who} started a new run of "), String::new()),
+        "override" => (
+            format!("{who} overrode the Prod plan to approve "),
+            a.note.unwrap_or_default().to_owned(),
+        ),
         other => (format!("{other} on "), String::new()),
     };
     (lead, tail)
@@ -311,6 +317,7 @@ async fn record_decision(
             comment: Some(summary),
             sign_off: None,
             aws_result: None,
+            note: None,
         },
     )
     .await
@@ -366,6 +373,7 @@ impl ApprovalStore for PgStore {
                         comment: None,
                         sign_off: None,
                         aws_result: None,
+                        note: None,
                     },
                 )
                 .await
@@ -448,6 +456,7 @@ impl ApprovalStore for PgStore {
                     comment: None,
                     sign_off: None,
                     aws_result: None,
+                    note: None,
                 },
             )
             .await
@@ -530,6 +539,7 @@ impl ApprovalStore for PgStore {
                 comment: Some(&vote.comment),
                 sign_off: Some(sign_off),
                 aws_result: None,
+                note: None,
             },
         )
         .await
@@ -547,6 +557,28 @@ impl ApprovalStore for PgStore {
                     ),
                     sign_off: None,
                     aws_result: None,
+                    note: None,
+                },
+            )
+            .await
+            .map_err(store_error)?;
+        }
+        if let Some(plan_override) = &vote.plan_override {
+            let tail = format!(
+                " although it is blocked on {}",
+                plan_override.blocked_on.join(", ")
+            );
+            audit(
+                &mut tx,
+                Audit {
+                    event: "override",
+                    actor: Some(actor),
+                    request,
+                    decision: Some(vote.decision.as_str()),
+                    comment: Some(&plan_override.reason),
+                    sign_off: None,
+                    aws_result: None,
+                    note: Some(&tail),
                 },
             )
             .await
@@ -649,6 +681,7 @@ impl ApprovalStore for PgStore {
                     comment: None,
                     sign_off: None,
                     aws_result: Some(aws_result),
+                    note: None,
                 },
             )
             .await
@@ -676,6 +709,7 @@ impl ApprovalStore for PgStore {
                 comment: None,
                 sign_off: None,
                 aws_result: Some(aws_result),
+                note: None,
             },
         )
         .await
@@ -832,6 +866,7 @@ impl ApprovalStore for PgStore {
                 comment: None,
                 sign_off: None,
                 aws_result: Some(&result),
+                note: None,
             },
         )
         .await

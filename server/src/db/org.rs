@@ -3,6 +3,7 @@
 use super::{store_error, stored, stored_all, PgStore};
 use app::domain::approval::ApprovalRule;
 use app::domain::calendar::CalendarConfig;
+use app::domain::deploy_dag::Call;
 use app::domain::{
     BranchPattern, DeployTrigger, DisplayName, DownPolicy, Environment, EnvironmentId,
     EnvironmentOverride, OrgModel, PipelineMapping, RepoName, RoleKind, Service, ServiceId, Team,
@@ -78,17 +79,19 @@ pub async fn sync_org(pool: &PgPool, org: &OrgModel, source: &Path) -> Result<()
         super::audit::append(&mut tx, &entry).await?;
     }
     sqlx::query!(
-        r#"INSERT INTO org_settings (singleton, name, source_file, synced_at, pipeline_template, approval_stage, approval_action, calendar)
-           VALUES (true, $1, $2, now(), $3, $4, $5, $6)
+        r#"INSERT INTO org_settings (singleton, name, source_file, synced_at, pipeline_template, approval_stage, approval_action, calendar, prod_plan_strict)
+           VALUES (true, $1, $2, now(), $3, $4, $5, $6, $7)
            ON CONFLICT (singleton) DO UPDATE SET name = EXCLUDED.name, source_file = EXCLUDED.source_file, synced_at = now(),
                pipeline_template = EXCLUDED.pipeline_template, approval_stage = EXCLUDED.approval_stage,
-               approval_action = EXCLUDED.approval_action, calendar = EXCLUDED.calendar"#,
+               approval_action = EXCLUDED.approval_action, calendar = EXCLUDED.calendar,
+               prod_plan_strict = EXCLUDED.prod_plan_strict"#,
         org.name.as_str(),
         source.display().to_string(),
         org.pipelines.template(),
         org.pipelines.approval_stage(),
         org.pipelines.approval_action(),
         sqlx::types::Json(&org.calendar) as _,
+        org.prod_plan.strict,
     )
     .execute(&mut *tx)
     .await?;
@@ -126,14 +129,15 @@ pub async fn sync_org(pool: &PgPool, org: &OrgModel, source: &Path) -> Result<()
     .await?;
     for (position, service) in (0_i32..).zip(&org.services) {
         sqlx::query!(
-            r#"INSERT INTO services (id, team_id, name, repository, position) VALUES ($1, $2, $3, $4, $5)
+            r#"INSERT INTO services (id, team_id, name, repository, position, calls) VALUES ($1, $2, $3, $4, $5, $6)
                ON CONFLICT (id) DO UPDATE SET team_id = EXCLUDED.team_id, name = EXCLUDED.name,
-                   repository = EXCLUDED.repository, position = EXCLUDED.position"#,
+                   repository = EXCLUDED.repository, position = EXCLUDED.position, calls = EXCLUDED.calls"#,
             service.id.as_str(),
             service.team.as_str(),
             service.name.as_str(),
             service.repository.to_string(),
             position,
+            sqlx::types::Json(&service.calls) as _,
         )
         .execute(&mut *tx)
         .await?;
@@ -205,7 +209,7 @@ impl OrgStore for PgStore {
     async fn load_org(&self) -> Result<std::sync::Arc<OrgModel>, StoreError> {
         let mut conn = self.pool.acquire().await.map_err(store_error)?;
         let settings = sqlx::query!(
-            r#"SELECT name, pipeline_template, approval_stage, approval_action,
+            r#"SELECT name, pipeline_template, approval_stage, approval_action, prod_plan_strict,
                    calendar AS "calendar: sqlx::types::Json<CalendarConfig>"
                FROM org_settings"#
         )
@@ -241,7 +245,7 @@ impl OrgStore for PgStore {
             .collect::<Result<_, StoreError>>()?;
 
         let services =
-            sqlx::query!("SELECT id, team_id, name, repository FROM services ORDER BY position")
+            sqlx::query!(r#"SELECT id, team_id, name, repository, calls AS "calls: sqlx::types::Json<Vec<Call>>" FROM services ORDER BY position"#)
                 .fetch_all(&mut *conn)
                 .await
                 .map_err(store_error)?
@@ -252,6 +256,7 @@ impl OrgStore for PgStore {
                         name: stored("service name", DisplayName::parse(&r.name))?,
                         team: stored("service team", TeamId::parse(&r.team_id))?,
                         repository: stored("repository", RepoName::parse(&r.repository))?,
+                        calls: r.calls.0,
                     })
                 })
                 .collect::<Result<_, StoreError>>()?;
@@ -326,6 +331,9 @@ impl OrgStore for PgStore {
             overrides,
             pipelines,
             calendar,
+            prod_plan: app::domain::ProdPlanConfig {
+                strict: settings.prod_plan_strict,
+            },
         }))
     }
 }

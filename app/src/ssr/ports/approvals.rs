@@ -49,6 +49,16 @@ pub struct NewVote {
     pub sign_off: crate::domain::approval::SignOff,
     /// Gatehouse could not establish whether the voter wrote the commit.
     pub author_unknown: bool,
+    /// The approval overrides the Prod plan: audited with the reason.
+    pub plan_override: Option<PlanOverride>,
+}
+
+/// An approval given although the Prod plan blocks it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanOverride {
+    pub reason: String,
+    /// The changed dependencies that had not reached Prod.
+    pub blocked_on: Vec<String>,
 }
 
 /// Whether a vote was stored.
