@@ -3,7 +3,7 @@ import { open } from './helpers';
 
 // Not assertions: pictures of every page at desktop and phone widths, for
 // people to look at (end2end/screenshots/).
-const pages = ['/board', '/board?team=mobile&down=1', '/board/mobile-bff/qa', '/environments', '/environments?team=backend', '/sign-in', '/demo/sign-in', '/calendar', '/calendar?team=mobile', '/approvals', '/approvals?tab=history', '/audit', '/release-demo', '/nowhere'];
+const pages = ['/board', '/board?team=mobile&down=1', '/board/mobile-bff/qa', '/environments', '/environments?team=backend', '/sign-in', '/demo/sign-in', '/calendar', '/calendar?team=mobile', '/approvals', '/approvals?tab=history', '/audit', '/prod-plan', '/prod-plan?team=mobile', '/release-demo', '/nowhere'];
 const widths = [
   { name: 'desktop', width: 1366, height: 900 },
   { name: 'phone', width: 390, height: 844 },
@@ -41,6 +41,14 @@ for (const size of widths) {
       await held.getByText('Review and decide').click();
       await held.scrollIntoViewIfNeeded();
       await shoot('approvals-held');
+    }
+    // A Prod card the Prod plan blocks: approving asks for a reason.
+    await open(page, '/approvals?env=prod', testInfo);
+    const blocked = page.getByRole('article', { name: 'Orders API to Prod' });
+    if (await blocked.count()) {
+      await blocked.getByText('Review and decide').click();
+      await blocked.scrollIntoViewIfNeeded();
+      await shoot('approvals-override');
     }
     await open(page, '/board?density=compact', testInfo);
     await shoot('board-compact');

@@ -219,16 +219,20 @@ pub enum ProdState {
     /// Deployed to Prod in this release.
     Deployed,
     Failed,
+    /// Gatehouse has not read this service's Prod and Pre-Prod pipelines
+    /// yet (or cannot): it may change, and its callers wait.
+    Unknown,
 }
 
 impl ProdState {
-    pub const ALL: [ProdState; 7] = [
+    pub const ALL: [ProdState; 8] = [
         ProdState::NotStarted,
         ProdState::WaitingForApproval,
         ProdState::Approved,
         ProdState::Deploying,
         ProdState::Deployed,
         ProdState::Failed,
+        ProdState::Unknown,
         ProdState::Unchanged,
     ];
 
@@ -241,6 +245,7 @@ impl ProdState {
             ProdState::Deploying => "Deploying",
             ProdState::Deployed => "Deployed",
             ProdState::Failed => "Failed",
+            ProdState::Unknown => "Not known yet",
         }
     }
 
@@ -253,6 +258,7 @@ impl ProdState {
             ProdState::Deploying => "deploying",
             ProdState::Deployed => "deployed",
             ProdState::Failed => "failed",
+            ProdState::Unknown => "unknown",
         }
     }
 
@@ -262,7 +268,8 @@ impl ProdState {
     }
 
     /// Whether its change has reached Prod (or it has none): its callers
-    /// may follow.
+    /// may follow. An unknown state is not settled: a rule that depends on
+    /// it holds rather than passes.
     pub fn settled(self) -> bool {
         matches!(self, ProdState::Unchanged | ProdState::Deployed)
     }

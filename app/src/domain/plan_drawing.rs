@@ -9,14 +9,14 @@
 use super::deploy_dag::{CallKind, Plan, ProdState};
 use std::fmt::Write;
 
-const W: i64 = 184;
+const W: i64 = 176;
 const H: i64 = 58;
-const GAP_X: i64 = 76;
+const GAP_X: i64 = 56;
 const GAP_Y: i64 = 14;
 const PAD: i64 = 12;
 /// Characters of a name that fit a box at the drawing's font size.
-const NAME_CHARS: usize = 24;
-const LINE_CHARS: usize = 28;
+const NAME_CHARS: usize = 23;
+const LINE_CHARS: usize = 26;
 
 /// Where the drawing put each shown node, and its size.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,6 +125,7 @@ fn look(state: ProdState) -> (&'static str, &'static str, &'static str, &'static
         ProdState::Deploying => ("#f0f9ff", "#0284c7", "i-bolt", "#0369a1"),
         ProdState::Deployed => ("#ecfdf5", "#059669", "i-check", "#047857"),
         ProdState::Failed => ("#fff1f2", "#e11d48", "i-cross", "#be123c"),
+        ProdState::Unknown => ("#ffffff", "#64748b", "i-alert", "#475569"),
     }
 }
 
@@ -183,7 +184,13 @@ pub fn svg(plan: &Plan, shown: &[usize], title: &str) -> String {
             h = H - 1,
         );
     }
-    out.push_str(r##"<g id="pn-lock"><rect x="0.5" y="0.5" width="183" height="57" rx="6" fill="none" stroke="#d97706" stroke-width="2"/><use href="#i-lock" x="162" y="6" width="14" height="14" class="icon" color="#b45309"/></g>"##);
+    let _ = write!(
+        out,
+        r##"<g id="pn-lock"><rect x="1" y="1" width="{}" height="{}" rx="6" fill="none" stroke="#d97706" stroke-width="2"/><use href="#i-lock" x="{}" y="6" width="14" height="14" class="icon" color="#b45309"/></g>"##,
+        W - 2,
+        H - 2,
+        W - 22
+    );
     out.push_str("</defs>");
     // Edges, behind the boxes: from a callee (left) to its caller (right),
     // in deploy order. Blocking ones in amber.

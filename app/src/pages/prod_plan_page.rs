@@ -75,12 +75,13 @@ pub fn state_icon(state: ProdState) -> IconKind {
         ProdState::Deploying => IconKind::Bolt,
         ProdState::Deployed => IconKind::Check,
         ProdState::Failed => IconKind::Cross,
+        ProdState::Unknown => IconKind::Alert,
     }
 }
 
 fn state_tone(state: ProdState) -> &'static str {
     match state {
-        ProdState::Unchanged | ProdState::NotStarted => "text-slate-600",
+        ProdState::Unchanged | ProdState::NotStarted | ProdState::Unknown => "text-slate-600",
         ProdState::WaitingForApproval => "text-amber-700",
         ProdState::Approved => "text-indigo-700",
         ProdState::Deploying => "text-sky-700",

@@ -99,6 +99,13 @@ pub fn prod_state(
     if waiting {
         return ProdState::WaitingForApproval;
     }
+    // Not read yet (the board's job has not reached it, or cannot read its
+    // pipelines): not known, which holds its callers.
+    let read =
+        |d: Option<&DeploymentRecord>| d.is_some_and(|d| d.commit.is_some() || d.problem.is_none());
+    if !read(in_prod) || !read(in_pre) {
+        return ProdState::Unknown;
+    }
     if let Some(state) = in_prod.and_then(|d| newest_run(d, org.pipelines.approval_stage())) {
         return state;
     }

@@ -50,6 +50,12 @@ pub fn cpu_time() -> Duration {
 /// database `name` on the server in DATABASE_URL; returns the app and the
 /// database's URL.
 pub async fn build(name: &str, services: usize) -> (Application, String) {
+    build_with(name, &org_config(services)).await
+}
+
+/// Builds Gatehouse in demo mode with the org configuration `org_text`
+/// against a fresh database `name`.
+pub async fn build_with(name: &str, org_text: &str) -> (Application, String) {
     let admin = std::env::var("DATABASE_URL").expect("set DATABASE_URL to a Postgres server");
     let admin_pool = sqlx::PgPool::connect(&admin).await.expect("connect");
     sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
@@ -64,7 +70,7 @@ pub async fn build(name: &str, services: usize) -> (Application, String) {
     let dir = std::env::temp_dir().join(format!("gatehouse-{name}"));
     std::fs::create_dir_all(&dir).expect("dir");
     let org_file = dir.join("org.toml");
-    std::fs::write(&org_file, org_config(services)).expect("write org");
+    std::fs::write(&org_file, org_text).expect("write org");
     let config = Config {
         database_url: Secret::new(url.clone()),
         migration_database_url: None,
