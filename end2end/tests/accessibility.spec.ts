@@ -21,6 +21,8 @@ const pages = [
   '/release-demo?present=1',
   '/calendar?move=1:code-freeze',
   '/audit',
+  '/prod-plan',
+  '/prod-plan?team=mobile',
   '/sign-in',
   '/demo/sign-in',
 ];

@@ -358,6 +358,49 @@ mod tests {
         assert!(!one.contains("marker-end="));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn no_two_boxes_overlap_and_every_call_runs_left_to_right(
+            raw in proptest::collection::vec((0usize..60, 0usize..60), 0..200),
+            n in 1usize..60,
+        ) {
+            // A random DAG of up to 60 services: calls only go to a lower
+            // index.
+            let mut calls: Vec<Vec<String>> = vec![Vec::new(); n];
+            for (a, b) in raw {
+                let (a, b) = (a % n, b % n);
+                let name = format!("s{}", a.min(b));
+                if a != b && !calls[a.max(b)].contains(&name) {
+                    calls[a.max(b)].push(name);
+                }
+            }
+            let ids: Vec<String> = (0..n).map(|i| format!("s{i}")).collect();
+            let services: Vec<(&str, Vec<&str>)> = ids
+                .iter()
+                .zip(&calls)
+                .map(|(id, c)| (id.as_str(), c.iter().map(String::as_str).collect()))
+                .collect();
+            let p = plan(
+                &services
+                    .iter()
+                    .map(|(id, c)| (*id, c.as_slice(), ProdState::NotStarted))
+                    .collect::<Vec<_>>(),
+            );
+            let all: Vec<usize> = (0..n).collect();
+            let l = layout(&p, &all);
+            proptest::prop_assert_eq!(l.boxes.len(), n);
+            for (a, &(_, xa, ya)) in l.boxes.iter().enumerate() {
+                for &(_, xb, yb) in &l.boxes[a + 1..] {
+                    proptest::prop_assert!((xa - xb).abs() >= W || (ya - yb).abs() >= H + GAP_Y);
+                }
+            }
+            let x = |i: usize| l.boxes.iter().find(|b| b.0 == i).map(|b| b.1).unwrap_or_default();
+            for &(caller, callee, _) in &p.edges {
+                proptest::prop_assert!(x(callee) + W <= x(caller));
+            }
+        }
+    }
+
     #[test]
     fn long_names_are_cut_to_fit_their_box() {
         assert_eq!(clipped("short", 24), "short");
