@@ -9,14 +9,14 @@
 use super::deploy_dag::{CallKind, Plan, ProdState};
 use std::fmt::Write;
 
-const W: i64 = 176;
+const W: i64 = 192;
 const H: i64 = 58;
-const GAP_X: i64 = 56;
+const GAP_X: i64 = 48;
 const GAP_Y: i64 = 14;
 const PAD: i64 = 12;
 /// Characters of a name that fit a box at the drawing's font size.
-const NAME_CHARS: usize = 23;
-const LINE_CHARS: usize = 26;
+const NAME_CHARS: usize = 22;
+const LINE_CHARS: usize = 25;
 
 /// Where the drawing put each shown node, and its size.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -261,7 +261,7 @@ pub fn svg(plan: &Plan, shown: &[usize], title: &str) -> String {
         escape(&mut out, plan.nodes[i].state.words());
         out.push_str("</text>");
     }
-    out.push_str(r##"</g><g font-size="11" fill="#64748b">"##);
+    out.push_str(r##"</g><g font-size="12" fill="#64748b">"##);
     for &(i, x, y) in &layout.boxes {
         let node = &plan.nodes[i];
         let line = if !node.blocked_on.is_empty() {

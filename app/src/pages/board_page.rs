@@ -484,7 +484,7 @@ fn CellView(cell: Cell, service: String, service_id: String, now: DateTime<Utc>)
                 let blocked = (!w.blocked_on.is_empty()).then(|| view! {
                     <p class="mt-0.5 flex items-center gap-1 text-xs text-amber-800" data-testid="plan-blocked">
                         <Icon kind=IconKind::Lock class="h-3 w-3 shrink-0" />
-                        <a href="/prod-plan" class="hover:underline">{crate::domain::deploy_dag::blocked_words(&w.blocked_on)}</a>
+                        {crate::domain::deploy_dag::blocked_words(&w.blocked_on)}
                     </p>
                 });
                 view! {
