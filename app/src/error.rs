@@ -33,6 +33,9 @@ pub enum AppError {
     Internal(String),
     #[error("The server could not be reached: {0}")]
     Transport(String),
+    /// Over a rate limit: the sentence says how long to wait.
+    #[error("{0}")]
+    TooMany(String),
 }
 
 /// An [`AppError`] as JSON clients see it.
@@ -55,6 +58,7 @@ impl From<AppError> for WireError {
             AppError::Dependency(_) => "Dependency",
             AppError::Internal(_) => "Internal",
             AppError::Transport(_) => "Transport",
+            AppError::TooMany(_) => "TooMany",
         };
         let message = match &err {
             AppError::Internal(reference) => reference.clone(),
@@ -83,6 +87,7 @@ impl TryFrom<WireError> for AppError {
             "Dependency" => AppError::Dependency(m),
             "Internal" => AppError::Internal(m),
             "Transport" => AppError::Transport(m),
+            "TooMany" => AppError::TooMany(m),
             other => return Err(format!("unknown error kind {other:?}")),
         })
     }
@@ -114,6 +119,7 @@ impl AppError {
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Unavailable | AppError::Dependency(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) | AppError::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
         }
     }
 }

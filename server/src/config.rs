@@ -186,6 +186,34 @@ pub struct Settings {
         global = true
     )]
     pub poll_interval_secs: u64,
+    /// Votes (approve, reject, new run) one session may send per minute;
+    /// more are answered 429 (0: no limit).
+    #[arg(
+        long,
+        env = "GATEHOUSE_VOTES_PER_MINUTE",
+        default_value_t = 120,
+        global = true
+    )]
+    pub votes_per_minute: u32,
+    /// Sign-in attempts per minute from one session, or from one client
+    /// address ten times as many for browsers without a session yet; more
+    /// are answered 429 (0: no limit).
+    #[arg(
+        long,
+        env = "GATEHOUSE_SIGN_INS_PER_MINUTE",
+        default_value_t = 30,
+        global = true
+    )]
+    pub sign_ins_per_minute: u32,
+    /// Live-update streams (`/events`) one process keeps open; more are
+    /// answered 503 with a sentence.
+    #[arg(
+        long,
+        env = "GATEHOUSE_MAX_EVENT_STREAMS",
+        default_value_t = 2000,
+        global = true
+    )]
+    pub max_event_streams: usize,
     /// Health URL template ({service}, {environment}) instead of the org
     /// configuration's `[health] url`; demo mode otherwise probes its own
     /// simulated services.
@@ -587,6 +615,29 @@ pub struct Config {
     pub health_url: Option<String>,
     pub health_interval: Option<Duration>,
     pub auth: AuthSettings,
+    pub limits: LimitSettings,
+}
+
+/// How much one session, one client and all clients may ask of a process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LimitSettings {
+    /// Votes per minute per session (0: unlimited).
+    pub votes_per_minute: u32,
+    /// Sign-in attempts per minute per session (ten times as many per
+    /// client address without a session; 0: unlimited).
+    pub sign_ins_per_minute: u32,
+    /// Open `/events` streams per process.
+    pub max_event_streams: usize,
+}
+
+impl Default for LimitSettings {
+    fn default() -> Self {
+        Self {
+            votes_per_minute: 120,
+            sign_ins_per_minute: 30,
+            max_event_streams: 2000,
+        }
+    }
 }
 
 impl Config {
@@ -632,6 +683,11 @@ impl Settings {
                 .health_interval_secs
                 .map(|s| Duration::from_secs(s.max(1))),
             auth: self.auth.into_settings()?,
+            limits: LimitSettings {
+                votes_per_minute: self.votes_per_minute,
+                sign_ins_per_minute: self.sign_ins_per_minute,
+                max_event_streams: self.max_event_streams.max(1),
+            },
         })
     }
 }
@@ -657,6 +713,9 @@ mod tests {
             aws_max_attempts: 3,
             aws_timeout_secs: 5,
             poll_interval_secs: 15,
+            votes_per_minute: 120,
+            sign_ins_per_minute: 30,
+            max_event_streams: 2000,
             health_url: None,
             health_interval_secs: None,
             auth: AuthArgs::default(),

@@ -7,7 +7,6 @@
 use crate::cache::Generations;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use futures::stream::Stream;
 use sqlx::postgres::PgListener;
 use sqlx::PgPool;
 use std::convert::Infallible;
@@ -22,15 +21,31 @@ pub const CHANNEL: &str = "gatehouse_changes";
 #[derive(Clone)]
 pub struct Changes {
     sender: broadcast::Sender<String>,
+    /// Streams open now, and how many may be.
+    streams: Arc<std::sync::atomic::AtomicUsize>,
+    max_streams: usize,
+}
+
+/// One open stream, counted until it is dropped.
+struct StreamSlot(Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 impl Changes {
     /// Starts the process's one listener; it reconnects on its own. Every
     /// notification also counts in `generations`, which the per-process
     /// caches read.
-    pub fn start(pool: PgPool, generations: Arc<Generations>) -> Self {
+    pub fn start(pool: PgPool, generations: Arc<Generations>, max_streams: usize) -> Self {
         let (sender, _) = broadcast::channel(256);
-        let changes = Self { sender };
+        let changes = Self {
+            sender,
+            streams: Arc::default(),
+            max_streams,
+        };
         let forward = changes.sender.clone();
         tokio::spawn(async move {
             loop {
@@ -82,18 +97,50 @@ async fn listen(
 /// `GET /events`: a server-sent event `change` per notification, with the
 /// JSON payload (`{"topic": "approvals"}`), and a comment every 15 s to
 /// keep proxies from closing the stream.
-pub async fn stream(
-    State(changes): State<Changes>,
-) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+///
+/// At most `max_streams` are open per process; one more is answered 503
+/// with a sentence (pages keep working without live updates).
+pub async fn stream(State(changes): State<Changes>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    use std::sync::atomic::Ordering;
+    let open = changes.streams.fetch_add(1, Ordering::SeqCst);
+    let slot = StreamSlot(changes.streams.clone());
+    if open >= changes.max_streams {
+        drop(slot);
+        tracing::warn!(
+            limit = changes.max_streams,
+            "refused a live-update stream: the process has its most open"
+        );
+        return (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            [
+                (axum::http::header::RETRY_AFTER, "30"),
+                (
+                    axum::http::header::CONTENT_TYPE,
+                    "text/plain; charset=utf-8",
+                ),
+            ],
+            format!(
+                "This server already keeps {} live-update streams open, its limit. Pages still work; reload later for live updates.",
+                changes.max_streams
+            ),
+        )
+            .into_response();
+    }
     let receiver = changes.subscribe();
-    let events = futures::stream::unfold(receiver, |mut receiver| async move {
+    let events = futures::stream::unfold((receiver, slot), |(mut receiver, slot)| async move {
         let data = match receiver.recv().await {
             Ok(payload) => payload,
             // Too slow to keep up: everything may have changed.
             Err(broadcast::error::RecvError::Lagged(_)) => r#"{"topic":"resync"}"#.to_owned(),
             Err(broadcast::error::RecvError::Closed) => return None,
         };
-        Some((Ok(Event::default().event("change").data(data)), receiver))
+        Some((
+            Ok::<_, Infallible>(Event::default().event("change").data(data)),
+            (receiver, slot),
+        ))
     });
-    Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+    Sse::new(events)
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+        .into_response()
 }

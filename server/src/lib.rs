@@ -15,6 +15,7 @@ pub mod github;
 pub mod health_simulator;
 pub mod ics;
 pub mod jobs;
+pub mod limits;
 pub mod org_config;
 pub mod pages;
 pub mod prod_plan_export;

@@ -149,7 +149,11 @@ impl Application {
         // The org, the calendar and the board are read from memory, kept
         // current by the change listener.
         let generations = Arc::new(crate::cache::Generations::default());
-        let changes = crate::events::Changes::start(pool.clone(), generations.clone());
+        let changes = crate::events::Changes::start(
+            pool.clone(),
+            generations.clone(),
+            config.limits.max_event_streams,
+        );
         let cached = Arc::new(crate::cache::Cached::new(
             store.clone(),
             generations.clone(),
@@ -220,6 +224,7 @@ impl Application {
             assets,
             changes,
             github_simulator.as_ref().map(GitHubSimulator::web_router),
+            crate::limits::RateLimits::new(&config.limits),
         );
         tokio::spawn(crate::jobs::sweep_expired_sessions(pool.clone()));
         tokio::spawn(crate::jobs::verify_audit_chain(
@@ -297,11 +302,15 @@ impl Application {
             let _ = stop_tx.send(true);
         });
         let mut graceful_rx = stop_rx.clone();
-        let server = axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(async move {
-                let _ = graceful_rx.wait_for(|stop| *stop).await;
-            })
-            .into_future();
+        let server = axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = graceful_rx.wait_for(|stop| *stop).await;
+        })
+        .into_future();
         let grace = self.shutdown_grace;
         let result = tokio::select! {
             result = server => result,
@@ -408,6 +417,7 @@ fn router(
     assets: crate::assets::Assets,
     changes: crate::events::Changes,
     github_pages: Option<Router>,
+    rate_limits: crate::limits::RateLimits,
 ) -> Router {
     let mut routes = generate_route_list(App);
     if state.mode != Mode::Demo {
@@ -486,6 +496,10 @@ fn router(
             crate::auth::guard::bad_input_is_400,
         ))
         .layer(sessions)
+        .layer(axum::middleware::from_fn_with_state(
+            rate_limits,
+            crate::limits::limit_rate,
+        ))
         .layer(axum::middleware::from_fn(crate::auth::guard::limit_body))
         .merge(bundle)
         .layer(axum::middleware::from_fn(

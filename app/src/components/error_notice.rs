@@ -13,6 +13,7 @@ pub fn ErrorNotice(error: AppError) -> impl IntoView {
         AppError::NotFound(_) => "Not found",
         AppError::Invalid(_) | AppError::BadRequest(_) => "That did not work",
         AppError::Conflict(_) => "Already changed",
+        AppError::TooMany(_) => "Too many at once",
         AppError::Unavailable | AppError::Dependency(_) => "Temporarily unavailable",
         AppError::Internal(_) | AppError::Transport(_) => "Something went wrong",
     };

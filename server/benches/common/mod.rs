@@ -93,6 +93,11 @@ pub async fn build_with(name: &str, org_text: &str) -> (Application, String) {
         health_url: None,
         health_interval: None,
         auth: server::config::AuthSettings::default(),
+        limits: server::config::LimitSettings {
+            votes_per_minute: 0,
+            sign_ins_per_minute: 0,
+            ..Default::default()
+        },
     };
     (Application::build(config).await.expect("build"), url)
 }

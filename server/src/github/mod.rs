@@ -73,7 +73,12 @@ struct Account {
 
 impl GitHubAdapter {
     pub fn new(settings: &GitHubSettings) -> Result<Self, String> {
+        // Every call is bounded: a GitHub that hangs fails the call, and the
+        // job or page says so, instead of waiting forever.
         let builder = octocrab::Octocrab::builder()
+            .set_connect_timeout(Some(std::time::Duration::from_secs(5)))
+            .set_read_timeout(Some(std::time::Duration::from_secs(20)))
+            .set_write_timeout(Some(std::time::Duration::from_secs(20)))
             .base_uri(settings.api_url.as_str())
             .map_err(|e| format!("GitHub API URL {:?}: {e}", settings.api_url))?;
         let octo = match (&settings.app, &settings.token) {

@@ -51,6 +51,13 @@ pub fn config(mode: Mode, org_config: PathBuf) -> Config {
         health_url: None,
         health_interval: None,
         auth: server::config::AuthSettings::default(),
+        // Tests send many votes from one session at once; the limits
+        // have their own test.
+        limits: server::config::LimitSettings {
+            votes_per_minute: 0,
+            sign_ins_per_minute: 0,
+            ..Default::default()
+        },
     }
 }
 
