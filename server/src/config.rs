@@ -214,6 +214,19 @@ pub struct Settings {
         global = true
     )]
     pub max_event_streams: usize,
+    /// A bearer token that opens `/metrics` on the main address (demo mode
+    /// serves it open).
+    #[arg(
+        long,
+        env = "GATEHOUSE_METRICS_TOKEN",
+        hide_env_values = true,
+        global = true
+    )]
+    pub metrics_token: Option<String>,
+    /// A second address serving only `/metrics`, open (keep it off the load
+    /// balancer), e.g. 127.0.0.1:9464.
+    #[arg(long, env = "GATEHOUSE_METRICS_BIND", global = true)]
+    pub metrics_bind: Option<SocketAddr>,
     /// Health URL template ({service}, {environment}) instead of the org
     /// configuration's `[health] url`; demo mode otherwise probes its own
     /// simulated services.
@@ -616,6 +629,16 @@ pub struct Config {
     pub health_interval: Option<Duration>,
     pub auth: AuthSettings,
     pub limits: LimitSettings,
+    pub metrics: MetricsSettings,
+}
+
+/// Where `/metrics` is served.
+#[derive(Debug, Clone, Default)]
+pub struct MetricsSettings {
+    /// Opens `/metrics` on the main address to `Authorization: Bearer`.
+    pub token: Option<Secret>,
+    /// A second address serving `/metrics` alone, open.
+    pub bind: Option<SocketAddr>,
 }
 
 /// How much one session, one client and all clients may ask of a process.
@@ -688,6 +711,10 @@ impl Settings {
                 sign_ins_per_minute: self.sign_ins_per_minute,
                 max_event_streams: self.max_event_streams.max(1),
             },
+            metrics: MetricsSettings {
+                token: given(self.metrics_token).map(Secret::new),
+                bind: self.metrics_bind,
+            },
         })
     }
 }
@@ -716,6 +743,8 @@ mod tests {
             votes_per_minute: 120,
             sign_ins_per_minute: 30,
             max_event_streams: 2000,
+            metrics_token: None,
+            metrics_bind: None,
             health_url: None,
             health_interval_secs: None,
             auth: AuthArgs::default(),

@@ -65,6 +65,11 @@ impl Changes {
         changes
     }
 
+    /// Live-update streams open in this process now.
+    pub fn open_streams(&self) -> usize {
+        self.streams.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     pub fn subscribe(&self) -> broadcast::Receiver<String> {
         self.sender.subscribe()
     }

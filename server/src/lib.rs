@@ -16,6 +16,7 @@ pub mod health_simulator;
 pub mod ics;
 pub mod jobs;
 pub mod limits;
+pub mod metrics;
 pub mod org_config;
 pub mod pages;
 pub mod prod_plan_export;

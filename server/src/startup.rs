@@ -154,6 +154,7 @@ impl Application {
             generations.clone(),
             config.limits.max_event_streams,
         );
+        let changes_for_metrics = changes.clone();
         let cached = Arc::new(crate::cache::Cached::new(
             store.clone(),
             generations.clone(),
@@ -225,7 +226,33 @@ impl Application {
             changes,
             github_simulator.as_ref().map(GitHubSimulator::web_router),
             crate::limits::RateLimits::new(&config.limits),
+            crate::metrics::MetricsState {
+                pool: pool.clone(),
+                changes: changes_for_metrics.clone(),
+                token: config.metrics.token.as_ref().map(|t| t.expose().to_owned()),
+                enabled: config.metrics.token.is_some() || config.mode == Mode::Demo,
+            },
         );
+        crate::metrics::handle();
+        if let Some(bind) = config.metrics.bind {
+            let listener = tokio::net::TcpListener::bind(bind)
+                .await
+                .with_context(|| format!("binding the metrics address {bind}"))?;
+            let metrics_router = Router::new()
+                .route("/metrics", get(crate::metrics::serve))
+                .with_state(crate::metrics::MetricsState {
+                    pool: pool.clone(),
+                    changes: changes_for_metrics,
+                    token: None,
+                    enabled: true,
+                });
+            tracing::info!(%bind, "serving /metrics");
+            tokio::spawn(async move {
+                if let Err(err) = axum::serve(listener, metrics_router).await {
+                    tracing::warn!(error = %err, "the metrics address stopped");
+                }
+            });
+        }
         tokio::spawn(crate::jobs::sweep_expired_sessions(pool.clone()));
         tokio::spawn(crate::jobs::verify_audit_chain(
             pool.clone(),
@@ -418,6 +445,7 @@ fn router(
     changes: crate::events::Changes,
     github_pages: Option<Router>,
     rate_limits: crate::limits::RateLimits,
+    metrics: crate::metrics::MetricsState,
 ) -> Router {
     let mut routes = generate_route_list(App);
     if state.mode != Mode::Demo {
@@ -474,6 +502,9 @@ fn router(
         pool: pool.clone(),
     });
     let prod_plan_export = crate::prod_plan_export::router(state.clone());
+    let metrics = Router::new()
+        .route("/metrics", get(crate::metrics::serve))
+        .with_state(metrics);
     let app = app
         .with_state(state.clone())
         .merge(sign_in)
@@ -510,9 +541,13 @@ fn router(
         Some(pages) => app.nest(DEMO_GITHUB_PAGES, pages),
         None => app,
     };
-    let app = app.merge(health).layer(axum::middleware::from_fn(
-        crate::auth::guard::security_headers,
-    ));
+    let app = app
+        .merge(health)
+        .merge(metrics)
+        .layer(axum::middleware::from_fn(crate::metrics::track))
+        .layer(axum::middleware::from_fn(
+            crate::auth::guard::security_headers,
+        ));
     let app = if https {
         app.layer(SetResponseHeaderLayer::overriding(
             http::header::STRICT_TRANSPORT_SECURITY,

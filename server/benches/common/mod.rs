@@ -98,6 +98,7 @@ pub async fn build_with(name: &str, org_text: &str) -> (Application, String) {
             sign_ins_per_minute: 0,
             ..Default::default()
         },
+        metrics: server::config::MetricsSettings::default(),
     };
     (Application::build(config).await.expect("build"), url)
 }

@@ -1,5 +1,6 @@
 //! The `Pipelines` port over aws-sdk-codepipeline.
 
+use crate::metrics::Timed;
 use app::ssr::ports::{
     ActionStatus, ApprovalNow, ApprovalTarget, FinishedExecution, LastAnswer, PendingApproval,
     PipelineError, PipelineStatus, Pipelines, SourceRevision,
@@ -143,6 +144,7 @@ impl CodePipelineAdapter {
             .get_pipeline_state()
             .name(&target.pipeline)
             .send()
+            .timed("GetPipelineState")
             .await
             .map_err(classify)?;
         let stage = state
@@ -227,6 +229,7 @@ impl Pipelines for CodePipelineAdapter {
             .pipeline_name(pipeline)
             .pipeline_execution_id(execution_id)
             .send()
+            .timed("GetPipelineExecution")
             .await
             .map_err(classify)?;
         let artifact = execution
@@ -246,6 +249,7 @@ impl Pipelines for CodePipelineAdapter {
                     .build(),
             )
             .send()
+            .timed("ListActionExecutions")
             .await
             .map_err(classify)?;
         let branch = actions
@@ -270,6 +274,7 @@ impl Pipelines for CodePipelineAdapter {
                 .list_pipelines()
                 .set_next_token(next.take())
                 .send()
+                .timed("ListPipelines")
                 .await
                 .map_err(classify)?;
             names.extend(
@@ -293,6 +298,7 @@ impl Pipelines for CodePipelineAdapter {
             .get_pipeline()
             .name(pipeline)
             .send()
+            .timed("GetPipeline")
             .await
             .map_err(classify)?;
         let stages = output
@@ -324,6 +330,7 @@ impl Pipelines for CodePipelineAdapter {
             .get_pipeline_state()
             .name(pipeline)
             .send()
+            .timed("GetPipelineState")
             .await
             .map_err(classify)?;
         let mut actions = Vec::new();
@@ -377,6 +384,7 @@ impl Pipelines for CodePipelineAdapter {
                 .max_results(50)
                 .set_next_token(next.take())
                 .send()
+                .timed("ListPipelineExecutions")
                 .await
                 .map_err(classify)?;
             let found = page
@@ -428,6 +436,7 @@ impl Pipelines for CodePipelineAdapter {
             .name(pipeline)
             .client_request_token(client_token)
             .send()
+            .timed("StartPipelineExecution")
             .await
             .map_err(classify)?;
         output
@@ -462,6 +471,7 @@ impl Pipelines for CodePipelineAdapter {
             .token(token)
             .result(result)
             .send()
+            .timed("PutApprovalResult")
             .await
             .map_err(classify)?;
         Ok(output

@@ -584,10 +584,14 @@ impl ApprovalStore for PgStore {
             .await
             .map_err(store_error)?;
         }
-        if let Some((decision, summary)) = decided {
-            record_decision(&mut tx, request, Some(actor), decision, &summary).await?;
+        if let Some((decision, summary)) = &decided {
+            record_decision(&mut tx, request, Some(actor), *decision, summary).await?;
         }
         tx.commit().await.map_err(store_error)?;
+        if let Some((decision, _)) = decided {
+            metrics::counter!("gatehouse_decisions_total", "decision" => decision.as_str())
+                .increment(1);
+        }
         Ok(VoteCommit::Recorded)
     }
 
@@ -687,7 +691,9 @@ impl ApprovalStore for PgStore {
             .await
             .map_err(store_error)?;
         }
-        tx.commit().await.map_err(store_error)
+        tx.commit().await.map_err(store_error)?;
+        metrics::counter!("gatehouse_deliveries_total", "outcome" => outcome.as_str()).increment(1);
+        Ok(())
     }
 
     async fn release_delivery(&self, request_id: &str, aws_result: &str) -> Result<(), StoreError> {

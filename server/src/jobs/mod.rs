@@ -51,6 +51,7 @@ where
             .fetch_one(&mut conn)
             .await
             .unwrap_or(false);
+        crate::metrics::leader(what, leader);
         if !leader {
             drop(conn);
             tokio::time::sleep(jittered(interval)).await;
@@ -68,6 +69,7 @@ where
                     .await
                     .is_err()
             {
+                crate::metrics::leader(what, false);
                 break;
             }
         }
@@ -106,11 +108,17 @@ pub async fn poll_approvals(state: AppState, pool: PgPool, interval: Duration) {
                     }
                 }
                 // At most 20 GetPipelineState calls a second.
-                match app::ssr::approvals::poll(&state, Duration::from_millis(50)).await {
+                let started = std::time::Instant::now();
+                let polled = app::ssr::approvals::poll(&state, Duration::from_millis(50)).await;
+                crate::metrics::job_pass("poller", started, polled.is_ok());
+                match polled {
                     Ok(report) => tracing::debug!(?report, "poll finished"),
                     Err(err) => tracing::warn!(error = %err, "poll failed"),
                 }
-                match board::refresh(&state, &pool, Duration::from_millis(50)).await {
+                let started = std::time::Instant::now();
+                let refreshed = board::refresh(&state, &pool, Duration::from_millis(50)).await;
+                crate::metrics::job_pass("board", started, refreshed.is_ok());
+                match refreshed {
                     Ok(report) => tracing::debug!(?report, "board refreshed"),
                     Err(err) => tracing::warn!(error = %err, "board refresh failed"),
                 }
@@ -135,7 +143,10 @@ pub async fn probe_health(state: AppState, pool: PgPool, config: HealthConfig) {
         let client = client.clone();
         let config = config.clone();
         async move {
-            match health::probe_once(&state, &pool, &config, &client).await {
+            let started = std::time::Instant::now();
+            let probed = health::probe_once(&state, &pool, &config, &client).await;
+            crate::metrics::job_pass("prober", started, probed.is_ok());
+            match probed {
                 Ok(report) => tracing::debug!(?report, "health probed"),
                 Err(err) => tracing::warn!(error = %err, "health probe pass failed"),
             }

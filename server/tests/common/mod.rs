@@ -58,6 +58,7 @@ pub fn config(mode: Mode, org_config: PathBuf) -> Config {
             sign_ins_per_minute: 0,
             ..Default::default()
         },
+        metrics: server::config::MetricsSettings::default(),
     }
 }
 
