@@ -164,6 +164,47 @@ pub trait Timed<T, E>: std::future::Future<Output = Result<T, E>> + Sized {
             result
         }
     }
+
+    /// The same for a GitHub call.
+    fn github(self, operation: &'static str) -> impl std::future::Future<Output = Result<T, E>> {
+        async move {
+            let started = Instant::now();
+            let result = self.await;
+            let outcome = if result.is_ok() { "ok" } else { "error" };
+            metrics::counter!("gatehouse_github_calls_total", "operation" => operation, "outcome" => outcome)
+                .increment(1);
+            metrics::histogram!("gatehouse_github_call_duration_seconds", "operation" => operation)
+                .record(started.elapsed().as_secs_f64());
+            result
+        }
+    }
+}
+
+/// GitHub's answer of how many calls are left in this hour.
+pub fn github_rate_limit(remaining: Option<&str>) {
+    if let Some(left) = remaining.and_then(|r| r.parse::<f64>().ok()) {
+        metrics::gauge!("gatehouse_github_rate_limit_remaining").set(left);
+    }
+}
+
+/// A bounded label for a GitHub API path the adapter reads.
+pub fn github_endpoint(path: &str) -> &'static str {
+    let path = path.split('?').next().unwrap_or_default();
+    if path.contains("/actions/runs") {
+        "list_workflow_runs"
+    } else if path.ends_with("/branches") {
+        "list_branches"
+    } else if path.ends_with("/tags") {
+        "list_tags"
+    } else if path.contains("/branches/") {
+        "get_branch"
+    } else if path.contains("/commits") {
+        "commits"
+    } else if path.contains("/teams/") || path.starts_with("/user") {
+        "membership"
+    } else {
+        "other"
+    }
 }
 
 impl<T, E, F: std::future::Future<Output = Result<T, E>>> Timed<T, E> for F {}

@@ -94,6 +94,10 @@ async fn metrics_parse_and_move_after_an_approval(pool: PgPool) {
             &[("operation", "GetPipelineState")]
         ) >= 1.0
     );
+    assert!(
+        value(&after, "gatehouse_github_calls_total", &[("outcome", "ok")]) >= 1.0,
+        "the poller asked GitHub who wrote the commits"
+    );
     // Gauges read when scraped.
     assert_eq!(
         value(

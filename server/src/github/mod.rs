@@ -3,6 +3,7 @@
 
 pub mod simulator;
 
+use crate::metrics::Timed;
 use app::ssr::ports::{
     BranchHead, CommitAuthor, CommitSummary, Comparison, GitHub, GitHubError, IssueRef, WorkflowRun,
 };
@@ -139,6 +140,7 @@ impl GitHubAdapter {
             // A path, not a full URL: octocrab adds its credentials only to
             // requests for its own base URI.
             ._get_with_headers(path_and_query, Some(headers))
+            .github(crate::metrics::github_endpoint(path_and_query))
             .await
             .map_err(|e| classify(&e))?;
         let status = response.status();
@@ -151,6 +153,7 @@ impl GitHubAdapter {
         };
         let etag = header("etag");
         let remaining = header("x-ratelimit-remaining");
+        crate::metrics::github_rate_limit(remaining.as_deref());
         let reset = header("x-ratelimit-reset").and_then(|v| v.parse::<i64>().ok());
         if status == http::StatusCode::NOT_MODIFIED {
             if let Some((_, body)) = known {
@@ -400,6 +403,7 @@ impl GitHub for GitHubAdapter {
                 &route,
                 Some(&[("state", "open"), ("labels", label), ("per_page", "100")]),
             )
+            .github("find_open_issue")
             .await
             .map_err(|e| classify(&e))?;
         Ok(issues
@@ -418,6 +422,7 @@ impl GitHub for GitHubAdapter {
                 format!("/repos/{repo}/issues/{number}"),
                 Some(&serde_json::json!({ "state": "open" })),
             )
+            .github("reopen_issue")
             .await
             .map_err(|e| classify(&e))?;
         Ok(())
@@ -430,7 +435,12 @@ impl GitHub for GitHubAdapter {
         head: &str,
     ) -> Result<Option<Comparison>, GitHubError> {
         let route = format!("/repos/{repo}/compare/{base}...{head}");
-        match self.octo.get::<CompareJson, _, ()>(&route, None).await {
+        match self
+            .octo
+            .get::<CompareJson, _, ()>(&route, None)
+            .github("compare")
+            .await
+        {
             Ok(c) => Ok(Some(Comparison {
                 ahead_by: c.ahead_by,
                 behind_by: c.behind_by,
@@ -468,6 +478,7 @@ impl GitHub for GitHubAdapter {
                 format!("/repos/{repo}/issues"),
                 Some(&serde_json::json!({ "title": title, "body": body, "labels": labels })),
             )
+            .github("open_issue")
             .await
             .map_err(|e| classify(&e))?;
         Ok(IssueRef {
@@ -483,6 +494,7 @@ impl GitHub for GitHubAdapter {
                 format!("/repos/{repo}/issues/{number}/comments"),
                 Some(&serde_json::json!({ "body": body })),
             )
+            .github("comment_issue")
             .await
             .map_err(|e| classify(&e))?;
         Ok(())
@@ -495,6 +507,7 @@ impl GitHub for GitHubAdapter {
                 format!("/repos/{repo}/issues/{number}"),
                 Some(&serde_json::json!({ "state": "closed", "state_reason": "completed" })),
             )
+            .github("close_issue")
             .await
             .map_err(|e| classify(&e))?;
         Ok(())
@@ -506,7 +519,12 @@ impl GitHub for GitHubAdapter {
         sha: &str,
     ) -> Result<Option<CommitAuthor>, GitHubError> {
         let route = format!("/repos/{repo}/commits/{sha}");
-        match self.octo.get::<CommitJson, _, ()>(&route, None).await {
+        match self
+            .octo
+            .get::<CommitJson, _, ()>(&route, None)
+            .github("get_commit")
+            .await
+        {
             Ok(c) => {
                 let (name, email) = c
                     .commit
