@@ -43,7 +43,9 @@ pub struct ExportQuery {
     to: Option<String>,
 }
 
-fn refusal(err: &AppError) -> Response {
+/// An error as a plain-text answer with its status (the exports are
+/// downloads, not server functions).
+pub(crate) fn refusal(err: &AppError) -> Response {
     let status =
         StatusCode::from_u16(err.status().as_u16()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     (

@@ -69,12 +69,8 @@ fn session_of(headers: &HeaderMap) -> Option<String> {
 }
 
 fn refused(headers: &HeaderMap, text: String, retry_after: u64) -> Response {
-    let wants_json = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("json") && !v.contains("text/html"));
     let retry = retry_after.max(1).to_string();
-    if wants_json {
+    if crate::auth::guard::wants_json(headers) {
         let body =
             serde_json::to_string(&app::error::AppError::TooMany(text.clone())).unwrap_or(text);
         (

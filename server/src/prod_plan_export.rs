@@ -22,17 +22,6 @@ pub struct ExportQuery {
     team: Option<String>,
 }
 
-fn refusal(err: &AppError) -> Response {
-    let status =
-        StatusCode::from_u16(err.status().as_u16()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (
-        status,
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        err.to_string(),
-    )
-        .into_response()
-}
-
 async fn export(
     State(state): State<AppState>,
     Path(file): Path<String>,
@@ -57,7 +46,7 @@ async fn export(
     .await;
     let view = match view {
         Ok(view) => view,
-        Err(err) => return refusal(&err),
+        Err(err) => return crate::audit_export::refusal(&err),
     };
     let name = format!(
         "prod-plan{}{}",

@@ -82,10 +82,7 @@ impl ProdPlanView {
 
     /// The team's name, or its id.
     pub fn team_name(&self, id: &str) -> String {
-        self.teams
-            .iter()
-            .find(|t| t.id.as_str() == id)
-            .map_or_else(|| id.to_owned(), |t| t.name.to_string())
+        team_name(&self.teams, id)
     }
 
     /// The export address for `ext` (md, json), keeping the team filter.
@@ -195,6 +192,14 @@ impl ProdPlanView {
             "unchanged": self.unchanged().into_iter().map(node).collect::<Vec<_>>(),
         })
     }
+}
+
+/// The name of team `id` among `teams`, or its id.
+pub fn team_name(teams: &[Team], id: &str) -> String {
+    teams
+        .iter()
+        .find(|t| t.id.as_str() == id)
+        .map_or_else(|| id.to_owned(), |t| t.name.to_string())
 }
 
 /// The Prod plan of the current release, for everyone who may see the

@@ -122,12 +122,7 @@ fn PlanBody(data: ProdPlanView) -> impl IntoView {
     let nodes = data.plan.nodes.clone();
     let team_name = {
         let teams = data.teams.clone();
-        move |id: &str| {
-            teams
-                .iter()
-                .find(|t| t.id.as_str() == id)
-                .map_or_else(|| id.to_owned(), |t| t.name.to_string())
-        }
+        move |id: &str| crate::api::prod_plan::team_name(&teams, id)
     };
     let item = {
         let nodes = nodes.clone();

@@ -26,17 +26,6 @@ pub struct CurrentPlan {
     pub release: Option<CurrentRelease>,
 }
 
-impl CurrentPlan {
-    /// The changed services `service_id` waits for before it may go to
-    /// Prod (empty when it waits for nothing or is not in the plan).
-    pub fn blockers(&self, service_id: &str) -> Vec<String> {
-        self.plan
-            .node(service_id)
-            .map(|n| n.blocked_on.clone())
-            .unwrap_or_default()
-    }
-}
-
 /// The newest release whose code freeze has passed: the one going through
 /// Release, QA, Pre-Prod and Prod now.
 pub fn current_release(calendar: &OrgCalendar, now: DateTime<Utc>) -> Option<CurrentRelease> {

@@ -49,6 +49,15 @@ pub async fn same_origin(request: Request, next: Next) -> Response {
     }
 }
 
+/// Whether the client asked for JSON (a server-function call) rather than
+/// a page (a form posted without JavaScript).
+pub(crate) fn wants_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("json") && !v.contains("text/html"))
+}
+
 /// Answers a request body larger than [`BODY_MAX`] with 413 and a sentence
 /// (JSON for server-function clients, text otherwise) before anything reads
 /// it; smaller bodies pass on, buffered.
@@ -68,11 +77,7 @@ pub async fn limit_body(request: Request, next: Next) -> Response {
             BODY_MAX / 1024,
             app::domain::limits::thousands(COMMENT_MAX)
         );
-        let wants_json = headers
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.contains("json") && !v.contains("text/html"));
-        if wants_json {
+        if wants_json(headers) {
             let body =
                 serde_json::to_string(&app::error::AppError::Invalid(text.clone())).unwrap_or(text);
             (
