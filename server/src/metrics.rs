@@ -153,31 +153,39 @@ pub async fn serve(State(state): State<MetricsState>, headers: HeaderMap) -> Res
 /// `client.get_pipeline_state().name(n).send().timed("GetPipelineState")`.
 pub trait Timed<T, E>: std::future::Future<Output = Result<T, E>> + Sized {
     fn timed(self, operation: &'static str) -> impl std::future::Future<Output = Result<T, E>> {
-        async move {
-            let started = Instant::now();
-            let result = self.await;
-            let outcome = if result.is_ok() { "ok" } else { "error" };
-            metrics::counter!("gatehouse_aws_calls_total", "operation" => operation, "outcome" => outcome)
-                .increment(1);
-            metrics::histogram!("gatehouse_aws_call_duration_seconds", "operation" => operation)
-                .record(started.elapsed().as_secs_f64());
-            result
-        }
+        observed(
+            self,
+            "gatehouse_aws_calls_total",
+            "gatehouse_aws_call_duration_seconds",
+            operation,
+        )
     }
 
     /// The same for a GitHub call.
     fn github(self, operation: &'static str) -> impl std::future::Future<Output = Result<T, E>> {
-        async move {
-            let started = Instant::now();
-            let result = self.await;
-            let outcome = if result.is_ok() { "ok" } else { "error" };
-            metrics::counter!("gatehouse_github_calls_total", "operation" => operation, "outcome" => outcome)
-                .increment(1);
-            metrics::histogram!("gatehouse_github_call_duration_seconds", "operation" => operation)
-                .record(started.elapsed().as_secs_f64());
-            result
-        }
+        observed(
+            self,
+            "gatehouse_github_calls_total",
+            "gatehouse_github_call_duration_seconds",
+            operation,
+        )
     }
+}
+
+/// Awaits `call`, counting it in `calls` by operation and outcome and
+/// timing it in `seconds` by operation.
+async fn observed<T, E>(
+    call: impl std::future::Future<Output = Result<T, E>>,
+    calls: &'static str,
+    seconds: &'static str,
+    operation: &'static str,
+) -> Result<T, E> {
+    let started = Instant::now();
+    let result = call.await;
+    let outcome = if result.is_ok() { "ok" } else { "error" };
+    metrics::counter!(calls, "operation" => operation, "outcome" => outcome).increment(1);
+    metrics::histogram!(seconds, "operation" => operation).record(started.elapsed().as_secs_f64());
+    result
 }
 
 /// GitHub's answer of how many calls are left in this hour.

@@ -624,28 +624,17 @@ impl Checker<'_> {
     /// The services' calls have no cycle: a Prod plan needs an order. The
     /// error names the cycle at the `calls` of its first service.
     fn calls_form_a_dag(&self, services: &[Service]) -> Result<(), ConfigError> {
-        let names: Vec<&str> = services.iter().map(|s| s.id.as_str()).collect();
-        let calls: Vec<Vec<(usize, CallKind)>> = services
+        let pairs: Vec<(&str, &[Call])> = services
             .iter()
-            .map(|s| {
-                s.calls
-                    .iter()
-                    .filter_map(|c| {
-                        names
-                            .iter()
-                            .position(|n| *n == c.service.as_str())
-                            .map(|i| (i, c.kind))
-                    })
-                    .collect()
-            })
+            .map(|s| (s.id.as_str(), s.calls.as_slice()))
             .collect();
-        match DeployDag::new(&names, &calls) {
+        match DeployDag::of_calls(&pairs) {
             Ok(_) => Ok(()),
             Err(cycle) => {
                 let first = cycle
                     .0
                     .first()
-                    .and_then(|f| names.iter().position(|n| n == f))
+                    .and_then(|f| services.iter().position(|s| s.id.as_str() == f))
                     .unwrap_or(0);
                 Err(self.err(
                     format!("services[{first}].calls"),

@@ -65,9 +65,32 @@ pub struct DeployDag {
     /// Each service's layer: 0 calls nothing, else one more than the highest
     /// layer it calls.
     layers: Vec<usize>,
+    /// What each service calls, in the order given.
+    calls: Vec<Vec<(usize, CallKind)>>,
 }
 
 impl DeployDag {
+    /// Builds the graph of services given by id with their calls; calls
+    /// to ids not among them are left out. `Err` names one cycle.
+    pub fn of_calls(services: &[(&str, &[Call])]) -> Result<Self, Cycle> {
+        let index: HashMap<&str, usize> = services
+            .iter()
+            .enumerate()
+            .map(|(i, (id, _))| (*id, i))
+            .collect();
+        let names: Vec<&str> = services.iter().map(|(id, _)| *id).collect();
+        let calls: Vec<Vec<(usize, CallKind)>> = services
+            .iter()
+            .map(|(_, calls)| {
+                calls
+                    .iter()
+                    .filter_map(|c| index.get(c.service.as_str()).map(|&i| (i, c.kind)))
+                    .collect()
+            })
+            .collect();
+        Self::new(&names, &calls)
+    }
+
     /// Builds the graph of `calls[i]` (indexes of the services service `i`
     /// calls). `Err` names one cycle, by `names`, when there is one.
     pub fn new(names: &[&str], calls: &[Vec<(usize, CallKind)>]) -> Result<Self, Cycle> {
@@ -97,7 +120,19 @@ impl DeployDag {
                 .max()
                 .unwrap_or(0);
         }
-        Ok(Self { graph, layers })
+        let calls = (0..n)
+            .map(|i| {
+                calls
+                    .get(i)
+                    .map(|list| list.iter().copied().filter(|(c, _)| *c < n).collect())
+                    .unwrap_or_default()
+            })
+            .collect();
+        Ok(Self {
+            graph,
+            layers,
+            calls,
+        })
     }
 
     /// The layer of service `i` in the whole graph.
@@ -113,9 +148,9 @@ impl DeployDag {
             .map(|e| (e.source().index(), e.target().index(), e.weight))
     }
 
-    /// The services `i` calls.
+    /// The services `i` calls, in the order given.
     pub fn callees(&self, i: usize) -> impl Iterator<Item = usize> + '_ {
-        self.graph.neighbors(NodeIndex::new(i)).map(|n| n.index())
+        self.calls[i].iter().map(|(c, _)| *c)
     }
 
     /// Layers of the services `member` selects, counting only calls between
@@ -317,22 +352,11 @@ impl Plan {
     /// The plan of `services`, whose calls name services of the list (calls
     /// to others are left out). `Err` names a cycle.
     pub fn build(services: &[PlanService]) -> Result<Plan, Cycle> {
-        let index: HashMap<&str, usize> = services
+        let pairs: Vec<(&str, &[Call])> = services
             .iter()
-            .enumerate()
-            .map(|(i, s)| (s.id.as_str(), i))
+            .map(|s| (s.id.as_str(), s.calls.as_slice()))
             .collect();
-        let names: Vec<&str> = services.iter().map(|s| s.id.as_str()).collect();
-        let calls: Vec<Vec<(usize, CallKind)>> = services
-            .iter()
-            .map(|s| {
-                s.calls
-                    .iter()
-                    .filter_map(|c| index.get(c.service.as_str()).map(|&i| (i, c.kind)))
-                    .collect()
-            })
-            .collect();
-        let dag = DeployDag::new(&names, &calls)?;
+        let dag = DeployDag::of_calls(&pairs)?;
         let changed: Vec<bool> = services.iter().map(|s| s.state.changed()).collect();
         let steps_of = dag.steps(&changed);
         let nodes: Vec<PlanNode> = services
@@ -340,10 +364,9 @@ impl Plan {
             .enumerate()
             .map(|(i, s)| {
                 let blocked_on = if s.state.changed() && !s.state.settled() {
-                    calls[i]
-                        .iter()
-                        .filter(|(c, _)| !services[*c].state.settled())
-                        .map(|(c, _)| services[*c].id.to_string())
+                    dag.callees(i)
+                        .filter(|c| !services[*c].state.settled())
+                        .map(|c| services[c].id.to_string())
                         .collect()
                 } else {
                     Vec::new()
