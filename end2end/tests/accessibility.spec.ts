@@ -1,6 +1,6 @@
 import { test, expect, type Page } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
-import { open } from './helpers';
+import { open, signIn } from './helpers';
 
 // Every page, as four kinds of viewer, checked with axe-core: no serious or
 // critical violation (WCAG 2.2 A and AA rules, and axe's best practices).
@@ -26,12 +26,6 @@ const pages = [
   '/sign-in',
   '/demo/sign-in',
 ];
-
-async function signIn(page: Page, name: string, testInfo: Parameters<typeof open>[2]) {
-  await open(page, '/demo/sign-in', testInfo);
-  await page.getByRole('button', { name: `Sign in as ${name}` }).click();
-  await expect(page.getByTestId('current-user')).toHaveText(name);
-}
 
 for (const [viewer, name] of viewers) {
   test(`every page has no serious or critical accessibility violation for ${viewer}`, async ({ page }, testInfo) => {

@@ -1,7 +1,5 @@
 import { test, expect, type Page, type APIRequestContext } from '@playwright/test';
-import { open } from './helpers';
-
-const simulator = process.env.GATEHOUSE_E2E_SIMULATOR ?? 'http://127.0.0.1:3101';
+import { open, signIn, runPipelinesToApproval, simulator } from './helpers';
 
 /** Calls the CodePipeline simulator as the AWS SDK would. */
 async function codepipeline(request: APIRequestContext, operation: string, body: object) {
@@ -13,17 +11,7 @@ async function codepipeline(request: APIRequestContext, operation: string, body:
   return response.json();
 }
 
-test.beforeAll(async ({ request }) => {
-  // Run every demo pipeline up to its approval stage.
-  const moved = await request.post(`${simulator}/_sim/clock`, { data: { advanceSeconds: 60 } });
-  expect(moved.ok()).toBeTruthy();
-});
-
-async function signIn(page: Page, name: string, testInfo: Parameters<typeof open>[2]) {
-  await open(page, '/demo/sign-in', testInfo);
-  await page.getByRole('button', { name: `Sign in as ${name}` }).click();
-  await expect(page.getByTestId('current-user')).toHaveText(name);
-}
+test.beforeAll(async ({ request }) => runPipelinesToApproval(request));
 
 /** Opens the queue until the poller has brought `title` in. */
 async function openQueueWith(page: Page, title: string, testInfo: Parameters<typeof open>[2]) {

@@ -1,4 +1,7 @@
-import { expect, type Page, type TestInfo } from '@playwright/test';
+import { expect, type APIRequestContext, type Page, type TestInfo } from '@playwright/test';
+
+/** The CodePipeline simulator the test server uses. */
+export const simulator = process.env.GATEHOUSE_E2E_SIMULATOR ?? 'http://127.0.0.1:3101';
 
 /** Opens a page; with JavaScript on, waits until the app has hydrated. */
 export async function open(page: Page, path: string, testInfo: TestInfo) {
@@ -28,4 +31,17 @@ export async function open(page: Page, path: string, testInfo: TestInfo) {
     page.off('requestfailed', onFailed);
     page.off('pageerror', onError);
   }
+}
+
+/** Signs in as a demo persona on the persona page. */
+export async function signIn(page: Page, name: string, testInfo: TestInfo) {
+  await open(page, '/demo/sign-in', testInfo);
+  await page.getByRole('button', { name: `Sign in as ${name}` }).click();
+  await expect(page.getByTestId('current-user')).toHaveText(name);
+}
+
+/** Runs every demo pipeline up to its approval stage (moves the simulator's clock). */
+export async function runPipelinesToApproval(request: APIRequestContext) {
+  const moved = await request.post(`${simulator}/_sim/clock`, { data: { advanceSeconds: 60 } });
+  expect(moved.ok()).toBeTruthy();
 }

@@ -1,20 +1,8 @@
 import { test, expect, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
-import { open } from './helpers';
+import { open, signIn, runPipelinesToApproval } from './helpers';
 
-const simulator = process.env.GATEHOUSE_E2E_SIMULATOR ?? 'http://127.0.0.1:3101';
-
-test.beforeAll(async ({ request }) => {
-  // Run every demo pipeline up to its approval stage.
-  const moved = await request.post(`${simulator}/_sim/clock`, { data: { advanceSeconds: 60 } });
-  expect(moved.ok()).toBeTruthy();
-});
-
-async function signIn(page: Page, name: string, testInfo: Parameters<typeof open>[2]) {
-  await open(page, '/demo/sign-in', testInfo);
-  await page.getByRole('button', { name: `Sign in as ${name}` }).click();
-  await expect(page.getByTestId('current-user')).toHaveText(name);
-}
+test.beforeAll(async ({ request }) => runPipelinesToApproval(request));
 
 /** Opens the plan until the board's job has read every pipeline and the
  * `waiting` services wait for their Prod approval. */
