@@ -15,7 +15,7 @@ use sqlx::PgPool;
 use std::path::Path;
 
 /// Advisory lock key serialising org syncs across replicas starting together.
-const ORG_SYNC_LOCK: i64 = 0x6761_7465_0001;
+pub(crate) const ORG_SYNC_LOCK: i64 = 0x6761_7465_0001;
 // 0x6761_7465_0004 (113668262264836) chains the audit log (its migration).
 
 fn strings<T: ToString>(items: &[T]) -> Vec<String> {

@@ -11,6 +11,13 @@ use uuid::Uuid;
 /// Creates or refreshes the demo personas, keeping their user ids stable.
 pub async fn upsert_personas(pool: &PgPool, personas: &[PersonaSeed]) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
+    // Replicas starting together take turns.
+    sqlx::query!(
+        "SELECT pg_advisory_xact_lock($1)",
+        super::org::ORG_SYNC_LOCK
+    )
+    .execute(&mut *tx)
+    .await?;
     for (position, p) in (0_i32..).zip(personas) {
         let roles: Vec<String> = p.roles.iter().map(ToString::to_string).collect();
         // A persona is a GitHub account of the demo's simulated GitHub: its
@@ -37,9 +44,19 @@ pub async fn upsert_personas(pool: &PgPool, personas: &[PersonaSeed]) -> Result<
         .execute(&mut *tx)
         .await?;
     }
+    // Demo accounts no longer in the list go; one that voted stays, since
+    // its votes name it, retired: no roles, not offered as a persona.
     let logins: Vec<String> = personas.iter().map(|p| p.login.to_owned()).collect();
     sqlx::query!(
-        "DELETE FROM users WHERE provider = 'demo' AND NOT (login = ANY($1))",
+        "DELETE FROM users u WHERE provider = 'demo' AND NOT (login = ANY($1))
+           AND NOT EXISTS (SELECT 1 FROM approval_votes v WHERE v.user_id = u.id)",
+        &logins
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "UPDATE users SET roles = '{}', persona_title = NULL, persona_position = NULL
+          WHERE provider = 'demo' AND NOT (login = ANY($1))",
         &logins
     )
     .execute(&mut *tx)
