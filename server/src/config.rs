@@ -127,6 +127,11 @@ pub struct Settings {
     /// Log line format.
     #[arg(long, env = "GATEHOUSE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]
     pub log_format: LogFormat,
+    /// An OpenTelemetry collector's OTLP/HTTP address (e.g.
+    /// http://127.0.0.1:4318): the request, server function, CodePipeline
+    /// and GitHub spans are sent to `<address>/v1/traces`. Unset: none.
+    #[arg(long, env = "GATEHOUSE_OTLP_ENDPOINT", global = true)]
+    pub otlp_endpoint: Option<String>,
     /// The org configuration file (teams, services, environments).
     #[arg(
         long,
@@ -243,6 +248,17 @@ pub struct Settings {
         global = true
     )]
     pub shutdown_grace_secs: u64,
+    /// Seconds to keep serving after SIGTERM while `/readyz` answers 503
+    /// ("draining"), so a load balancer stops sending requests here before
+    /// the listener closes: set it to the balancer's health-check interval
+    /// or more. 0: stop accepting at once.
+    #[arg(
+        long,
+        env = "GATEHOUSE_SHUTDOWN_DRAIN_SECS",
+        default_value_t = 0,
+        global = true
+    )]
+    pub shutdown_drain_secs: u64,
     #[command(flatten)]
     pub auth: AuthArgs,
 }
@@ -621,6 +637,8 @@ pub struct Config {
     pub site_root: PathBuf,
     pub db_max_connections: u32,
     pub shutdown_grace: Duration,
+    /// How long to keep serving, unready, after SIGTERM.
+    pub shutdown_drain: Duration,
     pub aws: crate::codepipeline::AwsSettings,
     /// Zero turns the poller and the prober off (tests drive them).
     pub poll_interval: Duration,
@@ -692,6 +710,7 @@ impl Settings {
             site_root: self.site_root,
             db_max_connections: self.db_max_connections.max(1),
             shutdown_grace: Duration::from_secs(self.shutdown_grace_secs),
+            shutdown_drain: Duration::from_secs(self.shutdown_drain_secs),
             aws: crate::codepipeline::AwsSettings {
                 region: self.aws_region,
                 endpoint_url: self.codepipeline_endpoint.filter(|u| !u.trim().is_empty()),
@@ -731,10 +750,12 @@ mod tests {
             bind: "127.0.0.1:0".parse().expect("addr"),
             mode: ModeArg::Real,
             log_format: LogFormat::Json,
+            otlp_endpoint: None,
             org_config: "org.toml".into(),
             site_root: "site".into(),
             db_max_connections: 0,
             shutdown_grace_secs: 1,
+            shutdown_drain_secs: 0,
             aws_region: "eu-west-1".into(),
             codepipeline_endpoint: None,
             aws_max_attempts: 3,

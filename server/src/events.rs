@@ -24,6 +24,9 @@ pub struct Changes {
     /// Streams open now, and how many may be.
     streams: Arc<std::sync::atomic::AtomicUsize>,
     max_streams: usize,
+    /// True once the process is shutting down: streams end, so browsers
+    /// reconnect to another replica.
+    stopping: tokio::sync::watch::Sender<bool>,
 }
 
 /// One open stream, counted until it is dropped.
@@ -45,6 +48,7 @@ impl Changes {
             sender,
             streams: Arc::default(),
             max_streams,
+            stopping: tokio::sync::watch::Sender::new(false),
         };
         let forward = changes.sender.clone();
         tokio::spawn(async move {
@@ -72,6 +76,13 @@ impl Changes {
 
     pub fn subscribe(&self) -> broadcast::Receiver<String> {
         self.sender.subscribe()
+    }
+
+    /// Ends every open stream, and every stream opened from now on right
+    /// after it opens: the process is going away and browsers should
+    /// reconnect elsewhere (EventSource does on its own).
+    pub fn stop_streams(&self) {
+        self.stopping.send_replace(true);
     }
 }
 
@@ -133,18 +144,26 @@ pub async fn stream(State(changes): State<Changes>) -> axum::response::Response 
             .into_response();
     }
     let receiver = changes.subscribe();
-    let events = futures::stream::unfold((receiver, slot), |(mut receiver, slot)| async move {
-        let data = match receiver.recv().await {
-            Ok(payload) => payload,
-            // Too slow to keep up: everything may have changed.
-            Err(broadcast::error::RecvError::Lagged(_)) => r#"{"topic":"resync"}"#.to_owned(),
-            Err(broadcast::error::RecvError::Closed) => return None,
-        };
-        Some((
-            Ok::<_, Infallible>(Event::default().event("change").data(data)),
-            (receiver, slot),
-        ))
-    });
+    let stopping = changes.stopping.subscribe();
+    let events = futures::stream::unfold(
+        (receiver, stopping, slot),
+        |(mut receiver, mut stopping, slot)| async move {
+            let received = tokio::select! {
+                received = receiver.recv() => received,
+                _ = stopping.wait_for(|stop| *stop) => return None,
+            };
+            let data = match received {
+                Ok(payload) => payload,
+                // Too slow to keep up: everything may have changed.
+                Err(broadcast::error::RecvError::Lagged(_)) => r#"{"topic":"resync"}"#.to_owned(),
+                Err(broadcast::error::RecvError::Closed) => return None,
+            };
+            Some((
+                Ok::<_, Infallible>(Event::default().event("change").data(data)),
+                (receiver, stopping, slot),
+            ))
+        },
+    );
     Sse::new(events)
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
         .into_response()

@@ -3,11 +3,30 @@ use server::config::{AuditCommand, Cli, Command, Simulated};
 use server::{db, org_config, startup::Application, telemetry};
 use std::process::ExitCode;
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let cli = Cli::parse();
-    telemetry::init(cli.settings.log_format);
-    match run(cli).await {
+    // Before the runtime: the span exporter's client blocks.
+    let telemetry = match telemetry::init(
+        cli.settings.log_format,
+        cli.settings.otlp_endpoint.as_deref(),
+    ) {
+        Ok(telemetry) => telemetry,
+        Err(err) => {
+            eprintln!("gatehouse: GATEHOUSE_OTLP_ENDPOINT: {err:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("gatehouse: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let code = match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             tracing::error!(
@@ -17,7 +36,11 @@ async fn main() -> ExitCode {
             eprintln!("gatehouse: {err:#}");
             ExitCode::FAILURE
         }
-    }
+    };
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+    // Sends the spans still waiting.
+    drop(telemetry);
+    code
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {

@@ -16,6 +16,7 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use sqlx::PgPool;
 use std::sync::OnceLock;
 use std::time::Instant;
+use tracing::Instrument;
 
 /// The process's recorder, installed once (tests build many apps in one
 /// process).
@@ -65,7 +66,14 @@ pub async fn track(request: Request, next: Next) -> Response {
         .map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
     let method = request.method().as_str().to_owned();
     let started = Instant::now();
-    let response = next.run(request).await;
+    // A server function's work is its own span inside the request's.
+    let response = match route.strip_prefix("/api/") {
+        Some(function) => {
+            let span = tracing::info_span!("server_fn", function = %function);
+            next.run(request).instrument(span).await
+        }
+        None => next.run(request).await,
+    };
     let status = response.status().as_u16().to_string();
     let labels = [("route", route), ("method", method), ("status", status)];
     metrics::counter!("gatehouse_http_requests_total", &labels).increment(1);
@@ -159,6 +167,11 @@ pub trait Timed<T, E>: std::future::Future<Output = Result<T, E>> + Sized {
             "gatehouse_aws_call_duration_seconds",
             operation,
         )
+        .instrument(tracing::info_span!(
+            "aws_call",
+            service = "codepipeline",
+            operation
+        ))
     }
 
     /// The same for a GitHub call.
@@ -169,6 +182,7 @@ pub trait Timed<T, E>: std::future::Future<Output = Result<T, E>> + Sized {
             "gatehouse_github_call_duration_seconds",
             operation,
         )
+        .instrument(tracing::info_span!("github_call", operation))
     }
 }
 

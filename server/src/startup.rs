@@ -38,6 +38,10 @@ pub struct Application {
     router: Router,
     pool: PgPool,
     shutdown_grace: Duration,
+    shutdown_drain: Duration,
+    /// Set on SIGTERM: `/readyz` answers 503 while the process drains.
+    draining: Arc<std::sync::atomic::AtomicBool>,
+    changes: crate::events::Changes,
     state: AppState,
     simulator: Option<Simulator>,
     github_simulator: Option<GitHubSimulator>,
@@ -155,6 +159,8 @@ impl Application {
             config.limits.max_event_streams,
         );
         let changes_for_metrics = changes.clone();
+        let changes_for_shutdown = changes.clone();
+        let draining = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let cached = Arc::new(crate::cache::Cached::new(
             store.clone(),
             generations.clone(),
@@ -232,6 +238,7 @@ impl Application {
                 token: config.metrics.token.as_ref().map(|t| t.expose().to_owned()),
                 enabled: config.metrics.token.is_some() || config.mode == Mode::Demo,
             },
+            draining.clone(),
         );
         crate::metrics::handle();
         if let Some(bind) = config.metrics.bind {
@@ -278,6 +285,9 @@ impl Application {
             router,
             pool,
             shutdown_grace: config.shutdown_grace,
+            shutdown_drain: config.shutdown_drain,
+            draining,
+            changes: changes_for_shutdown,
             state,
             simulator,
             github_simulator,
@@ -297,6 +307,11 @@ impl Application {
     }
 
     /// The state every request sees (for tests and jobs).
+    /// The process's connection pool.
+    pub fn pool(&self) -> PgPool {
+        self.pool.clone()
+    }
+
     pub fn state(&self) -> AppState {
         self.state.clone()
     }
@@ -323,9 +338,21 @@ impl Application {
     /// the shutdown grace period.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+        let draining = self.draining.clone();
+        let changes = self.changes.clone();
+        let drain = self.shutdown_drain;
         tokio::spawn(async move {
             shutdown_signal().await;
-            tracing::info!("shutdown requested; finishing open requests");
+            // Unready first, live-update streams ended (browsers reconnect
+            // to another replica), then keep serving for the drain period
+            // while the load balancer notices.
+            draining.store(true, std::sync::atomic::Ordering::SeqCst);
+            changes.stop_streams();
+            if !drain.is_zero() {
+                tracing::info!(?drain, "shutdown requested; draining");
+                tokio::time::sleep(drain).await;
+            }
+            tracing::info!("shutdown: no new connections; finishing open requests");
             let _ = stop_tx.send(true);
         });
         let mut graceful_rx = stop_rx.clone();
@@ -432,6 +459,17 @@ async fn start_codepipeline_simulator(
     Ok((simulator, url))
 }
 
+/// The app's page routes, listed once per process. Listing runs the app
+/// with resource loading suppressed process-wide (a leptos_server flag), so
+/// a page rendering meanwhile in another server of the same process (tests
+/// and benchmarks start several) could wait forever for its data; listing
+/// once, before the first server serves, leaves no such window.
+pub fn page_routes() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 /// Every route with its layers; `https` (the public URL's scheme) makes the
 /// session cookie `Secure` and adds HSTS.
 #[allow(clippy::too_many_arguments)]
@@ -446,8 +484,9 @@ fn router(
     github_pages: Option<Router>,
     rate_limits: crate::limits::RateLimits,
     metrics: crate::metrics::MetricsState,
+    draining: Arc<std::sync::atomic::AtomicBool>,
 ) -> Router {
-    let mut routes = generate_route_list(App);
+    let mut routes = page_routes();
     if state.mode != Mode::Demo {
         routes.retain(|route| !route.path().starts_with("/demo"));
     }
@@ -491,7 +530,10 @@ fn router(
     let health = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
-        .with_state(pool.clone());
+        .with_state(Readiness {
+            pool: pool.clone(),
+            draining,
+        });
 
     let sign_in = crate::auth::routes::router(crate::auth::routes::AuthState {
         app: state.clone(),
@@ -561,11 +603,34 @@ fn router(
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),
         ))
-        .layer(TraceLayer::new_for_http())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(crate::telemetry::request_span)
+                .on_response(
+                    tower_http::trace::DefaultOnResponse::new()
+                        .level(tracing::Level::INFO)
+                        .latency_unit(tower_http::LatencyUnit::Millis),
+                ),
+        )
+        .layer(axum::middleware::from_fn(crate::telemetry::request_id))
 }
 
-/// Ready when Postgres answers within two seconds.
-async fn readyz(State(pool): State<PgPool>) -> impl IntoResponse {
+/// What `/readyz` looks at.
+#[derive(Clone)]
+struct Readiness {
+    pool: PgPool,
+    draining: Arc<std::sync::atomic::AtomicBool>,
+}
+
+/// Ready when Postgres answers within two seconds and the process is not
+/// shutting down.
+async fn readyz(State(Readiness { pool, draining }): State<Readiness>) -> impl IntoResponse {
+    if draining.load(std::sync::atomic::Ordering::SeqCst) {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(serde_json::json!({ "status": "draining", "database": "not checked" })),
+        );
+    }
     let check = tokio::time::timeout(
         Duration::from_secs(2),
         sqlx::query_scalar!("SELECT 1 AS \"one!\"").fetch_one(&pool),

@@ -211,7 +211,7 @@ async fn every_server_function_and_route_allows_exactly_who_it_should(pool: PgPo
         "/sign-in",
         "/demo/sign-in",
     ];
-    let routes: BTreeSet<String> = leptos_axum::generate_route_list(app::app::App)
+    let routes: BTreeSet<String> = server::startup::page_routes()
         .iter()
         .map(|r| r.path().to_owned())
         .collect();
@@ -367,7 +367,7 @@ async fn in_real_mode_an_anonymous_caller_reaches_only_the_sign_in_page(pool: Pg
             failures.push(format!("POST {path}: expected {expected}, got {status}"));
         }
     }
-    for route in leptos_axum::generate_route_list(app::app::App) {
+    for route in server::startup::page_routes() {
         let path = route.path().to_owned();
         let status = app.get(&path).await.status().as_u16();
         let expected = match path.as_str() {
@@ -400,4 +400,54 @@ async fn in_real_mode_an_anonymous_caller_reaches_only_the_sign_in_page(pool: Pg
         "real mode, anonymous:\n{}",
         failures.join("\n")
     );
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_demo_account_that_voted_outlives_the_persona_list_without_its_roles(pool: PgPool) {
+    let app = common::demo_queue(pool.clone()).await;
+    let voter = app.person("gone.qa", &["qa"]).await;
+    let _idle = app.person("never.voted", &["qa"]).await;
+    let pending: app::api::approvals::ApprovalsView = voter
+        .call("approvals", &[])
+        .await
+        .json()
+        .await
+        .expect("json");
+    let request = pending
+        .pending
+        .iter()
+        .find(|q| q.item.pipeline == "orders-api-qa")
+        .expect("a QA request")
+        .item
+        .id
+        .clone();
+    let response = voter
+        .call("approvals/decide", &common::approval(&request))
+        .await;
+    assert_eq!(response.status(), 200);
+
+    // The next start seeds the personas again; neither test account is
+    // one. The start must not fail on the vote that names one of them.
+    let org = app.state.org.load_org().await.expect("org");
+    server::db::upsert_personas(&pool, &server::demo::personas(&org))
+        .await
+        .expect("a restart after a vote by a retired account");
+    let kept: Vec<(String, Vec<String>)> =
+        sqlx::query_as("SELECT login, roles FROM users WHERE login IN ('gone.qa', 'never.voted')")
+            .fetch_all(&pool)
+            .await
+            .expect("users");
+    assert_eq!(kept, [("gone.qa".to_owned(), Vec::<String>::new())]);
+    assert_eq!(
+        common::count(&pool, "SELECT count(*) FROM approval_votes").await,
+        1,
+        "the vote stays, naming its voter"
+    );
+    let personas: Vec<app::domain::Persona> = app
+        .call("demo/personas", &[])
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert!(personas.iter().all(|p| p.login != "gone.qa"), "not offered");
 }

@@ -553,15 +553,24 @@ pub async fn vote(
                 } else {
                     "Rejected"
                 };
-                match deliver(&state, request_id).await? {
-                    Some(DeliveryOutcome::Delivered) => format!("{verb}. CodePipeline has the decision."),
-                    Some(DeliveryOutcome::Reconciled) => format!(
+                // The vote is committed: a failure from here on is the
+                // delivery's, which the poller finishes.
+                let delivered = deliver(&state, request_id).await;
+                if let Err(err) = &delivered {
+                    tracing::warn!(request = %request_id, error = %err, "delivery interrupted; the poller finishes it");
+                }
+                match delivered {
+                    Err(_) => format!(
+                        "{verb}. Sending it to CodePipeline was interrupted (Gatehouse lost its database for a moment); it finishes on its own."
+                    ),
+                    Ok(Some(DeliveryOutcome::Delivered)) => format!("{verb}. CodePipeline has the decision."),
+                    Ok(Some(DeliveryOutcome::Reconciled)) => format!(
                         "{verb} in Gatehouse, but CodePipeline had already closed this approval; see the history."
                     ),
-                    Some(DeliveryOutcome::Failed) => format!(
+                    Ok(Some(DeliveryOutcome::Failed)) => format!(
                         "{verb} in Gatehouse, but CodePipeline refused it; an admin must check the pipeline configuration."
                     ),
-                    None => format!("{verb}. CodePipeline is not answering right now; Gatehouse will keep trying."),
+                    Ok(None) => format!("{verb}. CodePipeline is not answering right now; Gatehouse will keep trying."),
                 }
             }
         });
@@ -630,10 +639,30 @@ pub async fn deliver(
             "not sent: the approval no longer waits for this token",
         ),
     };
-    state
+    if let Err(err) = state
         .approvals
         .finish_delivery(request_id, outcome, &aws_result)
-        .await?;
+        .await
+    {
+        // CodePipeline has its answer and only the record failed (the
+        // database went away): record it as soon as the database is back
+        // rather than when the lease lapses. Recording twice is harmless:
+        // only an open delivery is settled.
+        let (state, request_id) = (state.clone(), request_id.to_owned());
+        tokio::spawn(async move {
+            for _ in 0..50 {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                let recorded = state
+                    .approvals
+                    .finish_delivery(&request_id, outcome, &aws_result)
+                    .await;
+                if recorded.is_ok() {
+                    return;
+                }
+            }
+        });
+        return Err(err.into());
+    }
     Ok(Some(outcome))
 }
 

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod cluster;
+
 use app::ssr::Mode;
 use server::config::{Config, LogFormat, Secret};
 use server::startup::Application;
@@ -38,6 +40,7 @@ pub fn config(mode: Mode, org_config: PathBuf) -> Config {
         site_root: PathBuf::from("target/site"),
         db_max_connections: 5,
         shutdown_grace: Duration::from_secs(1),
+        shutdown_drain: Duration::ZERO,
         aws: server::codepipeline::AwsSettings {
             region: "us-east-1".into(),
             endpoint_url: None,
@@ -62,6 +65,15 @@ pub fn config(mode: Mode, org_config: PathBuf) -> Config {
     }
 }
 
+/// The form of an approval of `request` with every test signed off.
+pub fn approval(request: &str) -> Vec<(&'static str, &str)> {
+    let mut form = vec![("request", request), ("decision", "approve")];
+    for t in app::domain::TestType::ALL {
+        form.push(("passed[]", t.as_str()));
+    }
+    form
+}
+
 /// The single number a counting query answers.
 pub async fn count(pool: &PgPool, sql: &str) -> i64 {
     sqlx::query_scalar::<_, i64>(sql)
@@ -75,9 +87,21 @@ pub async fn spawn(pool: PgPool, mode: Mode) -> TestApp {
 }
 
 pub async fn spawn_with(pool: PgPool, config: Config) -> TestApp {
-    let app = Application::build_with_pool(config, pool.clone())
+    let app = Application::build_with_pool(config, pool)
         .await
         .expect("app builds");
+    start(app)
+}
+
+/// Gatehouse as `gatehouse serve` builds it: its own pool on
+/// `config.database_url`.
+pub async fn spawn_connected(config: Config) -> TestApp {
+    let app = Application::build(config).await.expect("app builds");
+    start(app)
+}
+
+fn start(app: Application) -> TestApp {
+    let pool = app.pool();
     let base = format!("http://127.0.0.1:{}", app.port());
     let state = app.state();
     let simulator = app.codepipeline_simulator();
