@@ -5,7 +5,7 @@ use crate::github::simulator::{CommitSpec, GitHubSimulator};
 use crate::health_simulator::HealthSimulator;
 use app::domain::calendar::CalendarConfig;
 use app::domain::{BranchPattern, OrgModel, Role};
-use chrono::{Days, NaiveDate};
+use chrono::{Datelike, Days, NaiveDate};
 
 /// A persona to seed as a demo user.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,12 +99,66 @@ pub fn calendar_around(config: &CalendarConfig, today: NaiveDate) -> CalendarCon
     moved
 }
 
+/// The demo's two releases, named as its calendar (moved around today)
+/// names them: the one on its way to Prod now (its code freeze passed; its
+/// branch `release/<name>`, its candidate tagged `v<name>.0-rc.1`) and the
+/// one before it (tagged `v<name>.0`, in Prod).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoReleases {
+    pub current: String,
+    pub previous: String,
+}
+
+impl DemoReleases {
+    pub fn branch(&self) -> String {
+        format!("release/{}", self.current)
+    }
+
+    pub fn candidate_tag(&self) -> String {
+        format!("v{}.0-rc.1", self.current)
+    }
+
+    pub fn released_tag(&self) -> String {
+        format!("v{}.0", self.previous)
+    }
+}
+
+/// The demo's releases now (see [`DemoReleases`]).
+pub fn releases(org: &OrgModel) -> DemoReleases {
+    let now = chrono::Utc::now();
+    let config = calendar_around(&org.calendar, now.date_naive());
+    let named = org
+        .calendar
+        .time_zone
+        .parse::<chrono_tz::Tz>()
+        .ok()
+        .and_then(|tz| {
+            let teams = org.teams.iter().map(|t| t.id.clone()).collect();
+            let calendar = app::domain::calendar::Calendar::new(config, tz, teams);
+            let current = app::ssr::prod_plan::current_release(&calendar, now)?;
+            let number = calendar.release_number_on(calendar.local_date(current.frozen_at))?;
+            // The cycle before (which may start before the calendar's anchor),
+            // named as the calendar names releases: year and month it starts.
+            let starts = calendar.local_date(calendar.release(number).starts);
+            let before = starts
+                .checked_sub_months(chrono::Months::new(u32::from(org.calendar.cycle_months)))?;
+            Some(DemoReleases {
+                current: current.name,
+                previous: format!("{}.{:02}", before.year(), before.month()),
+            })
+        });
+    named.unwrap_or_else(|| DemoReleases {
+        current: "2027.01".into(),
+        previous: "2026.11".into(),
+    })
+}
+
 /// A concrete branch for a pattern: what a demo pipeline watches.
-fn demo_branch(pattern: &BranchPattern) -> String {
+fn demo_branch(pattern: &BranchPattern, releases: &DemoReleases) -> String {
     let text = pattern.to_string();
     match text.as_str() {
         "feature/*" => "feature/saved-carts".into(),
-        "release/*" => "release/2027.01".into(),
+        "release/*" => releases.branch(),
         "hotfix/*" => "hotfix/checkout-timeout".into(),
         t if t.starts_with("tags/") => "master".into(),
         t => t.trim_end_matches('*').trim_end_matches('/').to_owned(),
@@ -113,13 +167,13 @@ fn demo_branch(pattern: &BranchPattern) -> String {
 
 /// The branch a demo pipeline watches: a named branch of the environment
 /// (develop, master), else its release branches, else its first pattern.
-fn watched_branch(patterns: &[BranchPattern]) -> String {
+fn watched_branch(patterns: &[BranchPattern], releases: &DemoReleases) -> String {
     patterns
         .iter()
         .find(|p| !p.is_tag() && !p.to_string().contains('*'))
         .or_else(|| patterns.iter().find(|p| p.to_string() == "release/*"))
         .or_else(|| patterns.first())
-        .map_or_else(|| "develop".into(), demo_branch)
+        .map_or_else(|| "develop".into(), |p| demo_branch(p, releases))
 }
 
 const COMMIT_MESSAGES: &[&str] = &[
@@ -217,15 +271,16 @@ const HOTFIX_MESSAGE: &str = "Hotfix: raise the payment provider timeout to 30 s
 
 /// The message of the `n`-th commit of a demo history that no pipeline runs
 /// now (0 is the base release).
-fn history_message(n: usize) -> String {
+fn history_message(n: usize, releases: &DemoReleases) -> String {
     if n == 0 {
-        "Release 2026.11".to_owned()
+        format!("Release {}", releases.previous)
     } else {
         COMMIT_MESSAGES[(n + 5) % COMMIT_MESSAGES.len()].to_owned()
     }
 }
 
-/// The release every demo repository starts from (tagged v2026.11.0).
+/// The release every demo repository starts from (tagged with the
+/// previous release, see [`DemoReleases`]).
 fn base_sha(repo: &str) -> String {
     demo_sha(&format!("{repo}@v2026.11.0"))
 }
@@ -255,13 +310,14 @@ fn ladder(org: &OrgModel, service: &app::domain::Service) -> Vec<String> {
 pub fn seed_codepipeline(sim: &Simulator, org: &OrgModel) {
     let mapping = &org.pipelines;
     let changes = changes(org);
+    let releases = releases(org);
     let now = chrono::Utc::now();
     for service in &org.services {
         let ladder = ladder(org, service);
         let count = org.environments.len();
         for (position, env) in org.environments.iter().enumerate() {
             let name = mapping.pipeline_name(&service.id, &env.id);
-            let branch = watched_branch(&env.branches);
+            let branch = watched_branch(&env.branches, &releases);
             sim.add_pipeline(PipelineSpec {
                 name: name.clone(),
                 repository: service.repository.to_string(),
@@ -277,10 +333,10 @@ pub fn seed_codepipeline(sim: &Simulator, org: &OrgModel) {
             // one's previous change: ladder[count - position - 1].
             let previous_index = count - position - 1;
             let previous = &ladder[previous_index];
-            let message = changes
-                .iter()
-                .find(|c| &c.commit == previous)
-                .map_or_else(|| history_message(previous_index), |c| c.message.clone());
+            let message = changes.iter().find(|c| &c.commit == previous).map_or_else(
+                || history_message(previous_index, &releases),
+                |c| c.message.clone(),
+            );
             sim.add_past_execution(
                 &name,
                 RevisionSpec {
@@ -313,6 +369,7 @@ pub fn seed_codepipeline(sim: &Simulator, org: &OrgModel) {
 /// yet into develop.
 pub fn seed_github(sim: &GitHubSimulator, org: &OrgModel) {
     let now = chrono::Utc::now();
+    let releases = releases(org);
     let changes = changes(org);
     let run_now: std::collections::HashSet<String> =
         changes.iter().map(|c| c.commit.clone()).collect();
@@ -341,7 +398,7 @@ pub fn seed_github(sim: &GitHubSimulator, org: &OrgModel) {
                     repo,
                     CommitSpec {
                         sha: sha.clone(),
-                        message: history_message(n),
+                        message: history_message(n, &releases),
                         author_login: Some(TEAMMATES[i % TEAMMATES.len()].0.to_owned()),
                         author_name: TEAMMATES[i % TEAMMATES.len()].1.to_owned(),
                         author_email: None,
@@ -354,7 +411,7 @@ pub fn seed_github(sim: &GitHubSimulator, org: &OrgModel) {
             repo,
             CommitSpec {
                 sha: base.clone(),
-                message: history_message(0),
+                message: history_message(0, &releases),
                 author_login: Some("sam.okafor".into()),
                 author_name: "Sam Okafor".into(),
                 author_email: None,
@@ -372,10 +429,10 @@ pub fn seed_github(sim: &GitHubSimulator, org: &OrgModel) {
             master.push(hotfix.clone());
             release.push(hotfix);
         }
-        sim.set_tag(repo, "v2026.11.0", &base);
-        sim.set_tag(repo, "v2027.01.0-rc.1", &ladder[2]);
+        sim.set_tag(repo, &releases.released_tag(), &base);
+        sim.set_tag(repo, &releases.candidate_tag(), &ladder[2]);
         sim.set_branch(repo, "master", master);
-        sim.set_branch(repo, "release/2027.01", release);
+        sim.set_branch(repo, &releases.branch(), release);
         sim.set_branch(repo, "develop", ladder.clone());
     }
 }
@@ -446,12 +503,39 @@ mod tests {
             .iter()
             .filter(|e| !e.branches.iter().all(BranchPattern::is_tag))
         {
-            let branch = watched_branch(&env.branches);
+            let branch = watched_branch(&env.branches, &releases(&org));
             assert!(
                 env.accepts(&GitRef::Branch(branch.clone())),
                 "{}: {branch}",
                 env.id
             );
         }
+    }
+
+    #[test]
+    fn the_demo_releases_are_named_as_its_calendar_names_them() {
+        let org =
+            crate::org_config::parse(Path::new("org.toml"), include_str!("../../config/org.toml"))
+                .expect("valid");
+        let r = releases(&org);
+        let month = |name: &str| {
+            let (y, m) = name.split_once('.').expect("year.month");
+            (
+                y.parse::<i32>().expect("year"),
+                m.parse::<u32>().expect("month"),
+            )
+        };
+        let (cy, cm) = month(&r.current);
+        let (py, pm) = month(&r.previous);
+        // The release before starts one cycle earlier.
+        let cycle = i32::from(org.calendar.cycle_months);
+        assert_eq!(
+            (cy * 12 + cm as i32) - (py * 12 + pm as i32),
+            cycle,
+            "{r:?}"
+        );
+        assert_eq!(r.branch(), format!("release/{}", r.current));
+        assert_eq!(r.candidate_tag(), format!("v{}.0-rc.1", r.current));
+        assert_eq!(r.released_tag(), format!("v{}.0", r.previous));
     }
 }

@@ -99,7 +99,7 @@ async fn a_qa_engineer_signs_off_a_qa_request_and_codepipeline_moves_on(pool: Pg
     sign_in(&app, "priya.raman").await;
     let q = item(&app, "orders-api-qa").await;
     assert_eq!(q.blocked, None, "QA may approve QA");
-    assert_eq!(q.item.branch.as_deref(), Some("release/2027.01"));
+    assert_eq!(q.item.branch, Some(common::demo_releases().branch()));
     assert_eq!(q.test_types, [app::domain::TestType::Qa]);
 
     let response = decide(

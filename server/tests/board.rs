@@ -57,8 +57,9 @@ async fn the_board_shows_what_each_environment_runs_and_how_far_behind_it_is(poo
     // Prod runs the base release, tagged; Pre-Prod waits with two votes needed
     // in Prod.
     let prod = cell(&board, "orders-api", "prod");
-    assert_eq!(prod.tag.as_deref(), Some("v2026.11.0"));
-    assert_eq!(prod.message.as_deref(), Some("Release 2026.11"));
+    let releases = common::demo_releases();
+    assert_eq!(prod.tag, Some(releases.released_tag()));
+    assert_eq!(prod.message, Some(format!("Release {}", releases.previous)));
     let waiting = prod.waiting.as_ref().expect("Prod approval waits");
     assert_eq!((waiting.votes, waiting.needed), (0, 2));
     let gap = prod.behind.as_ref().expect("gap");
@@ -66,7 +67,7 @@ async fn the_board_shows_what_each_environment_runs_and_how_far_behind_it_is(poo
 
     // QA runs the release candidate; it lacks two commits of Release.
     let qa = cell(&board, "orders-api", "qa");
-    assert_eq!(qa.tag.as_deref(), Some("v2027.01.0-rc.1"));
+    assert_eq!(qa.tag, Some(releases.candidate_tag()));
     let gap = qa.behind.as_ref().expect("gap");
     assert_eq!(gap.behind_by, 2);
     assert_eq!(gap.commits.len(), 2);

@@ -198,7 +198,8 @@ async fn the_codepipeline_simulator_runs_alone_seeded_from_the_org_configuration
         .revision("orders-api-qa", &pending.execution_id)
         .await
         .expect("revision");
-    assert_eq!(revision.branch.as_deref(), Some("release/2027.01"));
+    let org = server::org_config::load(std::path::Path::new(&org_config())).expect("org");
+    assert_eq!(revision.branch, Some(server::demo::releases(&org).branch()));
     assert_eq!(revision.commit.len(), 40);
 
     child.kill().expect("kill");

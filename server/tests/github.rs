@@ -479,10 +479,11 @@ async fn the_release_demo_view_lists_what_release_runs_that_prod_does_not(pool: 
     assert_eq!(view.unknown, 10, "not probed yet");
     for service in view.teams.iter().flat_map(|t| t.services.iter()) {
         assert_eq!(service.problem, None, "{}", service.name);
-        assert!(service
-            .prod_revision
-            .as_deref()
-            .is_some_and(|r| r.ends_with("(v2026.11.0)")));
+        assert!(
+            service.prod_revision.as_deref().is_some_and(
+                |r| r.ends_with(&format!("({})", common::demo_releases().released_tag()))
+            )
+        );
         // Release runs the release branch's head; Prod the last release.
         let expected = if service.name == "Checkout UI" { 3 } else { 4 };
         assert_eq!(service.commits.len(), expected, "{}", service.name);

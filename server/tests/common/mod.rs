@@ -65,6 +65,11 @@ pub fn config(mode: Mode, org_config: PathBuf) -> Config {
     }
 }
 
+/// The demo's release names today (its branch and tags follow them).
+pub fn demo_releases() -> server::demo::DemoReleases {
+    server::demo::releases(&server::org_config::load(&shipped_org_config()).expect("org"))
+}
+
 /// The form of an approval of `request` with every test signed off.
 pub fn approval(request: &str) -> Vec<(&'static str, &str)> {
     let mut form = vec![("request", request), ("decision", "approve")];
