@@ -261,6 +261,7 @@ impl Application {
             });
         }
         tokio::spawn(crate::jobs::sweep_expired_sessions(pool.clone()));
+        tokio::spawn(crate::jobs::chain_audit_rows(pool.clone()));
         tokio::spawn(crate::jobs::verify_audit_chain(
             pool.clone(),
             Duration::from_secs(60),

@@ -63,6 +63,7 @@ async fn seed(pool: &PgPool, rows: usize) {
             .await
             .expect("append");
     }
+    server::db::audit::chain_pending(pool).await.expect("chain");
 }
 
 /// Runs `sql` as the schema's owner with the append-only triggers off, as
@@ -261,6 +262,11 @@ async fn fifty_people_writing_at_once_make_one_chain_without_gaps(pool: PgPool) 
         // a failure.
         assert!(status == 200 || status == 409 || status == 422, "{status}");
     }
+    // Writers that found another chaining left their rows to it or to the
+    // next pass; wait for that pass.
+    server::db::audit::chain_pending(&pool)
+        .await
+        .expect("chain");
     let rows = count(&pool, "SELECT count(*) FROM audit_log").await;
     assert!(rows >= before + 40, "{before} -> {rows}");
     let top = count(&pool, "SELECT max(seq) FROM audit_log").await;
@@ -312,6 +318,9 @@ async fn an_export_of_100000_rows_parses_back_and_its_hashes_verify(pool: PgPool
     .execute(&pool)
     .await
     .expect("100,000 rows");
+    server::db::audit::chain_pending(&pool)
+        .await
+        .expect("chained");
     let total = count(&pool, "SELECT count(*) FROM audit_log").await;
     let manager = reader(&app, "morgan.lee").await;
     let total = total + 1; // the manager's sign-in
@@ -852,4 +861,63 @@ async fn archived_rows_removed_by_the_owner_as_the_readme_says_leave_a_chain_tha
     let (ok, said) = verify(&pool).await;
     assert!(!ok);
     assert!(said.contains("broken at row 11"), "{said}");
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_row_its_writer_left_unchained_is_chained_and_can_only_be_chained(pool: PgPool) {
+    let _app = spawn(pool.clone(), Mode::Demo).await;
+    seed(&pool, 3).await;
+    // A writer that died between its commit and chaining its rows.
+    sqlx::query("INSERT INTO audit_log (event, summary) VALUES ('calendar_move', 'left behind')")
+        .execute(&pool)
+        .await
+        .expect("insert");
+    // Until it is chained, it can be chained and nothing else, even by the
+    // schema's owner: not edited, not given a made-up place in the chain.
+    for sql in [
+        "UPDATE audit_log SET summary = 'edited' WHERE summary = 'left behind' AND seq IS NULL",
+        "UPDATE audit_log SET seq = 99, prev_hash = 'x', hash = 'y' WHERE summary = 'left behind' AND seq IS NULL",
+    ] {
+        if let Err(err) = sqlx::query(sql).execute(&pool).await {
+            assert!(err.to_string().contains("append-only"), "{err}");
+        }
+    }
+    // Every process chains what was left within a second or so.
+    let started = std::time::Instant::now();
+    loop {
+        let seq: Option<i64> =
+            sqlx::query_scalar("SELECT seq FROM audit_log WHERE summary = 'left behind'")
+                .fetch_one(&pool)
+                .await
+                .expect("row");
+        if seq.is_some() {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "chained within seconds"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM audit_log WHERE summary = 'edited'"
+        )
+        .await,
+        0
+    );
+    let verified = server::audit::verify_database(&pool, 0)
+        .await
+        .expect("walk");
+    assert_eq!(verified.broken, None);
+    let rows = count(&pool, "SELECT count(*) FROM audit_log").await;
+    assert_eq!(i64::try_from(verified.rows).expect("rows"), rows);
+    // Once chained, no change at all.
+    let refused = sqlx::query(
+        "UPDATE audit_log SET at = at + interval '1 day' WHERE summary = 'left behind'",
+    )
+    .execute(&pool)
+    .await;
+    assert!(refused.is_err(), "a chained row stays as it is");
 }

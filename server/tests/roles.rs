@@ -84,6 +84,11 @@ async fn the_serving_role_may_only_append_to_the_audit_log_and_cannot_switch_tri
         .await
         .expect("reading is allowed");
     assert_eq!(read, 1);
+    let chained: i64 = sqlx::query_scalar("SELECT audit_chain_pending()")
+        .fetch_one(&mut app)
+        .await
+        .expect("the serving role may chain what it appended");
+    assert_eq!(chained, 1);
     let chained: (i64, String) = sqlx::query_as("SELECT seq, prev_hash FROM audit_log")
         .fetch_one(&mut app)
         .await
@@ -108,7 +113,8 @@ async fn the_serving_role_may_only_append_to_the_audit_log_and_cannot_switch_tri
         "SELECT * FROM audit_chain_head",
         "INSERT INTO audit_archives (up_to, hash, location) VALUES (1, 'x', 'y')",
         "DELETE FROM audit_verifications",
-        "ALTER TABLE audit_log DISABLE TRIGGER audit_log_chain",
+        "ALTER TABLE audit_log DISABLE TRIGGER audit_log_stamp",
+        "UPDATE audit_log SET seq = 2",
         "SET session_replication_role = replica",
         "ALTER TABLE audit_log DISABLE TRIGGER ALL",
         "DROP TRIGGER audit_log_no_update_or_delete ON audit_log",

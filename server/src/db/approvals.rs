@@ -382,6 +382,9 @@ impl ApprovalStore for PgStore {
             }
             _ => false,
         };
+        // The poller records a thousand of these in a pass: their rows are
+        // chained by the next chainer (within a quarter of a second), not
+        // one by one.
         tx.commit().await.map_err(store_error)?;
         Ok(is_new)
     }
@@ -462,7 +465,9 @@ impl ApprovalStore for PgStore {
             .await
             .map_err(store_error)?;
         }
-        tx.commit().await.map_err(store_error)?;
+        super::audit::commit_and_chain(tx, &self.pool)
+            .await
+            .map_err(store_error)?;
         Ok(closed.len() as u64)
     }
 
@@ -587,7 +592,9 @@ impl ApprovalStore for PgStore {
         if let Some((decision, summary)) = &decided {
             record_decision(&mut tx, request, Some(actor), *decision, summary).await?;
         }
-        tx.commit().await.map_err(store_error)?;
+        super::audit::commit_and_chain(tx, &self.pool)
+            .await
+            .map_err(store_error)?;
         if let Some((decision, _)) = decided {
             metrics::counter!("gatehouse_decisions_total", "decision" => decision.as_str())
                 .increment(1);
@@ -610,7 +617,9 @@ impl ApprovalStore for PgStore {
             return Ok(VoteCommit::Conflict);
         }
         record_decision(&mut tx, request, None, decision, summary).await?;
-        tx.commit().await.map_err(store_error)?;
+        super::audit::commit_and_chain(tx, &self.pool)
+            .await
+            .map_err(store_error)?;
         Ok(VoteCommit::Recorded)
     }
 
@@ -691,7 +700,9 @@ impl ApprovalStore for PgStore {
             .await
             .map_err(store_error)?;
         }
-        tx.commit().await.map_err(store_error)?;
+        super::audit::commit_and_chain(tx, &self.pool)
+            .await
+            .map_err(store_error)?;
         metrics::counter!("gatehouse_deliveries_total", "outcome" => outcome.as_str()).increment(1);
         Ok(())
     }
@@ -720,7 +731,9 @@ impl ApprovalStore for PgStore {
         )
         .await
         .map_err(store_error)?;
-        tx.commit().await.map_err(store_error)
+        super::audit::commit_and_chain(tx, &self.pool)
+            .await
+            .map_err(store_error)
     }
 
     async fn undelivered(&self) -> Result<Vec<String>, StoreError> {
@@ -827,7 +840,9 @@ impl ApprovalStore for PgStore {
                 .await
                 .map_err(store_error)?;
         }
-        tx.commit().await.map_err(store_error)?;
+        super::audit::commit_and_chain(tx, &self.pool)
+            .await
+            .map_err(store_error)?;
         Ok(true)
     }
 
@@ -877,6 +892,8 @@ impl ApprovalStore for PgStore {
         )
         .await
         .map_err(store_error)?;
-        tx.commit().await.map_err(store_error)
+        super::audit::commit_and_chain(tx, &self.pool)
+            .await
+            .map_err(store_error)
     }
 }

@@ -1,5 +1,6 @@
-//! The audit log in Postgres: appending (the chaining trigger numbers and
-//! hashes each row), and the Audit page's filtered, keyset-paginated reads.
+//! The audit log in Postgres: appending, chaining the appended rows just
+//! after their writer commits (`audit_chain_pending()`, migration 016), and
+//! the Audit page's filtered, keyset-paginated reads of chained rows.
 
 use super::{store_error, PgStore};
 use app::api::audit::{AuditEntry, AuditQuery, AuditVerification, Person};
@@ -28,7 +29,37 @@ fn cut(text: &str, chars: usize) -> String {
     }
 }
 
-/// Appends one row within the caller's transaction (or alone).
+/// Chains the committed rows not yet chained, waiting for another chainer
+/// to finish first; how many it chained.
+pub async fn chain_pending(pool: &sqlx::PgPool) -> Result<i64, sqlx::Error> {
+    let chained: Option<i64> = sqlx::query_scalar("SELECT audit_chain_pending(true)")
+        .fetch_one(pool)
+        .await?;
+    Ok(chained.unwrap_or(0))
+}
+
+/// Commits `tx`, which appended audit rows, then chains them (and any
+/// other writer's) unless another session is chaining right now: then
+/// that one, the next writer or the process's quarter-second pass does,
+/// and nobody queues behind anybody. Without another writer at the same
+/// moment, the rows are on the Audit page when this returns. A failure to
+/// chain is logged, not returned (the write is committed).
+pub async fn commit_and_chain(
+    tx: sqlx::Transaction<'_, Postgres>,
+    pool: &sqlx::PgPool,
+) -> Result<(), sqlx::Error> {
+    tx.commit().await?;
+    let tried: Result<Option<i64>, _> = sqlx::query_scalar("SELECT audit_chain_pending(false)")
+        .fetch_one(pool)
+        .await;
+    if let Err(err) = tried {
+        tracing::warn!(error = %err, "audit rows committed, not chained yet; the next pass chains them");
+    }
+    Ok(())
+}
+
+/// Appends one row within the caller's transaction (or alone); it is
+/// chained after the transaction commits (see [`commit_and_chain`]).
 pub async fn append(conn: &mut PgConnection, entry: &NewAudit) -> Result<(), sqlx::Error> {
     let actor_id = entry
         .actor
@@ -170,7 +201,8 @@ fn entry(r: Row) -> AuditEntry {
 /// teams), pushed onto `sql`. Only given filters appear, so each query
 /// can use its own index.
 pub fn push_filters(sql: &mut QueryBuilder<'_, Postgres>, query: &AuditQuery) {
-    sql.push(" WHERE true");
+    // Only chained rows: a row is on the page once it has its place.
+    sql.push(" WHERE seq IS NOT NULL");
     if let Some(p) = query
         .person
         .as_deref()
@@ -193,7 +225,7 @@ pub fn push_filters(sql: &mut QueryBuilder<'_, Postgres>, query: &AuditQuery) {
             .push_bind(teams.clone())
             .push(")");
     }
-    // Times rise with sequence numbers (the chaining trigger sees to it),
+    // Times rise with sequence numbers (the chainer sees to it),
     // so a time range is also a range of rows, which the newest-first scan
     // can start and stop at.
     if let Some(from) = query
@@ -202,9 +234,11 @@ pub fn push_filters(sql: &mut QueryBuilder<'_, Postgres>, query: &AuditQuery) {
         .map(|t| t.and_utc())
     {
         sql.push(" AND at >= ").push_bind(from);
-        sql.push(" AND seq >= COALESCE((SELECT seq FROM audit_log WHERE at >= ")
-            .push_bind(from)
-            .push(" ORDER BY at, seq LIMIT 1), 9223372036854775807)");
+        sql.push(
+            " AND seq >= COALESCE((SELECT seq FROM audit_log WHERE seq IS NOT NULL AND at >= ",
+        )
+        .push_bind(from)
+        .push(" ORDER BY at, seq LIMIT 1), 9223372036854775807)");
     }
     if let Some(to) = query
         .to
@@ -213,7 +247,7 @@ pub fn push_filters(sql: &mut QueryBuilder<'_, Postgres>, query: &AuditQuery) {
         .map(|t| t.and_utc())
     {
         sql.push(" AND at < ").push_bind(to);
-        sql.push(" AND seq <= COALESCE((SELECT seq FROM audit_log WHERE at < ")
+        sql.push(" AND seq <= COALESCE((SELECT seq FROM audit_log WHERE seq IS NOT NULL AND at < ")
             .push_bind(to)
             .push(" ORDER BY at DESC, seq DESC LIMIT 1), 0)");
     }
@@ -222,8 +256,9 @@ pub fn push_filters(sql: &mut QueryBuilder<'_, Postgres>, query: &AuditQuery) {
 #[async_trait]
 impl AuditStore for PgStore {
     async fn append(&self, entry: &NewAudit) -> Result<(), StoreError> {
-        let mut conn = self.pool.acquire().await.map_err(store_error)?;
-        append(&mut conn, entry).await.map_err(store_error)
+        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        append(&mut tx, entry).await.map_err(store_error)?;
+        commit_and_chain(tx, &self.pool).await.map_err(store_error)
     }
 
     async fn page(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {

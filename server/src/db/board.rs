@@ -544,7 +544,9 @@ pub async fn set_ticket(
     super::audit::append(&mut tx, audit)
         .await
         .map_err(store_error)?;
-    tx.commit().await.map_err(store_error)
+    super::audit::commit_and_chain(tx, pool)
+        .await
+        .map_err(store_error)
 }
 
 /// Records that an outage's ticket was commented on and closed.
@@ -564,5 +566,7 @@ pub async fn ticket_closed(
     super::audit::append(&mut tx, audit)
         .await
         .map_err(store_error)?;
-    tx.commit().await.map_err(store_error)
+    super::audit::commit_and_chain(tx, pool)
+        .await
+        .map_err(store_error)
 }

@@ -186,7 +186,9 @@ impl CalendarStore for PgStore {
         super::audit::append(&mut tx, &audit)
             .await
             .map_err(store_error)?;
-        tx.commit().await.map_err(store_error)
+        super::audit::commit_and_chain(tx, &self.pool)
+            .await
+            .map_err(store_error)
     }
 
     async fn approval_times(

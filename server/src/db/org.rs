@@ -201,7 +201,7 @@ pub async fn sync_org(pool: &PgPool, org: &OrgModel, source: &Path) -> Result<()
             .execute(&mut *tx)
             .await?;
     }
-    tx.commit().await
+    super::audit::commit_and_chain(tx, pool).await
 }
 
 #[async_trait]

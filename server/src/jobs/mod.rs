@@ -176,6 +176,26 @@ pub async fn sweep_expired_sessions(pool: PgPool) {
     }
 }
 
+/// Chains audit rows no writer chained (the last of a burst of writers,
+/// or one that died or lost the database in between) four times a second;
+/// writers chain their own rows as they commit, so this usually finds
+/// nothing.
+pub async fn chain_audit_rows(pool: PgPool) {
+    let mut interval = tokio::time::interval(Duration::from_millis(250));
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        if pool.is_closed() {
+            return;
+        }
+        match crate::db::audit::chain_pending(&pool).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(rows = n, "chained audit rows left behind"),
+            Err(err) => tracing::debug!(error = %err, "could not chain audit rows"),
+        }
+    }
+}
+
 /// Verifies the audit rows written since the last verification, once a
 /// minute, and records what it found (the Audit page shows it to admins).
 /// A broken chain is logged as an error on every pass until someone looks.

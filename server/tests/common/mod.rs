@@ -298,6 +298,11 @@ async fn call_function(
 /// The newest audit row of `kind`, as the Audit page's kind filter finds
 /// it; fails unless one exists whose summary contains `words`.
 pub async fn audited(app: &TestApp, kind: &str, words: &str) -> app::api::audit::AuditEntry {
+    // A row written while another session was chaining is chained a moment
+    // later; wait for any such.
+    server::db::audit::chain_pending(&app.pool)
+        .await
+        .expect("chain");
     let rows = app
         .state
         .audit
