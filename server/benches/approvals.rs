@@ -142,6 +142,51 @@ async fn main() {
         cpu.as_secs_f64() * 1000.0 / 150.0,
         cpu.as_secs_f64() / wall.as_secs_f64() / 2.0 * 100.0
     );
+    // Where the time goes: the server's own time for a vote (from its
+    // /metrics histogram) against what the clients saw.
+    let metrics = client
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    let sum_count = |suffix: &str| -> f64 {
+        metrics
+            .lines()
+            .filter(|l| l.starts_with(&format!("gatehouse_http_request_duration_seconds_{suffix}")))
+            .filter(|l| l.contains("route=\"/api/approvals/decide\""))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    };
+    let (sum, count) = (sum_count("sum"), sum_count("count"));
+    if count > 0.0 {
+        println!(
+            "  inside the server, a vote took {:.1} ms on average over all {count} votes",
+            sum / count * 1000.0
+        );
+    }
+    for (name, seconds) in [
+        ("GetPipelineState", "gatehouse_aws_call_duration_seconds"),
+        ("PutApprovalResult", "gatehouse_aws_call_duration_seconds"),
+    ] {
+        let pick = |suffix: &str| -> f64 {
+            metrics
+                .lines()
+                .filter(|l| l.starts_with(&format!("{seconds}_{suffix}")))
+                .filter(|l| l.contains(&format!("operation=\"{name}\"")))
+                .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+                .sum()
+        };
+        let (sum, count) = (pick("sum"), pick("count"));
+        if count > 0.0 {
+            println!(
+                "  {name}: {:.2} ms on average over {count} calls (the poller's and the single approver's included)",
+                sum / count * 1000.0
+            );
+        }
+    }
     println!(
         "PutApprovalResult calls seen by the simulator: {}",
         sim.calls().get("PutApprovalResult").copied().unwrap_or(0)
