@@ -34,7 +34,12 @@ pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 /// utime + stime of this process, from /proc (Linux).
 pub fn cpu_time() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    cpu_of("/proc/self/stat")
+}
+
+/// User and system CPU of the process whose `stat` file is at `path`.
+fn cpu_of(path: &str) -> Duration {
+    let stat = std::fs::read_to_string(path).unwrap_or_default();
     let fields: Vec<&str> = stat
         .rsplit(')')
         .next()
@@ -44,6 +49,27 @@ pub fn cpu_time() -> Duration {
     let ticks: u64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0)
         + fields.get(12).and_then(|v| v.parse().ok()).unwrap_or(0);
     Duration::from_millis(ticks * 10)
+}
+
+/// CPU used so far by every PostgreSQL process on this machine (the
+/// server's own work for Gatehouse's queries, triggers and chaining), when
+/// it runs here; a process that exits takes its share with it.
+pub fn postgres_cpu_time() -> Duration {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Duration::ZERO;
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter(|e| {
+            e.file_name()
+                .to_str()
+                .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
+        })
+        .filter(|e| {
+            std::fs::read_to_string(e.path().join("comm")).is_ok_and(|c| c.trim() == "postgres")
+        })
+        .map(|e| cpu_of(&e.path().join("stat").to_string_lossy()))
+        .sum()
 }
 
 /// Builds Gatehouse in demo mode with `services` services against a fresh
