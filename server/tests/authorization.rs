@@ -78,6 +78,17 @@ async fn as_principal(app: &TestApp, login: Option<&str>) -> reqwest::Client {
     client
 }
 
+/// The id of Orders API's waiting QA approval in `view`.
+fn orders_api_qa_request(view: &app::api::approvals::ApprovalsView) -> String {
+    view.pending
+        .iter()
+        .find(|q| q.item.pipeline == "orders-api-qa")
+        .expect("a QA request")
+        .item
+        .id
+        .clone()
+}
+
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn every_server_function_and_route_allows_exactly_who_it_should(pool: PgPool) {
     let app = spawn(pool.clone(), Mode::Demo).await;
@@ -99,16 +110,7 @@ async fn every_server_function_and_route_allows_exactly_who_it_should(pool: PgPo
     app::ssr::approvals::poll(&app.state, Duration::ZERO)
         .await
         .expect("poll");
-    let pending: app::api::approvals::ApprovalsView =
-        app.call("approvals", &[]).await.json().await.expect("json");
-    let qa_request = pending
-        .pending
-        .iter()
-        .find(|q| q.item.pipeline == "orders-api-qa")
-        .expect("a QA request")
-        .item
-        .id
-        .clone();
+    let qa_request = orders_api_qa_request(&app.approvals().await);
 
     // Server functions: endpoint, form fields, who may. Votes use a reject
     // without a comment, which an allowed caller gets back as incomplete
@@ -407,20 +409,7 @@ async fn a_demo_account_that_voted_outlives_the_persona_list_without_its_roles(p
     let app = common::demo_queue(pool.clone()).await;
     let voter = app.person("gone.qa", &["qa"]).await;
     let _idle = app.person("never.voted", &["qa"]).await;
-    let pending: app::api::approvals::ApprovalsView = voter
-        .call("approvals", &[])
-        .await
-        .json()
-        .await
-        .expect("json");
-    let request = pending
-        .pending
-        .iter()
-        .find(|q| q.item.pipeline == "orders-api-qa")
-        .expect("a QA request")
-        .item
-        .id
-        .clone();
+    let request = orders_api_qa_request(&app.approvals().await);
     let response = voter
         .call("approvals/decide", &common::approval(&request))
         .await;

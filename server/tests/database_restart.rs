@@ -209,20 +209,7 @@ async fn postgres_crashing_during_votes_loses_and_doubles_nothing() {
     );
     // Everything delivered once, by the vote or by the poller.
     let n = requests.len() as i64;
-    let started = Instant::now();
-    while count(
-        &app,
-        "SELECT count(*) FROM approval_deliveries WHERE outcome = 'delivered'",
-    )
-    .await
-        < n
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(40),
-            "every decision delivered"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    common::wait_for_deliveries(&app.pool, n, Duration::from_secs(40)).await;
     eprintln!(
         "phase: all delivered {:?} after Postgres was back",
         back.elapsed()

@@ -224,25 +224,10 @@ async fn browser(replica: &Replica) -> reqwest::Client {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client");
-    let response = call(&client, &replica.base, "demo/sign-in", &[("login", &sre)]).await;
+    let response =
+        common::call_function(&client, &replica.base, "demo/sign-in", &[("login", &sre)]).await;
     assert_eq!(response.status(), 200, "sign in as {sre}");
     client
-}
-
-async fn call(
-    client: &reqwest::Client,
-    base: &str,
-    endpoint: &str,
-    form: &[(&str, &str)],
-) -> reqwest::Response {
-    client
-        .post(format!("{base}/api/{endpoint}"))
-        .header("Accept", "application/json")
-        .header("Origin", base)
-        .form(form)
-        .send()
-        .await
-        .expect("POST")
 }
 
 /// The pending Stage requests, once the poller recorded all of them.
@@ -313,7 +298,7 @@ async fn three_replicas_share_one_leader_per_job_and_survive_the_leader_s_death(
     // Sessions work on every replica: signed in on A, known on B and C.
     let sre = browser(&replicas[0]).await;
     for replica in &replicas[1..] {
-        let response = call(&sre, &replica.base, "session", &[]).await;
+        let response = common::call_function(&sre, &replica.base, "session", &[]).await;
         assert_eq!(response.status(), 200);
         let session: app::api::session::SessionInfo = response.json().await.expect("json");
         assert!(
@@ -344,7 +329,7 @@ async fn three_replicas_share_one_leader_per_job_and_survive_the_leader_s_death(
         ..Default::default()
     });
     let voted = Instant::now();
-    let response = call(
+    let response = common::call_function(
         &sre,
         &replicas[0].base,
         "approvals/decide",
@@ -369,7 +354,7 @@ async fn three_replicas_share_one_leader_per_job_and_survive_the_leader_s_death(
     // The other decisions, through B and C.
     for (i, request) in requests[1..].iter().enumerate() {
         let replica = &replicas[1 + i % 2];
-        let response = call(
+        let response = common::call_function(
             &sre,
             &replica.base,
             "approvals/decide",
@@ -426,20 +411,7 @@ async fn three_replicas_share_one_leader_per_job_and_survive_the_leader_s_death(
         .copied()
         .unwrap_or(0);
     world.codepipeline.set_faults(Faults::default());
-    let started = Instant::now();
-    while count(
-        &pool,
-        "SELECT count(*) FROM approval_deliveries WHERE outcome = 'delivered'",
-    )
-    .await
-        < decided
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(45),
-            "the new leader did not deliver every decision"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    common::wait_for_deliveries(&pool, decided, Duration::from_secs(45)).await;
     // A few more passes: nothing is sent twice.
     tokio::time::sleep(Duration::from_secs(3)).await;
     let puts = world
@@ -558,7 +530,7 @@ async fn a_rolling_restart_drops_no_request_and_every_log_line_carries_its_reque
             .expect("port");
         replicas[replica_at].terminate();
         let other = &replicas[1 - replica_at];
-        let response = call(
+        let response = common::call_function(
             &sre,
             &other.base,
             "approvals/decide",

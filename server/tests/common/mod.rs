@@ -79,6 +79,27 @@ pub fn approval(request: &str) -> Vec<(&'static str, &str)> {
     form
 }
 
+/// Waits until `pool` records `n` delivered decisions, failing after
+/// `within`.
+pub async fn wait_for_deliveries(pool: &PgPool, n: i64, within: Duration) {
+    let started = std::time::Instant::now();
+    loop {
+        let delivered = count(
+            pool,
+            "SELECT count(*) FROM approval_deliveries WHERE outcome = 'delivered'",
+        )
+        .await;
+        if delivered >= n {
+            return;
+        }
+        assert!(
+            started.elapsed() < within,
+            "{delivered} of {n} decisions delivered within {within:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 /// The single number a counting query answers.
 pub async fn count(pool: &PgPool, sql: &str) -> i64 {
     sqlx::query_scalar::<_, i64>(sql)
@@ -279,7 +300,7 @@ impl Person {
 }
 
 /// A server function called by `client` as the hydrated app calls it.
-async fn call_function(
+pub async fn call_function(
     client: &reqwest::Client,
     base: &str,
     endpoint: &str,
