@@ -4,7 +4,7 @@
 //!     cargo bench -p server --bench audit
 //!
 //! Builds Gatehouse in demo mode on a fresh database, appends 1,000,000
-//! audit rows through the chaining trigger (spread over six months, every
+//! audit rows (chained after they are written; spread over six months, every
 //! kind, team, environment, service and demo person), then measures, in
 //! the same run:
 //! - the Audit page (server-rendered HTML, signed in as a manager) for
@@ -171,7 +171,7 @@ async fn main() {
         .await
         .expect("count");
     println!(
-        "appended {ROWS} rows through the chaining trigger in {:.1} s ({:.0} rows/s, one statement per {BATCH})",
+        "appended {ROWS} rows in {:.1} s ({:.0} rows/s, one statement per {BATCH})",
         took.as_secs_f64(),
         ROWS as f64 / took.as_secs_f64()
     );
@@ -247,10 +247,9 @@ async fn main() {
         verified.rows as f64 / t.elapsed().as_secs_f64()
     );
 
-    // What an audit row costs: alone (its own transaction and commit), and
-    // inside a transaction that commits anyway, as an approval's row is
-    // (the INSERT and the chaining trigger, including the wait for the
-    // chain's lock while other writers commit).
+    // What an audit row costs: alone (its own transaction and commit, then
+    // chained), and inside a transaction that commits anyway, as an
+    // approval's row is (the INSERT; it is chained after the commit).
     for (writers, own_commit) in [(1_usize, true), (1, false), (8, false)] {
         let start = Instant::now();
         let tasks: Vec<_> = (0..writers)

@@ -22,7 +22,7 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 const APPEND_ONLY: &[&str] = &["audit_log", "calendar_changes", "audit_verifications"];
 
 /// Tables only the schema's owner touches: the audit chain's head moves
-/// only inside the owner's chaining trigger.
+/// only inside the owner's chaining function.
 const OWNER_ONLY: &[&str] = &["audit_chain_head"];
 
 /// Tables the serving role reads and only the owner writes.
