@@ -7,6 +7,8 @@ die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PRIVATE_PG_DIR="$REPO_ROOT/.data/postgres"
 PRIVATE_PG_PORT="${GATEHOUSE_PRIVATE_PG_PORT:-5433}"
+# Prometheus and promtool, for the monitoring tests (scripts/setup.sh --test).
+export PROMETHEUS_HOME="${PROMETHEUS_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/gatehouse/prometheus}"
 
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else die "need root for: $*"; fi

@@ -58,3 +58,18 @@ if [ "${1:-}" = --test ] && ! python3 -c 'import botocore.loaders; botocore.load
   python3 -m pip install --quiet --user 'botocore>=1.35' 2>/dev/null \
     || python3 -m pip install --quiet --break-system-packages 'botocore>=1.35'
 fi
+
+# The alert rules in config/monitoring are checked by Prometheus itself:
+# promtool and a Prometheus server scraping Gatehouse in the tests. They are
+# unpacked from Debian's prometheus package (no service is installed).
+if [ "${1:-}" = --test ] && [ ! -x "$PROMETHEUS_HOME/usr/bin/promtool" ]; then
+  log "unpacking Prometheus and promtool from Debian's prometheus package into $PROMETHEUS_HOME"
+  deb_dir=$(mktemp -d)
+  chmod 777 "$deb_dir"
+  (cd "$deb_dir" && apt-get download prometheus >/dev/null 2>&1) \
+    || { as_root apt-get update -qq; (cd "$deb_dir" && apt-get download prometheus >/dev/null 2>&1); } \
+    || die "could not download Debian's prometheus package"
+  mkdir -p "$PROMETHEUS_HOME"
+  dpkg-deb -x "$deb_dir"/prometheus_*.deb "$PROMETHEUS_HOME"
+  rm -rf "$deb_dir"
+fi

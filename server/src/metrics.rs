@@ -36,7 +36,10 @@ pub fn handle() -> Option<PrometheusHandle> {
                 .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), BUCKETS)
                 .ok()?;
             match builder.install_recorder() {
-                Ok(handle) => Some(handle),
+                Ok(handle) => {
+                    zero_counters();
+                    Some(handle)
+                }
                 Err(err) => {
                     tracing::warn!(error = %err, "metrics recorder not installed");
                     None
@@ -44,6 +47,21 @@ pub fn handle() -> Option<PrometheusHandle> {
             }
         })
         .clone()
+}
+
+/// Serves the counters the alert rules take `increase()` of from the
+/// start, at 0: Prometheus sees no increase in a series whose first sample
+/// already counts the first failure.
+fn zero_counters() {
+    for outcome in ["delivered", "reconciled", "failed"] {
+        metrics::counter!("gatehouse_deliveries_total", "outcome" => outcome).increment(0);
+    }
+    for operation in ["GetPipelineState", "PutApprovalResult"] {
+        for outcome in ["ok", "error"] {
+            metrics::counter!("gatehouse_aws_calls_total", "operation" => operation, "outcome" => outcome)
+                .increment(0);
+        }
+    }
 }
 
 /// Who may read `/metrics` on the main address, and what it reads.
@@ -233,23 +251,23 @@ impl<T, E, F: std::future::Future<Output = Result<T, E>>> Timed<T, E> for F {}
 
 /// Records one pass of a background job.
 pub fn job_pass(job: &'static str, started: Instant, ok: bool) {
-    metrics::histogram!("gatehouse_job_pass_duration_seconds", "job" => job)
+    metrics::histogram!("gatehouse_job_pass_duration_seconds", "task" => job)
         .record(started.elapsed().as_secs_f64());
     let outcome = if ok { "ok" } else { "error" };
-    metrics::counter!("gatehouse_job_passes_total", "job" => job, "outcome" => outcome)
+    metrics::counter!("gatehouse_job_passes_total", "task" => job, "outcome" => outcome)
         .increment(1);
     if ok {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs_f64())
             .unwrap_or_default();
-        metrics::gauge!("gatehouse_job_last_success_timestamp_seconds", "job" => job).set(now);
+        metrics::gauge!("gatehouse_job_last_success_timestamp_seconds", "task" => job).set(now);
     }
 }
 
 /// Whether this process leads `job` now.
 pub fn leader(job: &'static str, leads: bool) {
-    metrics::gauge!("gatehouse_job_leader", "job" => job).set(if leads { 1.0 } else { 0.0 });
+    metrics::gauge!("gatehouse_job_leader", "task" => job).set(if leads { 1.0 } else { 0.0 });
 }
 
 #[cfg(test)]

@@ -163,7 +163,7 @@ impl Replica {
             .iter()
             .filter(|s| s.metric == "gatehouse_job_leader")
             .filter(|s| matches!(s.value, prometheus_parse::Value::Gauge(v) if v == 1.0))
-            .filter_map(|s| s.labels.get("job").map(str::to_owned))
+            .filter_map(|s| s.labels.get("task").map(str::to_owned))
             .collect()
     }
 
@@ -181,7 +181,7 @@ impl Replica {
     }
 }
 
-const JOBS: [&str; 2] = ["CodePipeline poller", "health prober"];
+const JOBS: [&str; 2] = ["poller", "prober"];
 
 /// Who leads each job, once every job has exactly one leader among
 /// `replicas` (waits up to `within`).
@@ -375,7 +375,7 @@ async fn three_replicas_share_one_leader_per_job_and_survive_the_leader_s_death(
     );
 
     // The poller's leader dies without a word.
-    let poller = "CodePipeline poller";
+    let poller = "poller";
     let leader_name = first
         .iter()
         .find(|(job, _)| job == poller)

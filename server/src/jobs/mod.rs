@@ -82,49 +82,42 @@ where
 pub async fn poll_approvals(state: AppState, pool: PgPool, interval: Duration) {
     let mut checked: Option<std::time::Instant> = None;
     let board_pool = pool.clone();
-    lead(
-        pool,
-        POLLER_LOCK,
-        interval,
-        "CodePipeline poller",
-        |first| {
-            let state = state.clone();
-            let pool = board_pool.clone();
-            // The pipelines are checked against the configuration when this
-            // process takes over, then every ten minutes.
-            let check = first || checked.is_none_or(|at| at.elapsed() >= PIPELINE_CHECK_EVERY);
+    lead(pool, POLLER_LOCK, interval, "poller", |first| {
+        let state = state.clone();
+        let pool = board_pool.clone();
+        // The pipelines are checked against the configuration when this
+        // process takes over, then every ten minutes.
+        let check = first || checked.is_none_or(|at| at.elapsed() >= PIPELINE_CHECK_EVERY);
+        if check {
+            checked = Some(std::time::Instant::now());
+        }
+        async move {
             if check {
-                checked = Some(std::time::Instant::now());
-            }
-            async move {
-                if check {
-                    match app::ssr::approvals::check_pipelines(&state, Duration::from_millis(50))
-                        .await
-                    {
-                        Ok(problems) => {
-                            tracing::info!(problems = problems.len(), "pipelines checked")
-                        }
-                        Err(err) => tracing::warn!(error = %err, "pipeline check failed"),
+                match app::ssr::approvals::check_pipelines(&state, Duration::from_millis(50)).await
+                {
+                    Ok(problems) => {
+                        tracing::info!(problems = problems.len(), "pipelines checked")
                     }
-                }
-                // At most 20 GetPipelineState calls a second.
-                let started = std::time::Instant::now();
-                let polled = app::ssr::approvals::poll(&state, Duration::from_millis(50)).await;
-                crate::metrics::job_pass("poller", started, polled.is_ok());
-                match polled {
-                    Ok(report) => tracing::debug!(?report, "poll finished"),
-                    Err(err) => tracing::warn!(error = %err, "poll failed"),
-                }
-                let started = std::time::Instant::now();
-                let refreshed = board::refresh(&state, &pool, Duration::from_millis(50)).await;
-                crate::metrics::job_pass("board", started, refreshed.is_ok());
-                match refreshed {
-                    Ok(report) => tracing::debug!(?report, "board refreshed"),
-                    Err(err) => tracing::warn!(error = %err, "board refresh failed"),
+                    Err(err) => tracing::warn!(error = %err, "pipeline check failed"),
                 }
             }
-        },
-    )
+            // At most 20 GetPipelineState calls a second.
+            let started = std::time::Instant::now();
+            let polled = app::ssr::approvals::poll(&state, Duration::from_millis(50)).await;
+            crate::metrics::job_pass("poller", started, polled.is_ok());
+            match polled {
+                Ok(report) => tracing::debug!(?report, "poll finished"),
+                Err(err) => tracing::warn!(error = %err, "poll failed"),
+            }
+            let started = std::time::Instant::now();
+            let refreshed = board::refresh(&state, &pool, Duration::from_millis(50)).await;
+            crate::metrics::job_pass("board", started, refreshed.is_ok());
+            match refreshed {
+                Ok(report) => tracing::debug!(?report, "board refreshed"),
+                Err(err) => tracing::warn!(error = %err, "board refresh failed"),
+            }
+        }
+    })
     .await;
 }
 
@@ -137,7 +130,7 @@ pub async fn probe_health(state: AppState, pool: PgPool, config: HealthConfig) {
         .unwrap_or_default();
     let probe_pool = pool.clone();
     let interval = config.interval;
-    lead(pool, PROBER_LOCK, interval, "health prober", |_| {
+    lead(pool, PROBER_LOCK, interval, "prober", |_| {
         let state = state.clone();
         let pool = probe_pool.clone();
         let client = client.clone();
