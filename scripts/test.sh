@@ -49,6 +49,7 @@ target_dir=$(cargo metadata --format-version 1 --no-deps | node -pe 'JSON.parse(
 port="${GATEHOUSE_E2E_PORT:-3100}"
 sim_port=$((port + 1))
 oidc_port=$((port + 2))
+hook_port=$((port + 3))
 e2e_db=gatehouse_e2e
 psql_admin -q -c "DROP DATABASE IF EXISTS $e2e_db WITH (FORCE)"
 # The browser tests run Gatehouse as production should: serving as
@@ -62,6 +63,9 @@ sim_pid=$!
 log "starting an OpenID Connect provider (oauth2-mock-server) on 127.0.0.1:$oidc_port"
 node end2end/oidc-provider.mjs "$oidc_port" > target/e2e-oidc.log 2>&1 &
 oidc_pid=$!
+log "starting a webhook receiver for notifications on 127.0.0.1:$hook_port"
+node end2end/webhook-receiver.mjs "$hook_port" > target/e2e-webhook.log 2>&1 &
+hook_pid=$!
 log "starting Gatehouse (demo mode) on 127.0.0.1:$port"
 DATABASE_URL="$e2e_app_url" GATEHOUSE_MIGRATION_DATABASE_URL="$e2e_owner_url" \
   GATEHOUSE_BIND="127.0.0.1:$port" GATEHOUSE_MODE=demo \
@@ -69,9 +73,10 @@ DATABASE_URL="$e2e_app_url" GATEHOUSE_MIGRATION_DATABASE_URL="$e2e_owner_url" \
   GATEHOUSE_CODEPIPELINE_ENDPOINT="http://127.0.0.1:$sim_port" GATEHOUSE_POLL_INTERVAL_SECS=2 GATEHOUSE_HEALTH_INTERVAL_SECS=1 \
   GATEHOUSE_OIDC_ISSUER="http://127.0.0.1:$oidc_port" GATEHOUSE_OIDC_CLIENT_ID=gatehouse-e2e \
   GATEHOUSE_OIDC_CLIENT_SECRET=e2e-secret GATEHOUSE_OIDC_LABEL="Acme SSO" \
+  GATEHOUSE_WEBHOOK_RELEASE_TRAIN="http://127.0.0.1:$hook_port/hook" \
   "$target_dir/debug/gatehouse" serve > target/e2e-server.log 2>&1 &
 server_pid=$!
-trap 'kill $server_pid $sim_pid $oidc_pid 2>/dev/null || true; wait $server_pid $sim_pid $oidc_pid 2>/dev/null || true' EXIT
+trap 'kill $server_pid $sim_pid $oidc_pid $hook_pid 2>/dev/null || true; wait $server_pid $sim_pid $oidc_pid $hook_pid 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do
   curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
   kill -0 $server_pid 2>/dev/null || { cat target/e2e-server.log; die "Gatehouse exited during start-up"; }
@@ -83,6 +88,7 @@ curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null || { cat target/e2e-server.
 log "browser tests (Playwright, Debian chromium, JavaScript on and off)"
 e2e_status=0
 (cd end2end && GATEHOUSE_E2E_URL="http://127.0.0.1:$port" GATEHOUSE_E2E_SIMULATOR="http://127.0.0.1:$sim_port" \
+  GATEHOUSE_E2E_WEBHOOK="http://127.0.0.1:$hook_port" \
   npx playwright test) || e2e_status=$?
 # A page whose bundle did not load cannot hydrate: say which requests missed.
 if grep -q "browser bundle not served" target/e2e-server.log; then

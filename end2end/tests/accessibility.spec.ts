@@ -21,6 +21,7 @@ const pages = [
   '/release-demo?present=1',
   '/calendar?move=1:code-freeze',
   '/audit',
+  '/notifications',
   '/prod-plan',
   '/prod-plan?team=mobile',
   '/sign-in',

@@ -228,6 +228,22 @@ pub struct Settings {
         global = true
     )]
     pub metrics_token: Option<String>,
+    /// The SMTP server notifications are e-mailed through:
+    /// `smtp://host:587?tls=required` (STARTTLS), `smtps://user:pass@host`
+    /// (TLS), or `smtp://localhost:25` (plain, a local relay).
+    #[arg(
+        long,
+        env = "GATEHOUSE_SMTP_URL",
+        hide_env_values = true,
+        global = true
+    )]
+    pub smtp_url: Option<String>,
+    /// The From of notification e-mails, e.g. "Gatehouse <gatehouse@acme.example>".
+    #[arg(long, env = "GATEHOUSE_MAIL_FROM", global = true)]
+    pub mail_from: Option<String>,
+    /// Their Reply-To (a team list, say).
+    #[arg(long, env = "GATEHOUSE_MAIL_REPLY_TO", global = true)]
+    pub mail_reply_to: Option<String>,
     /// A second address serving only `/metrics`, open (keep it off the load
     /// balancer), e.g. 127.0.0.1:9464.
     #[arg(long, env = "GATEHOUSE_METRICS_BIND", global = true)]
@@ -648,6 +664,9 @@ pub struct Config {
     pub auth: AuthSettings,
     pub limits: LimitSettings,
     pub metrics: MetricsSettings,
+    /// SMTP for e-mail notifications; webhook URLs come from the channels'
+    /// `url_env` variables unless given here.
+    pub notifications: crate::notify::NotificationSettings,
 }
 
 /// Where `/metrics` is served.
@@ -734,6 +753,12 @@ impl Settings {
                 token: given(self.metrics_token).map(Secret::new),
                 bind: self.metrics_bind,
             },
+            notifications: crate::notify::NotificationSettings {
+                smtp_url: given(self.smtp_url).map(Secret::new),
+                mail_from: given(self.mail_from),
+                reply_to: given(self.mail_reply_to),
+                webhook_urls: Default::default(),
+            },
         })
     }
 }
@@ -766,6 +791,9 @@ mod tests {
             max_event_streams: 2000,
             metrics_token: None,
             metrics_bind: None,
+            smtp_url: None,
+            mail_from: None,
+            mail_reply_to: None,
             health_url: None,
             health_interval_secs: None,
             auth: AuthArgs::default(),

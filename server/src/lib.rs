@@ -17,6 +17,7 @@ pub mod ics;
 pub mod jobs;
 pub mod limits;
 pub mod metrics;
+pub mod notify;
 pub mod org_config;
 pub mod pages;
 pub mod prod_plan_export;

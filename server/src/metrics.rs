@@ -265,6 +265,21 @@ pub fn job_pass(job: &'static str, started: Instant, ok: bool) {
     }
 }
 
+/// Counts one notification send by channel kind and outcome.
+pub fn notification(kind: app::domain::notification::ChannelKind, outcome: &crate::notify::Sent) {
+    let kind = match kind {
+        app::domain::notification::ChannelKind::Webhook => "webhook",
+        app::domain::notification::ChannelKind::Email => "email",
+    };
+    let outcome = match outcome {
+        crate::notify::Sent::Yes => "sent",
+        crate::notify::Sent::Retry(_) => "retry",
+        crate::notify::Sent::GiveUp(_) => "given_up",
+    };
+    metrics::counter!("gatehouse_notifications_total", "channel" => kind, "outcome" => outcome)
+        .increment(1);
+}
+
 /// Whether this process leads `job` now.
 pub fn leader(job: &'static str, leads: bool) {
     metrics::gauge!("gatehouse_job_leader", "task" => job).set(if leads { 1.0 } else { 0.0 });

@@ -145,7 +145,7 @@ pub async fn serve(
     }
     // Taken before anything is read: a change during the render is not
     // hidden behind what it rendered.
-    let Some(stamp) = keeper.app.changes.stamp(&Topic::ALL) else {
+    let Some(stamp) = keeper.app.changes.stamp(&Topic::KEPT_PAGES) else {
         return without_marker(next.run(request).await);
     };
     let minute = app::ssr::changes::this_minute();

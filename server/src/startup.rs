@@ -47,6 +47,7 @@ pub struct Application {
     github_simulator: Option<GitHubSimulator>,
     health_simulator: Option<HealthSimulator>,
     health: Option<HealthConfig>,
+    notifier: Arc<crate::notify::Notifier>,
 }
 
 impl Application {
@@ -194,6 +195,13 @@ impl Application {
             crate::auth::Directory::new(&config.auth, access, &public_url)
                 .map_err(|why| anyhow::anyhow!("invalid sign-in settings: {why}"))?,
         );
+        let notifier = Arc::new(crate::notify::Notifier::new(
+            pool.clone(),
+            &operations.notifications,
+            &config.notifications,
+            &public_url,
+            config.mode == Mode::Demo,
+        )?);
         let state = AppState {
             leptos_options,
             mode: config.mode,
@@ -204,6 +212,8 @@ impl Application {
             pipelines,
             calendar: cached.clone(),
             board: cached,
+            notifications: store.clone(),
+            notification_channels: Arc::new(notifier.summaries()),
             changes: generations,
             rendered: Arc::default(),
             identity: directory.clone(),
@@ -272,6 +282,11 @@ impl Application {
                 pool.clone(),
                 config.poll_interval,
             ));
+            tokio::spawn(crate::jobs::notify(
+                state.clone(),
+                pool.clone(),
+                notifier.clone(),
+            ));
             if let Some(health) = &health {
                 tokio::spawn(crate::jobs::probe_health(
                     state.clone(),
@@ -294,6 +309,7 @@ impl Application {
             github_simulator,
             health_simulator,
             health,
+            notifier,
         })
     }
 
@@ -305,6 +321,11 @@ impl Application {
     /// What the prober probes, when anything.
     pub fn health(&self) -> Option<HealthConfig> {
         self.health.clone()
+    }
+
+    /// The notifier (tests run its passes themselves).
+    pub fn notifier(&self) -> Arc<crate::notify::Notifier> {
+        self.notifier.clone()
     }
 
     /// The state every request sees (for tests and jobs).

@@ -17,6 +17,7 @@ const NAV: &[(&str, &str)] = &[
     ("/prod-plan", "Prod plan"),
     ("/release-demo", "Release demo"),
     ("/audit", "Audit"),
+    ("/notifications", "Notifications"),
 ];
 
 #[component]
@@ -113,6 +114,7 @@ fn topics_of(path: &str) -> Vec<String> {
         "/environments" => &["calendar", "board"],
         "/release-demo" => &["board"],
         "/prod-plan" => &["board", "approvals"],
+        "/notifications" => &["notifications", "people"],
         p if p.starts_with("/board/") => &["board", "approvals"],
         _ => &[],
     };

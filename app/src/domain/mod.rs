@@ -10,6 +10,7 @@ pub mod health;
 mod ids;
 mod keywords;
 pub mod limits;
+pub mod notification;
 mod org;
 mod pipeline;
 pub mod plan_drawing;

@@ -8,6 +8,7 @@ pub mod cell_page;
 pub mod demo_sign_in_page;
 pub mod environments_page;
 pub mod not_found_page;
+pub mod notifications_page;
 pub mod prod_plan_page;
 pub mod release_demo_page;
 pub mod sign_in_page;

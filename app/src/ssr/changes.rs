@@ -14,11 +14,24 @@ pub enum Topic {
     Approvals,
     /// A person's own settings a page shows (their calendar-feed address).
     People,
+    /// Notification deliveries (the Notifications page).
+    Notifications,
 }
 
 impl Topic {
     /// Every topic: what a whole page may show.
-    pub const ALL: [Topic; 5] = [
+    pub const ALL: [Topic; 6] = [
+        Topic::Org,
+        Topic::Calendar,
+        Topic::Board,
+        Topic::Approvals,
+        Topic::People,
+        Topic::Notifications,
+    ];
+
+    /// What the pages kept whole may show (the Notifications page is not
+    /// kept).
+    pub const KEPT_PAGES: [Topic; 5] = [
         Topic::Org,
         Topic::Calendar,
         Topic::Board,
@@ -37,6 +50,7 @@ impl Topic {
             Topic::Board => "board",
             Topic::Approvals => "approvals",
             Topic::People => "people",
+            Topic::Notifications => "notifications",
         }
     }
 }
@@ -45,7 +59,7 @@ impl Topic {
 #[derive(Default)]
 pub struct Generations {
     listening: AtomicBool,
-    counts: [AtomicU64; 5],
+    counts: [AtomicU64; 6],
 }
 
 impl Generations {

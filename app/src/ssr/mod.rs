@@ -7,6 +7,7 @@ pub mod board;
 pub mod calendar;
 pub mod changes;
 pub mod forms;
+pub mod notifications;
 pub mod ports;
 pub mod prod_plan;
 pub mod release_demo;
@@ -16,8 +17,8 @@ pub mod session;
 use crate::error::AppError;
 use leptos::prelude::LeptosOptions;
 use ports::{
-    ApprovalStore, AuditStore, BoardStore, CalendarStore, GitHub, Identity, OrgStore, Pipelines,
-    StoreError, UserStore,
+    ApprovalStore, AuditStore, BoardStore, CalendarStore, GitHub, Identity, NotificationStore,
+    OrgStore, Pipelines, StoreError, UserStore,
 };
 use std::sync::Arc;
 
@@ -40,6 +41,9 @@ pub struct AppState {
     pub pipelines: Arc<dyn Pipelines>,
     pub calendar: Arc<dyn CalendarStore>,
     pub board: Arc<dyn BoardStore>,
+    pub notifications: Arc<dyn NotificationStore>,
+    /// The notification channels configured, for the Notifications page.
+    pub notification_channels: Arc<Vec<crate::domain::notification::ChannelSummary>>,
     /// What changed, for the per-process caches; services mark what they
     /// write.
     pub changes: Arc<changes::Generations>,

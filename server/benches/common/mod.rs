@@ -126,6 +126,7 @@ pub async fn build_with(name: &str, org_text: &str) -> (Application, String) {
             ..Default::default()
         },
         metrics: server::config::MetricsSettings::default(),
+        notifications: Default::default(),
     };
     (Application::build(config).await.expect("build"), url)
 }

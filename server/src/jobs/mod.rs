@@ -27,6 +27,13 @@ fn jittered(base: Duration) -> Duration {
 /// Advisory lock held by the one process that probes health URLs.
 const PROBER_LOCK: i64 = 0x6761_7465_0003;
 
+/// Advisory lock held by the one process that routes and sends
+/// notifications.
+const NOTIFIER_LOCK: i64 = 0x6761_7465_0005;
+
+/// How often the notifier's leader routes the outbox and sends what is due.
+const NOTIFY_EVERY: Duration = Duration::from_secs(1);
+
 /// Runs `pass` every `interval` (jittered) while this process holds the
 /// Postgres advisory lock `lock`. The other replicas wait and take over
 /// when the leader's connection goes away.
@@ -115,6 +122,31 @@ pub async fn poll_approvals(state: AppState, pool: PgPool, interval: Duration) {
             match refreshed {
                 Ok(report) => tracing::debug!(?report, "board refreshed"),
                 Err(err) => tracing::warn!(error = %err, "board refresh failed"),
+            }
+        }
+    })
+    .await;
+}
+
+/// Routes and sends notifications every second, on one replica.
+pub async fn notify(
+    state: AppState,
+    pool: PgPool,
+    notifier: std::sync::Arc<crate::notify::Notifier>,
+) {
+    lead(pool, NOTIFIER_LOCK, NOTIFY_EVERY, "notifier", |_| {
+        let state = state.clone();
+        let notifier = notifier.clone();
+        async move {
+            let started = std::time::Instant::now();
+            let passed = notifier.pass(&state, chrono::Utc::now()).await;
+            crate::metrics::job_pass("notifier", started, passed.is_ok());
+            match passed {
+                Ok(report) if report != crate::notify::PassReport::default() => {
+                    tracing::info!(?report, "notifications")
+                }
+                Ok(_) => {}
+                Err(err) => tracing::warn!(error = %err, "notification pass failed"),
             }
         }
     })

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod cluster;
+pub mod sinks;
 
 use app::ssr::Mode;
 use server::config::{Config, LogFormat, Secret};
@@ -23,6 +24,8 @@ pub struct TestApp {
     /// Keeps cookies, never follows redirects.
     pub client: reqwest::Client,
     pub pool: PgPool,
+    /// Routes and sends notifications (tests run its passes).
+    pub notifier: std::sync::Arc<server::notify::Notifier>,
 }
 
 pub fn shipped_org_config() -> PathBuf {
@@ -62,6 +65,7 @@ pub fn config(mode: Mode, org_config: PathBuf) -> Config {
             ..Default::default()
         },
         metrics: server::config::MetricsSettings::default(),
+        notifications: Default::default(),
     }
 }
 
@@ -134,6 +138,7 @@ fn start(app: Application) -> TestApp {
     let github = app.github_simulator();
     let services = app.health_simulator();
     let health = app.health();
+    let notifier = app.notifier();
     tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::builder()
         .cookie_store(true)
@@ -149,6 +154,7 @@ fn start(app: Application) -> TestApp {
         health,
         client,
         pool,
+        notifier,
     }
 }
 
