@@ -165,6 +165,12 @@ async fn every_server_function_and_route_allows_exactly_who_it_should(pool: PgPo
         ),
         ("/api/board", vec![], everyone()),
         ("/api/prod-plan", vec![], everyone()),
+        ("/api/notifications", vec![], everyone()),
+        (
+            "/api/notifications/mute",
+            vec![("muted[]", "code-freeze-tomorrow".into())],
+            only(&["developer", "qa", "sre", "manager", "stakeholder", "admin"]),
+        ),
         (
             "/api/board/cell",
             vec![
@@ -210,6 +216,7 @@ async fn every_server_function_and_route_allows_exactly_who_it_should(pool: PgPo
         "/board",
         "/board/{service}/{environment}",
         "/prod-plan",
+        "/notifications",
         "/sign-in",
         "/demo/sign-in",
     ];
