@@ -5,6 +5,7 @@ pub mod approval;
 mod branch;
 pub mod calendar;
 pub mod deploy_dag;
+pub mod dora;
 mod environment;
 pub mod health;
 mod ids;
