@@ -9,6 +9,7 @@ pub mod dora;
 mod environment;
 pub mod health;
 mod ids;
+pub mod inventory;
 mod keywords;
 pub mod limits;
 pub mod notification;
