@@ -47,8 +47,8 @@ test('the Notifications page lists channels and deliveries, and mutes are saved'
   await open(page, '/notifications', testInfo);
   await expect(page.getByRole('heading', { name: 'Notifications', level: 1 })).toBeVisible();
   const channels = page.getByTestId('channels');
-  await expect(channels.getByRole('row', { name: /release-train/ })).toContainText('Sends');
-  await expect(channels.getByRole('row', { name: /approvers/ })).toContainText('Records only');
+  await expect(channels.getByRole('listitem').filter({ hasText: 'release-train' })).toContainText('Sends');
+  await expect(channels.getByRole('listitem').filter({ hasText: /^approvers/ })).toContainText('Records only');
   await expect(page.getByTestId('deliveries').getByText(/is waiting for approval/).first()).toBeVisible({ timeout: 30_000 });
   await expect(page.getByTestId('delivery-counts')).toContainText(/\d+ sent/);
 

@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// Deliveries listed at most.
-pub const LISTED: i64 = 100;
+pub const LISTED: i64 = 50;
 
 /// One event the viewer may mute.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,7 +25,8 @@ pub struct DeliveryRow {
     pub id: i64,
     pub event: String,
     pub channel: String,
-    /// The address, for admins; `None` for a webhook or another viewer.
+    /// The address (for anyone but admins, masked: `p…@acme.example`);
+    /// `None` for a webhook.
     pub recipient: Option<String>,
     pub title: String,
     /// A path or address in Gatehouse the message links to.

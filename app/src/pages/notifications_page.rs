@@ -68,27 +68,6 @@ fn NotificationsBody(data: NotificationsView) -> impl IntoView {
             <h2 id="channels-heading" class="text-base font-semibold text-slate-900">"Channels"</h2>
             <Channels channels demo />
         </section>
-        <section aria-labelledby="deliveries-heading" class="mt-8">
-            <div class="flex flex-wrap items-baseline justify-between gap-2">
-                <h2 id="deliveries-heading" class="text-base font-semibold text-slate-900">
-                    {if failed_only { "Deliveries given up" } else { "Deliveries, newest first" }}
-                </h2>
-                <p class="flex flex-wrap gap-x-4 gap-y-1 text-sm text-slate-700" data-testid="delivery-counts">
-                    <span class="inline-flex items-center gap-1"><Icon kind=IconKind::Check />{format!("{sent} sent")}</span>
-                    <span class="inline-flex items-center gap-1"><Icon kind=IconKind::Clock />{format!("{pending} waiting to send")}</span>
-                    <span class="inline-flex items-center gap-1"><Icon kind=IconKind::Alert />{format!("{failed} given up")}</span>
-                    {(recorded > 0).then(|| view! { <span class="inline-flex items-center gap-1"><Icon kind=IconKind::Dashed />{format!("{recorded} recorded")}</span> })}
-                </p>
-            </div>
-            <p class="mt-1 text-sm">
-                {if failed_only {
-                    view! { <a class="font-medium text-indigo-700 underline" href="/notifications">"Show every delivery"</a> }.into_any()
-                } else {
-                    view! { <a class="font-medium text-indigo-700 underline" href="/notifications?failed=1" data-testid="only-failed">"Show only deliveries given up"</a> }.into_any()
-                }}
-            </p>
-            <Deliveries deliveries admin failed_only />
-        </section>
         <section aria-labelledby="mutes-heading" class="mt-8">
             <h2 id="mutes-heading" class="text-base font-semibold text-slate-900">"Your e-mails"</h2>
             <p class="mt-1 text-sm text-slate-600">
@@ -118,6 +97,27 @@ fn NotificationsBody(data: NotificationsView) -> impl IntoView {
                 </button>
             </form>
         </section>
+        <section aria-labelledby="deliveries-heading" class="mt-8">
+            <div class="flex flex-wrap items-baseline justify-between gap-2">
+                <h2 id="deliveries-heading" class="text-base font-semibold text-slate-900">
+                    {if failed_only { "Deliveries given up, newest first" } else { "The newest deliveries" }}
+                </h2>
+                <p class="flex flex-wrap gap-x-4 gap-y-1 text-sm text-slate-700" data-testid="delivery-counts">
+                    <span class="inline-flex items-center gap-1"><Icon kind=IconKind::Check />{format!("{sent} sent")}</span>
+                    <span class="inline-flex items-center gap-1"><Icon kind=IconKind::Clock />{format!("{pending} waiting to send")}</span>
+                    <span class="inline-flex items-center gap-1"><Icon kind=IconKind::Alert />{format!("{failed} given up")}</span>
+                    {(recorded > 0).then(|| view! { <span class="inline-flex items-center gap-1"><Icon kind=IconKind::Dashed />{format!("{recorded} recorded")}</span> })}
+                </p>
+            </div>
+            <p class="mt-1 text-sm">
+                {if failed_only {
+                    view! { <a class="font-medium text-indigo-700 underline" href="/notifications">"Show every delivery"</a> }.into_any()
+                } else {
+                    view! { <a class="font-medium text-indigo-700 underline" href="/notifications?failed=1" data-testid="only-failed">"Show only deliveries given up"</a> }.into_any()
+                }}
+            </p>
+            <Deliveries deliveries admin failed_only />
+        </section>
     }
 }
 
@@ -132,42 +132,37 @@ fn Channels(channels: Vec<ChannelSummary>, demo: bool) -> impl IntoView {
         .into_any();
     }
     view! {
-        <div class="mt-2 overflow-x-auto rounded-lg border border-slate-200 bg-white">
-            <table class="min-w-full text-left text-sm" data-testid="channels">
-                <thead class="bg-slate-50 text-xs uppercase tracking-wide text-slate-600">
-                    <tr>
-                        <th scope="col" class="px-3 py-2 font-medium">"Channel"</th>
-                        <th scope="col" class="px-3 py-2 font-medium">"Reaches"</th>
-                        <th scope="col" class="px-3 py-2 font-medium">"Events"</th>
-                        <th scope="col" class="px-3 py-2 font-medium">"Limited to"</th>
-                        <th scope="col" class="px-3 py-2 font-medium">"Sending"</th>
-                    </tr>
-                </thead>
-                <tbody class="divide-y divide-slate-200">
-                    {channels.into_iter().map(|c| {
-                        let limited: Vec<String> = c.teams.iter().chain(c.environments.iter()).cloned().collect();
-                        let events: Vec<&str> = c.events.iter().map(|e| e.label()).collect();
-                        view! {
-                            <tr>
-                                <th scope="row" class="px-3 py-2 font-mono text-xs font-medium text-slate-900">{c.id}</th>
-                                <td class="px-3 py-2">{format!("{}: {}", c.kind.label(), c.audience)}</td>
-                                <td class="px-3 py-2 text-slate-700">{events.join("; ")}</td>
-                                <td class="px-3 py-2 text-slate-700">{if limited.is_empty() { "Every team and environment".to_owned() } else { limited.join(", ") }}</td>
-                                <td class="px-3 py-2">
-                                    {if c.live {
-                                        view! { <span class="inline-flex items-center gap-1 text-emerald-800"><Icon kind=IconKind::Check />"Sends"</span> }.into_any()
-                                    } else if demo {
-                                        view! { <span class="inline-flex items-center gap-1 text-amber-800"><Icon kind=IconKind::Dashed />"Records only"</span> }.into_any()
-                                    } else {
-                                        view! { <span class="inline-flex items-center gap-1 text-rose-800"><Icon kind=IconKind::Alert />{format!("Not configured: {}", c.problem.clone().unwrap_or_default())}</span> }.into_any()
-                                    }}
-                                </td>
-                            </tr>
-                        }
-                    }).collect_view()}
-                </tbody>
-            </table>
-        </div>
+        <ul class="mt-2 divide-y divide-slate-200 rounded-lg border border-slate-200 bg-white" aria-label="Channels" data-testid="channels">
+            {channels.into_iter().map(|c| {
+                let limited: Vec<String> = c.teams.iter().chain(c.environments.iter()).cloned().collect();
+                let events: Vec<&str> = c.events.iter().map(|e| e.label()).collect();
+                let sending = if c.live {
+                    view! { <span class="inline-flex items-center gap-1 text-emerald-800"><Icon kind=IconKind::Check />"Sends"</span> }.into_any()
+                } else if demo {
+                    view! { <span class="inline-flex items-center gap-1 text-amber-800"><Icon kind=IconKind::Dashed />"Records only"</span> }.into_any()
+                } else {
+                    view! { <span class="inline-flex items-center gap-1 text-rose-800"><Icon kind=IconKind::Alert />{format!("Not configured: {}", c.problem.clone().unwrap_or_default())}</span> }.into_any()
+                };
+                view! {
+                    <li class="px-3 py-2 text-sm">
+                        <div class="flex flex-wrap items-baseline justify-between gap-x-3 gap-y-1">
+                            <p class="min-w-0">
+                                <span class="font-mono font-medium text-slate-900">{c.id}</span>
+                                <span class="ml-2 break-words text-slate-700 [overflow-wrap:anywhere]">{format!("{}: {}", c.kind.label(), c.audience)}</span>
+                            </p>
+                            <p class="shrink-0">{sending}</p>
+                        </div>
+                        <p class="mt-1 text-xs text-slate-600">
+                            <span class="font-medium text-slate-700">"Events: "</span>{events.join("; ")}
+                        </p>
+                        <p class="mt-0.5 text-xs text-slate-600">
+                            <span class="font-medium text-slate-700">"Limited to: "</span>
+                            {if limited.is_empty() { "every team and environment".to_owned() } else { limited.join(", ") }}
+                        </p>
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
     }
     .into_any()
 }

@@ -32,7 +32,13 @@ pub async fn view(failed_only: bool) -> Result<NotificationsView, AppError> {
             id: d.id,
             event: d.event.label().to_owned(),
             channel: d.channel,
-            recipient: (admin && !d.recipient.is_empty()).then_some(d.recipient),
+            recipient: (!d.recipient.is_empty()).then(|| {
+                if admin {
+                    d.recipient
+                } else {
+                    masked(&d.recipient)
+                }
+            }),
             title: d.title,
             link: d.link,
             next_attempt_at: (d.state == "pending").then_some(d.next_attempt_at),
@@ -64,6 +70,18 @@ pub async fn view(failed_only: bool) -> Result<NotificationsView, AppError> {
         demo: state.mode == super::Mode::Demo,
         notice: session::take_notice().await?,
     })
+}
+
+/// An address as others see it: its first character and its domain
+/// (`p…@acme.example`), enough to tell two deliveries apart.
+fn masked(address: &str) -> String {
+    match address.split_once('@') {
+        Some((local, domain)) => {
+            let first: String = local.chars().take(1).collect();
+            format!("{first}\u{2026}@{domain}")
+        }
+        None => "\u{2026}".to_owned(),
+    }
 }
 
 /// Replaces the viewer's mutes: e-mails addressed to them by role skip
