@@ -22,6 +22,7 @@ const pages = [
   '/calendar?move=1:code-freeze',
   '/audit',
   '/notifications',
+  '/inventory',
   '/prod-plan',
   '/prod-plan?team=mobile',
   '/sign-in',

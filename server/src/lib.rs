@@ -23,3 +23,4 @@ pub mod pages;
 pub mod prod_plan_export;
 pub mod startup;
 pub mod telemetry;
+pub mod terraform;

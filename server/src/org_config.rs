@@ -67,6 +67,22 @@ struct RawOrg {
     hotfixes: Option<RawHotfixes>,
     prod_plan: Option<RawProdPlan>,
     notifications: Option<RawNotifications>,
+    terraform: Option<RawTerraform>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTerraform {
+    refresh_secs: Option<u64>,
+    #[serde(default)]
+    states: Vec<RawTerraformState>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTerraformState {
+    environment: String,
+    source: String,
 }
 
 #[derive(Deserialize)]
@@ -449,10 +465,67 @@ pub fn parse_operations(path: &Path, text: &str) -> Result<OperationsConfig, Con
         None => Vec::new(),
         Some(n) => channels(&checker, &org, n.channels)?,
     };
+    let terraform = match raw.terraform {
+        None => None,
+        Some(t) => Some(terraform(&checker, &org, t)?),
+    };
     Ok(OperationsConfig {
         health,
         refuse_unmerged_hotfix,
         notifications,
+        terraform,
+    })
+}
+
+/// Checks `[terraform]`: one source per known environment, each a file path
+/// or an http(s) URL.
+fn terraform(
+    checker: &Checker<'_>,
+    org: &OrgModel,
+    raw: RawTerraform,
+) -> Result<crate::terraform::TerraformConfig, ConfigError> {
+    use crate::terraform::StateSource;
+    let env_ids: Vec<&str> = org.environments.iter().map(|e| e.id.as_str()).collect();
+    let refresh = match raw.refresh_secs {
+        Some(0) => return Err(checker.err("terraform.refresh_secs", "must be at least 1")),
+        Some(s) => s,
+        None => 300,
+    };
+    let mut states: Vec<(String, StateSource)> = Vec::new();
+    for (i, s) in raw.states.into_iter().enumerate() {
+        checker.reference(
+            format!("terraform.states[{i}].environment"),
+            "environment",
+            &s.environment,
+            &env_ids,
+        )?;
+        if states.iter().any(|(e, _)| *e == s.environment) {
+            return Err(checker.err(
+                format!("terraform.states[{i}].environment"),
+                format!("{} has another state source above", s.environment),
+            ));
+        }
+        let source = s.source.trim();
+        let parsed = if source.starts_with("https://") || source.starts_with("http://") {
+            StateSource::Http(source.to_owned())
+        } else if source.starts_with("s3://") {
+            return Err(checker.err(
+                format!("terraform.states[{i}].source"),
+                "S3 sources are not read yet: serve the state through Terraform's HTTP backend, or give a file path",
+            ));
+        } else if source.is_empty() || source.contains("://") {
+            return Err(checker.err(
+                format!("terraform.states[{i}].source"),
+                "give an http(s):// URL (Terraform's HTTP backend) or a file path",
+            ));
+        } else {
+            StateSource::File(std::path::PathBuf::from(source))
+        };
+        states.push((s.environment, parsed));
+    }
+    Ok(crate::terraform::TerraformConfig {
+        refresh: std::time::Duration::from_secs(refresh),
+        states,
     })
 }
 
@@ -657,6 +730,8 @@ pub struct OperationsConfig {
     pub refuse_unmerged_hotfix: bool,
     /// `[[notifications.channels]]`.
     pub notifications: Vec<ChannelConfig>,
+    /// `[terraform]`: where each environment's state is read.
+    pub terraform: Option<crate::terraform::TerraformConfig>,
 }
 
 /// The `[health]` section: which URLs are probed, how often, and how many
@@ -1632,6 +1707,40 @@ mod tests {
         assert_eq!(err.key, "notifications.channels[1].environments[1]");
         let err = bad("kind = \"webhook\"", "kind = \"pager\"");
         assert_eq!(err.key, "notifications.channels[0].kind");
+    }
+
+    #[test]
+    fn terraform_sources_are_urls_or_files_one_per_environment() {
+        let ops = parse_operations(Path::new("org.toml"), SHIPPED).expect("valid");
+        let terraform = ops.terraform.expect("terraform");
+        assert_eq!(terraform.states.len(), 6);
+        assert_eq!(terraform.refresh, std::time::Duration::from_secs(300));
+        let bad = |from: &str, to: &str| {
+            let text = SHIPPED.replacen(from, to, 1);
+            assert_ne!(text, SHIPPED, "{from}");
+            parse_operations(Path::new("org.toml"), &text).expect_err("rejected")
+        };
+        let err = bad(
+            "source = \"https://terraform.acme-retail.internal/state/dev\"",
+            "source = \"s3://acme-tf/dev.tfstate\"",
+        );
+        assert_eq!(err.key, "terraform.states[0].source");
+        assert!(err.message.contains("S3"), "{}", err.message);
+        let err = bad("environment = \"stage\"\nsource", "environment = \"dev\"\nsource");
+        assert_eq!(err.key, "terraform.states[1].environment");
+        let file = parse_operations(
+            Path::new("org.toml"),
+            &SHIPPED.replacen(
+                "source = \"https://terraform.acme-retail.internal/state/dev\"",
+                "source = \"/srv/terraform/dev.tfstate\"",
+                1,
+            ),
+        )
+        .expect("a file source");
+        assert_eq!(
+            file.terraform.expect("terraform").states[0].1,
+            crate::terraform::StateSource::File("/srv/terraform/dev.tfstate".into())
+        );
     }
 
     fn with_overrides(overrides: &str) -> Result<OrgModel, ConfigError> {

@@ -48,6 +48,8 @@ pub struct Application {
     health_simulator: Option<HealthSimulator>,
     health: Option<HealthConfig>,
     notifier: Arc<crate::notify::Notifier>,
+    terraform: Option<crate::terraform::TerraformConfig>,
+    terraform_backend: Option<crate::terraform::TerraformBackend>,
 }
 
 impl Application {
@@ -195,6 +197,26 @@ impl Application {
             crate::auth::Directory::new(&config.auth, access, &public_url)
                 .map_err(|why| anyhow::anyhow!("invalid sign-in settings: {why}"))?,
         );
+        // Terraform states: as configured, or demo mode's simulated backend.
+        let mut terraform = operations.terraform.clone();
+        let mut terraform_backend = None;
+        if config.mode == Mode::Demo {
+            let (backend, base) = start_terraform_backend(&org).await?;
+            terraform = Some(crate::terraform::TerraformConfig {
+                refresh: Duration::from_secs(30),
+                states: org
+                    .environments
+                    .iter()
+                    .map(|e| {
+                        (
+                            e.id.to_string(),
+                            crate::terraform::StateSource::Http(format!("{base}/state/{}", e.id)),
+                        )
+                    })
+                    .collect(),
+            });
+            terraform_backend = Some(backend);
+        }
         let notifier = Arc::new(crate::notify::Notifier::new(
             pool.clone(),
             &operations.notifications,
@@ -213,6 +235,7 @@ impl Application {
             calendar: cached.clone(),
             board: cached,
             notifications: store.clone(),
+            inventory: store.clone(),
             notification_channels: Arc::new(notifier.summaries()),
             changes: generations,
             rendered: Arc::default(),
@@ -282,6 +305,9 @@ impl Application {
                 pool.clone(),
                 config.poll_interval,
             ));
+            if let Some(terraform) = &terraform {
+                tokio::spawn(crate::jobs::read_terraform(pool.clone(), terraform.clone()));
+            }
             tokio::spawn(crate::jobs::notify(
                 state.clone(),
                 pool.clone(),
@@ -310,6 +336,8 @@ impl Application {
             health_simulator,
             health,
             notifier,
+            terraform,
+            terraform_backend,
         })
     }
 
@@ -321,6 +349,16 @@ impl Application {
     /// What the prober probes, when anything.
     pub fn health(&self) -> Option<HealthConfig> {
         self.health.clone()
+    }
+
+    /// Where Terraform states are read (tests refresh them themselves).
+    pub fn terraform(&self) -> Option<crate::terraform::TerraformConfig> {
+        self.terraform.clone()
+    }
+
+    /// Demo mode's simulated Terraform backend.
+    pub fn terraform_backend(&self) -> Option<crate::terraform::TerraformBackend> {
+        self.terraform_backend.clone()
     }
 
     /// The notifier (tests run its passes themselves).
@@ -458,6 +496,32 @@ async fn start_health_simulator() -> anyhow::Result<(HealthSimulator, String)> {
     });
     tracing::info!(%url, "demo mode: simulated services' health endpoints started");
     Ok((simulator, url))
+}
+
+/// Starts demo mode's Terraform HTTP backend on a loopback port, with a
+/// state per environment.
+async fn start_terraform_backend(
+    org: &app::domain::OrgModel,
+) -> anyhow::Result<(crate::terraform::TerraformBackend, String)> {
+    let backend = crate::terraform::TerraformBackend::new();
+    for (i, env) in org.environments.iter().enumerate() {
+        let serial = 40 + 7 * i as u64;
+        backend.put(
+            env.id.as_str(),
+            crate::terraform::demo_state(org, env.id.as_str(), serial),
+        );
+    }
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .context("cannot start the simulated Terraform backend")?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let router = backend.router();
+    tokio::spawn(async move {
+        if let Err(err) = axum::serve(listener, router).await {
+            tracing::error!(error = %err, "simulated Terraform backend stopped");
+        }
+    });
+    Ok((backend, url))
 }
 
 /// Starts the CodePipeline simulator on a loopback port, seeded from the

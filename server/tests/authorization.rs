@@ -166,6 +166,7 @@ async fn every_server_function_and_route_allows_exactly_who_it_should(pool: PgPo
         ("/api/board", vec![], everyone()),
         ("/api/prod-plan", vec![], everyone()),
         ("/api/notifications", vec![], everyone()),
+        ("/api/inventory", vec![], everyone()),
         (
             "/api/notifications/mute",
             vec![("muted[]", "code-freeze-tomorrow".into())],
@@ -217,6 +218,7 @@ async fn every_server_function_and_route_allows_exactly_who_it_should(pool: PgPo
         "/board/{service}/{environment}",
         "/prod-plan",
         "/notifications",
+        "/inventory",
         "/sign-in",
         "/demo/sign-in",
     ];

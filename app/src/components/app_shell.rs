@@ -17,6 +17,7 @@ const NAV: &[(&str, &str)] = &[
     ("/prod-plan", "Prod plan"),
     ("/release-demo", "Release demo"),
     ("/audit", "Audit"),
+    ("/inventory", "Inventory"),
     ("/notifications", "Notifications"),
 ];
 
@@ -115,6 +116,7 @@ fn topics_of(path: &str) -> Vec<String> {
         "/release-demo" => &["board"],
         "/prod-plan" => &["board", "approvals"],
         "/notifications" => &["notifications", "people"],
+        "/inventory" => &["board"],
         p if p.starts_with("/board/") => &["board", "approvals"],
         _ => &[],
     };

@@ -7,6 +7,7 @@ pub mod calendar_page;
 pub mod cell_page;
 pub mod demo_sign_in_page;
 pub mod environments_page;
+pub mod inventory_page;
 pub mod not_found_page;
 pub mod notifications_page;
 pub mod prod_plan_page;

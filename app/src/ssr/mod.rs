@@ -7,6 +7,7 @@ pub mod board;
 pub mod calendar;
 pub mod changes;
 pub mod forms;
+pub mod inventory;
 pub mod notifications;
 pub mod ports;
 pub mod prod_plan;
@@ -17,8 +18,8 @@ pub mod session;
 use crate::error::AppError;
 use leptos::prelude::LeptosOptions;
 use ports::{
-    ApprovalStore, AuditStore, BoardStore, CalendarStore, GitHub, Identity, NotificationStore,
-    OrgStore, Pipelines, StoreError, UserStore,
+    ApprovalStore, AuditStore, BoardStore, CalendarStore, GitHub, Identity, InventoryStore,
+    NotificationStore, OrgStore, Pipelines, StoreError, UserStore,
 };
 use std::sync::Arc;
 
@@ -42,6 +43,7 @@ pub struct AppState {
     pub calendar: Arc<dyn CalendarStore>,
     pub board: Arc<dyn BoardStore>,
     pub notifications: Arc<dyn NotificationStore>,
+    pub inventory: Arc<dyn InventoryStore>,
     /// The notification channels configured, for the Notifications page.
     pub notification_channels: Arc<Vec<crate::domain::notification::ChannelSummary>>,
     /// What changed, for the per-process caches; services mark what they

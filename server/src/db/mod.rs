@@ -4,6 +4,7 @@ mod approvals;
 pub mod audit;
 pub mod board;
 mod calendar;
+mod inventory;
 mod notifications;
 mod org;
 mod users;

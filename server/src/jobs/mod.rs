@@ -31,6 +31,9 @@ const PROBER_LOCK: i64 = 0x6761_7465_0003;
 /// notifications.
 const NOTIFIER_LOCK: i64 = 0x6761_7465_0005;
 
+/// Advisory lock held by the one process that reads Terraform states.
+const TERRAFORM_LOCK: i64 = 0x6761_7465_0006;
+
 /// How often the notifier's leader routes the outbox and sends what is due.
 const NOTIFY_EVERY: Duration = Duration::from_secs(1);
 
@@ -147,6 +150,31 @@ pub async fn notify(
                 }
                 Ok(_) => {}
                 Err(err) => tracing::warn!(error = %err, "notification pass failed"),
+            }
+        }
+    })
+    .await;
+}
+
+/// Reads the Terraform states every `refresh`, on one replica.
+pub async fn read_terraform(pool: PgPool, config: crate::terraform::TerraformConfig) {
+    let client = reqwest::Client::builder()
+        .user_agent("gatehouse-inventory")
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap_or_default();
+    let read_pool = pool.clone();
+    let interval = config.refresh;
+    lead(pool, TERRAFORM_LOCK, interval, "inventory", |_| {
+        let (pool, config, client) = (read_pool.clone(), config.clone(), client.clone());
+        async move {
+            let started = std::time::Instant::now();
+            let read = crate::terraform::refresh(&pool, &config, &client).await;
+            crate::metrics::job_pass("inventory", started, read.is_ok());
+            match read {
+                Ok(report) => tracing::debug!(?report, "Terraform states read"),
+                Err(err) => tracing::warn!(error = %err, "reading Terraform states failed"),
             }
         }
     })

@@ -26,6 +26,8 @@ pub struct TestApp {
     pub pool: PgPool,
     /// Routes and sends notifications (tests run its passes).
     pub notifier: std::sync::Arc<server::notify::Notifier>,
+    /// Where Terraform states are read.
+    pub terraform: Option<server::terraform::TerraformConfig>,
 }
 
 pub fn shipped_org_config() -> PathBuf {
@@ -139,6 +141,7 @@ fn start(app: Application) -> TestApp {
     let services = app.health_simulator();
     let health = app.health();
     let notifier = app.notifier();
+    let terraform = app.terraform();
     tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::builder()
         .cookie_store(true)
@@ -155,6 +158,7 @@ fn start(app: Application) -> TestApp {
         client,
         pool,
         notifier,
+        terraform,
     }
 }
 
