@@ -1726,7 +1726,10 @@ mod tests {
         );
         assert_eq!(err.key, "terraform.states[0].source");
         assert!(err.message.contains("S3"), "{}", err.message);
-        let err = bad("environment = \"stage\"\nsource", "environment = \"dev\"\nsource");
+        let err = bad(
+            "environment = \"stage\"\nsource",
+            "environment = \"dev\"\nsource",
+        );
         assert_eq!(err.key, "terraform.states[1].environment");
         let file = parse_operations(
             Path::new("org.toml"),

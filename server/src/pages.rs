@@ -19,7 +19,7 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderName, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// Pages kept, by viewer and address.
 #[derive(Default)]
@@ -103,6 +103,19 @@ impl Pages {
     }
 }
 
+/// How many kept pages one process renders at once (one per core, at
+/// least two). A burst of changes makes every open page refetch itself; the
+/// renders queue here, not on the runtime's threads, so a vote or any other
+/// server function arriving meanwhile is not queued behind hundreds of
+/// renders.
+fn renders() -> &'static tokio::sync::Semaphore {
+    static RENDERS: OnceLock<tokio::sync::Semaphore> = OnceLock::new();
+    RENDERS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+        tokio::sync::Semaphore::new(cores.max(2))
+    })
+}
+
 /// State of the [`serve`] middleware.
 #[derive(Clone)]
 pub struct Keeper {
@@ -146,10 +159,12 @@ pub async fn serve(
     // Taken before anything is read: a change during the render is not
     // hidden behind what it rendered.
     let Some(stamp) = keeper.app.changes.stamp(&Topic::KEPT_PAGES) else {
+        let _render = renders().acquire().await;
         return without_marker(next.run(request).await);
     };
     let minute = app::ssr::changes::this_minute();
     let Some(viewer) = viewer(&keeper.app, &session).await else {
+        let _render = renders().acquire().await;
         return without_marker(next.run(request).await);
     };
     if let Some((headers, parts)) = keeper.pages.get(&viewer, &target, stamp, minute) {
@@ -165,6 +180,8 @@ pub async fn serve(
         *response.headers_mut() = headers;
         return response;
     }
+    // Held until the page is read whole below.
+    let _render = renders().acquire().await;
     let response = next.run(request).await;
     let passing = response
         .headers()
