@@ -14,7 +14,7 @@ test('the Inventory page shows each environment by AWS service and the drift bet
     .toBe(6);
   const table = page.getByRole('table', { name: /by AWS service/ });
   await expect(table.getByRole('row', { name: /^RDS/ })).toContainText('4');
-  await expect(table.getByRole('columnheader', { name: 'Prod' })).toBeVisible();
+  await expect(table.getByRole('columnheader', { name: 'Prod', exact: true })).toBeVisible();
   const stageRelease = page.getByTestId('drift').filter({ hasText: 'Stage and Release' });
   await expect(stageRelease).toContainText('In Stage, not in Release (1)');
   await expect(stageRelease).toContainText('aws_sqs_queue.experiments');
