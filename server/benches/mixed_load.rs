@@ -308,7 +308,7 @@ async fn viewer(
     load_page(&client, &balancer, path, &record).await;
     let changed = Arc::new(Notify::new());
     let stream = client
-        .get(format!("{stream_base}/events"))
+        .get(format!("{stream_base}/events?topics={}", topics.join(",")))
         .header("Accept", "text/event-stream")
         .send()
         .await;

@@ -110,15 +110,82 @@ async fn listen(
     }
 }
 
+/// The topics a page can follow.
+const TOPICS: [&str; 6] = [
+    "org",
+    "calendar",
+    "board",
+    "approvals",
+    "people",
+    "notifications",
+];
+
+/// `?topics=board,approvals`: the stream carries only those topics' changes
+/// (and `resync`); without it, every change.
+#[derive(serde::Deserialize, Default)]
+pub struct StreamQuery {
+    topics: Option<String>,
+}
+
+/// The topics asked for; `Err` with a sentence for one Gatehouse does not
+/// know. Empty: every topic.
+fn wanted_topics(query: &StreamQuery) -> Result<Vec<&'static str>, String> {
+    let Some(list) = query.topics.as_deref().filter(|l| !l.trim().is_empty()) else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for name in list.split(',').map(str::trim).take(TOPICS.len() + 1) {
+        match TOPICS.iter().find(|t| **t == name) {
+            Some(t) if !out.contains(t) => out.push(*t),
+            Some(_) => {}
+            None => {
+                let shown: String = name.chars().take(40).collect();
+                return Err(format!(
+                    "\u{201c}{shown}\u{201d} is not a topic; follow any of: {}.",
+                    TOPICS.join(", ")
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Whether a notification's payload goes to a stream following `topics`.
+fn carries(topics: &[&str], payload: &str) -> bool {
+    topics.is_empty()
+        || payload.contains("\"resync\"")
+        || topics
+            .iter()
+            .any(|t| payload.contains(&format!("\"topic\":\"{t}\"")))
+}
+
 /// `GET /events`: a server-sent event `change` per notification, with the
 /// JSON payload (`{"topic": "approvals"}`), and a comment every 15 s to
-/// keep proxies from closing the stream.
+/// keep proxies from closing the stream. `?topics=` keeps only the changes
+/// a page shows (an unknown topic is answered 400 with a sentence).
 ///
 /// At most `max_streams` are open per process; one more is answered 503
 /// with a sentence (pages keep working without live updates).
-pub async fn stream(State(changes): State<Changes>) -> axum::response::Response {
+pub async fn stream(
+    State(changes): State<Changes>,
+    axum::extract::Query(query): axum::extract::Query<StreamQuery>,
+) -> axum::response::Response {
     use axum::response::IntoResponse;
     use std::sync::atomic::Ordering;
+    let topics = match wanted_topics(&query) {
+        Ok(topics) => topics,
+        Err(sentence) => {
+            return (
+                axum::http::StatusCode::BAD_REQUEST,
+                [(
+                    axum::http::header::CONTENT_TYPE,
+                    "text/plain; charset=utf-8",
+                )],
+                sentence,
+            )
+                .into_response()
+        }
+    };
     let open = changes.streams.fetch_add(1, Ordering::SeqCst);
     let slot = StreamSlot(changes.streams.clone());
     if open >= changes.max_streams {
@@ -146,25 +213,69 @@ pub async fn stream(State(changes): State<Changes>) -> axum::response::Response 
     let receiver = changes.subscribe();
     let stopping = changes.stopping.subscribe();
     let events = futures::stream::unfold(
-        (receiver, stopping, slot),
-        |(mut receiver, mut stopping, slot)| async move {
-            let received = tokio::select! {
-                received = receiver.recv() => received,
-                _ = stopping.wait_for(|stop| *stop) => return None,
-            };
-            let data = match received {
-                Ok(payload) => payload,
-                // Too slow to keep up: everything may have changed.
-                Err(broadcast::error::RecvError::Lagged(_)) => r#"{"topic":"resync"}"#.to_owned(),
-                Err(broadcast::error::RecvError::Closed) => return None,
-            };
-            Some((
-                Ok::<_, Infallible>(Event::default().event("change").data(data)),
-                (receiver, stopping, slot),
-            ))
+        (receiver, stopping, slot, topics),
+        |(mut receiver, mut stopping, slot, topics)| async move {
+            loop {
+                let received = tokio::select! {
+                    received = receiver.recv() => received,
+                    _ = stopping.wait_for(|stop| *stop) => return None,
+                };
+                let data = match received {
+                    Ok(payload) => payload,
+                    // Too slow to keep up: everything may have changed.
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        r#"{"topic":"resync"}"#.to_owned()
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return None,
+                };
+                if carries(&topics, &data) {
+                    return Some((
+                        Ok::<_, Infallible>(Event::default().event("change").data(data)),
+                        (receiver, stopping, slot, topics),
+                    ));
+                }
+            }
         },
     );
     Sse::new(events)
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query(topics: &str) -> StreamQuery {
+        StreamQuery {
+            topics: Some(topics.to_owned()),
+        }
+    }
+
+    #[test]
+    fn a_stream_carries_the_topics_it_follows_and_every_resync() {
+        let topics = wanted_topics(&query("board,approvals")).expect("topics");
+        assert_eq!(topics, ["board", "approvals"]);
+        assert!(carries(&topics, r#"{"topic":"board"}"#));
+        assert!(carries(&topics, r#"{"topic":"approvals"}"#));
+        assert!(!carries(&topics, r#"{"topic":"notifications"}"#));
+        assert!(!carries(&topics, r#"{"topic":"calendar"}"#));
+        assert!(carries(&topics, r#"{"topic":"resync"}"#));
+        let every = wanted_topics(&StreamQuery::default()).expect("all");
+        assert!(every.is_empty());
+        assert!(carries(&every, r#"{"topic":"notifications"}"#));
+        assert_eq!(
+            wanted_topics(&query(" ")).expect("blank"),
+            Vec::<&str>::new()
+        );
+        assert_eq!(
+            wanted_topics(&query("board,board")).expect("twice"),
+            ["board"]
+        );
+        let err = wanted_topics(&query("board,weather")).expect_err("unknown");
+        assert!(
+            err.contains("\u{201c}weather\u{201d} is not a topic"),
+            "{err}"
+        );
+    }
 }

@@ -279,6 +279,61 @@ async fn a_deploy_recorded_by_the_job_reaches_an_open_event_stream(pool: PgPool)
     assert!(committed.elapsed() < Duration::from_secs(1));
 }
 
+/// What an open stream sends within `within` (until a board change).
+async fn read_stream(response: &mut reqwest::Response, within: Duration) -> String {
+    let mut seen = String::new();
+    let _ = tokio::time::timeout(within, async {
+        while let Ok(Some(chunk)) = response.chunk().await {
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+            if seen.contains("\"board\"") {
+                return;
+            }
+        }
+    })
+    .await;
+    seen
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_stream_following_some_topics_carries_only_theirs(pool: PgPool) {
+    let app = demo(pool).await;
+    let open = |topics: &str| {
+        let url = format!("{}/events?topics={topics}", app.base);
+        let client = app.client.clone();
+        async move { client.get(url).send().await.expect("events") }
+    };
+    let mut board = open("board").await;
+    let mut calendar = open("calendar").await;
+    assert_eq!(
+        (board.status().as_u16(), calendar.status().as_u16()),
+        (200, 200)
+    );
+    let refused = open("board,weather").await;
+    assert_eq!(refused.status(), 400);
+    assert!(refused
+        .text()
+        .await
+        .expect("text")
+        .contains("\u{201c}weather\u{201d} is not a topic"));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // A decision and a deploy: approvals and board changes, no calendar one.
+    let sim = app.simulator.as_ref().expect("simulator");
+    assert!(sim.answer_out_of_band("ios-app-qa", true, "Approved in the console"));
+    // The approvals change first, then the board's: the board stream is
+    // read until the board's, past any approvals change.
+    app.poll().await;
+    sim.advance_clock(chrono::Duration::seconds(30));
+    app.refresh_board().await;
+    let on_board = read_stream(&mut board, Duration::from_secs(2)).await;
+    assert!(on_board.contains("\"topic\":\"board\""), "{on_board}");
+    assert!(!on_board.contains("\"approvals\""), "{on_board}");
+    let on_calendar = read_stream(&mut calendar, Duration::from_millis(500)).await;
+    assert!(
+        !on_calendar.contains("event: change"),
+        "the calendar stream carried another topic: {on_calendar}"
+    );
+}
+
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn a_prod_approval_of_a_revision_with_an_unmerged_hotfix_is_refused_until_it_is_merged(
     pool: PgPool,

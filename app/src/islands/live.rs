@@ -62,7 +62,9 @@ mod browser {
             return;
         }
         let state = Rc::new(State::default());
-        let Ok(source) = web_sys::EventSource::new("/events") else {
+        // The server sends only these topics' changes (and resyncs).
+        let Ok(source) = web_sys::EventSource::new(&format!("/events?topics={}", topics.join(",")))
+        else {
             return;
         };
         let on_change = {
