@@ -26,7 +26,7 @@
 
 mod common;
 
-use common::{percentile, postgres_cpu_time};
+use common::{cpu_of, percentile, postgres_cpu_time};
 use server::codepipeline::simulator::Simulator;
 use server::github::simulator::GitHubSimulator;
 use std::collections::BTreeMap;
@@ -201,19 +201,6 @@ impl Replica {
             .filter_map(|l| l.split('"').nth(1).map(str::to_owned))
             .collect()
     }
-}
-
-fn cpu_of(path: &str) -> Duration {
-    let stat = std::fs::read_to_string(path).unwrap_or_default();
-    let fields: Vec<&str> = stat
-        .rsplit(')')
-        .next()
-        .unwrap_or("")
-        .split_whitespace()
-        .collect();
-    let ticks: u64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0)
-        + fields.get(12).and_then(|v| v.parse().ok()).unwrap_or(0);
-    Duration::from_millis(ticks * 10)
 }
 
 /// What every simulated person records.

@@ -38,7 +38,7 @@ pub fn cpu_time() -> Duration {
 }
 
 /// User and system CPU of the process whose `stat` file is at `path`.
-fn cpu_of(path: &str) -> Duration {
+pub fn cpu_of(path: &str) -> Duration {
     let stat = std::fs::read_to_string(path).unwrap_or_default();
     let fields: Vec<&str> = stat
         .rsplit(')')
