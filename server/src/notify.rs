@@ -22,6 +22,7 @@
 //! Notifications page shows what would have gone out), otherwise they are
 //! recorded as failed, with the reason, for admins to see.
 
+use crate::db::store_error;
 use crate::org_config::{ChannelConfig, ChannelSink, RoleTarget};
 use app::domain::notification::{
     retry_after, webhook_answer, ChannelKind, ChannelSummary, NotificationEvent, WebhookAnswer,
@@ -309,7 +310,7 @@ impl Notifier {
                 .bind(&detail)
                 .execute(&self.pool)
                 .await
-                .map_err(db)?;
+                .map_err(store_error)?;
                 added += inserted.rows_affected() as usize;
             }
         }
@@ -339,7 +340,10 @@ impl Notifier {
         .bind(ROUTE_BATCH)
         .fetch_all(&self.pool)
         .await
-        .map_err(db)?;
+        .map_err(store_error)?;
+        if rows.is_empty() {
+            return Ok((0, 0));
+        }
         let people = self.people().await?;
         let (mut routed, mut made) = (0, 0);
         for row in rows {
@@ -354,14 +358,14 @@ impl Notifier {
                 continue;
             }
             let message = render(&org, &row);
-            let mut tx = self.pool.begin().await.map_err(db)?;
+            let mut tx = self.pool.begin().await.map_err(store_error)?;
             let marked = sqlx::query(
                 "UPDATE notification_outbox SET routed_at = now() WHERE id = $1 AND routed_at IS NULL",
             )
             .bind(row.id)
             .execute(&mut *tx)
             .await
-            .map_err(db)?;
+            .map_err(store_error)?;
             if marked.rows_affected() == 0 {
                 continue;
             }
@@ -403,12 +407,12 @@ impl Notifier {
                         .bind(&error)
                         .execute(&mut *tx)
                         .await
-                        .map_err(db)?;
+                        .map_err(store_error)?;
                         made += inserted.rows_affected() as usize;
                     }
                 }
             }
-            tx.commit().await.map_err(db)?;
+            tx.commit().await.map_err(store_error)?;
             routed += 1;
         }
         Ok((routed, made))
@@ -425,7 +429,7 @@ impl Notifier {
         )
         .fetch_all(&self.pool)
         .await
-        .map_err(db)?;
+        .map_err(store_error)?;
         Ok(rows
             .into_iter()
             .map(|(person, roles, emails, muted)| Person {
@@ -459,7 +463,7 @@ impl Notifier {
         .bind(LEASE.as_secs_f64())
         .fetch_all(&self.pool)
         .await
-        .map_err(db)?;
+        .map_err(store_error)?;
         let mut report = PassReport::default();
         for (id, channel_id, recipient, title, body, link, attempts) in due {
             let Some(channel) = self.channels.iter().find(|c| c.config.id == channel_id) else {
@@ -488,7 +492,7 @@ impl Notifier {
                     .bind(id)
                     .execute(&self.pool)
                     .await
-                    .map_err(db)?;
+                    .map_err(store_error)?;
                     report.sent += 1;
                 }
                 Sent::Retry(why) => {
@@ -505,7 +509,7 @@ impl Notifier {
                             .bind(&why)
                             .execute(&self.pool)
                             .await
-                            .map_err(db)?;
+                            .map_err(store_error)?;
                             report.retrying += 1;
                         }
                         None => {
@@ -533,7 +537,7 @@ impl Notifier {
         .bind(why)
         .execute(&self.pool)
         .await
-        .map_err(db)?;
+        .map_err(store_error)?;
         Ok(())
     }
 
@@ -656,10 +660,6 @@ struct OutboxRow {
     ended_at: Option<DateTime<Utc>>,
     ticket: Option<bool>,
     issue_url: Option<String>,
-}
-
-fn db(err: sqlx::Error) -> StoreError {
-    StoreError::Query(err.to_string())
 }
 
 /// Whether `channel` takes `message`: its event, and its team and

@@ -99,7 +99,7 @@ impl PgStore {
 }
 
 /// Sorts a sqlx error into the store's categories.
-fn store_error(err: sqlx::Error) -> StoreError {
+pub(crate) fn store_error(err: sqlx::Error) -> StoreError {
     if is_unavailable(&err) {
         StoreError::Unavailable(err.to_string())
     } else {
