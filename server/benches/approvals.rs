@@ -19,18 +19,7 @@ const SERVICES: usize = 250;
 
 async fn approve(client: &reqwest::Client, base: &str, id: &str) -> Duration {
     let started = Instant::now();
-    let response = client
-        .post(format!("{base}/api/approvals/decide"))
-        .header("Accept", "application/json")
-        .header("Origin", base)
-        .form(&[
-            ("request", id),
-            ("decision", "approve"),
-            ("passed[]", "integration"),
-            ("passed[]", "api"),
-            ("passed[]", "ui"),
-            ("passed[]", "system"),
-        ])
+    let response = common::stage_approval(client, base, id)
         .send()
         .await
         .expect("POST");

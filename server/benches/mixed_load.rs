@@ -370,20 +370,7 @@ async fn approver(
         };
         let base = balancer.pick();
         let started = Instant::now();
-        let response = client
-            .post(format!("{base}/api/approvals/decide"))
-            .header("Accept", "application/json")
-            .header("Origin", base)
-            .form(&[
-                ("request", id.as_str()),
-                ("decision", "approve"),
-                ("passed[]", "integration"),
-                ("passed[]", "api"),
-                ("passed[]", "ui"),
-                ("passed[]", "system"),
-            ])
-            .send()
-            .await;
+        let response = common::stage_approval(&client, base, &id).send().await;
         match response {
             Ok(r) if r.status() == 200 => {
                 let _ = r.bytes().await;
