@@ -152,7 +152,16 @@ fn clipped(text: &str, max: usize) -> String {
 }
 
 /// The SVG of the `shown` nodes of `plan`; `title` is its accessible name.
-pub fn svg(plan: &Plan, shown: &[usize], title: &str) -> String {
+/// `outside` names the team of a shown node that is not the view's own (a
+/// service another team runs, shown because the view's services call it):
+/// such a box is faded and its last line starts with that team's name, so
+/// it is told apart in words, not by its look alone.
+pub fn svg(
+    plan: &Plan,
+    shown: &[usize],
+    title: &str,
+    outside: &dyn Fn(usize) -> Option<String>,
+) -> String {
     let layout = layout(plan, shown);
     let mut at = vec![None; plan.nodes.len()];
     for &(i, x, y) in &layout.boxes {
@@ -240,9 +249,14 @@ pub fn svg(plan: &Plan, shown: &[usize], title: &str) -> String {
     // Boxes, then their three lines of text, each line in one group.
     for &(i, x, y) in &layout.boxes {
         let node = &plan.nodes[i];
+        let faded = if outside(i).is_some() {
+            r#" opacity="0.6""#
+        } else {
+            ""
+        };
         let _ = write!(
             out,
-            r##"<use href="#pn-{}" x="{x}" y="{y}"/>"##,
+            r##"<use href="#pn-{}" x="{x}" y="{y}"{faded}/>"##,
             node.state.as_str()
         );
         if !node.blocked_on.is_empty() {
@@ -270,6 +284,10 @@ pub fn svg(plan: &Plan, shown: &[usize], title: &str) -> String {
             format!("Step {} \u{b7} {}", step + 1, node.id)
         } else {
             node.id.clone()
+        };
+        let line = match outside(i) {
+            Some(team) => format!("{team} \u{b7} {line}"),
+            None => line,
         };
         let _ = write!(out, r#"<text x="{}" y="{}">"#, x + 10, y + 51);
         escape(&mut out, &clipped(&line, LINE_CHARS));
@@ -341,7 +359,7 @@ mod tests {
             ("ui", &["api"], ProdState::WaitingForApproval),
             ("api", &[], ProdState::NotStarted),
         ]);
-        let svg = svg(&p, &[0, 1], "Prod plan of <release>");
+        let svg = svg(&p, &[0, 1], "Prod plan of <release>", &|_| None);
         assert!(
             svg.contains("<title id=\"prod-plan-svg-title\">Prod plan of &lt;release&gt;</title>")
         );
@@ -353,9 +371,28 @@ mod tests {
         // The blocking call is drawn in the blocking colour, dashed as gRPC.
         assert!(svg.contains("stroke=\"#d97706\" stroke-width=\"2\" marker-end=\"url(#pb)\" stroke-dasharray=\"7 3\""));
         // Only shown nodes are drawn.
-        let one = super::svg(&p, &[1], "api alone");
+        let one = super::svg(&p, &[1], "api alone", &|_| None);
         assert!(!one.contains(">ui &lt;"));
         assert!(!one.contains("marker-end="));
+        assert!(!svg.contains("opacity="));
+    }
+
+    #[test]
+    fn another_team_s_service_is_faded_and_named_by_its_team() {
+        let p = plan(&[
+            ("ui", &["api"], ProdState::WaitingForApproval),
+            ("api", &[], ProdState::Deployed),
+        ]);
+        let api = p.nodes.iter().position(|n| n.id == "api").expect("api");
+        let svg = svg(&p, &[0, 1], "team view", &|i| {
+            (i == api).then(|| "BackEnd".to_owned())
+        });
+        assert_eq!(svg.matches("opacity=\"0.6\"").count(), 1);
+        assert!(
+            svg.contains(">BackEnd \u{b7} Step 1 \u{b7} api</text>"),
+            "{svg}"
+        );
+        assert!(!svg.contains(">BackEnd \u{b7} Blocked"));
     }
 
     proptest::proptest! {

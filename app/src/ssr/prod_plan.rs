@@ -248,7 +248,13 @@ pub fn view_of(
             .map_or_else(String::new, |r| format!(" of release {}", r.name)),
         shown.len()
     );
-    let svg = crate::domain::plan_drawing::svg(&plan, &shown, &title);
+    let outside = |i: usize| {
+        let node = &plan.nodes[i];
+        team.as_ref()
+            .filter(|t| node.team.as_str() != t.as_str())
+            .map(|_| crate::api::prod_plan::team_name(&org.teams, node.team.as_str()))
+    };
+    let svg = crate::domain::plan_drawing::svg(&plan, &shown, &title, &outside);
     crate::api::prod_plan::ProdPlanView {
         now,
         release: release.as_ref().map(|r| r.name.clone()),
