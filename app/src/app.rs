@@ -3,10 +3,11 @@
 use crate::components::app_shell::AppShell;
 use crate::pages::{
     approvals_page::ApprovalsPage, audit_page::AuditPage, board_page::BoardPage,
-    calendar_page::CalendarPage, cell_page::CellPage, demo_sign_in_page::DemoSignInPage,
-    environments_page::EnvironmentsPage, inventory_page::InventoryPage,
-    not_found_page::NotFoundPage, notifications_page::NotificationsPage,
-    prod_plan_page::ProdPlanPage, release_demo_page::ReleaseDemoPage, sign_in_page::SignInPage,
+    calendar_page::CalendarPage, cell_page::CellPage, delivery_page::DeliveryPage,
+    demo_sign_in_page::DemoSignInPage, environments_page::EnvironmentsPage,
+    inventory_page::InventoryPage, not_found_page::NotFoundPage,
+    notifications_page::NotificationsPage, prod_plan_page::ProdPlanPage,
+    release_demo_page::ReleaseDemoPage, sign_in_page::SignInPage,
 };
 use crate::session_context::SessionContext;
 use leptos::prelude::*;
@@ -59,6 +60,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/inventory") view=InventoryPage ssr=SsrMode::Async />
                     <Route path=path!("/prod-plan") view=ProdPlanPage ssr=SsrMode::Async />
                     <Route path=path!("/release-demo") view=ReleaseDemoPage ssr=SsrMode::Async />
+                    <Route path=path!("/delivery") view=DeliveryPage ssr=SsrMode::Async />
                     <Route path=path!("/sign-in") view=SignInPage ssr=SsrMode::Async />
                     <Route path=path!("/demo/sign-in") view=DemoSignInPage ssr=SsrMode::Async />
                 </Routes>

@@ -23,6 +23,7 @@ const pages = [
   '/audit',
   '/notifications',
   '/inventory',
+  '/delivery',
   '/prod-plan',
   '/prod-plan?team=mobile',
   '/sign-in',

@@ -3,7 +3,7 @@ import { open } from './helpers';
 
 // Not assertions: pictures of every page at desktop and phone widths, for
 // people to look at (end2end/screenshots/).
-const pages = ['/board', '/board?team=mobile&down=1', '/board/mobile-bff/qa', '/environments', '/environments?team=backend', '/sign-in', '/demo/sign-in', '/calendar', '/calendar?team=mobile', '/approvals', '/approvals?tab=history', '/audit', '/notifications', '/inventory', '/prod-plan', '/prod-plan?team=mobile', '/release-demo', '/nowhere'];
+const pages = ['/board', '/board?team=mobile&down=1', '/board/mobile-bff/qa', '/environments', '/environments?team=backend', '/sign-in', '/demo/sign-in', '/calendar', '/calendar?team=mobile', '/approvals', '/approvals?tab=history', '/audit', '/notifications', '/inventory', '/delivery', '/prod-plan', '/prod-plan?team=mobile', '/release-demo', '/nowhere'];
 const widths = [
   { name: 'desktop', width: 1366, height: 900 },
   { name: 'phone', width: 390, height: 844 },

@@ -14,8 +14,8 @@ use app::domain::OrgModel;
 pub use app::ssr::changes::{Generations, Topic};
 use app::ssr::ports::{
     Actor, ApprovalStore, ApprovalTarget, BoardSnapshot, BoardStore, CalendarEdit, CalendarStore,
-    ClaimedDelivery, CommitAuthor, HotfixRecord, NewRequest, NewVote, OrgStore, PendingApproval,
-    StoreError, StoredCalendarEdit, VoteCommit,
+    ClaimedDelivery, CommitAuthor, HistoryRecord, HotfixRecord, NewRequest, NewVote, OrgStore,
+    OutageRecord, PendingApproval, StoreError, StoredCalendarEdit, VoteCommit,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -140,6 +140,22 @@ impl<S: BoardStore> BoardStore for Cached<S> {
 
     async fn hotfixes(&self, service_id: &str) -> Result<Vec<HotfixRecord>, StoreError> {
         self.inner.hotfixes(service_id).await
+    }
+
+    async fn deployment_history(
+        &self,
+        environment_id: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<HistoryRecord>, StoreError> {
+        self.inner.deployment_history(environment_id, since).await
+    }
+
+    async fn outage_history(
+        &self,
+        environment_id: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<OutageRecord>, StoreError> {
+        self.inner.outage_history(environment_id, since).await
     }
 }
 

@@ -312,6 +312,7 @@ pub fn seed_codepipeline(sim: &Simulator, org: &OrgModel) {
     let changes = changes(org);
     let releases = releases(org);
     let now = chrono::Utc::now();
+    let history = history(org, now);
     for service in &org.services {
         let ladder = ladder(org, service);
         let count = org.environments.len();
@@ -346,6 +347,26 @@ pub fn seed_codepipeline(sim: &Simulator, org: &OrgModel) {
                 },
                 now - chrono::Duration::hours(i64::try_from(position * 7 + 2).unwrap_or(2)),
             );
+            if position + 1 == count {
+                // Prod's history, newest first (each is older than the
+                // executions already there).
+                let service_index = org.services.iter().position(|s| s.id == service.id);
+                for deploy in history
+                    .iter()
+                    .rev()
+                    .filter(|d| Some(d.service) == service_index)
+                {
+                    sim.add_past_execution(
+                        &name,
+                        RevisionSpec {
+                            commit: deploy.commit.clone(),
+                            message: deploy.message.clone(),
+                            branch: deploy.branch.clone(),
+                        },
+                        deploy.at,
+                    );
+                }
+            }
             if let Some(change) = changes.iter().find(|c| c.pipeline == name) {
                 sim.start_execution(
                     &name,
@@ -361,6 +382,158 @@ pub fn seed_codepipeline(sim: &Simulator, org: &OrgModel) {
     sim.advance_clock(chrono::Duration::minutes(1));
 }
 
+/// Release cycles of Prod history a demo starts with, before its base
+/// release.
+const HISTORY_RELEASES: i64 = 6;
+/// Days between two releases in the demo's history (bimonthly).
+const HISTORY_CYCLE_DAYS: i64 = 61;
+
+/// One deployment to Prod in a demo's history, with the commits it brought
+/// (oldest first, each with its time).
+pub struct HistoryDeploy {
+    pub service: usize,
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub commit: String,
+    pub message: String,
+    pub branch: Option<String>,
+    pub commits: Vec<(String, String, chrono::DateTime<chrono::Utc>)>,
+}
+
+/// The demo's Prod history before its base release, oldest first per
+/// service: a release deployment per cycle, more deployments between
+/// releases and shorter lead times in newer cycles, and hotfixes after some
+/// releases, so the Metrics page has a trend to show. Times are whole
+/// hours before `now`, so every caller computes the same history.
+pub fn history(org: &OrgModel, now: chrono::DateTime<chrono::Utc>) -> Vec<HistoryDeploy> {
+    use chrono::{Duration, DurationRound};
+    let now = now.duration_trunc(Duration::hours(1)).unwrap_or(now);
+    let mut out = Vec::new();
+    for (i, service) in org.services.iter().enumerate() {
+        let repo = service.repository.to_string();
+        let offset = Duration::hours(i64::try_from(i % 7).unwrap_or(0) * 3);
+        for k in (1..=HISTORY_RELEASES).rev() {
+            let release_at = now - Duration::days(k * HISTORY_CYCLE_DAYS - 12) + offset;
+            // Newer cycles deploy between releases too, with fresher commits.
+            let extra = (HISTORY_RELEASES - k) / 2;
+            let lead_days = 1 + k * 3;
+            let mut deploys = vec![(release_at, None)];
+            for j in 0..extra {
+                deploys.push((release_at + Duration::days(14 * (j + 1)), None));
+            }
+            let hotfix = if k >= 3 {
+                (i + k as usize) % 3 == 0
+            } else {
+                (i + k as usize) % 6 == 0
+            };
+            if hotfix {
+                deploys.push((
+                    release_at + Duration::days(2),
+                    Some(format!(
+                        "hotfix/{}-{}",
+                        service.id,
+                        HISTORY_RELEASES - k + 1
+                    )),
+                ));
+            }
+            deploys.sort_by_key(|d| d.0);
+            for (n, (at, branch)) in deploys.into_iter().enumerate() {
+                let seed = format!("{repo}@history-{k}-{n}");
+                let count = if branch.is_some() { 1 } else { 3 };
+                let commits = (0..count)
+                    .map(|c| {
+                        let sha = demo_sha(&format!("{seed}-{c}"));
+                        let message = if branch.is_some() {
+                            format!(
+                                "Hotfix: {}",
+                                COMMIT_MESSAGES[(i + c) % COMMIT_MESSAGES.len()].to_lowercase()
+                            )
+                        } else {
+                            COMMIT_MESSAGES[(i + n + c + k as usize) % COMMIT_MESSAGES.len()]
+                                .to_owned()
+                        };
+                        let age = if branch.is_some() {
+                            Duration::hours(6)
+                        } else {
+                            Duration::days(lead_days)
+                                - Duration::hours(i64::try_from(c).unwrap_or(0) * 20)
+                        };
+                        (sha, message, at - age)
+                    })
+                    .collect::<Vec<_>>();
+                let (commit, message) = commits
+                    .last()
+                    .map(|c| (c.0.clone(), c.1.clone()))
+                    .unwrap_or_default();
+                out.push(HistoryDeploy {
+                    service: i,
+                    at,
+                    commit,
+                    message,
+                    branch: branch.clone(),
+                    commits,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Prod outages in a demo's history: after some of its releases, shorter
+/// in newer cycles. (service index, started, ended), oldest first.
+pub fn past_outages(
+    org: &OrgModel,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Vec<(
+    usize,
+    chrono::DateTime<chrono::Utc>,
+    chrono::DateTime<chrono::Utc>,
+)> {
+    history(org, now)
+        .into_iter()
+        .filter(|d| d.branch.is_none() && (d.service + d.at.timestamp() as usize / 3600) % 5 == 0)
+        .map(|d| {
+            let cycles_ago = (now - d.at).num_days() / HISTORY_CYCLE_DAYS + 1;
+            let started = d.at + chrono::Duration::hours(20);
+            (
+                d.service,
+                started,
+                started + chrono::Duration::minutes(25 * cycles_ago * cycles_ago),
+            )
+        })
+        .collect()
+}
+
+/// Records a demo's past Prod outages, once (not again on a restart).
+pub async fn seed_past_outages(pool: &sqlx::PgPool, org: &OrgModel) -> Result<(), sqlx::Error> {
+    let Some(prod) = org.environments.iter().max_by_key(|e| e.position) else {
+        return Ok(());
+    };
+    let now = chrono::Utc::now();
+    let mut tx = pool.begin().await?;
+    let seeded = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM outages WHERE environment_id = $1 AND started_at < $2) AS "seeded!""#,
+        prod.id.as_str(),
+        (now - chrono::Duration::days(3)) as _
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if !seeded {
+        for (service, started, ended) in past_outages(org, now) {
+            sqlx::query!(
+                "INSERT INTO outages (service_id, environment_id, started_at, ended_at, ticket, issue_closed)
+                 VALUES ($1, $2, $3, $4, false, true)",
+                org.services[service].id.as_str(),
+                prod.id.as_str(),
+                started as _,
+                ended as _
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
+    tx.commit().await
+}
+
 /// Gives every demo repository the commits the demo pipelines run, with
 /// their authors, and Git Flow over them: develop has every change, the
 /// release branch all but the two newest, master the base release and the
@@ -369,6 +542,7 @@ pub fn seed_codepipeline(sim: &Simulator, org: &OrgModel) {
 /// yet into develop.
 pub fn seed_github(sim: &GitHubSimulator, org: &OrgModel) {
     let now = chrono::Utc::now();
+    let history = history(org, now);
     let releases = releases(org);
     let changes = changes(org);
     let run_now: std::collections::HashSet<String> =
@@ -415,10 +589,33 @@ pub fn seed_github(sim: &GitHubSimulator, org: &OrgModel) {
                 author_login: Some("sam.okafor".into()),
                 author_name: "Sam Okafor".into(),
                 author_email: None,
-                date: now - chrono::Duration::days(40),
+                date: now - chrono::Duration::days(6),
             },
         );
-        let upto = |n: usize| ladder[..n.min(ladder.len())].to_vec();
+        // The history before the base release, on every branch.
+        let mut past: Vec<String> = Vec::new();
+        for deploy in history.iter().filter(|d| d.service == i) {
+            for (sha, message, date) in &deploy.commits {
+                let mate = TEAMMATES[(i + past.len()) % TEAMMATES.len()];
+                sim.add_commit(
+                    repo,
+                    CommitSpec {
+                        sha: sha.clone(),
+                        message: message.clone(),
+                        author_login: Some(mate.0.to_owned()),
+                        author_name: mate.1.to_owned(),
+                        author_email: None,
+                        date: *date,
+                    },
+                );
+                past.push(sha.clone());
+            }
+        }
+        let upto = |n: usize| {
+            let mut branch = past.clone();
+            branch.extend_from_slice(&ladder[..n.min(ladder.len())]);
+            branch
+        };
         let mut master = upto(3);
         let mut release = upto(5);
         if i == HOTFIX_SERVICE {
@@ -433,7 +630,7 @@ pub fn seed_github(sim: &GitHubSimulator, org: &OrgModel) {
         sim.set_tag(repo, &releases.candidate_tag(), &ladder[2]);
         sim.set_branch(repo, "master", master);
         sim.set_branch(repo, &releases.branch(), release);
-        sim.set_branch(repo, "develop", ladder.clone());
+        sim.set_branch(repo, "develop", upto(ladder.len()));
     }
 }
 

@@ -9,6 +9,7 @@ pub mod cache;
 pub mod codepipeline;
 pub mod config;
 pub mod db;
+pub mod delivery_export;
 pub mod demo;
 pub mod events;
 pub mod github;

@@ -98,6 +98,9 @@ impl Application {
             db::upsert_personas(&pool, &demo::personas(&org))
                 .await
                 .context("cannot seed the demo personas")?;
+            demo::seed_past_outages(&pool, &org)
+                .await
+                .context("cannot seed the demo's past outages")?;
         }
 
         let listener = TcpListener::bind(config.bind)
@@ -630,6 +633,7 @@ fn router(
         pool: pool.clone(),
     });
     let prod_plan_export = crate::prod_plan_export::router(state.clone());
+    let delivery_export = crate::delivery_export::router(state.clone());
     let metrics = Router::new()
         .route("/metrics", get(crate::metrics::serve))
         .with_state(metrics);
@@ -638,6 +642,7 @@ fn router(
         .merge(sign_in)
         .merge(audit_export)
         .merge(prod_plan_export)
+        .merge(delivery_export)
         .merge(events)
         .layer(axum::middleware::from_fn_with_state(
             crate::pages::Keeper {

@@ -167,6 +167,7 @@ async fn every_server_function_and_route_allows_exactly_who_it_should(pool: PgPo
         ("/api/prod-plan", vec![], everyone()),
         ("/api/notifications", vec![], everyone()),
         ("/api/inventory", vec![], everyone()),
+        ("/api/delivery", vec![], everyone()),
         (
             "/api/notifications/mute",
             vec![("muted[]", "code-freeze-tomorrow".into())],
@@ -219,6 +220,7 @@ async fn every_server_function_and_route_allows_exactly_who_it_should(pool: PgPo
         "/prod-plan",
         "/notifications",
         "/inventory",
+        "/delivery",
         "/sign-in",
         "/demo/sign-in",
     ];
@@ -234,6 +236,8 @@ async fn every_server_function_and_route_allows_exactly_who_it_should(pool: PgPo
         "/prod-plan?team=mobile",
         "/prod-plan/export.md",
         "/prod-plan/export.json",
+        "/delivery?days=30&team=mobile",
+        "/delivery/export.csv",
         "/calendar.ics",
         "/calendar/mobile.ics",
         "/healthz",

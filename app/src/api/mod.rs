@@ -5,6 +5,7 @@ pub mod approvals;
 pub mod audit;
 pub mod board;
 pub mod calendar;
+pub mod delivery;
 pub mod inventory;
 pub mod notifications;
 pub mod org;

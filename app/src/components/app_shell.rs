@@ -16,6 +16,7 @@ const NAV: &[(&str, &str)] = &[
     ("/approvals", "Approvals"),
     ("/prod-plan", "Prod plan"),
     ("/release-demo", "Release demo"),
+    ("/delivery", "Metrics"),
     ("/audit", "Audit"),
     ("/inventory", "Inventory"),
     ("/notifications", "Notifications"),
@@ -117,6 +118,7 @@ fn topics_of(path: &str) -> Vec<String> {
         "/prod-plan" => &["board", "approvals"],
         "/notifications" => &["notifications", "people"],
         "/inventory" => &["board"],
+        "/delivery" => &["board"],
         p if p.starts_with("/board/") => &["board", "approvals"],
         _ => &[],
     };

@@ -13,10 +13,10 @@ use serde::{Deserialize, Serialize};
 pub struct ProdDeployment {
     pub service: String,
     pub at: DateTime<Utc>,
-    /// When the deployed change was committed (its oldest commit not in
-    /// Prod before, or the head commit); `None` when unknown, and then it
-    /// counts for frequency but not for lead time.
-    pub committed_at: Option<DateTime<Utc>>,
+    /// When each commit this deployment brought to Prod was made; empty
+    /// when unknown (or a redeploy of what Prod ran), and then it counts for
+    /// frequency but not for lead time.
+    pub commits: Vec<DateTime<Utc>>,
     /// The deployment shipped a hotfix branch.
     pub hotfix: bool,
 }
@@ -73,8 +73,8 @@ pub struct Measures {
     pub deployments: usize,
     /// Deployments per day.
     pub per_day: f64,
-    /// Median commit-to-Prod time, in seconds; `None` with no deployment
-    /// whose commit time is known.
+    /// Median commit-to-Prod time over every commit the window's
+    /// deployments brought, in seconds; `None` with no commit time known.
     pub lead_time_secs: Option<i64>,
     /// Deployments followed by a failure, of all deployments; `None` with
     /// no deployment.
@@ -178,7 +178,7 @@ pub fn measure(
     let lead_time_secs = median(
         inside
             .iter()
-            .filter_map(|d| d.committed_at.map(|c| (d.at - c).num_seconds().max(0)))
+            .flat_map(|d| d.commits.iter().map(|c| (d.at - *c).num_seconds().max(0)))
             .collect(),
     );
     let spans = merged(outages, now);
@@ -312,9 +312,38 @@ mod tests {
         ProdDeployment {
             service: service.into(),
             at: at(day, hour),
-            committed_at: lead_hours.map(|h| at(day, hour) - Duration::hours(h)),
+            commits: lead_hours
+                .map(|h| at(day, hour) - Duration::hours(h))
+                .into_iter()
+                .collect(),
             hotfix,
         }
+    }
+
+    #[test]
+    fn lead_time_is_the_median_over_every_commit_a_deployment_brought() {
+        // One deployment of three commits (2, 30 and 50 h old) and one of a
+        // commit 4 h old: the median of 2, 4, 30 and 50 h is the lower
+        // middle, 4 h; a redeploy with no new commit adds nothing.
+        let mut big = deploy("orders", 10, 12, None, false);
+        big.commits = [50, 30, 2]
+            .into_iter()
+            .map(|h| at(10, 12) - Duration::hours(h))
+            .collect();
+        let deployments = vec![
+            big,
+            deploy("orders", 12, 12, Some(4), false),
+            deploy("orders", 13, 12, None, false),
+        ];
+        let m = measure(
+            &deployments,
+            &[],
+            november(),
+            Duration::hours(24),
+            at(30, 23),
+        );
+        assert_eq!(m.deployments, 3);
+        assert_eq!(m.lead_time_secs, Some(4 * 3600));
     }
 
     fn outage(service: &str, start: DateTime<Utc>, end: Option<DateTime<Utc>>) -> Outage {

@@ -18,6 +18,7 @@ mod pipeline;
 pub mod plan_drawing;
 pub mod request;
 mod role;
+pub mod trend_chart;
 
 pub use branch::{BranchPattern, GitRef};
 pub use environment::{Environment, EnvironmentOverride};

@@ -5,6 +5,7 @@ pub mod audit_page;
 pub mod board_page;
 pub mod calendar_page;
 pub mod cell_page;
+pub mod delivery_page;
 pub mod demo_sign_in_page;
 pub mod environments_page;
 pub mod inventory_page;

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod board;
 pub mod calendar;
 pub mod changes;
+pub mod delivery;
 pub mod forms;
 pub mod inventory;
 pub mod notifications;

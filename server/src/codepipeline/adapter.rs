@@ -13,7 +13,7 @@ use aws_sdk_codepipeline::config::http::HttpResponse;
 use aws_sdk_codepipeline::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_codepipeline::types::{
     ActionExecution, ActionExecutionFilter, ActionExecutionStatus, ApprovalResult, ApprovalStatus,
-    PipelineExecutionStatus,
+    PipelineExecutionStatus, PipelineExecutionSummary,
 };
 use aws_sdk_codepipeline::Client;
 use chrono::{DateTime, Utc};
@@ -132,7 +132,57 @@ fn to_chrono(t: &aws_sdk_codepipeline::primitives::DateTime) -> Option<DateTime<
     DateTime::from_timestamp(t.secs(), t.subsec_nanos())
 }
 
+/// A finished execution as the board records it.
+fn finished(exec: &PipelineExecutionSummary) -> FinishedExecution {
+    let source = exec.source_revisions().first();
+    let branch = exec
+        .trigger()
+        .and_then(|t| t.trigger_detail())
+        .and_then(|d| d.strip_prefix("refs/heads/"))
+        .map(str::to_owned);
+    FinishedExecution {
+        execution_id: exec.pipeline_execution_id().unwrap_or_default().to_owned(),
+        revision: SourceRevision {
+            commit: source
+                .and_then(|s| s.revision_id())
+                .unwrap_or_default()
+                .to_owned(),
+            message: source
+                .and_then(|s| s.revision_summary())
+                .map(commit_message),
+            branch,
+            url: source.and_then(|s| s.revision_url()).map(str::to_owned),
+        },
+        finished_at: exec
+            .last_update_time()
+            .and_then(to_chrono)
+            .unwrap_or_else(Utc::now),
+    }
+}
+
 impl CodePipelineAdapter {
+    /// One page of a pipeline's executions, newest first
+    /// (ListPipelineExecutions).
+    async fn executions_page(
+        &self,
+        pipeline: &str,
+        max: i32,
+        next: Option<String>,
+    ) -> Result<
+        aws_sdk_codepipeline::operation::list_pipeline_executions::ListPipelineExecutionsOutput,
+        PipelineError,
+    > {
+        self.client
+            .list_pipeline_executions()
+            .pipeline_name(pipeline)
+            .max_results(max)
+            .set_next_token(next)
+            .send()
+            .timed("ListPipelineExecutions")
+            .await
+            .map_err(classify)
+    }
+
     /// The approval stage's latest execution id and the approval action's
     /// latest execution, from GetPipelineState.
     async fn approval_state(
@@ -377,45 +427,13 @@ impl Pipelines for CodePipelineAdapter {
         let mut next: Option<String> = None;
         // Newest first; a few pages reach far enough back for any board.
         for _ in 0..5 {
-            let page = self
-                .client
-                .list_pipeline_executions()
-                .pipeline_name(pipeline)
-                .max_results(50)
-                .set_next_token(next.take())
-                .send()
-                .timed("ListPipelineExecutions")
-                .await
-                .map_err(classify)?;
-            let found = page
+            let page = self.executions_page(pipeline, 50, next.take()).await?;
+            if let Some(exec) = page
                 .pipeline_execution_summaries()
                 .iter()
-                .find(|e| e.status() == Some(&PipelineExecutionStatus::Succeeded));
-            if let Some(exec) = found {
-                let source = exec.source_revisions().first();
-                let branch = exec
-                    .trigger()
-                    .and_then(|t| t.trigger_detail())
-                    .and_then(|d| d.strip_prefix("refs/heads/"))
-                    .map(str::to_owned);
-                return Ok(Some(FinishedExecution {
-                    execution_id: exec.pipeline_execution_id().unwrap_or_default().to_owned(),
-                    revision: SourceRevision {
-                        commit: source
-                            .and_then(|s| s.revision_id())
-                            .unwrap_or_default()
-                            .to_owned(),
-                        message: source
-                            .and_then(|s| s.revision_summary())
-                            .map(commit_message),
-                        branch,
-                        url: source.and_then(|s| s.revision_url()).map(str::to_owned),
-                    },
-                    finished_at: exec
-                        .last_update_time()
-                        .and_then(to_chrono)
-                        .unwrap_or_else(Utc::now),
-                }));
+                .find(|e| e.status() == Some(&PipelineExecutionStatus::Succeeded))
+            {
+                return Ok(Some(finished(exec)));
             }
             match page.next_token() {
                 Some(token) if !token.is_empty() => next = Some(token.to_owned()),
@@ -423,6 +441,35 @@ impl Pipelines for CodePipelineAdapter {
             }
         }
         Ok(None)
+    }
+
+    async fn succeeded_since(
+        &self,
+        pipeline: &str,
+        since: DateTime<Utc>,
+        max_pages: usize,
+    ) -> Result<Vec<FinishedExecution>, PipelineError> {
+        let mut out = Vec::new();
+        let mut next: Option<String> = None;
+        for _ in 0..max_pages {
+            let page = self.executions_page(pipeline, 100, next.take()).await?;
+            let mut older = false;
+            for exec in page.pipeline_execution_summaries() {
+                let started = exec.start_time().and_then(to_chrono);
+                if started.is_some_and(|s| s < since) {
+                    older = true;
+                    break;
+                }
+                if exec.status() == Some(&PipelineExecutionStatus::Succeeded) {
+                    out.push(finished(exec));
+                }
+            }
+            match page.next_token() {
+                Some(token) if !token.is_empty() && !older => next = Some(token.to_owned()),
+                _ => break,
+            }
+        }
+        Ok(out)
     }
 
     async fn start_execution(

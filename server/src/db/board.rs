@@ -5,7 +5,8 @@ use super::{store_error, stored, PgStore};
 use app::domain::health::ProbeState;
 use app::ssr::ports::{
     ActionStatus, BoardSnapshot, BoardStore, CommitSummary, DeploymentRecord, GapRecord,
-    HealthRecord, HotfixRecord, NewAudit, OutageRecord, StoreError, WaitingRecord,
+    HealthRecord, HistoryRecord, HotfixRecord, NewAudit, OutageRecord, StoreError, WaitingRecord,
+    HISTORY_LIMIT,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -164,6 +165,68 @@ impl BoardStore for PgStore {
                     release_branch, merged_release
              FROM hotfixes WHERE service_id = $1 ORDER BY branch",
             service_id
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_error)
+    }
+
+    async fn deployment_history(
+        &self,
+        environment_id: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<HistoryRecord>, StoreError> {
+        let rows = sqlx::query!(
+            r#"SELECT h.service_id, h.deployed_at AS "deployed_at: DateTime<Utc>", h.commit_times,
+                      (coalesce(h.branch, '') LIKE 'hotfix/%'
+                       OR coalesce(h.commit_message, '') ILIKE 'hotfix%'
+                       OR coalesce(h.commit_message, '') ILIKE '%hotfix/%'
+                       OR EXISTS (SELECT 1 FROM hotfixes f
+                                  WHERE f.service_id = h.service_id AND f.head_sha = h.commit_sha))
+                      AS "hotfix!"
+               FROM deployment_history h
+               WHERE h.environment_id = $1 AND h.deployed_at >= $2
+               ORDER BY h.deployed_at, h.id
+               LIMIT $3"#,
+            environment_id,
+            since as _,
+            HISTORY_LIMIT
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_error)?;
+        rows.into_iter()
+            .map(|r| {
+                let commit_times = r
+                    .commit_times
+                    .map(|t| stored("commit times", serde_json::from_value(t)))
+                    .transpose()?;
+                Ok(HistoryRecord {
+                    service_id: r.service_id,
+                    deployed_at: r.deployed_at,
+                    commit_times,
+                    hotfix: r.hotfix,
+                })
+            })
+            .collect()
+    }
+
+    async fn outage_history(
+        &self,
+        environment_id: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<OutageRecord>, StoreError> {
+        sqlx::query_as!(
+            OutageRecord,
+            r#"SELECT service_id, environment_id, started_at AS "started_at: DateTime<Utc>",
+                      ended_at AS "ended_at: DateTime<Utc>", issue_url
+               FROM outages
+               WHERE environment_id = $1 AND (ended_at IS NULL OR ended_at >= $2)
+               ORDER BY started_at, id
+               LIMIT $3"#,
+            environment_id,
+            since as _,
+            HISTORY_LIMIT
         )
         .fetch_all(&self.pool)
         .await

@@ -63,6 +63,8 @@ struct GitCommit {
 struct GitPerson {
     name: String,
     email: Option<String>,
+    #[serde(default)]
+    date: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 #[derive(Deserialize)]
@@ -285,6 +287,8 @@ struct CompareCommit {
 #[derive(Deserialize)]
 struct CompareMessage {
     message: String,
+    #[serde(default)]
+    author: Option<GitPerson>,
 }
 
 #[derive(Deserialize)]
@@ -456,6 +460,7 @@ impl GitHub for GitHubAdapter {
                             .next()
                             .unwrap_or_default()
                             .to_owned(),
+                        committed_at: k.commit.author.and_then(|p| p.date),
                         author_login: k.author.map(|a| a.login),
                     })
                     .collect(),
@@ -526,16 +531,17 @@ impl GitHub for GitHubAdapter {
             .await
         {
             Ok(c) => {
-                let (name, email) = c
+                let (name, email, date) = c
                     .commit
                     .author
-                    .map(|p| (p.name, p.email))
+                    .map(|p| (p.name, p.email, p.date))
                     .unwrap_or_default();
                 Ok(Some(CommitAuthor {
                     id: c.author.as_ref().and_then(|a| a.id),
                     login: c.author.map(|a| a.login),
                     name,
                     email: email.filter(|e| !e.trim().is_empty()),
+                    date,
                 }))
             }
             Err(err) if not_found(&err) => Ok(None),

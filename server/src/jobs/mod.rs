@@ -2,6 +2,7 @@
 
 pub mod board;
 pub mod health;
+pub mod history;
 
 use crate::org_config::HealthConfig;
 use app::ssr::AppState;
@@ -125,6 +126,16 @@ pub async fn poll_approvals(state: AppState, pool: PgPool, interval: Duration) {
             match refreshed {
                 Ok(report) => tracing::debug!(?report, "board refreshed"),
                 Err(err) => tracing::warn!(error = %err, "board refresh failed"),
+            }
+            let started = std::time::Instant::now();
+            let read = history::read(&state, &pool, Duration::from_millis(50)).await;
+            crate::metrics::job_pass("history", started, read.is_ok());
+            match read {
+                Ok(report) if report != history::HistoryReport::default() => {
+                    tracing::info!(?report, "deployment history read")
+                }
+                Ok(_) => {}
+                Err(err) => tracing::warn!(error = %err, "reading the deployment history failed"),
             }
         }
     })

@@ -82,6 +82,19 @@ pub struct OutageRecord {
     pub issue_url: Option<String>,
 }
 
+/// One finished deployment of an environment's history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryRecord {
+    pub service_id: String,
+    pub deployed_at: chrono::DateTime<chrono::Utc>,
+    /// When each commit it brought was made; `None` until read from
+    /// GitHub (or when GitHub does not have the commit).
+    pub commit_times: Option<Vec<chrono::DateTime<chrono::Utc>>>,
+    /// It shipped a hotfix (a `hotfix/*` branch, or a commit or merge of
+    /// one).
+    pub hotfix: bool,
+}
+
 /// An approval request still waiting, as the board shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WaitingRecord {
@@ -212,4 +225,21 @@ pub trait BoardStore: Send + Sync {
     ) -> Result<std::sync::Arc<BoardSnapshot>, StoreError>;
     /// The hotfix branches of one service.
     async fn hotfixes(&self, service_id: &str) -> Result<Vec<HotfixRecord>, StoreError>;
+    /// The deployments to `environment_id` since `since`, oldest first (at
+    /// most [`HISTORY_LIMIT`]).
+    async fn deployment_history(
+        &self,
+        environment_id: &str,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<HistoryRecord>, StoreError>;
+    /// The outages of `environment_id` that lasted into `since` or began
+    /// after it, oldest first (at most [`HISTORY_LIMIT`]).
+    async fn outage_history(
+        &self,
+        environment_id: &str,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<OutageRecord>, StoreError>;
 }
+
+/// History rows one read returns, at most.
+pub const HISTORY_LIMIT: i64 = 20_000;

@@ -13,6 +13,8 @@ pub struct CommitAuthor {
     pub name: String,
     /// The e-mail address written in the commit.
     pub email: Option<String>,
+    /// When it was written (the commit's author date).
+    pub date: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl CommitAuthor {
@@ -51,6 +53,9 @@ pub struct CommitSummary {
     /// The first line of the message.
     pub title: String,
     pub author_login: Option<String>,
+    /// When it was written (the commit's author date).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub committed_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// How `head` relates to `base`: commits only in head (ahead) and only in

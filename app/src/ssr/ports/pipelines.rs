@@ -149,6 +149,15 @@ pub trait Pipelines: Send + Sync {
         &self,
         pipeline: &str,
     ) -> Result<Option<FinishedExecution>, PipelineError>;
+    /// The executions that finished successfully since `since`, newest
+    /// first (ListPipelineExecutions, page after page until one older than
+    /// `since`, at most `max_pages` pages of 100).
+    async fn succeeded_since(
+        &self,
+        pipeline: &str,
+        since: chrono::DateTime<chrono::Utc>,
+        max_pages: usize,
+    ) -> Result<Vec<FinishedExecution>, PipelineError>;
     /// Starts a new run of a pipeline on its latest source revision
     /// (StartPipelineExecution); returns the execution id. Retrying with
     /// the same `client_token` starts no second run.
