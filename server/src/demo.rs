@@ -521,7 +521,7 @@ pub async fn seed_past_outages(pool: &sqlx::PgPool, org: &OrgModel) -> Result<()
         for (service, started, ended) in past_outages(org, now) {
             sqlx::query!(
                 "INSERT INTO outages (service_id, environment_id, started_at, ended_at, ticket, issue_closed)
-                 VALUES ($1, $2, $3, $4, false, true)",
+                 VALUES ($1, $2, $3, $4, false, false)",
                 org.services[service].id.as_str(),
                 prod.id.as_str(),
                 started as _,

@@ -124,7 +124,7 @@ async fn a_flapping_service_does_not_open_a_storm_of_issues(pool: PgPool) {
     assert_eq!(
         count(
             &app.pool,
-            "SELECT count(*) FROM outages WHERE service_id = 'mobile-bff'"
+            "SELECT count(*) FROM outages WHERE service_id = 'mobile-bff' AND environment_id = 'qa'"
         )
         .await,
         3
