@@ -9,6 +9,9 @@ PRIVATE_PG_DIR="$REPO_ROOT/.data/postgres"
 PRIVATE_PG_PORT="${GATEHOUSE_PRIVATE_PG_PORT:-5433}"
 # Prometheus and promtool, for the monitoring tests (scripts/setup.sh --test).
 export PROMETHEUS_HOME="${PROMETHEUS_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/gatehouse/prometheus}"
+# moto's S3-compatible server, for the Terraform S3 source tests
+# (scripts/setup.sh --test).
+export MOTO_HOME="${MOTO_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/gatehouse/moto}"
 
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else die "need root for: $*"; fi

@@ -73,3 +73,13 @@ if [ "${1:-}" = --test ] && [ ! -x "$PROMETHEUS_HOME/usr/bin/promtool" ]; then
   dpkg-deb -x "$deb_dir"/prometheus_*.deb "$PROMETHEUS_HOME"
   rm -rf "$deb_dir"
 fi
+
+# Terraform states in S3 are tested against moto's S3-compatible server,
+# installed from PyPI into its own virtual environment.
+if [ "${1:-}" = --test ] && [ ! -x "$MOTO_HOME/bin/moto_server" ]; then
+  log "installing moto's S3 server from PyPI into $MOTO_HOME"
+  python3 -m venv "$MOTO_HOME" 2>/dev/null \
+    || { as_root apt-get install -y -qq python3-venv >/dev/null; rm -rf "$MOTO_HOME"; python3 -m venv "$MOTO_HOME"; } \
+    || die "could not make a Python virtual environment for moto"
+  "$MOTO_HOME/bin/pip" install -q "moto[server]==5.1.22" || die "could not install moto from PyPI"
+fi

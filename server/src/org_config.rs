@@ -74,6 +74,11 @@ struct RawOrg {
 #[serde(deny_unknown_fields)]
 struct RawTerraform {
     refresh_secs: Option<u64>,
+    /// The region of the S3 sources' buckets (the AWS region setting's
+    /// when unset).
+    s3_region: Option<String>,
+    /// An S3-compatible server for the S3 sources (MinIO, moto).
+    s3_endpoint: Option<String>,
     #[serde(default)]
     states: Vec<RawTerraformState>,
 }
@@ -508,11 +513,23 @@ fn terraform(
         let source = s.source.trim();
         let parsed = if source.starts_with("https://") || source.starts_with("http://") {
             StateSource::Http(source.to_owned())
-        } else if source.starts_with("s3://") {
-            return Err(checker.err(
-                format!("terraform.states[{i}].source"),
-                "S3 sources are not read yet: serve the state through Terraform's HTTP backend, or give a file path",
-            ));
+        } else if let Some(rest) = source.strip_prefix("s3://") {
+            match rest.split_once('/') {
+                Some((bucket, key))
+                    if !bucket.is_empty() && !key.is_empty() && !key.ends_with('/') =>
+                {
+                    StateSource::S3 {
+                        bucket: bucket.to_owned(),
+                        key: key.to_owned(),
+                    }
+                }
+                _ => {
+                    return Err(checker.err(
+                        format!("terraform.states[{i}].source"),
+                        "give an S3 object as s3://bucket/path/to/terraform.tfstate",
+                    ))
+                }
+            }
         } else if source.is_empty() || source.contains("://") {
             return Err(checker.err(
                 format!("terraform.states[{i}].source"),
@@ -526,6 +543,21 @@ fn terraform(
     Ok(crate::terraform::TerraformConfig {
         refresh: std::time::Duration::from_secs(refresh),
         states,
+        s3: crate::terraform::S3Settings {
+            region: raw.s3_region.filter(|r| !r.trim().is_empty()),
+            endpoint: match raw.s3_endpoint.map(|e| e.trim().to_owned()) {
+                Some(e) if e.starts_with("http://") || e.starts_with("https://") => Some(e),
+                Some(e) if e.is_empty() => None,
+                Some(_) => {
+                    return Err(checker.err(
+                        "terraform.s3_endpoint",
+                        "give the S3-compatible server's http(s):// address",
+                    ))
+                }
+                None => None,
+            },
+            credentials: None,
+        },
     })
 }
 
@@ -1722,10 +1754,28 @@ mod tests {
         };
         let err = bad(
             "source = \"https://terraform.acme-retail.internal/state/dev\"",
-            "source = \"s3://acme-tf/dev.tfstate\"",
+            "source = \"s3://acme-tf\"",
         );
         assert_eq!(err.key, "terraform.states[0].source");
-        assert!(err.message.contains("S3"), "{}", err.message);
+        assert!(err.message.contains("s3://bucket/"), "{}", err.message);
+        let s3 = parse_operations(
+            Path::new("org.toml"),
+            &SHIPPED.replacen(
+                "source = \"https://terraform.acme-retail.internal/state/dev\"",
+                "source = \"s3://acme-tf/env/dev/terraform.tfstate\"",
+                1,
+            ),
+        )
+        .expect("an S3 source")
+        .terraform
+        .expect("terraform");
+        assert_eq!(
+            s3.states[0].1,
+            crate::terraform::StateSource::S3 {
+                bucket: "acme-tf".into(),
+                key: "env/dev/terraform.tfstate".into()
+            }
+        );
         let err = bad(
             "environment = \"stage\"\nsource",
             "environment = \"dev\"\nsource",

@@ -202,6 +202,9 @@ impl Application {
         );
         // Terraform states: as configured, or demo mode's simulated backend.
         let mut terraform = operations.terraform.clone();
+        if let Some(t) = terraform.as_mut() {
+            t.s3.region.get_or_insert_with(|| config.aws.region.clone());
+        }
         let mut terraform_backend = None;
         if config.mode == Mode::Demo {
             let (backend, base) = start_terraform_backend(&org).await?;
@@ -217,6 +220,7 @@ impl Application {
                         )
                     })
                     .collect(),
+                s3: crate::terraform::S3Settings::default(),
             });
             terraform_backend = Some(backend);
         }

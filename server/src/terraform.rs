@@ -1,6 +1,7 @@
 //! Terraform states, read for the Inventory page: from Terraform's HTTP
-//! backend (conditional requests: `If-None-Match`, `If-Modified-Since`) or
-//! from a file, by the inventory job's leader. Only what
+//! backend (conditional requests: `If-None-Match`, `If-Modified-Since`),
+//! from S3 (`GetObject` with `If-None-Match`) or from a file, by the
+//! inventory job's leader. Only what
 //! [`app::domain::inventory::parse_state`] keeps is stored: resource
 //! addresses and types, never attribute values. Demo mode serves its own
 //! states from [`TerraformBackend`], over HTTP like a real backend.
@@ -22,6 +23,11 @@ use std::time::Duration;
 pub enum StateSource {
     File(std::path::PathBuf),
     Http(String),
+    /// `s3://bucket/key`, as Terraform's S3 backend stores it.
+    S3 {
+        bucket: String,
+        key: String,
+    },
 }
 
 impl StateSource {
@@ -29,6 +35,7 @@ impl StateSource {
     pub fn describe(&self) -> String {
         match self {
             StateSource::File(path) => path.display().to_string(),
+            StateSource::S3 { bucket, key } => format!("s3://{bucket}/{key}"),
             StateSource::Http(url) => match reqwest::Url::parse(url) {
                 Ok(mut parsed) => {
                     let _ = parsed.set_username("");
@@ -46,6 +53,84 @@ impl StateSource {
 pub struct TerraformConfig {
     pub refresh: Duration,
     pub states: Vec<(String, StateSource)>,
+    /// How S3 sources are reached.
+    pub s3: S3Settings,
+}
+
+/// How S3 sources are reached.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct S3Settings {
+    /// The buckets' region; AWS's default chain (`AWS_REGION`, profile)
+    /// when unset.
+    pub region: Option<String>,
+    /// An S3-compatible server (MinIO, moto), addressed path-style; AWS's
+    /// S3 when unset.
+    pub endpoint: Option<String>,
+    /// (access key id, secret access key); AWS's default chain (environment,
+    /// profile, instance or task role) when unset.
+    pub credentials: Option<(String, String)>,
+}
+
+/// The clients sources are read with.
+#[derive(Clone)]
+pub struct Readers {
+    pub http: reqwest::Client,
+    /// Only when a source is in S3.
+    pub s3: Option<aws_sdk_s3::Client>,
+}
+
+impl Readers {
+    /// The clients `config`'s sources need, with timeouts on every call.
+    pub async fn for_config(config: &TerraformConfig) -> Self {
+        let http = reqwest::Client::builder()
+            .user_agent("gatehouse-inventory")
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(20))
+            .build()
+            .unwrap_or_default();
+        let s3 = if config
+            .states
+            .iter()
+            .any(|(_, s)| matches!(s, StateSource::S3 { .. }))
+        {
+            Some(s3_client(&config.s3).await)
+        } else {
+            None
+        };
+        Self { http, s3 }
+    }
+}
+
+/// An S3 client for `settings`: three attempts, 20 s per read.
+pub async fn s3_client(settings: &S3Settings) -> aws_sdk_s3::Client {
+    use aws_config::retry::RetryConfig;
+    use aws_config::timeout::TimeoutConfig;
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .retry_config(RetryConfig::standard().with_max_attempts(3))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(5))
+                .operation_timeout(Duration::from_secs(20))
+                .build(),
+        );
+    if let Some(region) = &settings.region {
+        loader = loader.region(aws_config::Region::new(region.clone()));
+    }
+    if let Some((id, secret)) = &settings.credentials {
+        loader = loader.credentials_provider(aws_sdk_s3::config::Credentials::new(
+            id.clone(),
+            secret.clone(),
+            None,
+            None,
+            "gatehouse-terraform",
+        ));
+    }
+    let shared = loader.load().await;
+    let mut config = aws_sdk_s3::config::Builder::from(&shared);
+    if let Some(endpoint) = &settings.endpoint {
+        config = config.endpoint_url(endpoint).force_path_style(true);
+    }
+    aws_sdk_s3::Client::from_conf(config.build())
 }
 
 /// What one refresh did.
@@ -69,13 +154,92 @@ enum Read {
     },
 }
 
+/// Reads an S3 object unless its ETag is still `etag`.
+async fn read_s3(
+    s3: Option<&aws_sdk_s3::Client>,
+    bucket: &str,
+    key: &str,
+    etag: Option<&str>,
+) -> Result<Read, String> {
+    use aws_sdk_s3::error::ProvideErrorMetadata;
+    let shown = format!("s3://{bucket}/{key}");
+    let Some(s3) = s3 else {
+        return Err(format!("{shown}: no S3 client was set up"));
+    };
+    let mut request = s3.get_object().bucket(bucket).key(key);
+    if let Some(e) = etag {
+        request = request.if_none_match(e);
+    }
+    let output = match request.send().await {
+        Ok(output) => output,
+        Err(err) => {
+            if err
+                .raw_response()
+                .is_some_and(|r| r.status().as_u16() == 304)
+            {
+                return Ok(Read::Unchanged);
+            }
+            let status = err.raw_response().map(|r| r.status().as_u16());
+            return Err(match (err.code(), status) {
+                (Some("NoSuchBucket"), _) => format!("{shown}: there is no bucket {bucket}"),
+                (Some("NoSuchKey"), _) | (None, Some(404)) => format!("{shown} does not exist"),
+                (Some("AccessDenied"), _) | (_, Some(403)) => {
+                    format!(
+                        "{shown}: S3 refused access (check the credentials and the bucket policy)"
+                    )
+                }
+                (Some(code), _) => format!("{shown} could not be read: {code}"),
+                (None, Some(s)) => format!("{shown} could not be read: S3 answered HTTP {s}"),
+                (None, None) => format!(
+                    "{shown} could not be read: {}",
+                    aws_sdk_s3::error::DisplayErrorContext(&err)
+                ),
+            });
+        }
+    };
+    if output
+        .content_length()
+        .is_some_and(|n| n > i64::try_from(STATE_LIMIT).unwrap_or(i64::MAX))
+    {
+        return Err(format!(
+            "{shown} is over {} MB",
+            STATE_LIMIT / (1024 * 1024)
+        ));
+    }
+    let etag = output.e_tag().map(str::to_owned);
+    let modified_at = output
+        .last_modified()
+        .and_then(|t| chrono::DateTime::from_timestamp(t.secs(), t.subsec_nanos()));
+    let bytes = output
+        .body
+        .collect()
+        .await
+        .map_err(|e| format!("{shown} broke off: {e}"))?
+        .into_bytes();
+    if bytes.len() > STATE_LIMIT {
+        return Err(format!(
+            "{shown} is over {} MB",
+            STATE_LIMIT / (1024 * 1024)
+        ));
+    }
+    let text = String::from_utf8(bytes.to_vec()).map_err(|_| format!("{shown} is not text"))?;
+    Ok(Read::Changed {
+        text,
+        etag,
+        last_modified: None,
+        modified_at,
+    })
+}
+
 async fn read(
     source: &StateSource,
     etag: Option<&str>,
     last_modified: Option<&str>,
-    client: &reqwest::Client,
+    readers: &Readers,
 ) -> Result<Read, String> {
+    let client = &readers.http;
     match source {
+        StateSource::S3 { bucket, key } => read_s3(readers.s3.as_ref(), bucket, key, etag).await,
         StateSource::File(path) => {
             let meta = tokio::fs::metadata(path)
                 .await
@@ -182,7 +346,7 @@ async fn read(
 pub async fn refresh(
     pool: &PgPool,
     config: &TerraformConfig,
-    client: &reqwest::Client,
+    readers: &Readers,
 ) -> Result<RefreshReport, sqlx::Error> {
     let mut report = RefreshReport::default();
     for (environment, source) in &config.states {
@@ -194,7 +358,7 @@ pub async fn refresh(
         .await?;
         let (etag, last_modified) = prior.unwrap_or_default();
         let shown = source.describe();
-        let outcome = match read(source, etag.as_deref(), last_modified.as_deref(), client).await {
+        let outcome = match read(source, etag.as_deref(), last_modified.as_deref(), readers).await {
             Ok(Read::Unchanged) => Ok(None),
             Ok(Read::Changed {
                 text,

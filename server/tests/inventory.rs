@@ -5,7 +5,9 @@
 mod common;
 
 use app::ssr::Mode;
-use server::terraform::{demo_state, refresh, StateSource, TerraformBackend, TerraformConfig};
+use server::terraform::{
+    demo_state, refresh, Readers, S3Settings, StateSource, TerraformBackend, TerraformConfig,
+};
 use sqlx::PgPool;
 use std::time::Duration;
 
@@ -38,14 +40,15 @@ async fn states_are_read_once_per_change_and_kept_without_their_values(pool: PgP
             ("prod".into(), StateSource::File(file.clone())),
             ("qa".into(), StateSource::Http(format!("{base}/state/qa"))),
         ],
+        s3: S3Settings::default(),
     };
-    let client = reqwest::Client::new();
+    let readers = Readers::for_config(&config).await;
 
-    let first = refresh(&pool, &config, &client).await.expect("refresh");
+    let first = refresh(&pool, &config, &readers).await.expect("refresh");
     assert_eq!((first.read, first.unchanged, first.failed), (2, 0, 1));
     assert_eq!(backend.answered(200), 1);
     // Nothing changed: the backend answers 304, the file is not read again.
-    let second = refresh(&pool, &config, &client).await.expect("refresh");
+    let second = refresh(&pool, &config, &readers).await.expect("refresh");
     assert_eq!((second.read, second.unchanged, second.failed), (0, 2, 1));
     assert_eq!(
         backend.answered(304),
@@ -54,7 +57,7 @@ async fn states_are_read_once_per_change_and_kept_without_their_values(pool: PgP
     );
     // An apply: a new serial is read.
     backend.put("stage", demo_state(&org, "stage", 4));
-    let third = refresh(&pool, &config, &client).await.expect("refresh");
+    let third = refresh(&pool, &config, &readers).await.expect("refresh");
     assert_eq!(third.read, 1);
     let serial: i64 =
         sqlx::query_scalar("SELECT serial FROM terraform_states WHERE environment_id = 'stage'")
@@ -116,7 +119,7 @@ async fn demo_mode_reads_its_own_backend_and_shows_the_drift_between_neighbours(
         .terraform
         .clone()
         .expect("demo mode's Terraform sources");
-    let report = refresh(&pool, &config, &reqwest::Client::new())
+    let report = refresh(&pool, &config, &Readers::for_config(&config).await)
         .await
         .expect("refresh");
     assert_eq!(report.read, 6, "{report:?}");
@@ -128,5 +131,183 @@ async fn demo_mode_reads_its_own_backend_and_shows_the_drift_between_neighbours(
     assert!(
         html.contains("The same resources"),
         "Release and QA share everything"
+    );
+}
+
+/// moto's S3-compatible server on a free port, stopped when dropped.
+struct Moto {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn moto() -> Moto {
+    let home = std::env::var_os("MOTO_HOME").map_or_else(
+        || {
+            std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                .join(".cache/gatehouse/moto")
+        },
+        std::path::PathBuf::from,
+    );
+    let server = home.join("bin/moto_server");
+    assert!(
+        server.exists(),
+        "{} is missing: run scripts/setup.sh --test",
+        server.display()
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    // Kept in `Moto` at once, so it is stopped whatever happens next.
+    let moto = Moto {
+        child: std::process::Command::new(server)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("moto starts"),
+        url: url.clone(),
+    };
+    let client = reqwest::Client::new();
+    for _ in 0..200 {
+        if client.get(format!("{url}/moto-api/")).send().await.is_ok() {
+            return moto;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("moto did not start on {url}");
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn states_in_s3_are_read_through_the_sdk_once_per_change(pool: PgPool) {
+    let app = common::spawn(pool.clone(), Mode::Demo).await;
+    let org = app.state.org.load_org().await.expect("org");
+    let moto = moto().await;
+    let s3 = S3Settings {
+        region: Some("eu-west-1".into()),
+        endpoint: Some(moto.url.clone()),
+        credentials: Some(("gatehouse-test".into(), "gatehouse-test-secret".into())),
+    };
+    let client = server::terraform::s3_client(&s3).await;
+    client
+        .create_bucket()
+        .bucket("acme-tf")
+        .create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("bucket");
+    let put = |serial: u64| {
+        let client = client.clone();
+        let body = demo_state(&org, "prod", serial);
+        async move {
+            client
+                .put_object()
+                .bucket("acme-tf")
+                .key("env/prod/terraform.tfstate")
+                .body(body.into_bytes().into())
+                .send()
+                .await
+                .expect("put");
+        }
+    };
+    put(7).await;
+    let config = TerraformConfig {
+        refresh: Duration::from_secs(300),
+        states: vec![
+            (
+                "prod".into(),
+                StateSource::S3 {
+                    bucket: "acme-tf".into(),
+                    key: "env/prod/terraform.tfstate".into(),
+                },
+            ),
+            (
+                "stage".into(),
+                StateSource::S3 {
+                    bucket: "acme-tf".into(),
+                    key: "env/stage/terraform.tfstate".into(),
+                },
+            ),
+        ],
+        s3,
+    };
+    let readers = Readers::for_config(&config).await;
+    assert!(readers.s3.is_some());
+
+    let first = refresh(&pool, &config, &readers).await.expect("refresh");
+    assert_eq!((first.read, first.unchanged, first.failed), (1, 0, 1));
+    let (serial, source, resources): (i64, String, i32) = sqlx::query_as(
+        "SELECT serial, source, jsonb_array_length(resources) FROM terraform_states WHERE environment_id = 'prod'",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("prod");
+    assert_eq!(serial, 7);
+    assert_eq!(source, "s3://acme-tf/env/prod/terraform.tfstate");
+    assert!(resources > 20, "{resources} resources");
+    let error: String =
+        sqlx::query_scalar("SELECT error FROM terraform_states WHERE environment_id = 'stage'")
+            .fetch_one(&pool)
+            .await
+            .expect("stage");
+    assert_eq!(
+        error,
+        "s3://acme-tf/env/stage/terraform.tfstate does not exist"
+    );
+    let stored: String = sqlx::query_scalar(
+        "SELECT resources::text FROM terraform_states WHERE environment_id = 'prod'",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("stored");
+    assert!(!stored.contains("demo-secret"), "a secret was stored");
+
+    // Unchanged: GetObject with If-None-Match is answered 304.
+    let second = refresh(&pool, &config, &readers).await.expect("refresh");
+    assert_eq!((second.read, second.unchanged), (0, 1));
+    // An apply writes a new object: read again.
+    put(8).await;
+    let third = refresh(&pool, &config, &readers).await.expect("refresh");
+    assert_eq!(third.read, 1);
+    let serial: i64 =
+        sqlx::query_scalar("SELECT serial FROM terraform_states WHERE environment_id = 'prod'")
+            .fetch_one(&pool)
+            .await
+            .expect("serial");
+    assert_eq!(serial, 8);
+
+    // A bucket that is not there is said in words.
+    let missing = TerraformConfig {
+        states: vec![(
+            "qa".into(),
+            StateSource::S3 {
+                bucket: "no-such-bucket".into(),
+                key: "qa.tfstate".into(),
+            },
+        )],
+        ..config.clone()
+    };
+    let report = refresh(&pool, &missing, &readers).await.expect("refresh");
+    assert_eq!(report.failed, 1);
+    let error: String =
+        sqlx::query_scalar("SELECT error FROM terraform_states WHERE environment_id = 'qa'")
+            .fetch_one(&pool)
+            .await
+            .expect("qa");
+    assert_eq!(
+        error,
+        "s3://no-such-bucket/qa.tfstate: there is no bucket no-such-bucket"
     );
 }

@@ -169,19 +169,14 @@ pub async fn notify(
 
 /// Reads the Terraform states every `refresh`, on one replica.
 pub async fn read_terraform(pool: PgPool, config: crate::terraform::TerraformConfig) {
-    let client = reqwest::Client::builder()
-        .user_agent("gatehouse-inventory")
-        .connect_timeout(Duration::from_secs(5))
-        .timeout(Duration::from_secs(20))
-        .build()
-        .unwrap_or_default();
+    let readers = crate::terraform::Readers::for_config(&config).await;
     let read_pool = pool.clone();
     let interval = config.refresh;
     lead(pool, TERRAFORM_LOCK, interval, "inventory", |_| {
-        let (pool, config, client) = (read_pool.clone(), config.clone(), client.clone());
+        let (pool, config, readers) = (read_pool.clone(), config.clone(), readers.clone());
         async move {
             let started = std::time::Instant::now();
-            let read = crate::terraform::refresh(&pool, &config, &client).await;
+            let read = crate::terraform::refresh(&pool, &config, &readers).await;
             crate::metrics::job_pass("inventory", started, read.is_ok());
             match read {
                 Ok(report) => tracing::debug!(?report, "Terraform states read"),
