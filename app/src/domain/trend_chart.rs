@@ -127,7 +127,7 @@ pub fn svg(id: &str, title: &str, unit: &str, labels: &[String], lines: &[Line])
         let y = y_of(v);
         let _ = write!(
             out,
-            r##"<line x1="{LEFT}" x2="{:.1}" y1="{y:.1}" y2="{y:.1}" stroke="#e2e8f0"/><text x="{:.1}" y="{:.1}" font-size="11" fill="#475569" text-anchor="end">{}{}</text>"##,
+            r##"<line x1="{LEFT}" x2="{:.1}" y1="{y:.1}" y2="{y:.1}" stroke="#e2e8f0"/><text x="{:.1}" y="{:.1}" font-size="12" fill="#475569" text-anchor="end">{}{}</text>"##,
             W - RIGHT,
             LEFT - 6.0,
             y + 4.0,
@@ -138,7 +138,7 @@ pub fn svg(id: &str, title: &str, unit: &str, labels: &[String], lines: &[Line])
     for (i, label) in labels.iter().enumerate() {
         let _ = write!(
             out,
-            r##"<text x="{:.1}" y="{:.1}" font-size="11" fill="#475569" text-anchor="middle">{}</text>"##,
+            r##"<text x="{:.1}" y="{:.1}" font-size="12" fill="#475569" text-anchor="middle">{}</text>"##,
             x_of(i),
             H - 10.0,
             escape(label)
