@@ -118,7 +118,7 @@ pub fn svg(id: &str, title: &str, unit: &str, labels: &[String], lines: &[Line])
     let mut out = String::with_capacity(2048);
     let _ = write!(
         out,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" role="img" aria-labelledby="{id}-title" class="h-auto w-full" font-family="inherit"><title id="{id}-title">{}</title>"#,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" role="img" aria-labelledby="{id}-title" class="h-auto w-full max-w-[420px]" font-family="inherit"><title id="{id}-title">{}</title>"#,
         escape(title)
     );
     // Grid and y labels: 0, half, top.

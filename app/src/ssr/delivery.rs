@@ -34,7 +34,7 @@ pub async fn read(
     let days = days.filter(|d| WINDOWS.contains(d)).unwrap_or(90);
     let now = Utc::now();
     let (calendar, _) = super::calendar::load(state, &org).await?;
-    let releases: Vec<Release> = calendar
+    let mut releases: Vec<Release> = calendar
         .release_number_on(calendar.local_date(now))
         .map(|n| {
             (n.saturating_sub(TREND_RELEASES as u32 - 1).max(1)..=n)
@@ -42,6 +42,23 @@ pub async fn read(
                 .collect()
         })
         .unwrap_or_default();
+    // A calendar that starts recently: the cycles before its first
+    // release, of the same length, named by the month they start in.
+    while let Some(first) = releases.first().filter(|_| releases.len() < TREND_RELEASES) {
+        let cycle = first.next_starts - first.starts;
+        if cycle <= Duration::zero() {
+            break;
+        }
+        let starts = first.starts - cycle;
+        let earlier = Release {
+            number: 0,
+            name: starts.format("%Y.%m").to_string(),
+            starts,
+            next_starts: first.starts,
+            milestones: Vec::new(),
+        };
+        releases.insert(0, earlier);
+    }
     let Some(prod) = org.environments.iter().max_by_key(|e| e.position) else {
         return Err(AppError::NotFound("The org has no environments.".into()));
     };
