@@ -129,7 +129,8 @@ fn look(state: ProdState) -> (&'static str, &'static str, &'static str, &'static
     }
 }
 
-fn escape(out: &mut String, text: &str) {
+/// Appends `text` to `out`, escaped for SVG text and attribute values.
+pub(crate) fn escape(out: &mut String, text: &str) {
     for c in text.chars() {
         match c {
             '<' => out.push_str("&lt;"),

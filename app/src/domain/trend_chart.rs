@@ -66,10 +66,9 @@ const TOP: f64 = 12.0;
 const BOTTOM: f64 = 30.0;
 
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    let mut out = String::with_capacity(text.len());
+    super::plan_drawing::escape(&mut out, text);
+    out
 }
 
 /// A round top for the y axis at or above `max`.

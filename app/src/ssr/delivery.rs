@@ -130,12 +130,13 @@ pub fn build(
             .collect();
         measure(&d, &o, w, after, now)
     };
-    let team_of = |service: &str| {
-        org.services
-            .iter()
-            .find(|s| s.id.as_str() == service)
-            .map(|s| s.team.to_string())
-    };
+    // Each service's team, looked up once per deployment and scope.
+    let teams_of: std::collections::HashMap<&str, &str> = org
+        .services
+        .iter()
+        .map(|s| (s.id.as_str(), s.team.as_str()))
+        .collect();
+    let team_of = |service: &str| teams_of.get(service).copied();
     let shown_teams: Vec<_> = org
         .teams
         .iter()
@@ -158,7 +159,7 @@ pub fn build(
             id: id.clone(),
             name: t.name.to_string(),
             team: t.name.to_string(),
-            measures: of(&|s| team_of(s).as_deref() == Some(id.as_str()), window),
+            measures: of(&|s| team_of(s) == Some(id.as_str()), window),
         });
     }
     for t in &shown_teams {
@@ -192,7 +193,7 @@ pub fn build(
                             release: r.name.clone(),
                             from: w.from,
                             to: w.to,
-                            measures: of(&|s| team_of(s).as_deref() == Some(id.as_str()), w),
+                            measures: of(&|s| team_of(s) == Some(id.as_str()), w),
                         }
                     })
                     .collect(),
