@@ -15,7 +15,7 @@ pub use app::ssr::changes::{Generations, Topic};
 use app::ssr::ports::{
     Actor, ApprovalStore, ApprovalTarget, BoardSnapshot, BoardStore, CalendarEdit, CalendarStore,
     ClaimedDelivery, CommitAuthor, HistoryRecord, HotfixRecord, NewRequest, NewVote, OrgStore,
-    OutageRecord, PendingApproval, StoreError, StoredCalendarEdit, VoteCommit,
+    OutageRecord, PendingApproval, RecordedWait, StoreError, StoredCalendarEdit, VoteCommit,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -181,6 +181,10 @@ impl<S: ApprovalStore> ApprovalStore for Cached<S> {
 
     async fn is_known(&self, pending: &PendingApproval) -> Result<bool, StoreError> {
         self.inner.is_known(pending).await
+    }
+
+    async fn recorded_waits(&self) -> Result<Vec<RecordedWait>, StoreError> {
+        self.inner.recorded_waits().await
     }
 
     async fn close_missing(

@@ -168,3 +168,123 @@ async fn a_warm_page_view_reads_no_table_that_grows_with_the_org(pool: PgPool) {
         "and then from memory: {second:#?}"
     );
 }
+
+/// A steady pass of the poller and the board's job (nothing changed in
+/// CodePipeline or GitHub since the last one) runs a handful of statements
+/// per pass, not one or more per pipeline: the leader's idle cost does not
+/// grow with the org's database round trips.
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_steady_pass_runs_statements_per_pass_not_per_pipeline(pool: PgPool) {
+    let statements = Statements::default();
+    let _installed =
+        tracing::subscriber::set_default(tracing_subscriber::registry().with(statements.clone()));
+    let app = common::demo_queue(pool.clone()).await;
+    // The first passes record what there is (and the board's job reads
+    // everything once).
+    app.poll().await;
+    app.refresh_board().await;
+    app.refresh_board().await;
+    let pending = common::count(
+        &pool,
+        "SELECT count(*) FROM approval_requests WHERE state = 'pending'",
+    )
+    .await;
+    assert!(pending > 0, "the demo has approvals waiting");
+
+    statements.take();
+    let report = app.poll().await;
+    let polled = statements.take();
+    assert!(report.pipelines >= 20, "{report:?}");
+    assert_eq!((report.new_requests, report.closed), (0, 0), "{report:?}");
+    assert!(
+        polled.len() < 10,
+        "a steady poll over {} pipelines ran {} statements: {polled:#?}",
+        report.pipelines,
+        polled.len()
+    );
+
+    let board = app.refresh_board().await;
+    let refreshed = statements.take();
+    assert_eq!(board.deployments_changed, 0, "{board:?}");
+    assert!(board.pipelines >= 50, "{board:?}");
+    // The snapshot it starts from, and per service the hotfix keys it
+    // checks branches against; no write.
+    let services = board.pipelines / 5;
+    assert!(
+        refreshed.len() <= 10 + services,
+        "a steady board pass over {} pipelines ran {} statements: {refreshed:#?}",
+        board.pipelines,
+        refreshed.len()
+    );
+    let writes: Vec<_> = refreshed
+        .iter()
+        .filter(|s| s.contains("insert ") || s.contains("update ") || s.contains("delete "))
+        .collect();
+    assert!(writes.is_empty(), "a steady board pass wrote: {writes:#?}");
+
+    // A decision CodePipeline reports (the approval answered in its
+    // console) is still seen and closed on the next pass.
+    let pipeline: String = sqlx::query_scalar(
+        "SELECT pipeline FROM approval_requests WHERE state = 'pending' ORDER BY pipeline LIMIT 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("a pending request");
+    assert!(app
+        .simulator
+        .as_ref()
+        .expect("simulator")
+        .answer_out_of_band(&pipeline, false, "Rejected in the AWS console"));
+    let report = app.poll().await;
+    assert_eq!(report.closed, 1, "{report:?}");
+}
+
+/// A deciding vote, from the request to CodePipeline's answer recorded,
+/// runs a bounded number of statements: each is a round trip on the
+/// approval's critical path.
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_deciding_vote_runs_a_bounded_number_of_statements(pool: PgPool) {
+    let statements = Statements::default();
+    let _installed =
+        tracing::subscriber::set_default(tracing_subscriber::registry().with(statements.clone()));
+    let app = common::demo_queue(pool.clone()).await;
+    let response = app.call("demo/sign-in", &[("login", "priya.raman")]).await;
+    assert_eq!(response.status(), 200);
+    let request: String = sqlx::query_scalar(
+        "SELECT id::text FROM approval_requests WHERE pipeline = 'orders-api-qa' AND state = 'pending'",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("the QA request");
+    // Warm the caches a page view fills (the org, the calendar).
+    app.get("/approvals").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    statements.take();
+    let response = app
+        .call(
+            "approvals/decide",
+            &[
+                ("request", request.as_str()),
+                ("decision", "approve"),
+                ("passed[]", "qa"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.json::<String>().await.expect("json"),
+        "Approved. CodePipeline has the decision."
+    );
+    // Background jobs run beside it; count what the vote itself runs:
+    // reading the request, the vote's transaction, the delivery.
+    let voted: Vec<String> = statements
+        .take()
+        .into_iter()
+        .filter(|s| {
+            (s.contains("approval_") || s.contains("audit_") || s.trim() == "commit")
+                && !s.contains("audit_chain_pending(true)")
+        })
+        .collect();
+    println!("{} statements: {voted:#?}", voted.len());
+    assert!(voted.len() <= 17, "{} statements: {voted:#?}", voted.len());
+}

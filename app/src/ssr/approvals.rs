@@ -15,6 +15,7 @@ use crate::domain::approval::{
 use crate::domain::request::{ApprovalRequest, DeliveryOutcome, PipelineProblem, RequestState};
 use crate::domain::{OrgModel, RoleKind, TeamId, User};
 use crate::error::AppError;
+use std::collections::HashMap;
 use std::time::Duration;
 
 /// How long a delivery may take before another process may retry it.
@@ -969,6 +970,18 @@ pub async fn poll(state: &AppState, pause_between_calls: Duration) -> Result<Pol
     let _wrote = state.changes.writing(super::changes::Topic::Approvals);
     let org = state.org.load_org().await?;
     let mut report = PollReport::default();
+    // What is recorded as waiting, read once: a pipeline that shows the
+    // same costs no query (the common case in a steady pass). Requests are
+    // only added by this pass, so this stays true for the rest of it apart
+    // from decisions, which only make some of it stale: closing is checked
+    // again in the database.
+    let mut recorded: HashMap<ApprovalTarget, Vec<(String, String)>> = HashMap::new();
+    for wait in state.approvals.recorded_waits().await? {
+        recorded
+            .entry(wait.target)
+            .or_default()
+            .push((wait.execution_id, wait.token));
+    }
     for env in org.environments.iter().filter(|e| e.approval.is_some()) {
         for service in &org.services {
             if report.pipelines > 0 && !pause_between_calls.is_zero() {
@@ -988,9 +1001,16 @@ pub async fn poll(state: &AppState, pause_between_calls: Duration) -> Result<Pol
                     continue;
                 }
             };
+            let waits = recorded.get(&target).map(Vec::as_slice).unwrap_or_default();
             // Only an approval not yet recorded needs its revision read.
             let unknown = match &pending {
-                Some(p) if !state.approvals.is_known(p).await? => Some(p),
+                Some(p)
+                    if !waits.iter().any(|(execution, token)| {
+                        *execution == p.execution_id && *token == p.token
+                    }) && !state.approvals.is_known(p).await? =>
+                {
+                    Some(p)
+                }
                 _ => None,
             };
             if let Some(pending) = unknown {
@@ -1030,10 +1050,15 @@ pub async fn poll(state: &AppState, pause_between_calls: Duration) -> Result<Pol
                     report.new_requests += 1;
                 }
             }
-            report.closed += state
-                .approvals
-                .close_missing(&target, pending.as_ref().map(|p| p.execution_id.as_str()))
-                .await?;
+            // Something recorded as waiting that CodePipeline no longer
+            // shows waiting is closed.
+            let keep = pending.as_ref().map(|p| p.execution_id.as_str());
+            if waits
+                .iter()
+                .any(|(execution, _)| Some(execution.as_str()) != keep)
+            {
+                report.closed += state.approvals.close_missing(&target, keep).await?;
+            }
         }
     }
     report.repaired = repair_undecided(state, &org).await?;

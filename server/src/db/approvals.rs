@@ -7,7 +7,7 @@ use app::domain::request::{
 };
 use app::ssr::ports::{
     Actor, ApprovalStore, ApprovalTarget, ClaimedDelivery, CommitAuthor, NewRequest, NewVote,
-    PendingApproval, StoreError, VoteCommit,
+    PendingApproval, RecordedWait, StoreError, VoteCommit,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -426,6 +426,28 @@ impl ApprovalStore for PgStore {
         .await
         .map_err(store_error)?;
         Ok(known)
+    }
+
+    async fn recorded_waits(&self) -> Result<Vec<RecordedWait>, StoreError> {
+        let rows = sqlx::query!(
+            "SELECT pipeline, stage, action, execution_id, token FROM approval_requests
+             WHERE state = 'pending'"
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_error)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| RecordedWait {
+                target: ApprovalTarget {
+                    pipeline: r.pipeline,
+                    stage: r.stage,
+                    action: r.action,
+                },
+                execution_id: r.execution_id,
+                token: r.token,
+            })
+            .collect())
     }
 
     async fn close_missing(

@@ -186,7 +186,8 @@ async fn refresh_service(
             .as_deref()
             .and_then(|sha| tags.iter().find(|t| t.sha == sha))
             .map(|t| t.name.clone());
-        if store::save_deployment(pool, &record).await? {
+        // Unchanged since the last pass (most cells, most passes): no write.
+        if previous.as_ref() != Some(&record) && store::save_deployment(pool, &record).await? {
             report.deployments_changed += 1;
         }
         deployed.push(record.commit.clone());
@@ -195,13 +196,15 @@ async fn refresh_service(
     // How far each environment is behind the one before it.
     for (i, env) in environments.iter().enumerate().skip(1) {
         let previous_env = &environments[i - 1];
-        let (Some(head), Some(base)) = (&deployed[i - 1], &deployed[i]) else {
-            store::save_gap(pool, service.id.as_str(), env.id.as_str(), None).await?;
-            continue;
-        };
         let known = recorded
             .gaps
             .get(&(service.id.to_string(), env.id.to_string()));
+        let (Some(head), Some(base)) = (&deployed[i - 1], &deployed[i]) else {
+            if known.is_some() {
+                store::save_gap(pool, service.id.as_str(), env.id.as_str(), None).await?;
+            }
+            continue;
+        };
         if known == Some(&(base.clone(), head.clone())) {
             continue;
         }
@@ -365,6 +368,8 @@ async fn refresh_hotfixes(
         store::save_hotfix(pool, &record, &key).await?;
     }
     let names: Vec<String> = hotfixes.iter().map(|h| h.name.clone()).collect();
-    store::drop_hotfixes_except(pool, service.id.as_str(), &names).await?;
+    if keys.iter().any(|(branch, _)| !names.contains(branch)) {
+        store::drop_hotfixes_except(pool, service.id.as_str(), &names).await?;
+    }
     Ok(())
 }

@@ -20,6 +20,15 @@ pub struct NewRequest {
     pub author_checked: bool,
 }
 
+/// Where a pending request waits in CodePipeline, as recorded: what the
+/// poller compares each pipeline's state with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedWait {
+    pub target: ApprovalTarget,
+    pub execution_id: String,
+    pub token: String,
+}
+
 /// Who acts, as written to the audit log.
 #[derive(Debug, Clone)]
 pub struct Actor {
@@ -98,6 +107,9 @@ pub trait ApprovalStore: Send + Sync {
     /// Whether the approval waiting with `token` is already recorded, so the
     /// poller need not read its revision again.
     async fn is_known(&self, pending: &PendingApproval) -> Result<bool, StoreError>;
+    /// Every pending request's place in CodePipeline, read once per poll
+    /// so a pipeline that shows what is recorded costs no query.
+    async fn recorded_waits(&self) -> Result<Vec<RecordedWait>, StoreError>;
     /// Closes pending requests at `target` other than `keep_execution`,
     /// which CodePipeline no longer shows waiting; returns how many.
     async fn close_missing(

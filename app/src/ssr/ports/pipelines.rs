@@ -4,7 +4,7 @@ use async_trait::async_trait;
 
 /// Which approval action of which pipeline, as configured for a
 /// service/environment pair.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ApprovalTarget {
     pub pipeline: String,
     pub stage: String,
