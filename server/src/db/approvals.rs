@@ -247,20 +247,8 @@ async fn begin(pool: &sqlx::PgPool) -> Result<Transaction<'static, Postgres>, St
     pool.begin().await.map_err(store_error)
 }
 
-/// Locks a request and tells whether it is still pending with exactly
-/// `expected_votes` committed votes.
-///
-/// Lock first, count after: under READ COMMITTED a statement that waits for
-/// the row lock still reads other tables as of its own start, so a count
-/// taken inside the locking statement would miss the vote that the lock
-/// holder just committed (two approvers at once would each see the other's
-/// vote missing, and a 2-of-M request would never be decided). The count is
-/// a second statement, whose snapshot is taken after the lock was granted.
-async fn lock_pending(
-    conn: &mut PgConnection,
-    request: Uuid,
-    expected_votes: usize,
-) -> Result<bool, StoreError> {
+/// Locks a request and tells whether it is still pending.
+async fn lock_pending(conn: &mut PgConnection, request: Uuid) -> Result<bool, StoreError> {
     let state = sqlx::query_scalar!(
         "SELECT state FROM approval_requests WHERE id = $1 FOR UPDATE",
         request
@@ -268,9 +256,23 @@ async fn lock_pending(
     .fetch_optional(&mut *conn)
     .await
     .map_err(store_error)?;
-    if state.as_deref() != Some(RequestState::Pending.as_str()) {
-        return Ok(false);
-    }
+    Ok(state.as_deref() == Some(RequestState::Pending.as_str()))
+}
+
+/// Whether a locked request has exactly `expected_votes` committed votes.
+///
+/// Lock first, count after: under READ COMMITTED a statement that waits for
+/// the row lock still reads other tables as of its own start, so a count
+/// taken inside the locking statement would miss the vote that the lock
+/// holder just committed (two approvers at once would each see the other's
+/// vote missing, and a 2-of-M request would never be decided). The count is
+/// a later statement, whose snapshot is taken after the lock was granted
+/// (a vote folds it into its insert: see `commit_vote`).
+async fn has_votes(
+    conn: &mut PgConnection,
+    request: Uuid,
+    expected_votes: usize,
+) -> Result<bool, StoreError> {
     let votes = sqlx::query_scalar!(
         r#"SELECT count(*) AS "votes!" FROM approval_votes WHERE request_id = $1"#,
         request
@@ -290,18 +292,15 @@ async fn record_decision(
     decision: Decision,
     summary: &str,
 ) -> Result<(), StoreError> {
+    // One round trip: the delivery to make and the request's new state.
     sqlx::query!(
-        "INSERT INTO approval_deliveries (request_id, decision, summary) VALUES ($1, $2, $3)",
+        "WITH delivery AS (
+             INSERT INTO approval_deliveries (request_id, decision, summary) VALUES ($1, $2, $3)
+         )
+         UPDATE approval_requests SET state = $4, decided_at = now() WHERE id = $1",
         request,
         decision.as_str(),
         summary,
-    )
-    .execute(&mut *conn)
-    .await
-    .map_err(store_error)?;
-    sqlx::query!(
-        "UPDATE approval_requests SET state = $2, decided_at = now() WHERE id = $1",
-        request,
         RequestState::decided(decision).as_str()
     )
     .execute(&mut *conn)
@@ -533,15 +532,21 @@ impl ApprovalStore for PgStore {
             return Ok(VoteCommit::Conflict);
         };
         let mut tx = begin(&self.pool).await?;
-        if !lock_pending(&mut tx, request, expected_votes).await? {
+        if !lock_pending(&mut tx, request).await? {
             return Ok(VoteCommit::Conflict);
         }
         let sign_off =
             serde_json::to_value(&vote.sign_off).map_err(|e| StoreError::Query(e.to_string()))?;
-        // A second vote of the same identity or person conflicts.
+        // The vote counts only on top of exactly the votes it was weighed
+        // with: the count is read by this statement, after the lock was
+        // granted (see `has_votes`). A second vote of the same identity or
+        // person conflicts too.
+        let expected = i64::try_from(expected_votes).unwrap_or(i64::MAX);
         let inserted = sqlx::query!(
             r#"INSERT INTO approval_votes (request_id, user_id, person, decision, comment, sign_off, author_unknown)
-               VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING"#,
+               SELECT $1, $2, $3, $4, $5, $6, $7
+               WHERE (SELECT count(*) FROM approval_votes WHERE request_id = $1) = $8
+               ON CONFLICT DO NOTHING"#,
             request,
             user_id,
             actor.person,
@@ -549,6 +554,7 @@ impl ApprovalStore for PgStore {
             vote.comment,
             sign_off,
             vote.author_unknown,
+            expected,
         )
         .execute(&mut *tx)
         .await
@@ -613,10 +619,14 @@ impl ApprovalStore for PgStore {
         }
         if let Some((decision, summary)) = &decided {
             record_decision(&mut tx, request, Some(actor), *decision, summary).await?;
+            // Its delivery follows at once and chains these rows with its
+            // own (or the quarter-second pass does): no chain call between.
+            tx.commit().await.map_err(store_error)?;
+        } else {
+            super::audit::commit_and_chain(tx, &self.pool)
+                .await
+                .map_err(store_error)?;
         }
-        super::audit::commit_and_chain(tx, &self.pool)
-            .await
-            .map_err(store_error)?;
         if let Some((decision, _)) = decided {
             metrics::counter!("gatehouse_decisions_total", "decision" => decision.as_str())
                 .increment(1);
@@ -635,7 +645,9 @@ impl ApprovalStore for PgStore {
             return Ok(VoteCommit::Conflict);
         };
         let mut tx = begin(&self.pool).await?;
-        if !lock_pending(&mut tx, request, expected_votes).await? {
+        if !lock_pending(&mut tx, request).await?
+            || !has_votes(&mut tx, request, expected_votes).await?
+        {
             return Ok(VoteCommit::Conflict);
         }
         record_decision(&mut tx, request, None, decision, summary).await?;
