@@ -61,7 +61,8 @@ pub fn marker(m: Marker, x: f64, y: f64, colour: &str) -> String {
 const W: f64 = 340.0;
 const H: f64 = 170.0;
 const LEFT: f64 = 48.0;
-const RIGHT: f64 = 12.0;
+/// Room for half of the last x label, which is centred on the last point.
+const RIGHT: f64 = 28.0;
 const TOP: f64 = 12.0;
 const BOTTOM: f64 = 30.0;
 
@@ -83,6 +84,15 @@ fn nice_top(max: f64) -> f64 {
         }
     }
     10.0 * magnitude
+}
+
+/// An axis number: the half of a top like 2.5 keeps its second decimal.
+fn tick(v: f64) -> String {
+    if ((v * 10.0).round() - v * 10.0).abs() < 1e-9 {
+        number(v)
+    } else {
+        format!("{v:.2}")
+    }
 }
 
 fn number(v: f64) -> String {
@@ -130,7 +140,7 @@ pub fn svg(id: &str, title: &str, unit: &str, labels: &[String], lines: &[Line])
             W - RIGHT,
             LEFT - 6.0,
             y + 4.0,
-            number(v),
+            tick(v),
             escape(unit)
         );
     }
@@ -210,6 +220,21 @@ mod tests {
     }
 
     #[test]
+    fn axis_numbers_keep_the_decimals_they_have() {
+        assert_eq!(tick(0.0), "0");
+        assert_eq!(tick(1.25), "1.25");
+        assert_eq!(tick(2.5), "2.5");
+        assert_eq!(tick(125.0), "125");
+    }
+
+    #[test]
+    fn the_last_label_fits_inside_the_drawing() {
+        // Twelve px digits are at most about 7 px wide: "2026.11" is ~49.
+        let last_x = W - RIGHT;
+        assert!(last_x + 49.0 / 2.0 <= W, "{last_x}");
+    }
+
+    #[test]
     fn each_line_has_its_own_dash_and_marker_and_gaps_where_data_is_missing() {
         let svg = svg(
             "lead",
@@ -251,6 +276,6 @@ mod tests {
                 values: vec![Some(1.0)],
             }],
         );
-        assert!(svg.contains(r#"cx="188.0""#), "{svg}");
+        assert!(svg.contains(r#"cx="180.0""#), "{svg}");
     }
 }

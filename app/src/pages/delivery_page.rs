@@ -236,12 +236,12 @@ fn DeliveryBody(data: DeliveryView) -> impl IntoView {
                 view! {
                     <tr>
                         <th scope="row" class="px-3 py-1.5 text-left font-medium">{s.name.clone()}</th>
-                        <td class="px-3 py-1.5">{p.release.clone()}</td>
-                        <td class="px-3 py-1.5 text-right">{m.deployments}</td>
-                        <td class="px-3 py-1.5 text-right">{lead(m)}</td>
-                        <td class="px-3 py-1.5 text-right">{rate_words(m)}</td>
-                        <td class="px-3 py-1.5 text-right">{restore(m)}</td>
-                        <td class="px-3 py-1.5"><BandWord band=m.band /></td>
+                        <td class="whitespace-nowrap px-3 py-1.5">{p.release.clone()}</td>
+                        <td class="whitespace-nowrap px-3 py-1.5 text-right">{m.deployments}</td>
+                        <td class="whitespace-nowrap px-3 py-1.5 text-right">{lead(m)}</td>
+                        <td class="whitespace-nowrap px-3 py-1.5 text-right">{rate_words(m)}</td>
+                        <td class="whitespace-nowrap px-3 py-1.5 text-right">{restore(m)}</td>
+                        <td class="whitespace-nowrap px-3 py-1.5"><BandWord band=m.band /></td>
                     </tr>
                 }
             })
@@ -262,12 +262,12 @@ fn DeliveryBody(data: DeliveryView) -> impl IntoView {
                     <th scope="row" class=format!("px-3 py-1.5 text-left {name_class}")>
                         <span class="sr-only">{format!("{scope}: ")}</span>{row.name.clone()}
                     </th>
-                    <td class="px-3 py-1.5 text-right">{m.deployments}</td>
-                    <td class="px-3 py-1.5 text-right">{frequency_words(m.per_day)}</td>
-                    <td class="px-3 py-1.5 text-right">{lead(&m)}</td>
-                    <td class="px-3 py-1.5 text-right">{rate_words(&m)}</td>
-                    <td class="px-3 py-1.5 text-right">{restore(&m)}</td>
-                    <td class="px-3 py-1.5"><BandWord band=m.band /></td>
+                    <td class="whitespace-nowrap px-3 py-1.5 text-right">{m.deployments}</td>
+                    <td class="whitespace-nowrap px-3 py-1.5 text-right">{frequency_words(m.per_day)}</td>
+                    <td class="whitespace-nowrap px-3 py-1.5 text-right">{lead(&m)}</td>
+                    <td class="whitespace-nowrap px-3 py-1.5 text-right">{rate_words(&m)}</td>
+                    <td class="whitespace-nowrap px-3 py-1.5 text-right">{restore(&m)}</td>
+                    <td class="whitespace-nowrap px-3 py-1.5"><BandWord band=m.band /></td>
                 </tr>
             }
         })
