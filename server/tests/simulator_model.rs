@@ -498,3 +498,94 @@ async fn every_simulator_response_matches_codepipeline_s_service_model() {
         caller.problems.join("\n")
     );
 }
+
+/// A call moves forward only the pipeline it names: a pipeline nobody
+/// asked about for seconds must then show exactly what one asked about
+/// every few milliseconds shows (the same executions superseded, expired
+/// at its approval, waiting), or the shortcut would change what AWS is
+/// said to do.
+#[tokio::test]
+async fn a_pipeline_moved_forward_late_ends_where_one_moved_often_does() {
+    let sim = Simulator::new(SimulatorSettings {
+        stage_duration: chrono::Duration::milliseconds(120),
+        approval_ttl: chrono::Duration::milliseconds(700),
+    });
+    for name in ["often", "late"] {
+        sim.add_pipeline(PipelineSpec {
+            name: name.into(),
+            repository: "acme-retail/orders-api".into(),
+            branch: "master".into(),
+            approval: Some(("Approval".into(), "ManualApproval".into())),
+        });
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}/", listener.local_addr().expect("addr"));
+    let router = sim.router();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let client = reqwest::Client::new();
+    let call = |operation: &'static str, input: Value| {
+        let (client, url) = (client.clone(), url.clone());
+        async move {
+            client
+                .post(&url)
+                .header("x-amz-target", format!("CodePipeline_20150709.{operation}"))
+                .header("content-type", "application/x-amz-json-1.1")
+                .body(input.to_string())
+                .send()
+                .await
+                .expect("POST")
+                .json::<Value>()
+                .await
+                .expect("JSON")
+        }
+    };
+    // The same four changes pushed to both, 100 ms apart: the first waits
+    // at the approval, the later ones queue at its boundary and supersede
+    // each other there.
+    for commit in ["a1", "b2", "c3", "d4"] {
+        for name in ["often", "late"] {
+            sim.start_execution(name, revision(commit))
+                .expect("started");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // Only "often" is asked about, until both approvals have expired.
+    let until = std::time::Instant::now() + std::time::Duration::from_millis(2500);
+    let mut asked = 0;
+    while std::time::Instant::now() < until {
+        call("GetPipelineState", json!({ "name": "often" })).await;
+        asked += 1;
+        tokio::time::sleep(std::time::Duration::from_millis(15)).await;
+    }
+    assert!(asked > 50, "{asked} calls");
+    let history = |executions: Value| -> Vec<(String, String)> {
+        let mut rows: Vec<(String, String)> = executions["pipelineExecutionSummaries"]
+            .as_array()
+            .expect("summaries")
+            .iter()
+            .map(|e| {
+                (
+                    e["sourceRevisions"][0]["revisionId"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .chars()
+                        .take(2)
+                        .collect(),
+                    e["status"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect();
+        rows.sort();
+        rows
+    };
+    let often = history(call("ListPipelineExecutions", json!({ "pipelineName": "often" })).await);
+    let late = history(call("ListPipelineExecutions", json!({ "pipelineName": "late" })).await);
+    assert_eq!(often.len(), 4, "{often:?}");
+    assert!(
+        often.iter().any(|(_, s)| s == "Superseded") && often.iter().any(|(_, s)| s == "Failed"),
+        "the run reached supersession and expiry: {often:?}"
+    );
+    assert_eq!(late, often);
+}
