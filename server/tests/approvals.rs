@@ -369,6 +369,13 @@ async fn a_reject_needs_a_comment_and_fails_the_execution(pool: PgPool) {
         .summary
         .expect("summary")
         .ends_with(": Stock counts drift under load"));
+    // The delivery's audit row says which decision CodePipeline took.
+    common::audited(
+        &app,
+        "aws_delivered",
+        "CodePipeline took the decision on inventory-service-pre-prod (rejected)",
+    )
+    .await;
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]

@@ -705,7 +705,7 @@ async fn sign_ins_calendar_changes_votes_and_deliveries_are_audited_and_found_by
     audited(
         &app,
         "aws_delivered",
-        "CodePipeline took the decision on orders-api-qa",
+        "CodePipeline took the decision on orders-api-qa (approved)",
     )
     .await;
 

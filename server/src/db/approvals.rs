@@ -705,38 +705,49 @@ impl ApprovalStore for PgStore {
         let Some(request) = request_uuid(request_id) else {
             return Ok(());
         };
-        let mut tx = begin(&self.pool).await?;
-        let decision = sqlx::query_scalar!(
-            r#"UPDATE approval_deliveries SET outcome = $2, aws_result = $3, completed_at = now(), lease_until = NULL
-               WHERE request_id = $1 AND outcome IS NULL RETURNING decision"#,
+        // One statement, so one round trip and no transaction around it:
+        // the delivery settled if it is still open, and then (only then)
+        // its audit row, worded for the decision the delivery carried.
+        let event = format!("aws_{}", outcome.as_str());
+        let worded = |decision: &'static str| {
+            summary(&Audit {
+                event: &event,
+                actor: None,
+                request,
+                decision: Some(decision),
+                comment: None,
+                sign_off: None,
+                aws_result: Some(aws_result),
+                note: None,
+            })
+        };
+        let (lead, approved_tail) = worded("approve");
+        let (_, rejected_tail) = worded("reject");
+        sqlx::query!(
+            r#"WITH settled AS (
+                   UPDATE approval_deliveries
+                   SET outcome = $2, aws_result = $3, completed_at = now(), lease_until = NULL
+                   WHERE request_id = $1 AND outcome IS NULL RETURNING decision
+               )
+               INSERT INTO audit_log (event, request_id, pipeline, stage, action, execution_id, revision,
+                      decision, aws_result, team, environment, service, summary)
+               SELECT $4, r.id, r.pipeline, r.stage, r.action, r.execution_id, r.commit_sha,
+                      settled.decision, $3, s.team_id, r.environment_id, r.service_id,
+                      left($5 || r.pipeline || CASE settled.decision WHEN 'approve' THEN $6 ELSE $7 END, 1000)
+               FROM settled, approval_requests r JOIN services s ON s.id = r.service_id
+               WHERE r.id = $1"#,
             request,
             outcome.as_str(),
             aws_result,
+            event,
+            lead,
+            approved_tail,
+            rejected_tail,
         )
-        .fetch_optional(&mut *tx)
+        .execute(&self.pool)
         .await
         .map_err(store_error)?;
-        if let Some(decision) = decision {
-            let event = format!("aws_{}", outcome.as_str());
-            audit(
-                &mut tx,
-                Audit {
-                    event: &event,
-                    actor: None,
-                    request,
-                    decision: Some(&decision),
-                    comment: None,
-                    sign_off: None,
-                    aws_result: Some(aws_result),
-                    note: None,
-                },
-            )
-            .await
-            .map_err(store_error)?;
-        }
-        super::audit::commit_and_chain(tx, &self.pool)
-            .await
-            .map_err(store_error)?;
+        super::audit::try_chain(&self.pool).await;
         metrics::counter!("gatehouse_deliveries_total", "outcome" => outcome.as_str()).increment(1);
         Ok(())
     }

@@ -49,13 +49,19 @@ pub async fn commit_and_chain(
     pool: &sqlx::PgPool,
 ) -> Result<(), sqlx::Error> {
     tx.commit().await?;
+    try_chain(pool).await;
+    Ok(())
+}
+
+/// Chains the committed rows not yet chained unless another session is
+/// chaining right now (see [`commit_and_chain`]); a failure is logged.
+pub async fn try_chain(pool: &sqlx::PgPool) {
     let tried: Result<Option<i64>, _> = sqlx::query_scalar("SELECT audit_chain_pending(false)")
         .fetch_one(pool)
         .await;
     if let Err(err) = tried {
         tracing::warn!(error = %err, "audit rows committed, not chained yet; the next pass chains them");
     }
-    Ok(())
 }
 
 /// Appends one row within the caller's transaction (or alone); it is
