@@ -156,6 +156,38 @@ impl Checker<'_> {
     }
 }
 
+/// Serves the simulator's API on a free local port; its URL.
+async fn serve(sim: &Simulator) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}/", listener.local_addr().expect("addr"));
+    let router = sim.router();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    url
+}
+
+/// One CodePipeline call as the SDK sends it (JSON 1.1, signed).
+async fn post(
+    client: &reqwest::Client,
+    url: &str,
+    operation: &str,
+    input: &Value,
+) -> reqwest::Response {
+    client
+        .post(url)
+        .header("x-amz-target", format!("CodePipeline_20150709.{operation}"))
+        .header("content-type", "application/x-amz-json-1.1")
+        .header(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=AKIDMODELTEST/20261130/us-east-1/codepipeline/aws4_request, SignedHeaders=host, Signature=0",
+        )
+        .body(input.to_string())
+        .send()
+        .await
+        .expect("POST")
+}
+
 struct Caller {
     client: reqwest::Client,
     url: String,
@@ -168,19 +200,7 @@ impl Caller {
     /// Calls `operation`, checks its answer against the model, returns it.
     async fn call(&mut self, operation: &str, input: Value) -> (u16, Value) {
         self.seen.insert(operation.to_owned());
-        let response = self
-            .client
-            .post(&self.url)
-            .header("x-amz-target", format!("CodePipeline_20150709.{operation}"))
-            .header("content-type", "application/x-amz-json-1.1")
-            .header(
-                "authorization",
-                "AWS4-HMAC-SHA256 Credential=AKIDMODELTEST/20261130/us-east-1/codepipeline/aws4_request, SignedHeaders=host, Signature=0",
-            )
-            .body(input.to_string())
-            .send()
-            .await
-            .expect("POST");
+        let response = post(&self.client, &self.url, operation, &input).await;
         let status = response.status().as_u16();
         if response.headers().get("x-amzn-requestid").is_none() {
             self.problems
@@ -259,12 +279,7 @@ async fn every_simulator_response_matches_codepipeline_s_service_model() {
         revision("a1"),
         chrono::Utc::now() - chrono::Duration::days(2),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url = format!("http://{}/", listener.local_addr().expect("addr"));
-    let router = sim.router();
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    let url = serve(&sim).await;
     let mut caller = Caller {
         client: reqwest::Client::new(),
         url,
@@ -518,24 +533,13 @@ async fn a_pipeline_moved_forward_late_ends_where_one_moved_often_does() {
             approval: Some(("Approval".into(), "ManualApproval".into())),
         });
     }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url = format!("http://{}/", listener.local_addr().expect("addr"));
-    let router = sim.router();
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    let url = serve(&sim).await;
     let client = reqwest::Client::new();
     let call = |operation: &'static str, input: Value| {
         let (client, url) = (client.clone(), url.clone());
         async move {
-            client
-                .post(&url)
-                .header("x-amz-target", format!("CodePipeline_20150709.{operation}"))
-                .header("content-type", "application/x-amz-json-1.1")
-                .body(input.to_string())
-                .send()
+            post(&client, &url, operation, &input)
                 .await
-                .expect("POST")
                 .json::<Value>()
                 .await
                 .expect("JSON")
