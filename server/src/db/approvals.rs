@@ -118,35 +118,204 @@ fn summary(a: &Audit<'_>) -> (String, String) {
     (lead, tail)
 }
 
+/// A request as read, with its service's, team's and environment's names.
+/// Read by id, its votes (JSON) and its delivery come in the same row; a
+/// list reads them for all its rows at once afterwards.
+struct ItemRow {
+    id: Uuid,
+    service_id: String,
+    service_name: String,
+    team_id: String,
+    team_name: String,
+    environment_id: String,
+    environment_name: String,
+    environment_position: i32,
+    pipeline: String,
+    stage: String,
+    action: String,
+    execution_id: String,
+    commit_sha: String,
+    commit_message: Option<String>,
+    branch: Option<String>,
+    commit_url: Option<String>,
+    author_login: Option<String>,
+    author_name: Option<String>,
+    author_checked: bool,
+    author_id: Option<i64>,
+    author_email: Option<String>,
+    requested_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+    state: String,
+    closed_reason: Option<String>,
+    decided_at: Option<DateTime<Utc>>,
+    votes: Option<serde_json::Value>,
+    delivery_decision: Option<String>,
+    delivery_outcome: Option<String>,
+    delivery_aws_result: Option<String>,
+}
+
+/// A vote as the by-id read gives it.
+#[derive(serde::Deserialize)]
+struct VoteJson {
+    user_id: String,
+    person: String,
+    author_unknown: bool,
+    display_name: String,
+    decision: String,
+    comment: String,
+    sign_off: serde_json::Value,
+    at: DateTime<Utc>,
+}
+
+fn vote_record(v: VoteJson) -> Result<VoteRecord, StoreError> {
+    Ok(VoteRecord {
+        user_id: v.user_id,
+        person: v.person,
+        author_unknown: v.author_unknown,
+        display_name: v.display_name,
+        decision: keyword(Decision::parse, &v.decision)?,
+        comment: v.comment,
+        sign_off: stored("sign-off", serde_json::from_value::<SignOff>(v.sign_off))?,
+        at: v.at,
+    })
+}
+
+fn delivery_record(
+    decision: &str,
+    outcome: Option<&str>,
+    aws_result: Option<String>,
+) -> Result<DeliveryRecord, StoreError> {
+    Ok(DeliveryRecord {
+        decision: keyword(Decision::parse, decision)?,
+        outcome: outcome
+            .map(|o| keyword(DeliveryOutcome::parse, o))
+            .transpose()?,
+        aws_result,
+    })
+}
+
+fn item(
+    r: ItemRow,
+    votes: Vec<VoteRecord>,
+    delivery: Option<DeliveryRecord>,
+) -> Result<ApprovalRequest, StoreError> {
+    Ok(ApprovalRequest {
+        id: r.id.to_string(),
+        service_id: r.service_id,
+        service_name: r.service_name,
+        team_id: r.team_id,
+        team_name: r.team_name,
+        environment_id: r.environment_id,
+        environment_name: r.environment_name,
+        environment_position: r.environment_position,
+        pipeline: r.pipeline,
+        stage: r.stage,
+        action: r.action,
+        execution_id: r.execution_id,
+        commit: r.commit_sha,
+        commit_message: r.commit_message,
+        branch: r.branch,
+        commit_url: r.commit_url,
+        author_login: r.author_login,
+        author_name: r.author_name,
+        author_github_id: r.author_id.and_then(|id| u64::try_from(id).ok()),
+        author_email: r.author_email,
+        author_checked: r.author_checked,
+        requested_at: r.requested_at,
+        expires_at: r.expires_at,
+        state: keyword(RequestState::parse, &r.state)?,
+        closed_reason: r.closed_reason,
+        decided_at: r.decided_at,
+        votes,
+        delivery,
+    })
+}
+
 impl PgStore {
-    /// Requests with their service, team and environment; filtered by id,
-    /// by pending or not, newest first.
+    /// One request with its votes and delivery, in one statement (a vote
+    /// reads its request this way).
+    async fn item_by_id(&self, id: Uuid) -> Result<Option<ApprovalRequest>, StoreError> {
+        let row = sqlx::query_as!(
+            ItemRow,
+            r#"SELECT r.id, r.service_id, s.name AS service_name, t.id AS team_id, t.name AS team_name,
+                      r.environment_id, e.name AS environment_name, e.position AS environment_position,
+                      r.pipeline, r.stage, r.action, r.execution_id, r.commit_sha,
+                      left(r.commit_message, 1000) AS commit_message, r.branch, r.commit_url, r.author_login, r.author_name, r.author_checked, r.author_id, r.author_email,
+                      r.requested_at AS "requested_at: DateTime<Utc>", r.expires_at AS "expires_at: DateTime<Utc>",
+                      r.state, r.closed_reason, r.decided_at AS "decided_at: DateTime<Utc>",
+                      v.votes, d.decision AS "delivery_decision?", d.outcome AS delivery_outcome,
+                      left(d.aws_result, 2000) AS delivery_aws_result
+               FROM approval_requests r
+               JOIN services s ON s.id = r.service_id
+               JOIN teams t ON t.id = s.team_id
+               JOIN environments e ON e.id = r.environment_id
+               LEFT JOIN approval_deliveries d ON d.request_id = r.id
+               LEFT JOIN LATERAL (
+                   SELECT jsonb_agg(jsonb_build_object(
+                              'user_id', v.user_id, 'person', v.person, 'author_unknown', v.author_unknown,
+                              'display_name', u.display_name, 'decision', v.decision,
+                              'comment', left(v.comment, 2000),
+                              'sign_off', CASE WHEN octet_length(v.sign_off::text) > 16384
+                                               THEN '{"marks": [], "evidence": []}'::jsonb ELSE v.sign_off END,
+                              'at', v.created_at) ORDER BY v.created_at) AS votes
+                   FROM approval_votes v JOIN users u ON u.id = v.user_id
+                   WHERE v.request_id = r.id) v ON true
+               WHERE r.id = $1"#,
+            id
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(store_error)?;
+        let Some(mut row) = row else {
+            return Ok(None);
+        };
+        let votes = match row.votes.take() {
+            Some(json) => stored("votes", serde_json::from_value::<Vec<VoteJson>>(json))?
+                .into_iter()
+                .map(vote_record)
+                .collect::<Result<_, _>>()?,
+            None => Vec::new(),
+        };
+        let delivery = match row.delivery_decision.take() {
+            Some(decision) => Some(delivery_record(
+                &decision,
+                row.delivery_outcome.as_deref(),
+                row.delivery_aws_result.take(),
+            )?),
+            None => None,
+        };
+        item(row, votes, delivery).map(Some)
+    }
+
+    /// Requests with their service, team and environment; pending or not,
+    /// newest first.
     async fn items(
         &self,
-        id: Option<Uuid>,
-        pending: Option<bool>,
+        pending: bool,
         limit: i64,
         before: Option<(DateTime<Utc>, Uuid)>,
     ) -> Result<Vec<ApprovalRequest>, StoreError> {
         // Free text is read within its bounds whatever was stored before
         // the bounds existed: a page's size never depends on what one
         // person typed.
-        let rows = sqlx::query!(
+        let rows = sqlx::query_as!(
+            ItemRow,
             r#"SELECT r.id, r.service_id, s.name AS service_name, t.id AS team_id, t.name AS team_name,
                       r.environment_id, e.name AS environment_name, e.position AS environment_position,
                       r.pipeline, r.stage, r.action, r.execution_id, r.commit_sha,
                       left(r.commit_message, 1000) AS commit_message, r.branch, r.commit_url, r.author_login, r.author_name, r.author_checked, r.author_id, r.author_email,
                       r.requested_at AS "requested_at: DateTime<Utc>", r.expires_at AS "expires_at: DateTime<Utc>",
-                      r.state, r.closed_reason, r.decided_at AS "decided_at: DateTime<Utc>"
+                      r.state, r.closed_reason, r.decided_at AS "decided_at: DateTime<Utc>",
+                      NULL::jsonb AS votes, NULL::text AS delivery_decision, NULL::text AS delivery_outcome,
+                      NULL::text AS delivery_aws_result
                FROM approval_requests r
                JOIN services s ON s.id = r.service_id
                JOIN teams t ON t.id = s.team_id
                JOIN environments e ON e.id = r.environment_id
-               WHERE ($1::uuid IS NULL OR r.id = $1) AND ($2::bool IS NULL OR (r.state = 'pending') = $2)
-                 AND ($4::timestamptz IS NULL OR (COALESCE(r.decided_at, r.requested_at), r.id) < ($4, $5))
+               WHERE (r.state = 'pending') = $1
+                 AND ($3::timestamptz IS NULL OR (COALESCE(r.decided_at, r.requested_at), r.id) < ($3, $4))
                ORDER BY COALESCE(r.decided_at, r.requested_at) DESC, r.id DESC
-               LIMIT $3"#,
-            id,
+               LIMIT $2"#,
             pending,
             limit,
             before.map(|b| b.0) as _,
@@ -172,16 +341,19 @@ impl PgStore {
         .await
         .map_err(store_error)?
         {
-            votes.entry(v.request_id).or_default().push(VoteRecord {
-                user_id: v.user_id.to_string(),
-                person: v.person,
-                author_unknown: v.author_unknown,
-                display_name: v.display_name,
-                decision: keyword(Decision::parse, &v.decision)?,
-                comment: v.comment,
-                sign_off: stored("sign-off", serde_json::from_value::<SignOff>(v.sign_off))?,
-                at: v.created_at,
-            });
+            votes
+                .entry(v.request_id)
+                .or_default()
+                .push(vote_record(VoteJson {
+                    user_id: v.user_id.to_string(),
+                    person: v.person,
+                    author_unknown: v.author_unknown,
+                    display_name: v.display_name,
+                    decision: v.decision,
+                    comment: v.comment,
+                    sign_off: v.sign_off,
+                    at: v.created_at,
+                })?);
         }
         let mut deliveries: HashMap<Uuid, DeliveryRecord> = HashMap::new();
         for d in sqlx::query!(
@@ -194,50 +366,17 @@ impl PgStore {
         {
             deliveries.insert(
                 d.request_id,
-                DeliveryRecord {
-                    decision: keyword(Decision::parse, &d.decision)?,
-                    outcome: d
-                        .outcome
-                        .as_deref()
-                        .map(|o| keyword(DeliveryOutcome::parse, o))
-                        .transpose()?,
-                    aws_result: d.aws_result,
-                },
+                delivery_record(&d.decision, d.outcome.as_deref(), d.aws_result)?,
             );
         }
-
         rows.into_iter()
             .map(|r| {
-                Ok(ApprovalRequest {
-                    id: r.id.to_string(),
-                    service_id: r.service_id,
-                    service_name: r.service_name,
-                    team_id: r.team_id,
-                    team_name: r.team_name,
-                    environment_id: r.environment_id,
-                    environment_name: r.environment_name,
-                    environment_position: r.environment_position,
-                    pipeline: r.pipeline,
-                    stage: r.stage,
-                    action: r.action,
-                    execution_id: r.execution_id,
-                    commit: r.commit_sha,
-                    commit_message: r.commit_message,
-                    branch: r.branch,
-                    commit_url: r.commit_url,
-                    author_login: r.author_login,
-                    author_name: r.author_name,
-                    author_github_id: r.author_id.and_then(|id| u64::try_from(id).ok()),
-                    author_email: r.author_email,
-                    author_checked: r.author_checked,
-                    requested_at: r.requested_at,
-                    expires_at: r.expires_at,
-                    state: keyword(RequestState::parse, &r.state)?,
-                    closed_reason: r.closed_reason,
-                    decided_at: r.decided_at,
-                    votes: votes.remove(&r.id).unwrap_or_default(),
-                    delivery: deliveries.remove(&r.id),
-                })
+                let id = r.id;
+                item(
+                    r,
+                    votes.remove(&id).unwrap_or_default(),
+                    deliveries.remove(&id),
+                )
             })
             .collect()
     }
@@ -496,11 +635,11 @@ impl ApprovalStore for PgStore {
         let Some(id) = request_uuid(id) else {
             return Ok(None);
         };
-        Ok(self.items(Some(id), None, 1, None).await?.pop())
+        self.item_by_id(id).await
     }
 
     async fn pending(&self) -> Result<Vec<ApprovalRequest>, StoreError> {
-        self.items(None, Some(true), 500, None).await
+        self.items(true, 500, None).await
     }
 
     async fn history(
@@ -515,7 +654,7 @@ impl ApprovalStore for PgStore {
             },
             None => None,
         };
-        self.items(None, Some(false), limit, before).await
+        self.items(false, limit, before).await
     }
 
     async fn commit_vote(
