@@ -45,12 +45,10 @@ async fn audit(conn: &mut PgConnection, a: Audit<'_>) -> Result<(), sqlx::Error>
     let actor_id = a.actor.and_then(|x| Uuid::parse_str(&x.user_id).ok());
     let roles = a.actor.map(|x| x.roles.clone()).unwrap_or_default();
     let (lead, tail) = summary(&a);
+    // audit_request (migration 021) copies the request's fields.
     sqlx::query!(
-        r#"INSERT INTO audit_log (event, actor_id, actor_name, actor_roles, request_id, pipeline, stage, action,
-               execution_id, revision, decision, comment, sign_off, aws_result, team, environment, service, summary)
-           SELECT $1, $2, $3, $4, r.id, r.pipeline, r.stage, r.action, r.execution_id, r.commit_sha, $5, $6, $7, $8,
-                  s.team_id, r.environment_id, r.service_id, left($10 || r.pipeline || $11, 1000)
-           FROM approval_requests r JOIN services s ON s.id = r.service_id WHERE r.id = $9"#,
+        "SELECT audit_request($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        a.request,
         a.event,
         actor_id,
         a.actor.map(|x| x.display_name.clone()),
@@ -59,13 +57,26 @@ async fn audit(conn: &mut PgConnection, a: Audit<'_>) -> Result<(), sqlx::Error>
         a.comment,
         a.sign_off,
         a.aws_result,
-        a.request,
         lead,
         tail,
     )
-    .execute(conn)
+    .fetch_one(conn)
     .await?;
     Ok(())
+}
+
+/// One audit row of a vote's transaction, as `cast_vote` (migration 021)
+/// appends it: by the voter, about the request.
+fn vote_audit(a: &Audit<'_>) -> serde_json::Value {
+    let (lead, tail) = summary(a);
+    serde_json::json!({
+        "event": a.event,
+        "decision": a.decision,
+        "comment": a.comment,
+        "sign_off": a.sign_off,
+        "lead": lead,
+        "tail": tail,
+    })
 }
 
 /// The row's sentence, as the words before and after the request's
@@ -406,7 +417,7 @@ async fn lock_pending(conn: &mut PgConnection, request: Uuid) -> Result<bool, St
 /// holder just committed (two approvers at once would each see the other's
 /// vote missing, and a 2-of-M request would never be decided). The count is
 /// a later statement, whose snapshot is taken after the lock was granted
-/// (a vote folds it into its insert: see `commit_vote`).
+/// (a vote counts inside `cast_vote`, migration 021, the same way).
 async fn has_votes(
     conn: &mut PgConnection,
     request: Uuid,
@@ -670,105 +681,98 @@ impl ApprovalStore for PgStore {
         else {
             return Ok(VoteCommit::Conflict);
         };
-        let mut tx = begin(&self.pool).await?;
-        if !lock_pending(&mut tx, request).await? {
-            return Ok(VoteCommit::Conflict);
-        }
         let sign_off =
             serde_json::to_value(&vote.sign_off).map_err(|e| StoreError::Query(e.to_string()))?;
-        // The vote counts only on top of exactly the votes it was weighed
-        // with: the count is read by this statement, after the lock was
-        // granted (see `has_votes`). A second vote of the same identity or
-        // person conflicts too.
+        let row = |event, decision, comment, sign_off, note| {
+            vote_audit(&Audit {
+                event,
+                actor: Some(actor),
+                request,
+                decision,
+                comment,
+                sign_off,
+                aws_result: None,
+                note,
+            })
+        };
+        let voted = Some(vote.decision.as_str());
+        let mut audits = vec![row(
+            "vote",
+            voted,
+            Some(&vote.comment),
+            Some(sign_off.clone()),
+            None,
+        )];
+        if vote.author_unknown {
+            audits.push(row(
+                "author_unknown",
+                voted,
+                Some("Gatehouse could not establish whether this approver wrote the commit, so this approval does not count alone: one more approver is needed."),
+                None,
+                None,
+            ));
+        }
+        let override_tail = vote
+            .plan_override
+            .as_ref()
+            .map(|o| format!(" although it is blocked on {}", o.blocked_on.join(", ")));
+        if let (Some(plan_override), Some(tail)) = (&vote.plan_override, &override_tail) {
+            audits.push(row(
+                "override",
+                voted,
+                Some(&plan_override.reason),
+                None,
+                Some(tail),
+            ));
+        }
+        if let Some((decision, summary)) = &decided {
+            audits.push(row(
+                "decision",
+                Some(decision.as_str()),
+                Some(summary),
+                None,
+                None,
+            ));
+        }
+        // One statement: the lock, the count of earlier votes (taken after
+        // the lock: see `has_votes`), the vote, the decision and the audit
+        // rows, committed together or not at all. The vote counts only on
+        // top of exactly the votes it was weighed with; a second vote of
+        // the same identity or person conflicts too.
         let expected = i64::try_from(expected_votes).unwrap_or(i64::MAX);
-        let inserted = sqlx::query!(
-            r#"INSERT INTO approval_votes (request_id, user_id, person, decision, comment, sign_off, author_unknown)
-               SELECT $1, $2, $3, $4, $5, $6, $7
-               WHERE (SELECT count(*) FROM approval_votes WHERE request_id = $1) = $8
-               ON CONFLICT DO NOTHING"#,
+        let recorded = sqlx::query_scalar!(
+            r#"SELECT cast_vote($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) AS "recorded!""#,
             request,
             user_id,
             actor.person,
+            actor.display_name,
+            &actor.roles,
             vote.decision.as_str(),
             vote.comment,
             sign_off,
             vote.author_unknown,
             expected,
+            serde_json::Value::Array(audits),
+            decided.as_ref().map(|(d, _)| d.as_str()),
+            decided
+                .as_ref()
+                .map(|(d, _)| RequestState::decided(*d).as_str()),
+            decided.as_ref().map(|(_, summary)| summary.as_str()),
         )
-        .execute(&mut *tx)
+        .fetch_one(&self.pool)
         .await
         .map_err(store_error)?;
-        if inserted.rows_affected() == 0 {
+        if !recorded {
             return Ok(VoteCommit::Conflict);
         }
-        audit(
-            &mut tx,
-            Audit {
-                event: "vote",
-                actor: Some(actor),
-                request,
-                decision: Some(vote.decision.as_str()),
-                comment: Some(&vote.comment),
-                sign_off: Some(sign_off),
-                aws_result: None,
-                note: None,
-            },
-        )
-        .await
-        .map_err(store_error)?;
-        if vote.author_unknown {
-            audit(
-                &mut tx,
-                Audit {
-                    event: "author_unknown",
-                    actor: Some(actor),
-                    request,
-                    decision: Some(vote.decision.as_str()),
-                    comment: Some(
-                        "Gatehouse could not establish whether this approver wrote the commit, so this approval does not count alone: one more approver is needed.",
-                    ),
-                    sign_off: None,
-                    aws_result: None,
-                    note: None,
-                },
-            )
-            .await
-            .map_err(store_error)?;
-        }
-        if let Some(plan_override) = &vote.plan_override {
-            let tail = format!(
-                " although it is blocked on {}",
-                plan_override.blocked_on.join(", ")
-            );
-            audit(
-                &mut tx,
-                Audit {
-                    event: "override",
-                    actor: Some(actor),
-                    request,
-                    decision: Some(vote.decision.as_str()),
-                    comment: Some(&plan_override.reason),
-                    sign_off: None,
-                    aws_result: None,
-                    note: Some(&tail),
-                },
-            )
-            .await
-            .map_err(store_error)?;
-        }
-        if let Some((decision, summary)) = &decided {
-            record_decision(&mut tx, request, Some(actor), *decision, summary).await?;
-            // Its delivery follows at once and chains these rows with its
-            // own (or the quarter-second pass does): no chain call between.
-            tx.commit().await.map_err(store_error)?;
-        } else {
-            super::audit::commit_and_chain(tx, &self.pool)
-                .await
-                .map_err(store_error)?;
-        }
-        if let Some((decision, _)) = decided {
-            metrics::counter!("gatehouse_decisions_total", "decision" => decision.as_str())
-                .increment(1);
+        match decided {
+            Some((decision, _)) => {
+                // Its delivery follows at once and chains these rows with
+                // its own (or the quarter-second pass does).
+                metrics::counter!("gatehouse_decisions_total", "decision" => decision.as_str())
+                    .increment(1);
+            }
+            None => super::audit::try_chain(&self.pool).await,
         }
         Ok(VoteCommit::Recorded)
     }
@@ -868,13 +872,9 @@ impl ApprovalStore for PgStore {
                    SET outcome = $2, aws_result = $3, completed_at = now(), lease_until = NULL
                    WHERE request_id = $1 AND outcome IS NULL RETURNING decision
                )
-               INSERT INTO audit_log (event, request_id, pipeline, stage, action, execution_id, revision,
-                      decision, aws_result, team, environment, service, summary)
-               SELECT $4, r.id, r.pipeline, r.stage, r.action, r.execution_id, r.commit_sha,
-                      settled.decision, $3, s.team_id, r.environment_id, r.service_id,
-                      left($5 || r.pipeline || CASE settled.decision WHEN 'approve' THEN $6 ELSE $7 END, 1000)
-               FROM settled, approval_requests r JOIN services s ON s.id = r.service_id
-               WHERE r.id = $1"#,
+               SELECT audit_request($1, $4, NULL, NULL, NULL, settled.decision, NULL, NULL, $3, $5,
+                                    CASE settled.decision WHEN 'approve' THEN $6 ELSE $7 END)
+               FROM settled"#,
             request,
             outcome.as_str(),
             aws_result,
@@ -883,7 +883,7 @@ impl ApprovalStore for PgStore {
             approved_tail,
             rejected_tail,
         )
-        .execute(&self.pool)
+        .fetch_optional(&self.pool)
         .await
         .map_err(store_error)?;
         super::audit::try_chain(&self.pool).await;
