@@ -1,11 +1,14 @@
 //! The decision panel of one approval request: the QA sign-off checklist,
 //! approve with an optional comment, reject with a required one. Without
 //! JavaScript the same forms post to the server, which answers with the
-//! Approvals page and a notice.
+//! Approvals page and a notice. With it, the island posts the same form
+//! itself (a plain `fetch`, not the server-function client, which would
+//! bring a query-string codec into the page's WASM for one form) and says
+//! the answer where the page says outcomes.
 
 use crate::api::approvals::Decide;
-use leptos::form::ActionForm;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 
 const FIELD: &str = "mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5 text-sm focus:border-indigo-500 focus:outline-2 focus:outline-indigo-500";
 const BUTTON: &str = "rounded-md px-3 py-1.5 text-sm font-medium focus-visible:outline-2 focus-visible:outline-offset-2 disabled:opacity-60";
@@ -30,43 +33,35 @@ pub fn DecisionPanel(
     held: Option<String>,
     blocked_on: Option<String>,
 ) -> impl IntoView {
-    let decide = ServerAction::<Decide>::new();
-    let pending = decide.pending();
+    let pending = RwSignal::new(false);
     let panel = NodeRef::<leptos::html::Div>::new();
-    // Says the outcome where the page says outcomes; once decided, the card
-    // closes and the queue redraws without it.
-    Effect::new(move |_| {
-        let Some(result) = decide.value().get() else {
-            return;
-        };
+    // Posts the form, says the outcome where the page says outcomes; once
+    // decided, the card closes and the queue redraws without it.
+    let submit = move |ev: leptos::ev::SubmitEvent| {
         #[cfg(feature = "hydrate")]
         {
-            use crate::islands::outcome::{announce, Outcome};
-            let decided = result.is_ok();
-            announce(&match result {
-                Ok(text) => Outcome { error: false, text },
-                Err(err) => Outcome {
-                    error: true,
-                    text: err.to_string(),
-                },
-            });
-            if decided {
-                // The card is done with: closed and its fields as served,
-                // so the next live update takes it away.
-                if let Some(card) = panel
-                    .get_untracked()
-                    .and_then(|el| el.closest("[data-live]").ok().flatten())
-                {
-                    reset(&card);
-                }
-                if let Ok(event) = web_sys::Event::new(crate::islands::live::REFRESH_EVENT) {
-                    let _ = window().dispatch_event(&event);
-                }
+            use leptos::wasm_bindgen::JsCast;
+            let Some(form) = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok())
+            else {
+                return;
+            };
+            ev.prevent_default();
+            // A second click while the first is on its way sends nothing.
+            if pending.get_untracked() {
+                return;
             }
+            pending.set(true);
+            leptos::task::spawn_local(async move {
+                let result = post(&form).await;
+                pending.set(false);
+                said(result, panel);
+            });
         }
         #[cfg(not(feature = "hydrate"))]
-        let _ = result;
-    });
+        let _ = (ev, panel);
+    };
     let request_again = request.clone();
     let (approve_label, reject_label) = (format!("Approve {title}"), format!("Reject {title}"));
     // Each test type is marked on its own: passed, or not applicable with
@@ -130,7 +125,7 @@ pub fn DecisionPanel(
                 </div>
             });
             view! {
-                <ActionForm action=decide>
+                <form method="post" action=Decide::PATH on:submit=submit>
                     <input type="hidden" name="request" value=request_again />
                     <input type="hidden" name="decision" value="approve" />
                     {sign_off}
@@ -147,7 +142,7 @@ pub fn DecisionPanel(
                     >
                         {if overriding { "Approve anyway" } else { "Approve" }}
                     </button>
-                </ActionForm>
+                </form>
             }
             .into_any()
         }
@@ -157,7 +152,7 @@ pub fn DecisionPanel(
             {approve}
             <details class="self-start rounded-md border border-slate-200 px-3 py-2 open:bg-slate-50">
                 <summary class="cursor-pointer text-sm font-medium text-rose-800">"Reject…"</summary>
-                <ActionForm action=decide>
+                <form method="post" action=Decide::PATH on:submit=submit>
                     <input type="hidden" name="request" value=request />
                     <input type="hidden" name="decision" value="reject" />
                     <label class="mt-2 block text-sm text-slate-700">
@@ -172,9 +167,88 @@ pub fn DecisionPanel(
                     >
                         "Reject"
                     </button>
-                </ActionForm>
+                </form>
             </details>
         </div>
+    }
+}
+
+/// Posts `form` as the browser would, asking for the answer as JSON: the
+/// server's sentence, or its error (a category and a sentence).
+#[cfg(feature = "hydrate")]
+async fn post(form: &web_sys::HtmlFormElement) -> Result<String, crate::error::AppError> {
+    use crate::error::AppError;
+    use leptos::wasm_bindgen::JsCast;
+    use wasm_bindgen_futures::JsFuture;
+    let lost = |_| {
+        AppError::Transport(
+            "Gatehouse could not be reached; check the connection and try again.".into(),
+        )
+    };
+    let data = web_sys::FormData::new_with_form(form).map_err(lost)?;
+    let body = web_sys::UrlSearchParams::new_with_str_sequence_sequence(&data).map_err(lost)?;
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_credentials(web_sys::RequestCredentials::SameOrigin);
+    init.set_body(&body);
+    let headers = web_sys::Headers::new().map_err(lost)?;
+    headers.set("Accept", "application/json").map_err(lost)?;
+    init.set_headers(&headers);
+    let response = JsFuture::from(window().fetch_with_str_and_init(Decide::PATH, &init))
+        .await
+        .map_err(lost)?
+        .dyn_into::<web_sys::Response>()
+        .map_err(lost)?;
+    let text = JsFuture::from(response.text().map_err(lost)?)
+        .await
+        .map_err(lost)?
+        .as_string()
+        .unwrap_or_default();
+    if response.ok() {
+        return serde_json::from_str::<String>(&text).map_err(|_| {
+            AppError::Transport(
+                "Gatehouse answered in a way this page does not understand; reload the page."
+                    .into(),
+            )
+        });
+    }
+    // A refusal from in front of the server function (too many votes, too
+    // large a form) is a sentence, not JSON.
+    Err(serde_json::from_str::<AppError>(&text).unwrap_or_else(|_| {
+        let sentence: String = text.trim().chars().take(300).collect();
+        AppError::Transport(if sentence.is_empty() {
+            format!("Gatehouse answered {}; try again.", response.status())
+        } else {
+            sentence
+        })
+    }))
+}
+
+/// Says the answer to a posted decision, and once decided, closes the card
+/// and asks for the queue again.
+#[cfg(feature = "hydrate")]
+fn said(result: Result<String, crate::error::AppError>, panel: NodeRef<leptos::html::Div>) {
+    use crate::islands::outcome::{announce, Outcome};
+    let decided = result.is_ok();
+    announce(&match result {
+        Ok(text) => Outcome { error: false, text },
+        Err(err) => Outcome {
+            error: true,
+            text: err.to_string(),
+        },
+    });
+    if decided {
+        // The card is done with: closed and its fields as served, so the
+        // next live update takes it away.
+        if let Some(card) = panel
+            .get_untracked()
+            .and_then(|el| el.closest("[data-live]").ok().flatten())
+        {
+            reset(&card);
+        }
+        if let Ok(event) = web_sys::Event::new(crate::islands::live::REFRESH_EVENT) {
+            let _ = window().dispatch_event(&event);
+        }
     }
 }
 
