@@ -4,10 +4,16 @@
     python3 scripts/verify-audit-export.py gatehouse-audit-20261202.jsonl
     python3 scripts/verify-audit-export.py --filtered export.csv
 
-Each row's hash must be the SHA-256 of its canonical form, and each row must
-carry the previous row's hash. A full export must be one unbroken chain; with
---filtered, rows may be left out between rows (their links are not checked).
-Exits 1 naming the first row that does not match. Standard library only.
+An export is its start line, its rows and its end line (CSV: after the
+column header). The start line names the row before the first row (its
+number and hash) and says whether the export is filtered; the end line
+counts the rows and names the last one. Each row's hash must be the SHA-256
+of its canonical form, and each row must carry the previous row's hash,
+from the row the start line names on. A full export must be one unbroken
+chain; with --filtered, an export whose start line says it is filtered may
+leave rows out between rows (their links are not checked). Exits 1 naming
+the first row that does not match. Standard library only; keep it in step
+with server/src/audit_export.rs.
 """
 import csv
 import hashlib
@@ -18,6 +24,19 @@ FIELDS = ["seq", "at", "event", "actor_id", "actor_name", "actor_roles",
           "request_id", "pipeline", "stage", "action", "execution_id",
           "revision", "decision", "comment", "sign_off", "aws_result", "team",
           "environment", "service", "subject", "summary", "details"]
+HEADER = FIELDS + ["prev_hash", "hash"]
+GENESIS = "0" * 64
+NO_START = ("the export's start line is missing: it was removed, or the file was "
+            "not written by this version of Gatehouse (export it again)")
+
+
+class Broken(Exception):
+    def __init__(self, seq, problem):
+        super().__init__(f"audit row {seq}: {problem}")
+
+
+class Unreadable(Exception):
+    pass
 
 
 def field(value):
@@ -39,26 +58,163 @@ def canonical(row):
 
 
 def csv_cell(cell):
-    # NULL is written \N; a value starting with \ gets one more.
+    # NULL is written \N; a value starting with \ gets one more; a value a
+    # spreadsheet would run as a formula (=, +, -, @, tab, CR, LF first), or
+    # starting with ', gets a leading '.
     if cell == "\\N":
         return None
-    return cell[1:] if cell.startswith("\\") else cell
+    if cell.startswith("\\") or cell.startswith("'"):
+        return cell[1:]
+    return cell
 
 
-def rows(path):
+def csv_marker(record):
+    # "#export=start,after_seq=30,after_hash=...,filtered=false"; an empty
+    # value is none.
+    fields = {}
+    for cell in record:
+        name, sep, value = cell.lstrip("#").partition("=")
+        if not sep or name in fields:
+            raise Unreadable(f"{cell!r} is not name=value")
+        fields[name] = value if value != "" else None
+    try:
+        if fields.get("export") == "start" and len(fields) == 4:
+            if fields["filtered"] not in ("true", "false"):
+                raise Unreadable("filtered is neither true nor false")
+            seq = fields["after_seq"]
+            return {"export": "start", "after_seq": None if seq is None else int(seq),
+                    "after_hash": fields["after_hash"],
+                    "filtered": fields["filtered"] == "true"}
+        if fields.get("export") == "end" and len(fields) == 4:
+            seq = fields["last_seq"]
+            return {"export": "end", "rows": int(fields["rows"]),
+                    "last_seq": None if seq is None else int(seq),
+                    "last_hash": fields["last_hash"]}
+    except (KeyError, TypeError, ValueError) as err:
+        raise Unreadable(f"a field is missing or not a number ({err})")
+    raise Unreadable("it is neither the export's start nor its end")
+
+
+def lines(path):
+    """Yields ("marker", dict) and ("row", dict) in file order."""
     with open(path, newline="", encoding="utf-8") as f:
         first = f.readline()
-        f.seek(0)
         if first.startswith("{"):
-            for line in f:
-                if line.strip():
-                    yield json.loads(line)
-        else:
-            for record in csv.DictReader(f):
-                row = {k: csv_cell(v) for k, v in record.items()}
-                row["seq"] = int(row["seq"])
-                row["actor_roles"] = json.loads(row["actor_roles"])
-                yield row
+            f.seek(0)
+            for number, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                try:
+                    value = json.loads(line)
+                except ValueError:
+                    raise Unreadable(f"line {number} is not JSON")
+                yield ("marker" if "export" in value else "row"), value
+            return
+        header = next(csv.reader([first]), [])
+        if header != HEADER:
+            raise Unreadable("the first line is neither the export's JSON start line nor its CSV header")
+        for record in csv.reader(f):
+            if record and record[0].startswith("#"):
+                yield "marker", csv_marker(record)
+                continue
+            if len(record) != len(HEADER):
+                raise Unreadable(f"a row has {len(record)} cells, not {len(HEADER)}")
+            row = {k: csv_cell(v) for k, v in zip(HEADER, record)}
+            row["seq"] = int(row["seq"])
+            row["actor_roles"] = json.loads(row["actor_roles"])
+            yield "row", row
+
+
+def named(count_from, count_to):
+    if count_to == count_from:
+        return f"row {count_from}", "is"
+    return f"rows {count_from} to {count_to}", "are"
+
+
+def verify(path, accept_filtered):
+    """Returns (rows, gaps, starts_after, last) or raises Broken/Unreadable."""
+    started = False
+    gaps_allowed = False
+    starts_after = None
+    previous = None  # (seq, hash) of the last row checked, or the start's
+    rows = gaps = 0
+    end = None
+    jump = None  # (expected, found)
+    items = lines(path)
+    for kind, value in items:
+        if kind == "marker" and value["export"] == "start":
+            if started:
+                raise Broken(previous[0] if previous else 0,
+                             "a second start line follows it: exports were joined or lines moved")
+            if value["filtered"] and not accept_filtered:
+                raise Unreadable("this export is filtered (its start line says so), so rows may be "
+                                 "left out between its rows: check it with --filtered")
+            started = True
+            gaps_allowed = value["filtered"]
+            if (value["after_seq"] is None) != (value["after_hash"] is None):
+                raise Unreadable("the export's start line names a row without its hash, or a hash without its row")
+            if value["after_seq"] is not None:
+                starts_after = previous = (value["after_seq"], value["after_hash"])
+            continue
+        if kind == "marker":
+            if not started:
+                raise Unreadable(NO_START)
+            if end is not None:
+                raise Broken(previous[0] if rows else 0, "a second end line follows it")
+            if (value["last_seq"] is None) != (value["last_hash"] is None):
+                raise Unreadable("the export's end line names a row without its hash, or a hash without its row")
+            last = None if value["last_seq"] is None else (value["last_seq"], value["last_hash"])
+            end = (value["rows"], last)
+            continue
+        row = value
+        seq = row["seq"]
+        if not started:
+            raise Broken(seq, NO_START)
+        if end is not None:
+            raise Broken(seq, "it comes after the export's end line (rows were added to the file)")
+        if previous is None:
+            raise Broken(seq, "the export's start line says it has no rows, but rows follow")
+        prev_seq, prev_hash = previous
+        if seq > prev_seq + 1:
+            if gaps_allowed and rows > 0:
+                gaps += 1
+                prev_hash = row["prev_hash"]
+            else:
+                jump = (prev_seq + 1, seq)
+                break
+        if seq < prev_seq + 1:
+            raise Broken(seq, f"out of order: expected row {prev_seq + 1} here")
+        if hashlib.sha256(canonical(row).encode("utf-8")).hexdigest() != row["hash"]:
+            raise Broken(seq, "its content does not match its hash (edited, or moved from another place)")
+        if row["prev_hash"] != prev_hash:
+            raise Broken(seq, f"it does not follow row {seq - 1} (the previous hash differs): "
+                              "a row before it was replaced, inserted or reordered")
+        previous = (seq, row["hash"])
+        rows += 1
+    if jump is not None:
+        expected, found = jump
+        rows_named, are = named(expected, found - 1)
+        for kind, value in items:
+            if kind == "row" and expected <= value["seq"] < found:
+                raise Broken(expected, f"out of order: row {found} comes before {rows_named} in the export")
+        if rows == 0:
+            raise Broken(expected, f"{rows_named} {are} missing: the export's start line says it starts "
+                                   f"after row {expected - 1}, but its first row is {found}")
+        raise Broken(expected, f"{rows_named} {are} missing (deleted)")
+    if not started:
+        raise Unreadable(NO_START)
+    last = previous if rows else None
+    here = previous[0] if previous else 0
+    if end is None:
+        raise Broken(here, "the export ends here without its end line: the download was cut off, "
+                           "or its last lines were removed")
+    if end[0] != rows:
+        raise Broken(here, f"the export's end line counts {end[0]} rows, but the export has {rows}")
+    if end[1] != last:
+        def say(r):
+            return f"row {r[0]} (hash {r[1]})" if r else "no row"
+        raise Broken(here, f"the export's end line says it ends at {say(end[1])}, but its last row is {say(last)}")
+    return rows, gaps, starts_after, last
 
 
 def main(argv):
@@ -67,25 +223,25 @@ def main(argv):
     if len(paths) != 1:
         print(__doc__, file=sys.stderr)
         return 2
-    previous = None
-    count = 0
-    for row in rows(paths[0]):
-        seq = row["seq"]
-        if hashlib.sha256(canonical(row).encode("utf-8")).hexdigest() != row["hash"]:
-            print(f"audit row {seq}: its content does not match its hash", file=sys.stderr)
-            return 1
-        if previous is not None:
-            prev_seq, prev_hash = previous
-            if seq != prev_seq + 1 and not filtered:
-                print(f"audit row {prev_seq + 1}: missing (the export jumps to row {seq})", file=sys.stderr)
-                return 1
-            if seq == prev_seq + 1 and row["prev_hash"] != prev_hash:
-                print(f"audit row {seq}: it does not follow row {prev_seq}", file=sys.stderr)
-                return 1
-        previous = (seq, row["hash"])
-        count += 1
-    last = f" up to row {previous[0]} (hash {previous[1]})" if previous else ""
-    print(f"audit export verified: {count} rows{last}")
+    try:
+        rows, gaps, starts_after, last = verify(paths[0], filtered)
+    except Broken as broken:
+        print(f"audit chain broken at {str(broken)[len('audit '):]}", file=sys.stderr)
+        return 1
+    except (Unreadable, csv.Error, ValueError, KeyError, TypeError) as err:
+        print(f"audit export not verified: {err}", file=sys.stderr)
+        return 1
+    if starts_after is None:
+        print("audit export verified: no rows")
+        return 0
+    if starts_after == (0, GENESIS):
+        start = "from the chain's first row"
+    else:
+        start = f"after row {starts_after[0]} (hash {starts_after[1]})"
+    last = last or starts_after
+    gaps_said = (f"; a filtered export: {gaps} places where rows were left out were not checked"
+                 if gaps else "")
+    print(f"audit export verified: {rows} rows {start} up to row {last[0]} (hash {last[1]}){gaps_said}")
     return 0
 
 

@@ -48,9 +48,15 @@ test('a manager filters the log to one person\'s votes, opens a row and download
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv').click()]);
   expect(download.suggestedFilename()).toMatch(/^gatehouse-audit-.*\.csv$/);
   const csv = readFileSync(await download.path(), 'utf-8');
-  const [header, ...lines] = csv.trim().split('\r\n');
+  const [header, start, ...rest] = csv.trim().split('\r\n');
   expect(header.startsWith('seq,at,event,actor_id,actor_name,actor_roles')).toBeTruthy();
   expect(header.endsWith('prev_hash,hash')).toBeTruthy();
+  // The start line names the row before the first one; the end line counts
+  // the rows and names the last (so a removed first or last row shows).
+  expect(start).toMatch(/^#export=start,after_seq=\d+,after_hash=[0-9a-f]{64},filtered=true$/);
+  const end = rest.pop() ?? '';
+  expect(end).toMatch(/^#export=end,rows=\d+,last_seq=\d+,last_hash=[0-9a-f]{64}$/);
+  const lines = rest;
   expect(lines.some((l) => l.includes(`Audit trail check for ${pipeline}`))).toBeTruthy();
   expect(lines.every((l) => l.split(',')[2] === 'vote')).toBeTruthy();
 });

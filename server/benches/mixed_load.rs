@@ -140,6 +140,9 @@ impl Replica {
             .env("GATEHOUSE_CODEPIPELINE_ENDPOINT", &world.codepipeline_url)
             .env("GATEHOUSE_GITHUB_API_URL", &world.github_url)
             .env("GATEHOUSE_LOG_FORMAT", "json")
+            // Every simulated viewer connects from 127.0.0.1: one demo
+            // client address, which keeps 20 live-update streams by default.
+            .env("GATEHOUSE_MAX_EVENT_STREAMS_PER_CLIENT", "1000")
             .env("RUST_LOG", "warn")
             .stdout(Stdio::from(file.try_clone().expect("log")))
             .stderr(Stdio::from(file))

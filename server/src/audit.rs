@@ -1,6 +1,6 @@
-//! The audit log's hash chain: the canonical form of a row, the walk that
-//! verifies the chain (in the database or in an export), and the streamed
-//! export.
+//! The audit log's hash chain: the canonical form of a row and the walk
+//! that verifies the chain (in the database here, in an export in
+//! [`crate::audit_export`], which also writes the exports).
 //!
 //! Each row's `hash` is the SHA-256 (hex) of its canonical form: the tag
 //! `gatehouse-audit-v1;`, then every field in [`FIELDS`] order as
@@ -15,7 +15,7 @@ use futures::TryStreamExt;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
-use std::io::{BufRead, Write};
+use std::io::Write;
 
 /// The previous hash of the first row.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -95,7 +95,7 @@ fn field(out: &mut String, value: Option<&str>) {
 impl ChainRow {
     /// The [`FIELDS`] in order, then `prev_hash`, then `hash`, as text;
     /// `seq` and `roles` are given as the caller writes them.
-    fn values<'a>(&'a self, seq: &'a str, roles: &'a str) -> [Option<&'a str>; 24] {
+    pub(crate) fn values<'a>(&'a self, seq: &'a str, roles: &'a str) -> [Option<&'a str>; 24] {
         [
             Some(seq),
             Some(self.at.as_str()),
@@ -234,6 +234,11 @@ impl Walk {
     pub fn rows(&self) -> u64 {
         self.rows
     }
+
+    /// The number the next row must have.
+    pub fn expects(&self) -> i64 {
+        self.next_seq
+    }
 }
 
 /// What a verification found.
@@ -260,6 +265,14 @@ pub async fn verify_database(pool: &PgPool, from: i64) -> anyhow::Result<Verifie
             .await?;
     let from = match &archived {
         Some((up_to, _)) if *up_to >= from => *up_to,
+        _ => from,
+    };
+    // The lowest row an earlier verification's anchor is compared at: the
+    // row the walk starts from too (its hash is taken on trust by the walk,
+    // so a rewrite that reaches it must be caught here), unless that row
+    // was archived and removed.
+    let anchors_from = match &archived {
+        Some((up_to, _)) if *up_to == from => from + 1,
         _ => from,
     };
     let mut walk = if from == 0 {
@@ -304,9 +317,13 @@ pub async fn verify_database(pool: &PgPool, from: i64) -> anyhow::Result<Verifie
     let (last_seq, last_hash) = walk.last();
     let last_hash = last_hash.to_owned();
     if broken.is_none() {
-        let head: Option<(i64, String)> = sqlx::query_as("SELECT seq, hash FROM audit_chain_head")
-            .fetch_optional(&mut *conn)
-            .await?;
+        // The serving role may not read the head's table; this function
+        // answers it with the owner's rights.
+        let head: Option<(i64, String)> =
+            sqlx::query_as("SELECT seq, hash FROM audit_chain_head_now()")
+                .fetch_optional(&mut *conn)
+                .await
+                .context("cannot read the audit chain's head")?;
         match head {
             Some((seq, _)) if seq < last_seq => {
                 broken = Some(Broken {
@@ -355,14 +372,14 @@ pub async fn verify_database(pool: &PgPool, from: i64) -> anyhow::Result<Verifie
         let rewritten: Option<i64> = sqlx::query_scalar(
             "SELECT v.checked_to FROM (
                  SELECT DISTINCT ON (checked_to) checked_to, hash FROM audit_verifications
-                 WHERE ok AND hash IS NOT NULL AND checked_to > $2 AND checked_to <= $1
+                 WHERE ok AND hash IS NOT NULL AND checked_to >= GREATEST($2, 1) AND checked_to <= $1
                  ORDER BY checked_to DESC, id DESC LIMIT 1000) v
              LEFT JOIN audit_log a ON a.seq = v.checked_to
              WHERE a.hash IS DISTINCT FROM v.hash
              ORDER BY v.checked_to DESC LIMIT 1",
         )
         .bind(last_seq)
-        .bind(from)
+        .bind(anchors_from)
         .fetch_optional(&mut *conn)
         .await?;
         if let Some(seq) = rewritten {
@@ -396,6 +413,57 @@ pub async fn record(pool: &PgPool, verified: &Verified) -> anyhow::Result<()> {
     .execute(pool)
     .await?;
     Ok(())
+}
+
+/// Advisory lock under which a replica records why a check could not run.
+const COULD_NOT_RUN_LOCK: i64 = 0x6761_7465_0007;
+
+/// Longest reason a verification that could not run keeps, in characters.
+const COULD_NOT_RUN_CHARS: usize = 300;
+
+/// Records that a verification could not run and why, unless the newest
+/// record already says the same (a check failing every minute for one
+/// reason is one record, not one a minute). Returns whether it recorded.
+pub async fn record_could_not_run(pool: &PgPool, why: &str) -> anyhow::Result<bool> {
+    let why: String = why.chars().take(COULD_NOT_RUN_CHARS).collect();
+    // Every replica runs the check: one at a time decides whether the
+    // newest record already says this.
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(COULD_NOT_RUN_LOCK)
+        .execute(&mut *tx)
+        .await?;
+    let recorded = sqlx::query(
+        "INSERT INTO audit_verifications (checked_to, rows, ok, could_not_run)
+         SELECT coalesce((SELECT checked_to FROM audit_verifications WHERE ok
+                          ORDER BY id DESC LIMIT 1), 0), 0, false, $1
+         WHERE (SELECT could_not_run FROM audit_verifications ORDER BY id DESC LIMIT 1)
+               IS DISTINCT FROM $1",
+    )
+    .bind(&why)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(recorded.rows_affected() > 0)
+}
+
+/// Why a verification could not run, in words for the Audit page and the
+/// log: what failed and what to do about it.
+pub fn could_not_run_words(err: &anyhow::Error) -> String {
+    let denied = err.chain().any(|cause| {
+        cause
+            .downcast_ref::<sqlx::Error>()
+            .and_then(|e| e.as_database_error())
+            .is_some_and(|db| db.code().as_deref() == Some("42501"))
+    });
+    if denied {
+        format!(
+            "the database role may not read what verification needs ({}); start Gatehouse once with GATEHOUSE_MIGRATION_DATABASE_URL set to the owner's URL so it grants the serving role its rights",
+            err.root_cause()
+        )
+    } else {
+        format!("{err:#}")
+    }
 }
 
 /// Verifies the rows written since the last good verification (all rows
@@ -514,203 +582,6 @@ pub fn json_diff(
     }
 }
 
-/// The export formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Csv,
-    JsonLines,
-}
-
-impl Format {
-    pub fn content_type(self) -> &'static str {
-        match self {
-            Format::Csv => "text/csv; charset=utf-8",
-            Format::JsonLines => "application/x-ndjson; charset=utf-8",
-        }
-    }
-
-    pub fn extension(self) -> &'static str {
-        match self {
-            Format::Csv => "csv",
-            Format::JsonLines => "jsonl",
-        }
-    }
-}
-
-/// The CSV header: the fields, then `prev_hash` and `hash`.
-pub fn csv_header() -> Vec<&'static str> {
-    FIELDS
-        .iter()
-        .copied()
-        .chain(["prev_hash", "hash"])
-        .collect()
-}
-
-/// A CSV cell: NULL is `\N`; a value starting with `\` gets one more.
-fn csv_cell(value: Option<&str>) -> String {
-    match value {
-        None => "\\N".into(),
-        Some(v) if v.starts_with('\\') => format!("\\{v}"),
-        Some(v) => v.to_owned(),
-    }
-}
-
-fn from_csv_cell(cell: &str) -> Option<String> {
-    if cell == "\\N" {
-        None
-    } else if let Some(rest) = cell.strip_prefix('\\') {
-        Some(rest.to_owned())
-    } else {
-        Some(cell.to_owned())
-    }
-}
-
-impl ChainRow {
-    /// The row's cells in [`csv_header`] order; roles as a JSON array.
-    pub fn csv_record(&self) -> Vec<String> {
-        let roles = serde_json::to_string(&self.actor_roles).unwrap_or_default();
-        let seq = self.seq.to_string();
-        self.values(&seq, &roles)
-            .into_iter()
-            .map(csv_cell)
-            .collect()
-    }
-
-    /// Reads a row back from its CSV cells.
-    pub fn from_csv_record(record: &csv::StringRecord) -> anyhow::Result<Self> {
-        anyhow::ensure!(
-            record.len() == FIELDS.len() + 2,
-            "a row has {} cells, not {}",
-            record.len(),
-            FIELDS.len() + 2
-        );
-        let cell = |i: usize| from_csv_cell(record.get(i).unwrap_or("\\N"));
-        let need = |i: usize| cell(i).with_context(|| format!("{} is empty", csv_header()[i]));
-        Ok(Self {
-            seq: need(0)?.parse().context("seq is not a number")?,
-            at: need(1)?,
-            event: need(2)?,
-            actor_id: cell(3),
-            actor_name: cell(4),
-            actor_roles: serde_json::from_str(&need(5)?).context("actor_roles")?,
-            request_id: cell(6),
-            pipeline: cell(7),
-            stage: cell(8),
-            action: cell(9),
-            execution_id: cell(10),
-            revision: cell(11),
-            decision: cell(12),
-            comment: cell(13),
-            sign_off: cell(14),
-            aws_result: cell(15),
-            team: cell(16),
-            environment: cell(17),
-            service: cell(18),
-            subject: cell(19),
-            summary: need(20)?,
-            details: need(21)?,
-            prev_hash: need(22)?,
-            hash: need(23)?,
-        })
-    }
-}
-
-/// Writes `rows` in `format` (the CSV header first when `header`).
-pub fn write_rows(format: Format, rows: &[ChainRow], header: bool) -> Vec<u8> {
-    let mut out = Vec::with_capacity(rows.len() * 512);
-    match format {
-        Format::Csv => {
-            let mut w = csv::WriterBuilder::new()
-                .terminator(csv::Terminator::CRLF)
-                .from_writer(&mut out);
-            if header {
-                let _ = w.write_record(csv_header());
-            }
-            for row in rows {
-                let _ = w.write_record(row.csv_record());
-            }
-            let _ = w.flush();
-        }
-        Format::JsonLines => {
-            for row in rows {
-                if serde_json::to_writer(&mut out, row).is_ok() {
-                    out.push(b'\n');
-                }
-            }
-        }
-    }
-    out
-}
-
-/// Verifies an export file (CSV or JSON Lines, by its first line) offline:
-/// the rows must form an unbroken chain from wherever the export starts.
-/// With `filtered`, rows may be left out between rows (a filtered export):
-/// every row's own hash is still checked, and the links between
-/// consecutive rows.
-pub fn verify_export(reader: impl BufRead, filtered: bool) -> anyhow::Result<Verified> {
-    let mut reader = reader;
-    let mut first = String::new();
-    reader.read_line(&mut first)?;
-    let mut walk: Option<Walk> = None;
-    let mut rows = 0_u64;
-    let mut gaps = 0_u64;
-    let mut step = |row: ChainRow| -> Result<(), Broken> {
-        let w = walk.get_or_insert_with(|| Walk::after(row.seq - 1, &row.prev_hash));
-        if filtered && row.seq > w.next_seq {
-            *w = Walk::after(row.seq - 1, &row.prev_hash);
-            gaps += 1;
-        }
-        w.check(&row)?;
-        rows += 1;
-        Ok(())
-    };
-    let mut broken = None;
-    if first.starts_with('{') {
-        let mut line_no = 1;
-        let mut line = first;
-        loop {
-            if !line.trim().is_empty() {
-                let row: ChainRow = serde_json::from_str(&line)
-                    .with_context(|| format!("line {line_no} is not an audit row"))?;
-                if let Err(b) = step(row) {
-                    broken = Some(b);
-                    break;
-                }
-            }
-            line.clear();
-            line_no += 1;
-            if reader.read_line(&mut line)? == 0 {
-                break;
-            }
-        }
-    } else {
-        let header: Vec<&str> = first.trim_end().split(',').collect();
-        anyhow::ensure!(
-            header == csv_header(),
-            "the first line is neither a JSON row nor the export's CSV header"
-        );
-        let mut csv = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .from_reader(reader);
-        for record in csv.records() {
-            let row = ChainRow::from_csv_record(&record?)?;
-            if let Err(b) = step(row) {
-                broken = Some(b);
-                break;
-            }
-        }
-    }
-    let walk = walk.unwrap_or_default();
-    let (last_seq, last_hash) = walk.last();
-    Ok(Verified {
-        rows,
-        gaps,
-        last_seq,
-        last_hash: last_hash.to_owned(),
-        broken,
-    })
-}
-
 /// Prints a verification's result; an error names the first bad row.
 pub fn report(verified: &Verified, out: &mut impl Write) -> anyhow::Result<()> {
     match &verified.broken {
@@ -826,19 +697,5 @@ mod tests {
         assert_eq!(out[0].before.as_deref(), Some("B"));
         assert_eq!(out[0].after.as_deref(), Some("Bee"));
         assert_eq!(out[1].before, None);
-    }
-
-    #[test]
-    fn csv_and_json_lines_read_back_to_the_same_rows() {
-        let mut rows = vec![row(1, GENESIS)];
-        rows.push(row(2, &rows[0].hash.clone()));
-        rows[1].comment = Some("\\N is not null".into());
-        rows[1].hash = rows[1].digest();
-        for format in [Format::Csv, Format::JsonLines] {
-            let bytes = write_rows(format, &rows, true);
-            let verified = verify_export(&bytes[..], false).expect("reads");
-            assert_eq!(verified.broken, None, "{format:?}");
-            assert_eq!(verified.rows, 2);
-        }
     }
 }

@@ -200,9 +200,8 @@ pub struct Settings {
         global = true
     )]
     pub votes_per_minute: u32,
-    /// Sign-in attempts per minute from one session, or from one client
-    /// address ten times as many for browsers without a session yet; more
-    /// are answered 429 (0: no limit).
+    /// Sign-in attempts per minute from one session, and ten times as many
+    /// from one client address; more are answered 429 (0: no limit).
     #[arg(
         long,
         env = "GATEHOUSE_SIGN_INS_PER_MINUTE",
@@ -219,6 +218,21 @@ pub struct Settings {
         global = true
     )]
     pub max_event_streams: usize,
+    /// Live-update streams one client keeps open (in real mode a signed-in
+    /// person, in demo mode a client address); more are answered 503 with a
+    /// sentence.
+    #[arg(
+        long,
+        env = "GATEHOUSE_MAX_EVENT_STREAMS_PER_CLIENT",
+        default_value_t = 20,
+        global = true
+    )]
+    pub max_event_streams_per_client: usize,
+    /// Proxies and load balancers (addresses or networks, comma-separated,
+    /// e.g. `10.0.0.0/8`) whose `X-Forwarded-For` names the client the
+    /// limits count; without them, the connection's peer is the client.
+    #[arg(long, env = "GATEHOUSE_TRUSTED_PROXIES", global = true)]
+    pub trusted_proxies: Option<String>,
     /// A bearer token that opens `/metrics` on the main address (demo mode
     /// serves it open).
     #[arg(
@@ -679,15 +693,20 @@ pub struct MetricsSettings {
 }
 
 /// How much one session, one client and all clients may ask of a process.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LimitSettings {
     /// Votes per minute per session (0: unlimited).
     pub votes_per_minute: u32,
-    /// Sign-in attempts per minute per session (ten times as many per
-    /// client address without a session; 0: unlimited).
+    /// Sign-in attempts per minute per session, once it exists on the
+    /// server (ten times as many per client address; 0: unlimited).
     pub sign_ins_per_minute: u32,
     /// Open `/events` streams per process.
     pub max_event_streams: usize,
+    /// Open `/events` streams per signed-in person (real mode) or client
+    /// address (demo mode).
+    pub max_event_streams_per_client: usize,
+    /// Whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: crate::limits::TrustedProxies,
 }
 
 impl Default for LimitSettings {
@@ -696,6 +715,8 @@ impl Default for LimitSettings {
             votes_per_minute: 120,
             sign_ins_per_minute: 30,
             max_event_streams: 2000,
+            max_event_streams_per_client: 20,
+            trusted_proxies: crate::limits::TrustedProxies::default(),
         }
     }
 }
@@ -711,7 +732,35 @@ impl Config {
 }
 
 impl Settings {
+    /// How CodePipeline is reached (AWS's credential chain).
+    pub fn aws_settings(&self) -> crate::codepipeline::AwsSettings {
+        crate::codepipeline::AwsSettings {
+            region: self.aws_region.clone(),
+            endpoint_url: self
+                .codepipeline_endpoint
+                .clone()
+                .filter(|u| !u.trim().is_empty()),
+            max_attempts: self.aws_max_attempts,
+            initial_backoff: Duration::from_millis(200),
+            operation_timeout: Duration::from_secs(self.aws_timeout_secs.max(1)),
+            placeholder_credentials: false,
+        }
+    }
+
+    /// SMTP for e-mail notifications (webhook URLs come from the channels'
+    /// `url_env` variables).
+    pub fn notification_settings(&self) -> crate::notify::NotificationSettings {
+        crate::notify::NotificationSettings {
+            smtp_url: given(self.smtp_url.clone()).map(Secret::new),
+            mail_from: given(self.mail_from.clone()),
+            reply_to: given(self.mail_reply_to.clone()),
+            webhook_urls: Default::default(),
+        }
+    }
+
     pub fn into_config(self) -> Result<Config, String> {
+        let aws = self.aws_settings();
+        let notifications = self.notification_settings();
         let database_url = self
             .database_url
             .filter(|url| !url.trim().is_empty())
@@ -730,14 +779,7 @@ impl Settings {
             db_max_connections: self.db_max_connections.max(1),
             shutdown_grace: Duration::from_secs(self.shutdown_grace_secs),
             shutdown_drain: Duration::from_secs(self.shutdown_drain_secs),
-            aws: crate::codepipeline::AwsSettings {
-                region: self.aws_region,
-                endpoint_url: self.codepipeline_endpoint.filter(|u| !u.trim().is_empty()),
-                max_attempts: self.aws_max_attempts,
-                initial_backoff: Duration::from_millis(200),
-                operation_timeout: Duration::from_secs(self.aws_timeout_secs.max(1)),
-                placeholder_credentials: false,
-            },
+            aws,
             poll_interval: Duration::from_secs(self.poll_interval_secs),
             health_url: self.health_url.filter(|u| !u.trim().is_empty()),
             health_interval: self
@@ -748,17 +790,16 @@ impl Settings {
                 votes_per_minute: self.votes_per_minute,
                 sign_ins_per_minute: self.sign_ins_per_minute,
                 max_event_streams: self.max_event_streams.max(1),
+                max_event_streams_per_client: self.max_event_streams_per_client.max(1),
+                trusted_proxies: crate::limits::TrustedProxies::parse(
+                    self.trusted_proxies.as_deref().unwrap_or_default(),
+                )?,
             },
             metrics: MetricsSettings {
                 token: given(self.metrics_token).map(Secret::new),
                 bind: self.metrics_bind,
             },
-            notifications: crate::notify::NotificationSettings {
-                smtp_url: given(self.smtp_url).map(Secret::new),
-                mail_from: given(self.mail_from),
-                reply_to: given(self.mail_reply_to),
-                webhook_urls: Default::default(),
-            },
+            notifications,
         })
     }
 }
@@ -789,6 +830,8 @@ mod tests {
             votes_per_minute: 120,
             sign_ins_per_minute: 30,
             max_event_streams: 2000,
+            max_event_streams_per_client: 20,
+            trusted_proxies: None,
             metrics_token: None,
             metrics_bind: None,
             smtp_url: None,

@@ -5,10 +5,13 @@
 //! write reaches every replica's browsers.
 
 use crate::cache::Generations;
+use crate::config::LimitSettings;
+use crate::limits::ClientAddress;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use sqlx::postgres::PgListener;
 use sqlx::PgPool;
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,30 +27,71 @@ pub struct Changes {
     /// Streams open now, and how many may be.
     streams: Arc<std::sync::atomic::AtomicUsize>,
     max_streams: usize,
+    /// Streams open now per client (a signed-in person in real mode, a
+    /// client address in demo mode), and how many one client may keep.
+    holders: Arc<std::sync::Mutex<HashMap<Holder, usize>>>,
+    per_client: usize,
     /// True once the process is shutting down: streams end, so browsers
     /// reconnect to another replica.
     stopping: tokio::sync::watch::Sender<bool>,
 }
 
-/// One open stream, counted until it is dropped.
-struct StreamSlot(Arc<std::sync::atomic::AtomicUsize>);
+/// Who holds a stream, for the cap per client.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Holder {
+    /// A signed-in person in real mode (every identity linked to them
+    /// counts as one).
+    Person(String),
+    /// A demo visitor, by client address.
+    Address(ClientAddress),
+}
+
+/// One open stream, counted for the process and its holder until it is
+/// dropped.
+struct StreamSlot {
+    streams: Arc<std::sync::atomic::AtomicUsize>,
+    holders: Arc<std::sync::Mutex<HashMap<Holder, usize>>>,
+    holder: Holder,
+}
 
 impl Drop for StreamSlot {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        self.streams
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        let mut holders = self
+            .holders
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(open) = holders.get_mut(&self.holder) {
+            *open = open.saturating_sub(1);
+            if *open == 0 {
+                holders.remove(&self.holder);
+            }
+        }
     }
+}
+
+/// Why a stream was not opened.
+enum Full {
+    /// The process keeps its most.
+    Process,
+    /// This person or client keeps the most one may.
+    Holder,
 }
 
 impl Changes {
     /// Starts the process's one listener; it reconnects on its own. Every
     /// notification also counts in `generations`, which the per-process
     /// caches read.
-    pub fn start(pool: PgPool, generations: Arc<Generations>, max_streams: usize) -> Self {
+    /// `limits` says how many streams the process, and one client, keep.
+    pub fn start(pool: PgPool, generations: Arc<Generations>, limits: &LimitSettings) -> Self {
         let (sender, _) = broadcast::channel(256);
         let changes = Self {
             sender,
             streams: Arc::default(),
-            max_streams,
+            max_streams: limits.max_event_streams,
+            holders: Arc::default(),
+            per_client: limits.max_event_streams_per_client.max(1),
             stopping: tokio::sync::watch::Sender::new(false),
         };
         let forward = changes.sender.clone();
@@ -72,6 +116,30 @@ impl Changes {
     /// Live-update streams open in this process now.
     pub fn open_streams(&self) -> usize {
         self.streams.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// A place for one more stream of `holder`, unless the process or the
+    /// holder already keeps its most.
+    fn open_slot(&self, holder: Holder) -> Result<StreamSlot, Full> {
+        use std::sync::atomic::Ordering;
+        let mut holders = self
+            .holders
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let held = holders.get(&holder).copied().unwrap_or(0);
+        if held >= self.per_client {
+            return Err(Full::Holder);
+        }
+        if self.streams.fetch_add(1, Ordering::SeqCst) >= self.max_streams {
+            self.streams.fetch_sub(1, Ordering::SeqCst);
+            return Err(Full::Process);
+        }
+        holders.insert(holder.clone(), held + 1);
+        Ok(StreamSlot {
+            streams: self.streams.clone(),
+            holders: self.holders.clone(),
+            holder,
+        })
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<String> {
@@ -159,19 +227,48 @@ fn carries(topics: &[&str], payload: &str) -> bool {
             .any(|t| payload.contains(&format!("\"topic\":\"{t}\"")))
 }
 
+/// What `/events` reads: the fan-out, and who is signed in.
+#[derive(Clone)]
+pub struct EventsState {
+    pub changes: Changes,
+    pub app: app::ssr::AppState,
+}
+
+/// Answers a stream that was not opened: 503 with a sentence and
+/// `Retry-After` (pages keep working without live updates).
+fn unavailable(sentence: String) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (
+        axum::http::StatusCode::SERVICE_UNAVAILABLE,
+        [
+            (axum::http::header::RETRY_AFTER, "30"),
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/plain; charset=utf-8",
+            ),
+        ],
+        sentence,
+    )
+        .into_response()
+}
+
 /// `GET /events`: a server-sent event `change` per notification, with the
 /// JSON payload (`{"topic": "approvals"}`), and a comment every 15 s to
 /// keep proxies from closing the stream. `?topics=` keeps only the changes
 /// a page shows (an unknown topic is answered 400 with a sentence).
 ///
-/// At most `max_streams` are open per process; one more is answered 503
-/// with a sentence (pages keep working without live updates).
+/// At most `max_streams` are open per process, and at most `per_client`
+/// per client: a signed-in person in real mode, a client address in demo
+/// mode (where visitors share personas). So one client cannot take every
+/// place; one more is answered 503 with a sentence (pages keep working
+/// without live updates).
 pub async fn stream(
-    State(changes): State<Changes>,
-    axum::extract::Query(query): axum::extract::Query<StreamQuery>,
+    State(EventsState { changes, app }): State<EventsState>,
+    client: Option<axum::Extension<ClientAddress>>,
+    session: tower_sessions::Session,
+    crate::query::Query(query): crate::query::Query<StreamQuery>,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
-    use std::sync::atomic::Ordering;
     let topics = match wanted_topics(&query) {
         Ok(topics) => topics,
         Err(sentence) => {
@@ -186,30 +283,57 @@ pub async fn stream(
                 .into_response()
         }
     };
-    let open = changes.streams.fetch_add(1, Ordering::SeqCst);
-    let slot = StreamSlot(changes.streams.clone());
-    if open >= changes.max_streams {
-        drop(slot);
-        tracing::warn!(
-            limit = changes.max_streams,
-            "refused a live-update stream: the process has its most open"
-        );
-        return (
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            [
-                (axum::http::header::RETRY_AFTER, "30"),
-                (
-                    axum::http::header::CONTENT_TYPE,
-                    "text/plain; charset=utf-8",
-                ),
-            ],
-            format!(
+    // The rate-limit layer notes every request's client; a server without
+    // connection information has one client.
+    let address = client.map_or(ClientAddress(std::net::Ipv4Addr::UNSPECIFIED.into()), |c| {
+        c.0
+    });
+    // Real mode serves streams to signed-in people only, however many share
+    // an office's address; demo visitors share personas, so there the
+    // address is the client.
+    let person = if app.mode == app::ssr::Mode::Real {
+        app::ssr::session::user_of(&app, &session)
+            .await
+            .ok()
+            .flatten()
+    } else {
+        None
+    };
+    let holder = match person {
+        Some(user) if !user.person.is_empty() => Holder::Person(user.person),
+        Some(user) => Holder::Person(user.id),
+        None => Holder::Address(address),
+    };
+    let slot = match changes.open_slot(holder.clone()) {
+        Ok(slot) => slot,
+        Err(Full::Process) => {
+            tracing::warn!(
+                limit = changes.max_streams,
+                "refused a live-update stream: the process has its most open"
+            );
+            return unavailable(format!(
                 "This server already keeps {} live-update streams open, its limit. Pages still work; reload later for live updates.",
                 changes.max_streams
-            ),
-        )
-            .into_response();
-    }
+            ));
+        }
+        Err(Full::Holder) => {
+            let (who, whom) = match &holder {
+                Holder::Person(_) => ("person", "You already have"),
+                Holder::Address(_) => ("client", "Your network address already has"),
+            };
+            // Each refusal is the client's doing: not worth a warning each.
+            tracing::debug!(
+                limit = changes.per_client,
+                %address,
+                who,
+                "refused a live-update stream: one client has its most open"
+            );
+            return unavailable(format!(
+                "{whom} {} live-update streams open here, the most one {who} may keep. Pages still work; close another Gatehouse tab to get live updates in this one.",
+                changes.per_client
+            ));
+        }
+    };
     let receiver = changes.subscribe();
     let stopping = changes.stopping.subscribe();
     let events = futures::stream::unfold(

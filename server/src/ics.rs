@@ -4,12 +4,13 @@
 //! each time a milestone moves. The text is written by the icalendar crate
 //! (escaping, line folding).
 
+use crate::query::Query;
 use app::domain::calendar::MilestoneKind;
 use app::domain::{OrgModel, TeamId};
 use app::error::AppError;
 use app::ssr::calendar::{load, selected_team, OrgCalendar};
 use app::ssr::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{Days, Duration, Utc};
@@ -82,7 +83,7 @@ async fn refuse_without_token(
         Ok(false) => Some(
             (
                 StatusCode::UNAUTHORIZED,
-                "This calendar feed needs its secret link: copy it from the Calendar page while signed in to Gatehouse. A link that was replaced no longer works.",
+                "This calendar feed needs its secret link: make one on the Calendar page while signed in to Gatehouse (it is shown once, when it is made). A link that was replaced no longer works.",
             )
                 .into_response(),
         ),

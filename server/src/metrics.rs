@@ -9,7 +9,7 @@
 //! that is set (a port the load balancer does not expose).
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
@@ -75,14 +75,34 @@ pub struct MetricsState {
     pub enabled: bool,
 }
 
-/// Counts and times every request by its route (the pattern, not the
-/// path: bounded labels) and status.
+/// A request's method as a label: one of HTTP's own, else `other` (a
+/// client may send any token as a method).
+pub fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => "other",
+    }
+}
+
+/// Counts and times every request by its route, method and status. Every
+/// label comes from a closed set, so a client cannot add series: the route
+/// is the pattern the router matched (`unmatched` for none, never the
+/// path), the method one of HTTP's nine or `other`, the status one this
+/// server answered.
 pub async fn track(request: Request, next: Next) -> Response {
     let route = request
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
-    let method = request.method().as_str().to_owned();
+    let method = method_label(request.method());
     let started = Instant::now();
     // A server function's work is its own span inside the request's.
     let response = match route.strip_prefix("/api/") {
@@ -93,7 +113,11 @@ pub async fn track(request: Request, next: Next) -> Response {
         None => next.run(request).await,
     };
     let status = response.status().as_u16().to_string();
-    let labels = [("route", route), ("method", method), ("status", status)];
+    let labels = [
+        ("route", route),
+        ("method", method.to_owned()),
+        ("status", status),
+    ];
     metrics::counter!("gatehouse_http_requests_total", &labels).increment(1);
     metrics::histogram!("gatehouse_http_request_duration_seconds", &labels)
         .record(started.elapsed().as_secs_f64());
@@ -297,5 +321,15 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(header::AUTHORIZATION, "Bearer abc".parse().expect("header"));
         assert_eq!(bearer(&headers), Some("abc"));
+    }
+
+    #[test]
+    fn invented_methods_are_counted_as_other() {
+        assert_eq!(method_label(&Method::GET), "GET");
+        assert_eq!(method_label(&Method::TRACE), "TRACE");
+        let invented = Method::from_bytes(b"REPRO-METHOD-1").expect("a token");
+        assert_eq!(method_label(&invented), "other");
+        let lower = Method::from_bytes(b"get").expect("a token");
+        assert_eq!(method_label(&lower), "other");
     }
 }

@@ -15,7 +15,16 @@
 //!    receiver can drop the one duplicate a crash between sending and
 //!    recording could cause; a failure is tried again later
 //!    ([`retry_after`]) and given up after [`MAX_ATTEMPTS`] (admins see it
-//!    on the Notifications page).
+//!    on the Notifications page, without any URL: a webhook's URL is its
+//!    secret). Channels are sent to independently, a few at a time, each
+//!    its deliveries in order, so a slow receiver delays only its own; an
+//!    attempt is counted when a delivery is sent, not when it is claimed.
+//!
+//! Text sent to a webhook is Slack `mrkdwn`: every piece of it that came
+//! from people or configuration (names, comments, reasons) has `&`, `<`
+//! and `>` escaped ([`slack_escape`]), so it cannot ping a channel or
+//! disguise a link; Gatehouse's own link is written as `<url|label>`.
+//! Every link is absolute, from the public URL.
 //!
 //! A channel with no sink configured (its webhook URL unset, or no SMTP
 //! server) sends nothing: in demo mode its deliveries are recorded (the
@@ -25,22 +34,31 @@
 use crate::db::store_error;
 use crate::org_config::{ChannelConfig, ChannelSink, RoleTarget};
 use app::domain::notification::{
-    retry_after, webhook_answer, ChannelKind, ChannelSummary, NotificationEvent, WebhookAnswer,
-    MAX_ATTEMPTS,
+    retry_after, webhook_answer, without_urls, ChannelKind, ChannelSummary, NotificationEvent,
+    WebhookAnswer, MAX_ATTEMPTS,
 };
 use app::domain::{OrgModel, Role, RoleKind};
 use app::ssr::ports::StoreError;
 use app::ssr::AppState;
 use chrono::{DateTime, NaiveDate, Utc};
-use lettre::message::{header::ContentType, Mailbox};
+use futures::StreamExt;
+use lettre::message::{Mailbox, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use sqlx::PgPool;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-/// Outbox rows routed per pass, and deliveries sent per pass.
+/// Outbox rows routed per pass, and deliveries sent per pass (at most
+/// [`CHANNEL_BATCH`] of them to one channel).
 const ROUTE_BATCH: i64 = 200;
 const SEND_BATCH: i64 = 50;
+const CHANNEL_BATCH: i64 = 25;
+/// Channels sent to at once, each its own deliveries one after another.
+const CHANNELS_AT_ONCE: usize = 4;
+/// After this long a pass starts no new send on a channel that has sent
+/// one already: a slow receiver's remaining deliveries go back for the
+/// next pass instead of holding up the pass (and so every other channel).
+const SEND_BUDGET: Duration = Duration::from_secs(5);
 /// A claimed delivery is someone else's to retry after this long.
 const LEASE: Duration = Duration::from_secs(60);
 /// An outage's message waits this long for its Critical ticket's link.
@@ -357,7 +375,7 @@ impl Notifier {
             {
                 continue;
             }
-            let message = render(&org, &row);
+            let message = render(&org, &row, &self.public_url);
             let mut tx = self.pool.begin().await.map_err(store_error)?;
             let marked = sqlx::query(
                 "UPDATE notification_outbox SET routed_at = now() WHERE id = $1 AND routed_at IS NULL",
@@ -385,7 +403,9 @@ impl Notifier {
                     let (initial, error) = match (&channel.missing, self.demo) {
                         (None, _) => ("pending", None),
                         (Some(_), true) => ("recorded", None),
-                        (Some(why), false) => ("failed", Some(format!("not sent: {why}"))),
+                        (Some(why), false) => {
+                            ("failed", Some(without_urls(&format!("not sent: {why}"))))
+                        }
                     };
                     for recipient in recipients {
                         let inserted = sqlx::query(
@@ -402,7 +422,7 @@ impl Notifier {
                         .bind(&message.environment)
                         .bind(&message.title)
                         .bind(&message.body)
-                        .bind(message.link.as_ref().map(|l| format!("{}{l}", self.public_url)))
+                        .bind(message.link.as_deref().map(|l| absolute(&self.public_url, l)))
                         .bind(initial)
                         .bind(&error)
                         .execute(&mut *tx)
@@ -445,87 +465,195 @@ impl Notifier {
             .collect())
     }
 
-    /// Sends what is due, each delivery under a lease.
+    /// Sends what is due: claims it under a lease, then sends each
+    /// channel's share on its own, [`CHANNELS_AT_ONCE`] channels at a time.
     pub async fn send_due(&self) -> Result<PassReport, StoreError> {
-        type Due = (i64, String, String, String, String, Option<String>, i32);
-        let due: Vec<Due> = sqlx::query_as(
-            "UPDATE notification_deliveries d
-                SET lease_until = now() + make_interval(secs => $2), attempts = attempts + 1
+        let mut due: Vec<Claim> = sqlx::query_as(
+            "WITH candidates AS (
+                 SELECT id FROM (
+                     SELECT id, next_attempt_at,
+                            row_number() OVER (PARTITION BY channel ORDER BY next_attempt_at, id) AS n
+                       FROM notification_deliveries
+                      WHERE state = 'pending' AND next_attempt_at <= now()
+                        AND (lease_until IS NULL OR lease_until < now())
+                 ) c
+                  WHERE n <= $3
+                  ORDER BY next_attempt_at, id
+                  LIMIT $1)
+             UPDATE notification_deliveries d
+                SET lease_until = now() + make_interval(secs => $2)
               WHERE d.id IN (SELECT id FROM notification_deliveries
-                              WHERE state = 'pending' AND next_attempt_at <= now()
+                              WHERE id IN (SELECT id FROM candidates)
+                                AND state = 'pending'
                                 AND (lease_until IS NULL OR lease_until < now())
-                              ORDER BY next_attempt_at, id
-                              LIMIT $1
                               FOR UPDATE SKIP LOCKED)
-              RETURNING d.id, d.channel, d.recipient, d.title, d.body, d.link, d.attempts",
+              RETURNING d.id, d.channel, d.recipient, d.title, d.body, d.link,
+                        d.next_attempt_at, d.lease_until",
         )
         .bind(SEND_BATCH)
         .bind(LEASE.as_secs_f64())
+        .bind(CHANNEL_BATCH)
         .fetch_all(&self.pool)
         .await
         .map_err(store_error)?;
+        due.sort_by_key(|c| (c.next_attempt_at, c.id));
+        // Each channel's deliveries, in order, channels by their oldest.
+        let mut lanes: Vec<Vec<Claim>> = Vec::new();
+        for claim in due {
+            match lanes.iter_mut().find(|l| l[0].channel == claim.channel) {
+                Some(lane) => lane.push(claim),
+                None => lanes.push(vec![claim]),
+            }
+        }
+        let deadline = tokio::time::Instant::now() + SEND_BUDGET;
+        let results: Vec<Result<(PassReport, Vec<Claim>), StoreError>> =
+            futures::stream::iter(lanes)
+                .map(|lane| self.send_lane(lane, deadline))
+                .buffer_unordered(CHANNELS_AT_ONCE)
+                .collect()
+                .await;
         let mut report = PassReport::default();
-        for (id, channel_id, recipient, title, body, link, attempts) in due {
-            let Some(channel) = self.channels.iter().find(|c| c.config.id == channel_id) else {
-                self.give_up(id, "the channel is no longer configured")
+        let mut failed = None;
+        let mut unsent = Vec::new();
+        for result in results {
+            match result {
+                Ok((r, rest)) => {
+                    report.sent += r.sent;
+                    report.retrying += r.retrying;
+                    report.given_up += r.given_up;
+                    unsent.extend(rest);
+                }
+                Err(err) => failed = Some(err),
+            }
+        }
+        // What was claimed but not sent is due again at once (its
+        // attempts unchanged), not after the lease.
+        for claim in &unsent {
+            sqlx::query(
+                "UPDATE notification_deliveries SET lease_until = NULL
+                  WHERE id = $1 AND state = 'pending' AND lease_until = $2",
+            )
+            .bind(claim.id)
+            .bind(claim.lease_until)
+            .execute(&self.pool)
+            .await
+            .map_err(store_error)?;
+        }
+        match failed {
+            Some(err) => Err(err),
+            None => Ok(report),
+        }
+    }
+
+    /// Sends one channel's claimed deliveries in order; answers what it did
+    /// and the claims it left unsent (the pass's time was up).
+    async fn send_lane(
+        &self,
+        lane: Vec<Claim>,
+        deadline: tokio::time::Instant,
+    ) -> Result<(PassReport, Vec<Claim>), StoreError> {
+        let mut report = PassReport::default();
+        let mut tried = false;
+        let mut lane = lane.into_iter();
+        while let Some(claim) = lane.next() {
+            if tried && tokio::time::Instant::now() >= deadline {
+                let mut rest = vec![claim];
+                rest.extend(lane);
+                return Ok((report, rest));
+            }
+            let Some(channel) = self.channels.iter().find(|c| c.config.id == claim.channel) else {
+                self.give_up(claim.id, "the channel is no longer configured")
                     .await?;
                 report.given_up += 1;
                 continue;
             };
+            // An attempt is counted as it is made, under a fresh lease; a
+            // claim that lapsed and was taken by another process is its.
+            let attempts: Option<i32> = sqlx::query_scalar(
+                "UPDATE notification_deliveries
+                    SET attempts = attempts + 1, lease_until = now() + make_interval(secs => $3)
+                  WHERE id = $1 AND state = 'pending' AND lease_until = $2
+                  RETURNING attempts",
+            )
+            .bind(claim.id)
+            .bind(claim.lease_until)
+            .bind(LEASE.as_secs_f64())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(store_error)?;
+            let Some(attempts) = attempts else {
+                continue;
+            };
+            tried = true;
+            let link = claim.link.as_deref();
             let outcome = match channel.config.kind {
                 ChannelKind::Webhook => {
-                    self.post(channel, id, &title, &body, link.as_deref()).await
+                    self.post(channel, claim.id, &claim.title, &claim.body, link)
+                        .await
                 }
                 ChannelKind::Email => {
-                    self.mail(id, &recipient, &title, &body, link.as_deref())
+                    self.mail(claim.id, &claim.recipient, &claim.title, &claim.body, link)
                         .await
                 }
             };
             crate::metrics::notification(channel.config.kind, &outcome);
-            match outcome {
-                Sent::Yes => {
-                    sqlx::query(
-                        "UPDATE notification_deliveries
-                            SET state = 'sent', sent_at = now(), lease_until = NULL, last_error = NULL
+            self.record(claim.id, attempts, outcome, &mut report)
+                .await?;
+        }
+        Ok((report, Vec::new()))
+    }
+
+    /// Records what a send did.
+    async fn record(
+        &self,
+        id: i64,
+        attempts: i32,
+        outcome: Sent,
+        report: &mut PassReport,
+    ) -> Result<(), StoreError> {
+        match outcome {
+            Sent::Yes => {
+                sqlx::query(
+                    "UPDATE notification_deliveries
+                        SET state = 'sent', sent_at = now(), lease_until = NULL, last_error = NULL
+                      WHERE id = $1",
+                )
+                .bind(id)
+                .execute(&self.pool)
+                .await
+                .map_err(store_error)?;
+                report.sent += 1;
+            }
+            Sent::Retry(why) => {
+                match retry_after(u32::try_from(attempts).unwrap_or(MAX_ATTEMPTS)) {
+                    Some(wait) => {
+                        sqlx::query(
+                            "UPDATE notification_deliveries
+                            SET next_attempt_at = now() + make_interval(secs => $2),
+                                lease_until = NULL, last_error = left($3, 1000)
                           WHERE id = $1",
-                    )
-                    .bind(id)
-                    .execute(&self.pool)
-                    .await
-                    .map_err(store_error)?;
-                    report.sent += 1;
-                }
-                Sent::Retry(why) => {
-                    match retry_after(u32::try_from(attempts).unwrap_or(MAX_ATTEMPTS)) {
-                        Some(wait) => {
-                            sqlx::query(
-                                "UPDATE notification_deliveries
-                                SET next_attempt_at = now() + make_interval(secs => $2),
-                                    lease_until = NULL, last_error = left($3, 1000)
-                              WHERE id = $1",
-                            )
-                            .bind(id)
-                            .bind(wait.as_secs_f64())
-                            .bind(&why)
-                            .execute(&self.pool)
-                            .await
-                            .map_err(store_error)?;
-                            report.retrying += 1;
-                        }
-                        None => {
-                            self.give_up(id, &format!("{why} (after {attempts} attempts)"))
-                                .await?;
-                            report.given_up += 1;
-                        }
+                        )
+                        .bind(id)
+                        .bind(wait.as_secs_f64())
+                        .bind(without_urls(&why))
+                        .execute(&self.pool)
+                        .await
+                        .map_err(store_error)?;
+                        report.retrying += 1;
+                    }
+                    None => {
+                        self.give_up(id, &format!("{why} (after {attempts} attempts)"))
+                            .await?;
+                        report.given_up += 1;
                     }
                 }
-                Sent::GiveUp(why) => {
-                    self.give_up(id, &why).await?;
-                    report.given_up += 1;
-                }
+            }
+            Sent::GiveUp(why) => {
+                self.give_up(id, &why).await?;
+                report.given_up += 1;
             }
         }
-        Ok(report)
+        Ok(())
     }
 
     async fn give_up(&self, id: i64, why: &str) -> Result<(), StoreError> {
@@ -534,7 +662,7 @@ impl Notifier {
               WHERE id = $1",
         )
         .bind(id)
-        .bind(why)
+        .bind(without_urls(why))
         .execute(&self.pool)
         .await
         .map_err(store_error)?;
@@ -552,12 +680,8 @@ impl Notifier {
         let Some(url) = &channel.webhook else {
             return Sent::GiveUp("no webhook URL is configured".into());
         };
-        let text = match link {
-            Some(l) => format!("*{title}*\n{body}\n{l}"),
-            None => format!("*{title}*\n{body}"),
-        };
         let payload = serde_json::json!({
-            "text": text,
+            "text": slack_text(title, body, link),
             "gatehouse": { "delivery": id, "title": title, "link": link },
         });
         let answer = self
@@ -581,7 +705,10 @@ impl Notifier {
             Err(e) if e.is_timeout() => {
                 Sent::Retry("the webhook did not answer within 10 s".into())
             }
-            Err(e) => Sent::Retry(format!("the webhook could not be reached: {e}")),
+            Err(e) => Sent::Retry(format!(
+                "the webhook could not be reached: {}",
+                http_error_text(e)
+            )),
         }
     }
 
@@ -603,8 +730,7 @@ impl Notifier {
             .from(mailer.from.clone())
             .to(to)
             .subject(title)
-            .message_id(Some(format!("<notification-{id}@gatehouse>")))
-            .header(ContentType::TEXT_PLAIN);
+            .message_id(Some(format!("<notification-{id}@gatehouse>")));
         if let Some(reply_to) = &mailer.reply_to {
             builder = builder.reply_to(reply_to.clone());
         }
@@ -612,7 +738,8 @@ impl Notifier {
             Some(l) => format!("{body}\n\n{l}\n\n-- \nGatehouse"),
             None => format!("{body}\n\n-- \nGatehouse"),
         };
-        let message = match builder.body(text) {
+        // A single text/plain part: the builder writes `MIME-Version: 1.0`.
+        let message = match builder.singlepart(SinglePart::plain(text)) {
             Ok(m) => m,
             Err(e) => return Sent::GiveUp(format!("the e-mail could not be built: {e}")),
         };
@@ -630,6 +757,72 @@ pub enum Sent {
     Yes,
     Retry(String),
     GiveUp(String),
+}
+
+/// A delivery claimed for sending: the lease it was claimed under names
+/// the claim.
+#[derive(sqlx::FromRow)]
+struct Claim {
+    id: i64,
+    channel: String,
+    recipient: String,
+    title: String,
+    body: String,
+    link: Option<String>,
+    next_attempt_at: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+}
+
+/// `text` as Slack-compatible `mrkdwn` shows it literally: `&`, `<` and
+/// `>` escaped (Slack's own rule), so `<!channel>`, `<@U123>` or
+/// `<https://…|label>` in a name, comment or reason is text, not a ping or
+/// a link.
+pub fn slack_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A webhook message's `text`: the title in bold and the body, both
+/// escaped, then Gatehouse's own link as `<url|label>`.
+pub fn slack_text(title: &str, body: &str, link: Option<&str>) -> String {
+    let mut text = format!("*{}*\n{}", slack_escape(title), slack_escape(body));
+    if let Some(link) = link {
+        // In a link, `|` would end the address: it is percent-encoded.
+        let url = slack_escape(link).replace('|', "%7C");
+        text.push_str(&format!("\n<{url}|{}>", slack_escape("Open in Gatehouse")));
+    }
+    text
+}
+
+/// `link` made absolute from `public_url` when it is a path.
+fn absolute(public_url: &str, link: &str) -> String {
+    if link.starts_with('/') {
+        format!("{public_url}{link}")
+    } else {
+        link.to_owned()
+    }
+}
+
+/// What went wrong with an HTTP request, in words, without the URL
+/// (a webhook's URL is its secret): reqwest's error and its causes.
+fn http_error_text(err: reqwest::Error) -> String {
+    let err = err.without_url();
+    let mut text = err.to_string();
+    let mut cause = std::error::Error::source(&err);
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    without_urls(&text)
 }
 
 struct Person {
@@ -736,7 +929,7 @@ fn team_of(org: &OrgModel, service: Option<&str>) -> Option<String> {
 
 /// The message for an outbox row (`None` for a row that names nothing
 /// Gatehouse still knows).
-fn render(org: &OrgModel, row: &OutboxRow) -> Option<Message> {
+fn render(org: &OrgModel, row: &OutboxRow, public_url: &str) -> Option<Message> {
     let event = NotificationEvent::parse(&row.event).ok()?;
     let short = |r: &Option<String>| {
         r.as_deref()
@@ -844,7 +1037,7 @@ fn render(org: &OrgModel, row: &OutboxRow) -> Option<Message> {
             let ticket = row
                 .issue_url
                 .as_ref()
-                .map(|u| format!(" Critical ticket: {u}"))
+                .map(|u| format!(" Critical ticket: {}", absolute(public_url, u)))
                 .unwrap_or_default();
             let (title, body) = if event == NotificationEvent::EnvironmentDown {
                 (
@@ -963,6 +1156,58 @@ mod tests {
                 Role::Developer(app::domain::TeamId::parse("backend").expect("team")),
             ],
         }
+    }
+
+    #[test]
+    fn slack_control_sequences_in_names_and_comments_are_shown_as_text() {
+        assert_eq!(
+            slack_escape("Eve <!channel> <https://evil.example/phish|docs>"),
+            "Eve &lt;!channel&gt; &lt;https://evil.example/phish|docs&gt;"
+        );
+        assert_eq!(
+            slack_escape("<@U123> & <#C1>"),
+            "&lt;@U123&gt; &amp; &lt;#C1&gt;"
+        );
+        // Escaping is not undone by text that already looks escaped.
+        assert_eq!(slack_escape("&lt;!here&gt;"), "&amp;lt;!here&amp;gt;");
+        assert_eq!(slack_escape("plain *bold* text"), "plain *bold* text");
+    }
+
+    #[test]
+    fn a_webhook_message_escapes_its_text_and_keeps_gatehouses_link_a_link() {
+        let text = slack_text(
+            "Orders API to QA was approved",
+            "Approved in Gatehouse by Eve <!channel> (QA): see <https://evil.example|docs> & more",
+            Some("https://gatehouse.example/approvals?tab=history&x=<1>|y"),
+        );
+        assert_eq!(
+            text,
+            "*Orders API to QA was approved*\n\
+             Approved in Gatehouse by Eve &lt;!channel&gt; (QA): see &lt;https://evil.example|docs&gt; &amp; more\n\
+             <https://gatehouse.example/approvals?tab=history&amp;x=&lt;1&gt;%7Cy|Open in Gatehouse>"
+        );
+        // Only Gatehouse's own link is a `<…>` sequence.
+        assert_eq!(text.matches('<').count(), 1);
+        assert_eq!(
+            slack_text("t <b>", "b", None),
+            "*t &lt;b&gt;*\nb",
+            "no link, no link sequence"
+        );
+    }
+
+    #[test]
+    fn relative_links_are_made_absolute_from_the_public_url() {
+        assert_eq!(
+            absolute("https://gh.example", "/demo/github/acme/orders/issues/4"),
+            "https://gh.example/demo/github/acme/orders/issues/4"
+        );
+        assert_eq!(
+            absolute(
+                "https://gh.example",
+                "https://github.com/acme/orders/issues/4"
+            ),
+            "https://github.com/acme/orders/issues/4"
+        );
     }
 
     #[test]

@@ -274,97 +274,288 @@ fn read(path: &Path) -> Result<String, ConfigError> {
     })
 }
 
-/// Checks the whole file, then gives its raw sections, for the readers of
-/// one section ([`parse_access`], [`parse_operations`]).
-fn checked_raw(path: &Path, text: &str) -> Result<(OrgModel, RawOrg), ConfigError> {
-    let org = parse(path, text)?;
-    let raw: RawOrg = toml::from_str(text).map_err(|e| ConfigError {
-        file: path.to_owned(),
-        key: String::new(),
-        message: e.message().trim().to_owned(),
+/// Everything the org configuration file says, checked: what `serve` runs
+/// with and what `check-config` describes.
+#[derive(Debug, Clone)]
+pub struct OrgFile {
+    /// Teams, services, environments, overrides, pipelines, calendar and the
+    /// Prod plan.
+    pub org: OrgModel,
+    /// `[access]`: who gets which role.
+    pub access: AccessConfig,
+    /// `[health]`, `[hotfixes]`, `[notifications]` and `[terraform]`.
+    pub operations: OperationsConfig,
+}
+
+/// Every problem found in a configuration file: the first of each section
+/// (a section stops at its first problem; the teams, services and
+/// environments are checked before the sections that refer to them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+impl ConfigErrors {
+    /// The first problem (there is always one).
+    pub fn first(self) -> ConfigError {
+        self.0.into_iter().next().unwrap_or_else(|| ConfigError {
+            file: PathBuf::new(),
+            key: String::new(),
+            message: "invalid".into(),
+        })
+    }
+}
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+impl From<ConfigError> for ConfigErrors {
+    fn from(e: ConfigError) -> Self {
+        Self(vec![e])
+    }
+}
+
+/// Reads and checks the whole org configuration file at `path`, once: the
+/// one checker `serve` starts with and `check-config` runs.
+pub fn load_file(path: &Path) -> Result<OrgFile, ConfigErrors> {
+    parse_file(path, &read(path)?)
+}
+
+/// Checks the whole text of an org configuration file; `path` is only used
+/// in error messages.
+pub fn parse_file(path: &Path, text: &str) -> Result<OrgFile, ConfigErrors> {
+    let mut raw: RawOrg = toml::from_str(text).map_err(|e| {
+        let location = e.span().map(|span| line_col(text, span.start));
+        ConfigError {
+            file: path.to_owned(),
+            key: location
+                .map(|(l, c)| format!("line {l}, column {c}"))
+                .unwrap_or_default(),
+            message: e.message().trim().to_owned(),
+        }
     })?;
-    Ok((org, raw))
-}
-
-/// Reads and checks the org configuration at `path`.
-pub fn load(path: &Path) -> Result<OrgModel, ConfigError> {
-    parse(path, &read(path)?)
-}
-
-/// Reads who gets which role from the `[access]` section of the file at
-/// `path` (the rest of the file is checked by [`load`]).
-pub fn load_access(path: &Path) -> Result<AccessConfig, ConfigError> {
-    parse_access(path, &read(path)?)
-}
-
-/// Checks the `[access]` section of configuration text.
-pub fn parse_access(path: &Path, text: &str) -> Result<AccessConfig, ConfigError> {
-    let (org, raw) = checked_raw(path, text)?;
     let checker = Checker { file: path };
-    let Some(access) = raw.access else {
-        return Ok(AccessConfig::default());
-    };
-    let team_ids: Vec<&str> = org.teams.iter().map(|t| t.id.as_str()).collect();
-    let mut teams = Vec::with_capacity(access.teams.len());
-    for (i, t) in access.teams.iter().enumerate() {
-        let key = |f: &str| format!("access.teams[{i}].{f}");
-        let group = t.team.trim();
-        if group.is_empty() {
-            return Err(checker.err(
-                key("team"),
-                "name a GitHub team as \"org/team-slug\" or an OIDC group",
-            ));
-        }
-        let role = checker.value(&key("role"), Role::parse, &t.role)?;
-        if let Some(team) = role.team() {
-            checker.reference(key("role"), "team", team.as_str(), &team_ids)?;
-        }
-        teams.push(TeamRole {
-            group: group.to_owned(),
-            role,
-        });
+    // The sections that refer to teams and environments are taken out
+    // first, and checked once those are known.
+    let access = raw.access.take();
+    let health = raw.health.take();
+    let hotfixes = raw.hotfixes.take();
+    let notifications = raw.notifications.take();
+    let raw_terraform = raw.terraform.take();
+    let org = checker.check(raw)?;
+    fn keep<T>(errors: &mut Vec<ConfigError>, result: Result<T, ConfigError>) -> Option<T> {
+        result.map_err(|e| errors.push(e)).ok()
     }
-    let mut admins = Vec::with_capacity(access.admins.len());
-    for (i, a) in access.admins.iter().enumerate() {
-        admins.push(identity_key(&checker, format!("access.admins[{i}]"), a)?);
+    let mut errors = Vec::new();
+    let access = keep(&mut errors, checker.access(&org, access));
+    let health = keep(&mut errors, checker.health(&org, health));
+    let notifications = keep(
+        &mut errors,
+        match notifications {
+            None => Ok(Vec::new()),
+            Some(n) => channels(&checker, &org, n.channels),
+        },
+    );
+    let terraform = keep(
+        &mut errors,
+        match raw_terraform {
+            None => Ok(None),
+            Some(t) => terraform(&checker, &org, t).map(Some),
+        },
+    );
+    match (access, health, notifications, terraform) {
+        (Some(access), Some(health), Some(notifications), Some(terraform)) => Ok(OrgFile {
+            org,
+            access,
+            operations: OperationsConfig {
+                health,
+                refuse_unmerged_hotfix: hotfixes
+                    .and_then(|h| h.refuse_prod_when_unmerged)
+                    .unwrap_or(true),
+                notifications,
+                terraform,
+            },
+        }),
+        _ => Err(ConfigErrors(errors)),
     }
-    let mut people: Vec<Vec<String>> = Vec::with_capacity(access.people.len());
-    for (i, p) in access.people.iter().enumerate() {
-        let mut keys = Vec::with_capacity(p.identities.len());
-        for (j, id) in p.identities.iter().enumerate() {
-            let key = identity_key(&checker, format!("access.people[{i}].identities[{j}]"), id)?;
-            if people
-                .iter()
-                .flatten()
-                .chain(keys.iter())
-                .any(|k| *k == key)
-            {
+}
+
+/// Reads and checks the org configuration at `path` (the whole file, as
+/// [`load_file`]), giving its org model.
+pub fn load(path: &Path) -> Result<OrgModel, ConfigError> {
+    load_file(path).map(|f| f.org).map_err(ConfigErrors::first)
+}
+
+/// Reads and checks the file at `path` (the whole file, as [`load_file`]),
+/// giving who gets which role from its `[access]` section.
+pub fn load_access(path: &Path) -> Result<AccessConfig, ConfigError> {
+    load_file(path)
+        .map(|f| f.access)
+        .map_err(ConfigErrors::first)
+}
+
+/// Checks configuration text (the whole of it, as [`parse_file`]), giving
+/// its `[access]` section.
+pub fn parse_access(path: &Path, text: &str) -> Result<AccessConfig, ConfigError> {
+    parse_file(path, text)
+        .map(|f| f.access)
+        .map_err(ConfigErrors::first)
+}
+
+impl Checker<'_> {
+    /// Checks the `[access]` section.
+    fn access(&self, org: &OrgModel, raw: Option<RawAccess>) -> Result<AccessConfig, ConfigError> {
+        let checker = self;
+        let Some(access) = raw else {
+            return Ok(AccessConfig::default());
+        };
+        let team_ids: Vec<&str> = org.teams.iter().map(|t| t.id.as_str()).collect();
+        let mut teams = Vec::with_capacity(access.teams.len());
+        for (i, t) in access.teams.iter().enumerate() {
+            let key = |f: &str| format!("access.teams[{i}].{f}");
+            let group = t.team.trim();
+            if group.is_empty() {
                 return Err(checker.err(
-                    format!("access.people[{i}].identities[{j}]"),
-                    format!("{key} is already linked; an identity belongs to one person"),
+                    key("team"),
+                    "name a GitHub team as \"org/team-slug\" or an OIDC group",
                 ));
             }
-            keys.push(key);
+            let role = checker.value(&key("role"), Role::parse, &t.role)?;
+            if let Some(team) = role.team() {
+                checker.reference(key("role"), "team", team.as_str(), &team_ids)?;
+            }
+            teams.push(TeamRole {
+                group: group.to_owned(),
+                role,
+            });
         }
-        if keys.len() < 2 {
-            return Err(checker.err(
-                format!("access.people[{i}].identities"),
-                "link two or more identities of one person, e.g. [\"github:583231\", \"oidc:00u1ab2c3\"]",
-            ));
+        let mut admins = Vec::with_capacity(access.admins.len());
+        for (i, a) in access.admins.iter().enumerate() {
+            admins.push(identity_key(checker, format!("access.admins[{i}]"), a)?);
         }
-        if keys.iter().filter(|k| k.starts_with("github:")).count() > 1 {
-            return Err(checker.err(
-                format!("access.people[{i}].identities"),
-                "one person has at most one GitHub account here",
-            ));
+        let mut people: Vec<Vec<String>> = Vec::with_capacity(access.people.len());
+        for (i, p) in access.people.iter().enumerate() {
+            let mut keys = Vec::with_capacity(p.identities.len());
+            for (j, id) in p.identities.iter().enumerate() {
+                let key = identity_key(checker, format!("access.people[{i}].identities[{j}]"), id)?;
+                if people
+                    .iter()
+                    .flatten()
+                    .chain(keys.iter())
+                    .any(|k| *k == key)
+                {
+                    return Err(checker.err(
+                        format!("access.people[{i}].identities[{j}]"),
+                        format!("{key} is already linked; an identity belongs to one person"),
+                    ));
+                }
+                keys.push(key);
+            }
+            if keys.len() < 2 {
+                return Err(checker.err(
+                    format!("access.people[{i}].identities"),
+                    "link two or more identities of one person, e.g. [\"github:583231\", \"oidc:00u1ab2c3\"]",
+                ));
+            }
+            if keys.iter().filter(|k| k.starts_with("github:")).count() > 1 {
+                return Err(checker.err(
+                    format!("access.people[{i}].identities"),
+                    "one person has at most one GitHub account here",
+                ));
+            }
+            people.push(keys);
         }
-        people.push(keys);
+        Ok(AccessConfig {
+            admins,
+            teams,
+            people,
+        })
     }
-    Ok(AccessConfig {
-        admins,
-        teams,
-        people,
-    })
+
+    /// Checks the `[health]` section: a URL template that is an http(s) URL
+    /// once its placeholders are filled in, known environments, counts of
+    /// at least 1.
+    fn health(
+        &self,
+        org: &OrgModel,
+        raw: Option<RawHealth>,
+    ) -> Result<Option<HealthConfig>, ConfigError> {
+        let checker = self;
+        let Some(h) = raw else {
+            return Ok(None);
+        };
+        let url = h.url.trim().to_owned();
+        let filled = url
+            .replace("{service}", "service")
+            .replace("{environment}", "environment");
+        let usable = (url.starts_with("http://") || url.starts_with("https://"))
+            && reqwest::Url::parse(&filled)
+                .is_ok_and(|u| u.host_str().is_some_and(|h| !h.is_empty()));
+        if !usable {
+            return Err(checker.err(
+                "health.url",
+                format!(
+                    "{url:?} is not an http:// or https:// URL; give one such as \"https://{{service}}.{{environment}}.example.internal/healthz\" ({{service}} and {{environment}} are replaced)"
+                ),
+            ));
+        }
+        let env_ids: Vec<&str> = org.environments.iter().map(|e| e.id.as_str()).collect();
+        let environments = match h.environments {
+            None => env_ids.iter().map(|e| (*e).to_owned()).collect(),
+            Some(list) => {
+                for (i, e) in list.iter().enumerate() {
+                    checker.reference(
+                        format!("health.environments[{i}]"),
+                        "environment",
+                        e,
+                        &env_ids,
+                    )?;
+                }
+                list
+            }
+        };
+        let positive = |key: &str, value: Option<u64>, default: u64| match value {
+            Some(0) => Err(checker.err(format!("health.{key}"), "must be at least 1")),
+            Some(v) => Ok(v),
+            None => Ok(default),
+        };
+        Ok(Some(HealthConfig {
+            url,
+            environments,
+            interval: std::time::Duration::from_secs(positive(
+                "interval_secs",
+                h.interval_secs,
+                30,
+            )?),
+            timeout: std::time::Duration::from_secs(positive("timeout_secs", h.timeout_secs, 5)?),
+            thresholds: app::domain::health::Thresholds {
+                failures_to_down: u32::try_from(positive(
+                    "failures_to_down",
+                    h.failures_to_down.map(u64::from),
+                    2,
+                )?)
+                .unwrap_or(2),
+                successes_to_up: u32::try_from(positive(
+                    "successes_to_up",
+                    h.successes_to_up.map(u64::from),
+                    2,
+                )?)
+                .unwrap_or(2),
+            },
+            reopen_within: std::time::Duration::from_secs(
+                h.reopen_within_minutes.unwrap_or(60) * 60,
+            ),
+        }))
+    }
 }
 
 /// Checks an identity as configuration names it: `github:<account id>` or
@@ -389,97 +580,13 @@ fn identity_key(checker: &Checker<'_>, key: String, raw: &str) -> Result<String,
     }
 }
 
-/// Reads the `[health]` and `[hotfixes]` sections of the file at `path`
-/// (the rest of the file is checked by [`load`]).
-pub fn load_operations(path: &Path) -> Result<OperationsConfig, ConfigError> {
-    parse_operations(path, &read(path)?)
-}
-
-/// Checks the `[health]` and `[hotfixes]` sections of configuration text.
+/// Checks configuration text (the whole of it, as [`parse_file`]), giving
+/// its `[health]`, `[hotfixes]`, `[notifications]` and `[terraform]`
+/// sections.
 pub fn parse_operations(path: &Path, text: &str) -> Result<OperationsConfig, ConfigError> {
-    let (org, raw) = checked_raw(path, text)?;
-    let checker = Checker { file: path };
-    let refuse_unmerged_hotfix = raw
-        .hotfixes
-        .and_then(|h| h.refuse_prod_when_unmerged)
-        .unwrap_or(true);
-    let health = match raw.health {
-        None => None,
-        Some(h) => {
-            let url = h.url.trim().to_owned();
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return Err(checker.err(
-                    "health.url",
-                    "give an http:// or https:// URL; {service} and {environment} are replaced",
-                ));
-            }
-            let env_ids: Vec<&str> = org.environments.iter().map(|e| e.id.as_str()).collect();
-            let environments = match h.environments {
-                None => env_ids.iter().map(|e| (*e).to_owned()).collect(),
-                Some(list) => {
-                    for (i, e) in list.iter().enumerate() {
-                        checker.reference(
-                            format!("health.environments[{i}]"),
-                            "environment",
-                            e,
-                            &env_ids,
-                        )?;
-                    }
-                    list
-                }
-            };
-            let positive = |key: &str, value: Option<u64>, default: u64| match value {
-                Some(0) => Err(checker.err(format!("health.{key}"), "must be at least 1")),
-                Some(v) => Ok(v),
-                None => Ok(default),
-            };
-            Some(HealthConfig {
-                url,
-                environments,
-                interval: std::time::Duration::from_secs(positive(
-                    "interval_secs",
-                    h.interval_secs,
-                    30,
-                )?),
-                timeout: std::time::Duration::from_secs(positive(
-                    "timeout_secs",
-                    h.timeout_secs,
-                    5,
-                )?),
-                thresholds: app::domain::health::Thresholds {
-                    failures_to_down: u32::try_from(positive(
-                        "failures_to_down",
-                        h.failures_to_down.map(u64::from),
-                        2,
-                    )?)
-                    .unwrap_or(2),
-                    successes_to_up: u32::try_from(positive(
-                        "successes_to_up",
-                        h.successes_to_up.map(u64::from),
-                        2,
-                    )?)
-                    .unwrap_or(2),
-                },
-                reopen_within: std::time::Duration::from_secs(
-                    h.reopen_within_minutes.unwrap_or(60) * 60,
-                ),
-            })
-        }
-    };
-    let notifications = match raw.notifications {
-        None => Vec::new(),
-        Some(n) => channels(&checker, &org, n.channels)?,
-    };
-    let terraform = match raw.terraform {
-        None => None,
-        Some(t) => Some(terraform(&checker, &org, t)?),
-    };
-    Ok(OperationsConfig {
-        health,
-        refuse_unmerged_hotfix,
-        notifications,
-        terraform,
-    })
+    parse_file(path, text)
+        .map(|f| f.operations)
+        .map_err(ConfigErrors::first)
 }
 
 /// Checks `[terraform]`: one source per known environment, each a file path
@@ -681,7 +788,7 @@ fn channels(
             let event = NotificationEvent::parse(e).map_err(|err| {
                 checker.err(
                     format!("notifications.channels[{i}].events[{j}]"),
-                    err.reason,
+                    err.to_string(),
                 )
             })?;
             if !events.contains(&event) {
@@ -838,19 +945,12 @@ pub struct TeamRole {
     pub role: Role,
 }
 
-/// Checks configuration text; `path` is only used in error messages.
+/// Checks configuration text (the whole of it, as [`parse_file`]), giving
+/// its org model; `path` is only used in error messages.
 pub fn parse(path: &Path, text: &str) -> Result<OrgModel, ConfigError> {
-    let raw: RawOrg = toml::from_str(text).map_err(|e| {
-        let location = e.span().map(|span| line_col(text, span.start));
-        ConfigError {
-            file: path.to_owned(),
-            key: location
-                .map(|(l, c)| format!("line {l}, column {c}"))
-                .unwrap_or_default(),
-            message: e.message().trim().to_owned(),
-        }
-    })?;
-    Checker { file: path }.check(raw)
+    parse_file(path, text)
+        .map(|f| f.org)
+        .map_err(ConfigErrors::first)
 }
 
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
@@ -1680,6 +1780,68 @@ mod tests {
         )
         .expect("valid");
         assert!(!off.refuse_unmerged_hotfix);
+    }
+
+    #[test]
+    fn one_check_reports_a_problem_in_every_section_that_has_one() {
+        let text = SHIPPED
+            .replacen(
+                "url = \"https://{service}.{environment}.acme-retail.internal/healthz\"",
+                "url = \"not a url\"",
+                1,
+            )
+            .replacen(
+                "events = [\"approval-waiting\"]",
+                "events = [\"approval-wating\"]",
+                1,
+            )
+            .replacen(
+                "environment = \"prod\"\nsource",
+                "environment = \"prood\"\nsource",
+                1,
+            );
+        let errors = parse_file(Path::new("org.toml"), &text).expect_err("three problems");
+        let keys: Vec<&str> = errors.0.iter().map(|e| e.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "health.url",
+                "notifications.channels[1].events[0]",
+                "terraform.states[5].environment"
+            ]
+        );
+        let said = errors.to_string();
+        assert!(
+            said.contains("\"not a url\" is not an http:// or https:// URL"),
+            "{said}"
+        );
+        assert!(said.contains("there is no environment \"prood\""), "{said}");
+        // The readers of one section see the same first problem.
+        assert_eq!(
+            parse_operations(Path::new("org.toml"), &text)
+                .expect_err("refused")
+                .key,
+            "health.url"
+        );
+        // A template whose host is a placeholder is a URL once filled in.
+        let fine = SHIPPED.replacen(
+            "url = \"https://{service}.{environment}.acme-retail.internal/healthz\"",
+            "url = \"http://{service}:8080/{environment}/health\"",
+            1,
+        );
+        assert!(parse_file(Path::new("org.toml"), &fine).is_ok());
+        let hostless = SHIPPED.replacen(
+            "url = \"https://{service}.{environment}.acme-retail.internal/healthz\"",
+            "url = \"http://:8080/healthz\"",
+            1,
+        );
+        assert_eq!(
+            parse_file(Path::new("org.toml"), &hostless)
+                .expect_err("no host")
+                .0[0]
+                .key,
+            "health.url"
+        );
     }
 
     #[test]

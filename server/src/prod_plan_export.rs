@@ -2,9 +2,10 @@
 //! the current release (narrowed by `?team=`), for change-management
 //! tickets and tools. Readable by whoever may read the board.
 
+use crate::query::Query;
 use app::error::AppError;
 use app::ssr::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;

@@ -50,6 +50,7 @@ pub struct Application {
     notifier: Arc<crate::notify::Notifier>,
     terraform: Option<crate::terraform::TerraformConfig>,
     terraform_backend: Option<crate::terraform::TerraformBackend>,
+    integrations: crate::integrations::Integrations,
 }
 
 impl Application {
@@ -81,7 +82,12 @@ impl Application {
     /// Checks the org configuration, migrates and syncs the database, seeds
     /// demo personas in demo mode, and binds the listener.
     pub async fn build_with_pool(config: Config, pool: PgPool) -> anyhow::Result<Self> {
-        let mut org = org_config::load(&config.org_config)?;
+        // The whole file, read and checked once, as `check-config` does.
+        let org_config::OrgFile {
+            mut org,
+            access,
+            operations,
+        } = org_config::load_file(&config.org_config)?;
         if config.mode == Mode::Demo {
             org.calendar = demo::calendar_around(&org.calendar, chrono::Utc::now().date_naive());
         }
@@ -146,24 +152,42 @@ impl Application {
             }
             None => (None, "https://api.github.com".to_owned()),
         };
-        let github = Arc::new(
-            crate::github::GitHubAdapter::new(&crate::github::GitHubSettings {
-                api_url: github_api,
-                token: config.auth.github_token.clone(),
-                app: config.auth.github_app.clone(),
-            })
-            .map_err(|why| anyhow::anyhow!("invalid GitHub settings: {why}"))?,
-        );
-        let pipelines = Arc::new(CodePipelineAdapter::new(&aws).await);
+        // Every CodePipeline and GitHub call reports whether the service
+        // answered; what is missing or failing is said once per change.
+        let integrations = crate::integrations::Integrations::new();
+        let github = Arc::new(crate::integrations::ReportingGitHub::new(
+            Arc::new(
+                crate::github::GitHubAdapter::new(&crate::github::GitHubSettings {
+                    api_url: github_api.clone(),
+                    token: config.auth.github_token.clone(),
+                    app: config.auth.github_app.clone(),
+                })
+                .map_err(|why| anyhow::anyhow!("invalid GitHub settings: {why}"))?,
+            ),
+            integrations.clone(),
+            &github_api,
+            config.auth.github_token.is_some() || config.auth.github_app.is_some(),
+        ));
+        let codepipeline = CodePipelineAdapter::new(&aws).await;
+        let pipelines = Arc::new(crate::integrations::ReportingPipelines::new(
+            Arc::new(codepipeline.clone()),
+            integrations.clone(),
+            &aws,
+        ));
+        if config.mode == Mode::Real {
+            integrations.found(&crate::integrations::sign_in_finding(&config.auth));
+            integrations.found(&crate::integrations::github_token_finding(&config.auth));
+            let status = integrations.clone();
+            tokio::spawn(async move {
+                status.found(&crate::integrations::aws_credentials_finding(&codepipeline).await);
+            });
+        }
         let store = Arc::new(PgStore::new(pool.clone()));
         // The org, the calendar and the board are read from memory, kept
         // current by the change listener.
         let generations = Arc::new(crate::cache::Generations::default());
-        let changes = crate::events::Changes::start(
-            pool.clone(),
-            generations.clone(),
-            config.limits.max_event_streams,
-        );
+        let changes =
+            crate::events::Changes::start(pool.clone(), generations.clone(), &config.limits);
         let changes_for_metrics = changes.clone();
         let changes_for_shutdown = changes.clone();
         let draining = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -171,8 +195,6 @@ impl Application {
             store.clone(),
             generations.clone(),
         ));
-        let access = org_config::load_access(&config.org_config)?;
-        let operations = org_config::load_operations(&config.org_config)?;
         // Health URLs: as given, else demo mode's simulated services, else
         // the org configuration's.
         let mut health = operations.health.clone();
@@ -231,6 +253,12 @@ impl Application {
             &public_url,
             config.mode == Mode::Demo,
         )?);
+        if config.mode == Mode::Real {
+            // The notifier logged these already.
+            for finding in crate::integrations::channel_findings(&notifier.summaries()) {
+                integrations.set_quietly(&finding.integration, finding.state, finding.detail);
+            }
+        }
         let state = AppState {
             leptos_options,
             mode: config.mode,
@@ -279,6 +307,7 @@ impl Application {
                 enabled: config.metrics.token.is_some() || config.mode == Mode::Demo,
             },
             draining.clone(),
+            integrations.clone(),
         );
         crate::metrics::handle();
         if let Some(bind) = config.metrics.bind {
@@ -311,6 +340,7 @@ impl Application {
                 state.clone(),
                 pool.clone(),
                 config.poll_interval,
+                integrations.clone(),
             ));
             if let Some(terraform) = &terraform {
                 tokio::spawn(crate::jobs::read_terraform(pool.clone(), terraform.clone()));
@@ -345,6 +375,7 @@ impl Application {
             notifier,
             terraform,
             terraform_backend,
+            integrations,
         })
     }
 
@@ -366,6 +397,11 @@ impl Application {
     /// Demo mode's simulated Terraform backend.
     pub fn terraform_backend(&self) -> Option<crate::terraform::TerraformBackend> {
         self.terraform_backend.clone()
+    }
+
+    /// What is missing or failing outside Gatehouse, as `/readyz` shows it.
+    pub fn integrations(&self) -> crate::integrations::Integrations {
+        self.integrations.clone()
     }
 
     /// The notifier (tests run its passes themselves).
@@ -578,6 +614,7 @@ fn router(
     rate_limits: crate::limits::RateLimits,
     metrics: crate::metrics::MetricsState,
     draining: Arc<std::sync::atomic::AtomicBool>,
+    integrations: crate::integrations::Integrations,
 ) -> Router {
     let mut routes = page_routes();
     if state.mode != Mode::Demo {
@@ -614,7 +651,10 @@ fn router(
         .route("/calendar/{team}", get(crate::ics::team_feed));
     let events = Router::new()
         .route("/events", get(crate::events::stream))
-        .with_state(changes);
+        .with_state(crate::events::EventsState {
+            changes,
+            app: state.clone(),
+        });
     // The bundle is public (a sign-in page needs it too) and served before
     // sessions: no session row is read or written for a file.
     let bundle = Router::new()
@@ -626,6 +666,7 @@ fn router(
         .with_state(Readiness {
             pool: pool.clone(),
             draining,
+            integrations,
         });
 
     let sign_in = crate::auth::routes::router(crate::auth::routes::AuthState {
@@ -663,11 +704,12 @@ fn router(
         .layer(axum::middleware::from_fn(
             crate::auth::guard::bad_input_is_400,
         ))
-        .layer(sessions)
+        // Inside the session layer: a session counts once the store has it.
         .layer(axum::middleware::from_fn_with_state(
             rate_limits,
             crate::limits::limit_rate,
         ))
+        .layer(sessions)
         .layer(axum::middleware::from_fn(crate::auth::guard::limit_body))
         .merge(bundle)
         .layer(axum::middleware::from_fn(
@@ -715,39 +757,52 @@ fn router(
 struct Readiness {
     pool: PgPool,
     draining: Arc<std::sync::atomic::AtomicBool>,
+    /// What Gatehouse depends on outside itself, shown, never gating.
+    integrations: crate::integrations::Integrations,
 }
 
 /// Ready when Postgres answers within two seconds and the process is not
-/// shutting down.
-async fn readyz(State(Readiness { pool, draining }): State<Readiness>) -> impl IntoResponse {
-    if draining.load(std::sync::atomic::Ordering::SeqCst) {
-        return (
+/// shutting down. The integrations (sign-in, AWS, CodePipeline, GitHub,
+/// notification channels) are shown with what to fix, and never make the
+/// process unready: a load balancer has nothing to gain from dropping it.
+async fn readyz(
+    State(Readiness {
+        pool,
+        draining,
+        integrations,
+    }): State<Readiness>,
+) -> impl IntoResponse {
+    let (status, mut body) = if draining.load(std::sync::atomic::Ordering::SeqCst) {
+        (
             StatusCode::SERVICE_UNAVAILABLE,
-            Json(serde_json::json!({ "status": "draining", "database": "not checked" })),
-        );
-    }
-    let check = tokio::time::timeout(
-        Duration::from_secs(2),
-        sqlx::query_scalar!("SELECT 1 AS \"one!\"").fetch_one(&pool),
-    )
-    .await;
-    match check {
-        Ok(Ok(_)) => (
-            StatusCode::OK,
-            Json(serde_json::json!({ "status": "ready", "database": "ok" })),
-        ),
-        Ok(Err(err)) => {
-            tracing::warn!(error = %err, "readiness check failed");
-            (
+            serde_json::json!({ "status": "draining", "database": "not checked" }),
+        )
+    } else {
+        let check = tokio::time::timeout(
+            Duration::from_secs(2),
+            sqlx::query_scalar!("SELECT 1 AS \"one!\"").fetch_one(&pool),
+        )
+        .await;
+        match check {
+            Ok(Ok(_)) => (
+                StatusCode::OK,
+                serde_json::json!({ "status": "ready", "database": "ok" }),
+            ),
+            Ok(Err(err)) => {
+                tracing::warn!(error = %err, "readiness check failed");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    serde_json::json!({ "status": "unavailable", "database": "error" }),
+                )
+            }
+            Err(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
-                Json(serde_json::json!({ "status": "unavailable", "database": "error" })),
-            )
+                serde_json::json!({ "status": "unavailable", "database": "timeout" }),
+            ),
         }
-        Err(_) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(serde_json::json!({ "status": "unavailable", "database": "timeout" })),
-        ),
-    }
+    };
+    body["integrations"] = integrations.to_json();
+    (status, Json(body))
 }
 
 async fn shutdown_signal() {

@@ -34,13 +34,21 @@ impl Drop for Telemetry {
     }
 }
 
+/// The log levels without `RUST_LOG`. The AWS credential chain (a warning
+/// from every source that has none, on every call) and octocrab (an error
+/// line for every failed call) are left to Gatehouse, which reports a
+/// missing or failing AWS or GitHub once per change of state, naming the
+/// setting to fix (see [`crate::integrations`]).
+pub const DEFAULT_LOG_FILTER: &str =
+    "info,sqlx=warn,tower_sessions=warn,tower_http=info,aws_config=error,octocrab=off";
+
 /// Installs the global subscriber: log lines in `format` (`RUST_LOG`
 /// overrides the default levels) and, with `otlp_endpoint`, the spans sent
 /// to `<otlp_endpoint>/v1/traces` as OTLP/HTTP JSON in batches. Call it
 /// before the async runtime starts.
 pub fn init(format: LogFormat, otlp_endpoint: Option<&str>) -> anyhow::Result<Telemetry> {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_sessions=warn,tower_http=info"));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_LOG_FILTER));
     let provider = match otlp_endpoint {
         Some(endpoint) => {
             let exporter = opentelemetry_otlp::SpanExporter::builder()
@@ -121,6 +129,9 @@ pub async fn request_id(mut request: Request, next: Next) -> Response {
     response
 }
 
+/// How much of a request's path its log lines keep, in characters.
+const PATH_LOGGED: usize = 200;
+
 /// The span a request's logs are written in: its id, method and path.
 pub fn request_span(request: &Request) -> tracing::Span {
     let id = request
@@ -128,11 +139,18 @@ pub fn request_span(request: &Request) -> tracing::Span {
         .get::<RequestId>()
         .map(RequestId::as_str)
         .unwrap_or_default();
+    // A client chooses the method and the path: the log keeps a method
+    // from HTTP's own (else `other`) and at most 200 characters of path.
+    let path = request.uri().path();
+    let path = match path.char_indices().nth(PATH_LOGGED) {
+        Some((cut, _)) => &path[..cut],
+        None => path,
+    };
     tracing::info_span!(
         "request",
         request_id = %id,
-        method = %request.method(),
-        path = %request.uri().path(),
+        method = crate::metrics::method_label(request.method()),
+        path = %path,
     )
 }
 

@@ -210,25 +210,36 @@ async fn read_s3(
     let modified_at = output
         .last_modified()
         .and_then(|t| chrono::DateTime::from_timestamp(t.secs(), t.subsec_nanos()));
-    let bytes = output
-        .body
-        .collect()
+    let mut body = output.body;
+    let mut bytes = Vec::new();
+    while let Some(chunk) = body
+        .try_next()
         .await
         .map_err(|e| format!("{shown} broke off: {e}"))?
-        .into_bytes();
-    if bytes.len() > STATE_LIMIT {
-        return Err(format!(
-            "{shown} is over {} MB",
-            STATE_LIMIT / (1024 * 1024)
-        ));
+    {
+        bytes = within_limit(bytes, &chunk, &shown)?;
     }
-    let text = String::from_utf8(bytes.to_vec()).map_err(|_| format!("{shown} is not text"))?;
+    let text = String::from_utf8(bytes).map_err(|_| format!("{shown} is not text"))?;
     Ok(Read::Changed {
         text,
         etag,
         last_modified: None,
         modified_at,
     })
+}
+
+/// `bytes` with `chunk` added, or why reading stops: the state would be
+/// over [`STATE_LIMIT`].
+fn within_limit(mut bytes: Vec<u8>, chunk: &[u8], shown: &str) -> Result<Vec<u8>, String> {
+    if bytes.len() + chunk.len() > STATE_LIMIT {
+        return Err(format!(
+            "{shown} sent more than {} MB, so Gatehouse stopped reading it there; it reads states up to {} MB",
+            STATE_LIMIT / (1024 * 1024),
+            STATE_LIMIT / (1024 * 1024)
+        ));
+    }
+    bytes.extend_from_slice(chunk);
+    Ok(bytes)
 }
 
 async fn read(
@@ -265,9 +276,27 @@ async fn read(
             if etag == Some(stamp.as_str()) {
                 return Ok(Read::Unchanged);
             }
-            let text = tokio::fs::read_to_string(path)
-                .await
-                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            // Bounded even if the file grew since its size was read.
+            let mut bytes = Vec::new();
+            {
+                use tokio::io::AsyncReadExt;
+                tokio::fs::File::open(path)
+                    .await
+                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?
+                    .take(STATE_LIMIT as u64 + 1)
+                    .read_to_end(&mut bytes)
+                    .await
+                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            }
+            if bytes.len() > STATE_LIMIT {
+                return Err(format!(
+                    "{} is over {} MB",
+                    path.display(),
+                    STATE_LIMIT / (1024 * 1024)
+                ));
+            }
+            let text =
+                String::from_utf8(bytes).map_err(|_| format!("{} is not text", path.display()))?;
             Ok(Read::Changed {
                 text,
                 etag: Some(stamp),
@@ -320,17 +349,18 @@ async fn read(
                 .as_deref()
                 .and_then(|m| chrono::DateTime::parse_from_rfc2822(m).ok())
                 .map(|m| m.with_timezone(&chrono::Utc));
-            let bytes = response
-                .bytes()
+            // Read chunk by chunk and given up at the limit: a body without
+            // Content-Length is never held whole before it is measured.
+            let mut response = response;
+            let mut bytes = Vec::new();
+            while let Some(chunk) = response
+                .chunk()
                 .await
-                .map_err(|e| format!("{shown} broke off: {e}"))?;
-            if bytes.len() > STATE_LIMIT {
-                return Err(format!(
-                    "{shown} sent a state over {} MB",
-                    STATE_LIMIT / (1024 * 1024)
-                ));
+                .map_err(|e| format!("{shown} broke off: {e}"))?
+            {
+                bytes = within_limit(bytes, &chunk, &shown)?;
             }
-            let text = String::from_utf8(bytes.to_vec())
+            let text = String::from_utf8(bytes)
                 .map_err(|_| format!("{shown} sent something that is not text"))?;
             Ok(Read::Changed {
                 text,
@@ -350,13 +380,13 @@ pub async fn refresh(
 ) -> Result<RefreshReport, sqlx::Error> {
     let mut report = RefreshReport::default();
     for (environment, source) in &config.states {
-        let prior: Option<(Option<String>, Option<String>)> = sqlx::query_as(
-            "SELECT etag, last_modified FROM terraform_states WHERE environment_id = $1",
+        let prior: Option<(Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
+            "SELECT etag, last_modified, error FROM terraform_states WHERE environment_id = $1",
         )
         .bind(environment)
         .fetch_optional(pool)
         .await?;
-        let (etag, last_modified) = prior.unwrap_or_default();
+        let (etag, last_modified, prior_error) = prior.unwrap_or_default();
         let shown = source.describe();
         let outcome = match read(source, etag.as_deref(), last_modified.as_deref(), readers).await {
             Ok(Read::Unchanged) => Ok(None),
@@ -370,6 +400,9 @@ pub async fn refresh(
                 .map_err(|e| format!("{shown}: {e}")),
             Err(why) => Err(why),
         };
+        if outcome.is_ok() && prior_error.is_some() {
+            tracing::info!(environment, "Terraform state read again");
+        }
         match outcome {
             Ok(None) => {
                 sqlx::query(
@@ -395,7 +428,14 @@ pub async fn refresh(
                 report.read += 1;
             }
             Err(why) => {
-                tracing::warn!(environment, error = %why, "Terraform state not read");
+                // Said once per change: the same failure again, every
+                // refresh, is only recorded.
+                let stored: String = why.chars().take(1000).collect();
+                if prior_error.as_deref() == Some(stored.as_str()) {
+                    tracing::debug!(environment, error = %why, "Terraform state still not read");
+                } else {
+                    tracing::warn!(environment, error = %why, "Terraform state not read");
+                }
                 sqlx::query(
                     "INSERT INTO terraform_states (environment_id, source, fetched_at, error)
                      VALUES ($1, $2, now(), left($3, 1000))

@@ -338,6 +338,35 @@ async fn prod_needs_two_approvers_and_codepipeline_hears_once(pool: PgPool) {
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_late_vote_names_only_those_whose_votes_decided(pool: PgPool) {
+    let app = queue(pool.clone()).await;
+    sign_in(&app, "sam.okafor").await;
+    let q = item(&app, "identity-service-prod").await;
+    let first = decide(&app, &q.item.id, &[("decision", "approve")]).await;
+    assert_eq!(first.status(), 200);
+    sign_in(&app, "priya.raman").await;
+    let rejected = decide(
+        &app,
+        &q.item.id,
+        &[("decision", "reject"), ("comment", "Login fails on Safari")],
+    )
+    .await;
+    assert_eq!(
+        rejected.json::<String>().await.expect("json"),
+        "Rejected. CodePipeline has the decision."
+    );
+    sign_in(&app, "morgan.lee").await;
+    let late = decide(&app, &q.item.id, &[("decision", "approve")]).await;
+    assert_eq!(late.status(), 409);
+    let said = late.text().await.expect("body");
+    assert!(said.contains("Already rejected by Priya Raman."), "{said}");
+    assert!(
+        !said.contains("Sam Okafor"),
+        "an approver is named as a rejecter: {said}"
+    );
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn a_reject_needs_a_comment_and_fails_the_execution(pool: PgPool) {
     let app = queue(pool.clone()).await;
     sign_in(&app, "sam.okafor").await;

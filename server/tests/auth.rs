@@ -310,7 +310,7 @@ async fn a_replayed_code_fails_with_github_s_200_error_explained(pool: PgPool) {
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
-async fn other_token_errors_answered_with_200_name_github_s_reason(pool: PgPool) {
+async fn other_token_errors_answered_with_200_are_said_in_our_own_words(pool: PgPool) {
     let github = MockServer::start().await;
     token_refused(
         &github,
@@ -322,8 +322,148 @@ async fn other_token_errors_answered_with_200_name_github_s_reason(pool: PgPool)
     github_sign_in(&app, &github, "any-code").await;
     assert_eq!(
         notice(&app).await,
-        "GitHub refused the sign-in (redirect_uri_mismatch: The redirect_uri MUST match the registered callback URL for this application.)."
+        "GitHub refused the sign-in because Gatehouse's callback address is not the one registered there; an admin must check GATEHOUSE_PUBLIC_URL and the callback URL registered at GitHub."
     );
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn the_token_endpoint_s_error_description_is_never_shown(pool: PgPool) {
+    let github = MockServer::start().await;
+    let app = app_with(pool, github_settings(&github)).await;
+    for (error, description) in [
+        (
+            "invalid_request",
+            "code_verifier provided does not match code_challenge",
+        ),
+        (
+            "made_up_error",
+            "Call +1 555 0100 or visit https://evil.example/restore to restore access",
+        ),
+    ] {
+        github.reset().await;
+        token_refused(&github, error, description).await;
+        github_sign_in(&app, &github, "any-code").await;
+        let said = notice(&app).await;
+        assert_eq!(
+            said,
+            "GitHub refused the sign-in. Start again; if it happens again, an admin finds the provider's reason in Gatehouse's log."
+        );
+        assert!(
+            !said.contains(error) && !said.contains(description),
+            "{said}"
+        );
+        let refused = common::audited(&app, "sign_in_refused", "through GitHub was refused").await;
+        assert!(
+            refused
+                .details
+                .iter()
+                .all(|(_, v)| !v.contains(description) && !v.contains(error)),
+            "{:?}",
+            refused.details
+        );
+    }
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn callbacks_nobody_started_write_no_audit_rows_and_are_limited_per_client(pool: PgPool) {
+    let github = MockServer::start().await;
+    let mut cfg = config(Mode::Real, shipped_org_config());
+    cfg.auth = github_settings(&github);
+    // Thirty sign-in attempts a minute from one client address.
+    cfg.limits.sign_ins_per_minute = 3;
+    let app = spawn_with(pool.clone(), cfg).await;
+    let rows = || {
+        common::count(
+            &pool,
+            "SELECT count(*) FROM audit_log WHERE event LIKE 'sign_in%' OR summary LIKE '%evil%' OR subject LIKE '%evil%'",
+        )
+    };
+    let audit_rows = rows().await;
+    // What an <img> on another site sends: no cookie, no sign-in started.
+    let visitor = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let get = |path: String| {
+        let visitor = &visitor;
+        let base = &app.base;
+        async move {
+            visitor
+                .get(format!("{base}{path}"))
+                .send()
+                .await
+                .expect("GET")
+        }
+    };
+    for n in 0..15 {
+        let unknown = get(format!("/auth/evil-{n}/callback?error=access_denied")).await;
+        assert_eq!(unknown.status(), 404);
+        assert_eq!(
+            unknown.text().await.expect("body"),
+            "Gatehouse offers no sign-in provider by that name; go back to the sign-in page and choose one it lists."
+        );
+    }
+    for _ in 0..15 {
+        let known = get("/auth/github/callback?error=access_denied".into()).await;
+        assert_eq!(known.status(), 303);
+        assert_eq!(known.headers()["location"], "/sign-in");
+    }
+    // Past the client's limit: 429, for made-up and real providers alike.
+    for path in [
+        "/auth/evil/callback?error=access_denied",
+        "/auth/github/callback?error=access_denied",
+        "/auth/github/login",
+    ] {
+        let refused = get(path.into()).await;
+        assert_eq!(refused.status(), 429, "{path}");
+        assert!(refused
+            .text()
+            .await
+            .expect("body")
+            .starts_with("Too many sign-in attempts in the last minute"));
+    }
+    assert_eq!(rows().await, audit_rows, "no audit row was written");
+    assert_eq!(
+        common::count(
+            &pool,
+            "SELECT count(*) FROM audit_log WHERE event = 'sign_in_refused'"
+        )
+        .await,
+        0
+    );
+    // A sign-in that was started and then refused is audited, with the
+    // provider's configured name as its subject.
+    let browser = reqwest::Client::builder()
+        .cookie_store(true)
+        .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let login = browser
+        .get(format!("{}/auth/github/login", app.base))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(login.status(), 303);
+    let location = login.headers()["location"].to_str().expect("location");
+    let url = reqwest::Url::parse(location).expect("url");
+    let state = url
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .expect("state")
+        .1
+        .into_owned();
+    let back = browser
+        .get(format!(
+            "{}/auth/github/callback?error=access_denied&state={state}",
+            app.base
+        ))
+        .send()
+        .await
+        .expect("callback");
+    assert_eq!(back.status(), 303);
+    let refused = common::audited(&app, "sign_in_refused", "through GitHub was refused").await;
+    assert_eq!(refused.subject.as_deref(), Some("github"));
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]

@@ -9,7 +9,7 @@ use app::api::org::EnvironmentsView;
 use app::domain::calendar::Gate;
 use app::ssr::Mode;
 use chrono::{Days, Utc};
-use common::{spawn, TestApp};
+use common::{count, spawn, TestApp};
 use server::demo::DEMO_CYCLE_DAY;
 use sqlx::PgPool;
 use std::time::Duration;
@@ -685,5 +685,141 @@ async fn moving_one_team_s_milestone_keeps_the_org_wide_uid_for_subscribers(pool
     assert!(
         find(&together, exception_uid).is_none(),
         "FrontEnd is back in the org-wide event"
+    );
+}
+
+/// The token in a calendar page's feed link, if it shows one.
+fn shown_token(html: &str) -> Option<String> {
+    let (_, after) = html.split_once(".ics?token=")?;
+    Some(after.chars().take_while(char::is_ascii_hexdigit).collect())
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_feed_token_is_kept_only_as_its_hash_and_its_link_is_shown_once(pool: PgPool) {
+    use app::ssr::ports::UserStore as _;
+    let app = spawn(pool.clone(), Mode::Demo).await;
+    sign_in(&app, "priya.raman").await;
+    let view = calendar(&app, &[]).await;
+    let link = view.feed_link.expect("signed in: the feed link's state");
+    assert_eq!((link.made, link.fresh_token), (None, None), "no link yet");
+    let (_, html) = app.page("/calendar").await;
+    assert!(html.contains("Make a link for calendar apps"));
+    assert_eq!(shown_token(&html), None, "viewing makes no secret");
+    assert_eq!(count(&pool, "SELECT count(*) FROM feed_tokens").await, 0);
+
+    // The form, as a browser without JavaScript posts it: the next view
+    // shows the new link, once.
+    let posted = app.submit("calendar/feed-token", &[], "/calendar").await;
+    assert!(posted.status().is_redirection(), "{}", posted.status());
+    let (_, html) = app.page("/calendar").await;
+    let token = shown_token(&html).expect("the new link, shown this once");
+    assert!(token.len() >= 32, "{token}");
+    assert!(html.contains("shown only this once"), "the page says so");
+
+    // The database keeps its SHA-256, not the token.
+    let stored = count(
+        &pool,
+        &format!("SELECT count(*) FROM feed_tokens f WHERE row_to_json(f)::text LIKE '%{token}%'"),
+    )
+    .await;
+    assert_eq!(stored, 0, "the token itself is stored");
+    assert_eq!(
+        count(
+            &pool,
+            &format!(
+                "SELECT count(*) FROM feed_tokens
+                  WHERE token_hash = encode(sha256(convert_to('{token}', 'UTF8')), 'hex')"
+            ),
+        )
+        .await,
+        1
+    );
+    // The link works; the stored hash does not stand for anyone.
+    let store = server::db::PgStore::new(pool.clone());
+    let user = store.feed_user(&token).await.expect("lookup");
+    assert_eq!(user.map(|u| u.login), Some("priya.raman".to_owned()));
+    let hash: String = sqlx::query_scalar("SELECT token_hash FROM feed_tokens")
+        .fetch_one(&pool)
+        .await
+        .expect("hash");
+    assert!(store.feed_user(&hash).await.expect("lookup").is_none());
+    ics(&app, &format!("/calendar.ics?token={token}")).await;
+
+    // Later views say a link exists, and since when, without showing it.
+    let (_, html) = app.page("/calendar").await;
+    assert_eq!(shown_token(&html), None, "shown only once");
+    assert!(html.contains("Your secret link for calendar apps was made"));
+    let link = calendar(&app, &[]).await.feed_link.expect("link");
+    assert!(
+        link.made.is_some() && link.fresh_token.is_none(),
+        "{link:?}"
+    );
+
+    // Replacing it answers a new one; the old one stops standing for her.
+    let replaced = app.call("calendar/feed-token", &[]).await;
+    assert_eq!(replaced.status(), 200);
+    let text: String = replaced.json().await.expect("json");
+    assert!(text.contains("old link stop updating"), "{text}");
+    let new = shown_token(&text).expect("the new link");
+    assert_ne!(new, token);
+    assert!(store.feed_user(&token).await.expect("lookup").is_none());
+    assert!(store.feed_user(&new).await.expect("lookup").is_some());
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_feed_link_made_before_tokens_were_hashed_keeps_working(pool: PgPool) {
+    use app::ssr::ports::UserStore as _;
+    // The database as it was before tokens were hashed, with a link.
+    let hashed = 20261207000022;
+    let before = sqlx::migrate::Migrator {
+        migrations: std::borrow::Cow::Owned(
+            server::db::MIGRATOR
+                .migrations
+                .iter()
+                .filter(|m| m.version < hashed)
+                .cloned()
+                .collect(),
+        ),
+        ..sqlx::migrate::Migrator::DEFAULT
+    };
+    before.run(&pool).await.expect("the older migrations");
+    let user: uuid::Uuid = sqlx::query_scalar(
+        "INSERT INTO users (id, login, display_name, roles, provider, issuer, subject, person)
+         VALUES (gen_random_uuid(), 'old.subscriber', 'Old Subscriber', ARRAY['qa'], 'demo', '', 'old.subscriber', 'demo:old.subscriber')
+         RETURNING id",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("a user");
+    let token = format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    );
+    sqlx::query("INSERT INTO feed_tokens (user_id, token) VALUES ($1, $2)")
+        .bind(user)
+        .bind(&token)
+        .execute(&pool)
+        .await
+        .expect("a plain-text token");
+
+    server::db::MIGRATOR.run(&pool).await.expect("migrations");
+    assert_eq!(
+        count(
+            &pool,
+            &format!(
+                "SELECT count(*) FROM feed_tokens f WHERE row_to_json(f)::text LIKE '%{token}%'"
+            )
+        )
+        .await,
+        0,
+        "no token is kept in plain text"
+    );
+    let store = server::db::PgStore::new(pool.clone());
+    let found = store.feed_user(&token).await.expect("lookup");
+    assert_eq!(
+        found.map(|u| u.login),
+        Some("old.subscriber".to_owned()),
+        "the subscription made before keeps working"
     );
 }

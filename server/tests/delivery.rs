@@ -251,3 +251,45 @@ async fn past_outages_are_recorded_once_and_send_no_notification(pool: PgPool) {
         0
     );
 }
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_window_other_than_30_or_90_days_or_a_value_given_twice_is_refused_in_a_sentence(
+    pool: PgPool,
+) {
+    let app = common::spawn(pool.clone(), Mode::Demo).await;
+    for days in ["-1", "abc", "7", "99999999999"] {
+        let response = app.get(&format!("/delivery/export.csv?days={days}")).await;
+        assert_eq!(response.status(), 400, "days={days}");
+        assert!(response.headers()["content-type"]
+            .to_str()
+            .is_ok_and(|t| t.starts_with("text/plain")));
+        let said = response.text().await.expect("body");
+        assert_eq!(
+            said,
+            format!(
+                "The export covers the last 30 or 90 days (days=30 or days=90), not \u{201c}{days}\u{201d}."
+            )
+        );
+    }
+    // Every export and feed that reads a query string refuses one it
+    // cannot read in words, never in the framework's.
+    for path in [
+        "/delivery/export.csv?days=30&days=90",
+        "/delivery/export.csv?team=mobile&team=backend",
+        "/prod-plan/export.md?team=mobile&team=backend",
+        "/calendar.ics?team=mobile&team=backend",
+        "/calendar/mobile.ics?token=a&token=b",
+    ] {
+        let response = app.get(path).await;
+        assert_eq!(response.status(), 400, "{path}");
+        let said = response.text().await.expect("body");
+        assert_eq!(said, server::query::REFUSAL, "{path}");
+    }
+    let response = app.get("/delivery/export.csv?days=30").await;
+    assert_eq!(response.status(), 200);
+    assert!(response
+        .text()
+        .await
+        .expect("csv")
+        .starts_with("scope,id,name,team,window_days"));
+}

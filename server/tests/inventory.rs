@@ -134,6 +134,84 @@ async fn demo_mode_reads_its_own_backend_and_shows_the_drift_between_neighbours(
     );
 }
 
+/// A Terraform HTTP backend that answers with a chunked body (no
+/// Content-Length) of up to `total` bytes, for as long as the client reads;
+/// gives the URL and, once the connection ends, how many bytes it sent.
+async fn endless_backend(total: u64) -> (String, tokio::sync::oneshot::Receiver<u64>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}/state/qa", listener.local_addr().expect("addr"));
+    let (sent_tx, sent_rx) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.expect("a request");
+        let mut request = Vec::new();
+        let mut buf = [0_u8; 1024];
+        while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = socket.read(&mut buf).await.expect("read");
+            assert!(n > 0, "the request ended early");
+            request.extend_from_slice(&buf[..n]);
+        }
+        socket
+            .write_all(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
+            )
+            .await
+            .expect("head");
+        let chunk = vec![b' '; 64 * 1024];
+        let mut frame = format!("{:x}\r\n", chunk.len()).into_bytes();
+        frame.extend_from_slice(&chunk);
+        frame.extend_from_slice(b"\r\n");
+        let mut sent = 0_u64;
+        while sent < total {
+            if socket.write_all(&frame).await.is_err() {
+                break;
+            }
+            sent += chunk.len() as u64;
+        }
+        let _ = socket.write_all(b"0\r\n\r\n").await;
+        let _ = sent_tx.send(sent);
+    });
+    (url, sent_rx)
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_state_sent_without_a_length_is_read_no_further_than_the_limit(pool: PgPool) {
+    // The environments exist once an app synced the org configuration.
+    let _app = common::spawn(pool.clone(), Mode::Demo).await;
+    let (url, sent) = endless_backend(300 * 1024 * 1024).await;
+    let config = TerraformConfig {
+        refresh: Duration::from_secs(300),
+        states: vec![("qa".into(), StateSource::Http(url))],
+        s3: S3Settings::default(),
+    };
+    let report = refresh(&pool, &config, &Readers::for_config(&config).await)
+        .await
+        .expect("refresh");
+    assert_eq!((report.read, report.failed), (0, 1), "{report:?}");
+    let sent = tokio::time::timeout(Duration::from_secs(30), sent)
+        .await
+        .expect("the backend stops once Gatehouse hangs up")
+        .expect("sent");
+    let limit = app::domain::inventory::STATE_LIMIT as u64;
+    // What socket buffers held when Gatehouse hung up, at most.
+    assert!(
+        sent < limit + 16 * 1024 * 1024,
+        "the backend sent {} MB of a 300 MB state before Gatehouse stopped reading",
+        sent / (1024 * 1024)
+    );
+    let error: String =
+        sqlx::query_scalar("SELECT error FROM terraform_states WHERE environment_id = 'qa'")
+            .fetch_one(&pool)
+            .await
+            .expect("error");
+    assert!(
+        error.contains("sent more than 50 MB, so Gatehouse stopped reading it there"),
+        "{error}"
+    );
+}
+
 /// moto's S3-compatible server on a free port, stopped when dropped.
 struct Moto {
     child: std::process::Child,

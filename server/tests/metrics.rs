@@ -153,3 +153,97 @@ async fn in_real_mode_metrics_need_the_token(pool: PgPool) {
     let text = right.text().await.expect("body");
     prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_owned()))).expect("parses");
 }
+
+/// Requests no page of Gatehouse makes: invented methods (one of them
+/// 10 KB long) and made-up paths, each different from the last.
+async fn invented_requests(app: &TestApp, from: usize, to: usize) {
+    let long = reqwest::Method::from_bytes(format!("X{}", "M".repeat(10_000)).as_bytes())
+        .expect("a method token");
+    let send = |method: reqwest::Method, path: String| async move {
+        app.client
+            .request(method, format!("{}{path}", app.base))
+            .send()
+            .await
+            .expect("request")
+            .status()
+    };
+    assert_ne!(send(long, "/environments".into()).await, 200);
+    for n in from..to {
+        let invented = reqwest::Method::from_bytes(format!("REPRO-METHOD-{n}").as_bytes())
+            .expect("a method token");
+        send(invented, "/environments".into()).await;
+        send(reqwest::Method::GET, format!("/no-such-page-{n}")).await;
+        send(reqwest::Method::GET, format!("/pkg/no-such-file-{n}.js")).await;
+        send(
+            reqwest::Method::GET,
+            format!("/auth/made-up-{n}/callback?error=access_denied"),
+        )
+        .await;
+    }
+}
+
+/// The HTTP request series a scrape shows, as (route, method, status).
+fn request_series(scrape: &prometheus_parse::Scrape) -> Vec<(String, String, String)> {
+    let mut series: Vec<_> = scrape
+        .samples
+        .iter()
+        .filter(|s| s.metric == "gatehouse_http_requests_total")
+        .map(|s| {
+            let label = |k: &str| s.labels.get(k).unwrap_or_default().to_owned();
+            (label("route"), label("method"), label("status"))
+        })
+        .collect();
+    series.sort();
+    series
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn invented_methods_and_paths_add_no_series_to_metrics(pool: PgPool) {
+    let app = spawn(pool, Mode::Demo).await;
+    invented_requests(&app, 0, 40).await;
+    scrape(&app).await;
+    let before = request_series(&scrape(&app).await);
+    // Every label value comes from a closed set.
+    const METHODS: [&str; 10] = [
+        "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE", "other",
+    ];
+    for (route, method, status) in &before {
+        assert!(METHODS.contains(&method.as_str()), "method {method:?}");
+        assert!(
+            route == "unmatched" || (route.starts_with('/') && !route.contains("made-up")),
+            "route {route:?}"
+        );
+        assert!(
+            !route.contains("no-such") && !route.contains("REPRO"),
+            "route {route:?}"
+        );
+        assert!(status.parse::<u16>().is_ok(), "status {status:?}");
+    }
+    assert!(
+        before.iter().any(|(_, method, _)| method == "other"),
+        "invented methods are counted, as other: {before:?}"
+    );
+    // Forty more of each add requests, never series.
+    invented_requests(&app, 40, 80).await;
+    let after = request_series(&scrape(&app).await);
+    // The recorder is the process's: other tests here may add series of
+    // their own pages meanwhile, so compare those these requests land in.
+    let invented = |series: &[(String, String, String)]| -> Vec<(String, String, String)> {
+        series
+            .iter()
+            .filter(|(route, method, _)| method == "other" || route == "unmatched")
+            .cloned()
+            .collect()
+    };
+    assert!(!invented(&before).is_empty(), "{before:?}");
+    assert_eq!(
+        invented(&before),
+        invented(&after),
+        "the series stay the same"
+    );
+    assert!(
+        after.len() < 40,
+        "a handful of series, not one per request: {}",
+        after.len()
+    );
+}

@@ -18,12 +18,17 @@ use std::collections::HashSet;
 /// Demo-mode Gatehouse whose `release-train` webhook posts to `hook` and
 /// whose e-mail goes to `smtp` (either may be left unset).
 async fn app_with(pool: PgPool, hook: Option<&WebhookSink>, smtp: Option<&SmtpSink>) -> TestApp {
+    app_with_url(pool, hook.map(|h| h.url.clone()), smtp).await
+}
+
+/// The same, with the `release-train` webhook's URL given.
+async fn app_with_url(pool: PgPool, webhook: Option<String>, smtp: Option<&SmtpSink>) -> TestApp {
     let mut config = common::config(Mode::Demo, common::shipped_org_config());
-    if let Some(hook) = hook {
+    if let Some(url) = webhook {
         config
             .notifications
             .webhook_urls
-            .insert("release-train".into(), hook.url.clone());
+            .insert("release-train".into(), url);
     }
     if let Some(smtp) = smtp {
         config.notifications.smtp_url = Some(Secret::new(smtp.url.clone()));
@@ -478,5 +483,314 @@ async fn a_code_freeze_is_announced_the_day_before_once(pool: PgPool) {
         freezes[0].text().contains("/calendar"),
         "{}",
         freezes[0].text()
+    );
+}
+
+/// Adds a person with `roles` and `display_name` (as a sign-in provider
+/// could name them) and signs them in on a browser of their own.
+async fn person_named(
+    app: &TestApp,
+    login: &str,
+    display_name: &str,
+    roles: &[&str],
+) -> common::Person {
+    let roles: Vec<String> = roles.iter().map(|r| (*r).to_owned()).collect();
+    let github_id = i64::try_from(server::github::simulator::account_id(login)).expect("id");
+    sqlx::query(
+        r#"INSERT INTO users (id, login, display_name, roles, provider, issuer, subject, person, github_id)
+           VALUES (gen_random_uuid(), $1, $2, $3, 'demo', '', $1, 'demo:' || $1, $4)"#,
+    )
+    .bind(login)
+    .bind(display_name)
+    .bind(&roles)
+    .bind(github_id)
+    .execute(&app.pool)
+    .await
+    .expect("insert person");
+    app.person(login, &[]).await
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn an_approvers_name_and_comment_cannot_ping_the_channel_or_disguise_a_link_in_slack(
+    pool: PgPool,
+) {
+    let hook = WebhookSink::start().await;
+    let app = app_with(pool.clone(), Some(&hook), None).await;
+    approvals_wait(&app).await;
+    drain(&app).await;
+    let evil_name = "Eve <!channel> <https://evil.example/phish|docs>";
+    let eve = person_named(&app, "eve.approver", evil_name, &["qa"]).await;
+    let request: String = sqlx::query_scalar(
+        "SELECT id::text FROM approval_requests WHERE service_id = 'orders-api' AND environment_id = 'qa'",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("Orders API's QA request");
+    let mut form = common::approval(&request);
+    form.push(("comment", "ship it <!here> <@U024BE7LH> & <#C0RELEASE>"));
+    let response = eve.call("approvals/decide", &form).await;
+    assert_eq!(response.status(), 200, "{:?}", response.text().await);
+    let report = drain(&app).await;
+    assert!(report.sent >= 1, "{report:?}");
+
+    let calls = hook.calls();
+    let decided = calls
+        .iter()
+        .find(|h| h.text().contains("Orders API to QA was approved"))
+        .unwrap_or_else(|| panic!("no post for the decision: {calls:?}"));
+    let text = decided.text();
+    assert!(
+        text.contains("Eve &lt;!channel&gt; &lt;https://evil.example/phish|docs&gt;"),
+        "the name is shown as text: {text}"
+    );
+    for control in [
+        "<!channel>",
+        "<!here>",
+        "<@U024BE7LH>",
+        "<#C0RELEASE>",
+        "<https://evil",
+    ] {
+        assert!(!text.contains(control), "{control} reached Slack: {text}");
+    }
+    // Gatehouse's own link is the one `<…>` sequence, and absolute.
+    assert_eq!(text.matches('<').count(), 1, "{text}");
+    assert!(
+        text.ends_with(&format!(
+            "<{}/approvals?tab=history|Open in Gatehouse>",
+            app.base
+        )),
+        "{text}"
+    );
+    // Every post escapes: no other post carries a raw control sequence.
+    for call in &calls {
+        assert!(!call.text().contains("<!"), "{}", call.text());
+    }
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn an_unreachable_webhook_keeps_its_secret_url_out_of_the_stored_and_shown_errors(
+    pool: PgPool,
+) {
+    // A port nothing listens on any more, behind a Slack-like secret path.
+    let port = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let secret = "T0GATE/B0HOUSE/s3cr3tW3bh00kT0ken";
+    let url = format!("http://127.0.0.1:{port}/services/{secret}");
+    let app = app_with_url(pool.clone(), Some(url.clone()), None).await;
+    approvals_wait(&app).await;
+    let report = pass(&app).await;
+    assert_eq!(report.sent, 0, "{report:?}");
+    assert!(report.retrying > 0, "{report:?}");
+    let errors: Vec<String> = sqlx::query_scalar(
+        "SELECT last_error FROM notification_deliveries WHERE channel = 'release-train' AND last_error IS NOT NULL",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("errors");
+    assert_eq!(errors.len(), report.retrying, "each failure says why");
+    for error in &errors {
+        assert!(
+            error.starts_with("the webhook could not be reached"),
+            "{error}"
+        );
+        assert!(!error.contains("s3cr3t"), "the secret is stored: {error}");
+        assert!(!error.contains("/services/"), "{error}");
+        assert!(!error.contains("http://"), "{error}");
+    }
+
+    // An error kept before errors lost their URLs is not shown with it.
+    sqlx::query(
+        "UPDATE notification_deliveries SET last_error = $1
+          WHERE id = (SELECT max(id) FROM notification_deliveries WHERE channel = 'release-train')",
+    )
+    .bind(format!(
+        "the webhook could not be reached: error sending request for url ({url})"
+    ))
+    .execute(&pool)
+    .await
+    .expect("an old error");
+    let admin = app.person("ada.admin", &["admin"]).await;
+    let view = admin
+        .call("notifications", &[])
+        .await
+        .text()
+        .await
+        .expect("json");
+    assert!(view.contains("could not be reached"), "{view}");
+    assert!(!view.contains("s3cr3t"), "the secret is shown: {view}");
+    let page = admin
+        .client
+        .get(format!("{}/notifications", app.base))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(page.contains("could not be reached"));
+    assert!(!page.contains("s3cr3t"), "the secret is shown on the page");
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn e_mails_say_their_mime_version_and_a_demo_critical_tickets_link_is_absolute(pool: PgPool) {
+    let (hook, smtp) = (WebhookSink::start().await, SmtpSink::start().await);
+    let app = app_with(pool.clone(), Some(&hook), Some(&smtp)).await;
+    // Orders API went down in Prod and demo mode's GitHub opened its
+    // Critical ticket, whose page is a path of this server.
+    let ticket = "/demo/github/acme-retail/orders-api/issues/7";
+    sqlx::query(
+        "INSERT INTO outages (service_id, environment_id, started_at, ticket, issue_number, issue_url)
+         VALUES ('orders-api', 'prod', now() - interval '2 minutes', true, 7, $1)",
+    )
+    .bind(ticket)
+    .execute(&pool)
+    .await
+    .expect("an outage");
+    let report = drain(&app).await;
+    assert_eq!(report.given_up, 0, "{report:?}");
+    let absolute = format!("Critical ticket: {}{ticket}", app.base);
+
+    let calls = hook.calls();
+    let down = calls
+        .iter()
+        .find(|h| h.text().contains("is down in"))
+        .unwrap_or_else(|| panic!("no post for the outage: {calls:?}"));
+    assert!(down.text().contains(&absolute), "{}", down.text());
+    assert!(
+        down.text()
+            .contains(&format!("<{}/board/orders-api/prod|", app.base)),
+        "{}",
+        down.text()
+    );
+
+    let mails = smtp.mails();
+    let mail = mails
+        .iter()
+        .find(|m| m.to == ["sre-on-call@acme-retail.example"])
+        .unwrap_or_else(|| panic!("no e-mail to the SRE on call: {mails:?}"));
+    let text = mail.text();
+    assert!(text.contains(&absolute), "{text}");
+    assert!(text.contains(&format!("{}/board/orders-api/prod", app.base)));
+    assert!(
+        !text.contains(&format!(" {ticket}")),
+        "no relative link: {text}"
+    );
+    for mail in &mails {
+        let headers = mail.data.split("\n\n").next().unwrap_or_default();
+        assert!(
+            headers.lines().any(|l| l == "MIME-Version: 1.0"),
+            "RFC 2045: {headers}"
+        );
+        assert!(
+            headers.contains("Content-Type: text/plain; charset=utf-8"),
+            "{headers}"
+        );
+    }
+    let stored: Vec<String> = sqlx::query_scalar(
+        "SELECT body FROM notification_deliveries WHERE event = 'environment-down'",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("bodies");
+    assert!(!stored.is_empty());
+    assert!(stored.iter().all(|b| b.contains(&absolute)), "{stored:?}");
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_slow_webhook_does_not_hold_up_the_other_channels_and_attempts_count_sends(pool: PgPool) {
+    let (hook, smtp) = (WebhookSink::start().await, SmtpSink::start().await);
+    // Three seconds per answer: slow, but under the 10 s timeout.
+    hook.answer_after(std::time::Duration::from_secs(3));
+    let app = app_with(pool.clone(), Some(&hook), Some(&smtp)).await;
+    approvals_wait(&app).await;
+    app.notifier
+        .route(&app.state, chrono::Utc::now())
+        .await
+        .expect("route");
+    let (posts, mails) = (
+        count(
+            &pool,
+            "SELECT count(*) FROM notification_deliveries WHERE channel = 'release-train'",
+        )
+        .await,
+        count(
+            &pool,
+            "SELECT count(*) FROM notification_deliveries WHERE channel = 'approvers'",
+        )
+        .await,
+    );
+    assert!(posts > 3 && mails > 0, "{posts} posts, {mails} e-mails");
+
+    // One pass, watched: when did its last e-mail arrive?
+    let started = std::time::Instant::now();
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let send = async {
+        let report = app.notifier.send_due().await;
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
+        report
+    };
+    let watch = async {
+        let mut last = (0, std::time::Duration::ZERO);
+        while !done.load(std::sync::atomic::Ordering::SeqCst) {
+            let n = smtp.mails().len();
+            if n > last.0 {
+                last = (n, started.elapsed());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        last
+    };
+    let (report, (mailed, last_mail)) = tokio::join!(send, watch);
+    let report = report.expect("send");
+    let passed = started.elapsed();
+    let mailed = mailed as i64;
+    assert!(mailed > 0, "no e-mail in the pass");
+    assert!(
+        last_mail < std::time::Duration::from_secs(2),
+        "the e-mails waited {last_mail:?} behind the slow webhook"
+    );
+    assert_eq!(smtp.mails().len() as i64, mailed);
+    // The slow channel sent what fits the pass and left the rest for the
+    // next one, at once due again.
+    let posted = hook.calls().len();
+    assert!((1..posts as usize).contains(&posted), "{posted} of {posts}");
+    assert!(
+        passed < std::time::Duration::from_secs(10),
+        "the pass took {passed:?}"
+    );
+    assert_eq!(report.sent as i64, mailed + posted as i64, "{report:?}");
+    // Attempts are sends: the deliveries claimed and not sent count none.
+    let attempts = count(
+        &pool,
+        "SELECT coalesce(sum(attempts), 0) FROM notification_deliveries",
+    )
+    .await;
+    assert_eq!(attempts, mailed + posted as i64);
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM notification_deliveries
+              WHERE state = 'pending' AND attempts = 0 AND lease_until IS NULL AND next_attempt_at <= now()",
+        )
+        .await,
+        posts + mails - posted as i64 - mailed,
+        "the rest is due again, not held under a lease"
+    );
+    // The next passes send the rest, each post once.
+    hook.answer_after(std::time::Duration::ZERO);
+    drain(&app).await;
+    assert_eq!(hook.calls().len() as i64, posts);
+    assert_eq!(smtp.mails().len() as i64, mails);
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM notification_deliveries WHERE state <> 'sent' OR attempts <> 1"
+        )
+        .await,
+        0
     );
 }

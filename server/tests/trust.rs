@@ -306,7 +306,23 @@ async fn in_real_mode_nothing_is_read_without_signing_in_and_feeds_take_a_rotata
     assert_eq!(back.headers()["location"], "/board");
     assert_eq!(app.get("/approvals").await.status(), 200);
     let calendar: CalendarView = app.call("calendar", &[]).await.json().await.expect("json");
-    let token = calendar.feed_token.expect("a feed token when signed in");
+    let link = calendar
+        .feed_link
+        .expect("the feed link's state when signed in");
+    assert_eq!(link.made, None, "no link until one is asked for");
+    // A link is answered once, when it is made (only its hash is kept).
+    let made_by = &app;
+    let make = move || async move {
+        let answer = made_by.call("calendar/feed-token", &[]).await;
+        assert_eq!(answer.status(), 200);
+        let text: String = answer.json().await.expect("json");
+        let (_, after) = text.split_once("?token=").expect("the new link");
+        after
+            .chars()
+            .take_while(char::is_ascii_hexdigit)
+            .collect::<String>()
+    };
+    let token = make().await;
     let calendar_app = reqwest::Client::new();
     let feed = |token: String| {
         let (client, base) = (calendar_app.clone(), app.base.clone());
@@ -325,15 +341,12 @@ async fn in_real_mode_nothing_is_read_without_signing_in_and_feeds_take_a_rotata
         .await
         .expect("ics")
         .starts_with("BEGIN:VCALENDAR"));
-    let rotated = app.call("calendar/feed-token", &[]).await;
-    assert_eq!(rotated.status(), 200);
+    let new_token = make().await;
     assert_eq!(
         feed(token.clone()).await.status(),
         401,
         "the old link stops working"
     );
-    let calendar: CalendarView = app.call("calendar", &[]).await.json().await.expect("json");
-    let new_token = calendar.feed_token.expect("token");
     assert_ne!(new_token, token);
     assert_eq!(feed(new_token).await.status(), 200);
 }

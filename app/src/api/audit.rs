@@ -176,6 +176,8 @@ pub struct AuditVerification {
     pub ok: bool,
     pub first_bad: Option<i64>,
     pub problem: Option<String>,
+    /// Why the check could not run at all (nothing was checked), if so.
+    pub could_not_run: Option<String>,
 }
 
 /// Someone the person filter offers.

@@ -152,10 +152,20 @@ pub struct CalendarView {
     /// What the Move form moves (managers, `?move=`).
     #[serde(default)]
     pub moving: Option<MoveTarget>,
-    /// The viewer's secret calendar-feed token (signed in only): feed URLs
-    /// carry it, since calendar apps cannot sign in.
+    /// The viewer's secret calendar-feed link (signed in only).
     #[serde(default)]
-    pub feed_token: Option<String>,
+    pub feed_link: Option<FeedLink>,
+}
+
+/// A person's secret calendar-feed link: calendar apps cannot sign in, so
+/// a feed URL carries a token that stands for its person. Gatehouse keeps
+/// only the token's hash, so the link is shown once, when it is made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedLink {
+    /// When the current link was made (e.g. "7 Dec 2026"); `None`: none yet.
+    pub made: Option<String>,
+    /// The token made just now, shown in this one view.
+    pub fresh_token: Option<String>,
 }
 
 /// The calendar for a month (`YYYY-MM`, default: this month) and
@@ -222,8 +232,9 @@ pub async fn add_blackout(
     crate::ssr::forms::answer_form_at(result, "/calendar", Some("blackout"), kept).await
 }
 
-/// Replaces the viewer's secret calendar-feed link: subscriptions using the
-/// old one stop updating. Any signed-in person.
+/// Makes the viewer a new secret calendar-feed link, answered (and shown)
+/// this once; subscriptions using an older one stop updating. Any
+/// signed-in person.
 #[server(endpoint = "calendar/feed-token")]
 pub async fn rotate_feed_token() -> Result<String, AppError> {
     let result = crate::ssr::calendar::rotate_feed_token().await;

@@ -148,15 +148,18 @@ impl DeliveryView {
         href
     }
 
-    /// The table as CSV (RFC 4180), one line per row.
+    /// The table as CSV (RFC 4180), one line per row; a cell that a
+    /// spreadsheet would run as a formula starts with `'`
+    /// ([`crate::encode::csv_text`]).
     pub fn csv(&self) -> String {
         fn field(out: &mut String, value: &str) {
+            let value = crate::encode::csv_text(value);
             if value.contains([',', '"', '\n', '\r']) {
                 out.push('"');
                 out.push_str(&value.replace('"', "\"\""));
                 out.push('"');
             } else {
-                out.push_str(value);
+                out.push_str(&value);
             }
         }
         let mut out = String::from(
@@ -227,5 +230,44 @@ mod tests {
         assert_eq!(duration_words(Some(5 * 86_400)), "5 days");
         assert_eq!(band_words(None), "Not enough data");
         assert_eq!(band_words(Some(Band::High)), "High");
+    }
+
+    #[test]
+    fn a_name_that_a_spreadsheet_would_run_is_written_as_text() {
+        let measures = crate::domain::dora::Measures {
+            deployments: 2,
+            per_day: 0.5,
+            lead_time_secs: None,
+            failed: 0,
+            change_failure_rate: None,
+            restore_secs: None,
+            open_outages: 0,
+            band: None,
+        };
+        let view = DeliveryView {
+            now: chrono::Utc::now(),
+            days: 30,
+            teams: Vec::new(),
+            team: None,
+            environment: "Prod".into(),
+            rows: vec![MeasureRow {
+                scope: Scope::Service,
+                id: "orders-api".into(),
+                name: r#"=HYPERLINK("http://evil.example/","Open")"#.into(),
+                team: "@Mobile, \"the app\"".into(),
+                measures,
+            }],
+            trend: Vec::new(),
+            history_from: None,
+            unread: 0,
+        };
+        let csv = view.csv();
+        let line = csv.lines().nth(1).expect("a row");
+        assert!(
+            line.starts_with(
+                r#"service,orders-api,"'=HYPERLINK(""http://evil.example/"",""Open"")","'@Mobile, ""the app""",30,2,"#
+            ),
+            "{line}"
+        );
     }
 }

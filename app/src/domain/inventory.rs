@@ -108,9 +108,7 @@ pub fn parse_state(text: &str) -> Result<StateSummary, StateError> {
             let address = match instance.index_key {
                 None | Some(serde_json::Value::Null) => base.clone(),
                 Some(serde_json::Value::Number(n)) => format!("{base}[{n}]"),
-                Some(serde_json::Value::String(s)) => {
-                    format!("{base}[{}]", serde_json::Value::String(s))
-                }
+                Some(serde_json::Value::String(s)) => format!("{base}[{}]", hcl_quoted(&s)),
                 Some(other) => format!("{base}[{other}]"),
             };
             resources.push(TfResource {
@@ -127,6 +125,59 @@ pub fn parse_state(text: &str) -> Result<StateSummary, StateError> {
         terraform_version: raw.terraform_version,
         resources,
     })
+}
+
+/// A `for_each` key as Terraform writes it in an address (`terraform state
+/// list`, `-target`): an HCL quoted string, with `"` and `\` escaped, new
+/// lines, returns and tabs as `\n`, `\r`, `\t`, other characters Go's
+/// `unicode.IsPrint` rejects as `\uXXXX` (`\UXXXXXXXX` above U+FFFF), and
+/// a `$` or `%` before `{` doubled so it does not start a template.
+pub fn hcl_quoted(key: &str) -> String {
+    let mut out = String::with_capacity(key.len() + 2);
+    out.push('"');
+    let mut chars = key.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '$' | '%' => {
+                out.push(c);
+                if chars.peek() == Some(&'{') {
+                    out.push(c);
+                }
+            }
+            c if !go_printable(c) => {
+                let code = u32::from(c);
+                if code < 0x1_0000 {
+                    out.push_str(&format!("\\u{code:04x}"));
+                } else {
+                    out.push_str(&format!("\\U{code:08x}"));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Go's `unicode.IsPrint`: letters, marks, numbers, punctuation, symbols
+/// and the ASCII space; not other spaces, controls, format characters,
+/// private use or unassigned code points.
+fn go_printable(c: char) -> bool {
+    use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
+    c == ' '
+        || matches!(
+            c.general_category_group(),
+            GeneralCategoryGroup::Letter
+                | GeneralCategoryGroup::Mark
+                | GeneralCategoryGroup::Number
+                | GeneralCategoryGroup::Punctuation
+                | GeneralCategoryGroup::Symbol
+        )
 }
 
 /// The AWS service a resource type belongs to, short and long, in the
@@ -410,5 +461,45 @@ mod tests {
         let empty = parse_state(r#"{"version": 4, "serial": 1, "lineage": "x", "resources": []}"#)
             .expect("empty state");
         assert!(empty.resources.is_empty());
+    }
+
+    #[test]
+    fn for_each_keys_are_written_as_terraform_state_list_writes_them() {
+        let keys = [
+            ("orders", r#""orders""#),
+            ("${var.env}", r#""$${var.env}""#),
+            ("%{if x}y%{endif}", r#""%%{if x}y%%{endif}""#),
+            ("$5 and 100%", r#""$5 and 100%""#),
+            ("$${x}", r#""$$${x}""#),
+            ("say \"hi\"\\now", r#""say \"hi\"\\now""#),
+            ("a\nb\rc\td", r#""a\nb\rc\td""#),
+            ("bell\u{7}", r#""bell\u0007""#),
+            ("nbsp\u{a0}zwsp\u{200b}", r#""nbsp\u00a0zwsp\u200b""#),
+            ("private\u{f0000}", r#""private\U000f0000""#),
+            ("café ü 東京 🚀", r#""café ü 東京 🚀""#),
+            ("", r#""""#),
+        ];
+        for (key, written) in keys {
+            assert_eq!(hcl_quoted(key), written, "{key:?}");
+        }
+        let state = format!(
+            r#"{{"version": 4, "serial": 1, "lineage": "x", "resources": [
+                {{ "mode": "managed", "type": "aws_ssm_parameter", "name": "p", "instances": [
+                    {{ "index_key": {} }}, {{ "index_key": 2 }} ] }} ]}}"#,
+            serde_json::Value::String("${var.env}\u{7}".into())
+        );
+        let addresses: Vec<String> = parse_state(&state)
+            .expect("state")
+            .resources
+            .into_iter()
+            .map(|r| r.address)
+            .collect();
+        assert_eq!(
+            addresses,
+            [
+                r#"aws_ssm_parameter.p["$${var.env}\u0007"]"#,
+                "aws_ssm_parameter.p[2]"
+            ]
+        );
     }
 }

@@ -91,9 +91,60 @@ pub fn webhook_answer(status: u16) -> WebhookAnswer {
     }
 }
 
+/// `text` with every `http://` or `https://` URL replaced by
+/// "[URL hidden]": an error about a webhook must not carry its URL, which
+/// is the webhook's secret, into the database or onto a page.
+pub fn without_urls(text: &str) -> String {
+    const HIDDEN: &str = "[URL hidden]";
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    loop {
+        // ASCII lowercasing keeps every byte where it was.
+        let lower = rest.to_ascii_lowercase();
+        let Some(at) = [lower.find("http://"), lower.find("https://")]
+            .into_iter()
+            .flatten()
+            .min()
+        else {
+            out.push_str(rest);
+            return out;
+        };
+        out.push_str(&rest[..at]);
+        out.push_str(HIDDEN);
+        let url = &rest[at..];
+        let end = url
+            .find(|c: char| {
+                c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>' | '(' | ')' | '`')
+            })
+            .unwrap_or(url.len());
+        rest = &url[end..];
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn errors_lose_every_url_and_keep_their_words() {
+        assert_eq!(
+            without_urls("error sending request for url (https://hooks.slack.com/services/T0/B0/s3cret): connection refused"),
+            "error sending request for url ([URL hidden]): connection refused"
+        );
+        assert_eq!(
+            without_urls("HTTP://a.example/x?token=1 and http://b.example:8080/y\tthen"),
+            "[URL hidden] and [URL hidden]\tthen"
+        );
+        assert_eq!(
+            without_urls("the webhook answered HTTP 503"),
+            "the webhook answered HTTP 503"
+        );
+        assert_eq!(
+            without_urls("ünïcode https://x.example/ä ok"),
+            "ünïcode [URL hidden] ok"
+        );
+        assert_eq!(without_urls("ends with https://"), "ends with [URL hidden]");
+    }
 
     #[test]
     fn retries_wait_longer_each_time_and_stop_after_the_last_attempt() {

@@ -55,13 +55,17 @@ pub fn AuditPage() -> impl IntoView {
     }
 }
 
-/// A refused viewer gets the refusal's status with its words (401 to sign
-/// in, 403 for a stakeholder), not a 200.
+/// A refused viewer or address gets the refusal's status with its words
+/// (401 to sign in, 403 for a stakeholder, 400 for a filter out of bounds),
+/// not a 200.
 fn refused_status(error: &crate::error::AppError) {
     #[cfg(feature = "ssr")]
     {
         use crate::error::AppError;
-        if matches!(error, AppError::Unauthenticated | AppError::Forbidden(_)) {
+        if matches!(
+            error,
+            AppError::Unauthenticated | AppError::Forbidden(_) | AppError::BadRequest(_)
+        ) {
             if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
                 if let Ok(status) = axum::http::StatusCode::from_u16(error.status().as_u16()) {
                     response.set_status(status);
@@ -147,6 +151,18 @@ fn VerificationLine(verification: Option<AuditVerification>) -> impl IntoView {
             IconKind::Clock,
             "border-slate-200 bg-slate-50 text-slate-700",
             "The chain has not been verified yet; the background check runs every minute.".to_owned(),
+        ),
+        Some(AuditVerification {
+            could_not_run: Some(why),
+            at,
+            ..
+        }) => (
+            IconKind::Alert,
+            "border-amber-300 bg-amber-50 text-amber-950",
+            format!(
+                "The chain check could not run (last tried {} UTC): {why}. Until it runs, tampering goes unnoticed.",
+                at.format("%Y-%m-%d %H:%M:%S"),
+            ),
         ),
         Some(v) if v.ok => (
             IconKind::Check,

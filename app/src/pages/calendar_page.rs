@@ -206,7 +206,7 @@ fn CalendarBody(data: CalendarView) -> impl IntoView {
         notice,
         current,
         moving,
-        feed_token,
+        feed_link,
     } = data;
     let previous_href = calendar_href(&previous_month, team.as_ref());
     let next_href = calendar_href(&next_month, team.as_ref());
@@ -219,27 +219,51 @@ fn CalendarBody(data: CalendarView) -> impl IntoView {
         Some(t) => format!("/calendar/{t}.ics"),
         None => "/calendar.ics".to_owned(),
     };
-    let feed = match &feed_token {
+    // The secret link is shown once, in the view after it is made (only
+    // its hash is kept); other views link the feed itself, which a
+    // signed-in browser (or anyone, in demo mode) can open.
+    let fresh = feed_link.as_ref().and_then(|l| l.fresh_token.clone());
+    let feed = match &fresh {
         Some(token) => format!("{feed_path}?token={token}"),
         None => feed_path,
     };
-    let replace_link = feed_token.is_some().then(|| {
+    let feed_controls = feed_link.map(|link| {
         let rotate = ServerAction::<RotateFeedToken>::new();
+        let (said, button, title) = match (&link.fresh_token, &link.made) {
+            (Some(_), _) => (
+                "This is your new secret link, shown only this once: copy it or subscribe with it. ".to_owned(),
+                "Replace link",
+                "Makes another link; subscriptions using this one stop updating",
+            ),
+            (None, Some(made)) => (
+                format!("Your secret link for calendar apps was made {made}; Gatehouse shows a link only when it makes it. "),
+                "Replace link",
+                "Makes a new link, shown once; subscriptions using the current one stop updating",
+            ),
+            (None, None) => (
+                String::new(),
+                "Make a link for calendar apps",
+                "Calendar apps cannot sign in: they read the feed with a secret link, shown once",
+            ),
+        };
         view! {
-            <ActionForm action=rotate attr:class="print:hidden">
+            <ActionForm action=rotate attr:class="flex items-center gap-1 text-xs text-slate-500 print:hidden">
+                {said}
                 <button
                     type="submit"
                     class="text-xs font-medium text-slate-600 underline hover:text-slate-900"
-                    title="Subscriptions using the current link stop updating"
+                    title=title
                 >
-                    "Replace link"
+                    {button}
                 </button>
             </ActionForm>
         }
     });
-    let feed_label = match &selected_name {
-        Some(n) => format!("Subscribe to {n}'s calendar (ICS)"),
-        None => "Subscribe to the calendar (ICS)".to_owned(),
+    let feed_label = match (&selected_name, fresh.is_some()) {
+        (Some(n), true) => format!("Subscribe to {n}'s calendar with your new link (ICS)"),
+        (None, true) => "Subscribe to the calendar with your new link (ICS)".to_owned(),
+        (Some(n), false) => format!("Subscribe to {n}'s calendar (ICS)"),
+        (None, false) => "Subscribe to the calendar (ICS)".to_owned(),
     };
     // A form's outcome is said next to that form; others at the top.
     let (form_notice, notice) = match notice {
@@ -267,7 +291,7 @@ fn CalendarBody(data: CalendarView) -> impl IntoView {
                     {format!("Times in {zone} ({zone_abbreviation}) · ")}
                     <a href=feed class="font-medium text-indigo-700 hover:underline print:hidden">{feed_label}</a>
                 </p>
-                {replace_link}
+                {feed_controls}
             </div>
         </div>
         {current.map(|current| {

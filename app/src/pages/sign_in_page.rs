@@ -58,7 +58,7 @@ fn Choices(options: SignInChoices, return_to: Option<String>) -> impl IntoView {
     });
     let none = (providers.is_empty() && !demo).then(|| view! {
         <p class="mt-6 rounded-lg border border-dashed border-slate-300 px-4 py-6 text-center text-sm text-slate-600">
-            "No sign-in provider is configured. An admin sets GitHub or single sign-on in Gatehouse's settings (see the README)."
+            "No sign-in provider is configured, so nobody can sign in. An admin sets GitHub or single sign-on in Gatehouse's settings: see docs/operations/real-mode.md, Sign-in."
         </p>
     });
     view! {

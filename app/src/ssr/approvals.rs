@@ -374,8 +374,23 @@ fn bounded_queue(
     (mine, counts, environment, not_shown)
 }
 
+/// Why a vote on a closed request is refused, naming only the people
+/// whose votes decided it (the approvers of an approval, the rejecter of
+/// a rejection), each once.
 fn already_decided(item: &ApprovalRequest) -> String {
-    let by: Vec<&str> = item.votes.iter().map(|v| v.display_name.as_str()).collect();
+    let deciding = match item.state {
+        RequestState::Approved => Some(Decision::Approve),
+        RequestState::Rejected => Some(Decision::Reject),
+        _ => None,
+    };
+    let mut people: Vec<&str> = Vec::new();
+    let mut by: Vec<&str> = Vec::new();
+    for vote in item.votes.iter().filter(|v| Some(v.decision) == deciding) {
+        if !people.contains(&vote.person.as_str()) {
+            people.push(vote.person.as_str());
+            by.push(vote.display_name.as_str());
+        }
+    }
     match item.state {
         RequestState::Approved => format!("Already approved by {}.", by.join(", ")),
         RequestState::Rejected => format!("Already rejected by {}.", by.join(", ")),
@@ -997,7 +1012,13 @@ pub async fn poll(state: &AppState, pause_between_calls: Duration) -> Result<Pol
                 Ok(pending) => pending,
                 Err(err) => {
                     report.errors += 1;
-                    tracing::warn!(pipeline = %target.pipeline, error = %err, "cannot read pipeline state");
+                    // CodePipeline itself unreachable is reported once by
+                    // the server (per change of state), not per pipeline.
+                    if matches!(err, PipelineError::Unavailable(_)) {
+                        tracing::debug!(pipeline = %target.pipeline, error = %err, "cannot read pipeline state");
+                    } else {
+                        tracing::warn!(pipeline = %target.pipeline, error = %err, "cannot read pipeline state");
+                    }
                     continue;
                 }
             };

@@ -5,7 +5,7 @@ use super::{session, AppState};
 use crate::api::audit::{AuditQuery, AuditView, KINDS, PAGE_ROWS};
 use crate::domain::{RoleKind, User};
 use crate::error::AppError;
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 
 /// Longest filter value read from an address.
 const FILTER_CHARS: usize = 100;
@@ -57,14 +57,28 @@ fn bounded(name: &str, value: Option<String>) -> Result<Option<String>, AppError
     Ok(value)
 }
 
+/// The years a date filter may name: every audit row lies within them,
+/// and Postgres can compare any of their days with a time (a year far
+/// outside fails in the database).
+const YEARS: std::ops::RangeInclusive<i32> = 1970..=9999;
+
 fn day(name: &str, value: Option<String>) -> Result<Option<NaiveDate>, AppError> {
     bounded(name, value)?
         .map(|v| {
-            NaiveDate::parse_from_str(&v, "%Y-%m-%d").map_err(|_| {
+            let date = NaiveDate::parse_from_str(&v, "%Y-%m-%d").map_err(|_| {
                 AppError::BadRequest(format!(
                     "The {name} date \u{201c}{v}\u{201d} is not a date like 2026-12-01."
                 ))
-            })
+            })?;
+            if !YEARS.contains(&date.year()) {
+                return Err(AppError::BadRequest(format!(
+                    "The {name} date \u{201c}{v}\u{201d} is outside the dates the audit log covers \
+                     ({}-01-01 to {}-12-31).",
+                    YEARS.start(),
+                    YEARS.end()
+                )));
+            }
+            Ok(date)
         })
         .transpose()
 }
@@ -192,4 +206,43 @@ pub async fn view(state: &AppState, mut query: AuditQuery) -> Result<AuditView, 
         is_admin,
         limited_to,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_query;
+
+    fn dates(from: &str, to: &str) -> Result<(), String> {
+        parse_query(
+            None,
+            None,
+            None,
+            None,
+            None,
+            Some(from.into()),
+            Some(to.into()),
+            None,
+        )
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn dates_postgres_cannot_compare_are_refused_in_words() {
+        assert_eq!(dates("1970-01-01", "9999-12-31"), Ok(()));
+        for (from, to) in [
+            ("-262143-01-01", ""),
+            ("", "-4713-01-01"),
+            ("1969-12-31", ""),
+            ("0001-01-01", ""),
+        ] {
+            let said = dates(from, to).expect_err(from);
+            assert!(
+                said.contains(
+                    "is outside the dates the audit log covers (1970-01-01 to 9999-12-31)"
+                ),
+                "{said}"
+            );
+        }
+    }
 }

@@ -6,13 +6,14 @@ use super::ports::{Actor, CalendarEdit, StoredCalendarEdit};
 use super::{app_state, session, AppState};
 use crate::api::calendar::{
     CalendarChange, CalendarEvent, CalendarView, CurrentRelease, DayCell, DaySpan,
-    EnvironmentAllowance, MoveTarget, ReleaseSummary, TimelineStep,
+    EnvironmentAllowance, FeedLink, MoveTarget, ReleaseSummary, TimelineStep,
 };
 use crate::domain::calendar::{
     Blackout, Calendar, Gate, Milestone, MilestoneKind, MilestoneMove, Release,
 };
 use crate::domain::{EnvironmentId, OrgModel, RoleKind, TeamId, User};
 use crate::error::AppError;
+use crate::notice::Notice;
 use chrono::{DateTime, Datelike, Days, Months, NaiveDate, NaiveTime, Offset, Utc};
 use chrono_tz::Tz;
 
@@ -555,8 +556,15 @@ pub async fn view(
         can_manage,
         current: current_release,
         moving,
-        feed_token: match &user {
-            Some(u) => Some(state.users.feed_token(&u.id).await?),
+        feed_link: match &user {
+            Some(u) => Some(FeedLink {
+                made: state.users.feed_link_made(&u.id).await?.map(|t| {
+                    t.with_timezone(&calendar.tz)
+                        .format("%-d %b %Y")
+                        .to_string()
+                }),
+                fresh_token: fresh_feed_token(notice.as_ref()),
+            }),
             None => None,
         },
         environments: org
@@ -788,6 +796,26 @@ pub async fn rotate_feed_token() -> Result<String, AppError> {
         .ok_or(AppError::Unauthenticated)?;
     // Pages kept in this process show the old link until this is dropped.
     let _wrote = state.changes.writing(super::changes::Topic::People);
-    state.users.rotate_feed_token(&user.id).await?;
-    Ok("Your calendar link was replaced: subscriptions using the old link stop updating. Subscribe again with the new one.".into())
+    let replaced = state.users.feed_link_made(&user.id).await?.is_some();
+    let token = state.users.rotate_feed_token(&user.id).await?;
+    Ok(format!(
+        "Your new calendar link is /calendar.ics?token={token} (or /calendar/<team>.ics?token={token} for one team). Copy it now: Gatehouse keeps only a fingerprint of it and shows it this once.{}",
+        if replaced {
+            " Subscriptions using your old link stop updating."
+        } else {
+            ""
+        }
+    ))
+}
+
+/// The token a feed-link notice just showed (see [`rotate_feed_token`]).
+fn fresh_feed_token(notice: Option<&Notice>) -> Option<String> {
+    let notice = notice.filter(|n| !n.error && n.form.as_deref() == Some("feed"))?;
+    let (_, after) = notice.text.split_once("?token=")?;
+    let token: String = after
+        .chars()
+        .take_while(char::is_ascii_hexdigit)
+        .take(128)
+        .collect();
+    (token.len() >= 32).then_some(token)
 }

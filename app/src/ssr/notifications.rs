@@ -44,7 +44,14 @@ pub async fn view(failed_only: bool) -> Result<NotificationsView, AppError> {
             next_attempt_at: (d.state == "pending").then_some(d.next_attempt_at),
             state: d.state,
             attempts: d.attempts,
-            last_error: if admin { d.last_error } else { None },
+            // Never a URL (a webhook's URL is its secret), even in an
+            // error recorded before errors were written without them.
+            last_error: if admin {
+                d.last_error
+                    .map(|e| crate::domain::notification::without_urls(&e))
+            } else {
+                None
+            },
             created_at: d.created_at,
             sent_at: d.sent_at,
         })

@@ -231,6 +231,16 @@ impl Directory {
         &self.http
     }
 
+    /// Whether `provider` (`github` or `oidc`) is configured here: the
+    /// only names the sign-in routes answer, and the only ones audited.
+    pub fn offers(&self, provider: &str) -> bool {
+        match provider {
+            "github" => self.github.is_some(),
+            "oidc" => self.oidc.is_some(),
+            _ => false,
+        }
+    }
+
     /// The OAuth2 client and scopes for `provider` (`github` or `oidc`).
     pub async fn client(
         &self,

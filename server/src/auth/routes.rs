@@ -3,13 +3,17 @@
 //! `/auth/<provider>/callback` checks the state, exchanges the code (once:
 //! the pending sign-in is removed before anything else), reads who signed
 //! in and their roles, and signs them in on a new session id. Every failure
-//! ends on the sign-in page with a sentence saying what happened.
+//! ends on the sign-in page with a sentence of our own saying what happened
+//! (the provider's text goes to the log only). A provider name that is not
+//! configured is answered 404 before anything is read or written, and only a
+//! sign-in this session started is audited when refused.
 
 use super::{Directory, LookupError};
+use crate::query::Query;
 use app::notice::Notice;
 use app::ssr::session::{establish, leave_notice_on, ProviderSignIn};
 use app::ssr::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -125,6 +129,22 @@ fn provider_name(provider: &str) -> &str {
     }
 }
 
+/// At most `n` characters of `text`.
+fn bounded(text: &str, n: usize) -> String {
+    text.chars().take(n).collect()
+}
+
+/// The answer for a provider name this Gatehouse does not offer: nothing is
+/// read, written or audited for it.
+fn unknown_provider() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        [(axum::http::header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        "Gatehouse offers no sign-in provider by that name; go back to the sign-in page and choose one it lists.",
+    )
+        .into_response()
+}
+
 async fn fail(session: &Session, text: String) -> Response {
     tracing::info!(reason = %text, "sign-in failed");
     let mut chars = text.chars();
@@ -139,17 +159,33 @@ async fn fail(session: &Session, text: String) -> Response {
     Redirect::to("/sign-in").into_response()
 }
 
-/// A refused sign-in: audited (who tried is unknown), then [`fail`].
-async fn refuse(state: &AuthState, provider: &str, session: &Session, text: String) -> Response {
-    let entry = app::ssr::ports::NewAudit {
-        kind: "sign_in_refused",
-        subject: Some(provider.chars().take(40).collect()),
-        summary: format!("A sign-in through {} was refused", provider_name(provider)),
-        details: serde_json::json!({ "provider": provider, "reason": text }),
-        ..Default::default()
-    };
-    if let Err(err) = state.app.audit.append(&entry).await {
-        tracing::error!(error = %err, "cannot audit a refused sign-in");
+/// A refused sign-in, then [`fail`]. Audited (who tried is unknown) only
+/// when `started`: this session began a sign-in with `provider` (a
+/// configured one) through `/login`, so every row stands for a sign-in
+/// someone started, and holds only the provider's name and our sentence. A
+/// callback nobody started (a link or an image on another site) is logged,
+/// never audited.
+async fn refuse(
+    state: &AuthState,
+    provider: &str,
+    started: bool,
+    session: &Session,
+    text: String,
+) -> Response {
+    if started {
+        let reason = bounded(&text, 500);
+        let entry = app::ssr::ports::NewAudit {
+            kind: "sign_in_refused",
+            subject: Some(provider.to_owned()),
+            summary: format!("A sign-in through {} was refused", provider_name(provider)),
+            details: serde_json::json!({ "provider": provider, "reason": reason }),
+            ..Default::default()
+        };
+        if let Err(err) = state.app.audit.append(&entry).await {
+            tracing::error!(error = %err, "cannot audit a refused sign-in");
+        }
+    } else {
+        tracing::info!(%provider, "a sign-in callback arrived that this session did not start; not audited");
     }
     fail(session, text).await
 }
@@ -160,15 +196,20 @@ async fn login(
     Query(q): Query<LoginQuery>,
     session: Session,
 ) -> Response {
+    if !state.directory.offers(&provider) {
+        return unknown_provider();
+    }
     let client = match state.directory.client(&provider).await {
         Ok(Some(client)) => client,
-        Ok(None) => return (StatusCode::NOT_FOUND, "No such sign-in provider.").into_response(),
+        Ok(None) => return unknown_provider(),
         Err(why) => {
             tracing::warn!(%provider, %why, "provider unavailable");
             return fail(
                 &session,
+                // The reason is the provider's or the network's text
+                // (addresses, decoder errors): logged, never shown.
                 format!(
-                    "Sign-in with {} is unavailable right now: {why}",
+                    "Sign-in with {} is unavailable right now: Gatehouse cannot reach the provider. Try again in a minute, or ask an admin to check the sign-in settings.",
                     provider_name(&provider)
                 ),
             )
@@ -202,25 +243,38 @@ async fn login(
 }
 
 /// GitHub answers a bad code with HTTP 200 and `{"error": ...}`; other
-/// providers with 400. Either way, say what the provider said.
+/// providers with 400. Either way, say in our own words what went wrong:
+/// the provider's `error_description` (and any other text of its) is
+/// logged for an admin, never shown.
 fn token_error_words<RE: std::error::Error + 'static>(
     provider: &str,
     err: &oauth2::RequestTokenError<RE, oauth2::basic::BasicErrorResponse>,
 ) -> String {
     let who = provider_name(provider);
     let described = |code: &str, description: Option<&str>| {
+        tracing::warn!(
+            %provider,
+            error = %bounded(code, 100),
+            description = %bounded(description.unwrap_or_default(), 300),
+            "the token endpoint refused the sign-in"
+        );
         match code {
-        "bad_verification_code" | "invalid_grant" => format!(
-            "{who} did not accept the sign-in code: it was already used or has expired. Sign in again."
-        ),
-        "incorrect_client_credentials" | "invalid_client" => format!(
-            "{who} did not accept Gatehouse's client credentials; an admin must check its sign-in settings."
-        ),
-        other => format!(
-            "{who} refused the sign-in ({other}{}).",
-            description.map(|d| format!(": {d}")).unwrap_or_default()
-        ),
-    }
+            "bad_verification_code" | "invalid_grant" => format!(
+                "{who} did not accept the sign-in code: it was already used or has expired. Sign in again."
+            ),
+            "incorrect_client_credentials" | "invalid_client" => format!(
+                "{who} did not accept Gatehouse's client credentials; an admin must check its sign-in settings."
+            ),
+            "redirect_uri_mismatch" => format!(
+                "{who} refused the sign-in because Gatehouse's callback address is not the one registered there; an admin must check GATEHOUSE_PUBLIC_URL and the callback URL registered at {who}."
+            ),
+            "unauthorized_client" | "unsupported_grant_type" | "invalid_scope" => format!(
+                "{who} refused Gatehouse's sign-in request; an admin must check its sign-in settings."
+            ),
+            _ => format!(
+                "{who} refused the sign-in. Start again; if it happens again, an admin finds the provider's reason in Gatehouse's log."
+            ),
+        }
     };
     match err {
         oauth2::RequestTokenError::ServerResponse(resp) => described(
@@ -241,9 +295,13 @@ fn token_error_words<RE: std::error::Error + 'static>(
             }
         }
         oauth2::RequestTokenError::Request(e) => {
-            format!("{who} could not be reached to finish the sign-in: {e}")
+            tracing::warn!(%provider, error = %e, "the token endpoint could not be reached");
+            format!("{who} could not be reached to finish the sign-in; try again in a moment.")
         }
-        oauth2::RequestTokenError::Other(e) => format!("{who} sign-in failed: {e}"),
+        oauth2::RequestTokenError::Other(e) => {
+            tracing::warn!(%provider, error = %e, "the token exchange failed");
+            format!("Gatehouse could not finish the sign-in with {who}; start again.")
+        }
     }
 }
 
@@ -253,6 +311,11 @@ async fn callback(
     Query(q): Query<CallbackQuery>,
     session: Session,
 ) -> Response {
+    // Only configured providers are answered: nothing is read or written
+    // for a made-up name.
+    if !state.directory.offers(&provider) {
+        return unknown_provider();
+    }
     // One use only: a replayed or late callback finds nothing pending.
     let pending: Option<Pending> = match session.remove(PENDING).await {
         Ok(p) => p,
@@ -266,6 +329,7 @@ async fn callback(
         }
     };
     let who = provider_name(&provider).to_owned();
+    let started = pending.as_ref().is_some_and(|p| p.provider == provider);
     if let Some(error) = q.error.as_deref() {
         tracing::info!(
             %provider,
@@ -276,6 +340,7 @@ async fn callback(
         return refuse(
             &state,
             &provider,
+            started,
             &session,
             callback_error_words(&who, error),
         )
@@ -287,6 +352,7 @@ async fn callback(
         return refuse(
             &state,
             &provider,
+            started,
             &session,
             "This sign-in expired or was started in another browser tab; start again.".into(),
         )
@@ -296,6 +362,7 @@ async fn callback(
         return refuse(
             &state,
             &provider,
+            started,
             &session,
             format!("{who} sent no sign-in code back; start again."),
         )
@@ -303,15 +370,17 @@ async fn callback(
     };
     let (client, _) = match state.directory.client(&provider).await {
         Ok(Some(c)) => c,
-        Ok(None) => return (StatusCode::NOT_FOUND, "No such sign-in provider.").into_response(),
+        Ok(None) => return unknown_provider(),
         Err(why) => {
+            tracing::warn!(%provider, %why, "provider unavailable");
             return refuse(
                 &state,
                 &provider,
+                started,
                 &session,
-                format!("{who} is unavailable right now: {why}"),
+                format!("{who} is unavailable right now: Gatehouse cannot reach it. Try again in a minute."),
             )
-            .await
+            .await;
         }
     };
     let token = match client
@@ -325,6 +394,7 @@ async fn callback(
             return refuse(
                 &state,
                 &provider,
+                started,
                 &session,
                 token_error_words(&provider, &err),
             )
@@ -333,14 +403,27 @@ async fn callback(
     };
     let identified = match state.directory.identify(&provider, &token).await {
         Ok(i) => i,
-        Err(LookupError::Revoked(why) | LookupError::Unavailable(why)) => {
+        Err(LookupError::Revoked(why)) => {
+            tracing::warn!(%provider, %why, "the provider refused the identity lookup");
             return refuse(
                 &state,
                 &provider,
+                started,
                 &session,
-                format!("Signed in at {who}, but Gatehouse could not read who you are: {why}"),
+                format!("Signed in at {who}, but {who} refused to tell Gatehouse who you are. Sign in again."),
             )
-            .await
+            .await;
+        }
+        Err(LookupError::Unavailable(why)) => {
+            tracing::warn!(%provider, %why, "the identity lookup failed");
+            return refuse(
+                &state,
+                &provider,
+                started,
+                &session,
+                format!("Signed in at {who}, but Gatehouse could not read who you are from {who}. Try again in a minute."),
+            )
+            .await;
         }
     };
     let identity = app::ssr::ports::ExternalIdentity {
@@ -361,6 +444,7 @@ async fn callback(
             return refuse(
                 &state,
                 &provider,
+                started,
                 &session,
                 "Gatehouse cannot reach its database right now; try again in a moment.".into(),
             )
@@ -373,7 +457,7 @@ async fn callback(
         token: &token,
     };
     if let Err(err) = establish(&state.app, &session, &user, Some(sign_in)).await {
-        return refuse(&state, &provider, &session, err.to_string()).await;
+        return refuse(&state, &provider, started, &session, err.to_string()).await;
     }
     Redirect::to(&pending.return_to).into_response()
 }

@@ -40,6 +40,9 @@ pub struct AwsSettings {
 #[derive(Clone)]
 pub struct CodePipelineAdapter {
     client: Client,
+    /// Where the client's credentials come from (AWS's standard chain, or
+    /// the placeholder).
+    credentials: Option<aws_sdk_codepipeline::config::SharedCredentialsProvider>,
 }
 
 impl CodePipelineAdapter {
@@ -73,6 +76,40 @@ impl CodePipelineAdapter {
         let config = loader.load().await;
         Self {
             client: Client::new(&config),
+            credentials: config.credentials_provider(),
+        }
+    }
+
+    /// Asks the credential chain for credentials once, within `within`;
+    /// says in words why there are none.
+    pub async fn check_credentials(&self, within: Duration) -> Result<(), String> {
+        use aws_sdk_codepipeline::config::ProvideCredentials;
+        let Some(provider) = &self.credentials else {
+            return Err("no AWS credential provider is set up".into());
+        };
+        match tokio::time::timeout(within, provider.provide_credentials()).await {
+            Err(_) => Err(format!(
+                "AWS's credential chain gave none within {} s",
+                within.as_secs()
+            )),
+            Ok(Ok(_)) => Ok(()),
+            // CredentialsError::CredentialsNotLoaded: every source was
+            // asked and none had any.
+            Ok(Err(err)) if err.to_string() == "the credential provider was not enabled" => Err(
+                "none of AWS's credential sources (environment variables, profile, web identity, ECS task role, EC2 instance metadata) gave any"
+                    .into(),
+            ),
+            Ok(Err(err)) => {
+                // Each cause's words, without the SDK's debug dump.
+                let mut words = err.to_string();
+                let mut source = std::error::Error::source(&err);
+                while let Some(cause) = source {
+                    words.push_str(": ");
+                    words.push_str(&cause.to_string());
+                    source = cause.source();
+                }
+                Err(format!("AWS's credential chain failed: {words}"))
+            }
         }
     }
 }

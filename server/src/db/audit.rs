@@ -293,21 +293,31 @@ impl AuditStore for PgStore {
     }
 
     async fn last_verification(&self) -> Result<Option<AuditVerification>, StoreError> {
-        let row: Option<(DateTime<Utc>, i64, i64, bool, Option<i64>, Option<String>)> =
-            sqlx::query_as(
-                "SELECT at, checked_to, rows, ok, first_bad, problem FROM audit_verifications ORDER BY id DESC LIMIT 1",
-            )
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(store_error)?;
+        type Row = (
+            DateTime<Utc>,
+            i64,
+            i64,
+            bool,
+            Option<i64>,
+            Option<String>,
+            Option<String>,
+        );
+        let row: Option<Row> = sqlx::query_as(
+            "SELECT at, checked_to, rows, ok, first_bad, problem, could_not_run
+             FROM audit_verifications ORDER BY id DESC LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(store_error)?;
         Ok(row.map(
-            |(at, checked_to, rows, ok, first_bad, problem)| AuditVerification {
+            |(at, checked_to, rows, ok, first_bad, problem, could_not_run)| AuditVerification {
                 at,
                 checked_to,
                 rows,
                 ok,
                 first_bad,
                 problem,
+                could_not_run,
             },
         ))
     }

@@ -27,6 +27,10 @@ const APPEND_ONLY: &[&str] = &["audit_log", "calendar_changes", "audit_verificat
 /// only inside the owner's chaining function.
 const OWNER_ONLY: &[&str] = &["audit_chain_head"];
 
+/// Functions that run with the owner's rights and that the serving role
+/// may call: the audit chain's head, read by every verification.
+const OWNER_FUNCTIONS: &[&str] = &["audit_chain_head_now()"];
+
 /// Tables the serving role reads and only the owner writes.
 const OWNER_WRITES: &[&str] = &["audit_archives"];
 
@@ -72,6 +76,10 @@ pub async fn migrate_and_grant(owner: &PgPool, app_role: &str) -> anyhow::Result
             APPEND_ONLY.join(", ")
         ),
         format!("REVOKE ALL ON {} FROM {role}", OWNER_ONLY.join(", ")),
+        format!(
+            "GRANT EXECUTE ON FUNCTION {} TO {role}",
+            OWNER_FUNCTIONS.join(", ")
+        ),
         format!(
             "REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON {} FROM {role}",
             OWNER_WRITES.join(", ")

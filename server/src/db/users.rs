@@ -5,6 +5,8 @@ use crate::demo::PersonaSeed;
 use app::domain::{DisplayName, Persona, Role, User};
 use app::ssr::ports::{ExternalIdentity, StoreError, UserStore};
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -191,33 +193,28 @@ impl UserStore for PgStore {
         Ok(())
     }
 
-    async fn feed_token(&self, user_id: &str) -> Result<String, StoreError> {
+    async fn feed_link_made(&self, user_id: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
         let id =
             Uuid::parse_str(user_id).map_err(|e| StoreError::Corrupt(format!("user id: {e}")))?;
-        let token = sqlx::query_scalar!(
-            r#"INSERT INTO feed_tokens (user_id, token) VALUES ($1, $2)
-               ON CONFLICT (user_id) DO UPDATE SET user_id = EXCLUDED.user_id
-               RETURNING token"#,
-            id,
-            new_feed_token(),
-        )
-        .fetch_one(&self.pool)
-        .await
-        .map_err(store_error)?;
-        Ok(token)
+        sqlx::query_scalar("SELECT created_at FROM feed_tokens WHERE user_id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(store_error)
     }
 
     async fn rotate_feed_token(&self, user_id: &str) -> Result<String, StoreError> {
         let id =
             Uuid::parse_str(user_id).map_err(|e| StoreError::Corrupt(format!("user id: {e}")))?;
-        let token = sqlx::query_scalar!(
-            r#"INSERT INTO feed_tokens (user_id, token) VALUES ($1, $2)
-               ON CONFLICT (user_id) DO UPDATE SET token = EXCLUDED.token, created_at = now()
-               RETURNING token"#,
-            id,
-            new_feed_token(),
+        // Only the token's hash is kept: the token is answered this once.
+        let token = new_feed_token();
+        sqlx::query(
+            "INSERT INTO feed_tokens (user_id, token_hash) VALUES ($1, $2)
+             ON CONFLICT (user_id) DO UPDATE SET token_hash = EXCLUDED.token_hash, created_at = now()",
         )
-        .fetch_one(&self.pool)
+        .bind(id)
+        .bind(feed_token_hash(&token))
+        .execute(&self.pool)
         .await
         .map_err(store_error)?;
         Ok(token)
@@ -227,17 +224,43 @@ impl UserStore for PgStore {
         if !(32..=128).contains(&token.len()) {
             return Ok(None);
         }
-        let row = sqlx::query_as!(
-            Row,
-            r#"SELECT u.id, u.login, u.display_name, u.roles, u.person, u.github_id, u.emails
-               FROM feed_tokens f JOIN users u ON u.id = f.user_id WHERE f.token = $1"#,
-            token
+        type FeedRow = (
+            Uuid,
+            String,
+            String,
+            Vec<String>,
+            String,
+            Option<i64>,
+            Vec<String>,
+        );
+        let row: Option<FeedRow> = sqlx::query_as(
+            "SELECT u.id, u.login, u.display_name, u.roles, u.person, u.github_id, u.emails
+               FROM feed_tokens f JOIN users u ON u.id = f.user_id WHERE f.token_hash = $1",
         )
+        .bind(feed_token_hash(token))
         .fetch_optional(&self.pool)
         .await
         .map_err(store_error)?;
-        row.map(user).transpose()
+        row.map(
+            |(id, login, display_name, roles, person, github_id, emails)| {
+                user(Row {
+                    id,
+                    login,
+                    display_name,
+                    roles,
+                    person,
+                    github_id,
+                    emails,
+                })
+            },
+        )
+        .transpose()
     }
+}
+
+/// What is kept of a feed token: its SHA-256, as lowercase hex.
+fn feed_token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
 }
 
 /// A fresh feed token: 244 random bits (two v4 UUIDs) as hex.

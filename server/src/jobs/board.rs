@@ -8,7 +8,8 @@
 use crate::db::board as store;
 use app::domain::{DeployTrigger, GitRef, OrgModel, Service};
 use app::ssr::ports::{
-    ActionStatus, BranchHead, DeploymentRecord, GapRecord, HotfixRecord, PipelineError, StoreError,
+    ActionStatus, BranchHead, DeploymentRecord, GapRecord, GitHubError, HotfixRecord,
+    PipelineError, StoreError,
 };
 use app::ssr::AppState;
 use sqlx::PgPool;
@@ -25,6 +26,17 @@ pub struct RefreshReport {
 
 /// The most commits a gap keeps to show (GitHub lists up to 250).
 const GAP_COMMITS_KEPT: usize = 50;
+
+/// Logs what GitHub said about one repository; GitHub itself being
+/// unreachable or out of requests is reported once, by
+/// [`crate::integrations`], not for every repository and pass.
+fn log_github(repo: &str, err: &GitHubError, what: &str) {
+    if crate::integrations::github_failure(err, "", true).is_some() {
+        tracing::debug!(%repo, error = %err, "{what}");
+    } else {
+        tracing::warn!(%repo, error = %err, "{what}");
+    }
+}
 
 fn pipeline_words(err: &PipelineError) -> String {
     match err {
@@ -102,7 +114,7 @@ async fn refresh_service(
     let tags = match state.github.tags(&repo).await {
         Ok(tags) => tags,
         Err(err) => {
-            tracing::warn!(%repo, error = %err, "cannot read tags");
+            log_github(&repo, &err, "cannot read tags");
             report.errors += 1;
             Vec::new()
         }
@@ -229,7 +241,7 @@ async fn refresh_service(
                     continue;
                 }
                 Err(err) => {
-                    tracing::warn!(%repo, error = %err, "cannot compare environments");
+                    log_github(&repo, &err, "cannot compare environments");
                     report.errors += 1;
                     continue;
                 }
@@ -254,7 +266,10 @@ async fn refresh_service(
         .position(|e| e.accepts(&GitRef::Branch("hotfix/x".into())));
     let release_env_sha = release_env.and_then(|i| deployed[i].clone());
     if let Err(err) = refresh_hotfixes(state, pool, service, release_env_sha, report).await {
-        tracing::warn!(%repo, error = %err, "cannot read hotfix branches");
+        match err.downcast_ref::<GitHubError>() {
+            Some(github) => log_github(&repo, github, "cannot read hotfix branches"),
+            None => tracing::warn!(%repo, error = %err, "cannot read hotfix branches"),
+        }
         report.errors += 1;
     }
     Ok(())
@@ -271,7 +286,7 @@ async fn workflow_run(
     let runs = match state.github.workflow_runs(repo, branch).await {
         Ok(runs) => runs,
         Err(err) => {
-            tracing::warn!(%repo, error = %err, "cannot read workflow runs");
+            log_github(repo, &err, "cannot read workflow runs");
             return None;
         }
     };

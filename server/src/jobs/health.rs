@@ -320,7 +320,13 @@ async fn tickets(
         };
         if let Err(err) = result {
             report.ticket_errors += 1;
-            tracing::warn!(service = %item.service_id, env = %item.environment_id, error = %err, "Critical ticket not updated; trying again next pass");
+            // GitHub unreachable or out of requests is reported once, as
+            // the integration's state, not per ticket and pass.
+            if crate::integrations::github_failure(&err, "", true).is_some() {
+                tracing::debug!(service = %item.service_id, env = %item.environment_id, error = %err, "Critical ticket not updated; trying again next pass");
+            } else {
+                tracing::warn!(service = %item.service_id, env = %item.environment_id, error = %err, "Critical ticket not updated; trying again next pass");
+            }
         }
     }
     Ok(())

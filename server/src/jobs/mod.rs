@@ -89,25 +89,47 @@ where
 
 /// Polls CodePipeline every `interval`: waiting approvals, then the
 /// board's deployments (with what GitHub says of them). Only the process
-/// holding a Postgres advisory lock polls.
-pub async fn poll_approvals(state: AppState, pool: PgPool, interval: Duration) {
+/// holding a Postgres advisory lock polls. While CodePipeline cannot be
+/// reached (`integrations` says so, once), a pass is one call that finds
+/// out whether it can be again, not one per pipeline.
+pub async fn poll_approvals(
+    state: AppState,
+    pool: PgPool,
+    interval: Duration,
+    integrations: crate::integrations::Integrations,
+) {
+    use crate::integrations::Integration;
     let mut checked: Option<std::time::Instant> = None;
     let board_pool = pool.clone();
     lead(pool, POLLER_LOCK, interval, "poller", |first| {
         let state = state.clone();
         let pool = board_pool.clone();
+        let integrations = integrations.clone();
+        let down = integrations.is_failing(&Integration::CodePipeline);
         // The pipelines are checked against the configuration when this
-        // process takes over, then every ten minutes.
-        let check = first || checked.is_none_or(|at| at.elapsed() >= PIPELINE_CHECK_EVERY);
+        // process takes over, then every ten minutes, when CodePipeline
+        // can be reached.
+        let check =
+            !down && (first || checked.is_none_or(|at| at.elapsed() >= PIPELINE_CHECK_EVERY));
         if check {
             checked = Some(std::time::Instant::now());
         }
         async move {
+            let started = std::time::Instant::now();
+            if down && state.pipelines.pipeline_names().await.is_err() {
+                crate::metrics::job_pass("poller", started, false);
+                tracing::debug!("CodePipeline still cannot be reached; pass skipped");
+                return;
+            }
             if check {
                 match app::ssr::approvals::check_pipelines(&state, Duration::from_millis(50)).await
                 {
                     Ok(problems) => {
                         tracing::info!(problems = problems.len(), "pipelines checked")
+                    }
+                    // Reported once, as the integration's state.
+                    Err(err) if integrations.is_failing(&Integration::CodePipeline) => {
+                        tracing::debug!(error = %err, "pipeline check failed")
                     }
                     Err(err) => tracing::warn!(error = %err, "pipeline check failed"),
                 }
@@ -257,23 +279,45 @@ pub async fn chain_audit_rows(pool: PgPool) {
 
 /// Verifies the audit rows written since the last verification, once a
 /// minute, and records what it found (the Audit page shows it to admins).
-/// A broken chain is logged as an error on every pass until someone looks.
+/// A broken chain is logged as an error on every pass until someone looks;
+/// a check that cannot run is recorded and logged once per reason, and
+/// its recovery once.
 pub async fn verify_audit_chain(pool: PgPool, every: Duration) {
     let mut interval = tokio::time::interval(every);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut failing: Option<String> = None;
     loop {
         interval.tick().await;
         if pool.is_closed() {
             return;
         }
-        match crate::audit::verify_new_rows(&pool).await {
-            Ok(v) => match &v.broken {
-                None => tracing::debug!(rows = v.rows, to = v.last_seq, "audit chain verified"),
-                Some(b) => {
-                    tracing::error!(row = b.seq, problem = %b.problem, "the audit chain is broken")
+        let started = std::time::Instant::now();
+        let verified = crate::audit::verify_new_rows(&pool).await;
+        crate::metrics::job_pass("audit_verify", started, verified.is_ok());
+        match verified {
+            Ok(v) => {
+                if failing.take().is_some() {
+                    tracing::info!(to = v.last_seq, "the audit chain can be verified again");
                 }
-            },
-            Err(err) => tracing::warn!(error = %err, "could not verify the audit chain"),
+                match &v.broken {
+                    None => {
+                        tracing::debug!(rows = v.rows, to = v.last_seq, "audit chain verified")
+                    }
+                    Some(b) => {
+                        tracing::error!(row = b.seq, problem = %b.problem, "the audit chain is broken")
+                    }
+                }
+            }
+            Err(err) => {
+                let why = crate::audit::could_not_run_words(&err);
+                if failing.as_deref() != Some(why.as_str()) {
+                    tracing::error!(reason = %why, "could not verify the audit chain");
+                }
+                if let Err(err) = crate::audit::record_could_not_run(&pool, &why).await {
+                    tracing::debug!(error = %err, "could not record why the audit chain was not verified");
+                }
+                failing = Some(why);
+            }
         }
     }
 }

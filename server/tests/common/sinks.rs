@@ -5,7 +5,7 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
-use std::sync::atomic::{AtomicU16, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
@@ -29,6 +29,8 @@ struct HookState {
     failing: AtomicUsize,
     /// Then answer with this status (0: 200).
     status: AtomicU16,
+    /// Answer each call this many milliseconds after it arrives.
+    delay_ms: AtomicU64,
 }
 
 /// A Slack-style incoming webhook on 127.0.0.1.
@@ -65,6 +67,12 @@ impl WebhookSink {
     pub fn answer(&self, status: u16) {
         self.state.status.store(status, Ordering::SeqCst);
     }
+
+    /// Each call is answered `delay` after it arrives (a slow receiver).
+    pub fn answer_after(&self, delay: std::time::Duration) {
+        let ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+        self.state.delay_ms.store(ms, Ordering::SeqCst);
+    }
 }
 
 async fn receive(
@@ -82,6 +90,10 @@ async fn receive(
         idempotency_key,
         body,
     });
+    let delay = state.delay_ms.load(Ordering::SeqCst);
+    if delay > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+    }
     if state
         .failing
         .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))

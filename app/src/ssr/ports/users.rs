@@ -37,9 +37,14 @@ pub trait UserStore: Send + Sync {
     async fn upsert_external(&self, identity: &ExternalIdentity) -> Result<User, StoreError>;
     /// Replaces a user's roles (after a refresh from the provider).
     async fn set_roles(&self, id: &str, roles: &[crate::domain::Role]) -> Result<(), StoreError>;
-    /// The user's calendar-feed token, made on first use.
-    async fn feed_token(&self, user_id: &str) -> Result<String, StoreError>;
-    /// Replaces the user's calendar-feed token; the old one stops working.
+    /// When the user's calendar-feed token was made (`None`: they have
+    /// none). The token itself is not kept, only its hash.
+    async fn feed_link_made(
+        &self,
+        user_id: &str,
+    ) -> Result<Option<chrono::DateTime<chrono::Utc>>, StoreError>;
+    /// Makes the user a new calendar-feed token, answered this once;
+    /// a previous one stops working.
     async fn rotate_feed_token(&self, user_id: &str) -> Result<String, StoreError>;
     /// The user a calendar-feed token stands for.
     async fn feed_user(&self, token: &str) -> Result<Option<User>, StoreError>;
