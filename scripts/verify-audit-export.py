@@ -18,6 +18,7 @@ with server/src/audit_export.rs.
 import csv
 import hashlib
 import json
+import re
 import sys
 
 FIELDS = ["seq", "at", "event", "actor_id", "actor_name", "actor_roles",
@@ -68,12 +69,58 @@ def csv_cell(cell):
     return cell
 
 
+def number(text, signed=True):
+    # A whole number as Gatehouse's verifier reads one: digits, with a sign
+    # where the value may be negative; nothing else (no spaces, no "_").
+    if text is None or not re.fullmatch(r"[+-]?[0-9]+" if signed else r"\+?[0-9]+", text):
+        raise ValueError(f"{text!r} is not a number")
+    return int(text)
+
+
+def json_number(value, signed=True):
+    # JSON numbers only (true and false are not numbers), or null.
+    if value is None:
+        return None
+    if type(value) is not int or (not signed and value < 0):
+        raise Unreadable(f"{value!r} is not a number")
+    return value
+
+
+def json_text(value):
+    if value is not None and not isinstance(value, str):
+        raise Unreadable(f"{value!r} is not text")
+    return value
+
+
+START_KEYS = {"export", "after_seq", "after_hash", "filtered"}
+END_KEYS = {"export", "rows", "last_seq", "last_hash"}
+
+
+def json_marker(value):
+    # The export's start or end line as JSON: exactly its fields.
+    keys = set(value)
+    if value.get("export") == "start" and keys <= START_KEYS and "filtered" in keys:
+        if type(value["filtered"]) is not bool:
+            raise Unreadable("filtered is neither true nor false")
+        return {"export": "start", "after_seq": json_number(value.get("after_seq")),
+                "after_hash": json_text(value.get("after_hash")), "filtered": value["filtered"]}
+    if value.get("export") == "end" and keys <= END_KEYS and "rows" in keys:
+        rows = json_number(value["rows"], signed=False)
+        if rows is None:
+            raise Unreadable("rows is not a number")
+        return {"export": "end", "rows": rows, "last_seq": json_number(value.get("last_seq")),
+                "last_hash": json_text(value.get("last_hash"))}
+    raise Unreadable("a line is neither an audit row nor the export's start or end line")
+
+
 def csv_marker(record):
     # "#export=start,after_seq=30,after_hash=...,filtered=false"; an empty
-    # value is none.
+    # value is none. Only the first cell starts with its one "#".
     fields = {}
-    for cell in record:
-        name, sep, value = cell.lstrip("#").partition("=")
+    for i, cell in enumerate(record):
+        if i == 0 and cell.startswith("#"):
+            cell = cell[1:]
+        name, sep, value = cell.partition("=")
         if not sep or name in fields:
             raise Unreadable(f"{cell!r} is not name=value")
         fields[name] = value if value != "" else None
@@ -82,13 +129,13 @@ def csv_marker(record):
             if fields["filtered"] not in ("true", "false"):
                 raise Unreadable("filtered is neither true nor false")
             seq = fields["after_seq"]
-            return {"export": "start", "after_seq": None if seq is None else int(seq),
+            return {"export": "start", "after_seq": None if seq is None else number(seq),
                     "after_hash": fields["after_hash"],
                     "filtered": fields["filtered"] == "true"}
         if fields.get("export") == "end" and len(fields) == 4:
             seq = fields["last_seq"]
-            return {"export": "end", "rows": int(fields["rows"]),
-                    "last_seq": None if seq is None else int(seq),
+            return {"export": "end", "rows": number(fields["rows"], signed=False),
+                    "last_seq": None if seq is None else number(seq),
                     "last_hash": fields["last_hash"]}
     except (KeyError, TypeError, ValueError) as err:
         raise Unreadable(f"a field is missing or not a number ({err})")
@@ -101,14 +148,21 @@ def lines(path):
         first = f.readline()
         if first.startswith("{"):
             f.seek(0)
-            for number, line in enumerate(f, 1):
+            for line_no, line in enumerate(f, 1):
                 if not line.strip():
                     continue
                 try:
                     value = json.loads(line)
                 except ValueError:
-                    raise Unreadable(f"line {number} is not JSON")
-                yield ("marker" if "export" in value else "row"), value
+                    raise Unreadable(f"line {line_no} is not JSON")
+                if not isinstance(value, dict):
+                    raise Unreadable(f"line {line_no} is not a JSON object")
+                if "export" in value:
+                    yield "marker", json_marker(value)
+                elif set(value) - set(HEADER):
+                    raise Unreadable(f"line {line_no} has fields an audit row does not have")
+                else:
+                    yield "row", value
             return
         header = next(csv.reader([first]), [])
         if header != HEADER:
@@ -120,7 +174,10 @@ def lines(path):
             if len(record) != len(HEADER):
                 raise Unreadable(f"a row has {len(record)} cells, not {len(HEADER)}")
             row = {k: csv_cell(v) for k, v in zip(HEADER, record)}
-            row["seq"] = int(row["seq"])
+            try:
+                row["seq"] = number(row["seq"])
+            except ValueError as err:
+                raise Unreadable(f"seq is not a number ({err})")
             row["actor_roles"] = json.loads(row["actor_roles"])
             yield "row", row
 

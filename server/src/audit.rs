@@ -55,6 +55,7 @@ pub const SELECT_ROW: &str = r#"seq, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"
 
 /// One row of the chain, every field as text exactly as hashed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+#[serde(deny_unknown_fields)]
 pub struct ChainRow {
     pub seq: i64,
     pub at: String,

@@ -341,7 +341,7 @@ impl ChainRow {
 
 /// The export's start and end lines (see the module's documentation).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "export", rename_all = "snake_case")]
+#[serde(tag = "export", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Marker {
     /// First: the row before the export's first row, and whether rows may
     /// be left out between its rows.
@@ -390,10 +390,14 @@ impl Marker {
     /// Reads a start or end line from its CSV cells.
     fn from_csv(record: &csv::StringRecord) -> anyhow::Result<Self> {
         let mut fields = std::collections::BTreeMap::new();
-        for cell in record {
-            let (name, value) = cell
-                .strip_prefix('#')
-                .unwrap_or(cell)
+        // Only the first cell starts with its one `#`.
+        for (i, cell) in record.iter().enumerate() {
+            let named = if i == 0 {
+                cell.strip_prefix('#').unwrap_or(cell)
+            } else {
+                cell
+            };
+            let (name, value) = named
                 .split_once('=')
                 .with_context(|| format!("\u{201c}{cell}\u{201d} is not name=value"))?;
             anyhow::ensure!(
@@ -1042,6 +1046,67 @@ mod tests {
             // No rows at all.
             let empty = write_export(format, &[], false);
             assert_eq!(check(&empty, false).expect("verifies").verified.rows, 0);
+        }
+    }
+
+    /// What the standard-library Python verifier says of `bytes`: whether
+    /// it verified.
+    fn python_verifies(bytes: &[u8], name: &str) -> bool {
+        let path = std::env::temp_dir().join(format!(
+            "gatehouse-{}-{name}",
+            uuid::Uuid::new_v4().simple()
+        ));
+        std::fs::write(&path, bytes).expect("write");
+        let script = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../scripts/verify-audit-export.py"
+        );
+        let out = std::process::Command::new("python3")
+            .arg(script)
+            .arg(&path)
+            .output()
+            .expect("python3 runs");
+        let _ = std::fs::remove_file(&path);
+        out.status.success()
+    }
+
+    #[test]
+    fn hand_edited_start_lines_and_rows_are_refused_by_both_verifiers_alike() {
+        let rows = one_line_rows(3);
+        let csv = lines(&write_export(Format::Csv, &rows, false));
+        let jsonl = lines(&write_export(Format::JsonLines, &rows, false));
+        assert!(check(&join(&csv), false).is_ok() && python_verifies(&join(&csv), "ok.csv"));
+        assert!(check(&join(&jsonl), false).is_ok() && python_verifies(&join(&jsonl), "ok.jsonl"));
+        let mut edited: Vec<(&str, Vec<String>)> = Vec::new();
+        // A second `#`, a number with a space or an underscore.
+        for (from, to) in [("#export=", "##export="), ("after_seq=0", "after_seq= 0")] {
+            let mut lines = csv.clone();
+            lines[1] = lines[1].replace(from, to);
+            edited.push(("edited.csv", lines));
+        }
+        let mut lines = csv.clone();
+        let last = lines.len() - 1;
+        lines[last] = lines[last].replace("rows=3", "rows=3_0");
+        edited.push(("edited.csv", lines));
+        // A number as text, a row that also says it is a start line.
+        let mut lines = jsonl.clone();
+        lines[0] = lines[0].replace("\"after_seq\":0", "\"after_seq\":\"0\"");
+        edited.push(("edited.jsonl", lines));
+        let mut lines = jsonl.clone();
+        lines[1] = lines[1].replacen('{', "{\"export\":\"start\",", 1);
+        edited.push(("edited.jsonl", lines));
+        for (name, lines) in edited {
+            let bytes = join(&lines);
+            assert!(
+                check(&bytes, false).is_err(),
+                "Gatehouse verifies {name}: {}",
+                lines.join("\n")
+            );
+            assert!(
+                !python_verifies(&bytes, name),
+                "the Python verifier verifies {name}: {}",
+                lines.join("\n")
+            );
         }
     }
 
