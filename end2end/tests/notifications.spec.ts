@@ -35,9 +35,13 @@ test('a waiting approval produces one webhook post that links to its card', asyn
   expect(posts[0].body?.text).toMatch(/is waiting for approval/);
   expect(posts[0].idempotencyKey).toMatch(/^gatehouse-notification-\d+$/);
 
-  // The link opens the card.
-  const absolute = (posts[0].body?.text ?? '').split('\n').find((l) => l.includes(link))!;
-  await open(page, new URL(absolute).pathname + new URL(absolute).search, testInfo);
+  // The link opens the card: Slack's `<url|label>`, its URL absolute and
+  // escaped as Slack's mrkdwn asks (`&amp;` for `&`).
+  const linked = (posts[0].body?.text ?? '').match(/<(https?:\/\/[^|>]+)\|Open in Gatehouse>/);
+  expect(linked, 'a Slack link to the card').not.toBeNull();
+  const absolute = new URL(linked![1].replaceAll('&amp;', '&'));
+  expect(absolute.pathname + absolute.search + absolute.hash).toBe(link);
+  await open(page, absolute.pathname + absolute.search, testInfo);
   await expect(page.getByRole('region', { name: 'The request you followed' })).toBeVisible();
 });
 
