@@ -81,7 +81,7 @@ ensure_database() {
     || psql_admin -q -c "CREATE DATABASE \"$1\""
 }
 
-# The two database roles Gatehouse runs with (README: Database roles):
+# The two database roles Gatehouse runs with (docs/operations/database-roles.md):
 # gatehouse_owner owns the schema and runs the migrations; gatehouse_app
 # serves, with rights on rows only (the audit log: insert and read).
 ensure_roles() {

@@ -15,6 +15,9 @@ export DATABASE_URL="${DATABASE_URL:-$PG_ADMIN_URL}"
 
 log "cargo fmt --check"
 cargo fmt --all --check
+log "docs and migrations"
+python3 scripts/check-docs.py
+python3 scripts/check-migrations.py
 log "clippy: server build (ssr)"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 log "clippy: browser build (hydrate)"
@@ -98,8 +101,8 @@ fi
 [ "$e2e_status" = 0 ] || die "browser tests failed"
 
 # The board page (the demo's, filled by now): no hydration data for
-# read-only content, and not over 100 KB, a regression limit (the README
-# compares the page with its 150 KB budget for 25 services).
+# read-only content, and not over 100 KB, a regression limit
+# (docs/benchmarks.md compares the page with its 150 KB budget for 25 services).
 board_bytes=$(curl -fsS -o /dev/null -w '%{size_download}' "http://127.0.0.1:$port/board")
 log "board page (demo, 10 services x 6 environments): $board_bytes bytes of HTML"
 [ "$board_bytes" -le $((100 * 1024)) ] || die "the board page is $board_bytes bytes, over the 100 KB regression limit"

@@ -390,7 +390,7 @@ pub fn pipeline_failure(err: &PipelineError, place: &str) -> Option<String> {
         )),
         PipelineError::Rejected(m) if AWS_AUTH_CODES.iter().any(|c| m.contains(c)) => {
             Some(format!(
-                "AWS refused Gatehouse's credentials for CodePipeline ({}). Check the IAM policy (README: Real AWS) and that the credentials belong to the pipelines' account and have not expired.",
+                "AWS refused Gatehouse's credentials for CodePipeline ({}). Check the IAM policy (docs/operations/aws.md) and that the credentials belong to the pipelines' account and have not expired.",
                 clipped(without_debug(m), 300)
             ))
         }

@@ -57,7 +57,7 @@ pub async fn migrate_and_grant(owner: &PgPool, app_role: &str) -> anyhow::Result
         .fetch_one(owner)
         .await?;
     if owner_role == app_role {
-        tracing::warn!(role = app_role, "Gatehouse serves as the schema's owner: give DATABASE_URL a role of its own (README: Database roles)");
+        tracing::warn!(role = app_role, "Gatehouse serves as the schema's owner: give DATABASE_URL a role of its own (docs/operations/database-roles.md)");
         return Ok(());
     }
     let role = format!("\"{app_role}\"");
