@@ -98,13 +98,20 @@ impl FromServerFnError for AppError {
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
-            ServerFnErrorErr::Args(msg) | ServerFnErrorErr::MissingArg(msg) => {
-                AppError::Invalid(msg)
+            // The decoder's own text names its internals, not the form:
+            // a sentence instead, whatever it said.
+            ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => {
+                AppError::Invalid(ARGS_REFUSED.to_owned())
             }
             other => AppError::Transport(other.to_string()),
         }
     }
 }
+
+/// What a server function answers when its fields cannot be read.
+pub const ARGS_REFUSED: &str =
+    "Gatehouse could not read this request's fields (one is missing, given \
+                                twice or of the wrong kind). Reload the page and try again.";
 
 impl AppError {
     /// The HTTP status a server function answers with for this error.

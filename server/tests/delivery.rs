@@ -279,12 +279,19 @@ async fn a_window_other_than_30_or_90_days_or_a_value_given_twice_is_refused_in_
         "/prod-plan/export.md?team=mobile&team=backend",
         "/calendar.ics?team=mobile&team=backend",
         "/calendar/mobile.ics?token=a&token=b",
+        "/events?topics=board&topics=approvals",
+        "/auth/github/callback?state=a&state=b",
     ] {
         let response = app.get(path).await;
         assert_eq!(response.status(), 400, "{path}");
         let said = response.text().await.expect("body");
         assert_eq!(said, server::query::REFUSAL, "{path}");
     }
+    // A server function's fields that cannot be read: a sentence too.
+    let response = app.call("delivery", &[("days", "-1")]).await;
+    assert!(response.status().is_client_error(), "{}", response.status());
+    let said: serde_json::Value = response.json().await.expect("json");
+    assert_eq!(said["message"], app::error::ARGS_REFUSED, "{said}");
     let response = app.get("/delivery/export.csv?days=30").await;
     assert_eq!(response.status(), 200);
     assert!(response
