@@ -1,34 +1,65 @@
 #!/usr/bin/env bash
-# Runs every check and test: formatting, clippy for the server (ssr) and the
-# browser (hydrate) builds, unit and integration tests against PostgreSQL, and
-# the Playwright browser tests, with JavaScript on and off, against a freshly
-# built Gatehouse in demo mode on its own database.
+# Runs every check and test: formatting, the docs' links, clippy for the
+# server (ssr) and the browser (hydrate) builds, unit and integration tests
+# against PostgreSQL, and the Playwright browser tests, with JavaScript on
+# and off, against a freshly built Gatehouse in demo mode on its own
+# database. A part alone:
+#   scripts/test.sh              everything (what CI runs)
+#   scripts/test.sh quick        fmt, docs and migrations, clippy, unit tests
+#   scripts/test.sh rust [F]     the Rust tests (those whose names contain F)
+#   scripts/test.sh e2e [SPEC]   the browser tests (one spec file, or a grep
+#                                such as "tests/board.spec.ts")
+#   scripts/test.sh env          starts the browser tests' environment (the
+#                                simulator, an OIDC provider, a webhook
+#                                receiver, Gatehouse) and waits; Ctrl-C stops it
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 started=$(date +%s)
-scripts/setup.sh --test
+part="${1:-all}"
+arg="${2:-}"
+case "$part" in
+  all | quick | rust | e2e | env) ;;
+  *) die "unknown part \"$part\": use all, quick, rust [FILTER], e2e [SPEC] or env" ;;
+esac
+if [ "$part" = quick ]; then scripts/setup.sh; else scripts/setup.sh --test; fi
 source scripts/env.sh
 ensure_postgres
 # sqlx::test makes a fresh database per test on this server.
 export DATABASE_URL="${DATABASE_URL:-$PG_ADMIN_URL}"
 
-log "cargo fmt --check"
-cargo fmt --all --check
-log "docs and migrations"
-python3 scripts/check-docs.py
-python3 scripts/check-migrations.py
-log "clippy: server build (ssr)"
-cargo clippy --workspace --all-targets --quiet -- -D warnings
-log "clippy: browser build (hydrate)"
-cargo clippy -p app --lib --features hydrate --target wasm32-unknown-unknown --quiet -- -D warnings
-log "cargo deny: licences, banned crates, sources (offline: see README for advisories)"
-# cargo deny reads every platform's crates from the local registry; a new
-# machine has fetched only this one's.
-cargo fetch --locked --quiet
-cargo deny --offline check --hide-inclusion-graph licenses bans sources
-log "unit and integration tests"
-cargo test --workspace --no-fail-fast
+if [ "$part" = all ] || [ "$part" = quick ]; then
+  log "cargo fmt --check"
+  cargo fmt --all --check
+  log "docs and migrations"
+  python3 scripts/check-docs.py
+  python3 scripts/check-migrations.py
+  log "clippy: server build (ssr)"
+  cargo clippy --workspace --all-targets --quiet -- -D warnings
+  log "clippy: browser build (hydrate)"
+  cargo clippy -p app --lib --features hydrate --target wasm32-unknown-unknown --quiet -- -D warnings
+fi
+if [ "$part" = all ]; then
+  log "cargo deny: licences, banned crates, sources (offline: see README for advisories)"
+  # cargo deny reads every platform's crates from the local registry; a new
+  # machine has fetched only this one's.
+  cargo fetch --locked --quiet
+  cargo deny --offline check --hide-inclusion-graph licenses bans sources
+fi
+if [ "$part" = quick ]; then
+  log "unit tests"
+  cargo test --workspace --lib --no-fail-fast
+  log "quick checks passed in $(( $(date +%s) - started ))s"
+  exit 0
+fi
+if [ "$part" = all ] || [ "$part" = rust ]; then
+  log "unit and integration tests${arg:+ matching $arg}"
+  cargo test --workspace --no-fail-fast ${arg:+-- "$arg"}
+fi
+if [ "$part" = rust ]; then
+  log "Rust tests passed in $(( $(date +%s) - started ))s"
+  exit 0
+fi
 
 # The browser tests run against the bundle users get: release-optimised
 # islands. The server is a debug build (it shares the tests' artifacts).
@@ -88,17 +119,30 @@ done
 curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null || { cat target/e2e-server.log; die "Gatehouse did not become ready"; }
 
 
-log "browser tests (Playwright, Debian chromium, JavaScript on and off)"
+if [ "$part" = env ]; then
+  log "the browser tests' environment is up: Gatehouse on http://127.0.0.1:$port, run a spec with"
+  echo "  cd end2end && GATEHOUSE_E2E_URL=http://127.0.0.1:$port GATEHOUSE_E2E_SIMULATOR=http://127.0.0.1:$sim_port GATEHOUSE_E2E_WEBHOOK=http://127.0.0.1:$hook_port npx playwright test tests/board.spec.ts"
+  log "logs in target/e2e-*.log; Ctrl-C stops it"
+  wait $server_pid
+  exit 0
+fi
+
+log "browser tests (Playwright, Debian chromium, JavaScript on and off)${arg:+: $arg}"
 e2e_status=0
 (cd end2end && GATEHOUSE_E2E_URL="http://127.0.0.1:$port" GATEHOUSE_E2E_SIMULATOR="http://127.0.0.1:$sim_port" \
   GATEHOUSE_E2E_WEBHOOK="http://127.0.0.1:$hook_port" \
-  npx playwright test) || e2e_status=$?
+  npx playwright test ${arg:+"$arg"}) || e2e_status=$?
 # A page whose bundle did not load cannot hydrate: say which requests missed.
 if grep -q "browser bundle not served" target/e2e-server.log; then
   log "the server did not serve the browser bundle to these requests:"
   grep "browser bundle not served" target/e2e-server.log | head -20 >&2
 fi
 [ "$e2e_status" = 0 ] || die "browser tests failed"
+
+if [ "$part" = e2e ] && [ -n "$arg" ]; then
+  log "browser tests passed in $(( $(date +%s) - started ))s"
+  exit 0
+fi
 
 # The board page (the demo's, filled by now): no hydration data for
 # read-only content, and not over 100 KB, a regression limit
