@@ -609,16 +609,18 @@ pub fn report(verified: &Verified, out: &mut impl Write) -> anyhow::Result<()> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn row(seq: i64, prev: &str) -> ChainRow {
+    /// A row of a chain for tests, hashed: `seq` after `prev`, voted by
+    /// `name` with `comment`.
+    pub(crate) fn test_row(seq: i64, prev: &str, name: &str, comment: Option<&str>) -> ChainRow {
         let mut r = ChainRow {
             seq,
             at: "2026-12-02T09:30:00.000000Z".into(),
             event: "vote".into(),
             actor_id: Some("7f1c0a52-1111-4d43-9c35-0d2d5a1c2e10".into()),
-            actor_name: Some("Priya \"QA\" Raman;\nsecond line".into()),
+            actor_name: Some(name.into()),
             actor_roles: vec!["qa".into(), "developer:mobile".into()],
             request_id: None,
             pipeline: Some("orders-api-qa".into()),
@@ -627,7 +629,7 @@ mod tests {
             execution_id: None,
             revision: None,
             decision: Some("approve".into()),
-            comment: Some(String::new()),
+            comment: comment.map(str::to_owned),
             sign_off: None,
             aws_result: None,
             team: Some("backend".into()),
@@ -641,6 +643,10 @@ mod tests {
         };
         r.hash = r.digest();
         r
+    }
+
+    fn row(seq: i64, prev: &str) -> ChainRow {
+        test_row(seq, prev, "Priya \"QA\" Raman;\nsecond line", Some(""))
     }
 
     #[test]

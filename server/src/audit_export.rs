@@ -900,34 +900,7 @@ mod tests {
     use super::*;
 
     fn row(seq: i64, prev: &str, name: &str, comment: Option<&str>) -> ChainRow {
-        let mut r = ChainRow {
-            seq,
-            at: "2026-12-02T09:30:00.000000Z".into(),
-            event: "vote".into(),
-            actor_id: Some("7f1c0a52-1111-4d43-9c35-0d2d5a1c2e10".into()),
-            actor_name: Some(name.into()),
-            actor_roles: vec!["qa".into(), "developer:mobile".into()],
-            request_id: None,
-            pipeline: Some("orders-api-qa".into()),
-            stage: None,
-            action: None,
-            execution_id: None,
-            revision: None,
-            decision: Some("approve".into()),
-            comment: comment.map(str::to_owned),
-            sign_off: None,
-            aws_result: None,
-            team: Some("backend".into()),
-            environment: Some("qa".into()),
-            service: Some("orders-api".into()),
-            subject: None,
-            summary: "Priya approved – ✓".into(),
-            details: r#"{"a": 1}"#.into(),
-            prev_hash: prev.into(),
-            hash: String::new(),
-        };
-        r.hash = r.digest();
-        r
+        crate::audit::tests::test_row(seq, prev, name, comment)
     }
 
     /// Rows 1..=n, chained, by `name` with these comments in turn.

@@ -29,20 +29,7 @@ async fn url_of(pool: &PgPool) -> String {
 
 /// Runs `gatehouse audit verify`; its exit success and what it printed.
 async fn verify(pool: &PgPool) -> (bool, String) {
-    let out = Command::new(BIN)
-        .args(["audit", "verify"])
-        .env("DATABASE_URL", url_of(pool).await)
-        .env_remove("GATEHOUSE_MIGRATION_DATABASE_URL")
-        .output()
-        .expect("runs");
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
+    common::audit_verify(&url_of(pool).await)
 }
 
 fn entry(i: usize) -> NewAudit {

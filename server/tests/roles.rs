@@ -5,7 +5,7 @@
 mod common;
 
 use app::ssr::Mode;
-use common::{config, shipped_org_config};
+use common::{audit_verify, config, shipped_org_config};
 use server::startup::Application;
 use sqlx::{Connection, PgConnection, PgPool};
 
@@ -240,24 +240,6 @@ async fn seed_audit(pool: &PgPool, rows: usize) {
         .expect("append");
     }
     server::db::audit::chain_pending(pool).await.expect("chain");
-}
-
-/// Runs `gatehouse audit verify` against `url`: its success and its words.
-fn audit_verify(url: &str) -> (bool, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
-        .args(["audit", "verify"])
-        .env("DATABASE_URL", url)
-        .env_remove("GATEHOUSE_MIGRATION_DATABASE_URL")
-        .output()
-        .expect("runs");
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]

@@ -352,3 +352,22 @@ pub async fn audited(app: &TestApp, kind: &str, words: &str) -> app::api::audit:
         .find(|r| r.summary.contains(words))
         .unwrap_or_else(|| panic!("no {kind} audit row says {words:?}"))
 }
+
+/// Runs `gatehouse audit verify` with `DATABASE_URL` set to `url` (and no
+/// migration URL): whether it verified, and what it printed.
+pub fn audit_verify(url: &str) -> (bool, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .args(["audit", "verify"])
+        .env("DATABASE_URL", url)
+        .env_remove("GATEHOUSE_MIGRATION_DATABASE_URL")
+        .output()
+        .expect("runs");
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
