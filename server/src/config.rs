@@ -9,6 +9,10 @@ use std::time::Duration;
 /// GitHub's own web address, the default of `GATEHOUSE_GITHUB_URL`.
 pub const GITHUB_WEB: &str = "https://github.com";
 
+/// GitHub's API, read when no `GATEHOUSE_GITHUB_API_URL` is given (outside
+/// demo mode).
+pub const GITHUB_API: &str = "https://api.github.com";
+
 /// Gatehouse: release governance for a Git Flow release train on AWS
 /// CodePipeline: release calendar, environment board and approval queue.
 #[derive(Debug, Parser)]
@@ -553,7 +557,7 @@ impl AuthArgs {
                 api_url: trimmed_url(
                     self.github_api_url
                         .as_deref()
-                        .unwrap_or("https://api.github.com"),
+                        .unwrap_or(GITHUB_API),
                 ),
             }),
             _ => {

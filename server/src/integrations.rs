@@ -703,7 +703,7 @@ pub async fn check_config(
         api_url: auth
             .github_api_url
             .clone()
-            .unwrap_or_else(|| "https://api.github.com".to_owned()),
+            .unwrap_or_else(|| crate::config::GITHUB_API.to_owned()),
         token: auth.github_token.clone(),
         app: auth.github_app.clone(),
     })

@@ -403,14 +403,6 @@ pub fn load_access(path: &Path) -> Result<AccessConfig, ConfigError> {
         .map_err(ConfigErrors::first)
 }
 
-/// Checks configuration text (the whole of it, as [`parse_file`]), giving
-/// its `[access]` section.
-pub fn parse_access(path: &Path, text: &str) -> Result<AccessConfig, ConfigError> {
-    parse_file(path, text)
-        .map(|f| f.access)
-        .map_err(ConfigErrors::first)
-}
-
 impl Checker<'_> {
     /// Checks the `[access]` section.
     fn access(&self, org: &OrgModel, raw: Option<RawAccess>) -> Result<AccessConfig, ConfigError> {

@@ -50,7 +50,6 @@ pub struct Application {
     notifier: Arc<crate::notify::Notifier>,
     terraform: Option<crate::terraform::TerraformConfig>,
     terraform_backend: Option<crate::terraform::TerraformBackend>,
-    integrations: crate::integrations::Integrations,
 }
 
 impl Application {
@@ -150,7 +149,7 @@ impl Application {
                 sim.set_web_base(DEMO_GITHUB_PAGES);
                 (Some(sim), url)
             }
-            None => (None, "https://api.github.com".to_owned()),
+            None => (None, crate::config::GITHUB_API.to_owned()),
         };
         // Every CodePipeline and GitHub call reports whether the service
         // answered; what is missing or failing is said once per change.
@@ -375,7 +374,6 @@ impl Application {
             notifier,
             terraform,
             terraform_backend,
-            integrations,
         })
     }
 
@@ -397,11 +395,6 @@ impl Application {
     /// Demo mode's simulated Terraform backend.
     pub fn terraform_backend(&self) -> Option<crate::terraform::TerraformBackend> {
         self.terraform_backend.clone()
-    }
-
-    /// What is missing or failing outside Gatehouse, as `/readyz` shows it.
-    pub fn integrations(&self) -> crate::integrations::Integrations {
-        self.integrations.clone()
     }
 
     /// The notifier (tests run its passes themselves).

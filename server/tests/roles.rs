@@ -6,7 +6,6 @@ mod common;
 
 use app::ssr::Mode;
 use common::{audit_verify, config, shipped_org_config};
-use server::startup::Application;
 use sqlx::{Connection, PgConnection, PgPool};
 
 /// `DATABASE_URL`'s server, as `user`, on `database`.
@@ -143,21 +142,9 @@ async fn the_serving_role_may_only_append_to_the_audit_log_and_cannot_switch_tri
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn gatehouse_runs_and_approves_with_the_serving_role_alone(pool: PgPool) {
     let role = TestRole::new(&pool).await;
-    let db = database(&pool).await;
-    let mut cfg = config(Mode::Demo, shipped_org_config());
-    cfg.database_url = server::config::Secret::new(url_as(&role.name, &db));
-    let owner: String = sqlx::query_scalar("SELECT current_user::text")
-        .fetch_one(&pool)
-        .await
-        .expect("owner");
-    cfg.migration_database_url = Some(server::config::Secret::new(url_as(&owner, &db)));
-    let app = Application::build(cfg)
-        .await
-        .expect("starts as the serving role");
-    let state = app.state();
-    let simulator = app.codepipeline_simulator().expect("simulator");
-    let base = format!("http://127.0.0.1:{}", app.port());
-    let server = tokio::spawn(app.run_until_stopped());
+    let app = serving_as(&pool, &role, std::time::Duration::ZERO).await;
+    let (state, base) = (app.state.clone(), app.base.clone());
+    let simulator = app.simulator.as_ref().expect("simulator");
     simulator.advance_clock(chrono::Duration::seconds(60));
     let report = app::ssr::approvals::poll(&state, std::time::Duration::ZERO)
         .await
@@ -200,8 +187,8 @@ async fn gatehouse_runs_and_approves_with_the_serving_role_alone(pool: PgPool) {
         decided.json::<String>().await.expect("json"),
         "Approved. CodePipeline has the decision."
     );
-    server.abort();
     drop(state);
+    drop(app);
     role.drop().await;
 }
 

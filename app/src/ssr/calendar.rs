@@ -810,7 +810,7 @@ pub async fn rotate_feed_token() -> Result<String, AppError> {
 
 /// The token a feed-link notice just showed (see [`rotate_feed_token`]).
 fn fresh_feed_token(notice: Option<&Notice>) -> Option<String> {
-    let notice = notice.filter(|n| !n.error && n.form.as_deref() == Some("feed"))?;
+    let notice = notice.filter(|n| !n.error && n.answers("feed"))?;
     let (_, after) = notice.text.split_once("?token=")?;
     let token: String = after
         .chars()

@@ -333,8 +333,8 @@ async fn callback(
     if let Some(error) = q.error.as_deref() {
         tracing::info!(
             %provider,
-            error = %error.chars().take(100).collect::<String>(),
-            description = %q.error_description.as_deref().unwrap_or("").chars().take(300).collect::<String>(),
+            error = %bounded(error, 100),
+            description = %bounded(q.error_description.as_deref().unwrap_or(""), 300),
             "the provider answered the sign-in with an error"
         );
         return refuse(
