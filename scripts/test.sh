@@ -5,8 +5,10 @@
 # and off, against a freshly built Gatehouse in demo mode on its own
 # database. A part alone:
 #   scripts/test.sh              everything (what CI runs)
-#   scripts/test.sh quick        fmt, docs and migrations, clippy, unit tests
-#   scripts/test.sh rust [F]     the Rust tests (those whose names contain F)
+#   scripts/test.sh quick        fmt, docs, migrations and layers, clippy, unit
+#                                tests
+#   scripts/test.sh rust [F]     the Rust tests (those whose names contain F,
+#                                e.g. "approvals::" for one concern)
 #   scripts/test.sh e2e [SPEC]   the browser tests (one spec file, or a grep
 #                                such as "tests/board.spec.ts")
 #   scripts/test.sh env          starts the browser tests' environment (the
@@ -31,9 +33,10 @@ export DATABASE_URL="${DATABASE_URL:-$PG_ADMIN_URL}"
 if [ "$part" = all ] || [ "$part" = quick ]; then
   log "cargo fmt --check"
   cargo fmt --all --check
-  log "docs and migrations"
+  log "docs, migrations and layers"
   python3 scripts/check-docs.py
   python3 scripts/check-migrations.py
+  python3 scripts/check-layers.py
   log "clippy: server build (ssr)"
   cargo clippy --workspace --all-targets --quiet -- -D warnings
   log "clippy: browser build (hydrate)"

@@ -18,6 +18,7 @@ pub mod pages;
 pub mod session_context;
 #[cfg(feature = "ssr")]
 pub mod ssr;
+pub mod views;
 
 /// Browser entry point: readies the runtime; Leptos's loader then hydrates
 /// each island on the page (nothing else is hydrated).

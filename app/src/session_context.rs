@@ -1,8 +1,9 @@
 //! Who is looking, shared by every page: the session resource and the
 //! actions that change it (and so refetch it).
 
-use crate::api::session::{viewer, DemoSignIn, SessionInfo, SignOut};
+use crate::api::session::{viewer, DemoSignIn, SignOut};
 use crate::error::AppError;
+use crate::views::session::SessionInfo;
 use leptos::prelude::*;
 
 #[derive(Clone, Copy)]

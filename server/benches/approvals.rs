@@ -54,7 +54,7 @@ async fn main() {
 
     // Poller cost, 1,000 pipelines.
     let (cpu, started) = (cpu_time(), Instant::now());
-    let first = app::ssr::approvals::poll(&state, Duration::ZERO)
+    let first = server::jobs::poller::poll(&state, Duration::ZERO)
         .await
         .expect("poll");
     println!(
@@ -65,7 +65,7 @@ async fn main() {
         (cpu_time() - cpu).as_secs_f64()
     );
     let (cpu, started) = (cpu_time(), Instant::now());
-    let steady = app::ssr::approvals::poll(&state, Duration::ZERO)
+    let steady = server::jobs::poller::poll(&state, Duration::ZERO)
         .await
         .expect("poll");
     println!(

@@ -114,7 +114,7 @@ async fn main() {
     tokio::spawn(app.run_until_stopped());
     let pool = sqlx::PgPool::connect(&url).await.expect("pool");
 
-    let kinds: Vec<&str> = app::api::audit::KINDS.iter().map(|(k, _)| *k).collect();
+    let kinds: Vec<&str> = app::domain::audit::KINDS.iter().map(|(k, _)| *k).collect();
     let started = Instant::now();
     let mut done = 0;
     while done < ROWS {

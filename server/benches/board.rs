@@ -112,7 +112,7 @@ async fn main() {
         .expect("pool");
         tokio::spawn(app.run_until_stopped());
         sim.advance_clock(chrono::Duration::seconds(60));
-        app::ssr::approvals::poll(&state, Duration::ZERO)
+        server::jobs::poller::poll(&state, Duration::ZERO)
             .await
             .expect("poll");
         let started = Instant::now();

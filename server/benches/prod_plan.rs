@@ -128,7 +128,7 @@ async fn demo_page() {
     let sim = app.codepipeline_simulator().expect("demo simulator");
     tokio::spawn(app.run_until_stopped());
     sim.advance_clock(chrono::Duration::seconds(60));
-    app::ssr::approvals::poll(&state, Duration::ZERO)
+    server::jobs::poller::poll(&state, Duration::ZERO)
         .await
         .expect("poll");
     server::jobs::board::refresh(&state, &pool, Duration::ZERO)

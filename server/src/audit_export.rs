@@ -185,7 +185,7 @@ async fn export(
 /// first, and the cursor's first rows.
 async fn open(
     pool: &PgPool,
-    query: &app::api::audit::AuditQuery,
+    query: &app::domain::audit::AuditQuery,
 ) -> Result<(Transaction<'static, Postgres>, Vec<ChainRow>), sqlx::Error> {
     let mut tx = pool.begin().await?;
     sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")

@@ -4,9 +4,9 @@
 //! ([`app::encode::csv_text`]). Readable by whoever may read the page.
 
 use crate::query::Query;
-use app::api::delivery::WINDOWS;
 use app::error::AppError;
 use app::ssr::AppState;
+use app::views::delivery::WINDOWS;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};

@@ -24,6 +24,7 @@ pub mod org_config;
 pub mod pages;
 pub mod prod_plan_export;
 pub mod query;
+pub mod router;
 pub mod startup;
 pub mod telemetry;
 pub mod terraform;

@@ -1,4 +1,5 @@
-//! The approval queue.
+//! Server functions for approvals; what they return is in
+//! [`crate::views::approvals`].
 
 // The decide form's fields are one argument each, in the server function
 // and in the client stub the macro writes.
@@ -6,86 +7,9 @@
 
 #[cfg(feature = "ssr")]
 use crate::domain::approval::{Decision, SignOff};
-use crate::domain::request::{ApprovalRequest, PipelineProblem};
 use crate::error::AppError;
-use crate::notice::Notice;
-use chrono::{DateTime, Utc};
+use crate::views::approvals::*;
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
-
-/// A request with what the viewer may do about it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct QueueItem {
-    pub item: ApprovalRequest,
-    pub required: u8,
-    pub test_types: Vec<crate::domain::TestType>,
-    /// Why the viewer cannot vote, or `None` when they can.
-    pub blocked: Option<String>,
-    /// Why the viewer, who may vote, may only reject for now (the revision
-    /// contains a hotfix not merged back), or `None`.
-    #[serde(default)]
-    pub approve_blocked: Option<String>,
-    /// Who wrote the commit cannot be established: the request needs one
-    /// more approver than its rule.
-    #[serde(default)]
-    pub author_unknown: bool,
-    /// Hotfix branches of the service not yet merged back, for a Prod
-    /// approval, in words.
-    #[serde(default)]
-    pub hotfix_warnings: Vec<String>,
-    /// For a Prod approval: the changed services it calls whose change has
-    /// not reached Prod yet (the Prod plan), by id.
-    #[serde(default)]
-    pub plan_blocked_on: Vec<String>,
-    /// Approving it needs an override with a reason (blocked, and the plan
-    /// is not strict).
-    #[serde(default)]
-    pub needs_override: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ApprovalsView {
-    /// The server's clock, so relative times read the same after hydration.
-    pub now: DateTime<Utc>,
-    pub pending: Vec<QueueItem>,
-    /// One page of decided requests, newest first.
-    pub history: Vec<ApprovalRequest>,
-    /// Where the next (older) page of the history starts, if there is one.
-    #[serde(default)]
-    pub older: Option<String>,
-    pub signed_in: bool,
-    /// A message left by a form submitted without JavaScript.
-    pub notice: Option<Notice>,
-    /// Configuration problems, shown to admins and SRE; empty for others.
-    pub problems: Vec<PipelineProblem>,
-    /// Which decided requests the viewer may start a new run for.
-    pub may_rerun: Vec<String>,
-    /// Pending requests per environment (before the `env` filter), in
-    /// promotion order.
-    #[serde(default)]
-    pub counts: Vec<EnvironmentCount>,
-    /// The environment the queue is narrowed to (`?env=`), if any.
-    #[serde(default)]
-    pub environment: Option<String>,
-    /// Pending requests that match but are not listed (each list shows at
-    /// most [`PENDING_SHOWN`]: a page has a bounded answer).
-    #[serde(default)]
-    pub not_shown: usize,
-}
-
-/// Requests listed at most in each of the queue's lists (what waits for the
-/// viewer, and the rest); narrowing to an environment lists others.
-pub const PENDING_SHOWN: usize = 50;
-
-/// How many requests wait in one environment, and how many of them the
-/// viewer may decide.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EnvironmentCount {
-    pub id: String,
-    pub name: String,
-    pub total: usize,
-    pub mine: usize,
-}
 
 /// The queue and one page of the history (`before`: the cursor of the
 /// page's older link; none for the newest decisions). `env` narrows the
@@ -98,7 +22,13 @@ pub async fn approvals(
     #[server(default)] request: Option<String>,
 ) -> Result<ApprovalsView, AppError> {
     AppError::respond(
-        crate::ssr::approvals::view(before.as_deref(), env.as_deref(), request.as_deref()).await,
+        async {
+            let (state, caller) = crate::ssr::session::asking().await?;
+            let notice = crate::ssr::session::take_notice().await?;
+            let (before, env, request) = (before.as_deref(), env.as_deref(), request.as_deref());
+            crate::ssr::approvals::view(&state, &caller, notice, before, env, request).await
+        }
+        .await,
     )
 }
 
@@ -106,7 +36,11 @@ pub async fn approvals(
 /// a failure), for those who may approve its environment, SRE and admins.
 #[server(endpoint = "approvals/rerun")]
 pub async fn rerun(request: String) -> Result<String, AppError> {
-    let result = crate::ssr::approvals::rerun(&request).await;
+    let result = async {
+        let (state, caller) = crate::ssr::session::asking().await?;
+        crate::ssr::approvals::rerun(&state, &caller, &request).await
+    }
+    .await;
     crate::ssr::forms::answer_form(result, "/approvals").await
 }
 
@@ -145,7 +79,12 @@ pub async fn decide(
             crate::domain::limits::COMMENT_MAX,
         )
         .map_err(AppError::Invalid)?;
-        crate::ssr::approvals::vote(&request, decision, comment, sign_off, override_reason).await
+        let (state, caller) = crate::ssr::session::asking().await?;
+        let (comment, reason) = (comment, override_reason);
+        crate::ssr::approvals::vote(
+            &state, &caller, &request, decision, comment, sign_off, reason,
+        )
+        .await
     }
     .await;
     crate::ssr::forms::answer_form(result, "/approvals").await

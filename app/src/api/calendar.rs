@@ -1,172 +1,9 @@
-//! The release calendar: the month, the agenda, the next releases, what each
-//! environment allows now, and managers' changes.
+//! Server functions for calendar; what they return is in
+//! [`crate::views::calendar`].
 
-use crate::domain::calendar::{Gate, MilestoneKind, ReleaseState};
-use crate::domain::{Team, TeamId};
 use crate::error::AppError;
-use crate::notice::Notice;
-use chrono::{DateTime, NaiveDate, Utc};
+use crate::views::calendar::*;
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
-
-/// Something that happens on a day of the calendar.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CalendarEvent {
-    pub kind: MilestoneKind,
-    pub release: String,
-    /// The teams it applies to; empty when it is the same for every team.
-    pub teams: Vec<String>,
-    pub date: NaiveDate,
-    pub at: DateTime<Utc>,
-    /// "18:00 GMT" in the org's zone; `None` for all-day milestones.
-    pub time: Option<String>,
-    /// The org zone's offset from UTC at that moment, in minutes.
-    pub offset_minutes: i32,
-    /// How many times it was moved, and why last.
-    pub moves: u32,
-    pub moved_because: Option<String>,
-    /// The blackout it falls in.
-    pub in_blackout: Option<String>,
-}
-
-/// One day of the month grid.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DayCell {
-    pub date: NaiveDate,
-    pub in_month: bool,
-    pub today: bool,
-    pub events: Vec<CalendarEvent>,
-    pub blackouts: Vec<String>,
-    /// Release takes hotfix branches only on this day.
-    pub hotfix_window: bool,
-}
-
-/// A span of days shown in the agenda (blackouts, hotfix windows).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DaySpan {
-    pub name: String,
-    pub first_day: NaiveDate,
-    pub last_day: NaiveDate,
-    pub detail: String,
-}
-
-/// One of the next releases, for managers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReleaseSummary {
-    pub number: u32,
-    pub name: String,
-    pub state: ReleaseState,
-    /// Each milestone with its date words ("8 Feb", or "5–8 Feb" where
-    /// teams differ), flagged when it falls in a blackout.
-    pub milestones: Vec<(MilestoneKind, String, Option<String>)>,
-    pub approvals_done: u32,
-    pub approvals_pending: u32,
-}
-
-/// What one environment allows now, per team where teams differ.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EnvironmentAllowance {
-    pub environment_id: String,
-    pub environment: String,
-    /// `(team name or None for every team, gate, sentence)`.
-    pub lines: Vec<(Option<String>, Gate, String)>,
-}
-
-/// A manager's change, as the calendar's history shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CalendarChange {
-    pub at: DateTime<Utc>,
-    pub actor_name: String,
-    pub actor_roles: Vec<String>,
-    /// What changed, before and after, in words.
-    pub summary: String,
-    pub reason: String,
-}
-
-/// One milestone of the current release, for the timeline at the top.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TimelineStep {
-    pub kind: MilestoneKind,
-    /// "8 Feb", or "5–8 Feb" where teams differ.
-    pub words: String,
-    /// Weekday and time where the teams agree ("Fri 18:00 GMT").
-    pub detail: Option<String>,
-    /// It has happened for every team shown.
-    pub passed: bool,
-    /// The blackout it falls in.
-    pub in_blackout: Option<String>,
-}
-
-/// The release the calendar is in today, as one row of milestones.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CurrentRelease {
-    pub number: u32,
-    pub name: String,
-    pub state: ReleaseState,
-    pub steps: Vec<TimelineStep>,
-}
-
-/// The milestone the Move form is for (`?move=<release>:<milestone>`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MoveTarget {
-    pub release: u32,
-    pub release_name: String,
-    pub kind: MilestoneKind,
-    /// Where it is now: `(team name, or None for every team, words)`.
-    pub now: Vec<(Option<String>, String)>,
-    /// The date and time inputs' starting values (YYYY-MM-DD, HH:MM).
-    pub date: String,
-    pub time: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CalendarView {
-    pub now: DateTime<Utc>,
-    pub today: NaiveDate,
-    /// IANA name and current abbreviation of the org's zone.
-    pub zone: String,
-    pub zone_abbreviation: String,
-    /// "2027-01" and its neighbours, for links.
-    pub month: String,
-    pub month_title: String,
-    pub previous_month: String,
-    pub next_month: String,
-    pub this_month: String,
-    pub teams: Vec<Team>,
-    pub team: Option<TeamId>,
-    pub weeks: Vec<Vec<DayCell>>,
-    /// This month's events in order.
-    pub agenda: Vec<CalendarEvent>,
-    /// Blackouts and hotfix windows touching this month.
-    pub spans: Vec<DaySpan>,
-    pub next_releases: Vec<ReleaseSummary>,
-    pub allowances: Vec<EnvironmentAllowance>,
-    pub history: Vec<CalendarChange>,
-    pub can_manage: bool,
-    /// Environments a blackout may close: (id, name, closed by default).
-    pub environments: Vec<(String, String, bool)>,
-    pub notice: Option<Notice>,
-    /// This cycle's milestones in one row.
-    #[serde(default)]
-    pub current: Option<CurrentRelease>,
-    /// What the Move form moves (managers, `?move=`).
-    #[serde(default)]
-    pub moving: Option<MoveTarget>,
-    /// The viewer's secret calendar-feed link (signed in only).
-    #[serde(default)]
-    pub feed_link: Option<FeedLink>,
-}
-
-/// A person's secret calendar-feed link: calendar apps cannot sign in, so
-/// a feed URL carries a token that stands for its person. Gatehouse keeps
-/// only the token's hash, so the link is shown once, when it is made.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FeedLink {
-    /// When the current link was made (e.g. "7 Dec 2026"); `None`: none yet.
-    pub made: Option<String>,
-    /// The token made just now, shown in this one view.
-    pub fresh_token: Option<String>,
-}
 
 /// The calendar for a month (`YYYY-MM`, default: this month) and
 /// optionally one team.
@@ -177,7 +14,13 @@ pub async fn calendar(
     #[server(default)] moving: Option<String>,
 ) -> Result<CalendarView, AppError> {
     AppError::respond(
-        crate::ssr::calendar::view(month.as_deref(), team.as_deref(), moving.as_deref()).await,
+        async {
+            let (state, caller) = crate::ssr::session::asking().await?;
+            let notice = crate::ssr::session::take_notice().await?;
+            let (month, team, moving) = (month.as_deref(), team.as_deref(), moving.as_deref());
+            crate::ssr::calendar::view(&state, &caller, notice, month, team, moving).await
+        }
+        .await,
     )
 }
 
@@ -192,9 +35,19 @@ pub async fn move_milestone(
     #[server(default)] time: String,
     #[server(default)] reason: String,
 ) -> Result<String, AppError> {
-    let result =
-        crate::ssr::calendar::move_milestone(&release, &milestone, &team, &date, &time, &reason)
-            .await;
+    let result = async {
+        let (state, caller) = crate::ssr::session::asking().await?;
+        let input = crate::ssr::calendar::MoveRequest {
+            release: &release,
+            milestone: &milestone,
+            team: &team,
+            date: &date,
+            time: &time,
+            reason: &reason,
+        };
+        crate::ssr::calendar::move_milestone(&state, &caller, input).await
+    }
+    .await;
     let kept = vec![
         ("team".to_owned(), team),
         ("date".to_owned(), date),
@@ -214,9 +67,21 @@ pub async fn add_blackout(
     #[server(default)] environments: Vec<String>,
     #[server(default)] reason: String,
 ) -> Result<String, AppError> {
-    let result =
-        crate::ssr::calendar::add_blackout(&name, &first_day, &last_day, &environments, &reason)
-            .await;
+    let result = async {
+        let (state, caller) = crate::ssr::session::asking().await?;
+        let (first, last) = (&first_day, &last_day);
+        crate::ssr::calendar::add_blackout(
+            &state,
+            &caller,
+            &name,
+            first,
+            last,
+            &environments,
+            &reason,
+        )
+        .await
+    }
+    .await;
     let mut kept = vec![
         ("name".to_owned(), name),
         ("first_day".to_owned(), first_day),
@@ -237,6 +102,10 @@ pub async fn add_blackout(
 /// signed-in person.
 #[server(endpoint = "calendar/feed-token")]
 pub async fn rotate_feed_token() -> Result<String, AppError> {
-    let result = crate::ssr::calendar::rotate_feed_token().await;
+    let result = async {
+        let (state, caller) = crate::ssr::session::asking().await?;
+        crate::ssr::calendar::rotate_feed_token(&state, &caller).await
+    }
+    .await;
     crate::ssr::forms::answer_form_at(result, "/calendar", Some("feed"), Vec::new()).await
 }

@@ -1,28 +1,11 @@
-//! Who is signed in, and demo-mode sign-in.
+//! Server functions for session; what they return is in
+//! [`crate::views::session`].
 
+use crate::domain::Persona;
 pub use crate::domain::SignInProvider;
-use crate::domain::{Persona, User};
 use crate::error::AppError;
+use crate::views::session::*;
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
-
-/// What every page needs to know about the viewer and the server.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SessionInfo {
-    /// True when Gatehouse runs against its simulators with seeded data.
-    pub demo: bool,
-    pub user: Option<User>,
-}
-
-/// What the sign-in page offers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SignInChoices {
-    pub demo: bool,
-    pub providers: Vec<SignInProvider>,
-    pub user: Option<User>,
-    /// Why the last sign-in failed, when it did.
-    pub notice: Option<crate::notice::Notice>,
-}
 
 /// The ways to sign in, and how the last attempt went.
 #[server(endpoint = "sign-in/options")]
@@ -67,25 +50,7 @@ pub async fn demo_sign_in(login: String) -> Result<(), AppError> {
     AppError::respond(
         async {
             let state = demo_only()?;
-            let Some(user) = state.users.persona_user(&login).await? else {
-                let login: String = login.chars().take(100).collect();
-                state
-                    .audit
-                    .append(&crate::ssr::ports::NewAudit {
-                        kind: "sign_in_refused",
-                        subject: Some("demo".into()),
-                        summary: format!(
-                            "A demo sign-in as \u{201c}{login}\u{201d} was refused: no such persona"
-                        ),
-                        details: serde_json::json!({ "provider": "demo", "login": login }),
-                        ..Default::default()
-                    })
-                    .await?;
-                return Err(AppError::NotFound(format!(
-                    "There is no demo persona called \u{201c}{login}\u{201d}."
-                )));
-            };
-            crate::ssr::session::sign_in(&state, &user).await?;
+            crate::ssr::session::demo_sign_in(&state, &login).await?;
             leptos_axum::redirect("/environments");
             Ok(())
         }

@@ -2,10 +2,10 @@
 //! signed-in user.
 
 use super::icon::{Icon, IconKind, IconSprite};
-use crate::api::session::SessionInfo;
 use crate::domain::{Role, User};
 use crate::islands::live::LiveUpdates;
 use crate::session_context::SessionContext;
+use crate::views::session::SessionInfo;
 use leptos::prelude::*;
 use leptos_router::components::A;
 

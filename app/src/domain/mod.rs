@@ -2,6 +2,7 @@
 //! edge (configuration, database rows, requests), and trusted afterwards.
 
 pub mod approval;
+pub mod audit;
 mod branch;
 pub mod calendar;
 pub mod deploy_dag;

@@ -1,4 +1,4 @@
-use crate::api::approvals::{approvals, ApprovalsView, EnvironmentCount, QueueItem, Rerun};
+use crate::api::approvals::{approvals, Rerun};
 use crate::components::error_notice::ErrorNotice;
 use crate::components::icon::{Icon, IconKind};
 use crate::components::note::NoticeView;
@@ -7,6 +7,7 @@ use crate::domain::approval::{Decision, TestMark};
 use crate::domain::request::{ApprovalRequest, DeliveryOutcome, PipelineProblem, RequestState};
 use crate::islands::decision_panel::{DecisionPanel, TestChoice};
 use crate::islands::outcome::OutcomeRegion;
+use crate::views::approvals::{ApprovalsView, EnvironmentCount, QueueItem};
 use chrono::{DateTime, Utc};
 use leptos::form::ActionForm;
 use leptos::prelude::*;

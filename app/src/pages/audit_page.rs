@@ -2,11 +2,11 @@
 // it needs no JavaScript at all.
 #![cfg_attr(not(feature = "ssr"), allow(dead_code, unused_imports))]
 
-use crate::api::audit::{
-    audit, kind_words, AuditEntry, AuditQuery, AuditVerification, AuditView, KINDS,
-};
+use crate::api::audit::audit;
 use crate::components::error_notice::ErrorNotice;
 use crate::components::icon::{Icon, IconKind};
+use crate::domain::audit::{kind_words, AuditEntry, AuditQuery, AuditVerification, KINDS};
+use crate::views::audit::{href, AuditView};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -100,10 +100,10 @@ fn AuditBody(data: AuditView) -> impl IntoView {
         }
     });
     let filtered = !query.filters().is_empty();
-    let csv = query.href("/audit/export.csv", &[]);
-    let jsonl = query.href("/audit/export.jsonl", &[]);
-    let newest = (query.before.is_some()).then(|| query.href("/audit", &[]));
-    let older = next.map(|cursor| query.href("/audit", &[("before", cursor.to_string())]));
+    let csv = href(&query, "/audit/export.csv", &[]);
+    let jsonl = href(&query, "/audit/export.jsonl", &[]);
+    let newest = (query.before.is_some()).then(|| href(&query, "/audit", &[]));
+    let older = next.map(|cursor| href(&query, "/audit", &[("before", cursor.to_string())]));
     let count = rows.len();
     let list = if rows.is_empty() {
         view! {
@@ -196,7 +196,7 @@ fn VerificationLine(verification: Option<AuditVerification>) -> impl IntoView {
 #[component]
 fn Filters(
     query: AuditQuery,
-    people: Vec<crate::api::audit::Person>,
+    people: Vec<crate::domain::audit::Person>,
     teams: Vec<(String, String)>,
     environments: Vec<(String, String)>,
     services: Vec<String>,

@@ -2,11 +2,12 @@
 // `body_html`); the browser build compiles the page but never renders it.
 #![cfg_attr(not(feature = "ssr"), allow(dead_code, unused_imports))]
 
-use crate::api::board::{board, ActionChip, BoardView, Cell, CellStatus, Gap, Health, ServiceRow};
+use crate::api::board::board;
 use crate::components::error_notice::ErrorNotice;
 use crate::components::icon::{Icon, IconKind};
 use crate::components::time::{ago, lasting};
 use crate::error::AppError;
+use crate::views::board::{ActionChip, BoardView, Cell, CellStatus, Gap, Health, ServiceRow};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -338,26 +339,13 @@ pub(crate) fn status_tone(status: CellStatus) -> &'static str {
     }
 }
 
-/// How an action's run went: its tone, its word, and where it sorts (the
-/// worst first).
-pub(crate) fn action_look(state: &str) -> (&'static str, &'static str, u8) {
-    match state {
-        "failed" => ("fail", "failed", 0),
-        "waiting" => ("wait", "waiting", 1),
-        "running" => ("run", "running", 2),
-        "stopped" => ("stop", "stopped", 3),
-        "succeeded" => ("ok", "succeeded", 5),
-        _ => ("none", "not run", 4),
-    }
-}
-
 /// A cell's pipeline actions in one line, grouped by how their runs went,
 /// the worst first: "Approval waiting · Source, Build, Deploy succeeded".
 #[component]
 fn ActionsLine(actions: Vec<ActionChip>) -> impl IntoView {
     let mut groups: Vec<(&'static str, &'static str, u8, Vec<String>)> = Vec::new();
     for a in &actions {
-        let (tone, word, rank) = action_look(&a.state);
+        let (tone, word, rank) = a.state.look();
         let short = a
             .label
             .split(':')

@@ -1,7 +1,4 @@
-use crate::api::calendar::{
-    calendar, AddBlackout, CalendarChange, CalendarEvent, CalendarView, CurrentRelease, DayCell,
-    DaySpan, EnvironmentAllowance, MoveMilestone, MoveTarget, ReleaseSummary, RotateFeedToken,
-};
+use crate::api::calendar::{calendar, AddBlackout, MoveMilestone, RotateFeedToken};
 use crate::components::badges::GateBadge;
 use crate::components::error_notice::ErrorNotice;
 use crate::components::icon::{Icon, IconKind};
@@ -13,6 +10,10 @@ use crate::domain::{Team, TeamId};
 use crate::islands::local_time::LocalTime;
 use crate::islands::step_keys::StepKeys;
 use crate::notice::Notice;
+use crate::views::calendar::{
+    CalendarChange, CalendarEvent, CalendarView, CurrentRelease, DayCell, DaySpan,
+    EnvironmentAllowance, MoveTarget, ReleaseSummary,
+};
 use chrono::{DateTime, Utc};
 use leptos::form::ActionForm;
 use leptos::prelude::*;

@@ -2,11 +2,12 @@
 // browser build compiles the page but never renders it.
 #![cfg_attr(not(feature = "ssr"), allow(dead_code, unused_imports))]
 
-use crate::api::board::{board_cell, CellDetail, CellStatus};
+use crate::api::board::board_cell;
 use crate::components::error_notice::ErrorNotice;
 use crate::components::time::ago;
 use crate::error::AppError;
-use crate::pages::board_page::{action_look, status_tone, status_word, GapList, Timeline};
+use crate::pages::board_page::{status_tone, status_word, GapList, Timeline};
+use crate::views::board::{CellDetail, CellStatus};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -143,7 +144,7 @@ fn CellBody(data: CellDetail) -> impl IntoView {
                     </thead>
                     <tbody>
                         {rows.into_iter().map(|a| {
-                            let (tone, state_word, _) = action_look(&a.state);
+                            let (tone, state_word, _) = a.state.look();
                             // The demo's runs are simulated: AWS has no console
                             // page for them (GitHub's runs open the simulator's).
                             let link = match a.url {

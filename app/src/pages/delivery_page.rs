@@ -2,10 +2,7 @@
 // browser build compiles the page but never renders it.
 #![cfg_attr(not(feature = "ssr"), allow(dead_code, unused_imports))]
 
-use crate::api::delivery::{
-    band_words, delivery, duration_words, frequency_words, rate_words, DeliveryView, MeasureRow,
-    Scope, FAILURE_WINDOW_DAYS, WINDOWS,
-};
+use crate::api::delivery::delivery;
 use crate::components::error_notice::ErrorNotice;
 use crate::components::icon::{Icon, IconKind};
 use crate::components::team_filter::TeamFilter;
@@ -13,6 +10,10 @@ use crate::domain::dora::{Band, Measures};
 use crate::domain::trend_chart::{self, Line};
 use crate::domain::TeamId;
 use crate::error::AppError;
+use crate::views::delivery::{
+    band_words, duration_words, frequency_words, rate_words, DeliveryView, MeasureRow, Scope,
+    FAILURE_WINDOW_DAYS, WINDOWS,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;

@@ -2,13 +2,14 @@
 // `body_html`); the browser build compiles the page but never renders it.
 #![cfg_attr(not(feature = "ssr"), allow(dead_code, unused_imports))]
 
-use crate::api::org::{environments, EnvironmentRow, EnvironmentsView};
+use crate::api::org::environments;
 use crate::components::badges::{BranchChip, DownPolicyBadge, GateBadge, TriggerBadge};
 use crate::components::error_notice::ErrorNotice;
 use crate::components::icon::{Icon, IconKind};
 use crate::components::team_filter::TeamFilter;
 use crate::domain::{Service, Team, TeamId};
 use crate::error::AppError;
+use crate::views::org::{EnvironmentRow, EnvironmentsView};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;

@@ -2,9 +2,10 @@
 // live updater refreshes it when a state changes).
 #![cfg_attr(not(feature = "ssr"), allow(dead_code, unused_imports))]
 
-use crate::api::inventory::{inventory, DriftView, EnvironmentState, InventoryView, ServiceRow};
+use crate::api::inventory::inventory;
 use crate::components::error_notice::ErrorNotice;
 use crate::components::icon::{Icon, IconKind};
+use crate::views::inventory::{DriftView, EnvironmentState, InventoryView, ServiceRow};
 use leptos::prelude::*;
 use leptos_meta::Title;
 

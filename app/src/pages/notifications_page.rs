@@ -2,11 +2,12 @@
 // no JavaScript (the live updater refreshes it when deliveries change).
 #![cfg_attr(not(feature = "ssr"), allow(dead_code, unused_imports))]
 
-use crate::api::notifications::{notifications, DeliveryRow, NotificationsView};
+use crate::api::notifications::notifications;
 use crate::components::error_notice::ErrorNotice;
 use crate::components::icon::{Icon, IconKind};
 use crate::components::note::NoticeView;
 use crate::domain::notification::ChannelSummary;
+use crate::views::notifications::{DeliveryRow, NotificationsView};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;

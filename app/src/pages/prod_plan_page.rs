@@ -2,13 +2,14 @@
 // browser build compiles the page but never renders it.
 #![cfg_attr(not(feature = "ssr"), allow(dead_code, unused_imports))]
 
-use crate::api::prod_plan::{prod_plan, ProdPlanView};
+use crate::api::prod_plan::prod_plan;
 use crate::components::error_notice::ErrorNotice;
 use crate::components::icon::{Icon, IconKind};
 use crate::components::team_filter::TeamFilter;
 use crate::domain::deploy_dag::{PlanNode, ProdState};
 use crate::domain::TeamId;
 use crate::error::AppError;
+use crate::views::prod_plan::ProdPlanView;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -122,7 +123,7 @@ fn PlanBody(data: ProdPlanView) -> impl IntoView {
     let nodes = data.plan.nodes.clone();
     let team_name = {
         let teams = data.teams.clone();
-        move |id: &str| crate::api::prod_plan::team_name(&teams, id)
+        move |id: &str| crate::views::prod_plan::team_name(&teams, id)
     };
     let item = {
         let nodes = nodes.clone();

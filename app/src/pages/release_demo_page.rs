@@ -2,11 +2,12 @@
 // `body_html`); the browser build compiles the page but never renders it.
 #![cfg_attr(not(feature = "ssr"), allow(dead_code, unused_imports))]
 
-use crate::api::release_demo::{release_demo, slides, Panel, ReleaseDemoView, ServiceDemo};
+use crate::api::release_demo::release_demo;
 use crate::components::error_notice::ErrorNotice;
 use crate::components::icon::{Icon, IconKind};
 use crate::error::AppError;
 use crate::islands::step_keys::StepKeys;
+use crate::views::release_demo::{slides, Panel, ReleaseDemoView, ServiceDemo};
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 

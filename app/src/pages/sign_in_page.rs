@@ -1,7 +1,8 @@
-use crate::api::session::{sign_in_options, SignInChoices};
+use crate::api::session::sign_in_options;
 use crate::components::error_notice::ErrorNotice;
 use crate::components::icon::{Icon, IconKind};
 use crate::components::note::Note;
+use crate::views::session::SignInChoices;
 use leptos::prelude::*;
 use leptos_meta::Title;
 

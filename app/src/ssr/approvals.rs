@@ -1,27 +1,26 @@
-//! The approval queue: votes checked against the policy, decisions sent to
-//! CodePipeline exactly once, and the poller that keeps the queue in step
-//! with CodePipeline.
+//! The approval queue: votes checked against the policy, and decisions sent
+//! to CodePipeline exactly once. The poller that keeps the queue in step
+//! with CodePipeline is a job (the server's `jobs::poller`).
 
 use super::calendar::OrgCalendar;
 use super::ports::{
-    Actor, ApprovalNow, ApprovalTarget, ClaimedDelivery, HotfixRecord, NewRequest, NewVote,
-    PipelineError, PlanOverride, VoteCommit,
+    Actor, ApprovalNow, ClaimedDelivery, HotfixRecord, NewVote, PipelineError, PlanOverride,
+    VoteCommit,
 };
-use super::{app_state, session, AppState};
-use crate::api::approvals::{ApprovalsView, EnvironmentCount, QueueItem, PENDING_SHOWN};
+use super::{AppState, Caller};
 use crate::domain::approval::{
     self, Authorship, CommitAuthorship, Decision, Outcome, PlanBlock, Refusal, SignOff, VoteRequest,
 };
-use crate::domain::request::{ApprovalRequest, DeliveryOutcome, PipelineProblem, RequestState};
+use crate::domain::request::{ApprovalRequest, DeliveryOutcome, RequestState};
 use crate::domain::{OrgModel, RoleKind, TeamId, User};
 use crate::error::AppError;
-use std::collections::HashMap;
+use crate::views::approvals::{ApprovalsView, EnvironmentCount, QueueItem, PENDING_SHOWN};
 use std::time::Duration;
 
 /// How long a delivery may take before another process may retry it.
 const DELIVERY_LEASE: Duration = Duration::from_secs(30);
 /// CodePipeline's approval timeout.
-const APPROVAL_TTL_DAYS: i64 = 7;
+pub const APPROVAL_TTL_DAYS: i64 = 7;
 
 /// The queue as `user` sees it; `hotfix_refusal` says why approving its
 /// revision must wait (see [`hotfix_refusal`]); `plan_block` what the Prod
@@ -229,31 +228,32 @@ fn parse_cursor(raw: &str) -> Result<(chrono::DateTime<chrono::Utc>, String), Ap
 /// The Approvals page; the history from `before` (a cursor the previous
 /// page gave), newest first.
 pub async fn view(
+    state: &AppState,
+    caller: &Caller,
+    notice: Option<crate::notice::Notice>,
     before: Option<&str>,
     environment: Option<&str>,
     request: Option<&str>,
 ) -> Result<ApprovalsView, AppError> {
-    let state = app_state()?;
-    let user = session::current_user(&state).await?;
-    let notice = session::take_notice().await?;
+    let user = caller.user().cloned();
     let org = state.org.load_org().await?;
-    let (calendar, _) = super::calendar::load(&state, &org).await?;
+    let (calendar, _) = super::calendar::load(state, &org).await?;
     // Hotfixes as the board shows them (its in-memory snapshot; a vote
     // asks the store itself).
     let now = chrono::Utc::now();
     let snapshot = state
         .board
-        .snapshot(super::board::snapshot_since(now, now))
+        .snapshot(super::calendar::snapshot_since(now, now))
         .await?;
     let hotfixes = &snapshot.hotfixes;
     let mut pending = Vec::new();
     for item in state.approvals.pending().await? {
-        let item = with_commit_link(&state, &org, item);
+        let item = with_commit_link(state, &org, item);
         // Whether approving must wait for a hotfix is asked only for
         // someone who could approve (GitHub's answers about two commits
         // are kept: they never change).
         let held = match &user {
-            Some(_) => hotfix_refusal(&state, &org, &item, hotfixes)
+            Some(_) => hotfix_refusal(state, &org, &item, hotfixes)
                 .await
                 .unwrap_or_else(|err| Some(err.to_string())),
             None => None,
@@ -289,7 +289,7 @@ pub async fn view(
     });
     let history: Vec<ApprovalRequest> = history
         .into_iter()
-        .map(|item| with_commit_link(&state, &org, item))
+        .map(|item| with_commit_link(state, &org, item))
         .collect();
     let problems = match &user {
         Some(u) if u.has(RoleKind::Admin) || u.has(RoleKind::Sre) => {
@@ -430,20 +430,19 @@ async fn commit_author(
 /// Records the signed-in user's vote; when it decides the request, tells
 /// CodePipeline. Returns a sentence saying what happened.
 pub async fn vote(
+    state: &AppState,
+    caller: &Caller,
     request_id: &str,
     decision: Decision,
     comment: &str,
     sign_off: SignOff,
     override_reason: &str,
 ) -> Result<String, AppError> {
-    let state = app_state()?;
     let _wrote = state.changes.writing(super::changes::Topic::Approvals);
-    let user = session::current_user(&state)
-        .await?
-        .ok_or(AppError::Unauthenticated)?;
-    let actor = Actor::from(&user);
+    let user = caller.required()?;
+    let actor = Actor::from(user);
     let org = state.org.load_org().await?;
-    let (calendar, _) = super::calendar::load(&state, &org).await?;
+    let (calendar, _) = super::calendar::load(state, &org).await?;
     // A concurrent vote makes the commit conflict; read again and re-check.
     for _ in 0..8 {
         let item = state
@@ -463,12 +462,12 @@ pub async fn vote(
             .ok_or_else(|| AppError::Invalid(format!("{} needs no approval.", env.name)))?;
         let team = TeamId::parse(&item.team_id).map_err(|e| AppError::internal(&e))?;
         let votes = item.prior_votes();
-        let author = commit_author(&state, &org, &item).await?;
-        let author_unknown = approval::authorship(&author, &user) == Authorship::Unknown;
+        let author = commit_author(state, &org, &item).await?;
+        let author_unknown = approval::authorship(&author, user) == Authorship::Unknown;
         let hotfix_refusal = match decision {
             Decision::Approve => {
                 let hotfixes = state.board.hotfixes(&item.service_id).await?;
-                hotfix_refusal(&state, &org, &item, &hotfixes).await?
+                hotfix_refusal(state, &org, &item, &hotfixes).await?
             }
             Decision::Reject => None,
         };
@@ -479,14 +478,14 @@ pub async fn vote(
                 let now = chrono::Utc::now();
                 let snapshot = state
                     .board
-                    .snapshot(super::board::snapshot_since(now, now))
+                    .snapshot(super::calendar::snapshot_since(now, now))
                     .await?;
                 plan_block_of(&org, &snapshot, &item)
             }
             _ => None,
         };
         let request = VoteRequest {
-            user: &user,
+            user,
             environment: env,
             rule,
             team: &team,
@@ -571,7 +570,7 @@ pub async fn vote(
                 };
                 // The vote is committed: a failure from here on is the
                 // delivery's, which the poller finishes.
-                let delivered = deliver(&state, request_id).await;
+                let delivered = deliver(state, request_id).await;
                 if let Err(err) = &delivered {
                     tracing::warn!(request = %request_id, error = %err, "delivery interrupted; the poller finishes it");
                 }
@@ -803,12 +802,13 @@ fn may_start_runs(org: &OrgModel, user: &User, item: &ApprovalRequest) -> bool {
 }
 
 /// Starts a new run of a decided request's pipeline and audits it.
-pub async fn rerun(request_id: &str) -> Result<String, AppError> {
-    let state = app_state()?;
+pub async fn rerun(
+    state: &AppState,
+    caller: &Caller,
+    request_id: &str,
+) -> Result<String, AppError> {
     let _wrote = state.changes.writing(super::changes::Topic::Approvals);
-    let user = session::current_user(&state)
-        .await?
-        .ok_or(AppError::Unauthenticated)?;
+    let user = caller.required()?.clone();
     let item = state
         .approvals
         .request(request_id)
@@ -850,243 +850,4 @@ pub async fn rerun(request_id: &str) -> Result<String, AppError> {
         item.pipeline,
         &execution[..execution.len().min(8)]
     ))
-}
-
-/// Checks every mapped pipeline whose environment needs approval against
-/// CodePipeline (ListPipelines, then GetPipeline) and records what does not
-/// match the org configuration, for admins and SRE to fix.
-pub async fn check_pipelines(
-    state: &AppState,
-    pause_between_calls: Duration,
-) -> Result<Vec<PipelineProblem>, AppError> {
-    let org = state.org.load_org().await?;
-    let names: std::collections::HashSet<String> = state
-        .pipelines
-        .pipeline_names()
-        .await
-        .map_err(|e| {
-            AppError::Dependency(format!("CodePipeline could not list the pipelines: {e}"))
-        })?
-        .into_iter()
-        .collect();
-    let stage_name = org.pipelines.approval_stage();
-    let action_name = org.pipelines.approval_action();
-    let now = chrono::Utc::now();
-    let mut problems = Vec::new();
-    for env in org.environments.iter().filter(|e| e.approval.is_some()) {
-        for service in &org.services {
-            let pipeline = org.pipelines.pipeline_name(&service.id, &env.id);
-            let problem = if names.contains(&pipeline) {
-                if !pause_between_calls.is_zero() {
-                    tokio::time::sleep(pause_between_calls).await;
-                }
-                match state.pipelines.pipeline_stages(&pipeline).await {
-                    Err(err) => Some(format!("CodePipeline could not describe {pipeline}: {err}")),
-                    Ok(stages) => match stages.iter().find(|(s, _)| s == stage_name) {
-                        None => Some(format!(
-                            "Pipeline {pipeline} has no stage {stage_name} (its stages: {}); add it, or change [codepipeline] approval_stage.",
-                            stages.iter().map(|(s, _)| s.as_str()).collect::<Vec<_>>().join(", ")
-                        )),
-                        Some((_, actions)) => match actions.iter().find(|(a, _)| a == action_name) {
-                            None => Some(format!(
-                                "Stage {stage_name} of {pipeline} has no action {action_name}; add a manual approval action, or change [codepipeline] approval_action."
-                            )),
-                            Some((_, category)) if category != "Approval" => Some(format!(
-                                "Action {action_name} of {pipeline} is a {category} action, not a manual approval."
-                            )),
-                            Some(_) => None,
-                        },
-                    },
-                }
-            } else {
-                Some(format!(
-                    "There is no pipeline {pipeline} for {} in {}; create it, or change [codepipeline] pipeline_name.",
-                    service.name, env.name
-                ))
-            };
-            if let Some(problem) = problem {
-                problems.push(PipelineProblem {
-                    pipeline,
-                    service_id: service.id.to_string(),
-                    environment_id: env.id.to_string(),
-                    problem,
-                    checked_at: now,
-                });
-            }
-        }
-    }
-    state.approvals.replace_pipeline_problems(&problems).await?;
-    if !problems.is_empty() {
-        tracing::warn!(
-            count = problems.len(),
-            "pipelines do not match the org configuration"
-        );
-    }
-    Ok(problems)
-}
-
-/// What one poll found.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct PollReport {
-    pub pipelines: usize,
-    pub new_requests: usize,
-    pub closed: u64,
-    pub delivered: usize,
-    /// Pending requests whose committed votes already decided them.
-    pub repaired: usize,
-    pub errors: usize,
-}
-
-/// Decides every pending request whose committed votes already meet its
-/// rule: the repair for a deciding vote that was recorded without its
-/// decision (whatever the cause), so no request stays wedged.
-async fn repair_undecided(state: &AppState, org: &OrgModel) -> Result<usize, AppError> {
-    let mut repaired = 0;
-    for item in state.approvals.pending().await? {
-        let Some(rule) = org
-            .environment(&item.environment_id)
-            .and_then(|e| e.approval.as_ref())
-        else {
-            continue;
-        };
-        let votes = item.prior_votes();
-        let Some(decision) = approval::tally(rule, &votes) else {
-            continue;
-        };
-        let deciders: Vec<String> = item
-            .votes
-            .iter()
-            .filter(|v| v.decision == decision)
-            .map(|v| v.display_name.clone())
-            .collect();
-        let comment = item
-            .votes
-            .iter()
-            .find(|v| v.decision == Decision::Reject)
-            .map_or("", |v| v.comment.as_str());
-        let summary = approval::aws_summary(decision, &deciders, comment);
-        if state
-            .approvals
-            .decide_pending(&item.id, votes.len(), decision, &summary)
-            .await?
-            == VoteCommit::Recorded
-        {
-            tracing::warn!(request = %item.id, ?decision, "decided a request its votes had already decided");
-            repaired += 1;
-        }
-    }
-    Ok(repaired)
-}
-
-/// One pass of the poller: every pipeline whose environment needs approval
-/// is read once; new approvals are recorded, ones answered elsewhere are
-/// closed, and undelivered decisions are sent again.
-pub async fn poll(state: &AppState, pause_between_calls: Duration) -> Result<PollReport, AppError> {
-    let _wrote = state.changes.writing(super::changes::Topic::Approvals);
-    let org = state.org.load_org().await?;
-    let mut report = PollReport::default();
-    // What is recorded as waiting, read once: a pipeline that shows the
-    // same costs no query (the common case in a steady pass). Requests are
-    // only added by this pass, so this stays true for the rest of it apart
-    // from decisions, which only make some of it stale: closing is checked
-    // again in the database.
-    let mut recorded: HashMap<ApprovalTarget, Vec<(String, String)>> = HashMap::new();
-    for wait in state.approvals.recorded_waits().await? {
-        recorded
-            .entry(wait.target)
-            .or_default()
-            .push((wait.execution_id, wait.token));
-    }
-    for env in org.environments.iter().filter(|e| e.approval.is_some()) {
-        for service in &org.services {
-            if report.pipelines > 0 && !pause_between_calls.is_zero() {
-                tokio::time::sleep(pause_between_calls).await;
-            }
-            report.pipelines += 1;
-            let target = ApprovalTarget {
-                pipeline: org.pipelines.pipeline_name(&service.id, &env.id),
-                stage: org.pipelines.approval_stage().to_owned(),
-                action: org.pipelines.approval_action().to_owned(),
-            };
-            let pending = match state.pipelines.pending_approval(&target).await {
-                Ok(pending) => pending,
-                Err(err) => {
-                    report.errors += 1;
-                    // CodePipeline itself unreachable is reported once by
-                    // the server (per change of state), not per pipeline.
-                    if matches!(err, PipelineError::Unavailable(_)) {
-                        tracing::debug!(pipeline = %target.pipeline, error = %err, "cannot read pipeline state");
-                    } else {
-                        tracing::warn!(pipeline = %target.pipeline, error = %err, "cannot read pipeline state");
-                    }
-                    continue;
-                }
-            };
-            let waits = recorded.get(&target).map(Vec::as_slice).unwrap_or_default();
-            // Only an approval not yet recorded needs its revision read.
-            let unknown = match &pending {
-                Some(p)
-                    if !waits.iter().any(|(execution, token)| {
-                        *execution == p.execution_id && *token == p.token
-                    }) && !state.approvals.is_known(p).await? =>
-                {
-                    Some(p)
-                }
-                _ => None,
-            };
-            if let Some(pending) = unknown {
-                let revision = match state
-                    .pipelines
-                    .revision(&target.pipeline, &pending.execution_id)
-                    .await
-                {
-                    Ok(revision) => revision,
-                    Err(err) => {
-                        report.errors += 1;
-                        tracing::warn!(pipeline = %target.pipeline, error = %err, "cannot read the revision");
-                        continue;
-                    }
-                };
-                let (author, author_checked) = match state
-                    .github
-                    .commit_author(&service.repository.to_string(), &revision.commit)
-                    .await
-                {
-                    Ok(author) => (author, true),
-                    Err(err) => {
-                        tracing::warn!(pipeline = %target.pipeline, error = %err, "cannot read the commit's author; asked again at the first vote");
-                        (None, false)
-                    }
-                };
-                let new = NewRequest {
-                    service_id: service.id.to_string(),
-                    environment_id: env.id.to_string(),
-                    pending: pending.clone(),
-                    revision,
-                    expires_at: pending.requested_at + chrono::Duration::days(APPROVAL_TTL_DAYS),
-                    author,
-                    author_checked,
-                };
-                if state.approvals.upsert_request(&new).await? {
-                    report.new_requests += 1;
-                }
-            }
-            // Something recorded as waiting that CodePipeline no longer
-            // shows waiting is closed.
-            let keep = pending.as_ref().map(|p| p.execution_id.as_str());
-            if waits
-                .iter()
-                .any(|(execution, _)| Some(execution.as_str()) != keep)
-            {
-                report.closed += state.approvals.close_missing(&target, keep).await?;
-            }
-        }
-    }
-    report.repaired = repair_undecided(state, &org).await?;
-    for id in state.approvals.undelivered().await? {
-        if deliver(state, &id).await?.is_some() {
-            report.delivered += 1;
-        }
-    }
-    Ok(report)
 }

@@ -1,10 +1,11 @@
 //! The audit log's service: who may read which rows, and the filters read
 //! from the address within their bounds.
 
-use super::{session, AppState};
-use crate::api::audit::{AuditQuery, AuditView, KINDS, PAGE_ROWS};
+use super::AppState;
+use crate::domain::audit::{AuditQuery, KINDS};
 use crate::domain::{RoleKind, User};
 use crate::error::AppError;
+use crate::views::audit::{AuditView, PAGE_ROWS};
 use chrono::{Datelike, NaiveDate};
 
 /// Longest filter value read from an address.
@@ -156,17 +157,19 @@ pub fn readable(user: &User) -> Result<Access, AppError> {
 }
 
 /// The signed-in viewer and what they may read.
-pub async fn reader(state: &AppState) -> Result<(User, Access), AppError> {
-    let user = session::current_user(state)
-        .await?
-        .ok_or(AppError::Unauthenticated)?;
+pub fn reader(caller: &super::Caller) -> Result<(User, Access), AppError> {
+    let user = caller.required()?.clone();
     let access = readable(&user)?;
     Ok((user, access))
 }
 
 /// One page of the log for the signed-in viewer.
-pub async fn view(state: &AppState, mut query: AuditQuery) -> Result<AuditView, AppError> {
-    let (user, access) = reader(state).await?;
+pub async fn view(
+    state: &AppState,
+    caller: &super::Caller,
+    mut query: AuditQuery,
+) -> Result<AuditView, AppError> {
+    let (user, access) = reader(caller)?;
     let limited_to = match access {
         Access::Teams(teams) => Some(teams),
         _ => None,

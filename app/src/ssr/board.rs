@@ -1,15 +1,15 @@
 //! The board from what the jobs recorded in Postgres and the approval
 //! queue: no page view calls AWS or GitHub.
 
-use super::app_state;
 use super::ports::{ActionStatus, BoardSnapshot};
-use crate::api::board::{
-    ActionChip, BoardFilters, BoardView, Cell, CellDetail, CellStatus, Gap, GapCommit, Health,
-    HotfixLine, ServiceRow, TeamRows, WaitingApproval,
-};
+use super::AppState;
 use crate::domain::health::{downtime, timeline, uptime_percent, Outage};
 use crate::domain::{DownPolicy, OrgModel};
 use crate::error::AppError;
+use crate::views::board::{
+    ActionChip, ActionState, BoardFilters, BoardView, Cell, CellDetail, CellStatus, Gap, GapCommit,
+    Health, HotfixLine, ServiceRow, TeamRows, WaitingApproval,
+};
 use chrono::{DateTime, Duration, Utc};
 
 /// Services per page: a laptop screen of rows, every one complete.
@@ -26,18 +26,6 @@ pub(crate) fn pull_request(title: &str) -> Option<u64> {
     rest[..end].parse().ok()
 }
 
-/// An action's latest status in the board's words.
-fn action_state(status: Option<&str>, waiting_token: bool) -> &'static str {
-    match status {
-        Some("Succeeded") => "succeeded",
-        Some("InProgress") if waiting_token => "waiting",
-        Some("InProgress") => "running",
-        Some("Failed") => "failed",
-        Some("Abandoned" | "Stopped" | "Stopping" | "Superseded") => "stopped",
-        _ => "none",
-    }
-}
-
 fn chips(actions: &[ActionStatus], approval_stage: &str) -> Vec<ActionChip> {
     actions
         .iter()
@@ -47,7 +35,7 @@ fn chips(actions: &[ActionStatus], approval_stage: &str) -> Vec<ActionChip> {
             } else {
                 format!("{}: {}", a.stage, a.action)
             },
-            state: action_state(a.status.as_deref(), a.stage == approval_stage).to_owned(),
+            state: ActionState::of(a.status.as_deref(), a.stage == approval_stage),
             detail: a.summary.clone(),
             url: a.url.clone(),
         })
@@ -65,16 +53,6 @@ fn flag(value: Option<&str>) -> bool {
     matches!(value, Some("1" | "true" | "on" | "yes"))
 }
 
-/// Outages back to here are read: the start of the day of the earlier of
-/// the cycle's start and thirty days ago, so every view of a day shares one
-/// snapshot (the uptime sums clip outages to their windows).
-pub fn snapshot_since(cycle_start: DateTime<Utc>, now: DateTime<Utc>) -> DateTime<Utc> {
-    let from = cycle_start.min(now - Duration::days(30));
-    from.date_naive()
-        .and_hms_opt(0, 0, 0)
-        .map_or(from, |midnight| midnight.and_utc())
-}
-
 /// When the current release cycle started (where downtime is counted);
 /// sixty days back when the calendar has no cycle today.
 async fn cycle_start(
@@ -83,38 +61,26 @@ async fn cycle_start(
     now: DateTime<Utc>,
 ) -> Result<DateTime<Utc>, AppError> {
     let (calendar, _) = super::calendar::load(state, org).await?;
-    Ok(cycle_start_of(&calendar, now))
-}
-
-/// When the release cycle holding `now` started; sixty days back when the
-/// calendar has none.
-pub(crate) fn cycle_start_of(
-    calendar: &super::calendar::OrgCalendar,
-    now: DateTime<Utc>,
-) -> DateTime<Utc> {
-    calendar
-        .release_number_on(calendar.local_date(now))
-        .map(|n| calendar.release(n).starts)
-        .unwrap_or(now - Duration::days(60))
+    Ok(super::calendar::cycle_start_of(&calendar, now))
 }
 
 /// The board for the filters in the URL.
 pub async fn view(
+    state: &AppState,
     team: Option<String>,
     service: Option<String>,
     waiting: Option<String>,
     down: Option<String>,
     page: Option<String>,
 ) -> Result<BoardView, AppError> {
-    let state = app_state()?;
     let org = state.org.load_org().await?;
     let team = super::calendar::selected_team(&org, team.as_deref())?;
     let now = Utc::now();
-    let cycle_start = cycle_start(&state, &org, now).await?;
+    let cycle_start = cycle_start(state, &org, now).await?;
     let thirty_days = now - Duration::days(30);
     let snapshot = state
         .board
-        .snapshot(snapshot_since(cycle_start, now))
+        .snapshot(super::calendar::snapshot_since(cycle_start, now))
         .await?;
     let page = page
         .as_deref()
@@ -143,8 +109,11 @@ pub async fn view(
 
 /// One service in one environment, as the board shows it, for the cell's
 /// own page.
-pub async fn cell(service_id: &str, environment_id: &str) -> Result<CellDetail, AppError> {
-    let state = app_state()?;
+pub async fn cell(
+    state: &AppState,
+    service_id: &str,
+    environment_id: &str,
+) -> Result<CellDetail, AppError> {
     let org = state.org.load_org().await?;
     let unknown = || {
         AppError::NotFound(
@@ -154,10 +123,10 @@ pub async fn cell(service_id: &str, environment_id: &str) -> Result<CellDetail, 
     let service = org.service(service_id).ok_or_else(unknown)?;
     let team = org.team(&service.team).ok_or_else(unknown)?;
     let now = Utc::now();
-    let cycle_start = cycle_start(&state, &org, now).await?;
+    let cycle_start = cycle_start(state, &org, now).await?;
     let snapshot = state
         .board
-        .snapshot(snapshot_since(cycle_start, now))
+        .snapshot(super::calendar::snapshot_since(cycle_start, now))
         .await?;
     let row = Rows::new(&org, &snapshot, now, cycle_start, &state.github_web).row(team, service);
     let cell = row
@@ -461,8 +430,15 @@ mod tests {
 
     #[test]
     fn an_approval_action_in_progress_is_waiting() {
-        assert_eq!(action_state(Some("InProgress"), true), "waiting");
-        assert_eq!(action_state(Some("InProgress"), false), "running");
-        assert_eq!(action_state(None, false), "none");
+        use crate::views::board::ActionState;
+        assert_eq!(
+            ActionState::of(Some("InProgress"), true),
+            ActionState::Waiting
+        );
+        assert_eq!(
+            ActionState::of(Some("InProgress"), false),
+            ActionState::Running
+        );
+        assert_eq!(ActionState::of(None, false), ActionState::None);
     }
 }

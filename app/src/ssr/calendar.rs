@@ -3,17 +3,17 @@
 //! calendar's part in the approval policy.
 
 use super::ports::{Actor, CalendarEdit, StoredCalendarEdit};
-use super::{app_state, session, AppState};
-use crate::api::calendar::{
-    CalendarChange, CalendarEvent, CalendarView, CurrentRelease, DayCell, DaySpan,
-    EnvironmentAllowance, FeedLink, MoveTarget, ReleaseSummary, TimelineStep,
-};
+use super::{AppState, Caller};
 use crate::domain::calendar::{
     Blackout, Calendar, Gate, Milestone, MilestoneKind, MilestoneMove, Release,
 };
 use crate::domain::{EnvironmentId, OrgModel, RoleKind, TeamId, User};
 use crate::error::AppError;
 use crate::notice::Notice;
+use crate::views::calendar::{
+    CalendarChange, CalendarEvent, CalendarView, CurrentRelease, DayCell, DaySpan,
+    EnvironmentAllowance, FeedLink, MoveTarget, ReleaseSummary, TimelineStep,
+};
 use chrono::{DateTime, Datelike, Days, Months, NaiveDate, NaiveTime, Offset, Utc};
 use chrono_tz::Tz;
 
@@ -389,16 +389,17 @@ fn move_target(
 /// The Calendar page for `month` (YYYY-MM) and optionally one team;
 /// `moving` names the milestone a manager chose to move.
 pub async fn view(
+    state: &AppState,
+    caller: &Caller,
+    notice: Option<Notice>,
     month: Option<&str>,
     team: Option<&str>,
     moving: Option<&str>,
 ) -> Result<CalendarView, AppError> {
-    let state = app_state()?;
-    let user = session::current_user(&state).await?;
-    let notice = session::take_notice().await?;
+    let user = caller.user().cloned();
     let org = state.org.load_org().await?;
     let team = selected_team(&org, team)?;
-    let (calendar, edits) = load(&state, &org).await?;
+    let (calendar, edits) = load(state, &org).await?;
     let now = Utc::now();
     let today = calendar.local_date(now);
     let first = first_of_month(month, today)?;
@@ -583,10 +584,8 @@ pub async fn view(
 }
 
 /// The signed-in manager, as written to the calendar's history.
-async fn manager(state: &AppState) -> Result<Actor, AppError> {
-    let user = session::current_user(state)
-        .await?
-        .ok_or(AppError::Unauthenticated)?;
+fn manager(caller: &Caller) -> Result<Actor, AppError> {
+    let user = caller.required()?.clone();
     if !may_manage(Some(&user)) {
         return Err(AppError::Forbidden(
             "Only managers may change the release calendar.".into(),
@@ -618,18 +617,38 @@ fn date_input(what: &str, raw: &str) -> Result<NaiveDate, AppError> {
     })
 }
 
+/// A manager's move of a milestone, as the form gave it.
+#[derive(Debug, Clone, Copy)]
+pub struct MoveRequest<'a> {
+    /// The release's number.
+    pub release: &'a str,
+    /// The milestone's kind, e.g. `code_freeze`.
+    pub milestone: &'a str,
+    /// A team's id, or empty for every team.
+    pub team: &'a str,
+    /// YYYY-MM-DD.
+    pub date: &'a str,
+    /// HH:MM, or empty for an all-day milestone.
+    pub time: &'a str,
+    pub reason: &'a str,
+}
+
 /// Moves a milestone of a release for one team or all, keeping each
 /// team's milestones in order.
 pub async fn move_milestone(
-    release: &str,
-    milestone: &str,
-    team: &str,
-    date: &str,
-    time: &str,
-    reason: &str,
+    state: &AppState,
+    caller: &Caller,
+    input: MoveRequest<'_>,
 ) -> Result<String, AppError> {
-    let state = app_state()?;
-    let actor = manager(&state).await?;
+    let MoveRequest {
+        release,
+        milestone,
+        team,
+        date,
+        time,
+        reason,
+    } = input;
+    let actor = manager(caller)?;
     let reason = reason_given(reason)?;
     let org = state.org.load_org().await?;
     let number: u32 = release
@@ -656,7 +675,7 @@ pub async fn move_milestone(
                 })?,
         ),
     };
-    let (mut calendar, _) = load(&state, &org).await?;
+    let (mut calendar, _) = load(state, &org).await?;
     let affected = org.teams_shown(team.as_ref());
     let before_release = calendar.release(number);
     let before = affected
@@ -714,14 +733,15 @@ pub async fn move_milestone(
 
 /// Adds a blackout closing `environments` (default: the last environment).
 pub async fn add_blackout(
+    state: &AppState,
+    caller: &Caller,
     name: &str,
     first_day: &str,
     last_day: &str,
     environments: &[String],
     reason: &str,
 ) -> Result<String, AppError> {
-    let state = app_state()?;
-    let actor = manager(&state).await?;
+    let actor = manager(caller)?;
     let reason = reason_given(reason)?;
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 80 {
@@ -789,11 +809,8 @@ pub async fn add_blackout(
 }
 
 /// Gives the signed-in person a new secret feed link.
-pub async fn rotate_feed_token() -> Result<String, AppError> {
-    let state = app_state()?;
-    let user = session::current_user(&state)
-        .await?
-        .ok_or(AppError::Unauthenticated)?;
+pub async fn rotate_feed_token(state: &AppState, caller: &Caller) -> Result<String, AppError> {
+    let user = caller.required()?.clone();
     // Pages kept in this process show the old link until this is dropped.
     let _wrote = state.changes.writing(super::changes::Topic::People);
     let replaced = state.users.feed_link_made(&user.id).await?.is_some();
@@ -818,4 +835,23 @@ fn fresh_feed_token(notice: Option<&Notice>) -> Option<String> {
         .take(128)
         .collect();
     (token.len() >= 32).then_some(token)
+}
+
+/// Outages back to here are read: the start of the day of the earlier of
+/// the cycle's start and thirty days ago, so every view of a day shares one
+/// snapshot (the uptime sums clip outages to their windows).
+pub fn snapshot_since(cycle_start: DateTime<Utc>, now: DateTime<Utc>) -> DateTime<Utc> {
+    let from = cycle_start.min(now - chrono::Duration::days(30));
+    from.date_naive()
+        .and_hms_opt(0, 0, 0)
+        .map_or(from, |midnight| midnight.and_utc())
+}
+
+/// When the release cycle holding `now` started; sixty days back when the
+/// calendar has none.
+pub fn cycle_start_of(calendar: &OrgCalendar, now: DateTime<Utc>) -> DateTime<Utc> {
+    calendar
+        .release_number_on(calendar.local_date(now))
+        .map(|n| calendar.release(n).starts)
+        .unwrap_or(now - chrono::Duration::days(60))
 }

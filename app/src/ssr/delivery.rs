@@ -1,26 +1,30 @@
 //! The Metrics page's service: the deployment history and outages of the
 //! last environment (Prod), measured per org, team and service.
 
-use super::{app_state, session, AppState, Mode};
-use crate::api::delivery::{
-    DeliveryView, MeasureRow, Scope, TrendPoint, TrendSeries, FAILURE_WINDOW_DAYS, TREND_RELEASES,
-    WINDOWS,
-};
+use super::{AppState, Mode};
 use crate::domain::calendar::Release;
 use crate::domain::dora::{measure, Outage, ProdDeployment, Window};
 use crate::domain::OrgModel;
 use crate::error::AppError;
 use crate::ssr::ports::{HistoryRecord, OutageRecord};
+use crate::views::delivery::{
+    DeliveryView, MeasureRow, Scope, TrendPoint, TrendSeries, FAILURE_WINDOW_DAYS, TREND_RELEASES,
+    WINDOWS,
+};
 use chrono::{DateTime, Duration, Utc};
 
 /// The page for `days` (30 or 90; anything else is 90) and `team`, for
 /// the signed-in caller (anyone in demo mode).
-pub async fn view(days: Option<u32>, team: Option<&str>) -> Result<DeliveryView, AppError> {
-    let state = app_state()?;
-    if state.mode != Mode::Demo && session::current_user(&state).await?.is_none() {
-        return Err(AppError::Unauthenticated);
+pub async fn view(
+    state: &AppState,
+    caller: &super::Caller,
+    days: Option<u32>,
+    team: Option<&str>,
+) -> Result<DeliveryView, AppError> {
+    if state.mode != Mode::Demo {
+        caller.required()?;
     }
-    read(&state, days, team).await
+    read(state, days, team).await
 }
 
 /// The page's data, for a caller already let in.

@@ -1,17 +1,18 @@
 //! The Inventory page's service.
 
-use super::{app_state, session, Mode};
-use crate::api::inventory::{DriftView, EnvironmentState, InventoryView, ServiceRow, DRIFT_LISTED};
+use super::{AppState, Mode};
 use crate::domain::inventory::{aws_service, by_service, drift, StateSummary};
 use crate::error::AppError;
+use crate::views::inventory::{
+    DriftView, EnvironmentState, InventoryView, ServiceRow, DRIFT_LISTED,
+};
 use std::collections::BTreeMap;
 
 /// Every environment in the org's order, its state, the counts by service,
 /// and the drift between each environment and the next (both read).
-pub async fn view() -> Result<InventoryView, AppError> {
-    let state = app_state()?;
-    if state.mode != Mode::Demo && session::current_user(&state).await?.is_none() {
-        return Err(AppError::Unauthenticated);
+pub async fn view(state: &AppState, caller: &super::Caller) -> Result<InventoryView, AppError> {
+    if state.mode != Mode::Demo {
+        caller.required()?;
     }
     let org = state.org.load_org().await?;
     let stored = state.inventory.states().await?;

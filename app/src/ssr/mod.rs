@@ -67,6 +67,37 @@ impl axum::extract::FromRef<AppState> for LeptosOptions {
     }
 }
 
+/// Who asks: the person the server function or handler found signed in on
+/// the request (its session), or nobody. Services take it as an argument
+/// and never read the request themselves, so any way in (a page, a form,
+/// a handler) reaches the same rules with the same caller.
+#[derive(Debug, Clone, Default)]
+pub struct Caller {
+    user: Option<crate::domain::User>,
+}
+
+impl Caller {
+    /// Someone signed in as `user`.
+    pub fn signed_in(user: crate::domain::User) -> Caller {
+        Caller { user: Some(user) }
+    }
+
+    /// Nobody signed in.
+    pub fn anonymous() -> Caller {
+        Caller { user: None }
+    }
+
+    /// The person, if signed in.
+    pub fn user(&self) -> Option<&crate::domain::User> {
+        self.user.as_ref()
+    }
+
+    /// The person, or the refusal that asks them to sign in.
+    pub fn required(&self) -> Result<&crate::domain::User, AppError> {
+        self.user.as_ref().ok_or(AppError::Unauthenticated)
+    }
+}
+
 /// The state provided to server functions and SSR by the server's router.
 pub fn app_state() -> Result<AppState, AppError> {
     leptos::prelude::use_context::<AppState>().ok_or_else(|| {

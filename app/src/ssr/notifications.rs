@@ -1,18 +1,22 @@
 //! The Notifications page's service: what a viewer may see of the
 //! deliveries, and their mutes.
 
-use super::{app_state, session};
-use crate::api::notifications::{DeliveryRow, EventChoice, NotificationsView, LISTED};
+use super::AppState;
 use crate::domain::notification::NotificationEvent;
 use crate::domain::RoleKind;
 use crate::error::AppError;
+use crate::views::notifications::{DeliveryRow, EventChoice, NotificationsView, LISTED};
 
 /// The page for the signed-in viewer: everyone sees the channels, the
 /// deliveries' titles and states, and their own mutes; admins also see
 /// each delivery's address and why it failed.
-pub async fn view(failed_only: bool) -> Result<NotificationsView, AppError> {
-    let state = app_state()?;
-    let user = session::current_user(&state).await?;
+pub async fn view(
+    state: &AppState,
+    caller: &super::Caller,
+    notice: Option<crate::notice::Notice>,
+    failed_only: bool,
+) -> Result<NotificationsView, AppError> {
+    let user = caller.user().cloned();
     // Demo mode is readable without signing in; real mode is not.
     if user.is_none() && state.mode != super::Mode::Demo {
         return Err(AppError::Unauthenticated);
@@ -75,7 +79,7 @@ pub async fn view(failed_only: bool) -> Result<NotificationsView, AppError> {
         admin,
         signed_in: user.is_some(),
         demo: state.mode == super::Mode::Demo,
-        notice: session::take_notice().await?,
+        notice,
     })
 }
 
@@ -94,11 +98,12 @@ fn masked(address: &str) -> String {
 /// Replaces the viewer's mutes: e-mails addressed to them by role skip
 /// these events (channels addressed to a list or a webhook are not theirs
 /// to mute).
-pub async fn set_mutes(muted: &[String]) -> Result<String, AppError> {
-    let state = app_state()?;
-    let user = session::current_user(&state)
-        .await?
-        .ok_or(AppError::Unauthenticated)?;
+pub async fn set_mutes(
+    state: &AppState,
+    caller: &super::Caller,
+    muted: &[String],
+) -> Result<String, AppError> {
+    let user = caller.required()?.clone();
     if muted.len() > NotificationEvent::ALL.len() {
         return Err(AppError::Invalid(format!(
             "At most {} events can be muted.",

@@ -195,21 +195,23 @@ pub fn build(
 pub async fn current(state: &AppState, org: &OrgModel) -> Result<CurrentPlan, AppError> {
     let now = Utc::now();
     let (calendar, _) = super::calendar::load(state, org).await?;
-    let cycle_start = super::board::cycle_start_of(&calendar, now);
+    let cycle_start = super::calendar::cycle_start_of(&calendar, now);
     let snapshot = state
         .board
-        .snapshot(super::board::snapshot_since(cycle_start, now))
+        .snapshot(super::calendar::snapshot_since(cycle_start, now))
         .await?;
     build(org, &snapshot, current_release(&calendar, now))
 }
 
 /// The Prod plan page's data: the whole plan, and the nodes the `team`
 /// view shows (its services and what they call), drawn.
-pub async fn view(team: Option<&str>) -> Result<crate::api::prod_plan::ProdPlanView, AppError> {
-    let state = super::app_state()?;
+pub async fn view(
+    state: &super::AppState,
+    team: Option<&str>,
+) -> Result<crate::views::prod_plan::ProdPlanView, AppError> {
     let org = state.org.load_org().await?;
     let team = super::calendar::selected_team(&org, team)?;
-    let current = current(&state, &org).await?;
+    let current = current(state, &org).await?;
     Ok(view_of(
         &org,
         current,
@@ -224,7 +226,7 @@ pub fn view_of(
     current: CurrentPlan,
     team: Option<String>,
     now: DateTime<Utc>,
-) -> crate::api::prod_plan::ProdPlanView {
+) -> crate::views::prod_plan::ProdPlanView {
     let plan = current.plan;
     let mut shown = vec![false; plan.nodes.len()];
     for (i, node) in plan.nodes.iter().enumerate() {
@@ -252,10 +254,10 @@ pub fn view_of(
         let node = &plan.nodes[i];
         team.as_ref()
             .filter(|t| node.team.as_str() != t.as_str())
-            .map(|_| crate::api::prod_plan::team_name(&org.teams, node.team.as_str()))
+            .map(|_| crate::views::prod_plan::team_name(&org.teams, node.team.as_str()))
     };
     let svg = crate::domain::plan_drawing::svg(&plan, &shown, &title, &outside);
-    crate::api::prod_plan::ProdPlanView {
+    crate::views::prod_plan::ProdPlanView {
         now,
         release: release.as_ref().map(|r| r.name.clone()),
         frozen_at: release.as_ref().map(|r| r.frozen_at),

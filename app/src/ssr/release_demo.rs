@@ -2,10 +2,10 @@
 //! Release pipeline deployed compared (GitHub) with the one Prod runs, as
 //! the board's jobs recorded them, and Release's health.
 
-use super::app_state;
 use super::ports::{DeploymentRecord, GitHubError};
-use crate::api::release_demo::{DemoCommit, ReleaseDemoView, ServiceDemo, TeamDemo};
+use super::AppState;
 use crate::error::AppError;
+use crate::views::release_demo::{DemoCommit, ReleaseDemoView, ServiceDemo, TeamDemo};
 
 fn words(err: &GitHubError) -> String {
     format!("GitHub could not be read: {err}.")
@@ -22,8 +22,7 @@ fn revision(d: &DeploymentRecord) -> Option<String> {
 }
 
 /// The Release demo view.
-pub async fn view() -> Result<ReleaseDemoView, AppError> {
-    let state = app_state()?;
+pub async fn view(state: &AppState) -> Result<ReleaseDemoView, AppError> {
     let org = state.org.load_org().await?;
     let release = org
         .environments
@@ -38,7 +37,7 @@ pub async fn view() -> Result<ReleaseDemoView, AppError> {
     let now = chrono::Utc::now();
     let snapshot = state
         .board
-        .snapshot(super::board::snapshot_since(now, now))
+        .snapshot(super::calendar::snapshot_since(now, now))
         .await?;
     let cell = |service: &str, env: &str| {
         snapshot

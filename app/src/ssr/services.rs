@@ -1,8 +1,8 @@
 //! Application services: pure rules over data loaded through the ports.
 
-use crate::api::org::{EnvironmentRow, EnvironmentsView};
 use crate::domain::OrgModel;
 use crate::error::AppError;
+use crate::views::org::{EnvironmentRow, EnvironmentsView};
 
 /// Builds the Environments page for the whole org or, given a team id from
 /// the URL, for that team.
@@ -39,4 +39,34 @@ pub fn environments_view(org: &OrgModel, team: Option<&str>) -> Result<Environme
         environments,
         services,
     })
+}
+
+/// The Environments page: each environment as configured, and what the
+/// calendar allows in it today where that is more than its trigger says.
+pub async fn environments(
+    state: &super::AppState,
+    team: Option<&str>,
+) -> Result<EnvironmentsView, AppError> {
+    let org = state.org.load_org().await?;
+    let mut view = environments_view(&org, team)?;
+    let (calendar, _) = super::calendar::load(state, &org).await?;
+    let shown = org.teams_shown(view.team.as_ref());
+    let allowances = super::calendar::allowances(&org, &calendar, &shown, chrono::Utc::now());
+    for row in &mut view.environments {
+        if let Some(a) = allowances
+            .iter()
+            .find(|a| a.environment_id == row.environment.id.as_str())
+        {
+            // "Manual, any time" only repeats the trigger: say what
+            // the calendar changes, not what it leaves alone.
+            let calendar_matters = row.environment.trigger.after_freeze()
+                || a.lines
+                    .iter()
+                    .any(|(_, gate, _)| *gate != crate::domain::calendar::Gate::Open);
+            if calendar_matters {
+                row.today.clone_from(&a.lines);
+            }
+        }
+    }
+    Ok(view)
 }

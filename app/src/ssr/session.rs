@@ -262,7 +262,49 @@ pub async fn has_notice(session: &Session) -> Result<bool, AppError> {
         .is_some())
 }
 
+/// Who asks on this request's session: for server functions, which hand
+/// it to the services.
+pub async fn caller(state: &AppState) -> Result<super::Caller, AppError> {
+    Ok(match current_user(state).await? {
+        Some(user) => super::Caller::signed_in(user),
+        None => super::Caller::anonymous(),
+    })
+}
+
+/// The state and the caller of this request: what a server function reads
+/// from the request before it calls a service.
+pub async fn asking() -> Result<(AppState, super::Caller), AppError> {
+    let state = super::app_state()?;
+    let caller = caller(&state).await?;
+    Ok((state, caller))
+}
+
 /// Takes the message left for this page view, if any.
 pub async fn take_notice() -> Result<Option<Notice>, AppError> {
     session().await?.remove(NOTICE).await.map_err(internal)
+}
+
+/// Signs this session in as the demo persona `login`; an unknown persona is
+/// refused, in words, and audited.
+pub async fn demo_sign_in(state: &AppState, login: &str) -> Result<(), AppError> {
+    let Some(user) = state.users.persona_user(login).await? else {
+        let login: String = login.chars().take(100).collect();
+        state
+            .audit
+            .append(&super::ports::NewAudit {
+                kind: "sign_in_refused",
+                subject: Some("demo".into()),
+                summary: format!(
+                    "A demo sign-in as \u{201c}{login}\u{201d} was refused: no such persona"
+                ),
+                details: serde_json::json!({ "provider": "demo", "login": login }),
+                ..Default::default()
+            })
+            .await?;
+        return Err(AppError::NotFound(format!(
+            "There is no demo persona called \u{201c}{login}\u{201d}."
+        )));
+    };
+    sign_in(state, &user).await?;
+    Ok(())
 }

@@ -3,7 +3,7 @@
 //! the Audit page's filtered, keyset-paginated reads of chained rows.
 
 use super::{store_error, PgStore};
-use app::api::audit::{AuditEntry, AuditQuery, AuditVerification, Person};
+use app::domain::audit::{AuditEntry, AuditQuery, AuditVerification, Person};
 use app::ssr::ports::{AuditStore, NewAudit, StoreError};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

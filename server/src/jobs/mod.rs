@@ -3,6 +3,7 @@
 pub mod board;
 pub mod health;
 pub mod history;
+pub mod poller;
 
 use crate::org_config::HealthConfig;
 use app::ssr::AppState;
@@ -122,8 +123,7 @@ pub async fn poll_approvals(
                 return;
             }
             if check {
-                match app::ssr::approvals::check_pipelines(&state, Duration::from_millis(50)).await
-                {
+                match poller::check_pipelines(&state, Duration::from_millis(50)).await {
                     Ok(problems) => {
                         tracing::info!(problems = problems.len(), "pipelines checked")
                     }
@@ -136,7 +136,7 @@ pub async fn poll_approvals(
             }
             // At most 20 GetPipelineState calls a second.
             let started = std::time::Instant::now();
-            let polled = app::ssr::approvals::poll(&state, Duration::from_millis(50)).await;
+            let polled = poller::poll(&state, Duration::from_millis(50)).await;
             crate::metrics::job_pass("poller", started, polled.is_ok());
             match polled {
                 Ok(report) => tracing::debug!(?report, "poll finished"),

@@ -176,8 +176,8 @@ pub async fn demo_queue(pool: PgPool) -> TestApp {
 
 impl TestApp {
     /// One pass of the approvals poller, as the leader runs it.
-    pub async fn poll(&self) -> app::ssr::approvals::PollReport {
-        app::ssr::approvals::poll(&self.state, Duration::ZERO)
+    pub async fn poll(&self) -> server::jobs::poller::PollReport {
+        server::jobs::poller::poll(&self.state, Duration::ZERO)
             .await
             .expect("poll")
     }
@@ -201,7 +201,7 @@ impl TestApp {
     }
 
     /// The Approvals page's data, as the signed-in user sees it.
-    pub async fn approvals(&self) -> app::api::approvals::ApprovalsView {
+    pub async fn approvals(&self) -> app::views::approvals::ApprovalsView {
         self.call("approvals", &[])
             .await
             .json()
@@ -217,7 +217,7 @@ impl TestApp {
     }
 
     /// The board for a query, as the hydrated page asks for it.
-    pub async fn board(&self, form: &[(&str, &str)]) -> app::api::board::BoardView {
+    pub async fn board(&self, form: &[(&str, &str)]) -> app::views::board::BoardView {
         let response = self.call("board", form).await;
         assert_eq!(response.status(), 200);
         response.json().await.expect("board json")
@@ -328,7 +328,7 @@ pub async fn call_function(
 
 /// The newest audit row of `kind`, as the Audit page's kind filter finds
 /// it; fails unless one exists whose summary contains `words`.
-pub async fn audited(app: &TestApp, kind: &str, words: &str) -> app::api::audit::AuditEntry {
+pub async fn audited(app: &TestApp, kind: &str, words: &str) -> app::domain::audit::AuditEntry {
     // A row written while another session was chaining is chained a moment
     // later; wait for any such.
     server::db::audit::chain_pending(&app.pool)
@@ -337,7 +337,7 @@ pub async fn audited(app: &TestApp, kind: &str, words: &str) -> app::api::audit:
     let rows = app
         .state
         .audit
-        .page(&app::api::audit::AuditQuery {
+        .page(&app::domain::audit::AuditQuery {
             kind: Some(kind.to_owned()),
             limit: 200,
             ..Default::default()

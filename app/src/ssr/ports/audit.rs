@@ -2,14 +2,14 @@
 //! matters.
 
 use super::{Actor, StoreError};
-use crate::api::audit::{AuditEntry, AuditQuery, AuditVerification, Person};
+use crate::domain::audit::{AuditEntry, AuditQuery, AuditVerification, Person};
 use async_trait::async_trait;
 
 /// A row to append. The store gives it its sequence number, time and
 /// place in the hash chain.
 #[derive(Debug, Clone, Default)]
 pub struct NewAudit {
-    /// One of [`crate::api::audit::KINDS`].
+    /// One of [`crate::domain::audit::KINDS`].
     pub kind: &'static str,
     /// `None`: the system did it (a background job, the start-up sync).
     pub actor: Option<Actor>,
