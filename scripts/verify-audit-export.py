@@ -13,7 +13,7 @@ from the row the start line names on. A full export must be one unbroken
 chain; with --filtered, an export whose start line says it is filtered may
 leave rows out between rows (their links are not checked). Exits 1 naming
 the first row that does not match. Standard library only; keep it in step
-with server/src/audit_export.rs.
+with server/src/http/audit_export.rs.
 """
 import csv
 import hashlib

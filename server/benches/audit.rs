@@ -146,7 +146,7 @@ async fn main() {
     let chaining = Instant::now();
     let mut chained = 0;
     loop {
-        let n = server::db::audit::chain_pending(&pool)
+        let n = server::adapters::db::audit::chain_pending(&pool)
             .await
             .expect("chain");
         chained += n;
@@ -276,7 +276,7 @@ async fn main() {
                                 .await
                                 .expect("begun");
                             let t = Instant::now();
-                            server::db::audit::append(&mut tx, &entry)
+                            server::adapters::db::audit::append(&mut tx, &entry)
                                 .await
                                 .expect("append");
                             samples.push(t.elapsed());

@@ -28,8 +28,8 @@
 mod common;
 
 use common::{cpu_of, percentile, postgres_cpu_time};
-use server::codepipeline::simulator::Simulator;
-use server::github::simulator::GitHubSimulator;
+use server::simulators::codepipeline::Simulator;
+use server::simulators::github::GitHubSimulator;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -100,9 +100,9 @@ async fn world(name: &str) -> World {
     std::fs::write(&org_file, common::org_config(SERVICES)).expect("org file");
     let org = server::org_config::load(&org_file).expect("org");
     let codepipeline = Simulator::new(Default::default());
-    server::demo::seed_codepipeline(&codepipeline, &org);
+    server::simulators::demo::seed_codepipeline(&codepipeline, &org);
     let github = GitHubSimulator::new();
-    server::demo::seed_github(&github, &org);
+    server::simulators::demo::seed_github(&github, &org);
     World {
         codepipeline_url: serve(codepipeline.router()).await,
         codepipeline,
@@ -495,7 +495,7 @@ async fn run(replicas: usize) {
     }
 
     let org = server::org_config::load(&world.org_file).expect("org");
-    let personas = server::demo::personas(&org);
+    let personas = server::simulators::demo::personas(&org);
     let sre = personas
         .iter()
         .find(|p| p.roles == [app::domain::Role::Sre])

@@ -1,6 +1,6 @@
 //! The audit log's hash chain: the canonical form of a row and the walk
 //! that verifies the chain (in the database here, in an export in
-//! [`crate::audit_export`], which also writes the exports).
+//! [`crate::http::audit_export`], which also writes the exports).
 //!
 //! Each row's `hash` is the SHA-256 (hex) of its canonical form: the tag
 //! `gatehouse-audit-v1;`, then every field in [`FIELDS`] order as

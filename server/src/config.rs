@@ -673,7 +673,7 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// How long to keep serving, unready, after SIGTERM.
     pub shutdown_drain: Duration,
-    pub aws: crate::codepipeline::AwsSettings,
+    pub aws: crate::adapters::codepipeline::AwsSettings,
     /// Zero turns the poller and the prober off (tests drive them).
     pub poll_interval: Duration,
     /// Overrides of the org configuration's `[health]` URL and interval.
@@ -684,7 +684,7 @@ pub struct Config {
     pub metrics: MetricsSettings,
     /// SMTP for e-mail notifications; webhook URLs come from the channels'
     /// `url_env` variables unless given here.
-    pub notifications: crate::notify::NotificationSettings,
+    pub notifications: crate::adapters::notify::NotificationSettings,
 }
 
 /// Where `/metrics` is served.
@@ -710,7 +710,7 @@ pub struct LimitSettings {
     /// address (demo mode).
     pub max_event_streams_per_client: usize,
     /// Whose `X-Forwarded-For` names the client.
-    pub trusted_proxies: crate::limits::TrustedProxies,
+    pub trusted_proxies: crate::http::limits::TrustedProxies,
 }
 
 impl Default for LimitSettings {
@@ -720,7 +720,7 @@ impl Default for LimitSettings {
             sign_ins_per_minute: 30,
             max_event_streams: 2000,
             max_event_streams_per_client: 20,
-            trusted_proxies: crate::limits::TrustedProxies::default(),
+            trusted_proxies: crate::http::limits::TrustedProxies::default(),
         }
     }
 }
@@ -737,8 +737,8 @@ impl Config {
 
 impl Settings {
     /// How CodePipeline is reached (AWS's credential chain).
-    pub fn aws_settings(&self) -> crate::codepipeline::AwsSettings {
-        crate::codepipeline::AwsSettings {
+    pub fn aws_settings(&self) -> crate::adapters::codepipeline::AwsSettings {
+        crate::adapters::codepipeline::AwsSettings {
             region: self.aws_region.clone(),
             endpoint_url: self
                 .codepipeline_endpoint
@@ -753,8 +753,8 @@ impl Settings {
 
     /// SMTP for e-mail notifications (webhook URLs come from the channels'
     /// `url_env` variables).
-    pub fn notification_settings(&self) -> crate::notify::NotificationSettings {
-        crate::notify::NotificationSettings {
+    pub fn notification_settings(&self) -> crate::adapters::notify::NotificationSettings {
+        crate::adapters::notify::NotificationSettings {
             smtp_url: given(self.smtp_url.clone()).map(Secret::new),
             mail_from: given(self.mail_from.clone()),
             reply_to: given(self.mail_reply_to.clone()),
@@ -795,7 +795,7 @@ impl Settings {
                 sign_ins_per_minute: self.sign_ins_per_minute,
                 max_event_streams: self.max_event_streams.max(1),
                 max_event_streams_per_client: self.max_event_streams_per_client.max(1),
-                trusted_proxies: crate::limits::TrustedProxies::parse(
+                trusted_proxies: crate::http::limits::TrustedProxies::parse(
                     self.trusted_proxies.as_deref().unwrap_or_default(),
                 )?,
             },

@@ -1,6 +1,6 @@
 use clap::Parser;
 use server::config::{AuditCommand, Cli, Command, Simulated};
-use server::{db, org_config, startup::Application, telemetry};
+use server::{adapters::db, org_config, startup::Application, telemetry};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -51,7 +51,8 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::CheckConfig => {
-            server::integrations::check_config(&cli.settings, &mut std::io::stdout()).await
+            server::adapters::integrations::check_config(&cli.settings, &mut std::io::stdout())
+                .await
         }
         Command::Migrate => {
             let config = cli.settings.into_config().map_err(anyhow::Error::msg)?;
@@ -77,8 +78,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             service: Simulated::Codepipeline { listen },
         } => {
             let org = org_config::load(&cli.settings.org_config)?;
-            let sim = server::codepipeline::simulator::Simulator::new(Default::default());
-            server::demo::seed_codepipeline(&sim, &org);
+            let sim = server::simulators::codepipeline::Simulator::new(Default::default());
+            server::simulators::demo::seed_codepipeline(&sim, &org);
             let listener = tokio::net::TcpListener::bind(listen).await?;
             println!(
                 "CodePipeline simulator on http://{}",
@@ -91,8 +92,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             service: Simulated::Github { listen },
         } => {
             let org = org_config::load(&cli.settings.org_config)?;
-            let sim = server::github::simulator::GitHubSimulator::new();
-            server::demo::seed_github(&sim, &org);
+            let sim = server::simulators::github::GitHubSimulator::new();
+            server::simulators::demo::seed_github(&sim, &org);
             let listener = tokio::net::TcpListener::bind(listen).await?;
             println!("GitHub simulator on http://{}", listener.local_addr()?);
             axum::serve(listener, sim.router()).await?;
@@ -108,8 +109,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let file = std::fs::File::open(&path)
                 .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?;
             let checked =
-                server::audit_export::verify_export(std::io::BufReader::new(file), filtered)?;
-            server::audit_export::report_export(&checked, &mut std::io::stdout())
+                server::http::audit_export::verify_export(std::io::BufReader::new(file), filtered)?;
+            server::http::audit_export::report_export(&checked, &mut std::io::stdout())
         }
         Command::Audit {
             action: AuditCommand::Verify { export: None, .. },

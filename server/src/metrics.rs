@@ -68,7 +68,7 @@ fn zero_counters() {
 #[derive(Clone)]
 pub struct MetricsState {
     pub pool: PgPool,
-    pub changes: crate::events::Changes,
+    pub changes: crate::http::events::Changes,
     /// `None`: open (demo mode, or the separate metrics address).
     pub token: Option<String>,
     /// Served on the main address at all.
@@ -290,15 +290,18 @@ pub fn job_pass(job: &'static str, started: Instant, ok: bool) {
 }
 
 /// Counts one notification send by channel kind and outcome.
-pub fn notification(kind: app::domain::notification::ChannelKind, outcome: &crate::notify::Sent) {
+pub fn notification(
+    kind: app::domain::notification::ChannelKind,
+    outcome: &crate::adapters::notify::Sent,
+) {
     let kind = match kind {
         app::domain::notification::ChannelKind::Webhook => "webhook",
         app::domain::notification::ChannelKind::Email => "email",
     };
     let outcome = match outcome {
-        crate::notify::Sent::Yes => "sent",
-        crate::notify::Sent::Retry(_) => "retry",
-        crate::notify::Sent::GiveUp(_) => "given_up",
+        crate::adapters::notify::Sent::Yes => "sent",
+        crate::adapters::notify::Sent::Retry(_) => "retry",
+        crate::adapters::notify::Sent::GiveUp(_) => "given_up",
     };
     metrics::counter!("gatehouse_notifications_total", "channel" => kind, "outcome" => outcome)
         .increment(1);

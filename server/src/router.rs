@@ -42,17 +42,17 @@ pub fn page_routes() -> Vec<leptos_axum::AxumRouteListing> {
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn router(
     state: AppState,
-    directory: Arc<crate::auth::Directory>,
+    directory: Arc<crate::http::auth::Directory>,
     pool: PgPool,
     https: bool,
     session_idle: Duration,
-    assets: crate::assets::Assets,
-    changes: crate::events::Changes,
+    assets: crate::http::assets::Assets,
+    changes: crate::http::events::Changes,
     github_pages: Option<Router>,
-    rate_limits: crate::limits::RateLimits,
+    rate_limits: crate::http::limits::RateLimits,
     metrics: crate::metrics::MetricsState,
     draining: Arc<std::sync::atomic::AtomicBool>,
-    integrations: crate::integrations::Integrations,
+    integrations: crate::adapters::integrations::Integrations,
 ) -> Router {
     let mut routes = page_routes();
     if state.mode != Mode::Demo {
@@ -85,18 +85,18 @@ pub(crate) fn router(
         );
     }
     app = app
-        .route("/calendar.ics", get(crate::ics::org_feed))
-        .route("/calendar/{team}", get(crate::ics::team_feed));
+        .route("/calendar.ics", get(crate::http::ics::org_feed))
+        .route("/calendar/{team}", get(crate::http::ics::team_feed));
     let events = Router::new()
-        .route("/events", get(crate::events::stream))
-        .with_state(crate::events::EventsState {
+        .route("/events", get(crate::http::events::stream))
+        .with_state(crate::http::events::EventsState {
             changes,
             app: state.clone(),
         });
     // The bundle is public (a sign-in page needs it too) and served before
     // sessions: no session row is read or written for a file.
     let bundle = Router::new()
-        .route("/pkg/{file}", get(crate::assets::serve))
+        .route("/pkg/{file}", get(crate::http::assets::serve))
         .with_state(assets);
     let health = Router::new()
         .route("/healthz", get(|| async { "ok" }))
@@ -107,16 +107,16 @@ pub(crate) fn router(
             integrations,
         });
 
-    let sign_in = crate::auth::routes::router(crate::auth::routes::AuthState {
+    let sign_in = crate::http::auth::routes::router(crate::http::auth::routes::AuthState {
         app: state.clone(),
         directory,
     });
-    let audit_export = crate::audit_export::router(crate::audit_export::ExportState {
+    let audit_export = crate::http::audit_export::router(crate::http::audit_export::ExportState {
         app: state.clone(),
         pool: pool.clone(),
     });
-    let prod_plan_export = crate::prod_plan_export::router(state.clone());
-    let delivery_export = crate::delivery_export::router(state.clone());
+    let prod_plan_export = crate::http::prod_plan_export::router(state.clone());
+    let delivery_export = crate::http::delivery_export::router(state.clone());
     let metrics = Router::new()
         .route("/metrics", get(crate::metrics::serve))
         .with_state(metrics);
@@ -128,30 +128,34 @@ pub(crate) fn router(
         .merge(delivery_export)
         .merge(events)
         .layer(axum::middleware::from_fn_with_state(
-            crate::pages::Keeper {
+            crate::http::pages::Keeper {
                 app: state.clone(),
                 pages: Arc::default(),
             },
-            crate::pages::serve,
+            crate::http::pages::serve,
         ))
         .layer(axum::middleware::from_fn_with_state(
             state,
-            crate::auth::guard::require_sign_in,
+            crate::http::auth::guard::require_sign_in,
         ))
-        .layer(axum::middleware::from_fn(crate::auth::guard::same_origin))
         .layer(axum::middleware::from_fn(
-            crate::auth::guard::bad_input_is_400,
+            crate::http::auth::guard::same_origin,
+        ))
+        .layer(axum::middleware::from_fn(
+            crate::http::auth::guard::bad_input_is_400,
         ))
         // Inside the session layer: a session counts once the store has it.
         .layer(axum::middleware::from_fn_with_state(
             rate_limits,
-            crate::limits::limit_rate,
+            crate::http::limits::limit_rate,
         ))
         .layer(sessions)
-        .layer(axum::middleware::from_fn(crate::auth::guard::limit_body))
+        .layer(axum::middleware::from_fn(
+            crate::http::auth::guard::limit_body,
+        ))
         .merge(bundle)
         .layer(axum::middleware::from_fn(
-            crate::auth::guard::log_bundle_misses,
+            crate::http::auth::guard::log_bundle_misses,
         ));
     // Demo mode: the simulated GitHub's pages, public like GitHub's.
     let app = match github_pages {
@@ -163,7 +167,7 @@ pub(crate) fn router(
         .merge(metrics)
         .layer(axum::middleware::from_fn(crate::metrics::track))
         .layer(axum::middleware::from_fn(
-            crate::auth::guard::security_headers,
+            crate::http::auth::guard::security_headers,
         ));
     let app = if https {
         app.layer(SetResponseHeaderLayer::overriding(
@@ -196,7 +200,7 @@ struct Readiness {
     pool: PgPool,
     draining: Arc<std::sync::atomic::AtomicBool>,
     /// What Gatehouse depends on outside itself, shown, never gating.
-    integrations: crate::integrations::Integrations,
+    integrations: crate::adapters::integrations::Integrations,
 }
 
 /// Ready when Postgres answers within two seconds and the process is not

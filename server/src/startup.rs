@@ -1,13 +1,13 @@
 //! Building and running the application.
 
-use crate::codepipeline::simulator::{Simulator, SimulatorSettings};
-use crate::codepipeline::CodePipelineAdapter;
+use crate::adapters::codepipeline::CodePipelineAdapter;
+use crate::adapters::db::{self, PgStore};
 use crate::config::Config;
-use crate::db::{self, PgStore};
-use crate::github::simulator::GitHubSimulator;
-use crate::health_simulator::HealthSimulator;
 use crate::org_config::HealthConfig;
-use crate::{demo, org_config};
+use crate::simulators::codepipeline::{Simulator, SimulatorSettings};
+use crate::simulators::github::GitHubSimulator;
+use crate::simulators::health::HealthSimulator;
+use crate::{org_config, simulators::demo};
 use anyhow::Context;
 use app::ssr::{AppState, Mode};
 use axum::routing::get;
@@ -29,15 +29,15 @@ pub struct Application {
     shutdown_drain: Duration,
     /// Set on SIGTERM: `/readyz` answers 503 while the process drains.
     draining: Arc<std::sync::atomic::AtomicBool>,
-    changes: crate::events::Changes,
+    changes: crate::http::events::Changes,
     state: AppState,
     simulator: Option<Simulator>,
     github_simulator: Option<GitHubSimulator>,
     health_simulator: Option<HealthSimulator>,
     health: Option<HealthConfig>,
-    notifier: Arc<crate::notify::Notifier>,
-    terraform: Option<crate::terraform::TerraformConfig>,
-    terraform_backend: Option<crate::terraform::TerraformBackend>,
+    notifier: Arc<crate::adapters::notify::Notifier>,
+    terraform: Option<crate::adapters::terraform::TerraformConfig>,
+    terraform_backend: Option<crate::adapters::terraform::TerraformBackend>,
 }
 
 impl Application {
@@ -100,7 +100,7 @@ impl Application {
             .await
             .with_context(|| format!("cannot listen on {}", config.bind))?;
         let addr = listener.local_addr()?;
-        let assets = crate::assets::Assets::load(&config.site_root, "pkg", "gatehouse");
+        let assets = crate::http::assets::Assets::load(&config.site_root, "pkg", "gatehouse");
         let hash_file = assets.write_hash_file();
         let leptos_options = LeptosOptions::builder()
             .output_name("gatehouse")
@@ -141,14 +141,16 @@ impl Application {
         };
         // Every CodePipeline and GitHub call reports whether the service
         // answered; what is missing or failing is said once per change.
-        let integrations = crate::integrations::Integrations::new();
-        let github = Arc::new(crate::integrations::ReportingGitHub::new(
+        let integrations = crate::adapters::integrations::Integrations::new();
+        let github = Arc::new(crate::adapters::integrations::ReportingGitHub::new(
             Arc::new(
-                crate::github::GitHubAdapter::new(&crate::github::GitHubSettings {
-                    api_url: github_api.clone(),
-                    token: config.auth.github_token.clone(),
-                    app: config.auth.github_app.clone(),
-                })
+                crate::adapters::github::GitHubAdapter::new(
+                    &crate::adapters::github::GitHubSettings {
+                        api_url: github_api.clone(),
+                        token: config.auth.github_token.clone(),
+                        app: config.auth.github_app.clone(),
+                    },
+                )
                 .map_err(|why| anyhow::anyhow!("invalid GitHub settings: {why}"))?,
             ),
             integrations.clone(),
@@ -156,17 +158,23 @@ impl Application {
             config.auth.github_token.is_some() || config.auth.github_app.is_some(),
         ));
         let codepipeline = CodePipelineAdapter::new(&aws).await;
-        let pipelines = Arc::new(crate::integrations::ReportingPipelines::new(
+        let pipelines = Arc::new(crate::adapters::integrations::ReportingPipelines::new(
             Arc::new(codepipeline.clone()),
             integrations.clone(),
             &aws,
         ));
         if config.mode == Mode::Real {
-            integrations.found(&crate::integrations::sign_in_finding(&config.auth));
-            integrations.found(&crate::integrations::github_token_finding(&config.auth));
+            integrations.found(&crate::adapters::integrations::sign_in_finding(
+                &config.auth,
+            ));
+            integrations.found(&crate::adapters::integrations::github_token_finding(
+                &config.auth,
+            ));
             let status = integrations.clone();
             tokio::spawn(async move {
-                status.found(&crate::integrations::aws_credentials_finding(&codepipeline).await);
+                status.found(
+                    &crate::adapters::integrations::aws_credentials_finding(&codepipeline).await,
+                );
             });
         }
         let store = Arc::new(PgStore::new(pool.clone()));
@@ -174,7 +182,7 @@ impl Application {
         // current by the change listener.
         let generations = Arc::new(crate::cache::Generations::default());
         let changes =
-            crate::events::Changes::start(pool.clone(), generations.clone(), &config.limits);
+            crate::http::events::Changes::start(pool.clone(), generations.clone(), &config.limits);
         let changes_for_metrics = changes.clone();
         let changes_for_shutdown = changes.clone();
         let draining = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -206,7 +214,7 @@ impl Application {
             .clone()
             .unwrap_or_else(|| format!("http://{addr}"));
         let directory = Arc::new(
-            crate::auth::Directory::new(&config.auth, access, &public_url)
+            crate::http::auth::Directory::new(&config.auth, access, &public_url)
                 .map_err(|why| anyhow::anyhow!("invalid sign-in settings: {why}"))?,
         );
         // Terraform states: as configured, or demo mode's simulated backend.
@@ -217,7 +225,7 @@ impl Application {
         let mut terraform_backend = None;
         if config.mode == Mode::Demo {
             let (backend, base) = start_terraform_backend(&org).await?;
-            terraform = Some(crate::terraform::TerraformConfig {
+            terraform = Some(crate::adapters::terraform::TerraformConfig {
                 refresh: Duration::from_secs(30),
                 states: org
                     .environments
@@ -225,15 +233,18 @@ impl Application {
                     .map(|e| {
                         (
                             e.id.to_string(),
-                            crate::terraform::StateSource::Http(format!("{base}/state/{}", e.id)),
+                            crate::adapters::terraform::StateSource::Http(format!(
+                                "{base}/state/{}",
+                                e.id
+                            )),
                         )
                     })
                     .collect(),
-                s3: crate::terraform::S3Settings::default(),
+                s3: crate::adapters::terraform::S3Settings::default(),
             });
             terraform_backend = Some(backend);
         }
-        let notifier = Arc::new(crate::notify::Notifier::new(
+        let notifier = Arc::new(crate::adapters::notify::Notifier::new(
             pool.clone(),
             &operations.notifications,
             &config.notifications,
@@ -242,7 +253,7 @@ impl Application {
         )?);
         if config.mode == Mode::Real {
             // The notifier logged these already.
-            for finding in crate::integrations::channel_findings(&notifier.summaries()) {
+            for finding in crate::adapters::integrations::channel_findings(&notifier.summaries()) {
                 integrations.set_quietly(&finding.integration, finding.state, finding.detail);
             }
         }
@@ -286,7 +297,7 @@ impl Application {
             assets,
             changes,
             github_simulator.as_ref().map(GitHubSimulator::web_router),
-            crate::limits::RateLimits::new(&config.limits),
+            crate::http::limits::RateLimits::new(&config.limits),
             crate::metrics::MetricsState {
                 pool: pool.clone(),
                 changes: changes_for_metrics.clone(),
@@ -376,17 +387,17 @@ impl Application {
     }
 
     /// Where Terraform states are read (tests refresh them themselves).
-    pub fn terraform(&self) -> Option<crate::terraform::TerraformConfig> {
+    pub fn terraform(&self) -> Option<crate::adapters::terraform::TerraformConfig> {
         self.terraform.clone()
     }
 
     /// Demo mode's simulated Terraform backend.
-    pub fn terraform_backend(&self) -> Option<crate::terraform::TerraformBackend> {
+    pub fn terraform_backend(&self) -> Option<crate::adapters::terraform::TerraformBackend> {
         self.terraform_backend.clone()
     }
 
     /// The notifier (tests run its passes themselves).
-    pub fn notifier(&self) -> Arc<crate::notify::Notifier> {
+    pub fn notifier(&self) -> Arc<crate::adapters::notify::Notifier> {
         self.notifier.clone()
     }
 
@@ -475,7 +486,7 @@ async fn start_github_simulator(
     org: &app::domain::OrgModel,
 ) -> anyhow::Result<(GitHubSimulator, String)> {
     let simulator = GitHubSimulator::new();
-    crate::demo::seed_github(&simulator, org);
+    crate::simulators::demo::seed_github(&simulator, org);
     let listener = TcpListener::bind("127.0.0.1:0")
         .await
         .context("cannot start the GitHub simulator")?;
@@ -507,7 +518,7 @@ fn default_health(org: &app::domain::OrgModel) -> HealthConfig {
 /// loopback port, with the ones the demo shows down taken down.
 async fn start_health_simulator() -> anyhow::Result<(HealthSimulator, String)> {
     let simulator = HealthSimulator::new();
-    crate::demo::seed_health(&simulator);
+    crate::simulators::demo::seed_health(&simulator);
     let listener = TcpListener::bind("127.0.0.1:0")
         .await
         .context("cannot start the simulated services")?;
@@ -526,13 +537,13 @@ async fn start_health_simulator() -> anyhow::Result<(HealthSimulator, String)> {
 /// state per environment.
 async fn start_terraform_backend(
     org: &app::domain::OrgModel,
-) -> anyhow::Result<(crate::terraform::TerraformBackend, String)> {
-    let backend = crate::terraform::TerraformBackend::new();
+) -> anyhow::Result<(crate::adapters::terraform::TerraformBackend, String)> {
+    let backend = crate::adapters::terraform::TerraformBackend::new();
     for (i, env) in org.environments.iter().enumerate() {
         let serial = 40 + 7 * i as u64;
         backend.put(
             env.id.as_str(),
-            crate::terraform::demo_state(org, env.id.as_str(), serial),
+            crate::adapters::terraform::demo_state(org, env.id.as_str(), serial),
         );
     }
     let listener = TcpListener::bind("127.0.0.1:0")
@@ -554,7 +565,7 @@ async fn start_codepipeline_simulator(
     org: &app::domain::OrgModel,
 ) -> anyhow::Result<(Simulator, String)> {
     let simulator = Simulator::new(SimulatorSettings::default());
-    crate::demo::seed_codepipeline(&simulator, org);
+    crate::simulators::demo::seed_codepipeline(&simulator, org);
     let listener = TcpListener::bind("127.0.0.1:0")
         .await
         .context("cannot start the CodePipeline simulator")?;

@@ -38,7 +38,7 @@ impl Drop for Telemetry {
 /// from every source that has none, on every call) and octocrab (an error
 /// line for every failed call) are left to Gatehouse, which reports a
 /// missing or failing AWS or GitHub once per change of state, naming the
-/// setting to fix (see [`crate::integrations`]).
+/// setting to fix (see [`crate::adapters::integrations`]).
 pub const DEFAULT_LOG_FILTER: &str =
     "info,sqlx=warn,tower_sessions=warn,tower_http=info,aws_config=error,octocrab=off";
 

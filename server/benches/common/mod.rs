@@ -125,7 +125,7 @@ pub async fn build_with(name: &str, org_text: &str) -> (Application, String) {
         db_max_connections: 20,
         shutdown_grace: Duration::from_secs(1),
         shutdown_drain: Duration::ZERO,
-        aws: server::codepipeline::AwsSettings {
+        aws: server::adapters::codepipeline::AwsSettings {
             region: "us-east-1".into(),
             endpoint_url: None,
             max_attempts: 3,

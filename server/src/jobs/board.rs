@@ -5,7 +5,7 @@
 //! change only when something did, so the board's live updates fire only
 //! then. Runs on the leader only.
 
-use crate::db::board as store;
+use crate::adapters::db::board as store;
 use app::domain::{DeployTrigger, GitRef, OrgModel, Service};
 use app::ssr::ports::{
     ActionStatus, BranchHead, DeploymentRecord, GapRecord, GitHubError, HotfixRecord,
@@ -29,9 +29,9 @@ const GAP_COMMITS_KEPT: usize = 50;
 
 /// Logs what GitHub said about one repository; GitHub itself being
 /// unreachable or out of requests is reported once, by
-/// [`crate::integrations`], not for every repository and pass.
+/// [`crate::adapters::integrations`], not for every repository and pass.
 fn log_github(repo: &str, err: &GitHubError, what: &str) {
-    if crate::integrations::github_failure(err, "", true).is_some() {
+    if crate::adapters::integrations::github_failure(err, "", true).is_some() {
         tracing::debug!(%repo, error = %err, "{what}");
     } else {
         tracing::warn!(%repo, error = %err, "{what}");
@@ -59,7 +59,7 @@ pub async fn refresh(
     // Postgres itself (not the pages' in-memory copy, which trails the
     // change notifications by a moment).
     let before = app::ssr::ports::BoardStore::snapshot(
-        &crate::db::PgStore::new(pool.clone()),
+        &crate::adapters::db::PgStore::new(pool.clone()),
         chrono::Utc::now(),
     )
     .await?;

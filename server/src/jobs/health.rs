@@ -5,7 +5,7 @@
 //! outage, reopened when the service goes down again soon after), commented
 //! on and closed when the service recovers. Runs on the leader only.
 
-use crate::db::board as store;
+use crate::adapters::db::board as store;
 use crate::org_config::HealthConfig;
 use app::domain::DownPolicy;
 use app::ssr::ports::{NewAudit, StoreError};
@@ -322,7 +322,7 @@ async fn tickets(
             report.ticket_errors += 1;
             // GitHub unreachable or out of requests is reported once, as
             // the integration's state, not per ticket and pass.
-            if crate::integrations::github_failure(&err, "", true).is_some() {
+            if crate::adapters::integrations::github_failure(&err, "", true).is_some() {
                 tracing::debug!(service = %item.service_id, env = %item.environment_id, error = %err, "Critical ticket not updated; trying again next pass");
             } else {
                 tracing::warn!(service = %item.service_id, env = %item.environment_id, error = %err, "Critical ticket not updated; trying again next pass");

@@ -51,7 +51,7 @@ pub async fn read(
     )
     .fetch_all(pool)
     .await
-    .map_err(crate::db::store_error)?;
+    .map_err(crate::adapters::db::store_error)?;
     let since = Utc::now() - Duration::days(BACKFILL_DAYS);
     for service in org
         .services
@@ -76,7 +76,10 @@ pub async fn read(
             }
         };
         let _wrote = state.changes.writing(app::ssr::changes::Topic::Board);
-        let mut tx = pool.begin().await.map_err(crate::db::store_error)?;
+        let mut tx = pool
+            .begin()
+            .await
+            .map_err(crate::adapters::db::store_error)?;
         for e in &executions {
             let added = sqlx::query!(
                 "INSERT INTO deployment_history
@@ -94,7 +97,7 @@ pub async fn read(
             )
             .execute(&mut *tx)
             .await
-            .map_err(crate::db::store_error)?;
+            .map_err(crate::adapters::db::store_error)?;
             report.executions_added += added.rows_affected();
         }
         sqlx::query!(
@@ -108,8 +111,10 @@ pub async fn read(
         )
         .execute(&mut *tx)
         .await
-        .map_err(crate::db::store_error)?;
-        tx.commit().await.map_err(crate::db::store_error)?;
+        .map_err(crate::adapters::db::store_error)?;
+        tx.commit()
+            .await
+            .map_err(crate::adapters::db::store_error)?;
         report.pipelines_read += 1;
         tokio::time::sleep(pause).await;
     }
@@ -136,7 +141,7 @@ pub async fn read(
     )
     .fetch_all(pool)
     .await
-    .map_err(crate::db::store_error)?;
+    .map_err(crate::adapters::db::store_error)?;
     for row in unread {
         let read = match &row.commit_sha {
             None => Ok(Err(
@@ -172,7 +177,7 @@ pub async fn read(
         )
         .execute(pool)
         .await
-        .map_err(crate::db::store_error)?;
+        .map_err(crate::adapters::db::store_error)?;
         report.commits_read += 1;
         tokio::time::sleep(pause).await;
     }

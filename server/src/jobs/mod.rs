@@ -97,9 +97,9 @@ pub async fn poll_approvals(
     state: AppState,
     pool: PgPool,
     interval: Duration,
-    integrations: crate::integrations::Integrations,
+    integrations: crate::adapters::integrations::Integrations,
 ) {
-    use crate::integrations::Integration;
+    use crate::adapters::integrations::Integration;
     let mut checked: Option<std::time::Instant> = None;
     let board_pool = pool.clone();
     lead(pool, POLLER_LOCK, interval, "poller", |first| {
@@ -168,7 +168,7 @@ pub async fn poll_approvals(
 pub async fn notify(
     state: AppState,
     pool: PgPool,
-    notifier: std::sync::Arc<crate::notify::Notifier>,
+    notifier: std::sync::Arc<crate::adapters::notify::Notifier>,
 ) {
     lead(pool, NOTIFIER_LOCK, NOTIFY_EVERY, "notifier", |_| {
         let state = state.clone();
@@ -178,7 +178,7 @@ pub async fn notify(
             let passed = notifier.pass(&state, chrono::Utc::now()).await;
             crate::metrics::job_pass("notifier", started, passed.is_ok());
             match passed {
-                Ok(report) if report != crate::notify::PassReport::default() => {
+                Ok(report) if report != crate::adapters::notify::PassReport::default() => {
                     tracing::info!(?report, "notifications")
                 }
                 Ok(_) => {}
@@ -190,15 +190,15 @@ pub async fn notify(
 }
 
 /// Reads the Terraform states every `refresh`, on one replica.
-pub async fn read_terraform(pool: PgPool, config: crate::terraform::TerraformConfig) {
-    let readers = crate::terraform::Readers::for_config(&config).await;
+pub async fn read_terraform(pool: PgPool, config: crate::adapters::terraform::TerraformConfig) {
+    let readers = crate::adapters::terraform::Readers::for_config(&config).await;
     let read_pool = pool.clone();
     let interval = config.refresh;
     lead(pool, TERRAFORM_LOCK, interval, "inventory", |_| {
         let (pool, config, readers) = (read_pool.clone(), config.clone(), readers.clone());
         async move {
             let started = std::time::Instant::now();
-            let read = crate::terraform::refresh(&pool, &config, &readers).await;
+            let read = crate::adapters::terraform::refresh(&pool, &config, &readers).await;
             crate::metrics::job_pass("inventory", started, read.is_ok());
             match read {
                 Ok(report) => tracing::debug!(?report, "Terraform states read"),
@@ -269,7 +269,7 @@ pub async fn chain_audit_rows(pool: PgPool) {
         if pool.is_closed() {
             return;
         }
-        match crate::db::audit::chain_pending(&pool).await {
+        match crate::adapters::db::audit::chain_pending(&pool).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(rows = n, "chained audit rows left behind"),
             Err(err) => tracing::debug!(error = %err, "could not chain audit rows"),

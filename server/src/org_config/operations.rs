@@ -107,7 +107,7 @@ pub struct OperationsConfig {
     /// `[[notifications.channels]]`.
     pub notifications: Vec<ChannelConfig>,
     /// `[terraform]`: where each environment's state is read.
-    pub terraform: Option<crate::terraform::TerraformConfig>,
+    pub terraform: Option<crate::adapters::terraform::TerraformConfig>,
 }
 
 /// The `[health]` section: which URLs are probed, how often, and how many

@@ -11,8 +11,8 @@ pub(super) fn terraform(
     checker: &Checker<'_>,
     org: &OrgModel,
     raw: RawTerraform,
-) -> Result<crate::terraform::TerraformConfig, ConfigError> {
-    use crate::terraform::StateSource;
+) -> Result<crate::adapters::terraform::TerraformConfig, ConfigError> {
+    use crate::adapters::terraform::StateSource;
     let env_ids: Vec<&str> = org.environments.iter().map(|e| e.id.as_str()).collect();
     let refresh = match raw.refresh_secs {
         Some(0) => return Err(checker.err("terraform.refresh_secs", "must be at least 1")),
@@ -63,10 +63,10 @@ pub(super) fn terraform(
         };
         states.push((s.environment, parsed));
     }
-    Ok(crate::terraform::TerraformConfig {
+    Ok(crate::adapters::terraform::TerraformConfig {
         refresh: std::time::Duration::from_secs(refresh),
         states,
-        s3: crate::terraform::S3Settings {
+        s3: crate::adapters::terraform::S3Settings {
             region: raw.s3_region.filter(|r| !r.trim().is_empty()),
             endpoint: match raw.s3_endpoint.map(|e| e.trim().to_owned()) {
                 Some(e) if e.starts_with("http://") || e.starts_with("https://") => Some(e),

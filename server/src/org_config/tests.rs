@@ -472,7 +472,7 @@ fn terraform_sources_are_urls_or_files_one_per_environment() {
     .expect("terraform");
     assert_eq!(
         s3.states[0].1,
-        crate::terraform::StateSource::S3 {
+        crate::adapters::terraform::StateSource::S3 {
             bucket: "acme-tf".into(),
             key: "env/dev/terraform.tfstate".into()
         }
@@ -493,7 +493,7 @@ fn terraform_sources_are_urls_or_files_one_per_environment() {
     .expect("a file source");
     assert_eq!(
         file.terraform.expect("terraform").states[0].1,
-        crate::terraform::StateSource::File("/srv/terraform/dev.tfstate".into())
+        crate::adapters::terraform::StateSource::File("/srv/terraform/dev.tfstate".into())
     );
 }
 

@@ -15,19 +15,19 @@ use std::time::Duration;
 pub struct TestApp {
     pub base: String,
     pub state: app::ssr::AppState,
-    pub simulator: Option<server::codepipeline::simulator::Simulator>,
-    pub github: Option<server::github::simulator::GitHubSimulator>,
+    pub simulator: Option<server::simulators::codepipeline::Simulator>,
+    pub github: Option<server::simulators::github::GitHubSimulator>,
     /// Demo mode's simulated services (health endpoints).
-    pub services: Option<server::health_simulator::HealthSimulator>,
+    pub services: Option<server::simulators::health::HealthSimulator>,
     /// What the prober probes.
     pub health: Option<server::org_config::HealthConfig>,
     /// Keeps cookies, never follows redirects.
     pub client: reqwest::Client,
     pub pool: PgPool,
     /// Routes and sends notifications (tests run its passes).
-    pub notifier: std::sync::Arc<server::notify::Notifier>,
+    pub notifier: std::sync::Arc<server::adapters::notify::Notifier>,
     /// Where Terraform states are read.
-    pub terraform: Option<server::terraform::TerraformConfig>,
+    pub terraform: Option<server::adapters::terraform::TerraformConfig>,
 }
 
 pub fn shipped_org_config() -> PathBuf {
@@ -46,7 +46,7 @@ pub fn config(mode: Mode, org_config: PathBuf) -> Config {
         db_max_connections: 5,
         shutdown_grace: Duration::from_secs(1),
         shutdown_drain: Duration::ZERO,
-        aws: server::codepipeline::AwsSettings {
+        aws: server::adapters::codepipeline::AwsSettings {
             region: "us-east-1".into(),
             endpoint_url: None,
             max_attempts: 3,
@@ -72,8 +72,10 @@ pub fn config(mode: Mode, org_config: PathBuf) -> Config {
 }
 
 /// The demo's release names today (its branch and tags follow them).
-pub fn demo_releases() -> server::demo::DemoReleases {
-    server::demo::releases(&server::org_config::load(&shipped_org_config()).expect("org"))
+pub fn demo_releases() -> server::simulators::demo::DemoReleases {
+    server::simulators::demo::releases(
+        &server::org_config::load(&shipped_org_config()).expect("org"),
+    )
 }
 
 /// The form of an approval of `request` with every test signed off.
@@ -275,7 +277,7 @@ impl TestApp {
     /// own.
     pub async fn person(&self, login: &str, roles: &[&str]) -> Person {
         let roles: Vec<String> = roles.iter().map(|r| (*r).to_owned()).collect();
-        let github_id = i64::try_from(server::github::simulator::account_id(login)).expect("id");
+        let github_id = i64::try_from(server::simulators::github::account_id(login)).expect("id");
         sqlx::query(
             r#"INSERT INTO users (id, login, display_name, roles, provider, issuer, subject, person, github_id)
                VALUES (gen_random_uuid(), $1, $1, $2, 'demo', '', $1, 'demo:' || $1, $3)
@@ -331,7 +333,7 @@ pub async fn call_function(
 pub async fn audited(app: &TestApp, kind: &str, words: &str) -> app::domain::audit::AuditEntry {
     // A row written while another session was chaining is chained a moment
     // later; wait for any such.
-    server::db::audit::chain_pending(&app.pool)
+    server::adapters::db::audit::chain_pending(&app.pool)
         .await
         .expect("chain");
     let rows = app

@@ -8,7 +8,7 @@ use app::ssr::ports::ApprovalTarget;
 use app::ssr::Mode;
 use app::views::approvals::{ApprovalsView, QueueItem};
 use common::{count, spawn, TestApp};
-use server::codepipeline::simulator::Faults;
+use server::simulators::codepipeline::Faults;
 use sqlx::PgPool;
 use std::time::Duration;
 
@@ -93,7 +93,7 @@ async fn audit_events(pool: &PgPool, request: &str) -> Vec<String> {
         .expect("audit")
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn a_qa_engineer_signs_off_a_qa_request_and_codepipeline_moves_on(pool: PgPool) {
     let app = queue(pool.clone()).await;
     sign_in(&app, "priya.raman").await;
@@ -156,7 +156,7 @@ async fn a_qa_engineer_signs_off_a_qa_request_and_codepipeline_moves_on(pool: Pg
     assert_eq!(events, ["requested", "vote", "decision", "aws_delivered"]);
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn an_approval_without_every_sign_off_names_what_is_missing(pool: PgPool) {
     let app = queue(pool.clone()).await;
     sign_in(&app, "priya.raman").await;
@@ -172,7 +172,7 @@ async fn an_approval_without_every_sign_off_names_what_is_missing(pool: PgPool) 
     assert_eq!(count(&pool, "SELECT count(*) FROM approval_votes").await, 0);
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn each_test_type_is_marked_on_its_own_and_not_applicable_needs_a_reason(pool: PgPool) {
     let app = queue(pool.clone()).await;
     sign_in(&app, "priya.raman").await;
@@ -228,7 +228,7 @@ async fn each_test_type_is_marked_on_its_own_and_not_applicable_needs_a_reason(p
     );
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn a_developer_sees_no_prod_buttons_and_a_forged_post_is_refused(pool: PgPool) {
     let app = queue(pool.clone()).await;
     sign_in(&app, "diego.alvarez").await;
@@ -246,7 +246,7 @@ async fn a_developer_sees_no_prod_buttons_and_a_forged_post_is_refused(pool: PgP
     assert_eq!(put_calls(&app), 0);
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn a_hundred_concurrent_approvals_call_codepipeline_once(pool: PgPool) {
     let app = queue(pool.clone()).await;
     sign_in(&app, "priya.raman").await;
@@ -303,7 +303,7 @@ async fn futures_join_all<F: std::future::Future<Output = reqwest::StatusCode> +
     out
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn prod_needs_two_approvers_and_codepipeline_hears_once(pool: PgPool) {
     let app = queue(pool.clone()).await;
     sign_in(&app, "sam.okafor").await;
@@ -337,7 +337,7 @@ async fn prod_needs_two_approvers_and_codepipeline_hears_once(pool: PgPool) {
     );
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn a_late_vote_names_only_those_whose_votes_decided(pool: PgPool) {
     let app = queue(pool.clone()).await;
     sign_in(&app, "sam.okafor").await;
@@ -366,7 +366,7 @@ async fn a_late_vote_names_only_those_whose_votes_decided(pool: PgPool) {
     );
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn a_reject_needs_a_comment_and_fails_the_execution(pool: PgPool) {
     let app = queue(pool.clone()).await;
     sign_in(&app, "sam.okafor").await;
@@ -407,7 +407,7 @@ async fn a_reject_needs_a_comment_and_fails_the_execution(pool: PgPool) {
     .await;
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn an_accepted_call_whose_answer_was_lost_is_reconciled_by_the_poller(pool: PgPool) {
     let app = queue(pool.clone()).await;
     let sim = app.simulator.clone().expect("simulator");
@@ -475,7 +475,7 @@ async fn an_accepted_call_whose_answer_was_lost_is_reconciled_by_the_poller(pool
     assert!(answer.approved, "approved once, and only once");
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn an_approval_answered_in_the_console_is_closed_and_cannot_be_voted(pool: PgPool) {
     let app = queue(pool.clone()).await;
     let sim = app.simulator.clone().expect("simulator");
@@ -507,7 +507,7 @@ async fn an_approval_answered_in_the_console_is_closed_and_cannot_be_voted(pool:
     assert_refused(vote, 409, "This request is closed").await;
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn the_audit_log_refuses_updates_and_deletes(pool: PgPool) {
     let app = queue(pool.clone()).await;
     drop(app);
@@ -532,7 +532,7 @@ async fn the_audit_log_refuses_updates_and_deletes(pool: PgPool) {
     );
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn a_form_posted_without_javascript_comes_back_with_a_notice(pool: PgPool) {
     let app = queue(pool.clone()).await;
     sign_in(&app, "priya.raman").await;
@@ -563,7 +563,7 @@ async fn a_form_posted_without_javascript_comes_back_with_a_notice(pool: PgPool)
     assert!(html.contains("Design system to QA"));
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn polling_again_reads_each_pipeline_once_and_no_known_revision(pool: PgPool) {
     let app = queue(pool).await;
     let sim = app.simulator.clone().expect("simulator");
@@ -604,7 +604,7 @@ async fn next_change(response: &mut reqwest::Response, topic: &str) -> std::time
     }
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn a_committed_change_reaches_an_open_event_stream_within_a_second(pool: PgPool) {
     let app = queue(pool.clone()).await;
     let mut events = app
@@ -637,7 +637,7 @@ async fn a_committed_change_reaches_an_open_event_stream_within_a_second(pool: P
     assert!(took < Duration::from_secs(1), "took {took:?}");
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn a_pipeline_that_does_not_match_the_configuration_is_shown_to_admins_and_sre(pool: PgPool) {
     let app = queue(pool).await;
     let problems = server::jobs::poller::check_pipelines(&app.state, Duration::ZERO)
@@ -649,7 +649,7 @@ async fn a_pipeline_that_does_not_match_the_configuration_is_shown_to_admins_and
     );
     // Someone renames the approval action of one pipeline in CodePipeline.
     app.simulator.as_ref().expect("simulator").add_pipeline(
-        server::codepipeline::simulator::PipelineSpec {
+        server::simulators::codepipeline::PipelineSpec {
             name: "orders-api-qa".into(),
             repository: "acme-retail/orders-api".into(),
             branch: "release/2027.01".into(),
@@ -687,7 +687,7 @@ async fn a_pipeline_that_does_not_match_the_configuration_is_shown_to_admins_and
     );
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn after_a_rejection_a_new_run_is_started_and_audited(pool: PgPool) {
     let app = queue(pool.clone()).await;
     sign_in(&app, "priya.raman").await;
@@ -741,7 +741,7 @@ async fn after_a_rejection_a_new_run_is_started_and_audited(pool: PgPool) {
     .await;
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn a_delivered_approval_is_not_run_again(pool: PgPool) {
     let app = queue(pool.clone()).await;
     sign_in(&app, "priya.raman").await;

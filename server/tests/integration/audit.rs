@@ -47,11 +47,13 @@ fn entry(i: usize) -> NewAudit {
 async fn seed(pool: &PgPool, rows: usize) {
     let mut conn = pool.acquire().await.expect("conn");
     for i in 0..rows {
-        server::db::audit::append(&mut conn, &entry(i))
+        server::adapters::db::audit::append(&mut conn, &entry(i))
             .await
             .expect("append");
     }
-    server::db::audit::chain_pending(pool).await.expect("chain");
+    server::adapters::db::audit::chain_pending(pool)
+        .await
+        .expect("chain");
 }
 
 /// Runs `sql` as the schema's owner with the append-only triggers off, as
@@ -68,7 +70,7 @@ async fn tamper(pool: &PgPool, sql: &str) {
     tx.commit().await.expect("commit");
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn audit_verify_names_the_first_edited_swapped_rewritten_or_deleted_row(pool: PgPool) {
     seed(&pool, 30).await;
     let (ok, said) = verify(&pool).await;
@@ -126,7 +128,7 @@ async fn audit_verify_names_the_first_edited_swapped_rewritten_or_deleted_row(po
     assert!(said.contains("missing"), "{said}");
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn a_chain_rewritten_after_a_verification_is_caught_at_the_row_that_verification_saw(
     pool: PgPool,
 ) {
@@ -164,7 +166,7 @@ async fn a_chain_rewritten_after_a_verification_is_caught_at_the_row_that_verifi
     assert!(said.contains("rewritten"), "{said}");
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn fifty_people_writing_at_once_make_one_chain_without_gaps(pool: PgPool) {
     let app = Arc::new(demo_queue(pool.clone()).await);
     let pending: Vec<String> = sqlx::query_scalar::<_, uuid::Uuid>(
@@ -252,7 +254,7 @@ async fn fifty_people_writing_at_once_make_one_chain_without_gaps(pool: PgPool) 
     }
     // Writers that found another chaining left their rows to it or to the
     // next pass; wait for that pass.
-    server::db::audit::chain_pending(&pool)
+    server::adapters::db::audit::chain_pending(&pool)
         .await
         .expect("chain");
     let rows = count(&pool, "SELECT count(*) FROM audit_log").await;
@@ -293,7 +295,7 @@ async fn download(client: &reqwest::Client, url: &str) -> (u16, Vec<u8>) {
     (status, response.bytes().await.expect("body").to_vec())
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn an_export_of_100000_rows_parses_back_and_its_hashes_verify(pool: PgPool) {
     let app = spawn(pool.clone(), Mode::Demo).await;
     sqlx::query(
@@ -306,7 +308,7 @@ async fn an_export_of_100000_rows_parses_back_and_its_hashes_verify(pool: PgPool
     .execute(&pool)
     .await
     .expect("100,000 rows");
-    server::db::audit::chain_pending(&pool)
+    server::adapters::db::audit::chain_pending(&pool)
         .await
         .expect("chained");
     let total = count(&pool, "SELECT count(*) FROM audit_log").await;
@@ -326,7 +328,7 @@ async fn an_export_of_100000_rows_parses_back_and_its_hashes_verify(pool: PgPool
         .iter()
         .map(str::to_owned)
         .collect();
-    assert_eq!(header, server::audit_export::csv_header());
+    assert_eq!(header, server::http::audit_export::csv_header());
     let mut walk = server::audit::Walk::default();
     let mut rows = 0;
     let mut markers = Vec::new();
@@ -473,7 +475,7 @@ async fn an_export_of_100000_rows_parses_back_and_its_hashes_verify(pool: PgPool
         })
         .collect();
     assert_eq!(teams.len(), 1, "{teams:?}");
-    let checked = server::audit_export::verify_export(mine.as_bytes(), true).expect("reads");
+    let checked = server::http::audit_export::verify_export(mine.as_bytes(), true).expect("reads");
     assert_eq!(checked.verified.broken, None);
     assert!(
         mine.starts_with(r#"{"export":"start","#),
@@ -503,7 +505,7 @@ async fn audit_view(client: &reqwest::Client, base: &str, form: &[(&str, &str)])
     (status, response.text().await.expect("body"))
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn the_page_filters_pages_by_keyset_and_shows_each_reader_what_they_may_read(pool: PgPool) {
     let app = spawn(pool.clone(), Mode::Demo).await;
     seed(&pool, 130).await;
@@ -633,7 +635,7 @@ async fn the_page_filters_pages_by_keyset_and_shows_each_reader_what_they_may_re
     assert_eq!(status, 400);
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn sign_ins_calendar_changes_votes_and_deliveries_are_audited_and_found_by_kind(
     pool: PgPool,
 ) {
@@ -760,9 +762,9 @@ async fn sign_ins_calendar_changes_votes_and_deliveries_are_audited_and_found_by
     assert_eq!(verified.broken, None);
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn a_decision_codepipeline_refuses_for_good_is_audited_as_failed(pool: PgPool) {
-    use server::codepipeline::simulator::{Faults, PipelineSpec};
+    use server::simulators::codepipeline::{Faults, PipelineSpec};
     let app = demo_queue(pool.clone()).await;
     let sim = app.simulator.clone().expect("simulator");
     // The decision cannot be sent yet; meanwhile someone renames the
@@ -820,14 +822,14 @@ async fn a_decision_codepipeline_refuses_for_good_is_audited_as_failed(pool: PgP
         .any(|(k, _)| k == "CodePipeline answered"));
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn a_changed_org_configuration_is_audited_at_start_as_a_diff(pool: PgPool) {
     let app = spawn(pool.clone(), Mode::Demo).await;
     let org = app.state.org.load_org().await.expect("org");
     let mut changed = (*org).clone();
     changed.teams[2].name = app::domain::DisplayName::parse("Mobile Apps").expect("name");
     changed.services.retain(|s| s.id.as_str() != "android-app");
-    server::db::sync_org(&pool, &changed, std::path::Path::new("config/org.toml"))
+    server::adapters::db::sync_org(&pool, &changed, std::path::Path::new("config/org.toml"))
         .await
         .expect("sync");
     let row = audited(&app, "org_config", "The org configuration changed at start").await;
@@ -846,7 +848,7 @@ async fn a_changed_org_configuration_is_audited_at_start_as_a_diff(pool: PgPool)
         "SELECT count(*) FROM audit_log WHERE event = 'org_config'",
     )
     .await;
-    server::db::sync_org(&pool, &changed, std::path::Path::new("config/org.toml"))
+    server::adapters::db::sync_org(&pool, &changed, std::path::Path::new("config/org.toml"))
         .await
         .expect("sync");
     assert_eq!(
@@ -859,7 +861,7 @@ async fn a_changed_org_configuration_is_audited_at_start_as_a_diff(pool: PgPool)
     );
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn archived_rows_removed_by_the_owner_as_the_readme_says_leave_a_chain_that_verifies(
     pool: PgPool,
 ) {
@@ -887,7 +889,7 @@ async fn archived_rows_removed_by_the_owner_as_the_readme_says_leave_a_chain_tha
     assert!(said.contains("broken at row 11"), "{said}");
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn a_row_its_writer_left_unchained_is_chained_and_can_only_be_chained(pool: PgPool) {
     let _app = spawn(pool.clone(), Mode::Demo).await;
     seed(&pool, 3).await;
@@ -1015,7 +1017,7 @@ fn export_lines(export: &[u8], ext: &str) -> Vec<Vec<u8>> {
     lines
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn a_name_or_comment_that_is_a_spreadsheet_formula_is_exported_as_text_and_still_verifies(
     pool: PgPool,
 ) {
@@ -1051,7 +1053,7 @@ async fn a_name_or_comment_that_is_a_spreadsheet_formula_is_exported_as_text_and
         )
         .await;
     assert_eq!(voted.status(), 200);
-    server::db::audit::chain_pending(&pool)
+    server::adapters::db::audit::chain_pending(&pool)
         .await
         .expect("chained");
 
@@ -1102,7 +1104,7 @@ async fn a_name_or_comment_that_is_a_spreadsheet_formula_is_exported_as_text_and
     }));
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn dates_the_database_cannot_hold_are_refused_in_a_sentence_not_a_500_or_a_cut_off_download(
     pool: PgPool,
 ) {
@@ -1167,10 +1169,13 @@ async fn dates_the_database_cannot_hold_are_refused_in_a_sentence_not_a_500_or_a
         .await
         .expect("export");
     assert_eq!(response.status(), 400);
-    assert_eq!(response.text().await.expect("body"), server::query::REFUSAL);
+    assert_eq!(
+        response.text().await.expect("body"),
+        server::http::query::REFUSAL
+    );
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn an_export_missing_its_first_or_last_rows_or_with_rows_swapped_fails_both_verifiers_in_words(
     pool: PgPool,
 ) {

@@ -169,7 +169,7 @@ async fn github_sign_in(app: &TestApp, github: &MockServer, code: &str) -> reqwe
     callback(app, "github", &format!("code={code}&state={state}")).await
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn a_github_sign_in_with_pkce_ends_signed_in_with_roles_from_teams(pool: PgPool) {
     let github = MockServer::start().await;
     github_person(&github, "quinn", "Quinn Avery", &["acme-retail/qa"]).await;
@@ -216,7 +216,7 @@ async fn a_github_sign_in_with_pkce_ends_signed_in_with_roles_from_teams(pool: P
     assert!(viewer(&app).await.user.is_none());
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn denied_consent_is_said_in_words(pool: PgPool) {
     let github = MockServer::start().await;
     let app = app_with(pool, github_settings(&github)).await;
@@ -245,7 +245,7 @@ async fn denied_consent_is_said_in_words(pool: PgPool) {
         .any(|(k, v)| k == "Reason" && v.contains("did not allow")));
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn a_forged_or_missing_state_is_refused_before_any_token_request(pool: PgPool) {
     let github = MockServer::start().await;
     Mock::given(method("POST"))
@@ -271,7 +271,7 @@ async fn a_forged_or_missing_state_is_refused_before_any_token_request(pool: PgP
     assert!(viewer(&app).await.user.is_none());
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn a_replayed_code_fails_with_github_s_200_error_explained(pool: PgPool) {
     let github = MockServer::start().await;
     token_once(&github, "good-code", "gho_quinn").await;
@@ -309,7 +309,7 @@ async fn a_replayed_code_fails_with_github_s_200_error_explained(pool: PgPool) {
     assert!(viewer(&app).await.user.is_none());
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn other_token_errors_answered_with_200_are_said_in_our_own_words(pool: PgPool) {
     let github = MockServer::start().await;
     token_refused(
@@ -326,7 +326,7 @@ async fn other_token_errors_answered_with_200_are_said_in_our_own_words(pool: Pg
     );
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn the_token_endpoint_s_error_description_is_never_shown(pool: PgPool) {
     let github = MockServer::start().await;
     let app = app_with(pool, github_settings(&github)).await;
@@ -364,7 +364,7 @@ async fn the_token_endpoint_s_error_description_is_never_shown(pool: PgPool) {
     }
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn callbacks_nobody_started_write_no_audit_rows_and_are_limited_per_client(pool: PgPool) {
     let github = MockServer::start().await;
     let mut cfg = config(Mode::Real, shipped_org_config());
@@ -466,7 +466,7 @@ async fn callbacks_nobody_started_write_no_audit_rows_and_are_limited_per_client
     assert_eq!(refused.subject.as_deref(), Some("github"));
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn a_user_in_no_mapped_team_reads_only_and_is_told_why(pool: PgPool) {
     let github = MockServer::start().await;
     github_person(&github, "nobody", "No Body", &[]).await;
@@ -495,7 +495,7 @@ async fn a_user_in_no_mapped_team_reads_only_and_is_told_why(pool: PgPool) {
     assert_eq!(response.status(), 403);
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn a_user_removed_from_a_team_loses_the_role_at_the_next_refresh(pool: PgPool) {
     let github = MockServer::start().await;
     github_person(
@@ -545,7 +545,7 @@ async fn a_user_removed_from_a_team_loses_the_role_at_the_next_refresh(pool: PgP
     assert!(viewer(&app).await.user.is_none());
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn roles_are_trusted_until_the_refresh_interval_and_sessions_end_at_their_maximum_age(
     pool: PgPool,
 ) {
@@ -566,7 +566,7 @@ async fn roles_are_trusted_until_the_refresh_interval_and_sessions_end_at_their_
     assert!(viewer(&app).await.user.is_none(), "the sign-in is too old");
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn an_oidc_provider_found_by_discovery_signs_in_with_roles_from_groups(pool: PgPool) {
     let idp = MockServer::start().await;
     Mock::given(method("GET"))
@@ -640,7 +640,7 @@ async fn an_oidc_provider_found_by_discovery_signs_in_with_roles_from_groups(poo
     );
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn an_unknown_provider_is_not_found(pool: PgPool) {
     let app = app_with(pool, AuthSettings::default()).await;
     assert_eq!(app.get("/auth/github/login").await.status(), 404);
@@ -654,7 +654,7 @@ async fn an_unknown_provider_is_not_found(pool: PgPool) {
     assert!(choices.providers.is_empty());
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn cross_site_writes_are_refused_and_pages_carry_security_headers(pool: PgPool) {
     let app = app_with(pool, AuthSettings::default()).await;
     let post = |origin: Option<&str>, referer: Option<&str>| {

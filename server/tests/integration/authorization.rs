@@ -9,7 +9,7 @@ use crate::common;
 use app::domain::Role;
 use app::ssr::Mode;
 use common::{spawn, TestApp};
-use server::demo::PersonaSeed;
+use server::simulators::demo::PersonaSeed;
 use sqlx::PgPool;
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -89,18 +89,19 @@ fn orders_api_qa_request(view: &app::views::approvals::ApprovalsView) -> String 
         .clone()
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn every_server_function_and_route_allows_exactly_who_it_should(pool: PgPool) {
     let app = spawn(pool.clone(), Mode::Demo).await;
     // An admin persona, for the matrix only.
-    let mut personas = server::demo::personas(&app.state.org.load_org().await.expect("org"));
+    let mut personas =
+        server::simulators::demo::personas(&app.state.org.load_org().await.expect("org"));
     personas.push(PersonaSeed {
         login: "ada.admin".into(),
         display_name: "Ada Admin".into(),
         title: "Gatehouse admin".into(),
         roles: vec![Role::Admin],
     });
-    server::db::upsert_personas(&pool, &personas)
+    server::adapters::db::upsert_personas(&pool, &personas)
         .await
         .expect("personas");
     app.simulator
@@ -333,7 +334,7 @@ async fn every_server_function_and_route_allows_exactly_who_it_should(pool: PgPo
     assert_eq!(changes, 0);
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn in_real_mode_the_demo_functions_and_persona_page_do_not_exist(pool: PgPool) {
     let app = spawn(pool, Mode::Real).await;
     assert_eq!(app.get("/demo/sign-in").await.status(), 404);
@@ -349,7 +350,7 @@ async fn in_real_mode_the_demo_functions_and_persona_page_do_not_exist(pool: PgP
 /// In real mode an anonymous caller reaches only the sign-in page and what
 /// it needs; every other page sends them to sign in, every other server
 /// function, the event stream and the calendar feeds answer 401.
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn in_real_mode_an_anonymous_caller_reaches_only_the_sign_in_page(pool: PgPool) {
     let app = spawn(pool, Mode::Real).await;
     let open_functions = ["/api/session", "/api/sign-in/options", "/api/sign-out"];
@@ -417,7 +418,7 @@ async fn in_real_mode_an_anonymous_caller_reaches_only_the_sign_in_page(pool: Pg
     );
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn a_demo_account_that_voted_outlives_the_persona_list_without_its_roles(pool: PgPool) {
     let app = common::demo_queue(pool.clone()).await;
     let voter = app.person("gone.qa", &["qa"]).await;
@@ -431,7 +432,7 @@ async fn a_demo_account_that_voted_outlives_the_persona_list_without_its_roles(p
     // The next start seeds the personas again; neither test account is
     // one. The start must not fail on the vote that names one of them.
     let org = app.state.org.load_org().await.expect("org");
-    server::db::upsert_personas(&pool, &server::demo::personas(&org))
+    server::adapters::db::upsert_personas(&pool, &server::simulators::demo::personas(&org))
         .await
         .expect("a restart after a vote by a retired account");
     let kept: Vec<(String, Vec<String>)> =

@@ -45,7 +45,7 @@ async fn demo(pool: PgPool) -> TestApp {
     app
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn the_board_shows_what_each_environment_runs_and_how_far_behind_it_is(pool: PgPool) {
     let app = demo(pool).await;
     let board = app.board(&[]).await;
@@ -132,7 +132,7 @@ async fn the_board_shows_what_each_environment_runs_and_how_far_behind_it_is(poo
     assert!(row(&board, "orders-api").hotfixes.is_empty());
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn a_pass_that_finds_nothing_new_writes_nothing_and_a_finished_deploy_moves_one_cell(
     pool: PgPool,
 ) {
@@ -172,14 +172,14 @@ async fn a_pass_that_finds_nothing_new_writes_nothing_and_a_finished_deploy_move
 /// The message of the change the Stage pipeline of orders-api ran.
 async fn demo_message_of_stage(app: &TestApp) -> String {
     let org = app.state.org.load_org().await.expect("org");
-    server::demo::changes(&org)
+    server::simulators::demo::changes(&org)
         .into_iter()
         .find(|c| c.pipeline == "orders-api-stage")
         .expect("change")
         .message
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn filters_come_from_the_url_and_every_service_is_reachable_by_page(pool: PgPool) {
     let app = demo(pool).await;
     let mobile = app.board(&[("team", "mobile")]).await;
@@ -227,7 +227,7 @@ pub fn org_with_services(n: usize) -> std::path::PathBuf {
     path
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn a_hundred_services_are_paged_without_cutting_any_off(pool: PgPool) {
     let config = common::config(Mode::Demo, org_with_services(100));
     let app = spawn_with(pool, config).await;
@@ -249,7 +249,7 @@ async fn a_hundred_services_are_paged_without_cutting_any_off(pool: PgPool) {
     assert_eq!(beyond.page, 4, "a page past the end shows the last one");
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn a_deploy_recorded_by_the_job_reaches_an_open_event_stream(pool: PgPool) {
     let app = demo(pool).await;
     let response = app
@@ -297,7 +297,7 @@ async fn read_stream(response: &mut reqwest::Response, within: Duration) -> Stri
     seen
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn a_stream_following_some_topics_carries_only_theirs(pool: PgPool) {
     let app = demo(pool).await;
     let open = |topics: &str| {
@@ -337,7 +337,7 @@ async fn a_stream_following_some_topics_carries_only_theirs(pool: PgPool) {
     );
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn a_prod_approval_of_a_revision_with_an_unmerged_hotfix_is_refused_until_it_is_merged(
     pool: PgPool,
 ) {
@@ -436,7 +436,7 @@ async fn a_prod_approval_of_a_revision_with_an_unmerged_hotfix_is_refused_until_
     );
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn links_to_github_use_the_configured_github_address(pool: PgPool) {
     let mut cfg = common::config(Mode::Demo, common::shipped_org_config());
     cfg.auth.github_web_url = "https://ghe.example.com".into();
@@ -475,7 +475,7 @@ async fn links_to_github_use_the_configured_github_address(pool: PgPool) {
     );
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn the_approval_queue_of_a_large_org_is_bounded_narrowed_by_environment_and_names_a_followed_request(
     pool: PgPool,
 ) {

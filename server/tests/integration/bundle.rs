@@ -34,7 +34,7 @@ fn bundle_urls(html: &str) -> Vec<String> {
         .collect()
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn pages_link_hashed_bundle_files_that_browsers_may_keep_for_good(pool: PgPool) {
     let mut config = common::config(Mode::Demo, common::shipped_org_config());
     let site = site_with_bundle();

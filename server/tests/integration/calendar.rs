@@ -10,7 +10,7 @@ use app::views::calendar::CalendarView;
 use app::views::org::EnvironmentsView;
 use chrono::{Days, Utc};
 use common::{count, spawn, TestApp};
-use server::demo::DEMO_CYCLE_DAY;
+use server::simulators::demo::DEMO_CYCLE_DAY;
 use sqlx::PgPool;
 use std::time::Duration;
 
@@ -64,7 +64,7 @@ async fn move_freeze(app: &TestApp, team: &str, date: &str, reason: &str) -> req
     .await
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn the_demo_calendar_opens_in_the_qa_phase_of_the_current_release(pool: PgPool) {
     let app = spawn(pool, Mode::Demo).await;
     let view = calendar(&app, &[]).await;
@@ -107,7 +107,7 @@ async fn the_demo_calendar_opens_in_the_qa_phase_of_the_current_release(pool: Pg
     assert!(html.contains("/calendar/mobile.ics"));
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn deep_links_pick_the_month_and_team_and_bad_ones_say_why(pool: PgPool) {
     let app = spawn(pool, Mode::Demo).await;
     let view = calendar(&app, &[("month", "2031-02"), ("team", "mobile")]).await;
@@ -133,7 +133,7 @@ async fn deep_links_pick_the_month_and_team_and_bad_ones_say_why(pool: PgPool) {
     assert_eq!(response.status(), 404);
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn only_managers_change_the_calendar_and_bad_changes_are_refused_in_words(pool: PgPool) {
     let app = spawn(pool.clone(), Mode::Demo).await;
     let response = move_freeze(&app, "mobile", &in_days(10), "Anyone?").await;
@@ -173,7 +173,7 @@ async fn only_managers_change_the_calendar_and_bad_changes_are_refused_in_words(
     assert_eq!(updated.rows_affected(), 0);
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn a_manager_moving_a_code_freeze_closes_qa_approvals_for_that_team(pool: PgPool) {
     let app = spawn(pool.clone(), Mode::Demo).await;
     app.simulator
@@ -301,7 +301,7 @@ async fn a_manager_moving_a_code_freeze_closes_qa_approvals_for_that_team(pool: 
     assert_eq!(frontend.blocked, None, "FrontEnd QA is still open");
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn a_blackout_added_by_a_manager_closes_prod_and_is_audited(pool: PgPool) {
     let app = spawn(pool, Mode::Demo).await;
     sign_in(&app, "morgan.lee").await;
@@ -342,7 +342,7 @@ async fn a_blackout_added_by_a_manager_closes_prod_and_is_audited(pool: PgPool) 
     assert_eq!(bad.status(), 422);
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn a_form_posted_without_javascript_returns_to_the_same_calendar_view(pool: PgPool) {
     let app = spawn(pool, Mode::Demo).await;
     sign_in(&app, "morgan.lee").await;
@@ -379,7 +379,7 @@ fn move_form(html: &str) -> &str {
     &html[start..end]
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn the_move_form_keeps_its_milestone_shows_its_date_and_says_the_outcome_beside_itself(
     pool: PgPool,
 ) {
@@ -458,7 +458,7 @@ async fn the_move_form_keeps_its_milestone_shows_its_date_and_says_the_outcome_b
     assert!(!move_form(&html).contains("moved to"));
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn the_calendar_opens_on_this_cycle_s_milestones_in_order(pool: PgPool) {
     let app = spawn(pool, Mode::Demo).await;
     let view = calendar(&app, &[]).await;
@@ -531,7 +531,7 @@ async fn ics(app: &TestApp, path: &str) -> String {
     text
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn the_ics_feeds_parse_with_stable_uids_and_a_sequence_that_grows_on_moves(pool: PgPool) {
     let app = spawn(pool, Mode::Demo).await;
     let events = parse_ics(&ics(&app, "/calendar.ics").await);
@@ -615,7 +615,7 @@ async fn the_ics_feeds_parse_with_stable_uids_and_a_sequence_that_grows_on_moves
     assert_eq!(app.get("/calendar.ics?team=ops").await.status(), 404);
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn moving_one_team_s_milestone_keeps_the_org_wide_uid_for_subscribers(pool: PgPool) {
     let app = spawn(pool, Mode::Demo).await;
     let org_uid = "release-2-qa-sign-off@acme-retail.gatehouse";
@@ -694,7 +694,7 @@ fn shown_token(html: &str) -> Option<String> {
     Some(after.chars().take_while(char::is_ascii_hexdigit).collect())
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn a_feed_token_is_kept_only_as_its_hash_and_its_link_is_shown_once(pool: PgPool) {
     use app::ssr::ports::UserStore as _;
     let app = spawn(pool.clone(), Mode::Demo).await;
@@ -735,7 +735,7 @@ async fn a_feed_token_is_kept_only_as_its_hash_and_its_link_is_shown_once(pool: 
         1
     );
     // The link works; the stored hash does not stand for anyone.
-    let store = server::db::PgStore::new(pool.clone());
+    let store = server::adapters::db::PgStore::new(pool.clone());
     let user = store.feed_user(&token).await.expect("lookup");
     assert_eq!(user.map(|u| u.login), Some("priya.raman".to_owned()));
     let hash: String = sqlx::query_scalar("SELECT token_hash FROM feed_tokens")
@@ -773,7 +773,7 @@ async fn a_feed_link_made_before_tokens_were_hashed_keeps_working(pool: PgPool) 
     let hashed = 20261207000022;
     let before = sqlx::migrate::Migrator {
         migrations: std::borrow::Cow::Owned(
-            server::db::MIGRATOR
+            server::adapters::db::MIGRATOR
                 .migrations
                 .iter()
                 .filter(|m| m.version < hashed)
@@ -803,7 +803,10 @@ async fn a_feed_link_made_before_tokens_were_hashed_keeps_working(pool: PgPool) 
         .await
         .expect("a plain-text token");
 
-    server::db::MIGRATOR.run(&pool).await.expect("migrations");
+    server::adapters::db::MIGRATOR
+        .run(&pool)
+        .await
+        .expect("migrations");
     assert_eq!(
         count(
             &pool,
@@ -815,7 +818,7 @@ async fn a_feed_link_made_before_tokens_were_hashed_keeps_working(pool: PgPool) 
         0,
         "no token is kept in plain text"
     );
-    let store = server::db::PgStore::new(pool.clone());
+    let store = server::adapters::db::PgStore::new(pool.clone());
     let found = store.feed_user(&token).await.expect("lookup");
     assert_eq!(
         found.map(|u| u.login),

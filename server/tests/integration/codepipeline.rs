@@ -2,10 +2,10 @@
 
 use app::ssr::ports::{ApprovalTarget, PipelineError, Pipelines};
 use chrono::Duration;
-use server::codepipeline::simulator::{
+use server::adapters::codepipeline::{AwsSettings, CodePipelineAdapter};
+use server::simulators::codepipeline::{
     Faults, PipelineSpec, RevisionSpec, Simulator, SimulatorSettings,
 };
-use server::codepipeline::{AwsSettings, CodePipelineAdapter};
 
 struct Rig {
     sim: Simulator,

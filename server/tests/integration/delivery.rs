@@ -26,7 +26,7 @@ async fn read_history(app: &common::TestApp) -> usize {
     }
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn the_prod_history_is_read_once_and_the_metrics_page_measures_it(pool: PgPool) {
     let app = common::spawn(pool.clone(), Mode::Demo).await;
     let org = app.state.org.load_org().await.expect("org");
@@ -46,7 +46,7 @@ async fn the_prod_history_is_read_once_and_the_metrics_page_measures_it(pool: Pg
         app.aws_calls("ListPipelineExecutions") - listed_before,
         u64::try_from(services).expect("count")
     );
-    let history = server::demo::history(&org, Utc::now());
+    let history = server::simulators::demo::history(&org, Utc::now());
     let prod_rows = common::count(
         &pool,
         "SELECT count(*) FROM deployment_history WHERE environment_id = 'prod'",
@@ -177,7 +177,7 @@ async fn the_prod_history_is_read_once_and_the_metrics_page_measures_it(pool: Pg
     assert_eq!(all[5], org_row.measures.deployments.to_string());
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn commit_times_wait_out_a_github_outage_and_are_read_after_it(pool: PgPool) {
     let app = common::spawn(pool.clone(), Mode::Demo).await;
     let github = app.github.clone().expect("github");
@@ -214,7 +214,7 @@ async fn commit_times_wait_out_a_github_outage_and_are_read_after_it(pool: PgPoo
     );
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn past_outages_are_recorded_once_and_send_no_notification(pool: PgPool) {
     let app = common::spawn(pool.clone(), Mode::Demo).await;
     let org = app.state.org.load_org().await.expect("org");
@@ -225,11 +225,12 @@ async fn past_outages_are_recorded_once_and_send_no_notification(pool: PgPool) {
     .await;
     assert_eq!(
         seeded,
-        i64::try_from(server::demo::past_outages(&org, Utc::now()).len()).expect("count")
+        i64::try_from(server::simulators::demo::past_outages(&org, Utc::now()).len())
+            .expect("count")
     );
     assert!(seeded > 0);
     // A restart does not record them again.
-    server::demo::seed_past_outages(&pool, &org)
+    server::simulators::demo::seed_past_outages(&pool, &org)
         .await
         .expect("seed");
     assert_eq!(
@@ -252,7 +253,7 @@ async fn past_outages_are_recorded_once_and_send_no_notification(pool: PgPool) {
     );
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn a_window_other_than_30_or_90_days_or_a_value_given_twice_is_refused_in_a_sentence(
     pool: PgPool,
 ) {
@@ -285,7 +286,7 @@ async fn a_window_other_than_30_or_90_days_or_a_value_given_twice_is_refused_in_
         let response = app.get(path).await;
         assert_eq!(response.status(), 400, "{path}");
         let said = response.text().await.expect("body");
-        assert_eq!(said, server::query::REFUSAL, "{path}");
+        assert_eq!(said, server::http::query::REFUSAL, "{path}");
     }
     // A server function's fields that cannot be read: a sentence too.
     let response = app.call("delivery", &[("days", "-1")]).await;

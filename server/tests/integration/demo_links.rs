@@ -5,7 +5,7 @@ use crate::common;
 
 use sqlx::PgPool;
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn demo_links_to_github_open_pages_that_exist(pool: PgPool) {
     let app = common::demo_queue(pool).await;
     let report = app.refresh_board().await;

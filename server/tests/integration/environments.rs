@@ -7,7 +7,7 @@ use app::views::org::EnvironmentsView;
 use common::{config, spawn, spawn_with};
 use sqlx::PgPool;
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn the_environments_page_renders_the_seed_table_on_the_server(pool: PgPool) {
     let app = spawn(pool, Mode::Demo).await;
     let (status, html) = app.page("/environments").await;
@@ -52,7 +52,7 @@ async fn the_environments_page_renders_the_seed_table_on_the_server(pool: PgPool
     );
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn environments_come_back_in_promotion_order_for_one_team(pool: PgPool) {
     let app = spawn(pool, Mode::Demo).await;
     let response = app.call("environments", &[("team", "mobile")]).await;
@@ -69,7 +69,7 @@ async fn environments_come_back_in_promotion_order_for_one_team(pool: PgPool) {
     assert!(view.services.iter().all(|s| s.team.as_str() == "mobile"));
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn an_unknown_team_is_a_404_that_names_the_real_teams(pool: PgPool) {
     let app = spawn(pool, Mode::Demo).await;
     let response = app.call("environments", &[("team", "web")]).await;
@@ -84,7 +84,7 @@ async fn an_unknown_team_is_a_404_that_names_the_real_teams(pool: PgPool) {
     assert!(html.contains("There is no team"));
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn a_changed_org_configuration_is_synced_at_start(pool: PgPool) {
     spawn(pool.clone(), Mode::Demo).await;
     let shipped = std::fs::read_to_string(common::shipped_org_config()).expect("read");
@@ -152,7 +152,7 @@ async fn a_changed_org_configuration_is_synced_at_start(pool: PgPool) {
     std::fs::remove_dir_all(dir).ok();
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn an_invalid_org_configuration_stops_start_up_naming_file_and_key(pool: PgPool) {
     let dir = std::env::temp_dir().join(format!("gatehouse-test-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).expect("dir");
@@ -174,7 +174,7 @@ async fn an_invalid_org_configuration_stops_start_up_naming_file_and_key(pool: P
     std::fs::remove_dir_all(dir).ok();
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn health_and_readiness_answer(pool: PgPool) {
     let app = spawn(pool.clone(), Mode::Demo).await;
     let health = app.get("/healthz").await;
@@ -194,7 +194,7 @@ async fn health_and_readiness_answer(pool: PgPool) {
     );
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn the_root_redirects_and_unknown_paths_are_404(pool: PgPool) {
     let app = spawn(pool, Mode::Demo).await;
     let root = app.get("/").await;

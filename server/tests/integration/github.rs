@@ -9,8 +9,8 @@ use app::ssr::Mode;
 use app::views::approvals::ApprovalsView;
 use common::{spawn, TestApp};
 use serde_json::json;
-use server::github::simulator::{CommitSpec, GitHubSimulator};
-use server::github::{GitHubAdapter, GitHubSettings};
+use server::adapters::github::{GitHubAdapter, GitHubSettings};
+use server::simulators::github::{CommitSpec, GitHubSimulator};
 use sqlx::PgPool;
 use std::time::Duration;
 use wiremock::matchers::{method, path};
@@ -207,7 +207,7 @@ async fn approve_stage(app: &TestApp, id: &str) -> reqwest::Response {
     .await
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn the_author_of_a_change_cannot_approve_it_but_a_teammate_can(pool: PgPool) {
     let app = queue(pool).await;
     poll(&app).await;
@@ -240,7 +240,7 @@ async fn the_author_of_a_change_cannot_approve_it_but_a_teammate_can(pool: PgPoo
     assert_eq!(approve_stage(&app, &q.item.id).await.status(), 200);
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn when_github_cannot_say_who_wrote_a_change_no_vote_counts_until_it_can(pool: PgPool) {
     let app = queue(pool.clone()).await;
     let github = app.github.as_ref().expect("github simulator");
@@ -455,7 +455,7 @@ async fn release_demo(app: &TestApp) -> app::views::release_demo::ReleaseDemoVie
         .expect("json")
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn the_release_demo_view_lists_what_release_runs_that_prod_does_not(pool: PgPool) {
     let app = spawn(pool, Mode::Demo).await;
     let view = release_demo(&app).await;

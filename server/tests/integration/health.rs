@@ -28,11 +28,11 @@ fn set(app: &TestApp, service: &str, env: &str, up: bool) {
         .set_up(service, env, up);
 }
 
-fn issues(app: &TestApp) -> Vec<server::github::simulator::SimIssue> {
+fn issues(app: &TestApp) -> Vec<server::simulators::github::SimIssue> {
     app.github.as_ref().expect("github").issues(REPO)
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn an_outage_opens_one_critical_issue_and_recovery_comments_and_closes_it(pool: PgPool) {
     let app = spawn(pool, Mode::Demo).await;
     // The demo starts with Mobile BFF down in QA. One failed probe is not
@@ -91,7 +91,7 @@ async fn an_outage_opens_one_critical_issue_and_recovery_comments_and_closes_it(
     );
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn a_flapping_service_does_not_open_a_storm_of_issues(pool: PgPool) {
     let app = spawn(pool, Mode::Demo).await;
     set(&app, "mobile-bff", "qa", true);
@@ -131,7 +131,7 @@ async fn a_flapping_service_does_not_open_a_storm_of_issues(pool: PgPool) {
     );
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn a_ticket_github_refuses_is_opened_once_github_answers_again(pool: PgPool) {
     let app = spawn(pool, Mode::Demo).await;
     let github = app.github.as_ref().expect("github");
@@ -147,7 +147,7 @@ async fn a_ticket_github_refuses_is_opened_once_github_answers_again(pool: PgPoo
     assert_eq!(issues(&app).len(), 1);
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn stage_downtime_is_counted_and_shown_as_uptime_without_a_ticket(pool: PgPool) {
     let app = spawn(pool, Mode::Demo).await;
     app.refresh_board().await;
@@ -192,7 +192,7 @@ async fn stage_downtime_is_counted_and_shown_as_uptime_without_a_ticket(pool: Pg
     assert_eq!(down.rows[0].services[0].id, "mobile-bff");
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn an_issue_opened_before_a_crash_is_adopted_not_opened_again(pool: PgPool) {
     let app = spawn(pool, Mode::Demo).await;
     // A pass opened the issue on GitHub and stopped before recording it.

@@ -9,8 +9,8 @@ use crate::common;
 use app::ssr::ports::ApprovalTarget;
 use app::ssr::Mode;
 use common::{config, count, shipped_org_config, spawn_with, Person, TestApp};
-use server::codepipeline::simulator::{Faults, RevisionSpec};
-use server::github::simulator::CommitSpec;
+use server::simulators::codepipeline::{Faults, RevisionSpec};
+use server::simulators::github::CommitSpec;
 use sqlx::PgPool;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -128,7 +128,7 @@ async fn approve_together(people: &[Arc<Person>], request: &str) -> Vec<(u16, St
     out
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn people_approving_at_once_never_wedge_a_request_of_any_shape(pool: PgPool) {
     let app = app_with(pool.clone(), org_with_three_for_pre_prod()).await;
     let mut people = Vec::new();
@@ -213,7 +213,7 @@ async fn people_approving_at_once_never_wedge_a_request_of_any_shape(pool: PgPoo
     );
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn a_request_whose_votes_already_decide_it_is_decided_by_the_poller(pool: PgPool) {
     let app = app_with(pool.clone(), shipped_org_config()).await;
     let request: String = sqlx::query_scalar(
@@ -293,7 +293,7 @@ async fn delivery(pool: &PgPool, request: &str) -> (Option<String>, Option<Strin
     .expect("delivery")
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn gatehouse_s_own_rejection_whose_answer_was_lost_is_recognised_and_not_sent_again(
     pool: PgPool,
 ) {
@@ -352,7 +352,7 @@ async fn gatehouse_s_own_rejection_whose_answer_was_lost_is_recognised_and_not_s
     );
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn a_decision_sent_before_a_crash_is_found_in_codepipeline_and_not_sent_again(pool: PgPool) {
     let app = app_with(pool.clone(), shipped_org_config()).await;
     let sim = app.simulator.clone().expect("simulator");
@@ -401,7 +401,7 @@ async fn a_decision_sent_before_a_crash_is_found_in_codepipeline_and_not_sent_ag
     );
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn a_failed_re_read_leaves_the_delivery_open_until_codepipeline_answers(pool: PgPool) {
     let app = app_with(pool.clone(), shipped_org_config()).await;
     let sim = app.simulator.clone().expect("simulator");
@@ -455,7 +455,7 @@ async fn a_failed_re_read_leaves_the_delivery_open_until_codepipeline_answers(po
     .await;
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn a_decision_answered_in_the_console_meanwhile_is_recorded_as_theirs(pool: PgPool) {
     let app = app_with(pool.clone(), shipped_org_config()).await;
     let sim = app.simulator.clone().expect("simulator");

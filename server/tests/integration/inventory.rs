@@ -5,7 +5,7 @@
 use crate::common;
 
 use app::ssr::Mode;
-use server::terraform::{
+use server::adapters::terraform::{
     demo_state, refresh, Readers, S3Settings, StateSource, TerraformBackend, TerraformConfig,
 };
 use sqlx::PgPool;
@@ -21,7 +21,7 @@ async fn serve(backend: &TerraformBackend) -> String {
     url
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn states_are_read_once_per_change_and_kept_without_their_values(pool: PgPool) {
     let app = common::spawn(pool.clone(), Mode::Demo).await;
     let org = app.state.org.load_org().await.expect("org");
@@ -111,7 +111,7 @@ async fn states_are_read_once_per_change_and_kept_without_their_values(pool: PgP
     let _ = std::fs::remove_file(file);
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn demo_mode_reads_its_own_backend_and_shows_the_drift_between_neighbours(pool: PgPool) {
     let app = common::spawn(pool.clone(), Mode::Demo).await;
     // The test app's jobs are off; read as the leader would.
@@ -176,7 +176,7 @@ async fn endless_backend(total: u64) -> (String, tokio::sync::oneshot::Receiver<
     (url, sent_rx)
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn a_state_sent_without_a_length_is_read_no_further_than_the_limit(pool: PgPool) {
     // The environments exist once an app synced the org configuration.
     let _app = common::spawn(pool.clone(), Mode::Demo).await;
@@ -264,7 +264,7 @@ async fn moto() -> Moto {
     panic!("moto did not start on {url}");
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn states_in_s3_are_read_through_the_sdk_once_per_change(pool: PgPool) {
     let app = common::spawn(pool.clone(), Mode::Demo).await;
     let org = app.state.org.load_org().await.expect("org");
@@ -274,7 +274,7 @@ async fn states_in_s3_are_read_through_the_sdk_once_per_change(pool: PgPool) {
         endpoint: Some(moto.url.clone()),
         credentials: Some(("gatehouse-test".into(), "gatehouse-test-secret".into())),
     };
-    let client = server::terraform::s3_client(&s3).await;
+    let client = server::adapters::terraform::s3_client(&s3).await;
     client
         .create_bucket()
         .bucket("acme-tf")

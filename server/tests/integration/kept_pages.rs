@@ -14,7 +14,7 @@ fn nonce(html: &str) -> String {
     html[start..start + html[start..].find('"').expect("end")].to_owned()
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn a_repeated_view_is_the_same_page_with_a_fresh_nonce_and_makes_no_session(pool: PgPool) {
     let app = demo_queue(pool.clone()).await;
     // The change listener connects in the background.
@@ -61,7 +61,7 @@ async fn a_repeated_view_is_the_same_page_with_a_fresh_nonce_and_makes_no_sessio
     }
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn a_kept_page_is_only_ever_sent_to_the_viewer_it_was_rendered_for(pool: PgPool) {
     let app = demo_queue(pool).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -104,7 +104,7 @@ async fn a_kept_page_is_only_ever_sent_to_the_viewer_it_was_rendered_for(pool: P
     );
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn the_next_view_after_a_change_shows_it(pool: PgPool) {
     let app = demo_queue(pool).await;
     tokio::time::sleep(Duration::from_millis(500)).await;

@@ -92,7 +92,7 @@ async fn request_of(app: &TestApp, pipeline: &str) -> String {
         .id
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn votes_past_the_sessions_limit_are_refused_with_a_sentence_and_not_recorded(pool: PgPool) {
     let app = app_with(
         pool.clone(),
@@ -166,7 +166,7 @@ async fn votes_past_the_sessions_limit_are_refused_with_a_sentence_and_not_recor
     assert_ne!(theirs.status(), 429);
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn sign_in_attempts_past_the_limit_are_refused_with_a_sentence(pool: PgPool) {
     let app = app_with(
         pool,
@@ -221,7 +221,7 @@ async fn sign_in_attempts_past_the_limit_are_refused_with_a_sentence(pool: PgPoo
         .starts_with("Too many sign-in attempts"));
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn live_update_streams_past_the_processs_limit_are_refused_and_places_come_back(
     pool: PgPool,
 ) {
@@ -268,7 +268,7 @@ async fn live_update_streams_past_the_processs_limit_are_refused_and_places_come
     assert!(reopened.is_some(), "a closed stream's place comes back");
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn a_made_up_session_cookie_per_attempt_does_not_step_around_the_sign_in_limit(pool: PgPool) {
     let app = app_with(
         pool,
@@ -311,14 +311,15 @@ async fn a_made_up_session_cookie_per_attempt_does_not_step_around_the_sign_in_l
     assert_eq!(theirs.status(), 200);
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn behind_a_trusted_proxy_the_forwarded_client_is_the_one_limited(pool: PgPool) {
     let app = app_with(
         pool,
         LimitSettings {
             votes_per_minute: 0,
             sign_ins_per_minute: 1,
-            trusted_proxies: server::limits::TrustedProxies::parse("127.0.0.1").expect("a proxy"),
+            trusted_proxies: server::http::limits::TrustedProxies::parse("127.0.0.1")
+                .expect("a proxy"),
             ..LimitSettings::default()
         },
     )
@@ -366,7 +367,7 @@ fn stream_limits() -> LimitSettings {
     }
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn one_demo_client_cannot_take_every_live_update_stream(pool: PgPool) {
     let app = app_with(pool, stream_limits()).await;
     // An anonymous client, with a made-up cookie on every stream.
@@ -490,7 +491,7 @@ async fn github_browser(app: &TestApp, login: &str) -> reqwest::Client {
     browser
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn one_signed_in_person_cannot_take_every_live_update_stream(pool: PgPool) {
     let github = github_of(&["nadia", "omar"]).await;
     let mut settings = config(Mode::Real, shipped_org_config());

@@ -36,7 +36,7 @@ fn value(scrape: &prometheus_parse::Scrape, name: &str, labels: &[(&str, &str)])
         .sum()
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn metrics_parse_and_move_after_an_approval(pool: PgPool) {
     let app = spawn(pool, Mode::Demo).await;
     app.simulator
@@ -122,7 +122,7 @@ async fn metrics_parse_and_move_after_an_approval(pool: PgPool) {
         .any(|s| s.metric == "gatehouse_http_request_duration_seconds_count"));
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn in_real_mode_metrics_need_the_token(pool: PgPool) {
     let mut settings = config(Mode::Real, shipped_org_config());
     settings.metrics.token = Some(server::config::Secret::new("s3cret-scrape"));
@@ -197,7 +197,7 @@ fn request_series(scrape: &prometheus_parse::Scrape) -> Vec<(String, String, Str
     series
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn invented_methods_and_paths_add_no_series_to_metrics(pool: PgPool) {
     let app = spawn(pool, Mode::Demo).await;
     invented_requests(&app, 0, 40).await;

@@ -48,7 +48,7 @@ async fn approvals_wait(app: &TestApp) {
     app.poll().await;
 }
 
-async fn pass(app: &TestApp) -> server::notify::PassReport {
+async fn pass(app: &TestApp) -> server::adapters::notify::PassReport {
     app.notifier
         .pass(&app.state, chrono::Utc::now())
         .await
@@ -57,8 +57,8 @@ async fn pass(app: &TestApp) -> server::notify::PassReport {
 
 /// Passes until one routes and sends nothing (a pass sends at most 50);
 /// what they did together.
-async fn drain(app: &TestApp) -> server::notify::PassReport {
-    let mut total = server::notify::PassReport::default();
+async fn drain(app: &TestApp) -> server::adapters::notify::PassReport {
+    let mut total = server::adapters::notify::PassReport::default();
     for _ in 0..100 {
         let r = pass(app).await;
         if r.routed == 0 && r.sent == 0 && r.retrying == 0 && r.given_up == 0 {
@@ -81,7 +81,7 @@ fn waiting(hooks: &[common::sinks::Hook]) -> Vec<&common::sinks::Hook> {
         .collect()
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn a_waiting_approval_reaches_each_subscribed_channel_once_with_its_card_link(pool: PgPool) {
     let (hook, smtp) = (WebhookSink::start().await, SmtpSink::start().await);
     let app = app_with(pool.clone(), Some(&hook), Some(&smtp)).await;
@@ -152,12 +152,12 @@ async fn a_waiting_approval_reaches_each_subscribed_channel_once_with_its_card_l
         "no e-mail for the QA request among {}",
         mails.len()
     );
-    let priya = server::github::simulator::noreply_email("priya.raman");
+    let priya = server::simulators::github::noreply_email("priya.raman");
     assert!(
         qa.iter().any(|m| m.to == [priya.clone()]),
         "Priya (QA) is e-mailed: {qa:?}"
     );
-    let sam = server::github::simulator::noreply_email("sam.okafor");
+    let sam = server::simulators::github::noreply_email("sam.okafor");
     assert!(
         qa.iter().all(|m| m.to != [sam.clone()]),
         "Sam (SRE) cannot approve QA and is not e-mailed"
@@ -208,7 +208,7 @@ async fn a_waiting_approval_reaches_each_subscribed_channel_once_with_its_card_l
     );
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn a_person_who_muted_an_event_gets_no_e_mail_for_it(pool: PgPool) {
     let smtp = SmtpSink::start().await;
     let app = app_with(pool.clone(), None, Some(&smtp)).await;
@@ -243,7 +243,7 @@ async fn a_person_who_muted_an_event_gets_no_e_mail_for_it(pool: PgPool) {
     approvals_wait(&app).await;
     drain(&app).await;
     let mails = smtp.mails();
-    let priya = server::github::simulator::noreply_email("priya.raman");
+    let priya = server::simulators::github::noreply_email("priya.raman");
     assert!(
         mails.iter().all(|m| m.to != [priya.clone()]),
         "Priya muted waiting approvals"
@@ -255,7 +255,7 @@ async fn a_person_who_muted_an_event_gets_no_e_mail_for_it(pool: PgPool) {
     );
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn a_failing_webhook_is_retried_later_and_a_refusing_one_is_given_up_for_admins_to_see(
     pool: PgPool,
 ) {
@@ -367,7 +367,7 @@ async fn a_failing_webhook_is_retried_later_and_a_refusing_one_is_given_up_for_a
     assert!(view["deliveries"][0]["last_error"].is_null());
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn a_crash_between_the_commit_and_the_send_delivers_once_and_two_senders_never_send_twice(
     pool: PgPool,
 ) {
@@ -410,7 +410,7 @@ async fn a_crash_between_the_commit_and_the_send_delivers_once_and_two_senders_n
     assert_eq!(hook.calls().len() as i64, total);
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn demo_mode_without_a_sink_records_what_it_would_send_and_sends_nothing(pool: PgPool) {
     let app = app_with(pool.clone(), None, None).await;
     approvals_wait(&app).await;
@@ -437,7 +437,7 @@ async fn demo_mode_without_a_sink_records_what_it_would_send_and_sends_nothing(p
     assert!(html.contains("is waiting for approval"));
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn a_code_freeze_is_announced_the_day_before_once(pool: PgPool) {
     let hook = WebhookSink::start().await;
     let app = app_with(pool.clone(), Some(&hook), None).await;
@@ -495,7 +495,7 @@ async fn person_named(
     roles: &[&str],
 ) -> common::Person {
     let roles: Vec<String> = roles.iter().map(|r| (*r).to_owned()).collect();
-    let github_id = i64::try_from(server::github::simulator::account_id(login)).expect("id");
+    let github_id = i64::try_from(server::simulators::github::account_id(login)).expect("id");
     sqlx::query(
         r#"INSERT INTO users (id, login, display_name, roles, provider, issuer, subject, person, github_id)
            VALUES (gen_random_uuid(), $1, $2, $3, 'demo', '', $1, 'demo:' || $1, $4)"#,
@@ -510,7 +510,7 @@ async fn person_named(
     app.person(login, &[]).await
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn an_approvers_name_and_comment_cannot_ping_the_channel_or_disguise_a_link_in_slack(
     pool: PgPool,
 ) {
@@ -567,7 +567,7 @@ async fn an_approvers_name_and_comment_cannot_ping_the_channel_or_disguise_a_lin
     }
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn an_unreachable_webhook_keeps_its_secret_url_out_of_the_stored_and_shown_errors(
     pool: PgPool,
 ) {
@@ -635,7 +635,7 @@ async fn an_unreachable_webhook_keeps_its_secret_url_out_of_the_stored_and_shown
     assert!(!page.contains("s3cr3t"), "the secret is shown on the page");
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn e_mails_say_their_mime_version_and_a_demo_critical_tickets_link_is_absolute(pool: PgPool) {
     let (hook, smtp) = (WebhookSink::start().await, SmtpSink::start().await);
     let app = app_with(pool.clone(), Some(&hook), Some(&smtp)).await;
@@ -700,7 +700,7 @@ async fn e_mails_say_their_mime_version_and_a_demo_critical_tickets_link_is_abso
     assert!(stored.iter().all(|b| b.contains(&absolute)), "{stored:?}");
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn a_slow_webhook_does_not_hold_up_the_other_channels_and_attempts_count_sends(pool: PgPool) {
     let (hook, smtp) = (WebhookSink::start().await, SmtpSink::start().await);
     // Three seconds per answer: slow, but under the 10 s timeout.

@@ -65,7 +65,7 @@ async fn decide(app: &TestApp, request: &str, fields: &[(&str, &str)]) -> reqwes
     app.call("approvals/decide", &form).await
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn the_demo_plan_orders_services_by_their_calls_with_their_prod_states(pool: PgPool) {
     let app = demo(pool).await;
     let view = plan(&app, None).await;
@@ -134,7 +134,7 @@ async fn the_demo_plan_orders_services_by_their_calls_with_their_prod_states(poo
     assert_eq!(unknown.status(), 404);
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn the_plan_exports_as_markdown_and_json(pool: PgPool) {
     let app = demo(pool).await;
     let md = app.get("/prod-plan/export.md").await;
@@ -179,7 +179,7 @@ async fn the_plan_exports_as_markdown_and_json(pool: PgPool) {
     assert_eq!(missing.status(), 404);
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn a_blocked_prod_approval_shows_its_blockers_and_an_override_needs_a_reason_and_is_audited(
     pool: PgPool,
 ) {
@@ -273,7 +273,7 @@ async fn a_blocked_prod_approval_shows_its_blockers_and_an_override_needs_a_reas
     );
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn strict_mode_refuses_a_blocked_prod_approval_with_the_sentence(pool: PgPool) {
     let shipped = std::fs::read_to_string(common::shipped_org_config()).expect("config");
     let strict = shipped.replacen(
@@ -309,7 +309,7 @@ async fn strict_mode_refuses_a_blocked_prod_approval_with_the_sentence(pool: PgP
     assert_eq!(reject.status(), 200);
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn once_a_dependency_reaches_prod_the_block_lifts_without_a_restart(pool: PgPool) {
     let app = demo(pool).await;
     app.sign_in("sam.okafor").await;

@@ -77,7 +77,7 @@ fn reading<'a>(statements: &'a [String], tables: &[&str]) -> Vec<&'a String> {
         .collect()
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn a_warm_page_view_reads_no_table_that_grows_with_the_org(pool: PgPool) {
     let statements = Statements::default();
     let _installed =
@@ -173,7 +173,7 @@ async fn a_warm_page_view_reads_no_table_that_grows_with_the_org(pool: PgPool) {
 /// CodePipeline or GitHub since the last one) runs a handful of statements
 /// per pass, not one or more per pipeline: the leader's idle cost does not
 /// grow with the org's database round trips.
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn a_steady_pass_runs_statements_per_pass_not_per_pipeline(pool: PgPool) {
     let statements = Statements::default();
     let _installed =
@@ -242,7 +242,7 @@ async fn a_steady_pass_runs_statements_per_pass_not_per_pipeline(pool: PgPool) {
 /// A deciding vote, from the request to CodePipeline's answer recorded,
 /// runs a bounded number of statements: each is a round trip on the
 /// approval's critical path.
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn a_deciding_vote_runs_a_bounded_number_of_statements(pool: PgPool) {
     let statements = Statements::default();
     let _installed =

@@ -63,12 +63,12 @@ async fn database(pool: &PgPool) -> String {
         .expect("name")
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn the_serving_role_may_only_append_to_the_audit_log_and_cannot_switch_triggers_off(
     pool: PgPool,
 ) {
     let role = TestRole::new(&pool).await;
-    server::db::migrate_and_grant(&pool, &role.name)
+    server::adapters::db::migrate_and_grant(&pool, &role.name)
         .await
         .expect("grant");
     let mut app = PgConnection::connect(&url_as(&role.name, &database(&pool).await))
@@ -139,7 +139,7 @@ async fn the_serving_role_may_only_append_to_the_audit_log_and_cannot_switch_tri
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn gatehouse_runs_and_approves_with_the_serving_role_alone(pool: PgPool) {
     let role = TestRole::new(&pool).await;
     let app = serving_as(&pool, &role, std::time::Duration::ZERO).await;
@@ -214,7 +214,7 @@ async fn serving_as(pool: &PgPool, role: &TestRole, jobs: std::time::Duration) -
 async fn seed_audit(pool: &PgPool, rows: usize) {
     let mut conn = pool.acquire().await.expect("conn");
     for i in 0..rows {
-        server::db::audit::append(
+        server::adapters::db::audit::append(
             &mut conn,
             &app::ssr::ports::NewAudit {
                 kind: "calendar_move",
@@ -226,15 +226,17 @@ async fn seed_audit(pool: &PgPool, rows: usize) {
         .await
         .expect("append");
     }
-    server::db::audit::chain_pending(pool).await.expect("chain");
+    server::adapters::db::audit::chain_pending(pool)
+        .await
+        .expect("chain");
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn the_serving_role_verifies_the_chain_and_a_rewrite_after_its_check_is_caught_at_the_anchored_row(
     pool: PgPool,
 ) {
     let role = TestRole::new(&pool).await;
-    server::db::migrate_and_grant(&pool, &role.name)
+    server::adapters::db::migrate_and_grant(&pool, &role.name)
         .await
         .expect("grant");
     let serving_url = url_as(&role.name, &database(&pool).await);
@@ -311,7 +313,7 @@ async fn the_serving_role_verifies_the_chain_and_a_rewrite_after_its_check_is_ca
     role.drop().await;
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn every_background_job_reports_success_serving_as_the_least_privileged_role(pool: PgPool) {
     let role = TestRole::new(&pool).await;
     let app = serving_as(&pool, &role, std::time::Duration::from_secs(1)).await;
@@ -372,7 +374,7 @@ async fn every_background_job_reports_success_serving_as_the_least_privileged_ro
     role.drop().await;
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn a_chain_check_that_cannot_run_says_why_on_the_audit_page(pool: PgPool) {
     let role = TestRole::new(&pool).await;
     let app = serving_as(&pool, &role, std::time::Duration::ZERO).await;

@@ -15,7 +15,7 @@ async fn session_rows(pool: &PgPool) -> i64 {
         .expect("count")
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn demo_mode_offers_a_persona_for_each_kind_of_user(pool: PgPool) {
     let app = spawn(pool, Mode::Demo).await;
     let personas: Vec<Persona> = app
@@ -44,7 +44,7 @@ async fn demo_mode_offers_a_persona_for_each_kind_of_user(pool: PgPool) {
     assert!(html.contains("Priya Raman"));
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn signing_in_as_a_persona_stores_a_session_in_postgres(pool: PgPool) {
     let app = spawn(pool.clone(), Mode::Demo).await;
     let before: SessionInfo = app.call("session", &[]).await.json().await.expect("json");
@@ -82,7 +82,7 @@ async fn signing_in_as_a_persona_stores_a_session_in_postgres(pool: PgPool) {
     assert!(!html.contains("Priya Raman"));
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn signing_in_again_issues_a_new_session_id(pool: PgPool) {
     let app = spawn(pool.clone(), Mode::Demo).await;
     let first = app.call("demo/sign-in", &[("login", "sam.okafor")]).await;
@@ -102,7 +102,7 @@ async fn signing_in_again_issues_a_new_session_id(pool: PgPool) {
     assert_eq!(info.user.expect("signed in").login, "morgan.lee");
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn a_form_post_without_javascript_signs_in_and_redirects(pool: PgPool) {
     let app = spawn(pool, Mode::Demo).await;
     let response = app
@@ -114,7 +114,7 @@ async fn a_form_post_without_javascript_signs_in_and_redirects(pool: PgPool) {
     assert!(html.contains("Mei Tanaka"));
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn an_unknown_persona_is_refused_in_words(pool: PgPool) {
     let app = spawn(pool.clone(), Mode::Demo).await;
     let response = app.call("demo/sign-in", &[("login", "mallory")]).await;
@@ -127,7 +127,7 @@ async fn an_unknown_persona_is_refused_in_words(pool: PgPool) {
     assert_eq!(session_rows(&pool).await, 0);
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn real_mode_has_no_personas_and_no_demo_banner(pool: PgPool) {
     let app = spawn(pool.clone(), Mode::Real).await;
     let (status, html) = app.page("/demo/sign-in").await;

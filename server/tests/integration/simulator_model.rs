@@ -8,7 +8,7 @@
 //! its request id. So drift between the simulator and AWS cannot come back.
 
 use serde_json::{json, Value};
-use server::codepipeline::simulator::{PipelineSpec, RevisionSpec, Simulator, SimulatorSettings};
+use server::simulators::codepipeline::{PipelineSpec, RevisionSpec, Simulator, SimulatorSettings};
 use std::collections::BTreeSet;
 
 /// CodePipeline's service model, as botocore ships it.

@@ -111,7 +111,7 @@ async fn viewer(app: &TestApp) -> SessionInfo {
         .expect("session")
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn two_accounts_with_one_username_stay_two_people_and_keep_their_own_roles(pool: PgPool) {
     let provider = idp(&[
         ("alice", json!({"sub": "00u-alice-1", "preferred_username": "alice", "name": "Alice", "groups": ["acme-retail/sre"]})),
@@ -158,7 +158,7 @@ fn an_admin_named_by_username_is_refused_at_start() {
     assert!(said.contains("github:<numeric account id>"), "{said}");
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn return_to_with_a_tab_or_a_newline_stays_on_gatehouse(pool: PgPool) {
     let provider = idp(&[
         (
@@ -189,7 +189,7 @@ async fn return_to_with_a_tab_or_a_newline_stays_on_gatehouse(pool: PgPool) {
     assert_eq!(kept.headers()["location"], "/approvals?tab=history");
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn a_provider_s_error_description_is_never_shown(pool: PgPool) {
     let provider = idp(&[]).await;
     let app = real_app(pool, oidc(&provider, None), shipped_org_config()).await;
@@ -215,7 +215,7 @@ async fn a_provider_s_error_description_is_never_shown(pool: PgPool) {
     );
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn an_https_public_url_makes_cookies_secure_and_sends_hsts_on_a_loopback_bind(pool: PgPool) {
     let provider = idp(&[]).await;
     let app = real_app(
@@ -246,7 +246,7 @@ async fn an_https_public_url_makes_cookies_secure_and_sends_hsts_on_a_loopback_b
         .is_none());
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn in_real_mode_nothing_is_read_without_signing_in_and_feeds_take_a_rotatable_token(
     pool: PgPool,
 ) {
@@ -351,7 +351,7 @@ async fn in_real_mode_nothing_is_read_without_signing_in_and_feeds_take_a_rotata
     assert_eq!(feed(new_token).await.status(), 200);
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn huge_comments_are_refused_in_words_and_the_pages_stay_small(pool: PgPool) {
     let app = demo_queue(pool.clone()).await;
     app.sign_in("priya.raman").await;
@@ -442,7 +442,7 @@ async fn huge_comments_are_refused_in_words_and_the_pages_stay_small(pool: PgPoo
     assert!(html.len() < 600_000, "queue page is {} bytes", html.len());
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn the_history_pages_by_keyset_and_every_decision_is_on_exactly_one_page(pool: PgPool) {
     let app = demo_queue(pool.clone()).await;
     // 120 closed requests, some at the same moment.
@@ -484,7 +484,7 @@ async fn the_history_pages_by_keyset_and_every_decision_is_on_exactly_one_page(p
     assert_eq!(bad.status(), 422);
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn far_months_are_refused_with_a_sentence_and_no_panic(pool: PgPool) {
     let app = spawn(pool, Mode::Demo).await;
     for month in [
@@ -513,7 +513,7 @@ async fn far_months_are_refused_with_a_sentence_and_no_panic(pool: PgPool) {
     );
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn a_commit_whose_author_cannot_be_established_needs_one_more_approver(pool: PgPool) {
     let app = demo_queue(pool.clone()).await;
     // Committed with an e-mail GitHub matches to no account.
@@ -589,12 +589,12 @@ async fn a_commit_whose_author_cannot_be_established_needs_one_more_approver(poo
     assert_eq!(app.aws_calls("PutApprovalResult"), 1);
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn the_author_cannot_approve_under_another_login_with_their_commit_email(pool: PgPool) {
     let app = demo_queue(pool.clone()).await;
     // The commit is not linked to an account, but carries Priya's verified
     // no-reply address.
-    let email = server::github::simulator::noreply_email("priya.raman");
+    let email = server::simulators::github::noreply_email("priya.raman");
     sqlx::query(
         r#"UPDATE approval_requests SET author_id = NULL, author_login = NULL, author_name = 'P. R.',
                author_email = upper($1), author_checked = true WHERE pipeline = 'orders-api-qa'"#,
@@ -631,7 +631,7 @@ async fn the_author_cannot_approve_under_another_login_with_their_commit_email(p
     assert_eq!(response.status(), 403);
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn while_the_database_refuses_connections_a_vote_gets_503_in_words(pool: PgPool) {
     let app = spawn(pool.clone(), Mode::Demo).await;
     app.sign_in("priya.raman").await;
@@ -688,7 +688,7 @@ async fn while_the_database_refuses_connections_a_vote_gets_503_in_words(pool: P
     assert!(html.contains("Approvals"));
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn a_server_function_called_without_its_fields_answers_400_in_words(pool: PgPool) {
     let app = spawn(pool, Mode::Demo).await;
     app.sign_in("priya.raman").await;
@@ -702,7 +702,7 @@ async fn a_server_function_called_without_its_fields_answers_400_in_words(pool: 
     );
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn the_provider_token_is_kept_encrypted_and_gone_at_sign_out(pool: PgPool) {
     let provider = idp(&[(
         "quinn",

@@ -78,7 +78,7 @@ fn url_of(options: &PgConnectOptions) -> String {
     )
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn the_server_stops_cleanly_on_sigterm(pool: PgPool) {
     let url = url_of(&pool.connect_options());
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
@@ -137,7 +137,7 @@ async fn the_server_stops_cleanly_on_sigterm(pool: PgPool) {
 #[tokio::test]
 async fn the_codepipeline_simulator_runs_alone_seeded_from_the_org_configuration() {
     use app::ssr::ports::{ApprovalTarget, Pipelines};
-    use server::codepipeline::{AwsSettings, CodePipelineAdapter};
+    use server::adapters::codepipeline::{AwsSettings, CodePipelineAdapter};
 
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
     let port = listener.local_addr().expect("addr").port();
@@ -199,7 +199,10 @@ async fn the_codepipeline_simulator_runs_alone_seeded_from_the_org_configuration
         .await
         .expect("revision");
     let org = server::org_config::load(std::path::Path::new(&org_config())).expect("org");
-    assert_eq!(revision.branch, Some(server::demo::releases(&org).branch()));
+    assert_eq!(
+        revision.branch,
+        Some(server::simulators::demo::releases(&org).branch())
+    );
     assert_eq!(revision.commit.len(), 40);
 
     child.kill().expect("kill");
@@ -257,7 +260,7 @@ fn without_outside_settings(command: &mut Command) -> &mut Command {
         .env("AWS_EC2_METADATA_DISABLED", "true")
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn check_config_refuses_what_serve_refuses_and_names_each_setting(pool: PgPool) {
     let path = org_config_with_three_problems();
     let out = without_outside_settings(&mut Command::new(BIN))
@@ -407,7 +410,7 @@ async fn forbidding_metadata_service() -> u16 {
     port
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn a_first_real_start_without_aws_or_github_says_what_is_missing_once(pool: PgPool) {
     let port = closed_port();
     let (aws, github) = (closed_port(), closed_port());

@@ -9,7 +9,7 @@
 use crate::common;
 
 use app::ssr::Mode;
-use server::codepipeline::simulator::Faults;
+use server::simulators::codepipeline::Faults;
 use sqlx::PgPool;
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -139,7 +139,7 @@ async fn active_alerts(client: &reqwest::Client, prometheus: &str) -> Vec<(Strin
     alerts
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn prometheus_scrapes_gatehouse_and_evaluates_the_alert_rules(pool: PgPool) {
     // Gatehouse in demo mode with its background jobs on.
     let mut config = common::config(Mode::Demo, common::shipped_org_config());

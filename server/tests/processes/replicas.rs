@@ -7,8 +7,8 @@
 use crate::common;
 
 use common::{count, shipped_org_config};
-use server::codepipeline::simulator::{Faults, Simulator};
-use server::github::simulator::GitHubSimulator;
+use server::simulators::codepipeline::{Faults, Simulator};
+use server::simulators::github::GitHubSimulator;
 use sqlx::PgPool;
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -36,9 +36,9 @@ async fn serve(router: axum::Router) -> String {
 async fn world(pool: &PgPool) -> World {
     let org = server::org_config::load(&shipped_org_config()).expect("org");
     let codepipeline = Simulator::new(Default::default());
-    server::demo::seed_codepipeline(&codepipeline, &org);
+    server::simulators::demo::seed_codepipeline(&codepipeline, &org);
     let github = GitHubSimulator::new();
-    server::demo::seed_github(&github, &org);
+    server::simulators::demo::seed_github(&github, &org);
     let options = pool.connect_options();
     let database_url = format!(
         "postgres://{}@{}:{}/{}",
@@ -214,7 +214,7 @@ async fn leaders(replicas: &[&Replica], within: Duration) -> Vec<(String, &'stat
 /// (a persona every replica keeps on its restart).
 async fn browser(replica: &Replica) -> reqwest::Client {
     let org = server::org_config::load(&shipped_org_config()).expect("org");
-    let sre = server::demo::personas(&org)
+    let sre = server::simulators::demo::personas(&org)
         .into_iter()
         .find(|p| p.roles == [app::domain::Role::Sre])
         .expect("an SRE persona")
@@ -283,7 +283,7 @@ async fn open_stream(client: &reqwest::Client, replica: &Replica) -> reqwest::Re
     response
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn three_replicas_share_one_leader_per_job_and_survive_the_leader_s_death(pool: PgPool) {
     let world = world(&pool).await;
     // One after the other, as a deployment brings them up.
@@ -447,7 +447,7 @@ async fn three_replicas_share_one_leader_per_job_and_survive_the_leader_s_death(
     );
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn a_rolling_restart_drops_no_request_and_every_log_line_carries_its_request_id(
     pool: PgPool,
 ) {
@@ -617,7 +617,7 @@ async fn a_rolling_restart_drops_no_request_and_every_log_line_carries_its_reque
     );
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn with_an_otlp_endpoint_the_spans_reach_the_collector(pool: PgPool) {
     let world = world(&pool).await;
     // A collector: keeps every OTLP/HTTP body it is sent.

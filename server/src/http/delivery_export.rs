@@ -3,7 +3,7 @@
 //! written so that no spreadsheet runs one as a formula
 //! ([`app::encode::csv_text`]). Readable by whoever may read the page.
 
-use crate::query::Query;
+use crate::http::query::Query;
 use app::error::AppError;
 use app::ssr::AppState;
 use app::views::delivery::WINDOWS;
@@ -51,18 +51,18 @@ async fn export(
     if state.mode != app::ssr::Mode::Demo {
         match app::ssr::session::user_of(&state, &session).await {
             Ok(Some(_)) => {}
-            Ok(None) => return crate::audit_export::refusal(&AppError::Unauthenticated),
-            Err(err) => return crate::audit_export::refusal(&err),
+            Ok(None) => return crate::http::audit_export::refusal(&AppError::Unauthenticated),
+            Err(err) => return crate::http::audit_export::refusal(&err),
         }
     }
     let days = match window(q.days.as_deref()) {
         Ok(days) => days,
-        Err(err) => return crate::audit_export::refusal(&err),
+        Err(err) => return crate::http::audit_export::refusal(&err),
     };
     let view = app::ssr::delivery::read(&state, days, q.team.as_deref()).await;
     let view = match view {
         Ok(view) => view,
-        Err(err) => return crate::audit_export::refusal(&err),
+        Err(err) => return crate::http::audit_export::refusal(&err),
     };
     let name = format!(
         "delivery-metrics-{}d{}",

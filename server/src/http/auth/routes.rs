@@ -9,7 +9,7 @@
 //! sign-in this session started is audited when refused.
 
 use super::{Directory, LookupError};
-use crate::query::Query;
+use crate::http::query::Query;
 use app::notice::Notice;
 use app::ssr::session::{establish, leave_notice_on, ProviderSignIn};
 use app::ssr::AppState;

@@ -6,7 +6,7 @@
 
 use crate::cache::Generations;
 use crate::config::LimitSettings;
-use crate::limits::ClientAddress;
+use crate::http::limits::ClientAddress;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use sqlx::postgres::PgListener;
@@ -266,7 +266,7 @@ pub async fn stream(
     State(EventsState { changes, app }): State<EventsState>,
     client: Option<axum::Extension<ClientAddress>>,
     session: tower_sessions::Session,
-    crate::query::Query(query): crate::query::Query<StreamQuery>,
+    crate::http::query::Query(query): crate::http::query::Query<StreamQuery>,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
     let topics = match wanted_topics(&query) {

@@ -31,7 +31,7 @@
 //! Notifications page shows what would have gone out), otherwise they are
 //! recorded as failed, with the reason, for admins to see.
 
-use crate::db::store_error;
+use crate::adapters::db::store_error;
 use crate::org_config::{ChannelConfig, ChannelSink, RoleTarget};
 use app::domain::notification::{
     retry_after, webhook_answer, without_urls, ChannelKind, ChannelSummary, NotificationEvent,

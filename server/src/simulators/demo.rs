@@ -1,8 +1,8 @@
 //! Demo mode: the personas a visitor can sign in as.
 
-use crate::codepipeline::simulator::{PipelineSpec, RevisionSpec, Simulator};
-use crate::github::simulator::{CommitSpec, GitHubSimulator};
-use crate::health_simulator::HealthSimulator;
+use crate::simulators::codepipeline::{PipelineSpec, RevisionSpec, Simulator};
+use crate::simulators::github::{CommitSpec, GitHubSimulator};
+use crate::simulators::health::HealthSimulator;
 use app::domain::calendar::CalendarConfig;
 use app::domain::{BranchPattern, OrgModel, Role};
 use chrono::{Datelike, Days, NaiveDate};
@@ -650,9 +650,11 @@ mod tests {
 
     #[test]
     fn there_is_a_persona_for_every_role_and_a_developer_for_every_team() {
-        let org =
-            crate::org_config::parse(Path::new("org.toml"), include_str!("../../config/org.toml"))
-                .expect("valid");
+        let org = crate::org_config::parse(
+            Path::new("org.toml"),
+            include_str!("../../../config/org.toml"),
+        )
+        .expect("valid");
         let personas = personas(&org);
         let kinds: HashSet<RoleKind> = personas
             .iter()
@@ -692,9 +694,11 @@ mod tests {
     #[test]
     fn demo_pipelines_watch_a_branch_their_environment_accepts() {
         use app::domain::GitRef;
-        let org =
-            crate::org_config::parse(Path::new("org.toml"), include_str!("../../config/org.toml"))
-                .expect("valid");
+        let org = crate::org_config::parse(
+            Path::new("org.toml"),
+            include_str!("../../../config/org.toml"),
+        )
+        .expect("valid");
         for env in org
             .environments
             .iter()
@@ -711,9 +715,11 @@ mod tests {
 
     #[test]
     fn the_demo_releases_are_named_as_its_calendar_names_them() {
-        let org =
-            crate::org_config::parse(Path::new("org.toml"), include_str!("../../config/org.toml"))
-                .expect("valid");
+        let org = crate::org_config::parse(
+            Path::new("org.toml"),
+            include_str!("../../../config/org.toml"),
+        )
+        .expect("valid");
         let r = releases(&org);
         let month = |name: &str| {
             let (y, m) = name.split_once('.').expect("year.month");

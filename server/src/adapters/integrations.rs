@@ -243,7 +243,7 @@ pub fn github_token_finding(auth: &crate::config::AuthSettings) -> Finding {
 /// Whether AWS's standard credential chain gives credentials (checked once,
 /// within 15 s).
 pub async fn aws_credentials_finding(
-    pipelines: &crate::codepipeline::CodePipelineAdapter,
+    pipelines: &crate::adapters::codepipeline::CodePipelineAdapter,
 ) -> Finding {
     let (state, detail) = match pipelines.check_credentials(std::time::Duration::from_secs(15)).await {
         Ok(()) => (State::Ok, String::new()),
@@ -325,7 +325,7 @@ impl ReportingPipelines {
     pub fn new(
         inner: Arc<dyn Pipelines>,
         status: Integrations,
-        settings: &crate::codepipeline::AwsSettings,
+        settings: &crate::adapters::codepipeline::AwsSettings,
     ) -> Self {
         let place = match &settings.endpoint_url {
             Some(url) => format!("{url} (GATEHOUSE_CODEPIPELINE_ENDPOINT)"),
@@ -699,7 +699,7 @@ pub async fn check_config(
         .clone()
         .into_settings()
         .map_err(anyhow::Error::msg)?;
-    crate::github::GitHubAdapter::new(&crate::github::GitHubSettings {
+    crate::adapters::github::GitHubAdapter::new(&crate::adapters::github::GitHubSettings {
         api_url: auth
             .github_api_url
             .clone()
@@ -717,7 +717,7 @@ pub async fn check_config(
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{}", settings.bind));
-    let notifier = crate::notify::Notifier::new(
+    let notifier = crate::adapters::notify::Notifier::new(
         no_database,
         &ops.notifications,
         &settings.notification_settings(),
@@ -730,7 +730,7 @@ pub async fn check_config(
 
     let mut findings = vec![sign_in_finding(&auth), github_token_finding(&auth)];
     let codepipeline =
-        crate::codepipeline::CodePipelineAdapter::new(&settings.aws_settings()).await;
+        crate::adapters::codepipeline::CodePipelineAdapter::new(&settings.aws_settings()).await;
     findings.push(aws_credentials_finding(&codepipeline).await);
     findings.extend(channel_findings(&notifier.summaries()));
     let missing: Vec<&Finding> = findings.iter().filter(|f| f.state != State::Ok).collect();

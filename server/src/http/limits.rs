@@ -210,7 +210,7 @@ async fn verified(session: &Session) -> Option<String> {
 
 fn refused(headers: &HeaderMap, text: String, retry_after: u64) -> Response {
     let retry = retry_after.max(1).to_string();
-    if crate::auth::guard::wants_json(headers) {
+    if crate::http::auth::guard::wants_json(headers) {
         let body =
             serde_json::to_string(&app::error::AppError::TooMany(text.clone())).unwrap_or(text);
         (

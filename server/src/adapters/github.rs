@@ -1,8 +1,6 @@
 //! GitHub: the octocrab adapter behind the app's `GitHub` port, and the
 //! simulator that demo mode and tests point it at.
 
-pub mod simulator;
-
 use crate::metrics::Timed;
 use app::ssr::ports::{
     BranchHead, CommitAuthor, CommitSummary, Comparison, GitHub, GitHubError, IssueRef, WorkflowRun,

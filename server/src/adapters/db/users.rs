@@ -1,7 +1,7 @@
 //! Users and demo personas in Postgres.
 
 use super::{store_error, stored, stored_all, PgStore};
-use crate::demo::PersonaSeed;
+use crate::simulators::demo::PersonaSeed;
 use app::domain::{DisplayName, Persona, Role, User};
 use app::ssr::ports::{ExternalIdentity, StoreError, UserStore};
 use async_trait::async_trait;
@@ -24,8 +24,8 @@ pub async fn upsert_personas(pool: &PgPool, personas: &[PersonaSeed]) -> Result<
         let roles: Vec<String> = p.roles.iter().map(ToString::to_string).collect();
         // A persona is a GitHub account of the demo's simulated GitHub: its
         // commits carry that account's id and no-reply e-mail.
-        let github_id = i64::try_from(crate::github::simulator::account_id(&p.login)).ok();
-        let emails = vec![crate::github::simulator::noreply_email(&p.login)];
+        let github_id = i64::try_from(crate::simulators::github::account_id(&p.login)).ok();
+        let emails = vec![crate::simulators::github::noreply_email(&p.login)];
         sqlx::query!(
             r#"INSERT INTO users (id, login, display_name, roles, provider, persona_title, persona_position,
                    issuer, subject, person, github_id, emails)

@@ -1,4 +1,4 @@
-//! The Terraform inventory in Postgres (written by `crate::terraform`).
+//! The Terraform inventory in Postgres (written by `crate::adapters::terraform`).
 
 use super::{store_error, PgStore};
 use app::domain::inventory::TfResource;

@@ -4,7 +4,7 @@
 //! each time a milestone moves. The text is written by the icalendar crate
 //! (escaping, line folding).
 
-use crate::query::Query;
+use crate::http::query::Query;
 use app::domain::calendar::MilestoneKind;
 use app::domain::{OrgModel, TeamId};
 use app::error::AppError;

@@ -39,7 +39,7 @@
 //! never of the cells.
 
 use crate::audit::{Broken, ChainRow, Verified, Walk, FIELDS, GENESIS, SELECT_ROW};
-use crate::query::Query;
+use crate::http::query::Query;
 use anyhow::Context;
 use app::encode::{csv_text, csv_text_read};
 use app::error::AppError;
@@ -194,7 +194,7 @@ async fn open(
     let mut sql = QueryBuilder::<Postgres>::new(format!(
         "DECLARE audit_export NO SCROLL CURSOR FOR SELECT {SELECT_ROW} FROM audit_log"
     ));
-    crate::db::audit::push_filters(&mut sql, query);
+    crate::adapters::db::audit::push_filters(&mut sql, query);
     sql.push(" ORDER BY seq");
     sql.build().execute(&mut *tx).await?;
     let first = fetch(&mut tx).await?;

@@ -239,7 +239,7 @@ fn without_marker(mut response: Response) -> Response {
 /// The page cut at every occurrence of its nonce; `None` for a page that
 /// carries none (every page has hydration scripts, so it is not kept).
 fn split_at_nonce(page: &Bytes) -> Option<Vec<Bytes>> {
-    let nonce = crate::auth::guard::nonce_in(page)?;
+    let nonce = crate::http::auth::guard::nonce_in(page)?;
     let nonce = nonce.as_bytes();
     let mut parts = Vec::new();
     let mut start = 0;

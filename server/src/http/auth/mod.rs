@@ -360,7 +360,7 @@ impl Directory {
             .build()
             .map_err(|e| LookupError::Unavailable(format!("GitHub client: {e}")))?;
         let user: GitHubUser = octo.get("/user", None::<&()>).await.map_err(|e| {
-            match crate::github::status_of(&e) {
+            match crate::adapters::github::status_of(&e) {
                 Some(401) => LookupError::Revoked(github_words(&e)),
                 _ => LookupError::Unavailable(github_words(&e)),
             }
@@ -377,7 +377,7 @@ impl Directory {
             match octo.get::<Membership, _, ()>(&route, None).await {
                 Ok(m) if m.state == "active" => groups.push(mapping.group.clone()),
                 Ok(_) => {}
-                Err(e) => match crate::github::status_of(&e) {
+                Err(e) => match crate::adapters::github::status_of(&e) {
                     Some(404) => {}
                     Some(401) => return Err(LookupError::Revoked(github_words(&e))),
                     _ => return Err(LookupError::Unavailable(github_words(&e))),

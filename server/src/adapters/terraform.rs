@@ -719,7 +719,7 @@ mod tests {
     fn the_demo_states_parse_and_drift_between_environments() {
         let org = crate::org_config::parse(
             std::path::Path::new("org.toml"),
-            include_str!("../../config/org.toml"),
+            include_str!("../../../config/org.toml"),
         )
         .expect("org");
         let stage = parse_state(&demo_state(&org, "stage", 3)).expect("stage");

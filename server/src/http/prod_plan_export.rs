@@ -2,7 +2,7 @@
 //! the current release (narrowed by `?team=`), for change-management
 //! tickets and tools. Readable by whoever may read the board.
 
-use crate::query::Query;
+use crate::http::query::Query;
 use app::error::AppError;
 use app::ssr::AppState;
 use axum::extract::{Path, State};
@@ -47,7 +47,7 @@ async fn export(
     .await;
     let view = match view {
         Ok(view) => view,
-        Err(err) => return crate::audit_export::refusal(&err),
+        Err(err) => return crate::http::audit_export::refusal(&err),
     };
     let name = format!(
         "prod-plan{}{}",
