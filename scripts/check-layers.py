@@ -10,7 +10,8 @@ written inline. The check fails
   loop (each loop is printed, its modules in order);
 - when a module breaks a layer rule: `domain` names nothing but `domain`;
   `views` names only `domain`, `views` and the leaves (`error`, `encode`,
-  `notice`, which name only `domain`); nothing under `ssr`
+  `notice`, which name only `domain`); pages, components and islands name
+  no service (only `ssr` and `ssr::changes`, the page helpers); nothing under `ssr`
   names `api`, `pages`, `components` or `islands` (the server functions
   call services, never the other way round); a port (`ssr::ports`) names
   no service.
@@ -56,6 +57,14 @@ RULES = [
         and d != "ssr",
         "a port names no service",
     ),
+    *[
+        (
+            edge,
+            lambda d: d.startswith("ssr::") and d != "ssr::changes",
+            "pages and components use only the server side's page helpers (ssr, ssr::changes)",
+        )
+        for edge in ("pages", "components", "islands")
+    ],
     (
         "ssr::ports",
         lambda d: d.split("::")[0] in ("views",),
@@ -73,17 +82,66 @@ def module_of(path: Path) -> str:
 
 
 def strip_comments(text: str) -> str:
-    text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
-    text = re.sub(r'"(?:\\.|[^"\\])*"', '""', text)
-    return re.sub(r"//[^\n]*", "", text)
+    """The code without comments, and every string and char literal
+    emptied (raw strings too), so that only code is read."""
+    out, i, n = [], 0, len(text)
+    while i < n:
+        c = text[i]
+        if text.startswith("//", i):
+            while i < n and text[i] != "\n":
+                i += 1
+        elif text.startswith("/*", i):
+            depth, i = 1, i + 2
+            while i < n and depth:
+                if text.startswith("/*", i):
+                    depth, i = depth + 1, i + 2
+                elif text.startswith("*/", i):
+                    depth, i = depth - 1, i + 2
+                else:
+                    i += 1
+        elif c == "r" and re.match(r'r#*"', text[i:]) and (i == 0 or not (text[i - 1].isalnum() or text[i - 1] == "_")):
+            hashes = re.match(r'r(#*)"', text[i:]).group(1)
+            end = text.find('"' + hashes, i + 2 + len(hashes))
+            out.append('""')
+            i = n if end < 0 else end + 1 + len(hashes)
+        elif c == '"':
+            i += 1
+            while i < n and text[i] != '"':
+                i += 2 if text[i] == "\\" else 1
+            out.append('""')
+            i += 1
+        elif c == "'" and re.match(r"'(\\.[^']*|[^\\'])'", text[i:]):
+            m = re.match(r"'(\\.[^']*|[^\\'])'", text[i:])
+            out.append("' '")
+            i += len(m.group(0))
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+def inline_modules_as_self(text: str) -> str:
+    """In an inline `mod x { ... }` (tests, mostly), `super::` names the
+    file's own module: rewrite it so, one level per nesting."""
+    m = re.search(r"\bmod\s+\w+\s*\{", text)
+    if not m:
+        return text
+    start, depth, i = m.end(), 1, m.end()
+    while i < len(text) and depth:
+        depth += {"{": 1, "}": -1}.get(text[i], 0)
+        i += 1
+    body = inline_modules_as_self(text[start : i - 1])
+    body = re.sub(r"\bsuper::", "self::", body)
+    return text[:start] + body + text[i - 1 : i] + inline_modules_as_self(text[i:])
 
 
 def expand_use(tree: str) -> list[str]:
     """`a::{b, c::{d, e}}` -> ['a::b', 'a::c::d', 'a::c::e']."""
+    tree = re.sub(r"\s+as\s+\w+", "", tree)
     tree = re.sub(r"\s+", "", tree)
     brace = tree.find("{")
     if brace < 0:
-        return [re.sub(r"as\w+$", "", tree)] if tree else []
+        return [tree] if tree else []
     prefix, inner = tree[:brace], tree[brace + 1 : tree.rfind("}")]
     items, depth, start = [], 0, 0
     for i, ch in enumerate(inner):
@@ -117,6 +175,9 @@ def resolve(path: str, here: str, modules: set[str]) -> str | None:
                 base = base[:-1]
             parts = parts[1:]
         parts = base + parts
+    elif "::".join(base + parts[:1]) in modules:
+        # A child module of this one, named without `self::`.
+        parts = base + parts
     else:
         return None
     for n in range(len(parts), 0, -1):
@@ -132,7 +193,7 @@ def graph() -> dict[str, set[str]]:
     deps: dict[str, set[str]] = {}
     for f in files:
         here = module_of(f)
-        text = strip_comments(f.read_text())
+        text = inline_modules_as_self(strip_comments(f.read_text()))
         named = set()
         for m in re.finditer(r"\b(pub(?:\([^)]*\))?\s+)?use\s+([^;]+);", text):
             reexport = m.group(1) is not None
@@ -143,7 +204,10 @@ def graph() -> dict[str, set[str]]:
                     continue
                 if target:
                     named.add(target)
-        for m in re.finditer(r"(?<![\w:])((?:crate|super)(?:::\w+)+)", text):
+        children = [m.rsplit("::", 1)[-1] for m in modules if m.startswith(here + "::" if here else "") and m.count("::") == (here.count("::") + 1 if here else 0)]
+        pattern = "|".join(["crate", "super", *map(re.escape, children)])
+        code = re.sub(r"\buse\s+[^;]+;", "", text)
+        for m in re.finditer(rf"(?<![\w:])((?:{pattern})(?:::\w+)+)", code):
             target = resolve(m.group(1), here, modules)
             if target:
                 named.add(target)

@@ -14,7 +14,7 @@ pub async fn delivery(
 ) -> Result<DeliveryView, AppError> {
     AppError::respond(
         async {
-            let (state, caller) = crate::ssr::session::asking().await?;
+            let (state, caller) = crate::ssr::session::asking_outside_demo().await?;
             crate::ssr::delivery::view(&state, &caller, days, team.as_deref()).await
         }
         .await,

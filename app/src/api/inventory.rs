@@ -9,7 +9,7 @@ use leptos::prelude::*;
 pub async fn inventory() -> Result<InventoryView, AppError> {
     AppError::respond(
         async {
-            let (state, caller) = crate::ssr::session::asking().await?;
+            let (state, caller) = crate::ssr::session::asking_outside_demo().await?;
             crate::ssr::inventory::view(&state, &caller).await
         }
         .await,

@@ -13,9 +13,12 @@ pub async fn notifications(
     AppError::respond(
         async {
             let (state, caller) = crate::ssr::session::asking().await?;
-            let notice = crate::ssr::session::take_notice().await?;
             let failed_only = failed.as_deref() == Some("1");
-            crate::ssr::notifications::view(&state, &caller, notice, failed_only).await
+            let mut view = crate::ssr::notifications::view(&state, &caller, failed_only).await?;
+            // Taken once the page could be built, so a failure leaves the
+            // message for the next view.
+            view.notice = crate::ssr::session::take_notice().await?;
+            Ok(view)
         }
         .await,
     )

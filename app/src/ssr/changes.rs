@@ -205,9 +205,24 @@ impl Rendered {
         if keep {
             self.put(stamp, minute, key, html.as_str().into());
         } else {
-            super::passing_failure_shown();
+            passing_failure_shown();
         }
         Ok(html)
+    }
+}
+
+/// The response header by which a page says it shows a failure that may
+/// pass (an unreachable store, a GitHub error): such a page is not kept for
+/// the next view. The server removes it before the page is sent.
+pub const PASSING_FAILURE_HEADER: &str = "x-gatehouse-passing-failure";
+
+/// Marks this request's page as showing a failure that may pass.
+pub fn passing_failure_shown() {
+    if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+        response.insert_header(
+            axum::http::HeaderName::from_static(PASSING_FAILURE_HEADER),
+            axum::http::HeaderValue::from_static("1"),
+        );
     }
 }
 

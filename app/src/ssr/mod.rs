@@ -16,6 +16,8 @@ pub mod release_demo;
 pub mod services;
 pub mod session;
 
+pub use changes::{passing_failure_shown, PASSING_FAILURE_HEADER};
+
 use crate::error::AppError;
 use leptos::prelude::LeptosOptions;
 use ports::{
@@ -104,21 +106,6 @@ pub fn app_state() -> Result<AppState, AppError> {
         let err = std::io::Error::other("AppState is not in the reactive context");
         AppError::internal(&err)
     })
-}
-
-/// The response header by which a page says it shows a failure that may
-/// pass (an unreachable store, a GitHub error): such a page is not kept for
-/// the next view. The server removes it before the page is sent.
-pub const PASSING_FAILURE_HEADER: &str = "x-gatehouse-passing-failure";
-
-/// Marks this request's page as showing a failure that may pass.
-pub fn passing_failure_shown() {
-    if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
-        response.insert_header(
-            axum::http::HeaderName::from_static(PASSING_FAILURE_HEADER),
-            axum::http::HeaderValue::from_static("1"),
-        );
-    }
 }
 
 /// HTML every viewer is shown alike: as rendered since the last change of

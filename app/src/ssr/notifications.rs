@@ -13,7 +13,6 @@ use crate::views::notifications::{DeliveryRow, EventChoice, NotificationsView, L
 pub async fn view(
     state: &AppState,
     caller: &super::Caller,
-    notice: Option<crate::notice::Notice>,
     failed_only: bool,
 ) -> Result<NotificationsView, AppError> {
     let user = caller.user().cloned();
@@ -79,7 +78,7 @@ pub async fn view(
         admin,
         signed_in: user.is_some(),
         demo: state.mode == super::Mode::Demo,
-        notice,
+        notice: None,
     })
 }
 

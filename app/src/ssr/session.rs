@@ -279,6 +279,18 @@ pub async fn asking() -> Result<(AppState, super::Caller), AppError> {
     Ok((state, caller))
 }
 
+/// The state, and the caller only where a page needs someone signed in
+/// (real mode): demo mode's public pages read no session.
+pub async fn asking_outside_demo() -> Result<(AppState, super::Caller), AppError> {
+    let state = super::app_state()?;
+    let caller = if state.mode == super::Mode::Demo {
+        super::Caller::anonymous()
+    } else {
+        caller(&state).await?
+    };
+    Ok((state, caller))
+}
+
 /// Takes the message left for this page view, if any.
 pub async fn take_notice() -> Result<Option<Notice>, AppError> {
     session().await?.remove(NOTICE).await.map_err(internal)

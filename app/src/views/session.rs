@@ -1,4 +1,4 @@
-//! Who is signed in, and demo-mode sign-in.
+//! Who is signed in, and how one may sign in.
 
 pub use crate::domain::SignInProvider;
 use crate::domain::User;

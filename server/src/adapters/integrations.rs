@@ -514,6 +514,9 @@ impl ReportingGitHub {
 /// GitHub answered about the thing asked (a 404, a 422), else the sentence
 /// to report.
 pub fn github_failure(err: &GitHubError, api_url: &str, authenticated: bool) -> Option<String> {
+    if !err.is_service_failure() {
+        return None;
+    }
     match err {
         GitHubError::RateLimited(at) if authenticated => Some(format!(
             "GitHub's rate limit is used up until {at}; the board and commit authors wait until then."
@@ -522,15 +525,10 @@ pub fn github_failure(err: &GitHubError, api_url: &str, authenticated: bool) -> 
             "GitHub's rate limit is used up until {at}: without GATEHOUSE_GITHUB_TOKEN (or a GitHub App) GitHub answers 60 requests an hour. Set one; see {REAL_MODE_DOCS}."
         )),
         GitHubError::Unavailable(m) => {
-            let status = m
-                .get(..3)
-                .and_then(|s| s.parse::<u16>().ok())
-                .filter(|s| (100..600).contains(s));
-            match status {
+            match err.status() {
                 Some(401) => Some(
                     "GitHub refused Gatehouse's credentials (401 Bad credentials): check GATEHOUSE_GITHUB_TOKEN, or the GitHub App's GATEHOUSE_GITHUB_APP_ID, key file and installation id.".to_owned(),
                 ),
-                Some(s) if s < 500 => None,
                 Some(_) => Some(format!(
                     "GitHub at {api_url} answers with server errors ({}); the board and commit authors wait until it recovers.",
                     clipped(m, 300)

@@ -24,12 +24,12 @@ pub const CHANNEL: &str = "gatehouse_changes";
 #[derive(Clone)]
 pub struct Changes {
     sender: broadcast::Sender<String>,
-    /// Streams open now, and how many may be.
-    streams: Arc<std::sync::atomic::AtomicUsize>,
+    /// Streams open now, in all and per client.
+    open: Arc<std::sync::Mutex<OpenStreams>>,
+    /// How many streams the process may keep.
     max_streams: usize,
-    /// Streams open now per client (a signed-in person in real mode, a
-    /// client address in demo mode), and how many one client may keep.
-    holders: Arc<std::sync::Mutex<HashMap<Holder, usize>>>,
+    /// How many one client (a signed-in person in real mode, a client
+    /// address in demo mode) may keep.
     per_client: usize,
     /// True once the process is shutting down: streams end, so browsers
     /// reconnect to another replica.
@@ -46,26 +46,34 @@ enum Holder {
     Address(ClientAddress),
 }
 
+/// The streams open in this process: in all, and per holder (holders with
+/// none are not kept). One lock guards both, so they always agree.
+#[derive(Debug, Default)]
+struct OpenStreams {
+    total: usize,
+    by_holder: HashMap<Holder, usize>,
+}
+
+fn lock(open: &std::sync::Mutex<OpenStreams>) -> std::sync::MutexGuard<'_, OpenStreams> {
+    open.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// One open stream, counted for the process and its holder until it is
 /// dropped.
 struct StreamSlot {
-    streams: Arc<std::sync::atomic::AtomicUsize>,
-    holders: Arc<std::sync::Mutex<HashMap<Holder, usize>>>,
+    open: Arc<std::sync::Mutex<OpenStreams>>,
     holder: Holder,
 }
 
 impl Drop for StreamSlot {
     fn drop(&mut self) {
-        self.streams
-            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
-        let mut holders = self
-            .holders
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(open) = holders.get_mut(&self.holder) {
-            *open = open.saturating_sub(1);
-            if *open == 0 {
-                holders.remove(&self.holder);
+        let mut open = lock(&self.open);
+        open.total = open.total.saturating_sub(1);
+        if let Some(held) = open.by_holder.get_mut(&self.holder) {
+            *held = held.saturating_sub(1);
+            if *held == 0 {
+                open.by_holder.remove(&self.holder);
             }
         }
     }
@@ -88,9 +96,8 @@ impl Changes {
         let (sender, _) = broadcast::channel(256);
         let changes = Self {
             sender,
-            streams: Arc::default(),
+            open: Arc::default(),
             max_streams: limits.max_event_streams,
-            holders: Arc::default(),
             per_client: limits.max_event_streams_per_client.max(1),
             stopping: tokio::sync::watch::Sender::new(false),
         };
@@ -115,29 +122,24 @@ impl Changes {
 
     /// Live-update streams open in this process now.
     pub fn open_streams(&self) -> usize {
-        self.streams.load(std::sync::atomic::Ordering::SeqCst)
+        lock(&self.open).total
     }
 
     /// A place for one more stream of `holder`, unless the process or the
     /// holder already keeps its most.
     fn open_slot(&self, holder: Holder) -> Result<StreamSlot, Full> {
-        use std::sync::atomic::Ordering;
-        let mut holders = self
-            .holders
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let held = holders.get(&holder).copied().unwrap_or(0);
+        let mut open = lock(&self.open);
+        let held = open.by_holder.get(&holder).copied().unwrap_or(0);
         if held >= self.per_client {
             return Err(Full::Holder);
         }
-        if self.streams.fetch_add(1, Ordering::SeqCst) >= self.max_streams {
-            self.streams.fetch_sub(1, Ordering::SeqCst);
+        if open.total >= self.max_streams {
             return Err(Full::Process);
         }
-        holders.insert(holder.clone(), held + 1);
+        open.total += 1;
+        open.by_holder.insert(holder.clone(), held + 1);
         Ok(StreamSlot {
-            streams: self.streams.clone(),
-            holders: self.holders.clone(),
+            open: self.open.clone(),
             holder,
         })
     }

@@ -31,7 +31,7 @@ const GAP_COMMITS_KEPT: usize = 50;
 /// unreachable or out of requests is reported once, by
 /// [`crate::adapters::integrations`], not for every repository and pass.
 fn log_github(repo: &str, err: &GitHubError, what: &str) {
-    if crate::adapters::integrations::github_failure(err, "", true).is_some() {
+    if err.is_service_failure() {
         tracing::debug!(%repo, error = %err, "{what}");
     } else {
         tracing::warn!(%repo, error = %err, "{what}");

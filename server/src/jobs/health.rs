@@ -322,7 +322,7 @@ async fn tickets(
             report.ticket_errors += 1;
             // GitHub unreachable or out of requests is reported once, as
             // the integration's state, not per ticket and pass.
-            if crate::adapters::integrations::github_failure(&err, "", true).is_some() {
+            if err.is_service_failure() {
                 tracing::debug!(service = %item.service_id, env = %item.environment_id, error = %err, "Critical ticket not updated; trying again next pass");
             } else {
                 tracing::warn!(service = %item.service_id, env = %item.environment_id, error = %err, "Critical ticket not updated; trying again next pass");

@@ -10,7 +10,7 @@ use app::domain::OrgModel;
 use app::error::AppError;
 use app::ssr::approvals::{deliver, APPROVAL_TTL_DAYS};
 use app::ssr::changes::Topic;
-use app::ssr::ports::{ApprovalTarget, NewRequest, PipelineError, VoteCommit};
+use app::ssr::ports::{ApprovalTarget, NewRequest, VoteCommit};
 use app::ssr::AppState;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -177,7 +177,7 @@ pub async fn poll(state: &AppState, pause_between_calls: Duration) -> Result<Pol
                     report.errors += 1;
                     // CodePipeline itself unreachable is reported once by
                     // the server (per change of state), not per pipeline.
-                    if matches!(err, PipelineError::Unavailable(_)) {
+                    if err.is_service_failure() {
                         tracing::debug!(pipeline = %target.pipeline, error = %err, "cannot read pipeline state");
                     } else {
                         tracing::warn!(pipeline = %target.pipeline, error = %err, "cannot read pipeline state");

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod cluster;
+pub mod fakes;
 pub mod sinks;
 
 use app::ssr::Mode;

@@ -39,6 +39,31 @@ pub enum GitHubError {
     Unavailable(String),
 }
 
+impl GitHubError {
+    /// The HTTP status GitHub answered with, when it answered (an
+    /// `Unavailable`'s words start with it, e.g. "404 Not Found").
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            GitHubError::Unavailable(m) => m
+                .get(..3)
+                .and_then(|s| s.parse::<u16>().ok())
+                .filter(|s| (100..600).contains(s)),
+            GitHubError::RateLimited(_) => None,
+        }
+    }
+
+    /// Whether GitHub itself failed (its rate limit, refused credentials, a
+    /// server error, no answer) rather than answering about the thing asked
+    /// (a 404, a 422). The integration's state reports such a failure once;
+    /// callers log it quietly instead of once per call.
+    pub fn is_service_failure(&self) -> bool {
+        match self {
+            GitHubError::RateLimited(_) => true,
+            GitHubError::Unavailable(_) => !matches!(self.status(), Some(s) if s < 500 && s != 401),
+        }
+    }
+}
+
 /// A branch and the commit it points at.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BranchHead {

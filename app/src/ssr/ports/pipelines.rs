@@ -99,6 +99,16 @@ pub enum PipelineError {
     Rejected(String),
 }
 
+impl PipelineError {
+    /// Whether CodePipeline itself failed (throttled, timed out, server
+    /// errors, unreachable) rather than answering about the pipeline asked:
+    /// the integration's state reports such a failure once; callers log it
+    /// quietly instead of once per pipeline.
+    pub fn is_service_failure(&self) -> bool {
+        matches!(self, PipelineError::Unavailable(_))
+    }
+}
+
 /// AWS CodePipeline, as much of it as Gatehouse uses.
 #[async_trait]
 pub trait Pipelines: Send + Sync {

@@ -67,6 +67,7 @@ pub async fn upsert_personas(pool: &PgPool, personas: &[PersonaSeed]) -> Result<
 }
 
 /// One users row as read.
+#[derive(sqlx::FromRow)]
 struct Row {
     id: Uuid,
     login: String,
@@ -224,16 +225,7 @@ impl UserStore for PgStore {
         if !(32..=128).contains(&token.len()) {
             return Ok(None);
         }
-        type FeedRow = (
-            Uuid,
-            String,
-            String,
-            Vec<String>,
-            String,
-            Option<i64>,
-            Vec<String>,
-        );
-        let row: Option<FeedRow> = sqlx::query_as(
+        let row: Option<Row> = sqlx::query_as(
             "SELECT u.id, u.login, u.display_name, u.roles, u.person, u.github_id, u.emails
                FROM feed_tokens f JOIN users u ON u.id = f.user_id WHERE f.token_hash = $1",
         )
@@ -241,20 +233,7 @@ impl UserStore for PgStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(store_error)?;
-        row.map(
-            |(id, login, display_name, roles, person, github_id, emails)| {
-                user(Row {
-                    id,
-                    login,
-                    display_name,
-                    roles,
-                    person,
-                    github_id,
-                    emails,
-                })
-            },
-        )
-        .transpose()
+        row.map(user).transpose()
     }
 }
 
