@@ -80,9 +80,14 @@ pub async fn decide(
         )
         .map_err(AppError::Invalid)?;
         let (state, caller) = crate::ssr::session::asking().await?;
-        let (comment, reason) = (comment, override_reason);
         crate::ssr::approvals::vote(
-            &state, &caller, &request, decision, comment, sign_off, reason,
+            &state,
+            &caller,
+            &request,
+            decision,
+            comment,
+            sign_off,
+            override_reason,
         )
         .await
     }

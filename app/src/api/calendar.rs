@@ -69,13 +69,12 @@ pub async fn add_blackout(
 ) -> Result<String, AppError> {
     let result = async {
         let (state, caller) = crate::ssr::session::asking().await?;
-        let (first, last) = (&first_day, &last_day);
         crate::ssr::calendar::add_blackout(
             &state,
             &caller,
             &name,
-            first,
-            last,
+            &first_day,
+            &last_day,
             &environments,
             &reason,
         )
