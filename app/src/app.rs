@@ -4,7 +4,7 @@ use crate::components::app_shell::AppShell;
 use crate::pages::{
     approvals_page::ApprovalsPage, audit_page::AuditPage, board_page::BoardPage,
     calendar_page::CalendarPage, cell_page::CellPage, delivery_page::DeliveryPage,
-    demo_sign_in_page::DemoSignInPage, environments_page::EnvironmentsPage,
+    demo_sign_in_page::DemoSignInPage, environments_page::EnvironmentsPage, home_page::HomePage,
     inventory_page::InventoryPage, not_found_page::NotFoundPage,
     notifications_page::NotificationsPage, prod_plan_page::ProdPlanPage,
     release_demo_page::ReleaseDemoPage, sign_in_page::SignInPage,
@@ -50,6 +50,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <AppShell>
                 <Routes fallback=NotFoundPage>
+                    <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
                     <Route path=path!("/board") view=BoardPage ssr=SsrMode::Async />
                     <Route path=path!("/board/:service/:environment") view=CellPage ssr=SsrMode::Async />
                     <Route path=path!("/environments") view=EnvironmentsPage ssr=SsrMode::Async />

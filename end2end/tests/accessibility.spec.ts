@@ -2,15 +2,24 @@ import { test, expect, type Page } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
 import { open, signIn } from './helpers';
 
-// Every page, as four kinds of viewer, checked with axe-core: no serious or
-// critical violation (WCAG 2.2 A and AA rules, and axe's best practices).
+// Every page, as every persona and someone not signed in, at desktop and
+// phone widths, checked with axe-core: no serious or critical violation
+// (WCAG 2.2 A and AA rules, and axe's best practices).
 const viewers: [string, string | null][] = [
   ['anonymous', null],
   ['QA', 'Priya Raman'],
+  ['SRE', 'Sam Okafor'],
+  ['developer', 'Mei Tanaka'],
   ['manager', 'Morgan Lee'],
   ['stakeholder', 'Alex Kim'],
+  ['admin', 'Ada Admin'],
+];
+const sizes = [
+  { name: 'desktop', width: 1366, height: 900 },
+  { name: 'phone', width: 390, height: 844 },
 ];
 const pages = [
+  '/',
   '/environments',
   '/calendar',
   '/approvals',
@@ -30,26 +39,29 @@ const pages = [
   '/demo/sign-in',
 ];
 
-for (const [viewer, name] of viewers) {
-  test(`every page has no serious or critical accessibility violation for ${viewer}`, async ({ page }, testInfo) => {
-    // axe-core runs inside the page, so it needs JavaScript; the markup it
-    // checks is the server's, the same with JavaScript off.
-    test.skip(testInfo.project.name === 'no-js', 'axe-core runs as a script in the page');
-    test.setTimeout(120_000);
-    if (name) await signIn(page, name, testInfo);
-    const found: string[] = [];
-    for (const path of pages) {
-      await open(page, path, testInfo);
-      const results = await new AxeBuilder({ page })
-        .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'])
-        .analyze();
-      for (const v of results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')) {
-        const where = v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join('; ');
-        found.push(`${path}: ${v.impact} ${v.id} (${v.nodes.length}×): ${v.help} — ${where}`);
+for (const size of sizes) {
+  for (const [viewer, name] of viewers) {
+    test(`every page has no serious or critical accessibility violation for ${viewer} at ${size.name} width`, async ({ page }, testInfo) => {
+      // axe-core runs inside the page, so it needs JavaScript; the markup it
+      // checks is the server's, the same with JavaScript off.
+      test.skip(testInfo.project.name === 'no-js', 'axe-core runs as a script in the page');
+      test.setTimeout(180_000);
+      await page.setViewportSize({ width: size.width, height: size.height });
+      if (name) await signIn(page, name, testInfo);
+      const found: string[] = [];
+      for (const path of pages) {
+        await open(page, path, testInfo);
+        const results = await new AxeBuilder({ page })
+          .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'])
+          .analyze();
+        for (const v of results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')) {
+          const where = v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join('; ');
+          found.push(`${path}: ${v.impact} ${v.id} (${v.nodes.length}×): ${v.help} — ${where}`);
+        }
       }
-    }
-    expect(found, found.join('\n')).toEqual([]);
-  });
+      expect(found, found.join('\n')).toEqual([]);
+    });
+  }
 }
 
 test('on a phone every page keeps its text at 12 px or more, its tap targets at 24 px and nothing off-screen', async ({ page }, testInfo) => {

@@ -237,3 +237,42 @@ test('a Prod request whose revision holds an unmerged hotfix offers only Reject,
   await card.getByText('Reject…').click();
   await expect(card.getByRole('button', { name: `Reject ${title}` })).toBeVisible();
 });
+
+test('a refused sign-off is said as an alert beside its test group, with JavaScript and without', async ({ page }, testInfo) => {
+  const title = 'Orders API to QA';
+  await signIn(page, 'Priya Raman', testInfo);
+  const card = await openQueueWith(page, title, testInfo);
+  await card.getByText('Review and decide').click();
+  // Every type marked, one "not applicable" without its reason: the server refuses.
+  const groups = card.getByRole('group', { name: / testing$/ });
+  const count = await groups.count();
+  for (let i = 0; i < count; i++) {
+    await groups.nth(i).getByRole('radio', { name: i === 0 ? 'Not applicable' : 'Passed' }).check();
+  }
+  await card.getByRole('button', { name: `Approve ${title}` }).click();
+  const alert = card.getByRole('alert');
+  await expect(alert).toContainText(/reason/i);
+  await expect(alert).toBeVisible();
+  // The sign-off names the alert as its description; nothing is said at the top.
+  const id = await alert.getAttribute('id');
+  await expect(card.getByRole('group', { name: 'Sign-off: mark every test type' })).toHaveAttribute('aria-describedby', id!);
+  await expect(page.getByRole('main').getByRole('alert')).toHaveCount(1);
+  await expect(card).toBeVisible();
+});
+
+test('an unmarked test type keeps the form from being sent, said at the group', async ({ page }, testInfo) => {
+  const title = 'Orders API to QA';
+  await signIn(page, 'Priya Raman', testInfo);
+  const card = await openQueueWith(page, title, testInfo);
+  await card.getByText('Review and decide').click();
+  const sent: string[] = [];
+  page.on('request', (r) => { if (r.url().includes('/api/approvals/decide')) sent.push(r.url()); });
+  await card.getByRole('button', { name: `Approve ${title}` }).click();
+  // The browser refuses before anything is sent, and says so at the group:
+  // its first radio is the one it points at.
+  const first = card.getByRole('group', { name: / testing$/ }).first().getByRole('radio').first();
+  await expect(first).toBeFocused();
+  await page.waitForTimeout(500);
+  expect(sent, 'nothing was sent').toEqual([]);
+  await expect(card.getByRole('alert')).toBeHidden();
+});

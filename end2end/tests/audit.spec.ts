@@ -36,8 +36,12 @@ test('a manager filters the log to one person\'s votes, opens a row and download
   const rows = page.getByTestId('audit-row');
   await expect(rows.first()).toBeVisible();
   for (const kind of await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-kind')))) expect(kind).toBe('vote');
-  const row = rows.filter({ hasText: `Priya Raman voted: rejected on ${pipeline}` });
+  // The row leads with the service and environment; the pipeline's id is under it.
+  const service = pipeline === 'inventory-service-qa' ? 'Inventory service' : 'Identity service';
+  const row = rows.filter({ hasText: `Priya Raman voted: rejected on ${service} in QA` });
   await expect(row).toHaveCount(1);
+  await expect(row.getByTestId('audit-sentence')).toHaveText(`Priya Raman voted: rejected on ${service} in QA`);
+  await expect(row.locator('summary').getByText(pipeline, { exact: true })).toBeVisible();
   // The row opens to its details, by keyboard too.
   await row.locator('summary').focus();
   await page.keyboard.press('Enter');

@@ -1,6 +1,19 @@
 import { test, expect } from '@playwright/test';
 import { open } from './helpers';
 
+/** Whether `el`'s colour (or, for a `bg-` class, its background) is the
+ * one a Tailwind class gives, read from a probe element with that class. */
+function sameColourAs(el: Element, cls: string): boolean {
+  const probe = document.createElement('span');
+  probe.className = cls;
+  document.body.appendChild(probe);
+  const bg = cls.startsWith('bg-');
+  const want = bg ? getComputedStyle(probe).backgroundColor : getComputedStyle(probe).color;
+  probe.remove();
+  const got = bg ? getComputedStyle(el).backgroundColor : getComputedStyle(el).color;
+  return got === want;
+}
+
 /** Opens the board once the poller has recorded the demo's deployments. */
 async function openBoard(page: import('@playwright/test').Page, path: string, testInfo: import('@playwright/test').TestInfo) {
   await expect(async () => {
@@ -23,16 +36,22 @@ test('the board shows the seeded org: teams, services, revisions, gaps, hotfix a
   await expect(qa).toContainText(/v\d{4}\.\d{2}\.0-rc\.1/);
   await expect(qa.getByTestId('behind')).toContainText('2 commits behind Release');
   await expect(qa.getByTestId('status')).toHaveText('Waiting for approval');
-  await expect(qa.getByTestId('waiting')).toContainText('Review');
+  // Waiting is said once, in the link that opens the request.
+  await expect(qa.getByTestId('status')).toHaveCount(1);
+  await expect(qa.getByTestId('waiting')).toContainText(/ · [0-9a-f]{7} \(\d of \d\)$/);
   await expect(qa.getByTestId('waiting')).toHaveAttribute('href', /^\/approvals\?request=[0-9a-f-]{36}$/);
-  // A cell reads at a glance; its runs and message open on demand, from the keyboard too.
+  // "Commits behind" is information, not an alarm: no red, no amber.
+  expect(await qa.getByTestId('behind').evaluate(sameColourAs, 'text-slate-600')).toBe(true);
+  // A cell reads at a glance; the whole cell opens its own page, from the keyboard too.
   const dev = page.getByRole('cell', { name: 'Orders API in Dev' });
   await expect(dev.getByTestId('status')).toHaveText(/^(Up|Checking|Deployed|Deploying)$/);
-  const actions = dev.getByRole('group', { name: 'Pipeline actions' });
-  await expect(actions).toBeHidden();
-  await dev.locator('summary').focus();
-  await page.keyboard.press('Enter');
-  await expect(actions).toBeVisible();
+  await expect(dev.getByTestId('open')).toHaveAttribute('href', '/board/orders-api/dev');
+  await dev.scrollIntoViewIfNeeded();
+  const box = await dev.boundingBox();
+  await page.mouse.click(box!.x + box!.width - 4, box!.y + box!.height - 4);
+  await expect(page).toHaveURL(/\/board\/orders-api\/dev$/);
+  await page.goBack();
+  await openBoard(page, '/board', testInfo);
   await expect(page.getByRole('row', { name: 'Checkout UI' }).getByTestId('hotfix')).toContainText('hotfix/checkout-timeout: in Release, not merged into develop');
   // The demo's Mobile BFF is down in QA: a Critical ticket opens.
   const down = page.getByRole('cell', { name: 'Mobile BFF in QA' });
@@ -42,7 +61,7 @@ test('the board shows the seeded org: teams, services, revisions, gaps, hotfix a
     await expect(down.getByTestId('ticket')).toBeVisible({ timeout: 1_000 });
   }).toPass({ timeout: 30_000 });
   // Down is said first, in words, with its ticket, before anything else in the cell.
-  await expect(down.getByTestId('health')).toHaveText(/^Down( for .+)?$/);
+  await expect(down.getByTestId('health')).toHaveText(/^Down( for [^·]+)?( · .+)?$/);
   const top = down.locator(':scope > *');
   await expect(top.nth(0)).toHaveAttribute('data-testid', 'health');
   await expect(top.nth(1)).toHaveAttribute('data-testid', 'ticket');
@@ -121,12 +140,10 @@ test('an approval given in another browser appears on the board without a reload
   expect(await page.evaluate(() => (window as unknown as { boardMarker?: boolean }).boardMarker)).toBe(true);
 });
 
-test('a cell\'s run opens its own page: every action, the missing commits, health', async ({ page }, testInfo) => {
+test('a cell opens its own page: every action of its run, the missing commits, health', async ({ page }, testInfo) => {
   await openBoard(page, '/board?team=backend', testInfo);
   const qa = page.getByRole('cell', { name: 'Orders API in QA' });
-  await qa.locator('summary').click();
-  await expect(qa.getByRole('group', { name: 'Pipeline actions' })).toContainText('Approval waiting');
-  await qa.getByRole('link', { name: /^run [0-9a-f]{8}$/ }).click();
+  await qa.getByRole('link', { name: /open Orders API in QA$/ }).click();
   await expect(page).toHaveURL(/\/board\/orders-api\/qa$/);
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Orders API in QA');
   await expect(page).toHaveTitle('Orders API in QA · Gatehouse');
@@ -148,11 +165,69 @@ test('a cell\'s run opens its own page: every action, the missing commits, healt
 test('a cell\'s Review link opens its request first on the Approvals page', async ({ page }, testInfo) => {
   await openBoard(page, '/board?team=backend', testInfo);
   const link = page.getByRole('cell', { name: 'Orders API in QA' }).getByTestId('waiting');
-  const commit = ((await link.textContent()) ?? '').match(/Review ([0-9a-f]{7})/)?.[1];
+  const commit = ((await link.textContent()) ?? '').match(/ · ([0-9a-f]{7}) \(/)?.[1];
   await link.click();
   await expect(page).toHaveURL(/\/approvals\?request=[0-9a-f-]{36}$/);
   const followed = page.getByRole('region', { name: 'The request you followed' });
   const card = followed.getByRole('article', { name: 'Orders API to QA' });
   await expect(card).toBeVisible();
   await expect(card).toContainText(commit ?? 'no commit');
+});
+
+test('the summary leads with the exception: its counts equal the cells, and each count is a filter', async ({ page }, testInfo) => {
+  await openBoard(page, '/board', testInfo);
+  // Read at one moment: a live update may change both together.
+  const read = () => page.evaluate(() => {
+    const text = (id: string) => document.querySelector(`[data-testid="summary-${id}"]`)?.textContent ?? '';
+    const cells = (status: string) => document.querySelectorAll(`table.board td[data-status="${status}"]`).length;
+    return {
+      summary: [text('down'), text('failed'), text('waiting')],
+      cells: [`${cells('down')} down`, `${cells('failed')} failed`, `${cells('waiting')} waiting`],
+    };
+  });
+  await expect(async () => {
+    const { summary, cells } = await read();
+    expect(summary.map((s) => s.replace(/ \(filter on.*$/, ''))).toEqual(cells);
+  }).toPass({ timeout: 15_000 });
+  const { cells } = await read();
+  expect(cells.join(' ')).toMatch(/^[1-9]\d* down /);
+  // Down cells are the board's only red.
+  expect(await page.locator('table.board td[data-status="down"] .downhd').first().evaluate(sameColourAs, 'bg-rose-700')).toBe(true);
+  const redElsewhere = await page.locator('table.board td:not([data-status="down"]):not([data-status="failed"]) *').evaluateAll((els) => {
+    const probe = document.createElement('span');
+    probe.className = 'text-rose-700';
+    document.body.appendChild(probe);
+    const red = getComputedStyle(probe).color;
+    probe.remove();
+    return els.filter((el) => getComputedStyle(el).color === red).map((el) => el.closest('td')?.getAttribute('aria-label'));
+  });
+  expect(redElsewhere, 'only down and failed cells are red').toEqual([]);
+  // A count filters the board to the services it counts, and off again.
+  await page.getByTestId('summary-down').click();
+  await expect(page).toHaveURL(/down=1/);
+  await expect(page.getByTestId('summary-down')).toHaveAttribute('aria-current', 'true');
+  const rows = page.locator('table.board tr.svc');
+  const count = await rows.count();
+  expect(count).toBeGreaterThan(0);
+  for (let i = 0; i < count; i++) {
+    await expect(rows.nth(i).locator('td[data-status="down"]')).not.toHaveCount(0);
+  }
+  await page.getByTestId('summary-down').click();
+  await expect(page).not.toHaveURL(/down=1/);
+});
+
+test('compact is one line per cell', async ({ page }, testInfo) => {
+  await openBoard(page, '/board?density=compact', testInfo);
+  // One line: every part of a cell shown overlaps every other vertically
+  // (none starts below where another ends).
+  const stacked = await page.locator('table.board.compact td').evaluateAll((tds) =>
+    tds.filter((td) => {
+      const parts = Array.from(td.children).filter((c) => c.getClientRects().length > 0).map((c) => c.getBoundingClientRect());
+      if (parts.length < 2) return false;
+      return Math.max(...parts.map((r) => r.top)) >= Math.min(...parts.map((r) => r.bottom));
+    }).map((td) => td.getAttribute('aria-label')));
+  expect(stacked, 'cells drawn on more than one line').toEqual([]);
+  // And the rows are short: a service is at most two lines of text tall.
+  const rows = await page.locator('table.board.compact tr.svc').evaluateAll((trs) => Math.max(...trs.map((tr) => tr.getBoundingClientRect().height)));
+  expect(rows).toBeLessThanOrEqual(150);
 });

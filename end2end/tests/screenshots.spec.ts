@@ -3,14 +3,17 @@ import { open } from './helpers';
 
 // Not assertions: pictures of every page at desktop and phone widths, for
 // people to look at (end2end/screenshots/).
-const pages = ['/board', '/board?team=mobile&down=1', '/board/mobile-bff/qa', '/environments', '/environments?team=backend', '/sign-in', '/demo/sign-in', '/calendar', '/calendar?team=mobile', '/approvals', '/approvals?tab=history', '/audit', '/notifications', '/inventory', '/delivery', '/prod-plan', '/prod-plan?team=mobile', '/release-demo', '/nowhere'];
+const pages = ['/', '/board', '/board?team=mobile&down=1', '/board/mobile-bff/qa', '/environments', '/environments?team=backend', '/sign-in', '/demo/sign-in', '/calendar', '/calendar?team=mobile', '/approvals', '/approvals?tab=history', '/audit', '/notifications', '/inventory', '/delivery', '/prod-plan', '/prod-plan?team=mobile', '/release-demo', '/nowhere'];
 const widths = [
   { name: 'desktop', width: 1366, height: 900 },
   { name: 'phone', width: 390, height: 844 },
+  { name: 'projector', width: 1920, height: 1080 },
 ];
+const personas = ['Priya Raman', 'Sam Okafor', 'Mei Tanaka', 'Morgan Lee', 'Alex Kim', 'Ada Admin'];
 
 for (const size of widths) {
   test(`screenshots at ${size.name} width`, async ({ page }, testInfo) => {
+    test.setTimeout(240_000);
     await page.setViewportSize({ width: size.width, height: size.height });
     const shoot = async (name: string) =>
       page.screenshot({ path: `screenshots/${size.name}-${name}.png`, fullPage: true });
@@ -18,17 +21,28 @@ for (const size of widths) {
       await open(page, path, testInfo);
       await shoot(path.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, ''));
     }
-    // A board cell opened: its message, runs, missing commits and uptime.
-    await open(page, '/board?team=mobile', testInfo);
     // A phone shows the service as one line until it is opened.
+    await open(page, '/board?team=mobile', testInfo);
     const all = page.getByRole('checkbox', { name: 'All environments of Mobile BFF' });
     if (await all.isVisible()) await all.check();
-    await page.getByRole('cell', { name: 'Mobile BFF in QA' }).locator('summary').click();
-    await shoot('board-cell-open');
+    await shoot('board-service-open');
+    // Every persona's first screen, and the board and header as they see them.
+    for (const persona of personas) {
+      await open(page, '/demo/sign-in', testInfo);
+      await page.getByRole('button', { name: `Sign in as ${persona}` }).click();
+      await page.getByTestId('current-user').waitFor();
+      const who = persona.split(' ')[0].toLowerCase();
+      await shoot(`${who}-home`);
+      await open(page, '/board', testInfo);
+      await page.screenshot({ path: `screenshots/${size.name}-${who}-board-first-screen.png` });
+    }
+    // The menus open.
+    const menu = page.getByTestId(size.width < 1024 ? 'phone-menu' : 'user-menu').locator('summary');
+    await menu.click();
+    await page.screenshot({ path: `screenshots/${size.name}-menu-open.png` });
     await open(page, '/demo/sign-in', testInfo);
     await page.getByRole('button', { name: 'Sign in as Sam Okafor' }).click();
     await page.getByTestId('current-user').waitFor();
-    await shoot('signed-in-environments');
     await open(page, '/approvals', testInfo);
     await shoot('signed-in-approvals');
     // The audit log as SRE sees it, its newest row opened.

@@ -10,7 +10,7 @@ use app::app::{shell, App};
 use app::ssr::{AppState, Mode};
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect};
+use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
 use leptos::prelude::provide_context;
@@ -70,7 +70,6 @@ pub(crate) fn router(
     let leptos_options = state.leptos_options.clone();
     let context_state = state.clone();
     let mut app = Router::new()
-        .route("/", get(|| async { Redirect::to("/environments") }))
         .leptos_routes_with_context(
             &state,
             routes,

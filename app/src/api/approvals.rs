@@ -92,7 +92,11 @@ pub async fn decide(
         .await
     }
     .await;
-    crate::ssr::forms::answer_form(result, "/approvals").await
+    // Without JavaScript a refusal is said on the request's card, beside
+    // its form (a request id is a UUID; anything else is said at the top).
+    let form = (request.len() <= 64 && request.chars().all(|c| c.is_ascii_hexdigit() || c == '-'))
+        .then(|| format!("decide:{request}"));
+    crate::ssr::forms::answer_form_at(result, "/approvals", form.as_deref(), Vec::new()).await
 }
 
 #[cfg(feature = "ssr")]

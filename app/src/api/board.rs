@@ -12,12 +12,13 @@ pub async fn board(
     service: Option<String>,
     waiting: Option<String>,
     down: Option<String>,
+    #[server(default)] failed: Option<String>,
     page: Option<String>,
 ) -> Result<BoardView, AppError> {
     AppError::respond(
         async {
             let state = crate::ssr::app_state()?;
-            crate::ssr::board::view(&state, team, service, waiting, down, page).await
+            crate::ssr::board::view(&state, team, service, waiting, down, failed, page).await
         }
         .await,
     )

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod board;
 pub mod calendar;
 pub mod delivery;
+pub mod home;
 pub mod inventory;
 pub mod notifications;
 pub mod org;

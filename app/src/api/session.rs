@@ -29,10 +29,10 @@ pub async fn viewer() -> Result<SessionInfo, AppError> {
     AppError::respond(
         async {
             let state = crate::ssr::app_state()?;
-            Ok(SessionInfo {
-                demo: state.mode == crate::ssr::Mode::Demo,
-                user: crate::ssr::session::current_user(&state).await?,
-            })
+            let demo = state.mode == crate::ssr::Mode::Demo;
+            let user = crate::ssr::session::current_user(&state).await?;
+            let nav = crate::ssr::session::nav(&state, demo, user.as_ref()).await?;
+            Ok(SessionInfo { demo, user, nav })
         }
         .await,
     )
@@ -44,14 +44,14 @@ pub async fn demo_personas() -> Result<Vec<Persona>, AppError> {
     AppError::respond(async { Ok(demo_only()?.users.personas().await?) }.await)
 }
 
-/// Signs in as a demo persona, then goes to the Environments page.
+/// Signs in as a demo persona, then goes to their home page.
 #[server(endpoint = "demo/sign-in")]
 pub async fn demo_sign_in(login: String) -> Result<(), AppError> {
     AppError::respond(
         async {
             let state = demo_only()?;
             crate::ssr::session::demo_sign_in(&state, &login).await?;
-            leptos_axum::redirect("/environments");
+            leptos_axum::redirect("/");
             Ok(())
         }
         .await,
@@ -65,7 +65,7 @@ pub async fn sign_out() -> Result<(), AppError> {
         async {
             let state = crate::ssr::app_state()?;
             crate::ssr::session::sign_out(&state).await?;
-            leptos_axum::redirect("/environments");
+            leptos_axum::redirect("/");
             Ok(())
         }
         .await,

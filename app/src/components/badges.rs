@@ -46,9 +46,13 @@ pub fn DownPolicyBadge(policy: DownPolicy) -> impl IntoView {
         ),
         DownPolicy::CalculateDowntime => (
             IconKind::Clock,
-            "bg-amber-50 text-amber-800 ring-amber-600/25",
+            "bg-slate-50 text-slate-700 ring-slate-500/20",
         ),
-        DownPolicy::RaiseCritical => (IconKind::Alert, "bg-rose-50 text-rose-800 ring-rose-600/20"),
+        // A policy is information: neutral, its icon and words tell it apart.
+        DownPolicy::RaiseCritical => (
+            IconKind::Alert,
+            "bg-slate-50 text-slate-800 ring-slate-500/25",
+        ),
     };
     view! {
         <span class=format!("{BADGE} {tone}") data-down-policy=policy.as_str()>
@@ -93,7 +97,7 @@ pub fn GateBadge(gate: crate::domain::calendar::Gate) -> impl IntoView {
         ),
         Gate::Closed => (
             IconKind::Lock,
-            "bg-rose-50 text-rose-800 ring-rose-600/20",
+            "bg-amber-50 text-amber-900 ring-amber-700/30",
             "Closed",
             "closed",
         ),

@@ -120,7 +120,8 @@ fn look(state: ProdState) -> (&'static str, &'static str, &'static str, &'static
     match state {
         ProdState::Unchanged => ("#f8fafc", "#cbd5e1", "i-minus", "#64748b"),
         ProdState::NotStarted => ("#ffffff", "#94a3b8", "i-dashed", "#475569"),
-        ProdState::WaitingForApproval => ("#fffbeb", "#d97706", "i-hand", "#b45309"),
+        // Waiting on a person: violet, as everywhere (amber is for blocked).
+        ProdState::WaitingForApproval => ("#f5f3ff", "#7c3aed", "i-hand", "#6d28d9"),
         ProdState::Approved => ("#eef2ff", "#4f46e5", "i-approval", "#4338ca"),
         ProdState::Deploying => ("#f0f9ff", "#0284c7", "i-bolt", "#0369a1"),
         ProdState::Deployed => ("#ecfdf5", "#059669", "i-check", "#047857"),

@@ -24,7 +24,8 @@ pub struct TestChoice {
 /// API to QA"), `tests` the sign-off's test types (none outside QA), `held`
 /// why approving must wait (then only rejecting is offered), `blocked_on`
 /// the services the Prod plan says go first (then approving overrides the
-/// plan and asks for the reason).
+/// plan and asks for the reason), `refused` why the server refused the
+/// last decision (said beside the form).
 #[island]
 pub fn DecisionPanel(
     request: String,
@@ -32,8 +33,15 @@ pub fn DecisionPanel(
     tests: Vec<TestChoice>,
     held: Option<String>,
     blocked_on: Option<String>,
+    /// Why the server refused the last decision (a form posted without
+    /// JavaScript comes back with it).
+    refused: Option<String>,
 ) -> impl IntoView {
     let pending = RwSignal::new(false);
+    // Why the server refused, said beside the form (an alert), not at the
+    // top of the page.
+    let refusal = RwSignal::new(refused);
+    let refusal_id = format!("refusal-{request}");
     let panel = NodeRef::<leptos::html::Div>::new();
     // Posts the form, says the outcome where the page says outcomes; once
     // decided, the card closes and the queue redraws without it.
@@ -56,11 +64,21 @@ pub fn DecisionPanel(
             leptos::task::spawn_local(async move {
                 let result = post(&form).await;
                 pending.set(false);
-                said(result, panel);
+                said(result, panel, refusal);
             });
         }
         #[cfg(not(feature = "hydrate"))]
-        let _ = (ev, panel);
+        let _ = (ev, panel, refusal);
+    };
+    let alert = {
+        let id = refusal_id.clone();
+        move || {
+            view! {
+                <div id=id.clone() role="alert" class="empty:hidden mt-2" data-testid="refusal">
+                    {move || refusal.get().map(|text| view! { <crate::components::note::Note error=true text /> })}
+                </div>
+            }
+        }
     };
     let request_again = request.clone();
     let (approve_label, reject_label) = (format!("Approve {title}"), format!("Reject {title}"));
@@ -69,7 +87,7 @@ pub fn DecisionPanel(
     // server refuses one without a reason either way).
     let sign_off = (!tests.is_empty()).then(|| {
         view! {
-            <fieldset class="mt-2">
+            <fieldset class="mt-2" aria-describedby=refusal_id.clone()>
                 <legend class="text-sm font-medium text-slate-800">"Sign-off: mark every test type"</legend>
                 <div class="mt-1 divide-y divide-slate-100 rounded-md border border-slate-200">
                     {tests
@@ -82,11 +100,11 @@ pub fn DecisionPanel(
                                     <legend class="sr-only">{format!("{} testing", t.label)}</legend>
                                     <span class="w-28 text-sm font-medium text-slate-700" aria-hidden="true">{t.label.clone()}</span>
                                     <label class="inline-flex min-h-6 items-center gap-1.5 text-sm">
-                                        <input type="radio" name=mark.clone() value="passed" class="h-4 w-4 border-slate-300" />
+                                        <input type="radio" name=mark.clone() value="passed" required class="h-4 w-4 border-slate-300" />
                                         "Passed"
                                     </label>
                                     <label class="inline-flex min-h-6 items-center gap-1.5 text-sm">
-                                        <input type="radio" name=mark value="not-applicable" class="h-4 w-4 border-slate-300" />
+                                        <input type="radio" name=mark value="not-applicable" required class="h-4 w-4 border-slate-300" />
                                         "Not applicable"
                                     </label>
                                     <label class="na-reason w-full text-sm text-slate-700">
@@ -105,6 +123,9 @@ pub fn DecisionPanel(
             </fieldset>
         }
     });
+    let held_alert = held.is_some().then(alert.clone());
+    // A refusal said inside "Reject…" (a held request) opens it.
+    let reject_open = held.is_some() && refusal.get_untracked().is_some();
     let approve = match held {
         Some(reason) => view! {
             <p class="flex items-start gap-1.5 self-start rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900" data-testid="approve-held">
@@ -129,6 +150,7 @@ pub fn DecisionPanel(
                     <input type="hidden" name="request" value=request_again />
                     <input type="hidden" name="decision" value="approve" />
                     {sign_off}
+                    {alert()}
                     {override_field}
                     <label class="mt-2 block text-sm text-slate-700">
                         "Comment (optional)"
@@ -136,7 +158,7 @@ pub fn DecisionPanel(
                     </label>
                     <button
                         type="submit"
-                        class=format!("{BUTTON} mt-2 bg-emerald-700 text-white hover:bg-emerald-600 focus-visible:outline-emerald-700")
+                        class=format!("{BUTTON} mt-2 bg-indigo-600 text-white hover:bg-indigo-500 focus-visible:outline-indigo-600")
                         aria-label=approve_label
                         disabled=move || pending.get()
                     >
@@ -150,8 +172,8 @@ pub fn DecisionPanel(
     view! {
         <div node_ref=panel class="mt-3 grid gap-3 md:grid-cols-2">
             {approve}
-            <details class="self-start rounded-md border border-slate-200 px-3 py-2 open:bg-slate-50">
-                <summary class="cursor-pointer text-sm font-medium text-rose-800">"Reject…"</summary>
+            <details class="self-start rounded-md border border-slate-200 px-3 py-2 open:bg-slate-50" open=reject_open>
+                <summary class="cursor-pointer text-sm font-medium text-slate-700">"Reject…"</summary>
                 <form method="post" action=Decide::PATH on:submit=submit>
                     <input type="hidden" name="request" value=request />
                     <input type="hidden" name="decision" value="reject" />
@@ -161,13 +183,14 @@ pub fn DecisionPanel(
                     </label>
                     <button
                         type="submit"
-                        class=format!("{BUTTON} mt-2 bg-rose-700 text-white hover:bg-rose-600 focus-visible:outline-rose-700")
+                        class=format!("{BUTTON} mt-2 bg-slate-800 text-white hover:bg-slate-700 focus-visible:outline-slate-800")
                         aria-label=reject_label
                         disabled=move || pending.get()
                     >
                         "Reject"
                     </button>
                 </form>
+                {held_alert}
             </details>
         </div>
     }
@@ -224,31 +247,36 @@ async fn post(form: &web_sys::HtmlFormElement) -> Result<String, crate::error::A
     }))
 }
 
-/// Says the answer to a posted decision, and once decided, closes the card
-/// and asks for the queue again.
+/// Says the answer to a posted decision: a refusal beside the form, as an
+/// alert; a decision where the page says outcomes, the card taken out of
+/// the list at once and the queue asked for again.
 #[cfg(feature = "hydrate")]
-fn said(result: Result<String, crate::error::AppError>, panel: NodeRef<leptos::html::Div>) {
+fn said(
+    result: Result<String, crate::error::AppError>,
+    panel: NodeRef<leptos::html::Div>,
+    refusal: RwSignal<Option<String>>,
+) {
     use crate::islands::outcome::{announce, Outcome};
-    let decided = result.is_ok();
-    announce(&match result {
-        Ok(text) => Outcome { error: false, text },
-        Err(err) => Outcome {
-            error: true,
-            text: err.to_string(),
-        },
-    });
-    if decided {
-        // The card is done with: closed and its fields as served, so the
-        // next live update takes it away.
-        if let Some(card) = panel
-            .get_untracked()
-            .and_then(|el| el.closest("[data-live]").ok().flatten())
-        {
-            reset(&card);
+    let text = match result {
+        Err(err) => {
+            refusal.set(Some(err.to_string()));
+            return;
         }
-        if let Ok(event) = web_sys::Event::new(crate::islands::live::REFRESH_EVENT) {
-            let _ = window().dispatch_event(&event);
-        }
+        Ok(text) => text,
+    };
+    refusal.set(None);
+    announce(&Outcome { error: false, text });
+    // The card is done with: closed, its fields as served, and hidden
+    // until the next live update takes it away.
+    if let Some(card) = panel
+        .get_untracked()
+        .and_then(|el| el.closest("[data-live]").ok().flatten())
+    {
+        reset(&card);
+        let _ = card.set_attribute("hidden", "");
+    }
+    if let Ok(event) = web_sys::Event::new(crate::islands::live::REFRESH_EVENT) {
+        let _ = window().dispatch_event(&event);
     }
 }
 

@@ -58,6 +58,7 @@ mod browser {
         if let Some(body) = document().body() {
             let _ = body.set_attribute("data-hydrated", "true");
         }
+        menus();
         if topics.is_empty() {
             return;
         }
@@ -122,6 +123,43 @@ mod browser {
             move || schedule(&every_minute, 0),
             std::time::Duration::from_secs(60),
         );
+    }
+
+    /// The header's menus (`details.menu`, which open without script)
+    /// close on a click outside them and on Escape; one opening closes the
+    /// others.
+    fn menus() {
+        let on_click = Closure::<dyn FnMut(web_sys::Event)>::new(|event: web_sys::Event| {
+            let inside = event
+                .target()
+                .and_then(|t| t.dyn_into::<Element>().ok())
+                .and_then(|t| t.closest("details.menu").ok().flatten());
+            close_menus(inside.as_ref());
+        });
+        let on_key =
+            Closure::<dyn FnMut(web_sys::KeyboardEvent)>::new(|event: web_sys::KeyboardEvent| {
+                if event.key() == "Escape" {
+                    close_menus(None);
+                }
+            });
+        let doc = document();
+        let _ = doc.add_event_listener_with_callback("click", on_click.as_ref().unchecked_ref());
+        let _ = doc.add_event_listener_with_callback("keydown", on_key.as_ref().unchecked_ref());
+        on_click.forget();
+        on_key.forget();
+    }
+
+    fn close_menus(keep: Option<&Element>) {
+        let Ok(open) = document().query_selector_all("details.menu[open]") else {
+            return;
+        };
+        for i in 0..open.length() {
+            if let Some(menu) = open.item(i).and_then(|n| n.dyn_into::<Element>().ok()) {
+                if keep != Some(&menu) {
+                    let _ = menu.remove_attribute("open");
+                }
+            }
+        }
     }
 
     fn schedule(state: &Rc<State>, delay_ms: i32) {

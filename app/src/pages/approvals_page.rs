@@ -88,7 +88,18 @@ fn ApprovalsBody(
         environment,
         not_shown,
     } = data;
-    let notice = notice.map(|notice| view! { <NoticeView notice class="mt-4" /> });
+    // A refused decision is said on its card, beside its form, the card
+    // first; any other notice at the top.
+    let refused = notice.as_ref().filter(|n| n.error).and_then(|n| {
+        let id = n.form.as_deref()?.strip_prefix("decide:")?;
+        pending
+            .iter()
+            .any(|q| q.item.id == id)
+            .then(|| (id.to_owned(), n.text.clone()))
+    });
+    let notice = notice
+        .filter(|_| refused.is_none())
+        .map(|notice| view! { <NoticeView notice class="mt-4" /> });
     let hint = (!signed_in).then(|| view! {
         <p class="mt-4 text-sm text-slate-600">"You are not signed in: you can look, but not decide."</p>
     });
@@ -105,7 +116,8 @@ fn ApprovalsBody(
     let body = if history {
         view! { <HistoryTable items=decided now may_rerun /> {older} }.into_any()
     } else {
-        view! { <Pending now pending all counts environment not_shown followed /> }.into_any()
+        view! { <Pending now pending all counts environment not_shown followed refused /> }
+            .into_any()
     };
     view! { {notice} {hint} {problems} <div id="approvals-live" data-live="">{body}</div> }
 }
@@ -179,19 +191,26 @@ fn Pending(
     environment: Option<String>,
     not_shown: usize,
     followed: Option<String>,
+    refused: Option<(String, String)>,
 ) -> impl IntoView {
-    // The request a link named (the board's "Review" links) comes first,
-    // whatever list it belongs to.
+    // The request a link named (the board's "Review" links), or the one
+    // whose decision was just refused, comes first, whatever list it
+    // belongs to.
     let mut pending = pending;
+    let (followed, refusal) = match refused {
+        Some((id, text)) => (Some(id), Some(text)),
+        None => (followed, None),
+    };
     let followed = followed
         .and_then(|id| pending.iter().position(|q| q.item.id == id))
         .map(|at| pending.remove(at))
         .map(|q| {
             let id = format!("card-{}", q.item.id);
+            let heading = if refusal.is_some() { "The request you decided" } else { "The request you followed" };
             view! {
-                <section aria-label="The request you followed" class="mt-4">
-                    <h2 class="text-sm font-semibold text-slate-900">"The request you followed"</h2>
-                    <ul class="mt-2"><li id=id data-live=""><ApprovalCard q now /></li></ul>
+                <section aria-label=heading class="mt-4">
+                    <h2 class="text-sm font-semibold text-slate-900">{heading}</h2>
+                    <ul class="mt-2"><li id=id data-live=""><ApprovalCard q now refused=refusal /></li></ul>
                 </section>
             }
         });
@@ -325,7 +344,7 @@ fn PendingList(groups: Vec<Group>, nothing: &'static str) -> impl IntoView {
                         <ul class="mt-2 space-y-2">
                             {items.into_iter().map(|q| {
                                 let id = format!("card-{}", q.item.id);
-                                view! { <li id=id data-live=""><ApprovalCard q now /></li> }
+                                view! { <li id=id data-live=""><ApprovalCard q now refused=None /></li> }
                             }).collect_view()}
                         </ul>
                     </section>
@@ -341,7 +360,13 @@ fn short(commit: &str) -> String {
 }
 
 #[component]
-fn ApprovalCard(q: QueueItem, now: DateTime<Utc>) -> impl IntoView {
+fn ApprovalCard(
+    q: QueueItem,
+    now: DateTime<Utc>,
+    /// Why the viewer's decision on it was refused (a form posted without
+    /// JavaScript): said beside the form, the form open.
+    refused: Option<String>,
+) -> impl IntoView {
     let QueueItem {
         item,
         required,
@@ -381,6 +406,7 @@ fn ApprovalCard(q: QueueItem, now: DateTime<Utc>) -> impl IntoView {
         }
         None => view! { <code class="font-mono text-xs">{commit}</code> }.into_any(),
     };
+    let opened = refused.is_some();
     let (status, forms) = match blocked {
         Some(reason) => (
             view! {
@@ -395,11 +421,11 @@ fn ApprovalCard(q: QueueItem, now: DateTime<Utc>) -> impl IntoView {
         None => (
             ().into_any(),
             Some(view! {
-                <details class="group mt-2 border-t border-slate-100 pt-2">
+                <details class="group mt-2 border-t border-slate-100 pt-2" open=opened>
                     <summary class="cursor-pointer text-sm font-medium text-indigo-700 hover:text-indigo-600">
                         "Review and decide"
                     </summary>
-                    <DecisionPanel request=item.id.clone() title=title.clone() tests=test_choices(&test_types) held=approve_blocked blocked_on=override_words />
+                    <DecisionPanel request=item.id.clone() title=title.clone() tests=test_choices(&test_types) held=approve_blocked blocked_on=override_words refused />
                 </details>
             }),
         ),
@@ -425,11 +451,13 @@ fn ApprovalCard(q: QueueItem, now: DateTime<Utc>) -> impl IntoView {
         }
     });
     let meta = format!(
-        "{author}Requested {} · expires {} · {}",
+        "{author}Requested {} · expires {}",
         ago(now, item.requested_at),
         until(now, item.expires_at),
-        item.pipeline
     );
+    // On a phone a card is a few lines: the message cut to one, the
+    // pipeline's id left to the wider screens (and the history).
+    let pipeline = format!(" · {}", item.pipeline);
     view! {
         <article aria-labelledby=labelled_by class="rounded-lg border border-slate-200 px-4 py-2.5 hover:border-slate-300">
             <div class="flex flex-col gap-1 sm:flex-row sm:items-start sm:justify-between sm:gap-x-6">
@@ -441,10 +469,10 @@ fn ApprovalCard(q: QueueItem, now: DateTime<Utc>) -> impl IntoView {
                             <code class="rounded bg-slate-100 px-1.5 py-0.5 font-mono text-xs text-slate-700">{b}</code>
                         })}
                     </div>
-                    <p class="mt-0.5 text-sm text-slate-700 sm:truncate">
+                    <p class="mt-0.5 truncate text-sm text-slate-700">
                         {item.commit_message.clone().unwrap_or_else(|| "No commit message".into())}
                     </p>
-                    <p class="text-xs text-slate-500">{meta}</p>
+                    <p class="text-xs text-slate-500">{meta}<span class="max-sm:hidden">{pipeline}</span></p>
                     {soon}
                     {author_unknown.then(|| view! {
                         <p class="mt-1 flex items-center gap-1 text-xs font-medium text-amber-800" data-testid="author-unknown">
@@ -517,7 +545,7 @@ fn HistoryTable(
         .into_any();
     }
     view! {
-        <div class="mt-6 overflow-x-auto rounded-lg border border-slate-200">
+        <div class="scroller mt-6 rounded-lg border border-slate-200" tabindex="0" role="region" aria-label="Decided and closed approval requests, scrollable sideways">
             <table class="w-full text-left text-sm">
                 <caption class="sr-only">"Decided and closed approval requests, newest first"</caption>
                 <thead class="bg-slate-50 text-xs uppercase tracking-wide text-slate-500">
@@ -573,7 +601,7 @@ fn HistoryRow(item: ApprovalRequest, now: DateTime<Utc>, can_rerun: bool) -> imp
     });
     let (label, icon, tone) = match item.state {
         RequestState::Approved => ("Approved", IconKind::Check, "text-emerald-800"),
-        RequestState::Rejected => ("Rejected", IconKind::Cross, "text-rose-800"),
+        RequestState::Rejected => ("Rejected", IconKind::Cross, "text-slate-700"),
         _ => ("Closed", IconKind::Minus, "text-slate-600"),
     };
     let by = item

@@ -87,10 +87,15 @@ fn AuditBody(data: AuditView) -> impl IntoView {
         teams,
         environments,
         services,
+        service_names,
         verification,
         is_admin,
         limited_to,
     } = data;
+    let names = Names {
+        services: service_names,
+        environments: environments.clone(),
+    };
     let verification = is_admin.then(|| view! { <VerificationLine verification /> });
     let limited = limited_to.map(|teams| {
         view! {
@@ -115,7 +120,10 @@ fn AuditBody(data: AuditView) -> impl IntoView {
     } else {
         view! {
             <ol class="mt-4 divide-y divide-slate-200 rounded-lg border border-slate-200 bg-white" aria-label="Audit rows, newest first" data-testid="audit-rows">
-                {rows.into_iter().map(|row| view! { <AuditRow row /> }).collect_view()}
+                {rows.into_iter().map(|row| {
+                    let sentence = names.sentence(&row);
+                    view! { <AuditRow row sentence /> }
+                }).collect_view()}
             </ol>
         }
         .into_any()
@@ -266,8 +274,39 @@ fn kind_icon(kind: &str) -> IconKind {
     }
 }
 
+/// Services' and environments' names by id, for rows' sentences.
+struct Names {
+    services: Vec<(String, String)>,
+    environments: Vec<(String, String)>,
+}
+
+impl Names {
+    fn of<'a>(list: &'a [(String, String)], id: Option<&'a str>) -> Option<&'a str> {
+        let id = id?;
+        list.iter()
+            .find(|(i, _)| i == id)
+            .map(|(_, name)| name.as_str())
+    }
+
+    /// The row's sentence, the pipeline's id in it read as the service
+    /// and environment it deploys ("Identity service in QA approved
+    /// (Priya Raman decided)"); the stored summary, which the chain's hash
+    /// covers, is kept as it is and shown under it.
+    fn sentence(&self, row: &AuditEntry) -> Option<String> {
+        let pipeline = row.pipeline.as_deref().filter(|p| !p.is_empty())?;
+        let service = Self::of(&self.services, row.service.as_deref())?;
+        let place = match Self::of(&self.environments, row.environment.as_deref()) {
+            Some(env) => format!("{service} in {env}"),
+            None => service.to_owned(),
+        };
+        row.summary
+            .contains(pipeline)
+            .then(|| row.summary.replacen(pipeline, &place, 1))
+    }
+}
+
 #[component]
-fn AuditRow(row: AuditEntry) -> impl IntoView {
+fn AuditRow(row: AuditEntry, sentence: Option<String>) -> impl IntoView {
     let links = row.links();
     let who = row
         .actor_name
@@ -300,7 +339,15 @@ fn AuditRow(row: AuditEntry) -> impl IntoView {
                         <Icon kind=kind_icon(&row.kind) />
                         {words}
                     </span>
-                    <span class="min-w-0 flex-1 basis-64 break-words text-sm text-slate-900">{row.summary.clone()}</span>
+                    <span class="min-w-0 flex-1 basis-64 break-words text-sm text-slate-900">
+                        {match sentence {
+                            Some(words) => view! {
+                                <span data-testid="audit-sentence">{words}</span>
+                                <span class="block font-mono text-xs text-slate-500">{row.pipeline.clone().unwrap_or_default()}</span>
+                            }.into_any(),
+                            None => view! { <span data-testid="audit-sentence">{row.summary.clone()}</span> }.into_any(),
+                        }}
+                    </span>
                     <span class="shrink-0 text-xs text-slate-600">{who}</span>
                 </summary>
                 <div class="border-t border-slate-100 bg-slate-50 px-3 py-2 text-sm">

@@ -5,9 +5,9 @@
 use crate::api::board::board;
 use crate::components::error_notice::ErrorNotice;
 use crate::components::icon::{Icon, IconKind};
-use crate::components::time::{ago, lasting};
+use crate::components::time::lasting;
 use crate::error::AppError;
-use crate::views::board::{ActionChip, BoardView, Cell, CellStatus, Gap, Health, ServiceRow};
+use crate::views::board::{BoardFilters, BoardView, Cell, CellStatus, Gap, Health, ServiceRow};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -17,7 +17,7 @@ use leptos_router::hooks::use_query_map;
 /// hundreds of times).
 const LINK: &str = "lnk";
 
-/// `/board?team=&service=&waiting=1&down=1&page=2`: for every team and
+/// `/board?team=&service=&waiting=1&down=1&failed=1&page=2`: for every team and
 /// service, what runs in each environment, what waits to move, and whether
 /// it is up. Complete without JavaScript; live with it (the page's regions
 /// are swapped in place as the `board` and `approvals` topics change).
@@ -31,14 +31,15 @@ pub fn BoardPage() -> impl IntoView {
             q.get("service"),
             q.get("waiting"),
             q.get("down"),
+            q.get("failed"),
             q.get("page"),
             q.get("density").as_deref() == Some("compact"),
         )
     };
     let data = Resource::new(
         move || args.clone(),
-        |(team, service, waiting, down, page, compact)| {
-            body_html(team, service, waiting, down, page, compact)
+        |(team, service, waiting, down, failed, page, compact)| {
+            body_html([team, service, waiting, down, failed, page], compact)
         },
     );
     view! {
@@ -61,24 +62,15 @@ pub fn BoardPage() -> impl IntoView {
 /// The board below its heading, as HTML: every viewer is shown the same
 /// board for the same filters, so it is rendered once per change (and per
 /// minute, for its "3 min ago"s) and copied after that.
-async fn body_html(
-    team: Option<String>,
-    service: Option<String>,
-    waiting: Option<String>,
-    down: Option<String>,
-    page: Option<String>,
-    compact: bool,
-) -> Result<String, AppError> {
+async fn body_html(query: [Option<String>; 6], compact: bool) -> Result<String, AppError> {
     #[cfg(feature = "ssr")]
     {
         use crate::ssr::changes::Topic;
-        let key = format!(
-            "/board {:?}",
-            (&team, &service, &waiting, &down, &page, compact)
-        );
+        let key = format!("/board {:?}", (&query, compact));
         let topics = [Topic::Org, Topic::Calendar, Topic::Board, Topic::Approvals];
         crate::ssr::kept_html(&topics, &key, async {
-            let data = board(team, service, waiting, down, page).await?;
+            let [team, service, waiting, down, failed, page] = query;
+            let data = board(team, service, waiting, down, failed, page).await?;
             Ok((
                 without_markers(view! { <BoardBody data compact /> }.to_html()),
                 true,
@@ -89,7 +81,7 @@ async fn body_html(
     #[cfg(not(feature = "ssr"))]
     {
         // Pages are rendered on the server only (islands hydrate on their own).
-        let _ = (team, service, waiting, down, page, compact);
+        let _ = (query, compact);
         Err(AppError::Unavailable)
     }
 }
@@ -171,12 +163,55 @@ fn Filters(data: BoardView, compact: bool) -> impl IntoView {
                 <input type="checkbox" name="down" value="1" checked=f.down class="h-4 w-4 rounded border-slate-300" />
                 "Only down"
             </label>
-            <button type="submit" class="rounded-md bg-slate-900 px-3 py-1.5 text-sm font-medium text-white hover:bg-slate-700 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-600">
+            <label class="flex items-center gap-1.5 pb-1.5 text-sm text-slate-700">
+                <input type="checkbox" name="failed" value="1" checked=f.failed class="h-4 w-4 rounded border-slate-300" />
+                "Only failed"
+            </label>
+            <button type="submit" class="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-indigo-500 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-600">
                 "Apply"
             </button>
             <a href=board_href("", density_suffix(compact)) class=format!("pb-1.5 text-sm {LINK}")>"Clear"</a>
             {density}
         </form>
+    }
+}
+
+/// The cells that ask for someone, counted over every service the team
+/// and service filters leave: each count is a filter (on: its services
+/// only; again: off), so the board leads with the exception.
+#[component]
+fn Summary(data: BoardView, compact: bool) -> impl IntoView {
+    let f = data.filters.clone();
+    let c = data.counts;
+    let items = [
+        ("down", c.down, "down", "st down", f.down),
+        ("failed", c.failed, "failed", "st fail", f.failed),
+        ("waiting", c.waiting, "waiting", "st wait", f.waiting),
+    ];
+    view! {
+        <nav aria-label="Summary" class="mt-4 flex flex-wrap items-center gap-2 text-sm" data-testid="board-summary">
+            {items.into_iter().map(|(key, count, word, tone, on)| {
+                let mut toggled = BoardFilters { page: 1, ..f.clone() };
+                match key {
+                    "down" => toggled.down = !on,
+                    "failed" => toggled.failed = !on,
+                    _ => toggled.waiting = !on,
+                }
+                let href = board_href(&toggled.query(1), density_suffix(compact));
+                let tone = if count == 0 { "st none" } else { tone };
+                view! {
+                    <a
+                        href=href
+                        class="chip"
+                        aria-current=on.then_some("true")
+                        data-testid=format!("summary-{key}")
+                    >
+                        <span class=tone>{format!("{count} {word}")}</span>
+                        {on.then(|| view! { <span class="sr-only">" (filter on; select to show every service)"</span> })}
+                    </a>
+                }
+            }).collect_view()}
+        </nav>
     }
 }
 
@@ -230,6 +265,7 @@ fn BoardBody(data: BoardView, compact: bool) -> impl IntoView {
         <Filters data=data.clone() compact />
         // The live region: a row the viewer has opened is kept as it is.
         <div id="board-live" data-live="">
+        <Summary data=data.clone() compact />
         <Pager data=data.clone() compact />
         {(!recorded).then(|| view! {
             <p role="status" class="mt-4 rounded-md border border-slate-200 bg-slate-50 px-3 py-2 text-sm text-slate-600">
@@ -242,7 +278,7 @@ fn BoardBody(data: BoardView, compact: bool) -> impl IntoView {
             }.into_any()
         } else {
             view! {
-                <div class="mt-3 overflow-x-auto rounded-lg border border-slate-200">
+                <div class="scroller mt-3 rounded-lg border border-slate-200" tabindex="0" role="region" aria-label="The board, scrollable sideways">
                     <table class=format!(
                         "board w-full border-collapse text-left text-xs max-md:block md:table-fixed {}",
                         if compact { "compact md:min-w-[60rem]" } else { "md:min-w-[72rem]" }
@@ -300,7 +336,7 @@ fn Row(service: ServiceRow, now: DateTime<Utc>) -> impl IntoView {
                         </p>
                     }
                 })}
-                <a href=service.repository_url.clone() class="repo">{service.repository.clone()}</a>
+                <a href=service.repository_url.clone() class="repo" title=service.repository.clone()>{service.repository.clone()}</a>
                 {service.hotfixes.into_iter().map(|h| {
                     let unmerged = !h.missing.is_empty();
                     let tone = if unmerged { "text-amber-800" } else { "text-emerald-800" };
@@ -339,63 +375,33 @@ pub(crate) fn status_tone(status: CellStatus) -> &'static str {
     }
 }
 
-/// A cell's pipeline actions in one line, grouped by how their runs went,
-/// the worst first: "Approval waiting · Source, Build, Deploy succeeded".
-#[component]
-fn ActionsLine(actions: Vec<ActionChip>) -> impl IntoView {
-    let mut groups: Vec<(&'static str, &'static str, u8, Vec<String>)> = Vec::new();
-    for a in &actions {
-        let (tone, word, rank) = a.state.look();
-        let short = a
-            .label
-            .split(':')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_owned();
-        match groups.iter_mut().find(|g| g.0 == tone) {
-            Some(g) => g.3.push(short),
-            None => groups.push((tone, word, rank, vec![short])),
-        }
-    }
-    groups.sort_by_key(|g| g.2);
-    view! {
-        <p role="group" aria-label="Pipeline actions">
-            {groups.into_iter().map(|(tone, word, _, names)| view! {
-                <span class=tone>{format!("{} {word}", names.join(", "))}</span>
-            }).collect_view()}
-        </p>
-    }
-}
-
 /// The address of a cell's own page (Gatehouse's detail view).
 pub(crate) fn cell_href(service_id: &str, environment_id: &str) -> String {
     format!("/board/{service_id}/{environment_id}")
 }
 
 /// One service in one environment: the version and one status word at a
-/// glance, a down environment's ticket at the top, and the rest (message,
-/// runs, missing commits, uptime) behind a disclosure that needs no script,
-/// with the cell's own page one link away.
+/// glance (a down environment's ticket at the top, a waiting approval as
+/// one line that opens it); the whole cell opens the cell's own page,
+/// where its message, runs, missing commits and uptime are.
 #[component]
 fn CellView(cell: Cell, service: String, service_id: String, now: DateTime<Utc>) -> impl IntoView {
     let label = format!("{service} in {}", cell.environment);
     let status = cell.status;
     let tone = status_tone(status);
     let down = status == CellStatus::Down;
-    let health = cell.health;
     let href = cell_href(&service_id, &cell.environment_id);
-    let deployed = cell
-        .deployed_at
-        .as_deref()
-        .and_then(|s| s.parse::<DateTime<Utc>>().ok())
-        .map(|t| ago(now, t));
     let version = cell.tag.clone().or_else(|| cell.short_sha.clone());
-    let word = status_word(status, health.as_ref(), now);
     let down_head = down.then(|| {
-        let ticket = health.as_ref().and_then(|h| h.ticket.clone());
+        let ticket = cell.health.as_ref().and_then(|h| h.ticket.clone());
+        // The cause first: the health check's answer ("HTTP 503").
+        let cause = cell.health.as_ref().and_then(|h| h.detail.clone());
+        let word = status_word(status, cell.health.as_ref(), now);
         view! {
-            <p class="downhd" data-testid="health">{word.clone()}</p>
+            <p class="downhd" data-testid="health">
+                {word}
+                {cause.map(|c| view! { <small>{format!(" · {c}")}</small> })}
+            </p>
             {ticket.map(|url| view! { <a href=url class="ticket" data-testid="ticket">"Critical ticket"</a> })}
         }
     });
@@ -404,93 +410,66 @@ fn CellView(cell: Cell, service: String, service_id: String, now: DateTime<Utc>)
         .as_ref()
         .filter(|g| g.behind_by > 0)
         .map(gap_words);
-    let level_with = cell
-        .behind
-        .as_ref()
-        .filter(|g| g.behind_by == 0)
-        .map(|g| format!("Level with {}", g.of));
-    let revision = match (&cell.short_sha, &cell.commit_url) {
-        (Some(sha), Some(url)) => Some(view! { <a href=url.clone()>{sha.clone()}</a> }.into_any()),
-        (Some(sha), None) => Some(view! { <code class="rev">{sha.clone()}</code> }.into_any()),
-        _ => None,
+    let waiting = cell.waiting.clone();
+    // A waiting cell says so once, in its Review link (a cell whose run
+    // failed or that is down says that, and its link asks for a review).
+    let status_shown = !down && status != CellStatus::Waiting;
+    let waiting_words = if status == CellStatus::Waiting {
+        CellStatus::Waiting.words()
+    } else {
+        "Review"
     };
-    let meta = [
-        deployed.map(|d| format!("deployed {d}")),
-        cell.branch.clone(),
-    ]
-    .into_iter()
-    .flatten()
-    .collect::<Vec<_>>()
-    .join(" · ");
-    // The run opens the cell's own page: every action with its links, all
-    // missing commits, the outage timeline.
-    let run = cell
-        .execution
-        .clone()
-        .map(|e| view! { " · " <a href=href.clone()>{format!("run {e}")}</a> });
-    let uptime = health.as_ref().and_then(|h| {
-        h.uptime_30d.map(|u30| {
-            let minutes = h.downtime_cycle_minutes.unwrap_or(0);
-            let words = format!(
-                "Down {minutes} min this cycle ({:.2}% up) · {:.2}% up in 30 days",
-                h.uptime_cycle.unwrap_or(100.0),
-                u30
-            );
-            // The timeline only when there is an outage to mark.
-            let timeline =
-                (!h.timeline.is_empty()).then(|| view! { <Timeline marks=h.timeline.clone() /> });
-            view! { <div class="meta" data-testid="uptime">{words}{timeline}</div> }
-        })
-    });
-    let health_detail = health
-        .as_ref()
-        .filter(|h| h.up == Some(false))
-        .and_then(|h| h.detail.clone());
     view! {
         <td
-            aria-label=label
+            aria-label=label.clone()
             data-env-name=cell.environment.clone()
+            data-status=status_key(status)
         >
             {down_head}
-            <details>
-                <summary>
+            <p class="cl">
+                <a href=href class="open" data-testid="open">
                     <code>{version.unwrap_or_else(|| "—".to_owned())}</code>
-                    {(!down).then(|| view! { <span class=tone data-testid="status">{word}</span> })}
-                    {gap_line.map(|g| view! { <small data-testid="behind">{g}</small> })}
-                </summary>
-                <div>
-                    {cell.message.map(|m| view! { <p class="msg">{m}</p> })}
-                    <p>{revision}{(!meta.is_empty()).then(|| format!(" {meta}"))}{run}</p>
-                    {health_detail.map(|d| view! { <p>{d}</p> })}
-                    {(!cell.actions.is_empty()).then(|| view! { <ActionsLine actions=cell.actions /> })}
-                    {cell.behind.filter(|g| g.behind_by > 0).map(|gap| view! { <GapList gap shown=GAP_COMMITS_ON_BOARD more_href=href.clone() /> })}
-                    {level_with.map(|l| view! { <p>{l}</p> })}
-                    {uptime}
-                </div>
-            </details>
-            {cell.waiting.map(|w| {
+                    <span class="sr-only">{format!(", open {label}")}</span>
+                </a>
+                {status_shown.then(|| view! { <span class=tone data-testid="status">{status.words()}</span> })}
+            </p>
+            {gap_line.map(|g| view! { <p class="bh" data-testid="behind">{g}</p> })}
+            {waiting.map(|w| {
                 let blocked = (!w.blocked_on.is_empty()).then(|| view! {
-                    <p class="mt-0.5 flex items-center gap-1 text-xs text-amber-800" data-testid="plan-blocked">
+                    <p class="blk" data-testid="plan-blocked">
                         <Icon kind=IconKind::Lock class="h-3 w-3 shrink-0" />
                         {crate::domain::deploy_dag::blocked_words(&w.blocked_on)}
                     </p>
                 });
                 view! {
-                    <a href=format!("/approvals?request={}", w.request_id) data-testid="waiting">
-                        {format!("Review {} ({} of {})", w.commit, w.votes, w.needed)}
+                    <a href=format!("/approvals?request={}", w.request_id) class="wl" data-testid="waiting">
+                        <span data-testid=(status == CellStatus::Waiting).then_some("status")>{waiting_words}</span>
+                        <small>{format!(" · {} ({} of {})", w.commit, w.votes, w.needed)}</small>
                     </a>
                     {blocked}
                 }
             })}
             {cell.problem.map(|p| view! {
-                <p class="mt-1 flex items-start gap-1 text-xs text-rose-800" role="note"><Icon kind=IconKind::Alert class="mt-0.5 h-3 w-3 shrink-0" />{p}</p>
+                <p class="prob" role="note"><Icon kind=IconKind::Alert class="mt-0.5 h-3 w-3 shrink-0" />{p}</p>
             })}
         </td>
     }
 }
 
-/// Missing commits listed in a board cell; the rest are on the cell's page.
-const GAP_COMMITS_ON_BOARD: usize = 1;
+/// A status as the summary strip and the cells name it in the page
+/// (`data-status`), for styles and tests.
+fn status_key(status: CellStatus) -> &'static str {
+    match status {
+        CellStatus::Down => "down",
+        CellStatus::Failed => "failed",
+        CellStatus::Waiting => "waiting",
+        CellStatus::Deploying => "deploying",
+        CellStatus::Up => "up",
+        CellStatus::Checking => "checking",
+        CellStatus::Deployed => "deployed",
+        CellStatus::NotDeployed => "not-deployed",
+    }
+}
 
 /// "2 commits behind QA".
 pub(crate) fn gap_words(g: &Gap) -> String {

@@ -135,7 +135,7 @@ fn EventChip(event: CalendarEvent, compact: bool) -> impl IntoView {
     let (icon, tone) = milestone_style(event.kind);
     let flagged = event.in_blackout.is_some();
     let ring = if flagged {
-        "bg-rose-50 text-rose-900 ring-rose-600/40"
+        "bg-amber-50 text-amber-950 ring-amber-600/40"
     } else {
         tone
     };
@@ -159,7 +159,7 @@ fn EventChip(event: CalendarEvent, compact: bool) -> impl IntoView {
     let moved = (event.moves > 0).then(|| view! { <span class="sr-only">" (moved)"</span><span aria-hidden="true" class="font-semibold">"*"</span> });
     let flag = event.in_blackout.clone().map(|b| {
         view! {
-            <span class="inline-flex items-center gap-0.5 font-semibold text-rose-800">
+            <span class="inline-flex items-center gap-0.5 font-semibold text-amber-800">
                 <Icon kind=IconKind::Alert class="h-3 w-3" />
                 {if compact { "blackout".to_owned() } else { format!("in blackout: {b}") }}
             </span>
@@ -380,7 +380,7 @@ fn DayView(day: DayCell) -> impl IntoView {
         class.push_str(" bg-slate-50/70 text-slate-500");
     }
     if blackout {
-        class.push_str(" bg-[repeating-linear-gradient(135deg,var(--color-rose-100)_0_5px,transparent_5px_11px)]");
+        class.push_str(" bg-[repeating-linear-gradient(135deg,var(--color-amber-100)_0_5px,transparent_5px_11px)]");
     }
     if day.hotfix_window {
         class.push_str(" border-t-2 border-t-amber-400 border-dashed");
@@ -401,7 +401,7 @@ fn DayView(day: DayCell) -> impl IntoView {
                 </time>
                 {today.then(|| view! { <span class="text-xs font-semibold uppercase tracking-wide text-indigo-700">"Today"</span> })}
             </div>
-            {blackout.then(|| view! { <p class="mt-0.5 truncate text-xs font-medium text-rose-800" title=blackouts.clone()>{format!("Blackout: {blackouts}")}</p> })}
+            {blackout.then(|| view! { <p class="mt-0.5 truncate text-xs font-medium text-amber-800" title=blackouts.clone()>{format!("Blackout: {blackouts}")}</p> })}
             {day.hotfix_window.then(|| view! { <span class="sr-only">"Hotfix window"</span> })}
             <ul class="mt-0.5 space-y-0.5">
                 {day.events.into_iter().map(|event| view! { <li><EventChip event compact=true /></li> }).collect_view()}
@@ -425,7 +425,7 @@ fn Agenda(agenda: Vec<CalendarEvent>, spans: Vec<DaySpan>, month_title: String) 
                 <ul class="mt-2 space-y-1" aria-label="Blackouts and hotfix windows">
                     {spans.into_iter().map(|s| {
                         let blackout = s.name.starts_with("Blackout");
-                        let (icon, tone) = if blackout { (IconKind::Lock, "text-rose-800") } else { (IconKind::Branch, "text-amber-800") };
+                        let (icon, tone) = if blackout { (IconKind::Lock, "text-amber-800") } else { (IconKind::Branch, "text-amber-800") };
                         view! {
                             <li class="flex flex-wrap items-baseline gap-x-2 text-sm">
                                 <span class=format!("inline-flex items-center gap-1 font-medium {tone}")><Icon kind=icon class="h-3.5 w-3.5" />{s.name}</span>
@@ -521,7 +521,7 @@ where
                             <span class="text-xs text-slate-600">{step.detail.unwrap_or_else(|| "Differs by team".to_owned())}</span>
                             <span class="flex flex-wrap items-center gap-x-2 text-xs">
                                 <span class="inline-flex items-center gap-1 font-medium text-slate-700"><Icon kind=mark_icon class="h-3.5 w-3.5" />{mark}</span>
-                                {step.in_blackout.map(|b| view! { <span class="inline-flex items-center gap-1 font-semibold text-rose-800"><Icon kind=IconKind::Alert class="h-3.5 w-3.5" />{format!("In blackout: {b}")}</span> })}
+                                {step.in_blackout.map(|b| view! { <span class="inline-flex items-center gap-1 font-semibold text-amber-800"><Icon kind=IconKind::Alert class="h-3.5 w-3.5" />{format!("In blackout: {b}")}</span> })}
                                 {href.map(|href| view! {
                                     <a href=href class="ml-auto inline-flex min-h-6 items-center font-medium text-indigo-700 underline print:hidden" aria-label=format!("Move {label} of release {}", current.name)>"Move"</a>
                                 })}
@@ -553,7 +553,7 @@ where
             <p class="mt-1 text-sm text-slate-600">"Approvals count the requests CodePipeline raised during each release's cycle. ⚠ marks a milestone inside a blackout."</p>
             // Scrolls sideways on narrow screens: focusable, so the keyboard
             // can scroll it too.
-            <div class="mt-3 overflow-x-auto rounded-lg border border-slate-200 focus-visible:outline-2 focus-visible:outline-indigo-600" tabindex="0" role="region" aria-labelledby="next-heading">
+            <div class="scroller mt-3 rounded-lg border border-slate-200" tabindex="0" role="region" aria-labelledby="next-heading">
                 <table class="w-full min-w-[56rem] text-left text-sm">
                     <thead class="bg-slate-50 text-xs font-medium uppercase tracking-wide text-slate-500">
                         <tr>
@@ -580,7 +580,7 @@ where
                                         view! {
                                             <td class="whitespace-nowrap px-3 py-2 text-slate-700">
                                                 {words}
-                                                {flag.map(|b| view! { <span class="ml-1 font-semibold text-rose-800" title=format!("Falls in blackout {b}")>{format!("⚠ {b}")}</span> })}
+                                                {flag.map(|b| view! { <span class="ml-1 font-semibold text-amber-800" title=format!("Falls in blackout {b}")>{format!("⚠ {b}")}</span> })}
                                                 {href.map(|href| view! { <a href=href class="ml-2 inline-flex min-h-6 items-center text-xs font-medium text-indigo-700 underline print:hidden" aria-label=label>"Move"</a> })}
                                             </td>
                                         }

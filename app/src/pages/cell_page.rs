@@ -7,6 +7,7 @@ use crate::components::error_notice::ErrorNotice;
 use crate::components::time::ago;
 use crate::error::AppError;
 use crate::pages::board_page::{status_tone, status_word, GapList, Timeline};
+use crate::views::board::percent_up;
 use crate::views::board::{CellDetail, CellStatus};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
@@ -84,6 +85,20 @@ fn is_aws_console(url: &str) -> bool {
     url.starts_with("https://console.aws.amazon.com/") || url.contains(".console.aws.amazon.com/")
 }
 
+/// Which execution the actions listed belong to: the newest, and whether
+/// it is the one whose revision the environment runs.
+fn run_heading(latest: Option<&str>, deployed: Option<&str>) -> String {
+    match (latest, deployed) {
+        (Some(l), Some(d)) if l == d => format!("Run {l} (the deployed run)"),
+        (Some(l), Some(d)) => {
+            format!("Run {l} (the newest; the environment runs what run {d} deployed)")
+        }
+        (Some(l), None) => format!("Run {l} (the newest)"),
+        (None, Some(d)) => format!("Run {d} (the deployed run)"),
+        (None, None) => "Latest run".to_owned(),
+    }
+}
+
 /// A label and its value in the page's facts list.
 #[component]
 fn Fact(label: &'static str, children: Children) -> impl IntoView {
@@ -131,7 +146,7 @@ fn CellBody(data: CellDetail) -> impl IntoView {
         view! {
             <section aria-labelledby="run-heading" class="mt-6" id="run">
                 <h2 id="run-heading" class="text-sm font-semibold text-slate-900">
-                    {cell.run_id.clone().map_or_else(|| "Latest run".to_owned(), |id| format!("Run {id}"))}
+                    {run_heading(cell.latest_run.as_deref(), cell.run_id.as_deref())}
                 </h2>
                 <table class="mt-2 w-full border-collapse text-left text-sm">
                     <caption class="sr-only">"Actions of the run and how each went"</caption>
@@ -199,17 +214,19 @@ fn CellBody(data: CellDetail) -> impl IntoView {
             <section aria-labelledby="health-heading" class="mt-6">
                 <h2 id="health-heading" class="text-sm font-semibold text-slate-900">"Health"</h2>
                 <p class="mt-1 text-sm text-slate-700">{format!("{state}{}", since.unwrap_or_default())}{h.detail.map(|d| format!(": {d}"))}</p>
-                {h.uptime_30d.map(|u30| view! {
+                {h.uptime_30d.map(|u30| {
+                    let minutes = h.downtime_cycle_minutes.unwrap_or(0);
+                    let any_down = minutes > 0 || !h.timeline.is_empty() || h.up == Some(false);
+                    view! {
                     <p class="mt-1 text-sm text-slate-700" data-testid="uptime">
                         {format!(
-                            "Down {} min this release cycle ({:.2}% up) · {:.2}% up in the last 30 days",
-                            h.downtime_cycle_minutes.unwrap_or(0),
-                            h.uptime_cycle.unwrap_or(100.0),
-                            u30
+                            "Down {minutes} min this release cycle ({}% up) · {}% up in the last 30 days",
+                            percent_up(h.uptime_cycle.unwrap_or(100.0), minutes > 0 || h.up == Some(false)),
+                            percent_up(u30, any_down)
                         )}
                     </p>
                     <div class="mt-1 max-w-xl"><Timeline marks=h.timeline.clone() /></div>
-                })}
+                }})}
             </section>
         }
     });
@@ -221,6 +238,7 @@ fn CellBody(data: CellDetail) -> impl IntoView {
         {(status == CellStatus::Down).then(|| view! {
             <p class="mt-3 flex items-center gap-2 rounded-md bg-rose-700 px-3 py-2 text-sm font-semibold text-white" data-testid="health">
                 <span class="st down text-white">{word.clone()}</span>
+                {health.as_ref().and_then(|h| h.detail.clone()).map(|d| view! { <span class="font-normal">{d}</span> })}
                 {ticket.clone().map(|url| view! { <a href=url class="ml-auto text-white underline" data-testid="ticket">"Critical ticket"</a> })}
             </p>
         })}
@@ -233,7 +251,8 @@ fn CellBody(data: CellDetail) -> impl IntoView {
                 </a>
             })}
         </p>
-        {cell.problem.clone().map(|p| view! { <p role="note" class="mt-2 text-sm text-rose-800">{p}</p> })}
+        {cell.problem.clone().map(|p| view! { <p role="note" class="mt-2 text-sm text-amber-900">{p}</p> })}
+        {health_section}
         <dl class="mt-4 divide-y divide-slate-100 text-sm">
             <Fact label="Commit">{commit}</Fact>
             <Fact label="Message">{cell.message.clone().unwrap_or_else(|| "—".to_owned())}</Fact>
@@ -244,7 +263,6 @@ fn CellBody(data: CellDetail) -> impl IntoView {
         </dl>
         {actions}
         {gap}
-        {health_section}
         {(!hotfixes.is_empty()).then(|| view! {
             <section aria-labelledby="hotfix-heading" class="mt-6">
                 <h2 id="hotfix-heading" class="text-sm font-semibold text-slate-900">"Hotfix branches"</h2>

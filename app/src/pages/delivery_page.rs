@@ -82,9 +82,10 @@ fn band_icon(band: Option<Band>) -> IconKind {
 
 fn band_tone(band: Option<Band>) -> &'static str {
     match band {
+        // A band is information, not an alarm: its word says how it
+        // compares; only High and Elite are marked as good.
         Some(Band::Elite) | Some(Band::High) => "text-emerald-800",
-        Some(Band::Medium) => "text-amber-800",
-        Some(Band::Low) => "text-rose-800",
+        Some(Band::Medium) | Some(Band::Low) => "text-slate-700",
         None => "text-slate-600",
     }
 }
@@ -283,7 +284,10 @@ fn DeliveryBody(data: DeliveryView) -> impl IntoView {
         <div class="flex flex-wrap items-start justify-between gap-3">
             <div>
                 <h1 class="text-xl font-semibold tracking-tight">"Delivery metrics"</h1>
-                <p class="mt-1 max-w-3xl text-sm text-slate-600">{heading_note}</p>
+                <details class="mt-1 max-w-3xl text-sm text-slate-600">
+                    <summary class="cursor-pointer text-indigo-700 hover:underline">"How these are measured"</summary>
+                    <p class="mt-1">{heading_note}</p>
+                </details>
                 {data.history_from.map(|f| view! {
                     <p class="mt-1 text-xs text-slate-500">{format!("History from {} UTC.", f.format("%-d %b %Y"))}</p>
                 })}
@@ -322,7 +326,7 @@ fn DeliveryBody(data: DeliveryView) -> impl IntoView {
                     <div class="mt-2 grid gap-3 md:grid-cols-2" data-testid="charts">{chart_views}</div>
                     <details class="mt-3 rounded-lg border border-slate-200 bg-white">
                         <summary class="cursor-pointer px-3 py-2 text-sm font-medium text-slate-900">"The charts' numbers"</summary>
-                        <div class="overflow-x-auto">
+                        <div class="scroller" tabindex="0" role="region" aria-label="The charts' numbers, scrollable sideways">
                             <table class="min-w-full text-sm">
                                 <caption class="sr-only">"Each team's measures per release"</caption>
                                 <thead class="bg-slate-50 text-xs text-slate-600">
@@ -343,7 +347,7 @@ fn DeliveryBody(data: DeliveryView) -> impl IntoView {
                 </section>
                 <section aria-labelledby="table-heading" class="mt-8">
                     <h2 id="table-heading" class="text-base font-semibold text-slate-900">{format!("Teams and services, last {days} days")}</h2>
-                    <div class="mt-2 overflow-x-auto rounded-lg border border-slate-200 bg-white">
+                    <div class="scroller mt-2 rounded-lg border border-slate-200 bg-white" tabindex="0" role="region" aria-labelledby="table-heading">
                         <table class="min-w-full text-sm" data-testid="measures">
                             <caption class="sr-only">{format!("The four measures per team and service over the last {days} days")}</caption>
                             <thead class="bg-slate-50 text-xs text-slate-600">

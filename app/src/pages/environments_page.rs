@@ -263,7 +263,7 @@ fn ServicesSection(
                 .into_any()
             } else {
                 view! {
-                    <div class="mt-3 overflow-x-auto rounded-lg border border-slate-200">
+                    <div class="scroller mt-3 rounded-lg border border-slate-200" tabindex="0" role="region" aria-label="Environments, scrollable sideways">
                         <table class="w-full text-left text-sm">
                             <thead class="bg-slate-50 text-xs uppercase tracking-wide text-slate-500">
                                 <tr>

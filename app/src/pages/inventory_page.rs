@@ -60,7 +60,7 @@ fn InventoryBody(data: InventoryView) -> impl IntoView {
         </section>
         <section aria-labelledby="services-heading" class="mt-8">
             <h2 id="services-heading" class="text-base font-semibold text-slate-900">"Resources by AWS service"</h2>
-            <div class="mt-2 overflow-x-auto rounded-lg border border-slate-200 bg-white">
+            <div class="scroller mt-2 rounded-lg border border-slate-200 bg-white" tabindex="0" role="region" aria-labelledby="services-heading">
                 <table class="min-w-full text-sm" data-testid="by-service">
                     <caption class="sr-only">"Resources each environment's state manages, by AWS service"</caption>
                     <thead class="bg-slate-50 text-xs text-slate-600">

@@ -8,6 +8,7 @@ pub mod cell_page;
 pub mod delivery_page;
 pub mod demo_sign_in_page;
 pub mod environments_page;
+pub mod home_page;
 pub mod inventory_page;
 pub mod not_found_page;
 pub mod notifications_page;

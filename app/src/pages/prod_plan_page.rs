@@ -83,7 +83,7 @@ pub fn state_icon(state: ProdState) -> IconKind {
 fn state_tone(state: ProdState) -> &'static str {
     match state {
         ProdState::Unchanged | ProdState::NotStarted | ProdState::Unknown => "text-slate-600",
-        ProdState::WaitingForApproval => "text-amber-700",
+        ProdState::WaitingForApproval => "text-violet-800",
         ProdState::Approved => "text-indigo-700",
         ProdState::Deploying => "text-sky-700",
         ProdState::Deployed => "text-emerald-700",
@@ -229,7 +229,7 @@ fn PlanBody(data: ProdPlanView) -> impl IntoView {
                 .collect_view()}
         </ul>
         <figure class="mt-4 rounded-lg border border-slate-200 bg-slate-50">
-            <div class="overflow-auto p-2" tabindex="0" role="group" aria-label="The dependency graph, scrollable" inner_html=data.svg.clone()></div>
+            <div class="scroller overflow-y-auto p-2" tabindex="0" role="group" aria-label="The dependency graph, scrollable" inner_html=data.svg.clone()></div>
             <figcaption class="flex flex-wrap gap-x-4 gap-y-1 border-t border-slate-200 px-3 py-2 text-xs text-slate-600">
                 <span>"An arrow goes from a service to a service that calls it: left to right is the order to Prod."</span>
                 <span>"Solid: HTTP · dashed: gRPC · dotted: queue."</span>

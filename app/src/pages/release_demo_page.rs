@@ -90,14 +90,18 @@ fn Presentation(slide: usize, advance: Option<u32>) -> impl IntoView {
                             let to = slide_href(if index + 1 < count { index + 2 } else { 1 }, advance);
                             view! { <Meta http_equiv="refresh" content=format!("{seconds};url={to}") /> }
                         });
-                        let panels = slides.into_iter().nth(index).unwrap_or_default();
+                        let columns = slides.into_iter().nth(index).unwrap_or_default();
                         view! {
                             {refresh}
                             <StepKeys previous=previous.clone() next=next.clone() page_keys=true />
                             <div id="release-demo-live" data-live="" class="flex flex-col">
                                 <SlideHeader data previous next index count advance />
-                                <div class="mt-8 grid grid-cols-1 gap-12 lg:grid-cols-3">
-                                    {panels.into_iter().map(|panel| view! { <PanelView panel /> }).collect_view()}
+                                <div class="mt-5 grid grid-cols-1 gap-12 lg:grid-cols-3">
+                                    {columns.into_iter().map(|column| view! {
+                                        <div class="min-w-0 space-y-6">
+                                            {column.into_iter().map(|panel| view! { <PanelView panel /> }).collect_view()}
+                                        </div>
+                                    }).collect_view()}
                                 </div>
                             </div>
                         }
@@ -141,8 +145,8 @@ fn SlideHeader(
     view! {
         <header class="flex flex-wrap items-start justify-between gap-x-10 gap-y-4">
             <div>
-                <h1 class="text-5xl font-semibold tracking-tight text-slate-900">{format!("In {}, not yet in {}", data.release, data.prod)}</h1>
-                <p class=format!("mt-4 flex items-center gap-3 text-3xl {tone}") role="status" aria-label=format!("{} health", data.release)>
+                <h1 class="text-4xl font-semibold tracking-tight text-slate-900">{format!("In {}, not yet in {}", data.release, data.prod)}</h1>
+                <p class=format!("mt-2 flex items-center gap-3 text-3xl {tone}") role="status" aria-label=format!("{} health", data.release)>
                     <Icon kind=icon class="h-8 w-8 shrink-0" />{health}
                 </p>
             </div>
@@ -168,6 +172,7 @@ fn PanelView(panel: Panel) -> impl IntoView {
         team,
         part,
         parts,
+        total,
         changes,
         problems,
     } = panel;
@@ -176,33 +181,32 @@ fn PanelView(panel: Panel) -> impl IntoView {
     } else {
         team.clone()
     };
-    let count = changes.len();
     let empty = changes.is_empty() && problems.is_empty();
     let label = heading.clone();
     view! {
         <section aria-label=label class="min-w-0">
-            <h2 class="flex flex-wrap items-baseline gap-x-4 text-4xl font-semibold text-slate-900">
+            <h2 class="flex flex-wrap items-baseline gap-x-4 text-3xl font-semibold text-slate-900">
                 {heading}
-                {(count > 0 && part == 1).then(|| view! { <span class="text-2xl font-normal text-slate-600">{if count == 1 { "1 change".to_owned() } else { format!("{count} changes") }}</span> })}
+                {(total > 0).then(|| view! { <span class="text-2xl font-normal text-slate-600">{if total == 1 { "1 change".to_owned() } else { format!("{total} changes") }}</span> })}
             </h2>
-            {empty.then(|| view! { <p class="mt-5 text-3xl text-slate-600">"Nothing new in Release."</p> })}
-            <ul class="mt-5 space-y-5 empty:hidden">
+            {empty.then(|| view! { <p class="mt-4 text-3xl text-slate-600">"Nothing new in Release."</p> })}
+            <ul class="mt-4 space-y-4 empty:hidden">
                 {problems.into_iter().map(|(service, problem)| view! {
                     <li class="text-2xl text-rose-800">
                         <p class="flex items-center gap-3 font-semibold"><Icon kind=IconKind::Alert class="h-7 w-7 shrink-0" />{service}</p>
                         <p>{problem}</p>
                     </li>
                 }).collect_view()}
+                // On the screen a change is its title and the services it
+                // reached; who wrote it is on the page's normal view.
                 {changes.into_iter().map(|change| {
-                    let by = (!change.authors.is_empty()).then(|| format!(" · by {}", change.authors.join(", ")));
                     view! {
                         <li>
-                            <p class="text-[1.75rem] leading-tight text-slate-900">
+                            <p class="text-[1.625rem] leading-tight text-slate-900">
                                 {change.title}
                             </p>
-                            <p class="mt-1 text-2xl text-slate-600">
+                            <p class="mt-1 text-2xl leading-7 text-slate-600">
                                 <span class="font-medium text-slate-800">{change.services.join(", ")}</span>
-                                {by}
                             </p>
                         </li>
                     }
@@ -244,7 +248,10 @@ fn DemoBody(data: ReleaseDemoView) -> impl IntoView {
         unknown,
         ..
     } = data;
-    let total: usize = teams
+    // A change is what the presentation counts: a pull request (or a
+    // commit without one), however many services it reached.
+    let total: usize = teams.iter().map(|t| t.changes().len()).sum();
+    let commits: usize = teams
         .iter()
         .flat_map(|t| t.services.iter())
         .map(|s| s.commits.len())
@@ -252,7 +259,7 @@ fn DemoBody(data: ReleaseDemoView) -> impl IntoView {
     view! {
         <h1 class="text-3xl font-semibold tracking-tight">{format!("In {release}, not yet in {prod}")}</h1>
         <p class="mt-2 text-lg text-slate-600">
-            {format!("{total} change{} deployed in {release} that {prod} does not run yet. ", if total == 1 { "" } else { "s" })}
+            {format!("{total} change{} ({commits} commit{}) deployed in {release} that {prod} does not run yet. ", if total == 1 { "" } else { "s" }, if commits == 1 { "" } else { "s" })}
             <a href="/release-demo" class="text-base font-medium text-indigo-700 underline">"Refresh"</a>
             " · "
             <a href="/release-demo?present=1" class="text-base font-medium text-indigo-700 underline">"Present on a projector"</a>
@@ -265,7 +272,10 @@ fn DemoBody(data: ReleaseDemoView) -> impl IntoView {
         <div class="mt-8 grid gap-8 xl:grid-cols-3">
             {teams.into_iter().map(|team| view! {
                 <section aria-label=team.team.clone()>
-                    <h2 class="text-2xl font-semibold text-slate-900">{team.team.clone()}</h2>
+                    <h2 class="flex items-baseline gap-3 text-2xl font-semibold text-slate-900">
+                        {team.team.clone()}
+                        <span class="text-base font-normal text-slate-600">{match team.changes().len() { 1 => "1 change".to_owned(), n => format!("{n} changes") }}</span>
+                    </h2>
                     <ul class="mt-3 space-y-5">
                         {team.services.into_iter().map(|service| view! { <ServiceItem service /> }).collect_view()}
                     </ul>

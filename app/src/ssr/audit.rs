@@ -201,6 +201,11 @@ pub async fn view(
             .map(|e| (e.id.to_string(), e.name.to_string()))
             .collect(),
         services: org.services.iter().map(|s| s.id.to_string()).collect(),
+        service_names: org
+            .services
+            .iter()
+            .map(|s| (s.id.to_string(), s.name.to_string()))
+            .collect(),
         verification: if is_admin {
             state.audit.last_verification().await?
         } else {

@@ -1,7 +1,7 @@
 //! The board from what the jobs recorded in Postgres and the approval
 //! queue: no page view calls AWS or GitHub.
 
-use super::ports::{ActionStatus, BoardSnapshot};
+use super::ports::{ActionStatus, BoardSnapshot, CellIndex};
 use super::AppState;
 use crate::domain::health::{downtime, timeline, uptime_percent, Outage};
 use crate::domain::{DownPolicy, OrgModel};
@@ -10,6 +10,7 @@ use crate::views::board::{
     ActionChip, ActionState, BoardFilters, BoardView, Cell, CellDetail, CellStatus, Gap, GapCommit,
     Health, HotfixLine, ServiceRow, TeamRows, WaitingApproval,
 };
+use crate::views::home::{NavCounts, StatusCounts};
 use chrono::{DateTime, Duration, Utc};
 
 /// Services per page: a laptop screen of rows, every one complete.
@@ -71,6 +72,7 @@ pub async fn view(
     service: Option<String>,
     waiting: Option<String>,
     down: Option<String>,
+    failed: Option<String>,
     page: Option<String>,
 ) -> Result<BoardView, AppError> {
     let org = state.org.load_org().await?;
@@ -94,6 +96,7 @@ pub async fn view(
             .filter(|s| !s.is_empty()),
         waiting: flag(waiting.as_deref()),
         down: flag(down.as_deref()),
+        failed: flag(failed.as_deref()),
         page,
     };
     Ok(build(
@@ -144,6 +147,86 @@ pub async fn cell(
         cell,
         hotfixes: row.hotfixes,
         demo: state.mode == super::Mode::Demo,
+    })
+}
+
+/// A cell's status from its records: the one rule the board's cells, its
+/// summary strip, its filters and the navigation's counts share.
+pub fn cell_status(snapshot: &BoardSnapshot, at: Option<&CellIndex>) -> CellStatus {
+    let d = at
+        .and_then(|c| c.deployment)
+        .map(|i| &snapshot.deployments[i]);
+    CellStatus::of(
+        d.is_some_and(|d| d.commit.is_some()),
+        d.and_then(|d| d.latest_status.as_deref()),
+        at.is_some_and(|c| c.waiting.is_some()),
+        at.and_then(|c| c.health).map(|i| snapshot.health[i].up),
+    )
+}
+
+/// The statuses of one service's cells, environment by environment as the
+/// board shows them.
+fn statuses<'a>(
+    org: &'a OrgModel,
+    snapshot: &'a BoardSnapshot,
+    team: &'a crate::domain::Team,
+    service: &'a crate::domain::Service,
+) -> impl Iterator<Item = CellStatus> + 'a {
+    let records = snapshot.service(service.id.as_str());
+    org.environments_for(&team.id)
+        .into_iter()
+        .map(move |env| cell_status(snapshot, records.and_then(|r| r.cells.get(env.id.as_str()))))
+}
+
+impl StatusCounts {
+    fn add(&mut self, status: CellStatus) {
+        match status {
+            CellStatus::Down => self.down += 1,
+            CellStatus::Failed => self.failed += 1,
+            CellStatus::Waiting => self.waiting += 1,
+            _ => {}
+        }
+    }
+}
+
+/// How many cells of `team`'s services (every team's when `None`) are
+/// down, failed and waiting.
+pub fn status_counts(
+    org: &OrgModel,
+    snapshot: &BoardSnapshot,
+    team: Option<&crate::domain::TeamId>,
+) -> StatusCounts {
+    let mut counts = StatusCounts::default();
+    for t in org
+        .teams
+        .iter()
+        .filter(|t| team.is_none_or(|id| &t.id == id))
+    {
+        for service in org.services_of(&t.id) {
+            statuses(org, snapshot, t, service).for_each(|s| counts.add(s));
+        }
+    }
+    counts
+}
+
+/// What the navigation counts: requests waiting for a decision and cells
+/// down, from the cached snapshot; `audit`: whether it links the log.
+pub async fn nav_counts(state: &AppState, audit: bool) -> Result<NavCounts, AppError> {
+    let org = state.org.load_org().await?;
+    let now = Utc::now();
+    let snapshot = state
+        .board
+        .snapshot(super::calendar::snapshot_since(now, now))
+        .await?;
+    let counts = status_counts(&org, &snapshot, None);
+    Ok(NavCounts {
+        approvals: snapshot
+            .waiting
+            .iter()
+            .filter(|w| org.service(&w.service_id).is_some())
+            .count(),
+        down: counts.down,
+        audit,
     })
 }
 
@@ -273,12 +356,7 @@ impl<'a> Rows<'a> {
                         Vec::new()
                     },
                 });
-            let status = CellStatus::of(
-                d.is_some_and(|d| d.commit.is_some()),
-                d.and_then(|d| d.latest_status.as_deref()),
-                waiting.is_some(),
-                cell_health.as_ref().map(|h| h.up),
-            );
+            let status = cell_status(self.snapshot, at);
             cells.push(Cell {
                 status,
                 environment_id: env.id.to_string(),
@@ -307,6 +385,7 @@ impl<'a> Rows<'a> {
                     .map(|e| e.chars().take(8).collect()),
                 run_id: d.and_then(|d| d.deployed_execution.clone()),
                 latest_status: d.and_then(|d| d.latest_status.clone()),
+                latest_run: d.and_then(|d| d.latest_execution.clone()),
                 actions: d.map_or_else(Vec::new, |d| {
                     chips(&d.actions, self.org.pipelines.approval_stage())
                 }),
@@ -354,6 +433,7 @@ pub fn build(
     // Which services match, from cheap lookups; cells are built only for
     // the page shown.
     let mut matching: Vec<(&crate::domain::Team, &crate::domain::Service)> = Vec::new();
+    let mut counts = StatusCounts::default();
     for t in &org.teams {
         if filters.team.as_deref().is_some_and(|f| f != t.id.as_str()) {
             continue;
@@ -366,11 +446,22 @@ pub fn build(
                     continue;
                 }
             }
-            let records = snapshot.service(service.id.as_str());
-            if filters.waiting && !records.is_some_and(|r| r.waiting) {
-                continue;
+            // The summary counts every cell the other filters leave, so
+            // each of its numbers is what its filter then shows.
+            let (mut down, mut failed, mut waiting) = (false, false, false);
+            for status in statuses(org, snapshot, t, service) {
+                counts.add(status);
+                down |= status == CellStatus::Down;
+                failed |= status == CellStatus::Failed;
+                waiting |= status == CellStatus::Waiting;
             }
-            if filters.down && !records.is_some_and(|r| r.down) {
+            let wanted = [
+                (filters.down, down),
+                (filters.failed, failed),
+                (filters.waiting, waiting),
+            ];
+            // Several status filters show services with any of them.
+            if wanted.iter().any(|(on, _)| *on) && !wanted.iter().any(|(on, has)| *on && *has) {
                 continue;
             }
             matching.push((t, service));
@@ -413,6 +504,7 @@ pub fn build(
         page,
         pages,
         total: org.services.len(),
+        counts,
         recorded: !snapshot.deployments.is_empty(),
     }
 }

@@ -8,6 +8,7 @@ pub mod calendar;
 pub mod changes;
 pub mod delivery;
 pub mod forms;
+pub mod home;
 pub mod inventory;
 pub mod notifications;
 pub mod ports;

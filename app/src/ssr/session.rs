@@ -262,6 +262,34 @@ pub async fn has_notice(session: &Session) -> Result<bool, AppError> {
         .is_some())
 }
 
+/// The navigation of this viewer: the counts for someone who may read the
+/// board (anyone in demo mode, anyone signed in otherwise), and the audit
+/// link unless their roles cannot read the log (someone not signed in is
+/// offered it, and asked to sign in there).
+pub async fn nav(
+    state: &AppState,
+    demo: bool,
+    user: Option<&crate::domain::User>,
+) -> Result<crate::views::home::NavCounts, AppError> {
+    let audit = user.is_none_or(|u| super::audit::access(u) != super::audit::Access::Nothing);
+    let without_counts = crate::views::home::NavCounts {
+        audit,
+        ..Default::default()
+    };
+    if !(demo || user.is_some()) {
+        return Ok(without_counts);
+    }
+    // The counts are a courtesy: a page whose snapshot cannot be read
+    // still knows who is signed in, and says what failed where it shows it.
+    match super::board::nav_counts(state, audit).await {
+        Ok(counts) => Ok(counts),
+        Err(err) => {
+            tracing::warn!(error = %err, "the header's counts could not be read");
+            Ok(without_counts)
+        }
+    }
+}
+
 /// Who asks on this request's session: for server functions, which hand
 /// it to the services.
 pub async fn caller(state: &AppState) -> Result<super::Caller, AppError> {

@@ -34,6 +34,10 @@ pub struct AuditView {
     pub teams: Vec<(String, String)>,
     pub environments: Vec<(String, String)>,
     pub services: Vec<String>,
+    /// Each service's name by id: rows lead with the name, not the
+    /// pipeline's id.
+    #[serde(default)]
+    pub service_names: Vec<(String, String)>,
     /// Shown to admins only.
     pub verification: Option<AuditVerification>,
     pub is_admin: bool,

@@ -168,6 +168,19 @@ impl CellStatus {
     }
 }
 
+/// "99.98": a share up in percent, to two places, rounded down so that a
+/// minute down never reads as 100.00.
+pub fn percent_up(percent: f64, any_down: bool) -> String {
+    // The epsilon keeps 99.97 (stored as 99.9699…) from reading 99.96.
+    let floored = (percent * 100.0 + 1e-6).floor() / 100.0;
+    let shown = if any_down {
+        floored.min(99.99)
+    } else {
+        floored
+    };
+    format!("{shown:.2}")
+}
+
 /// One service in one environment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Cell {
@@ -186,6 +199,9 @@ pub struct Cell {
     pub run_id: Option<String>,
     /// The newest execution's status (e.g. InProgress).
     pub latest_status: Option<String>,
+    /// The newest execution's id: the run the actions belong to.
+    #[serde(default)]
+    pub latest_run: Option<String>,
     pub actions: Vec<ActionChip>,
     pub waiting: Option<WaitingApproval>,
     pub behind: Option<Gap>,
@@ -231,6 +247,9 @@ pub struct BoardFilters {
     pub service: Option<String>,
     pub waiting: bool,
     pub down: bool,
+    /// Services with a failed run.
+    #[serde(default)]
+    pub failed: bool,
     pub page: u32,
 }
 
@@ -260,6 +279,9 @@ impl BoardFilters {
         if self.down {
             parts.push("down=1".into());
         }
+        if self.failed {
+            parts.push("failed=1".into());
+        }
         if page > 1 {
             parts.push(format!("page={page}"));
         }
@@ -283,6 +305,10 @@ pub struct BoardView {
     pub pages: u32,
     /// Services in the org.
     pub total: usize,
+    /// Cells down, failed and waiting among the services the team and
+    /// service filters leave (the summary strip above the table).
+    #[serde(default)]
+    pub counts: crate::views::home::StatusCounts,
     /// When the jobs last recorded anything, if ever.
     pub recorded: bool,
 }
@@ -304,6 +330,17 @@ pub struct CellDetail {
 
 #[cfg(test)]
 mod tests {
+    use super::percent_up;
+
+    #[test]
+    fn a_minute_down_never_reads_as_all_up() {
+        assert_eq!(percent_up(99.9995, true), "99.99");
+        assert_eq!(percent_up(100.0, true), "99.99");
+        assert_eq!(percent_up(100.0, false), "100.00");
+        assert_eq!(percent_up(98.756, true), "98.75");
+        assert_eq!(percent_up(99.97, true), "99.97");
+    }
+
     use super::CellStatus;
 
     #[test]

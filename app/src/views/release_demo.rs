@@ -157,81 +157,202 @@ pub struct Panel {
     /// 1-based part and parts of this team's list.
     pub part: usize,
     pub parts: usize,
+    /// The team's changes in all its parts.
+    pub total: usize,
     pub changes: Vec<DemoChange>,
     /// Services whose changes could not be read, with why.
     pub problems: Vec<(String, String)>,
 }
 
-/// Columns per presentation slide, and the lines one column holds at the
-/// presentation's type size on a 1920x1080 screen.
+/// Columns per presentation slide.
 pub const SLIDE_COLUMNS: usize = 3;
 
-pub const COLUMN_LINES: usize = 17;
+/// The height one column has on a 1920x1080 screen, in CSS pixels: the
+/// screen less the slide's header and padding (the browser tests check
+/// that every slide fits and that the demo is one slide).
+pub const COLUMN_PX: usize = 895;
 
-/// Characters of a change title per line in one column.
-const LINE_CHARS: usize = 30;
+/// Characters per line in one 576 px column: of a change's title (26 px
+/// type) and of the line under it (24 px type).
+const TITLE_CHARS: usize = 43;
+const UNDER_CHARS: usize = 48;
 
-/// One column's changes and problems, while slides are laid out.
-type Column = (Vec<DemoChange>, Vec<(String, String)>);
+/// A title line (26 px type, tight leading), a line under it (24 px, 28
+/// px leading), and the space between items (16 px, and 4 above the line
+/// under).
+const TITLE_LINE_PX: usize = 33;
+const UNDER_LINE_PX: usize = 28;
+const ITEM_GAP_PX: usize = 20;
 
-/// Lines an item takes: its text wrapped, and one line under it (a
-/// change's services, a problem's service).
+/// A team's heading (30 px type and the space under it), and the space
+/// above a team that follows another in the same column.
+const HEADING_PX: usize = 52;
+const TEAM_GAP_PX: usize = 24;
+
+/// Lines `text` takes at `per_line` characters a line.
+fn wrapped(text: &str, per_line: usize) -> usize {
+    text.chars().count().div_ceil(per_line).max(1)
+}
+
+/// The height an item takes: its text wrapped, the line under it wrapped,
+/// and the gap to the next.
+fn item_px(text: &str, under: &str) -> usize {
+    wrapped(text, TITLE_CHARS) * TITLE_LINE_PX
+        + wrapped(under, UNDER_CHARS) * UNDER_LINE_PX
+        + ITEM_GAP_PX
+}
+
+/// The height a problem takes: its service, then why.
 fn lines(text: &str) -> usize {
-    text.chars().count().div_ceil(LINE_CHARS).max(1) + 1
+    item_px(text, "")
 }
 
-/// Lines a change takes: its title, wrapped, and one for its services.
+/// The height a change takes: its title, and the services it reached.
 fn cost(change: &DemoChange) -> usize {
-    lines(&change.title)
+    item_px(&change.title, &change.services.join(", "))
 }
 
-/// Lines a column's team heading takes.
-const HEADING: usize = 2;
+/// One column of a slide: the teams (or parts of teams) it shows, in order.
+pub type SlideColumn = Vec<Panel>;
 
-/// The column an item of `lines` lines goes in: a new one when it would
-/// overflow the last (an item too tall for any column still gets a column
-/// of its own); `used` counts the last column's lines.
-fn column_for<'a>(columns: &'a mut Vec<Column>, used: &mut usize, lines: usize) -> &'a mut Column {
-    if *used + lines > COLUMN_LINES && *used > HEADING {
-        columns.push(Default::default());
-        *used = HEADING;
+/// Lays teams out in columns of `COLUMN_PX`: a team follows the one before
+/// it in the same column when its heading and first item fit there, and
+/// goes on in the next column only when its items do not fit one.
+struct Layout {
+    columns: Vec<SlideColumn>,
+    /// Pixels used in the last column.
+    used: usize,
+}
+
+impl Layout {
+    /// Starts a panel of `team`, whose items take `whole` pixels, the first
+    /// of them `first`: in the last column when the whole team fits there;
+    /// else, to `keep` it together, at the top of a new one when it fits a
+    /// column; else where its first item fits.
+    fn start(&mut self, team: &str, total: usize, first: usize, whole: usize, keep: bool) {
+        let gap = if self.columns.last().is_some_and(|c| !c.is_empty()) {
+            TEAM_GAP_PX
+        } else {
+            0
+        };
+        let left = COLUMN_PX.saturating_sub(self.used + gap + HEADING_PX);
+        let fits_here = whole <= left;
+        let fits_a_column = whole <= COLUMN_PX - HEADING_PX;
+        let starts_here = fits_here || ((!keep || !fits_a_column) && first <= left);
+        if self.columns.is_empty() || !starts_here {
+            self.columns.push(Vec::new());
+            self.used = HEADING_PX;
+        } else {
+            self.used += gap + HEADING_PX;
+        }
+        let part = 1;
+        self.last_column().push(Panel {
+            team: team.to_owned(),
+            part,
+            parts: 1,
+            total,
+            changes: Vec::new(),
+            problems: Vec::new(),
+        });
     }
-    *used += lines;
-    columns.last_mut().expect("one column")
+
+    fn last_column(&mut self) -> &mut SlideColumn {
+        if self.columns.is_empty() {
+            self.columns.push(Vec::new());
+        }
+        self.columns.last_mut().expect("a column")
+    }
+
+    /// The panel an item `height` pixels high goes in: the current one, or
+    /// the team's next part at the top of a new column when it would
+    /// overflow (an item too tall for any column still gets one).
+    fn panel_for(&mut self, height: usize) -> &mut Panel {
+        let fits = self.used + height <= COLUMN_PX;
+        let empty = self
+            .columns
+            .last()
+            .and_then(|c| c.last())
+            .is_none_or(|p| p.changes.is_empty() && p.problems.is_empty());
+        if !fits && !empty {
+            let previous = self
+                .columns
+                .last()
+                .and_then(|c| c.last())
+                .cloned()
+                .expect("a panel");
+            self.columns.push(vec![Panel {
+                part: previous.part + 1,
+                changes: Vec::new(),
+                problems: Vec::new(),
+                ..previous
+            }]);
+            self.used = HEADING_PX;
+        }
+        self.used += height;
+        self.last_column().last_mut().expect("a panel")
+    }
 }
 
-/// The presentation's slides: each team's changes in columns of at most
-/// `COLUMN_LINES`, a team over several columns when it needs them, and
-/// `SLIDE_COLUMNS` columns to a slide. Never empty.
-pub fn slides(view: &ReleaseDemoView) -> Vec<Vec<Panel>> {
-    let mut panels: Vec<Panel> = Vec::new();
+/// The presentation's slides: `SLIDE_COLUMNS` columns each, every column
+/// holding as many teams as fit, each part of a team naming its total.
+/// Teams are kept together (a team over several columns only when its
+/// changes need them) unless that takes more slides than filling every
+/// column does. Never empty.
+pub fn slides(view: &ReleaseDemoView) -> Vec<Vec<SlideColumn>> {
+    let together = laid_out(view, true);
+    let filled = laid_out(view, false);
+    if filled.len() < together.len() {
+        filled
+    } else {
+        together
+    }
+}
+
+fn laid_out(view: &ReleaseDemoView, keep: bool) -> Vec<Vec<SlideColumn>> {
+    let mut layout = Layout {
+        columns: Vec::new(),
+        used: 0,
+    };
     for team in &view.teams {
-        let mut columns: Vec<Column> = vec![Default::default()];
-        let mut used = HEADING;
-        for problem in team.problems() {
-            column_for(&mut columns, &mut used, lines(&problem.1))
-                .1
-                .push(problem);
+        let problems = team.problems();
+        let changes = team.changes();
+        let first = problems
+            .first()
+            .map(|p| lines(&p.1))
+            .or_else(|| changes.first().map(cost))
+            .unwrap_or(TITLE_LINE_PX);
+        // A team with nothing new says so in a line of its own.
+        let whole = (problems.iter().map(|p| lines(&p.1)).sum::<usize>()
+            + changes.iter().map(cost).sum::<usize>())
+        .max(lines("Nothing new in Release."));
+        layout.start(&team.team, changes.len(), first, whole, keep);
+        let from = layout.columns.iter().map(Vec::len).sum::<usize>() - 1;
+        for problem in problems {
+            layout.panel_for(lines(&problem.1)).problems.push(problem);
         }
-        for change in team.changes() {
-            column_for(&mut columns, &mut used, cost(&change))
-                .0
-                .push(change);
+        for change in changes {
+            layout.panel_for(cost(&change)).changes.push(change);
         }
-        let parts = columns.len();
-        for (i, (changes, problems)) in columns.into_iter().enumerate() {
-            panels.push(Panel {
-                team: team.team.clone(),
-                part: i + 1,
-                parts,
-                changes,
-                problems,
-            });
+        // Every part of the team knows how many there are.
+        let mut index = 0;
+        let mut parts: Vec<&mut Panel> = Vec::new();
+        for column in &mut layout.columns {
+            for panel in column.iter_mut() {
+                if index >= from {
+                    parts.push(panel);
+                }
+                index += 1;
+            }
+        }
+        let count = parts.len();
+        for panel in parts {
+            panel.parts = count;
         }
     }
-    let mut slides: Vec<Vec<Panel>> = panels
+    let mut slides: Vec<Vec<SlideColumn>> = layout
+        .columns
         .chunks(SLIDE_COLUMNS)
-        .map(<[Panel]>::to_vec)
+        .map(<[SlideColumn]>::to_vec)
         .collect();
     if slides.is_empty() {
         slides.push(Vec::new());
@@ -320,17 +441,68 @@ mod tests {
             },
         ];
         let slides = slides(&view(teams));
-        let panels: Vec<&Panel> = slides.iter().flatten().collect();
+        let columns: Vec<&SlideColumn> = slides.iter().flatten().collect();
+        let panels: Vec<&Panel> = columns.iter().copied().flatten().collect();
         let a: Vec<&&Panel> = panels.iter().filter(|p| p.team == "A").collect();
         assert!(a.len() > 1, "40 changes do not fit one column");
         assert!(a.iter().all(|p| p.parts == a.len()));
         assert_eq!(a.iter().map(|p| p.changes.len()).sum::<usize>(), 40);
+        for column in &columns {
+            let height: usize = column
+                .iter()
+                .map(|p| HEADING_PX + p.changes.iter().map(cost).sum::<usize>())
+                .sum::<usize>()
+                + TEAM_GAP_PX * column.len().saturating_sub(1);
+            assert!(height <= COLUMN_PX, "{height} px in one column");
+        }
         for panel in &panels {
-            let lines: usize = HEADING + panel.changes.iter().map(cost).sum::<usize>();
-            assert!(lines <= COLUMN_LINES, "{lines} lines in one column");
+            assert_eq!(panel.total, if panel.team == "A" { 40 } else { 0 });
         }
         assert!(slides.iter().all(|s| s.len() <= SLIDE_COLUMNS));
         assert_eq!(panels.last().map(|p| p.team.as_str()), Some("B"));
+    }
+
+    #[test]
+    fn teams_that_fit_share_columns_and_one_slide() {
+        let few = |n: u64| -> Vec<DemoCommit> {
+            (0..n)
+                .map(|i| {
+                    commit(
+                        &format!("A change of about thirty chars {i}"),
+                        Some(i),
+                        "ana",
+                    )
+                })
+                .collect()
+        };
+        let teams = ["FrontEnd", "BackEnd", "Mobile"]
+            .into_iter()
+            .zip([7, 5, 4])
+            .map(|(name, n)| TeamDemo {
+                team: name.into(),
+                services: vec![service(name, few(n), Some(true))],
+            })
+            .collect();
+        let slides = slides(&view(teams));
+        assert_eq!(slides.len(), 1, "16 short changes are one slide");
+        let panels: Vec<&Panel> = slides.iter().flatten().flatten().collect();
+        assert_eq!(panels.len(), 3, "no team is split: {panels:?}");
+        assert!(panels
+            .iter()
+            .all(|p| p.parts == 1 && p.total == p.changes.len()));
+        // Small teams share a column.
+        let small = ["FrontEnd", "BackEnd", "Mobile"]
+            .into_iter()
+            .zip([2, 2, 1])
+            .map(|(name, n)| TeamDemo {
+                team: name.into(),
+                services: vec![service(name, few(n), Some(true))],
+            })
+            .collect();
+        let slides = super::slides(&view(small));
+        assert_eq!(slides.len(), 1);
+        assert_eq!(slides[0].len(), 1, "one column holds all three");
+        assert_eq!(slides[0][0].len(), 3);
     }
 
     #[test]

@@ -10,6 +10,10 @@ pub struct SessionInfo {
     /// True when Gatehouse runs against its simulators with seeded data.
     pub demo: bool,
     pub user: Option<User>,
+    /// The navigation's counts and links (counts only for someone who may
+    /// read the board).
+    #[serde(default)]
+    pub nav: crate::views::home::NavCounts,
 }
 
 /// What the sign-in page offers.

@@ -45,7 +45,8 @@ fn developer_of(index: usize, team: &app::domain::TeamId) -> (String, &'static s
     }
 }
 
-/// A QA engineer, an SRE, a developer of each team, a manager and a stakeholder.
+/// A QA engineer, an SRE, a developer of each team, a manager, a
+/// stakeholder and an admin.
 pub fn personas(org: &OrgModel) -> Vec<PersonaSeed> {
     let mut out = vec![
         seed("priya.raman", "Priya Raman", "QA engineer".into(), Role::Qa),
@@ -76,6 +77,12 @@ pub fn personas(org: &OrgModel) -> Vec<PersonaSeed> {
         "Alex Kim",
         "Product stakeholder".into(),
         Role::Stakeholder,
+    ));
+    out.push(seed(
+        "ada.admin",
+        "Ada Admin",
+        "Gatehouse admin".into(),
+        Role::Admin,
     ));
     out
 }

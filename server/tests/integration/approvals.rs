@@ -766,3 +766,49 @@ async fn a_delivered_approval_is_not_run_again(pool: PgPool) {
     let calls = app.simulator.as_ref().expect("simulator").calls();
     assert_eq!(calls.get("StartPipelineExecution"), None);
 }
+
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
+async fn without_javascript_a_refused_sign_off_is_said_on_its_card_beside_the_sign_off(
+    pool: PgPool,
+) {
+    let app = queue(pool.clone()).await;
+    sign_in(&app, "priya.raman").await;
+    let q = item(&app, "checkout-ui-qa").await;
+    let response = app
+        .submit(
+            "approvals/decide",
+            &[
+                ("request", q.item.id.as_str()),
+                ("decision", "approve"),
+                ("marks[qa]", "not-applicable"),
+                ("reasons[qa]", ""),
+            ],
+            "/approvals",
+        )
+        .await;
+    assert!(response.status().is_redirection(), "{}", response.status());
+    let (_, html) = app.page("/approvals").await;
+    let sentence = "Say why QA testing does not apply: a reason is required.";
+    // Said inside the card's panel, in an alert the sign-off names; the
+    // card comes first, its form open.
+    let card = html
+        .split(&format!("id=\"card-{}\"", q.item.id))
+        .nth(1)
+        .expect("the card is on the page");
+    let alert_id = format!("refusal-{}", q.item.id);
+    let alert = card
+        .split(&format!("id=\"{alert_id}\" role=\"alert\""))
+        .nth(1)
+        .expect("the alert is in the card");
+    assert!(
+        alert[..alert.len().min(1_500)].contains(sentence),
+        "{alert}"
+    );
+    assert!(card.contains(&format!("aria-describedby=\"{alert_id}\"")));
+    assert!(html.contains("The request you decided"));
+    assert!(
+        !html.contains("data-testid=\"form-outcome\""),
+        "nothing at the top"
+    );
+    assert_eq!(put_calls(&app), 0);
+}

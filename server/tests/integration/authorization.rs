@@ -6,10 +6,8 @@
 
 use crate::common;
 
-use app::domain::Role;
 use app::ssr::Mode;
 use common::{spawn, TestApp};
-use server::simulators::demo::PersonaSeed;
 use sqlx::PgPool;
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -92,18 +90,6 @@ fn orders_api_qa_request(view: &app::views::approvals::ApprovalsView) -> String 
 #[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn every_server_function_and_route_allows_exactly_who_it_should(pool: PgPool) {
     let app = spawn(pool.clone(), Mode::Demo).await;
-    // An admin persona, for the matrix only.
-    let mut personas =
-        server::simulators::demo::personas(&app.state.org.load_org().await.expect("org"));
-    personas.push(PersonaSeed {
-        login: "ada.admin".into(),
-        display_name: "Ada Admin".into(),
-        title: "Gatehouse admin".into(),
-        roles: vec![Role::Admin],
-    });
-    server::adapters::db::upsert_personas(&pool, &personas)
-        .await
-        .expect("personas");
     app.simulator
         .as_ref()
         .expect("simulator")
@@ -165,6 +151,7 @@ async fn every_server_function_and_route_allows_exactly_who_it_should(pool: PgPo
             only(&["developer", "qa", "sre", "manager", "admin"]),
         ),
         ("/api/board", vec![], everyone()),
+        ("/api/home", vec![], everyone()),
         ("/api/prod-plan", vec![], everyone()),
         ("/api/notifications", vec![], everyone()),
         ("/api/inventory", vec![], everyone()),
@@ -211,6 +198,7 @@ async fn every_server_function_and_route_allows_exactly_who_it_should(pool: PgPo
         ("/audit/export.jsonl", &audit_readers),
     ];
     let pages = [
+        "/",
         "/environments",
         "/calendar",
         "/approvals",
@@ -232,7 +220,6 @@ async fn every_server_function_and_route_allows_exactly_who_it_should(pool: PgPo
     let listed_pages: BTreeSet<String> = pages.iter().map(|p| (*p).to_owned()).collect();
     assert_eq!(routes, listed_pages, "every page route needs a row");
     let other_routes = [
-        "/",
         "/board/orders-api/qa",
         "/prod-plan?team=mobile",
         "/prod-plan/export.md",

@@ -195,11 +195,14 @@ async fn health_and_readiness_answer(pool: PgPool) {
 }
 
 #[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
-async fn the_root_redirects_and_unknown_paths_are_404(pool: PgPool) {
+async fn the_root_is_the_home_page_and_unknown_paths_are_404(pool: PgPool) {
     let app = spawn(pool, Mode::Demo).await;
-    let root = app.get("/").await;
-    assert!(root.status().is_redirection());
-    assert_eq!(root.headers()["location"], "/environments");
+    let (status, html) = app.page("/").await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("What is going on?"),
+        "someone not signed in is shown the overview"
+    );
     let (status, html) = app.page("/no/such/page").await;
     assert_eq!(status, 404);
     assert!(html.contains("Page not found"));

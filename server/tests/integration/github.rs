@@ -502,7 +502,7 @@ async fn the_release_demo_view_lists_what_release_runs_that_prod_does_not(pool: 
     assert_eq!(status, 200);
     assert!(html.contains("In Release, not yet in Prod"), "{html}");
     assert!(
-        html.contains("39 changes deployed in Release that Prod does not run yet"),
+        html.contains("(39 commits) deployed in Release that Prod does not run yet"),
         "{html}"
     );
     assert!(

@@ -20,6 +20,7 @@ mod demo_links;
 mod environments;
 mod github;
 mod health;
+mod home;
 mod integrity;
 mod inventory;
 mod kept_pages;

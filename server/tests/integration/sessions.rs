@@ -34,7 +34,8 @@ async fn demo_mode_offers_a_persona_for_each_kind_of_user(pool: PgPool) {
             "BackEnd developer",
             "Mobile developer",
             "Engineering manager",
-            "Product stakeholder"
+            "Product stakeholder",
+            "Gatehouse admin"
         ]
     );
     let (status, html) = app.page("/demo/sign-in").await;
@@ -109,9 +110,13 @@ async fn a_form_post_without_javascript_signs_in_and_redirects(pool: PgPool) {
         .submit("demo/sign-in", &[("login", "mei.tanaka")], "/demo/sign-in")
         .await;
     assert!(response.status().is_redirection(), "{}", response.status());
-    assert_eq!(response.headers()["location"], "/environments");
-    let (_, html) = app.page("/environments").await;
+    assert_eq!(response.headers()["location"], "/", "to their home page");
+    let (_, html) = app.page("/").await;
     assert!(html.contains("Mei Tanaka"));
+    assert!(
+        html.contains("services?"),
+        "a developer's home asks about their team"
+    );
 }
 
 #[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]

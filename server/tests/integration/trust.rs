@@ -182,7 +182,7 @@ async fn return_to_with_a_tab_or_a_newline_stays_on_gatehouse(pool: PgPool) {
         ("c", "%2F%5C%2Fevil.example"),
     ] {
         let response = sign_in(&app, code, attack).await;
-        assert_eq!(response.headers()["location"], "/environments", "{attack}");
+        assert_eq!(response.headers()["location"], "/", "{attack}");
         app.call("sign-out", &[]).await;
     }
     let kept = sign_in(&app, "a", "%2Fapprovals%3Ftab%3Dhistory").await;

@@ -74,7 +74,7 @@ const RETURN_TO_MAX: usize = 2_000;
 /// space or backslash is accepted, and the path must stay on Gatehouse when
 /// resolved against it the way a browser resolves a `Location` header.
 fn local_path(path: Option<String>) -> String {
-    const START: &str = "/environments";
+    const START: &str = "/";
     let Some(path) = path else {
         return START.to_owned();
     };
@@ -472,13 +472,10 @@ mod tests {
             local_path(Some("/approvals?tab=history".into())),
             "/approvals?tab=history"
         );
-        assert_eq!(local_path(Some("//evil.example/x".into())), "/environments");
-        assert_eq!(
-            local_path(Some("https://evil.example".into())),
-            "/environments"
-        );
-        assert_eq!(local_path(Some("/\\evil".into())), "/environments");
-        assert_eq!(local_path(None), "/environments");
+        assert_eq!(local_path(Some("//evil.example/x".into())), "/");
+        assert_eq!(local_path(Some("https://evil.example".into())), "/");
+        assert_eq!(local_path(Some("/\\evil".into())), "/");
+        assert_eq!(local_path(None), "/");
     }
 
     #[test]
@@ -496,7 +493,7 @@ mod tests {
         ] {
             let kept = local_path(Some(attack.into()));
             assert!(
-                kept == "/environments" || kept == attack && !attack.contains(char::is_control),
+                kept == "/" || kept == attack && !attack.contains(char::is_control),
                 "{attack:?} became {kept:?}"
             );
             assert!(
@@ -504,14 +501,8 @@ mod tests {
                 "{kept:?}"
             );
         }
-        assert_eq!(
-            local_path(Some("/\t/evil.example/".into())),
-            "/environments"
-        );
-        assert_eq!(
-            local_path(Some(format!("/{}", "a".repeat(3_000)))),
-            "/environments"
-        );
+        assert_eq!(local_path(Some("/\t/evil.example/".into())), "/");
+        assert_eq!(local_path(Some(format!("/{}", "a".repeat(3_000)))), "/");
     }
 
     #[test]
