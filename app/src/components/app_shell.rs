@@ -272,7 +272,7 @@ fn UserMenu(user: User) -> impl IntoView {
         <details class="menu relative" data-testid="user-menu">
             <summary class="flex cursor-pointer list-none items-center gap-2 rounded-md px-1.5 py-1 hover:bg-slate-50 focus-visible:outline-2 focus-visible:outline-indigo-600" title=title>
                 <span aria-hidden="true" class="flex h-7 w-7 shrink-0 items-center justify-center rounded-full bg-slate-900 text-xs font-semibold text-white">
-                    {initials(&name)}
+                    {super::initials(&name)}
                 </span>
                 <span class="max-sm:sr-only text-left leading-tight">
                     <span class="block font-medium text-slate-900" data-testid="current-user">{name}</span>
@@ -293,11 +293,4 @@ fn UserMenu(user: User) -> impl IntoView {
             </div>
         </details>
     }
-}
-
-fn initials(name: &str) -> String {
-    name.split_whitespace()
-        .filter_map(|w| w.chars().next())
-        .take(2)
-        .collect()
 }

@@ -7,3 +7,11 @@ pub mod icon;
 pub mod note;
 pub mod team_filter;
 pub mod time;
+
+/// A person's initials, for their avatar: "Priya Raman" is "PR".
+pub fn initials(name: &str) -> String {
+    name.split_whitespace()
+        .filter_map(|w| w.chars().next())
+        .take(2)
+        .collect()
+}

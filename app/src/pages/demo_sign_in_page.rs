@@ -54,7 +54,7 @@ fn PersonaCard(persona: Persona, sign_in: ServerAction<DemoSignIn>) -> impl Into
                         aria-hidden="true"
                         class="flex h-9 w-9 shrink-0 items-center justify-center rounded-full bg-slate-900 text-sm font-semibold text-white"
                     >
-                        {initials(&name)}
+                        {crate::components::initials(&name)}
                     </span>
                     <span class="min-w-0">
                         // Read out as "Sign in as Priya Raman QA engineer qa":
@@ -68,11 +68,4 @@ fn PersonaCard(persona: Persona, sign_in: ServerAction<DemoSignIn>) -> impl Into
             </ActionForm>
         </li>
     }
-}
-
-fn initials(name: &str) -> String {
-    name.split_whitespace()
-        .filter_map(|w| w.chars().next())
-        .take(2)
-        .collect()
 }

@@ -88,14 +88,6 @@ fn upcoming(
     let mut out: Vec<UpcomingMilestone> = (number..=number.saturating_add(1))
         .flat_map(|n| super::calendar::release_events(org, calendar, &calendar.release(n), teams))
         .filter(|e| e.at > now)
-        .map(|e| UpcomingMilestone {
-            kind: e.kind,
-            release: e.release,
-            teams: e.teams,
-            date: e.date,
-            at: e.at,
-            time: e.time,
-        })
         .collect();
     out.sort_by_key(|m| m.at);
     out.truncate(MILESTONES_LISTED);

@@ -2,7 +2,6 @@
 //! milestones and the Prod release, each with the link that acts on it; and
 //! the counts the navigation carries on every page.
 
-use crate::domain::calendar::MilestoneKind;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -85,18 +84,8 @@ pub struct DownCell {
     pub ticket: Option<String>,
 }
 
-/// A milestone still ahead.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UpcomingMilestone {
-    pub kind: MilestoneKind,
-    pub release: String,
-    /// The teams it applies to; empty when it is the same for every team.
-    pub teams: Vec<String>,
-    pub date: NaiveDate,
-    pub at: DateTime<Utc>,
-    /// "18:00 GMT" in the org's zone; `None` for all-day milestones.
-    pub time: Option<String>,
-}
+/// A milestone still ahead: the calendar's own event.
+pub type UpcomingMilestone = crate::views::calendar::CalendarEvent;
 
 /// Where the current release stands on its way to Prod.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

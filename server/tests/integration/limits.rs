@@ -483,11 +483,7 @@ async fn github_browser(app: &TestApp, login: &str) -> reqwest::Client {
         .send()
         .await
         .expect("callback");
-    assert_eq!(
-        back.headers()["location"],
-        "/environments",
-        "{login} signs in"
-    );
+    assert_eq!(back.headers()["location"], "/", "{login} signs in");
     browser
 }
 
