@@ -29,6 +29,7 @@ const pages = [
   '/release-demo',
   '/release-demo?present=1',
   '/calendar?move=1:code-freeze',
+  '/calendar?edit=2',
   '/audit',
   '/notifications',
   '/inventory',

@@ -65,12 +65,33 @@ test('a manager moves Mobile\'s code freeze and QA approvals close for Mobile', 
   const qa = allowed.getByRole('listitem', { name: 'QA' });
   await expect(qa).toBeVisible();
 
-  // The page opens on this cycle's milestones; each has its Move link.
+  // The page opens on this cycle's milestones; each has its Move link,
+  // which opens a dialog over the page (in place, with JavaScript).
   const timeline = page.getByRole('list', { name: /^Milestones of release \d{4}\.\d{2}$/ });
   await expect(timeline.getByRole('listitem')).toHaveCount(5);
-  await timeline.getByRole('link', { name: /^Move Release demo of release/ }).click();
-  const form = page.getByRole('form', { name: 'Move a milestone' });
-  await expect(form.getByRole('heading', { level: 3 })).toHaveText(/^Move Release demo of release \d{4}\.\d{2}$/);
+  const js = testInfo.project.name === 'js';
+  if (js) {
+    await hydrated(page);
+    await page.evaluate(() => { (window as unknown as { stayed: boolean }).stayed = true; });
+  }
+  const demoLink = timeline.getByRole('link', { name: /^Move Release demo of release/ });
+  await demoLink.click();
+  let dialog = page.getByRole('dialog', { name: /^Move Release demo of release \d{4}\.\d{2}$/ });
+  await expect(dialog).toBeVisible();
+  await expect(page).toHaveURL(/move=1:release-demo/);
+  if (js) {
+    // Opened without loading the page; Escape closes it and the focus
+    // goes back to the link.
+    expect(await page.evaluate(() => (window as unknown as { stayed?: boolean }).stayed)).toBe(true);
+    await page.keyboard.press('Escape');
+    await expect(page.getByRole('dialog')).toHaveCount(0);
+    await expect(demoLink).toBeFocused();
+    await expect(page).not.toHaveURL(/move=/);
+    await demoLink.click();
+    await expect(dialog).toBeVisible();
+    await expect(dialog.getByLabel('New date')).toBeFocused();
+  }
+  const form = dialog.getByRole('form', { name: 'Move a milestone' });
   await expect(form.getByTestId('milestone-now')).toContainText('Mobile: ');
   const [demoDate] = inDays(3);
   await form.getByLabel('Team').selectOption('mobile');
@@ -78,26 +99,33 @@ test('a manager moves Mobile\'s code freeze and QA approvals close for Mobile', 
   await form.getByLabel('Time (empty: all day)').fill('15:00');
   await form.getByLabel('Why (required)').fill('Demo after the later freeze');
   await form.getByRole('button', { name: 'Move milestone' }).click();
-  // Said next to the form, which takes the focus, keeps its milestone and
-  // starts empty again.
-  const outcome = form.getByTestId('form-outcome');
+  // Accepted: the dialog closes and the page says so where it opens, with
+  // the focus there.
+  const outcome = page.getByTestId('form-outcome');
   await expect(outcome).toContainText(/Release demo of release \d{4}\.\d{2} for Mobile moved to/);
   await expect(outcome).toBeFocused();
-  await expect(form.getByRole('heading', { level: 3 })).toHaveText(/^Move Release demo/);
-  await expect(form.getByLabel('Why (required)')).toHaveValue('');
-  await expect(form.getByLabel('New date')).toHaveValue(demoDate);
+  await expect(page.getByRole('dialog')).toHaveCount(0);
+  await expect(page).not.toHaveURL(/move=/);
   await expect(page.getByText('Why: Demo after the later freeze').first()).toBeVisible();
 
+  // Refused (the freeze after the demo): said inside the dialog, which
+  // opens again with what was typed.
   const [freezeDate, freezeWords] = inDays(1);
   await timeline.getByRole('link', { name: /^Move Code freeze of release/ }).click();
-  await expect(form.getByRole('heading', { level: 3 })).toHaveText(/^Move Code freeze/);
-  await form.getByLabel('Team').selectOption('mobile');
-  await form.getByLabel('New date').fill(freezeDate);
-  await form.getByLabel('Time (empty: all day)').fill('18:00');
-  await form.getByLabel('Why (required)').fill('App store review slipped');
-  await form.getByRole('button', { name: 'Move milestone' }).click();
+  dialog = page.getByRole('dialog', { name: /^Move Code freeze of release/ });
+  await expect(dialog).toBeVisible();
+  await dialog.getByLabel('Team').selectOption('mobile');
+  await dialog.getByLabel('New date').fill(inDays(30)[0]);
+  await dialog.getByLabel('Time (empty: all day)').fill('18:00');
+  await dialog.getByLabel('Why (required)').fill('Too late');
+  await dialog.getByRole('button', { name: 'Move milestone' }).click();
+  await expect(dialog.getByRole('alert')).toContainText('Code freeze would fall after');
+  await expect(dialog.getByLabel('Why (required)')).toHaveValue('Too late');
+  await dialog.getByLabel('New date').fill(freezeDate);
+  await dialog.getByLabel('Why (required)').fill('App store review slipped');
+  await dialog.getByRole('button', { name: 'Move milestone' }).click();
   await expect(outcome).toContainText(/Code freeze of release \d{4}\.\d{2} for Mobile moved to/);
-  await expect(form.getByTestId('milestone-now')).toContainText(`Mobile: ${freezeWords} 18:00`);
+  await expect(page.getByRole('dialog')).toHaveCount(0);
 
   await expect(qa).toContainText(`Approvals open at code freeze on ${freezeWords}`);
   await expect(qa).toContainText('Closed');
@@ -108,6 +136,48 @@ test('a manager moves Mobile\'s code freeze and QA approvals close for Mobile', 
   const qaRow = page.getByRole('article', { name: 'QA' });
   await expect(qaRow.getByTestId('allowance')).toContainText(`Approvals open at code freeze on ${freezeWords}`);
   await expect(qaRow.getByTestId('allowance')).toContainText('Closed');
+});
+
+test('a manager edits a release\'s dates in one dialog; only what changed moves', async ({ page }, testInfo) => {
+  await open(page, '/demo/sign-in', testInfo);
+  await page.getByRole('button', { name: 'Sign in as Morgan Lee' }).click();
+  await expect(page.getByTestId('current-user')).toHaveText('Morgan Lee');
+  // Each project edits its own release: the two share one server.
+  const js = testInfo.project.name === 'js';
+  const team = js ? 'frontend' : 'backend';
+  await open(page, `/calendar?team=${team}`, testInfo);
+  if (js) await hydrated(page);
+  const rows = page.getByRole('region', { name: /^The next six releases/ }).getByRole('row');
+  const row = rows.nth(js ? 3 : 4);
+  const name = (await row.getByRole('rowheader').innerText()).split('\n')[0].trim();
+  // One Edit dates per release, none per milestone.
+  await expect(page.getByRole('region', { name: /^The next six releases/ }).getByRole('link', { name: /^Edit dates of release/ })).toHaveCount(6);
+  await expect(page.getByRole('region', { name: /^The next six releases/ }).getByRole('link', { name: /^Move / })).toHaveCount(0);
+  await row.getByRole('link', { name: `Edit dates of release ${name}` }).click();
+  const dialog = page.getByRole('dialog', { name: `Edit dates of release ${name}` });
+  await expect(dialog).toBeVisible();
+  await expect(dialog.getByRole('listitem')).toHaveCount(6);
+  const prodDate = dialog.getByLabel('Prod release: date');
+  const preDate = dialog.getByLabel('Pre-Prod: date');
+  const freeze = await dialog.getByLabel('Code freeze: date').inputValue();
+  const shift = (iso: string, days: number) => new Date(Date.parse(`${iso}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+  const newProd = shift(await prodDate.inputValue(), 7);
+  const newPre = shift(await preDate.inputValue(), 7);
+  await prodDate.fill(newProd);
+  await preDate.fill(newPre);
+  await dialog.getByLabel('Why (required)').fill('Store review takes a week');
+  await dialog.getByRole('button', { name: 'Save dates' }).click();
+  const outcome = page.getByTestId('form-outcome');
+  await expect(outcome).toContainText(`Release ${name} for ${js ? 'FrontEnd' : 'BackEnd'}: moved Pre-Prod to`);
+  await expect(outcome).toContainText('Prod release to');
+  await expect(page.getByRole('dialog')).toHaveCount(0);
+  // Opened again: the new dates, the rest as they were.
+  await rows.nth(js ? 3 : 4).getByRole('link', { name: `Edit dates of release ${name}` }).click();
+  await expect(dialog.getByLabel('Prod release: date')).toHaveValue(newProd);
+  await expect(dialog.getByLabel('Pre-Prod: date')).toHaveValue(newPre);
+  await expect(dialog.getByLabel('Code freeze: date')).toHaveValue(freeze);
+  await dialog.getByRole('link', { name: 'Close' }).click();
+  await expect(page.getByRole('dialog')).toHaveCount(0);
 });
 
 test('the calendar feed is served as iCalendar', async ({ request }) => {

@@ -106,13 +106,13 @@ impl<S: CalendarStore> CalendarStore for Cached<S> {
         Ok(edits)
     }
 
-    async fn record_edit(
+    async fn record_edits(
         &self,
         actor: &Actor,
         reason: &str,
-        edit: &CalendarEdit,
+        edits: &[CalendarEdit],
     ) -> Result<(), StoreError> {
-        let recorded = self.inner.record_edit(actor, reason, edit).await;
+        let recorded = self.inner.record_edits(actor, reason, edits).await;
         self.generations.bump(Topic::Calendar);
         recorded
     }

@@ -12,13 +12,15 @@ pub async fn calendar(
     month: Option<String>,
     team: Option<String>,
     #[server(default)] moving: Option<String>,
+    #[server(default)] editing: Option<String>,
 ) -> Result<CalendarView, AppError> {
     AppError::respond(
         async {
             let (state, caller) = crate::ssr::session::asking().await?;
             let notice = crate::ssr::session::take_notice().await?;
-            let (month, team, moving) = (month.as_deref(), team.as_deref(), moving.as_deref());
-            crate::ssr::calendar::view(&state, &caller, notice, month, team, moving).await
+            let (month, team) = (month.as_deref(), team.as_deref());
+            let (moving, editing) = (moving.as_deref(), editing.as_deref());
+            crate::ssr::calendar::view(&state, &caller, notice, month, team, moving, editing).await
         }
         .await,
     )
@@ -54,7 +56,45 @@ pub async fn move_milestone(
         ("time".to_owned(), time),
         ("reason".to_owned(), reason),
     ];
-    crate::ssr::forms::answer_form_at(result, "/calendar", Some("move"), kept).await
+    crate::ssr::forms::answer_dialog_form(result, "/calendar", Some("move"), kept, DIALOG).await
+}
+
+/// The address parameters that open the calendar's dialogs.
+#[cfg(feature = "ssr")]
+const DIALOG: &[&str] = &["move", "edit"];
+
+/// Moves the milestones of one release whose dates changed, for one team or
+/// all (`team` empty), in one change: `milestones[]`, `dates[]` and
+/// `times[]` go together, one of each per milestone. Managers only.
+#[server(endpoint = "calendar/edit")]
+pub async fn edit_release_dates(
+    release: String,
+    #[server(default)] team: String,
+    #[server(default)] milestones: Vec<String>,
+    #[server(default)] dates: Vec<String>,
+    #[server(default)] times: Vec<String>,
+    #[server(default)] reason: String,
+) -> Result<String, AppError> {
+    let result = async {
+        let (state, caller) = crate::ssr::session::asking().await?;
+        let input = crate::ssr::calendar::EditRequest {
+            release: &release,
+            team: &team,
+            milestones: &milestones,
+            dates: &dates,
+            times: &times,
+            reason: &reason,
+        };
+        crate::ssr::calendar::edit_release_dates(&state, &caller, input).await
+    }
+    .await;
+    // A refused form comes back with what was typed, by milestone.
+    let mut kept = vec![("reason".to_owned(), reason)];
+    for ((kind, date), time) in milestones.iter().zip(&dates).zip(&times).take(6) {
+        kept.push((format!("date:{kind}"), date.clone()));
+        kept.push((format!("time:{kind}"), time.clone()));
+    }
+    crate::ssr::forms::answer_dialog_form(result, "/calendar", Some("edit"), kept, DIALOG).await
 }
 
 /// Adds a blackout (inclusive days) closing the given environments.

@@ -6,6 +6,11 @@
 //! it is and the rest of its parent region is swapped around it, so nothing
 //! they type or open is undone. Islands inside swapped-in HTML are hydrated.
 //!
+//! It also shows the dialogs an address opens (`dialog[data-dialog]`, open
+//! without script as a panel) as modals, and opens a link marked
+//! `data-dialog-open` in place: it fetches that page and shows its dialog
+//! over this one instead of loading it.
+//!
 //! Rendered once per page, last in the body: when it hydrates, every island
 //! before it has, so it also marks the page `data-hydrated` (for styles that
 //! need JavaScript and for the browser tests).
@@ -59,6 +64,7 @@ mod browser {
             let _ = body.set_attribute("data-hydrated", "true");
         }
         menus();
+        super::dialogs::start();
         if topics.is_empty() {
             return;
         }
@@ -200,14 +206,18 @@ mod browser {
 
     /// The page as the server renders it now, parsed.
     async fn fetch_page() -> Option<Document> {
-        let href = window().location().href().ok()?;
+        fetch_html(&window().location().href().ok()?).await
+    }
+
+    /// The page at `href` as the server renders it, parsed.
+    pub(super) async fn fetch_html(href: &str) -> Option<Document> {
         let init = web_sys::RequestInit::new();
         init.set_credentials(web_sys::RequestCredentials::SameOrigin);
         let headers = web_sys::Headers::new().ok()?;
         headers.set("Accept", "text/html").ok()?;
         init.set_headers(&headers);
         let response =
-            wasm_bindgen_futures::JsFuture::from(window().fetch_with_str_and_init(&href, &init))
+            wasm_bindgen_futures::JsFuture::from(window().fetch_with_str_and_init(href, &init))
                 .await
                 .ok()?
                 .dyn_into::<web_sys::Response>()
@@ -391,5 +401,146 @@ mod browser {
                 let _ = hook.call2(&JsValue::NULL, &island, &JsValue::from_str(&name));
             }
         }
+    }
+}
+
+/// Dialogs the address opens, as modals, and links that open them in place.
+#[cfg(feature = "hydrate")]
+mod dialogs {
+    use leptos::prelude::*;
+    use leptos::wasm_bindgen::closure::Closure;
+    use leptos::wasm_bindgen::JsCast;
+    use std::cell::RefCell;
+    use web_sys::{Element, HtmlDialogElement};
+
+    thread_local! {
+        /// The link that opened the dialog shown now: the focus returns to it.
+        static OPENER: RefCell<Option<web_sys::HtmlElement>> = const { RefCell::new(None) };
+    }
+
+    pub fn start() {
+        // A dialog the page came with (its address opens it).
+        if let Some(dialog) = document()
+            .query_selector("dialog[data-dialog][open]")
+            .ok()
+            .flatten()
+            .and_then(|d| d.dyn_into::<HtmlDialogElement>().ok())
+        {
+            show(&dialog);
+        }
+        let on_click =
+            Closure::<dyn FnMut(web_sys::MouseEvent)>::new(|event: web_sys::MouseEvent| {
+                if event.default_prevented()
+                    || event.button() != 0
+                    || event.ctrl_key()
+                    || event.meta_key()
+                    || event.shift_key()
+                    || event.alt_key()
+                {
+                    return;
+                }
+                let Some(target) = event.target().and_then(|t| t.dyn_into::<Element>().ok()) else {
+                    return;
+                };
+                if let Some(close) = target
+                    .closest("dialog[data-dialog] a[data-dialog-close]")
+                    .ok()
+                    .flatten()
+                {
+                    if let Some(dialog) = close
+                        .closest("dialog")
+                        .ok()
+                        .flatten()
+                        .and_then(|d| d.dyn_into::<HtmlDialogElement>().ok())
+                    {
+                        event.prevent_default();
+                        dialog.close();
+                    }
+                    return;
+                }
+                let Some(link) = target.closest("a[data-dialog-open][href]").ok().flatten() else {
+                    return;
+                };
+                let Some(href) = link.get_attribute("href") else {
+                    return;
+                };
+                event.prevent_default();
+                OPENER.with(|o| *o.borrow_mut() = link.dyn_into::<web_sys::HtmlElement>().ok());
+                leptos::task::spawn_local(open(href));
+            });
+        let _ =
+            document().add_event_listener_with_callback("click", on_click.as_ref().unchecked_ref());
+        on_click.forget();
+    }
+
+    /// Fetches `href` and shows its dialog over this page; loads it as a
+    /// page when that fails.
+    async fn open(href: String) {
+        let fresh = super::browser::fetch_html(&href).await;
+        let dialog = fresh
+            .as_ref()
+            .and_then(|doc| doc.query_selector("dialog[data-dialog]").ok().flatten())
+            .and_then(|d| document().import_node_with_deep(&d, true).ok())
+            .and_then(|d| d.dyn_into::<HtmlDialogElement>().ok());
+        let Some(dialog) = dialog else {
+            let _ = window().location().assign(&href);
+            return;
+        };
+        if let Ok(old) = document().query_selector_all("dialog[data-dialog]") {
+            for i in 0..old.length() {
+                if let Some(el) = old.item(i).and_then(|n| n.dyn_into::<Element>().ok()) {
+                    el.remove();
+                }
+            }
+        }
+        let Some(body) = document().body() else {
+            return;
+        };
+        if body.append_child(&dialog).is_err() {
+            return;
+        }
+        // The address names the dialog, so a reload (or a refused form,
+        // which comes back to it) opens it again.
+        if let Ok(history) = window().history() {
+            let _ = history.replace_state_with_url(
+                &leptos::wasm_bindgen::JsValue::NULL,
+                "",
+                Some(&href),
+            );
+        }
+        show(&dialog);
+    }
+
+    /// Shows `dialog` as a modal; closing it (Escape, Close) removes it,
+    /// puts the address back and returns the focus to the link that opened it.
+    fn show(dialog: &HtmlDialogElement) {
+        let _ = dialog.remove_attribute("open");
+        if dialog.show_modal().is_err() {
+            let _ = dialog.set_attribute("open", "");
+            return;
+        }
+        let leave = dialog
+            .query_selector("a[data-dialog-close]")
+            .ok()
+            .flatten()
+            .and_then(|a| a.get_attribute("href"));
+        let on_close = {
+            let dialog = dialog.clone();
+            Closure::<dyn FnMut(web_sys::Event)>::new(move |_: web_sys::Event| {
+                dialog.remove();
+                if let (Some(leave), Ok(history)) = (&leave, window().history()) {
+                    let _ = history.replace_state_with_url(
+                        &leptos::wasm_bindgen::JsValue::NULL,
+                        "",
+                        Some(leave),
+                    );
+                }
+                if let Some(opener) = OPENER.with(|o| o.borrow_mut().take()) {
+                    let _ = opener.focus();
+                }
+            })
+        };
+        let _ = dialog.add_event_listener_with_callback("close", on_close.as_ref().unchecked_ref());
+        on_close.forget();
     }
 }

@@ -1,4 +1,6 @@
-use crate::api::calendar::{calendar, AddBlackout, MoveMilestone, RotateFeedToken};
+use crate::api::calendar::{
+    calendar, AddBlackout, EditReleaseDates, MoveMilestone, RotateFeedToken,
+};
 use crate::components::badges::GateBadge;
 use crate::components::error_notice::ErrorNotice;
 use crate::components::icon::{Icon, IconKind};
@@ -11,7 +13,7 @@ use crate::islands::local_time::LocalTime;
 use crate::islands::step_keys::StepKeys;
 use crate::notice::Notice;
 use crate::views::calendar::{
-    CalendarChange, CalendarEvent, CalendarView, CurrentRelease, DayCell, DaySpan,
+    CalendarChange, CalendarEvent, CalendarView, CurrentRelease, DayCell, DaySpan, EditTarget,
     EnvironmentAllowance, MoveTarget, ReleaseSummary,
 };
 use chrono::{DateTime, Utc};
@@ -30,11 +32,11 @@ pub fn CalendarPage() -> impl IntoView {
     let query = use_query_map();
     let args = {
         let q = query.read_untracked();
-        (q.get("month"), q.get("team"), q.get("move"))
+        (q.get("month"), q.get("team"), q.get("move"), q.get("edit"))
     };
     let data = Resource::new(
         move || args.clone(),
-        |(month, team, moving)| calendar(month, team, moving),
+        |(month, team, moving, editing)| calendar(month, team, moving, editing),
     );
     view! {
         <Title text="Calendar" />
@@ -70,13 +72,18 @@ fn calendar_href(month: &str, team: Option<&TeamId>) -> String {
     }
 }
 
-/// The page with the Move form set on one milestone of one release.
+/// The page with the Move dialog open on one milestone of one release.
 fn move_href(month: &str, team: Option<&TeamId>, release: u32, kind: MilestoneKind) -> String {
     format!(
-        "{}&move={release}:{}#move-form",
+        "{}&move={release}:{}",
         calendar_href(month, team),
         kind.as_str()
     )
+}
+
+/// The page with the Edit dates dialog open on one release.
+fn edit_href(month: &str, team: Option<&TeamId>, release: u32) -> String {
+    format!("{}&edit={release}", calendar_href(month, team))
 }
 
 /// How a milestone looks: colour, icon and words.
@@ -207,6 +214,7 @@ fn CalendarBody(data: CalendarView) -> impl IntoView {
         notice,
         current,
         moving,
+        editing,
         feed_link,
     } = data;
     let previous_href = calendar_href(&previous_month, team.as_ref());
@@ -266,9 +274,14 @@ fn CalendarBody(data: CalendarView) -> impl IntoView {
         (Some(n), false) => format!("Subscribe to {n}'s calendar (ICS)"),
         (None, false) => "Subscribe to the calendar (ICS)".to_owned(),
     };
-    // A form's outcome is said next to that form; others at the top.
+    // A refused form's answer is said in that form (a dialog's opens it
+    // again); the rest at the top, where the page opens.
     let (form_notice, notice) = match notice {
-        Some(n) if n.answers("move") || n.answers("blackout") => (Some(n), None),
+        Some(n)
+            if n.answers("blackout") || (n.error && (n.answers("move") || n.answers("edit"))) =>
+        {
+            (Some(n), None)
+        }
         other => (None, other),
     };
     let notice = notice.map(|notice| view! { <NoticeView notice class="mt-4 print:hidden" /> });
@@ -278,6 +291,11 @@ fn CalendarBody(data: CalendarView) -> impl IntoView {
         move |release: u32, kind: MilestoneKind| {
             can_manage.then(|| move_href(&month, team.as_ref(), release, kind))
         }
+    };
+    let edit_link = {
+        let month = month.clone();
+        let team = team.clone();
+        move |release: u32| can_manage.then(|| edit_href(&month, team.as_ref(), release))
     };
     let month_for_filter = month.clone();
     let is_this_month = month == this_month;
@@ -327,11 +345,25 @@ fn CalendarBody(data: CalendarView) -> impl IntoView {
                 <AllowancePanel allowances today=today.format("%-d %b %Y").to_string() />
             </aside>
         </div>
-        <div id="calendar-releases-live" data-live=""><NextReleases releases=next_releases team_name=selected_name move_link=manage_link /></div>
+        <div id="calendar-releases-live" data-live=""><NextReleases releases=next_releases team_name=selected_name edit_link /></div>
         {can_manage.then(|| {
             let leave = calendar_href(&month, team.as_ref());
+            let (dialog_notice, blackout_notice) = match form_notice {
+                Some(n) if n.answers("blackout") => (None, Some(n)),
+                other => (other, None),
+            };
+            let dialog = match (moving, editing) {
+                (Some(target), _) => Some(view! {
+                    <MoveDialog target teams=teams.clone() team=team.clone() notice=dialog_notice leave=leave.clone() />
+                }.into_any()),
+                (None, Some(target)) => Some(view! {
+                    <EditDialog target notice=dialog_notice leave=leave.clone() />
+                }.into_any()),
+                (None, None) => None,
+            };
             view! {
-                <ManageForms moving teams=teams.clone() team=team.clone() environments notice=form_notice leave />
+                <ManageForms environments notice=blackout_notice />
+                {dialog}
             }
         })}
         <div id="calendar-history-live" data-live=""><History history now /></div>
@@ -523,7 +555,7 @@ where
                                 <span class="inline-flex items-center gap-1 font-medium text-slate-700"><Icon kind=mark_icon class="h-3.5 w-3.5" />{mark}</span>
                                 {step.in_blackout.map(|b| view! { <span class="inline-flex items-center gap-1 font-semibold text-amber-800"><Icon kind=IconKind::Alert class="h-3.5 w-3.5" />{format!("In blackout: {b}")}</span> })}
                                 {href.map(|href| view! {
-                                    <a href=href class="ml-auto inline-flex min-h-6 items-center font-medium text-indigo-700 underline print:hidden" aria-label=format!("Move {label} of release {}", current.name)>"Move"</a>
+                                    <a href=href data-dialog-open="" class="ml-auto inline-flex min-h-6 items-center font-medium text-indigo-700 underline print:hidden" aria-label=format!("Move {label} of release {}", current.name)>"Move"</a>
                                 })}
                             </span>
                         </li>
@@ -538,10 +570,10 @@ where
 fn NextReleases<F>(
     releases: Vec<ReleaseSummary>,
     team_name: Option<String>,
-    move_link: F,
+    edit_link: F,
 ) -> impl IntoView
 where
-    F: Fn(u32, MilestoneKind) -> Option<String> + 'static,
+    F: Fn(u32) -> Option<String> + 'static,
 {
     let heading = match team_name {
         Some(n) => format!("The next six releases · {n}"),
@@ -554,7 +586,7 @@ where
             // Scrolls sideways on narrow screens: focusable, so the keyboard
             // can scroll it too.
             <div class="scroller mt-3 rounded-lg border border-slate-200" tabindex="0" role="region" aria-labelledby="next-heading">
-                <table class="w-full min-w-[56rem] text-left text-sm">
+                <table class="w-full min-w-[48rem] text-left text-sm">
                     <thead class="bg-slate-50 text-xs font-medium uppercase tracking-wide text-slate-500">
                         <tr>
                             <th scope="col" class="px-3 py-2">"Release"</th>
@@ -566,24 +598,25 @@ where
                     <tbody class="divide-y divide-slate-100">
                         {releases.into_iter().map(|r| {
                             let (icon, tone) = state_style(r.state);
+                            let edit = edit_link(r.number).map(|href| {
+                                let label = format!("Edit dates of release {}", r.name);
+                                view! {
+                                    <a href=href data-dialog-open="" class="block w-fit text-xs font-medium font-sans text-indigo-700 underline print:hidden" aria-label=label>"Edit dates"</a>
+                                }
+                            });
                             view! {
-                                <tr aria-label=format!("Release {}", r.name)>
-                                    <th scope="row" class="px-3 py-2 font-mono font-medium">{r.name.clone()}</th>
+                                <tr aria-label=format!("Release {}", r.name) id=format!("release-{}", r.number)>
+                                    <th scope="row" class="whitespace-nowrap px-3 py-2 font-mono font-medium">{r.name.clone()}{edit}</th>
                                     <td class="px-3 py-2">
                                         <span class=format!("inline-flex items-center gap-1 whitespace-nowrap rounded-md px-1.5 py-0.5 text-xs font-medium ring-1 ring-inset {tone}") data-state=r.state.label()>
                                             <Icon kind=icon class="h-3.5 w-3.5" />{r.state.label()}
                                         </span>
                                     </td>
-                                    {r.milestones.into_iter().map(|(kind, words, flag)| {
-                                        let href = move_link(r.number, kind);
-                                        let label = format!("Move {} of release {}", kind.label(), r.name);
-                                        view! {
-                                            <td class="whitespace-nowrap px-3 py-2 text-slate-700">
-                                                {words}
-                                                {flag.map(|b| view! { <span class="ml-1 font-semibold text-amber-800" title=format!("Falls in blackout {b}")>{format!("⚠ {b}")}</span> })}
-                                                {href.map(|href| view! { <a href=href class="ml-2 inline-flex min-h-6 items-center text-xs font-medium text-indigo-700 underline print:hidden" aria-label=label>"Move"</a> })}
-                                            </td>
-                                        }
+                                    {r.milestones.into_iter().map(|(_, words, flag)| view! {
+                                        <td class="whitespace-nowrap px-3 py-2 text-slate-700">
+                                            {words}
+                                            {flag.map(|b| view! { <span class="block text-xs font-semibold text-amber-800" title=format!("Falls in blackout {b}")>{format!("⚠ {b}")}</span> })}
+                                        </td>
                                     }).collect_view()}
                                     <td class="whitespace-nowrap px-3 py-2 text-slate-700">
                                         {format!("{} done · {} pending", r.approvals_done, r.approvals_pending)}
@@ -598,91 +631,198 @@ where
     }
 }
 
+/// The page's dialog over the calendar: open without script (a panel the
+/// page opens with), shown as a modal with it. `leave` is the page without
+/// the dialog: the Close link, and where Escape goes.
 #[component]
-fn ManageForms(
-    moving: Option<MoveTarget>,
+fn Sheet(id: &'static str, title: String, leave: String, children: Children) -> impl IntoView {
+    view! {
+        <dialog open=true id=id class="sheet" aria-labelledby=format!("{id}-title") data-dialog="">
+            <div class="flex items-start justify-between gap-3">
+                <h2 id=format!("{id}-title") class="text-base font-semibold tracking-tight">{title}</h2>
+                <a href=leave data-dialog-close="" class="inline-flex min-h-6 items-center gap-1 rounded-md px-2 py-1 text-sm text-slate-700 ring-1 ring-slate-300 hover:bg-slate-50">
+                    <span aria-hidden="true">"✕"</span>"Close"
+                </a>
+            </div>
+            {children()}
+        </dialog>
+    }
+}
+
+/// Moves one milestone of one release (`?move=<release>:<milestone>`).
+#[component]
+fn MoveDialog(
+    target: MoveTarget,
     teams: Vec<Team>,
     team: Option<TeamId>,
-    environments: Vec<(String, String, bool)>,
     notice: Option<Notice>,
-    /// The page without a milestone chosen.
     leave: String,
 ) -> impl IntoView {
-    // Plain forms: the server answers with this page, the outcome said
-    // next to the form (which takes the focus) and, after a refusal,
-    // what was typed.
+    // A plain form: the server answers with this page; refused, the dialog
+    // opens again with the refusal and what was typed; accepted, the page
+    // says so at the top with the dialog closed.
     let move_action = ServerAction::<MoveMilestone>::new();
-    let blackout_action = ServerAction::<AddBlackout>::new();
-    let (move_notice, blackout_notice) = match notice {
-        Some(n) if n.answers("move") => (Some(n), None),
-        Some(n) if n.answers("blackout") => (None, Some(n)),
-        _ => (None, None),
+    let kept = |field: &str| -> Option<String> {
+        notice
+            .as_ref()
+            .filter(|n| n.error)
+            .and_then(|n| n.kept(field))
+            .map(str::to_owned)
     };
+    let chosen_team = kept("team")
+        .or_else(|| team.as_ref().map(ToString::to_string))
+        .unwrap_or_default();
+    let date = kept("date").unwrap_or(target.date.clone());
+    let time = kept("time").unwrap_or(target.time.clone());
+    let reason = kept("reason").unwrap_or_default();
+    let title = format!(
+        "Move {} of release {}",
+        target.kind.label(),
+        target.release_name
+    );
+    view! {
+        <Sheet id="move-dialog" title leave>
+            <ActionForm action=move_action attr:id="move-form" attr:class="mt-2" attr:aria-label="Move a milestone">
+                {notice.map(|notice| view! { <NoticeView notice class="mt-2" /> })}
+                <div class="mt-2 text-sm text-slate-700" data-testid="milestone-now">
+                    <p class="font-medium">"Now:"</p>
+                    <ul class="mt-0.5">
+                        {target.now.into_iter().map(|(who, words)| view! {
+                            <li>{match who { Some(w) => format!("{w}: {words}"), None => format!("Every team: {words}") }}</li>
+                        }).collect_view()}
+                    </ul>
+                </div>
+                <input type="hidden" name="release" value=target.release.to_string() />
+                <input type="hidden" name="milestone" value=target.kind.as_str() />
+                <div class="mt-3 grid gap-3 sm:grid-cols-3">
+                    <label class="block text-sm text-slate-700">"Team"
+                        <select name="team" class=FIELD>
+                            <option value="" selected=chosen_team.is_empty()>"Every team"</option>
+                            {teams.into_iter().map(|t| { let selected = chosen_team == t.id.as_str(); view! { <option value=t.id.to_string() selected=selected>{t.name.to_string()}</option> } }).collect_view()}
+                        </select>
+                    </label>
+                    <label class="block text-sm text-slate-700">"New date"
+                        <input type="date" name="date" required value=date autofocus=true class=FIELD />
+                    </label>
+                    <label class="block text-sm text-slate-700">"Time (empty: all day)"
+                        <input type="time" name="time" value=time class=FIELD />
+                    </label>
+                </div>
+                <label class="mt-3 block text-sm text-slate-700">"Why (required)"
+                    <textarea name="reason" rows="2" required maxlength="500" class=FIELD>{reason}</textarea>
+                </label>
+                <div class="mt-3 flex flex-wrap items-center gap-3">
+                    <button type="submit" class=format!("{BUTTON} bg-indigo-600 text-white hover:bg-indigo-500 focus-visible:outline-indigo-600")>
+                        "Move milestone"
+                    </button>
+                </div>
+            </ActionForm>
+        </Sheet>
+    }
+}
+
+/// Every milestone of one release at once (`?edit=<release>`), for the
+/// page's team or every team; only the dates changed are moved.
+#[component]
+fn EditDialog(target: EditTarget, notice: Option<Notice>, leave: String) -> impl IntoView {
+    let edit_action = ServerAction::<EditReleaseDates>::new();
+    let kept = |field: &str| -> Option<String> {
+        notice
+            .as_ref()
+            .filter(|n| n.error)
+            .and_then(|n| n.kept(field))
+            .map(str::to_owned)
+    };
+    let reason = kept("reason").unwrap_or_default();
+    let scope = match &target.team_name {
+        Some(name) => format!("For {name} only. "),
+        None => {
+            "For every team; to change one team's dates, choose that team on the calendar first. "
+                .to_owned()
+        }
+    };
+    let differs = target.rows.iter().any(|r| r.differs);
+    let title = format!("Edit dates of release {}", target.release_name);
+    let rows = target
+        .rows
+        .into_iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let key = row.kind.as_str();
+            let date = kept(&format!("date:{key}")).unwrap_or(row.date.clone());
+            let time = kept(&format!("time:{key}")).unwrap_or(row.time.clone());
+            let (icon, tone) = milestone_style(row.kind);
+            let label = row.kind.label();
+            let now = row
+                .now
+                .iter()
+                .map(|(who, words)| match who {
+                    Some(w) if row.differs => format!("{w}: {words}"),
+                    _ => words.clone(),
+                })
+                .collect::<Vec<_>>()
+                .join(" · ");
+            let now_id = format!("edit-now-{key}");
+            let first = i == 0;
+            view! {
+                <li class="grid gap-2 py-2 sm:grid-cols-[minmax(0,1fr)_9.5rem_7rem] sm:items-end" data-milestone=key>
+                    <div class="min-w-0">
+                        <span class=format!("inline-flex w-fit items-center gap-1 rounded px-1.5 py-0.5 text-xs font-medium ring-1 ring-inset {tone}")>
+                            <Icon kind=icon class="h-3.5 w-3.5" />{label}
+                        </span>
+                        <p id=now_id.clone() class="mt-0.5 text-xs text-slate-600">
+                            {format!("Now: {now}")}
+                            {row.differs.then(|| view! { <span class="font-medium text-slate-800">" (differs by team)"</span> })}
+                        </p>
+                    </div>
+                    <input type="hidden" name="milestones[]" value=key />
+                    <label class="block text-xs text-slate-700">{format!("{label}: date")}
+                        <input type="date" name="dates[]" required value=date autofocus=first aria-describedby=now_id.clone() class=FIELD />
+                    </label>
+                    <label class="block text-xs text-slate-700">{format!("{label}: time")}
+                        <input type="time" name="times[]" value=time aria-describedby=now_id class=FIELD />
+                    </label>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <Sheet id="edit-dialog" title leave>
+            <ActionForm action=edit_action attr:id="edit-form" attr:class="mt-1" attr:aria-label="Edit the release's dates">
+                {notice.map(|notice| view! { <NoticeView notice class="mt-2" /> })}
+                <p class="mt-1 text-sm text-slate-600">
+                    {scope}
+                    "Only the dates you change move; an empty time makes the milestone all day."
+                    {differs.then_some(" Where teams differ, the fields start at the first team's date; leave them to keep each team's.")}
+                </p>
+                <input type="hidden" name="release" value=target.release.to_string() />
+                <input type="hidden" name="team" value=target.team.map(|t| t.to_string()).unwrap_or_default() />
+                <ol class="mt-2 divide-y divide-slate-100" aria-label=format!("Milestones of release {}", target.release_name)>
+                    {rows}
+                </ol>
+                <label class="mt-3 block text-sm text-slate-700">"Why (required)"
+                    <textarea name="reason" rows="2" required maxlength="500" class=FIELD>{reason}</textarea>
+                </label>
+                <div class="mt-3 flex flex-wrap items-center gap-3">
+                    <button type="submit" class=format!("{BUTTON} bg-indigo-600 text-white hover:bg-indigo-500 focus-visible:outline-indigo-600")>
+                        "Save dates"
+                    </button>
+                </div>
+            </ActionForm>
+        </Sheet>
+    }
+}
+
+/// Managers' other change to the plan: a blackout.
+#[component]
+fn ManageForms(environments: Vec<(String, String, bool)>, notice: Option<Notice>) -> impl IntoView {
+    let blackout_action = ServerAction::<AddBlackout>::new();
+    let blackout_notice = notice;
     let refused = |n: &Option<Notice>, field: &str| -> Option<String> {
         n.as_ref()
             .filter(|n| n.error)
             .and_then(|n| n.kept(field))
             .map(str::to_owned)
-    };
-    let move_form = match moving {
-        Some(target) => {
-            let kept_team = refused(&move_notice, "team");
-            let chosen_team = kept_team.or_else(|| team.as_ref().map(ToString::to_string)).unwrap_or_default();
-            let date = refused(&move_notice, "date").unwrap_or(target.date.clone());
-            let time = refused(&move_notice, "time").unwrap_or(target.time.clone());
-            let reason = refused(&move_notice, "reason").unwrap_or_default();
-            let heading = format!("Move {} of release {}", target.kind.label(), target.release_name);
-            view! {
-                <ActionForm action=move_action attr:id="move-form" attr:class="scroll-mt-4 rounded-lg border border-slate-200 p-4" attr:aria-label="Move a milestone">
-                    <h3 class="text-sm font-semibold">{heading}</h3>
-                    {move_notice.map(|notice| view! { <NoticeView notice class="mt-2" /> })}
-                    <div class="mt-2 text-sm text-slate-700" data-testid="milestone-now">
-                        <p class="font-medium">"Now:"</p>
-                        <ul class="mt-0.5">
-                            {target.now.into_iter().map(|(who, words)| view! {
-                                <li>{match who { Some(w) => format!("{w}: {words}"), None => format!("Every team: {words}") }}</li>
-                            }).collect_view()}
-                        </ul>
-                    </div>
-                    <input type="hidden" name="release" value=target.release.to_string() />
-                    <input type="hidden" name="milestone" value=target.kind.as_str() />
-                    <div class="mt-3 grid gap-3 sm:grid-cols-3">
-                        <label class="block text-sm text-slate-700">"Team"
-                            <select name="team" class=FIELD>
-                                <option value="" selected=chosen_team.is_empty()>"Every team"</option>
-                                {teams.into_iter().map(|t| { let selected = chosen_team == t.id.as_str(); view! { <option value=t.id.to_string() selected=selected>{t.name.to_string()}</option> } }).collect_view()}
-                            </select>
-                        </label>
-                        <label class="block text-sm text-slate-700">"New date"
-                            <input type="date" name="date" required value=date class=FIELD />
-                        </label>
-                        <label class="block text-sm text-slate-700">"Time (empty: all day)"
-                            <input type="time" name="time" value=time class=FIELD />
-                        </label>
-                    </div>
-                    <label class="mt-3 block text-sm text-slate-700">"Why (required)"
-                        <textarea name="reason" rows="2" required maxlength="500" class=FIELD>{reason}</textarea>
-                    </label>
-                    <div class="mt-3 flex flex-wrap items-center gap-3">
-                        <button type="submit" class=format!("{BUTTON} bg-indigo-600 text-white hover:bg-indigo-500 focus-visible:outline-indigo-600")>
-                            "Move milestone"
-                        </button>
-                        <a href=leave class="inline-flex min-h-6 items-center text-sm text-slate-600 underline">"Choose another milestone"</a>
-                    </div>
-                </ActionForm>
-            }
-            .into_any()
-        }
-        None => view! {
-            <section id="move-form" class="rounded-lg border border-dashed border-slate-300 p-4" aria-label="Move a milestone">
-                <h3 class="text-sm font-semibold">"Move a milestone"</h3>
-                <p class="mt-2 text-sm text-slate-600">
-                    "Choose Move next to a milestone in this cycle's timeline or in the next releases, and its form opens here with its current date."
-                </p>
-                {move_notice.map(|notice| view! { <NoticeView notice class="mt-2" /> })}
-            </section>
-        }
-        .into_any(),
     };
     let kept_envs: Option<Vec<String>> = blackout_notice.as_ref().filter(|n| n.error).map(|n| {
         n.kept
@@ -699,8 +839,8 @@ fn ManageForms(
         <section aria-labelledby="manage-heading" class="mt-8 print:hidden">
             <h2 id="manage-heading" class="text-lg font-semibold tracking-tight">"Change the plan"</h2>
             <p class="mt-1 text-sm text-slate-600">"Managers only. Every change keeps who made it, what it was before, and why."</p>
+            <p class="mt-1 text-sm text-slate-600">"To move milestones, choose Move on this cycle's timeline or Edit dates on a release above."</p>
             <div class="mt-3 grid items-start gap-4 lg:grid-cols-2">
-                {move_form}
                 <ActionForm action=blackout_action attr:class="rounded-lg border border-slate-200 p-4" attr:aria-label="Add a blackout">
                     <h3 class="text-sm font-semibold">"Add a blackout"</h3>
                     {blackout_notice.map(|notice| view! { <NoticeView notice class="mt-2" /> })}

@@ -11,8 +11,8 @@ use crate::domain::{EnvironmentId, OrgModel, RoleKind, TeamId, User};
 use crate::error::AppError;
 use crate::notice::Notice;
 use crate::views::calendar::{
-    CalendarChange, CalendarEvent, CalendarView, CurrentRelease, DayCell, DaySpan,
-    EnvironmentAllowance, FeedLink, MoveTarget, ReleaseSummary, TimelineStep,
+    CalendarChange, CalendarEvent, CalendarView, CurrentRelease, DayCell, DaySpan, EditRow,
+    EditTarget, EnvironmentAllowance, FeedLink, MoveTarget, ReleaseSummary, TimelineStep,
 };
 use chrono::{DateTime, Datelike, Days, Months, NaiveDate, NaiveTime, Offset, Utc};
 use chrono_tz::Tz;
@@ -336,23 +336,19 @@ fn timeline(
     }
 }
 
-/// The milestone `raw` (`<release>:<milestone>`, from a Move link) names,
-/// with where it is now; `None` for anything else.
-fn move_target(
+/// A milestone's place for a team (`None`: every team), in words.
+type WhereNow = (Option<String>, String);
+
+/// Where milestone `kind` of release `number` is now for the teams shown:
+/// one line when they agree, one per team when not; and the form's
+/// starting date and time (the first team's).
+fn milestone_now(
     org: &OrgModel,
     calendar: &OrgCalendar,
-    raw: &str,
+    release: &Release,
+    kind: MilestoneKind,
     team: Option<&TeamId>,
-    current: u32,
-) -> Option<MoveTarget> {
-    let (number, kind) = raw.split_once(':')?;
-    let number: u32 = number.trim().parse().ok()?;
-    // The releases the forms offer: this one and the next few.
-    if !(current..current + UPCOMING).contains(&number) {
-        return None;
-    }
-    let kind = MilestoneKind::parse(kind.trim()).ok()?;
-    let release = calendar.release(number);
+) -> Option<(Vec<WhereNow>, String, String)> {
     let shown = org.teams_shown(team);
     let ms: Vec<&Milestone> = shown
         .iter()
@@ -373,21 +369,81 @@ fn move_target(
             })
             .collect()
     };
+    let time = first
+        .time
+        .map(|t| t.format("%H:%M").to_string())
+        .unwrap_or_default();
+    Some((now, first.date.to_string(), time))
+}
+
+/// The milestone `raw` (`<release>:<milestone>`, from a Move link) names,
+/// with where it is now; `None` for anything else.
+fn move_target(
+    org: &OrgModel,
+    calendar: &OrgCalendar,
+    raw: &str,
+    team: Option<&TeamId>,
+    current: u32,
+) -> Option<MoveTarget> {
+    let (number, kind) = raw.split_once(':')?;
+    let number: u32 = number.trim().parse().ok()?;
+    // The releases the forms offer: this one and the next few.
+    if !(current..current + UPCOMING).contains(&number) {
+        return None;
+    }
+    let kind = MilestoneKind::parse(kind.trim()).ok()?;
+    let release = calendar.release(number);
+    let (now, date, time) = milestone_now(org, calendar, &release, kind, team)?;
     Some(MoveTarget {
         release: number,
         release_name: release.name.clone(),
         kind,
         now,
-        date: first.date.to_string(),
-        time: first
-            .time
-            .map(|t| t.format("%H:%M").to_string())
-            .unwrap_or_default(),
+        date,
+        time,
+    })
+}
+
+/// The release `raw` (`?edit=<release>`, from an Edit dates link) names,
+/// with each milestone's date for the teams shown; `None` for anything
+/// else.
+fn edit_target(
+    org: &OrgModel,
+    calendar: &OrgCalendar,
+    raw: &str,
+    team: Option<&TeamId>,
+    current: u32,
+) -> Option<EditTarget> {
+    let number: u32 = raw.trim().parse().ok()?;
+    if !(current..current + UPCOMING).contains(&number) {
+        return None;
+    }
+    let release = calendar.release(number);
+    let rows = MilestoneKind::ALL
+        .iter()
+        .filter_map(|&kind| {
+            let (now, date, time) = milestone_now(org, calendar, &release, kind, team)?;
+            Some(EditRow {
+                kind,
+                differs: now.len() > 1,
+                now,
+                date,
+                time,
+            })
+        })
+        .collect();
+    Some(EditTarget {
+        release: number,
+        release_name: release.name.clone(),
+        team: team.cloned(),
+        team_name: team.map(|t| org.team_name(t)),
+        rows,
     })
 }
 
 /// The Calendar page for `month` (YYYY-MM) and optionally one team;
-/// `moving` names the milestone a manager chose to move.
+/// `moving` names the milestone a manager chose to move, `editing` the
+/// release whose dates they chose to edit.
 pub async fn view(
     state: &AppState,
     caller: &Caller,
@@ -395,6 +451,7 @@ pub async fn view(
     month: Option<&str>,
     team: Option<&str>,
     moving: Option<&str>,
+    editing: Option<&str>,
 ) -> Result<CalendarView, AppError> {
     let user = caller.user().cloned();
     let org = state.org.load_org().await?;
@@ -533,6 +590,9 @@ pub async fn view(
     let moving = moving
         .filter(|_| can_manage)
         .and_then(|raw| move_target(&org, &calendar, raw, team.as_ref(), current));
+    let editing = editing
+        .filter(|_| can_manage && moving.is_none())
+        .and_then(|raw| edit_target(&org, &calendar, raw, team.as_ref(), current));
     let current_release = upcoming
         .first()
         .map(|r| timeline(&calendar, r, &shown, team.as_ref(), now));
@@ -557,6 +617,7 @@ pub async fn view(
         can_manage,
         current: current_release,
         moving,
+        editing,
         feed_link: match &user {
             Some(u) => Some(FeedLink {
                 made: state.users.feed_link_made(&u.id).await?.map(|t| {
@@ -651,30 +712,12 @@ pub async fn move_milestone(
     let actor = manager(caller)?;
     let reason = reason_given(reason)?;
     let org = state.org.load_org().await?;
-    let number: u32 = release
-        .trim()
-        .parse()
-        .ok()
-        .filter(|n| *n >= 1)
-        .ok_or_else(|| {
-            AppError::Invalid(format!("There is no release \u{201c}{release}\u{201d}."))
-        })?;
+    let number = release_number(release)?;
     let kind = MilestoneKind::parse(milestone.trim())
         .map_err(|e| AppError::Invalid(format!("Unknown milestone: {e}.")))?;
     let team = selected_team(&org, Some(team.trim()))?;
     let date = date_input("date", date)?;
-    let time = match time.trim() {
-        "" => None,
-        t => Some(
-            NaiveTime::parse_from_str(t, "%H:%M")
-                .or_else(|_| NaiveTime::parse_from_str(t, "%H:%M:%S"))
-                .map_err(|_| {
-                    AppError::Invalid(format!(
-                        "The time \u{201c}{t}\u{201d} is not a time; write it as HH:MM, or leave it empty for all day."
-                    ))
-                })?,
-        ),
-    };
+    let time = time_input("time", time)?;
     let (mut calendar, _) = load(state, &org).await?;
     let affected = org.teams_shown(team.as_ref());
     let before_release = calendar.release(number);
@@ -693,31 +736,10 @@ pub async fn move_milestone(
     };
     calendar.moves.push(movement.clone());
     let after = calendar.release(number);
-    for t in &affected {
-        let track: Vec<&Milestone> = MilestoneKind::ALL
-            .iter()
-            .filter_map(|&k| after.milestone(k, t))
-            .collect();
-        for pair in track.windows(2) {
-            if pair[1].at < pair[0].at {
-                let (moved, other, relation) = if pair[0].kind == kind {
-                    (pair[0], pair[1], "after")
-                } else {
-                    (pair[1], pair[0], "before")
-                };
-                return Err(AppError::Invalid(format!(
-                    "{} would fall {relation} {} ({}) for {}; move that first.",
-                    moved.kind.label(),
-                    other.kind.label(),
-                    when_words(&calendar, other.date, other.time),
-                    org.team_name(t),
-                )));
-            }
-        }
-    }
+    in_order(&org, &calendar, &after, &affected, &[kind])?;
     state
         .calendar
-        .record_edit(&actor, &reason, &CalendarEdit::Move { movement, before })
+        .record_edits(&actor, &reason, &[CalendarEdit::Move { movement, before }])
         .await?;
     let scope = match &team {
         Some(t) => format!(" for {}", org.team_name(t)),
@@ -728,6 +750,162 @@ pub async fn move_milestone(
         kind.label(),
         after.name,
         when_words(&calendar, date, time)
+    ))
+}
+
+/// A release number from a form.
+fn release_number(raw: &str) -> Result<u32, AppError> {
+    raw.trim()
+        .parse()
+        .ok()
+        .filter(|n| *n >= 1)
+        .ok_or_else(|| AppError::Invalid(format!("There is no release \u{201c}{raw}\u{201d}.")))
+}
+
+/// A time of day from a form (HH:MM); empty is all day.
+fn time_input(what: &str, raw: &str) -> Result<Option<NaiveTime>, AppError> {
+    match raw.trim() {
+        "" => Ok(None),
+        t => NaiveTime::parse_from_str(t, "%H:%M")
+            .or_else(|_| NaiveTime::parse_from_str(t, "%H:%M:%S"))
+            .map(Some)
+            .map_err(|_| {
+                AppError::Invalid(format!(
+                    "The {what} \u{201c}{t}\u{201d} is not a time; write it as HH:MM, or leave it empty for all day."
+                ))
+            }),
+    }
+}
+
+/// Refuses a change that would put a team's milestones out of order,
+/// naming the moved milestone (one of `moved`) and the one it would pass.
+fn in_order(
+    org: &OrgModel,
+    calendar: &OrgCalendar,
+    after: &Release,
+    teams: &[TeamId],
+    moved: &[MilestoneKind],
+) -> Result<(), AppError> {
+    for t in teams {
+        let track: Vec<&Milestone> = MilestoneKind::ALL
+            .iter()
+            .filter_map(|&k| after.milestone(k, t))
+            .collect();
+        for pair in track.windows(2) {
+            if pair[1].at < pair[0].at {
+                let (subject, other, relation) = if moved.contains(&pair[0].kind) {
+                    (pair[0], pair[1], "after")
+                } else {
+                    (pair[1], pair[0], "before")
+                };
+                return Err(AppError::Invalid(format!(
+                    "{} would fall {relation} {} ({}) for {}; move that first.",
+                    subject.kind.label(),
+                    other.kind.label(),
+                    when_words(calendar, other.date, other.time),
+                    org.team_name(t),
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A manager's new dates for a release, as the Edit dates form gave them:
+/// each milestone's kind with its date and time, in the same order.
+#[derive(Debug, Clone, Copy)]
+pub struct EditRequest<'a> {
+    pub release: &'a str,
+    /// A team's id, or empty for every team.
+    pub team: &'a str,
+    pub milestones: &'a [String],
+    /// YYYY-MM-DD each.
+    pub dates: &'a [String],
+    /// HH:MM each, or empty for all day.
+    pub times: &'a [String],
+    pub reason: &'a str,
+}
+
+/// Moves every milestone of a release whose date or time the form changed,
+/// for one team or all, in one change with one reason: all of them or, if
+/// any is refused, none. A milestone left as the form showed it (the first
+/// team's date where teams differ) is not touched.
+pub async fn edit_release_dates(
+    state: &AppState,
+    caller: &Caller,
+    input: EditRequest<'_>,
+) -> Result<String, AppError> {
+    let actor = manager(caller)?;
+    let reason = reason_given(input.reason)?;
+    let n = input.milestones.len();
+    if n == 0 || n > MilestoneKind::ALL.len() || input.dates.len() != n || input.times.len() != n {
+        return Err(AppError::Invalid(
+            "The form sends each milestone with its date and time; reload the page and try again."
+                .into(),
+        ));
+    }
+    let org = state.org.load_org().await?;
+    let number = release_number(input.release)?;
+    let team = selected_team(&org, Some(input.team.trim()))?;
+    let (mut calendar, _) = load(state, &org).await?;
+    let affected = org.teams_shown(team.as_ref());
+    let before_release = calendar.release(number);
+    let mut edits = Vec::new();
+    let mut moved: Vec<MilestoneKind> = Vec::new();
+    let mut said = Vec::new();
+    let mut seen: Vec<MilestoneKind> = Vec::new();
+    for ((kind, date), time) in input.milestones.iter().zip(input.dates).zip(input.times) {
+        let kind = MilestoneKind::parse(kind.trim())
+            .map_err(|e| AppError::Invalid(format!("Unknown milestone: {e}.")))?;
+        if seen.contains(&kind) {
+            return Err(AppError::Invalid(format!(
+                "{} is in the form twice; reload the page and try again.",
+                kind.label()
+            )));
+        }
+        seen.push(kind);
+        let label = kind.label();
+        let date = date_input(&format!("date of {label}"), date)?;
+        let time = time_input(&format!("time of {label}"), time)?;
+        let was = affected
+            .first()
+            .and_then(|t| before_release.milestone(kind, t))
+            .ok_or_else(|| AppError::NotFound("That milestone is not in the calendar.".into()))?;
+        if was.date == date && was.time == time {
+            continue;
+        }
+        let movement = MilestoneMove {
+            release: number,
+            kind,
+            team: team.clone(),
+            date,
+            time,
+            reason: reason.clone(),
+        };
+        calendar.moves.push(movement.clone());
+        said.push(format!("{label} to {}", when_words(&calendar, date, time)));
+        moved.push(kind);
+        edits.push(CalendarEdit::Move {
+            movement,
+            before: was.at,
+        });
+    }
+    if edits.is_empty() {
+        return Err(AppError::Invalid(
+            "Nothing changed: every date is as it was. Change a date, or close the form.".into(),
+        ));
+    }
+    let after = calendar.release(number);
+    in_order(&org, &calendar, &after, &affected, &moved)?;
+    state.calendar.record_edits(&actor, &reason, &edits).await?;
+    let scope = match &team {
+        Some(t) => format!(" for {}", org.team_name(t)),
+        None => String::new(),
+    };
+    Ok(format!(
+        "Release {}{scope}: moved {}.",
+        after.name,
+        said.join("; ")
     ))
 }
 
@@ -798,7 +976,7 @@ pub async fn add_blackout(
     };
     state
         .calendar
-        .record_edit(&actor, &reason, &CalendarEdit::Blackout(blackout))
+        .record_edits(&actor, &reason, &[CalendarEdit::Blackout(blackout)])
         .await?;
     Ok(format!(
         "Blackout \u{201c}{name}\u{201d} added: {} to {}, closing {}.",

@@ -26,6 +26,20 @@ pub async fn answer_form_at(
     form: Option<&str>,
     kept: Vec<(String, String)>,
 ) -> Result<String, AppError> {
+    answer_dialog_form(result, page, form, kept, &[]).await
+}
+
+/// As [`answer_form_at`], for a form in a dialog the address opens
+/// (`?move=…`): accepted, the page comes back without the parameters in
+/// `dialog` (the dialog closes and the notice is said on the page);
+/// refused, with them (the dialog opens again with what was typed).
+pub async fn answer_dialog_form(
+    result: Result<String, AppError>,
+    page: &str,
+    form: Option<&str>,
+    kept: Vec<(String, String)>,
+    dialog: &[&str],
+) -> Result<String, AppError> {
     let headers = leptos_axum::extract::<axum::http::HeaderMap>()
         .await
         .map_err(|e| AppError::internal(&e))?;
@@ -54,7 +68,56 @@ pub async fn answer_form_at(
         .and_then(|r| r.parse::<axum::http::Uri>().ok())
         .and_then(|uri| uri.path_and_query().map(|pq| pq.as_str().to_owned()))
         .filter(|path| path == page || path.starts_with(&format!("{page}?")))
+        .map(|path| {
+            if notice.error {
+                path
+            } else {
+                without_params(&path, dialog)
+            }
+        })
         .unwrap_or_else(|| page.to_owned());
     leptos_axum::redirect(&back);
     Ok(notice.text)
+}
+
+/// `path` (with its query) without the parameters named in `names`.
+fn without_params(path: &str, names: &[&str]) -> String {
+    let Some((page, query)) = path.split_once('?') else {
+        return path.to_owned();
+    };
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|pair| {
+            let name = pair.split_once('=').map_or(*pair, |(n, _)| n);
+            !pair.is_empty() && !names.contains(&name)
+        })
+        .collect();
+    if kept.is_empty() {
+        page.to_owned()
+    } else {
+        format!("{page}?{}", kept.join("&"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_params;
+
+    #[test]
+    fn a_closed_dialog_leaves_the_rest_of_the_address() {
+        let names = ["move", "edit"];
+        assert_eq!(
+            without_params(
+                "/calendar?month=2027-01&move=2:code-freeze&team=mobile",
+                &names
+            ),
+            "/calendar?month=2027-01&team=mobile"
+        );
+        assert_eq!(without_params("/calendar?edit=3", &names), "/calendar");
+        assert_eq!(without_params("/calendar", &names), "/calendar");
+        assert_eq!(
+            without_params("/calendar?moved=1&edit", &names),
+            "/calendar?moved=1"
+        );
+    }
 }

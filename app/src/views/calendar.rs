@@ -117,6 +117,30 @@ pub struct MoveTarget {
     pub time: String,
 }
 
+/// The release the Edit dates form is for (`?edit=<release>`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EditTarget {
+    pub release: u32,
+    pub release_name: String,
+    /// The team whose dates it changes (the page's team); `None`: every team.
+    pub team: Option<TeamId>,
+    pub team_name: Option<String>,
+    pub rows: Vec<EditRow>,
+}
+
+/// One milestone in the Edit dates form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EditRow {
+    pub kind: MilestoneKind,
+    /// Where it is now, as in [`MoveTarget::now`].
+    pub now: Vec<(Option<String>, String)>,
+    /// The teams' dates differ (the fields start at the first team's).
+    pub differs: bool,
+    /// The fields' starting values (YYYY-MM-DD, HH:MM or empty).
+    pub date: String,
+    pub time: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CalendarView {
     pub now: DateTime<Utc>,
@@ -150,6 +174,9 @@ pub struct CalendarView {
     /// What the Move form moves (managers, `?move=`).
     #[serde(default)]
     pub moving: Option<MoveTarget>,
+    /// What the Edit dates form edits (managers, `?edit=`).
+    #[serde(default)]
+    pub editing: Option<EditTarget>,
     /// The viewer's secret calendar-feed link (signed in only).
     #[serde(default)]
     pub feed_link: Option<FeedLink>,

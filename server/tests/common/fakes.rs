@@ -762,11 +762,11 @@ impl CalendarStore for MemCalendar {
         Ok(Vec::new())
     }
 
-    async fn record_edit(
+    async fn record_edits(
         &self,
         _actor: &Actor,
         _reason: &str,
-        _edit: &CalendarEdit,
+        _edits: &[CalendarEdit],
     ) -> Result<(), StoreError> {
         Err(StoreError::Query("the calendar is read-only here".into()))
     }

@@ -370,17 +370,17 @@ async fn a_form_posted_without_javascript_returns_to_the_same_calendar_view(pool
     assert!(html.contains("moved to"), "the notice is shown once");
 }
 
-/// The HTML of the Move form on a calendar page.
+/// The HTML of the Move dialog (its title and form) on a calendar page.
 fn move_form(html: &str) -> &str {
-    let start = html.find(r#"id="move-form""#).expect("a move form");
+    let start = html.find(r#"id="move-dialog""#).expect("a move dialog");
     let end = html[start..]
-        .find("</form>")
+        .find("</dialog>")
         .map_or(html.len(), |e| start + e);
     &html[start..end]
 }
 
 #[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
-async fn the_move_form_keeps_its_milestone_shows_its_date_and_says_the_outcome_beside_itself(
+async fn the_move_dialog_keeps_its_milestone_says_a_refusal_inside_and_closes_when_accepted(
     pool: PgPool,
 ) {
     let app = spawn(pool, Mode::Demo).await;
@@ -429,21 +429,22 @@ async fn the_move_form_keeps_its_milestone_shows_its_date_and_says_the_outcome_b
         "kept date: {form}"
     );
     assert!(form.contains(r#"value="17:30""#), "kept time: {form}");
-    assert!(!html[..html.find(r#"id="move-form""#).expect("the form")].contains("Say why"));
+    assert!(!html[..html.find(r#"id="move-dialog""#).expect("the dialog")].contains("Say why"));
 
-    // Accepted: said in the form, which stays on the same milestone, shows
-    // the new date and starts empty again.
+    // Accepted: the dialog closes (the address loses `move`) and the page
+    // says so at the top; opened again, the form shows the new date.
     let reason = ("reason", "Store review takes longer");
     let fields = [
         fields[0], fields[1], fields[2], fields[3], fields[4], reason,
     ];
     let response = app.submit("calendar/move", &fields, page).await;
     assert_eq!(response.status(), 302);
-    assert_eq!(response.headers()["location"], page);
+    assert_eq!(response.headers()["location"], "/calendar?team=mobile");
+    let (_, html) = app.page("/calendar?team=mobile").await;
+    assert!(!html.contains(r#"id="move-form""#), "the dialog is closed");
+    assert!(html.contains("for Mobile moved to"), "said on the page");
     let (_, html) = app.page(page).await;
     let form = move_form(&html);
-    assert!(form.contains("for Mobile moved to"), "{form}");
-    assert!(form.contains(r#"name="milestone" value="code-freeze""#));
     let words = chrono::NaiveDate::parse_from_str(&date, "%Y-%m-%d")
         .expect("a date")
         .format("%-d %b %Y")
@@ -451,11 +452,179 @@ async fn the_move_form_keeps_its_milestone_shows_its_date_and_says_the_outcome_b
     assert!(form.contains(&format!("Mobile: {words} 17:30")), "{form}");
     assert!(
         !form.contains("Store review takes longer"),
-        "the form resets"
+        "the form starts empty"
     );
-    // Once: the notice is gone on the next load.
+    assert!(!form.contains("moved to"), "said once");
+}
+
+/// The Edit dates form's fields for `view.editing`, with `change` applied
+/// to the milestones it names (kind, new date, new time).
+fn edit_fields(
+    view: &CalendarView,
+    team: &str,
+    reason: &str,
+    change: &[(&str, String, &str)],
+) -> Vec<(String, String)> {
+    let target = view.editing.as_ref().expect("the edit form");
+    let mut fields = vec![
+        ("release".to_owned(), target.release.to_string()),
+        ("team".to_owned(), team.to_owned()),
+        ("reason".to_owned(), reason.to_owned()),
+    ];
+    for row in &target.rows {
+        let kind = row.kind.as_str();
+        let (date, time) = change
+            .iter()
+            .find(|(k, _, _)| *k == kind)
+            .map_or((row.date.clone(), row.time.clone()), |(_, d, t)| {
+                (d.clone(), (*t).to_owned())
+            });
+        fields.push(("milestones[]".to_owned(), kind.to_owned()));
+        fields.push(("dates[]".to_owned(), date));
+        fields.push(("times[]".to_owned(), time));
+    }
+    fields
+}
+
+fn later(date: &str, days: u64) -> String {
+    (chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").expect("a date") + Days::new(days))
+        .to_string()
+}
+
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
+async fn edit_dates_moves_only_the_changed_milestones_of_a_release_all_or_none(pool: PgPool) {
+    let app = spawn(pool.clone(), Mode::Demo).await;
+    let changes = "SELECT count(*) FROM calendar_changes";
+    let audited = "SELECT count(*) FROM audit_log WHERE event = 'calendar_move'";
+
+    // Not a manager: no form, and a post changes nothing.
+    sign_in(&app, "lena.fischer").await;
+    let (_, html) = app.page("/calendar?team=mobile&edit=2").await;
+    assert!(!html.contains(r#"id="edit-form""#));
+    let forbidden = app
+        .call(
+            "calendar/edit",
+            &[
+                ("release", "2"),
+                ("team", "mobile"),
+                ("milestones[]", "prod-release"),
+                ("dates[]", &in_days(300)),
+                ("times[]", ""),
+                ("reason", "Mine"),
+            ],
+        )
+        .await;
+    assert_eq!(forbidden.status(), 403);
+    assert_eq!(count(&pool, changes).await, 0);
+
+    sign_in(&app, "morgan.lee").await;
+    let page = "/calendar?team=mobile&edit=2";
+    let (status, html) = app.page(page).await;
+    assert_eq!(status, 200);
+    assert!(html.contains(r#"<dialog open"#), "{html}");
+    assert_eq!(
+        html.matches(r#"name="dates[]""#).count(),
+        6,
+        "one date per milestone"
+    );
+    let view = calendar(&app, &[("team", "mobile"), ("editing", "2")]).await;
+    let target = view.editing.clone().expect("the edit form");
+    assert_eq!(target.team_name.as_deref(), Some("Mobile"));
+    let row = |kind: &str| {
+        target
+            .rows
+            .iter()
+            .find(|r| r.kind.as_str() == kind)
+            .expect(kind)
+            .clone()
+    };
+    let (pre, prod) = (row("pre-prod"), row("prod-release"));
+
+    // A valid change and an invalid one together: refused, nothing kept,
+    // the dialog comes back with the refusal and what was typed.
+    let freeze = row("code-freeze");
+    let bad = edit_fields(
+        &view,
+        "mobile",
+        "Both at once",
+        &[
+            ("prod-release", later(&prod.date, 7), "11:00"),
+            ("code-freeze", later(&row("prod-release").date, 30), "18:00"),
+        ],
+    );
+    let bad: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let response = app.submit("calendar/edit", &bad, page).await;
+    assert_eq!(response.status(), 302);
+    assert_eq!(
+        response.headers()["location"],
+        page,
+        "the dialog opens again"
+    );
+    assert_eq!(count(&pool, changes).await, 0, "all or none");
     let (_, html) = app.page(page).await;
-    assert!(!move_form(&html).contains("moved to"));
+    assert!(html.contains("Code freeze would fall after"), "{html}");
+    assert!(
+        html.contains(&later(&row("prod-release").date, 30)),
+        "kept what was typed"
+    );
+
+    // Nothing changed: said so, nothing kept.
+    let same = edit_fields(&view, "mobile", "No change", &[]);
+    let same: Vec<(&str, &str)> = same.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let response = app.call("calendar/edit", &same).await;
+    assert_eq!(response.status(), 422);
+    assert!(response
+        .text()
+        .await
+        .unwrap_or_default()
+        .contains("Nothing changed"));
+
+    // Pre-Prod and Prod a week later: two moves, one reason, one change
+    // each in the history and the audit log; the dialog closes.
+    let week = edit_fields(
+        &view,
+        "mobile",
+        "Store review",
+        &[
+            ("pre-prod", later(&pre.date, 7), pre.time.as_str()),
+            ("prod-release", later(&prod.date, 7), "11:00"),
+        ],
+    );
+    let week: Vec<(&str, &str)> = week.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let response = app.submit("calendar/edit", &week, page).await;
+    assert_eq!(response.status(), 302);
+    assert_eq!(response.headers()["location"], "/calendar?team=mobile");
+    assert_eq!(count(&pool, changes).await, 2);
+    assert_eq!(count(&pool, audited).await, 2);
+    let (_, html) = app.page("/calendar?team=mobile").await;
+    assert!(html.contains("moved Pre-Prod"), "{html}");
+    assert!(!html.contains(r#"id="edit-form""#), "closed");
+
+    let after = calendar(&app, &[("team", "mobile"), ("editing", "2")]).await;
+    let moved = after.editing.expect("the form");
+    let get = |kind: &str| {
+        moved
+            .rows
+            .iter()
+            .find(|r| r.kind.as_str() == kind)
+            .expect(kind)
+            .clone()
+    };
+    assert_eq!(get("pre-prod").date, later(&pre.date, 7));
+    assert_eq!(
+        (get("prod-release").date, get("prod-release").time),
+        (later(&prod.date, 7), "11:00".to_owned())
+    );
+    assert_eq!(get("code-freeze").date, freeze.date, "untouched");
+    // Other teams keep their dates.
+    let everyone = calendar(&app, &[("team", "frontend"), ("editing", "2")]).await;
+    let frontend = everyone.editing.expect("the form");
+    let fe_prod = frontend
+        .rows
+        .iter()
+        .find(|r| r.kind.as_str() == "prod-release")
+        .expect("prod");
+    assert_eq!(fe_prod.date, prod.date);
 }
 
 #[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]

@@ -32,12 +32,13 @@ pub struct StoredCalendarEdit {
 pub trait CalendarStore: Send + Sync {
     /// Every change, oldest first.
     async fn edits(&self) -> Result<Vec<StoredCalendarEdit>, StoreError>;
-    /// Appends a change; `reason` is required.
-    async fn record_edit(
+    /// Appends changes made together (one reason; all or none); `reason`
+    /// is required.
+    async fn record_edits(
         &self,
         actor: &Actor,
         reason: &str,
-        edit: &CalendarEdit,
+        edits: &[CalendarEdit],
     ) -> Result<(), StoreError>;
     /// When each approval request in `[from, to)` was requested, and
     /// whether it is still pending.
