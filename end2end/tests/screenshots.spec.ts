@@ -85,7 +85,31 @@ for (const size of widths) {
     await shoot('manager-calendar');
     await open(page, '/calendar?move=1:release-demo', testInfo);
     await shoot('manager-calendar-move');
+    await open(page, '/calendar?edit=2', testInfo);
+    await page.screenshot({ path: `screenshots/${size.name}-manager-calendar-edit.png` });
   });
+}
+
+// Every page's first screen as each persona sees it (the full pages are
+// above, signed out): one test per persona and width, so they share the
+// workers.
+const personaPages = pages.filter((p) => !p.includes('sign-in') && p !== '/nowhere');
+for (const size of widths) {
+  for (const persona of personas) {
+    const who = persona.split(' ')[0].toLowerCase();
+    test(`first screens of every page for ${who} at ${size.name} width`, async ({ page }, testInfo) => {
+      test.setTimeout(120_000);
+      await page.setViewportSize({ width: size.width, height: size.height });
+      await open(page, '/demo/sign-in', testInfo);
+      await page.getByRole('button', { name: `Sign in as ${persona}` }).click();
+      await page.getByTestId('current-user').waitFor();
+      for (const path of personaPages) {
+        await open(page, path, testInfo);
+        const name = path.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '') || 'home';
+        await page.screenshot({ path: `screenshots/personas/${size.name}-${who}-${name}.png` });
+      }
+    });
+  }
 }
 
 test('screenshots of the presentation mode on a projector', async ({ page }, testInfo) => {

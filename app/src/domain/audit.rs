@@ -30,6 +30,14 @@ pub const KINDS: &[(&str, &str)] = &[
     ("org_config", "Org configuration changed"),
 ];
 
+/// Kinds the Audit page leaves out unless asked (`kind=all` or the kind
+/// itself): routine sign-ins and sign-outs would fill its first screen.
+/// Refused sign-ins stay in view. Exports always hold every row.
+pub const ROUTINE: &[&str] = &["sign_in", "sign_out"];
+
+/// The `kind` filter's value for every row, routine ones included.
+pub const ALL_KINDS: &str = "all";
+
 /// The words for a kind of row (the kind itself when unknown).
 pub fn kind_words(kind: &str) -> &str {
     KINDS
@@ -60,6 +68,10 @@ pub struct AuditQuery {
     /// Rows to read; set by the server.
     #[serde(skip)]
     pub limit: usize,
+    /// Leave out [`ROUTINE`] rows (the page's view without a kind chosen);
+    /// set by the server.
+    #[serde(skip)]
+    pub hide_routine: bool,
 }
 
 impl AuditQuery {

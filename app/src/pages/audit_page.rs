@@ -5,7 +5,9 @@
 use crate::api::audit::audit;
 use crate::components::error_notice::ErrorNotice;
 use crate::components::icon::{Icon, IconKind};
-use crate::domain::audit::{kind_words, AuditEntry, AuditQuery, AuditVerification, KINDS};
+use crate::domain::audit::{
+    kind_words, AuditEntry, AuditQuery, AuditVerification, ALL_KINDS, KINDS,
+};
 use crate::views::audit::{href, AuditView};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -105,6 +107,17 @@ fn AuditBody(data: AuditView) -> impl IntoView {
         }
     });
     let filtered = !query.filters().is_empty();
+    // Without a kind chosen the page leaves sign-ins out, and says so.
+    let routine_hidden = query.kind.is_none().then(|| {
+        let everything = href(&query, "/audit", &[("kind", ALL_KINDS.to_owned())]);
+        view! {
+            <span class="text-slate-600" data-testid="sign-ins-hidden">
+                "Sign-ins and sign-outs are left out; "
+                <a href=everything class="font-medium text-indigo-700 underline">"show everything"</a>
+                "."
+            </span>
+        }
+    });
     let csv = href(&query, "/audit/export.csv", &[]);
     let jsonl = href(&query, "/audit/export.jsonl", &[]);
     let newest = (query.before.is_some()).then(|| href(&query, "/audit", &[]));
@@ -113,7 +126,7 @@ fn AuditBody(data: AuditView) -> impl IntoView {
     let list = if rows.is_empty() {
         view! {
             <div class="mt-4 rounded-lg border border-dashed border-slate-300 px-4 py-8 text-center text-sm text-slate-600" data-testid="audit-empty">
-                {if filtered { "No audit rows match these filters." } else { "Nothing has been audited yet." }}
+                {if filtered { "No audit rows match these filters." } else { "No decisions or changes yet (sign-ins are left out)." }}
             </div>
         }
         .into_any()
@@ -135,8 +148,9 @@ fn AuditBody(data: AuditView) -> impl IntoView {
         <div class="mt-4 flex flex-wrap items-center justify-between gap-2 text-sm">
             <p class="text-slate-600" aria-live="polite">
                 {if count == 0 { String::new() } else {
-                    format!("{count} {} shown, newest first{}", if count == 1 { "row" } else { "rows" }, if filtered { ", filtered" } else { "" })
+                    format!("{count} {} shown, newest first{}. ", if count == 1 { "row" } else { "rows" }, if filtered { ", filtered" } else { "" })
                 }}
+                {routine_hidden}
             </p>
             <p class="flex gap-3">
                 <a class="inline-flex items-center gap-1 font-medium text-indigo-700 underline" href=csv download="" data-testid="export-csv">"Download CSV"</a>
@@ -244,7 +258,7 @@ fn Filters(
                 {select("team", "Team", "Any team", teams, query.team.clone())}
                 {select("environment", "Environment", "Any environment", environments, query.environment.clone())}
                 {select("service", "Service", "Any service", services.into_iter().map(|s| (s.clone(), s)).collect(), query.service.clone())}
-                {select("kind", "Kind", "Any kind", KINDS.iter().map(|(k, w)| ((*k).to_owned(), (*w).to_owned())).collect(), query.kind.clone())}
+                {select("kind", "Kind", "Any but sign-ins", std::iter::once((ALL_KINDS.to_owned(), "Everything, sign-ins too".to_owned())).chain(KINDS.iter().map(|(k, w)| ((*k).to_owned(), (*w).to_owned()))).collect(), query.kind.clone())}
                 {date("from", "From (UTC)", query.from.map(|d| d.to_string()))}
                 {date("to", "To (UTC)", query.to.map(|d| d.to_string()))}
             </div>

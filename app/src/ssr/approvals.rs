@@ -225,6 +225,15 @@ fn parse_cursor(raw: &str) -> Result<(chrono::DateTime<chrono::Utc>, String), Ap
     Ok((at.with_timezone(&chrono::Utc), id.to_owned()))
 }
 
+/// The pending queue as the viewer sees it: each request with what it
+/// needs and whether they may decide it, bounded as [`bounded_queue`] says.
+pub struct Queue {
+    pub pending: Vec<QueueItem>,
+    pub counts: Vec<EnvironmentCount>,
+    pub environment: Option<String>,
+    pub not_shown: usize,
+}
+
 /// The Approvals page; the history from `before` (a cursor the previous
 /// page gave), newest first.
 pub async fn view(
@@ -237,44 +246,12 @@ pub async fn view(
 ) -> Result<ApprovalsView, AppError> {
     let user = caller.user().cloned();
     let org = state.org.load_org().await?;
-    let (calendar, _) = super::calendar::load(state, &org).await?;
-    // Hotfixes as the board shows them (its in-memory snapshot; a vote
-    // asks the store itself).
-    let now = chrono::Utc::now();
-    let snapshot = state
-        .board
-        .snapshot(super::calendar::snapshot_since(now, now))
-        .await?;
-    let hotfixes = &snapshot.hotfixes;
-    let mut pending = Vec::new();
-    for item in state.approvals.pending().await? {
-        let item = with_commit_link(state, &org, item);
-        // Whether approving must wait for a hotfix is asked only for
-        // someone who could approve (GitHub's answers about two commits
-        // are kept: they never change).
-        let held = match &user {
-            Some(_) => hotfix_refusal(state, &org, &item, hotfixes)
-                .await
-                .unwrap_or_else(|err| Some(err.to_string())),
-            None => None,
-        };
-        let block = plan_block_of(&org, &snapshot, &item);
-        let mut queued = queue_item(&org, &calendar, user.as_ref(), item, held, block);
-        if org.is_prod(&queued.item.environment_id) {
-            queued.hotfix_warnings = unmerged(hotfixes, &queued.item.service_id)
-                .map(|h| {
-                    format!(
-                        "{} is not merged back into {} yet",
-                        h.branch,
-                        h.missing().join(" and ")
-                    )
-                })
-                .collect();
-        }
-        pending.push(queued);
-    }
-    let (pending, counts, environment, not_shown) =
-        bounded_queue(&org, pending, environment, request, now);
+    let Queue {
+        pending,
+        counts,
+        environment,
+        not_shown,
+    } = queue(state, caller, environment, request).await?;
     let before = before
         .filter(|b| !b.is_empty())
         .map(parse_cursor)
@@ -317,6 +294,63 @@ pub async fn view(
         notice,
         problems,
         may_rerun,
+    })
+}
+
+/// The pending queue for the viewer (the Approvals page's and the home
+/// page's), narrowed to `environment`, with `request` listed whatever its
+/// place.
+pub async fn queue(
+    state: &AppState,
+    caller: &Caller,
+    environment: Option<&str>,
+    request: Option<&str>,
+) -> Result<Queue, AppError> {
+    let user = caller.user().cloned();
+    let org = state.org.load_org().await?;
+    let (calendar, _) = super::calendar::load(state, &org).await?;
+    // Hotfixes as the board shows them (its in-memory snapshot; a vote
+    // asks the store itself).
+    let now = chrono::Utc::now();
+    let snapshot = state
+        .board
+        .snapshot(super::calendar::snapshot_since(now, now))
+        .await?;
+    let hotfixes = &snapshot.hotfixes;
+    let mut pending = Vec::new();
+    for item in state.approvals.pending().await? {
+        let item = with_commit_link(state, &org, item);
+        // Whether approving must wait for a hotfix is asked only for
+        // someone who could approve (GitHub's answers about two commits
+        // are kept: they never change).
+        let held = match &user {
+            Some(_) => hotfix_refusal(state, &org, &item, hotfixes)
+                .await
+                .unwrap_or_else(|err| Some(err.to_string())),
+            None => None,
+        };
+        let block = plan_block_of(&org, &snapshot, &item);
+        let mut queued = queue_item(&org, &calendar, user.as_ref(), item, held, block);
+        if org.is_prod(&queued.item.environment_id) {
+            queued.hotfix_warnings = unmerged(hotfixes, &queued.item.service_id)
+                .map(|h| {
+                    format!(
+                        "{} is not merged back into {} yet",
+                        h.branch,
+                        h.missing().join(" and ")
+                    )
+                })
+                .collect();
+        }
+        pending.push(queued);
+    }
+    let (pending, counts, environment, not_shown) =
+        bounded_queue(&org, pending, environment, request, now);
+    Ok(Queue {
+        pending,
+        counts,
+        environment,
+        not_shown,
     })
 }
 

@@ -2,7 +2,7 @@
 //! from the address within their bounds.
 
 use super::AppState;
-use crate::domain::audit::{AuditQuery, KINDS};
+use crate::domain::audit::{AuditQuery, ALL_KINDS, KINDS};
 use crate::domain::{RoleKind, User};
 use crate::error::AppError;
 use crate::views::audit::{AuditView, PAGE_ROWS};
@@ -106,7 +106,7 @@ pub fn parse_query(
     }
     let kind = bounded("kind", kind)?;
     if let Some(k) = &kind {
-        if !KINDS.iter().any(|(known, _)| known == k) {
+        if k != ALL_KINDS && !KINDS.iter().any(|(known, _)| known == k) {
             return Err(AppError::BadRequest(format!(
                 "\u{201c}{k}\u{201d} is not a kind of audit row."
             )));
@@ -140,6 +140,7 @@ pub fn parse_query(
         before,
         only_teams: None,
         limit: PAGE_ROWS,
+        hide_routine: false,
     })
 }
 
@@ -176,6 +177,8 @@ pub async fn view(
     };
     query.only_teams.clone_from(&limited_to);
     query.limit = PAGE_ROWS + 1;
+    // The page leads with decisions and changes; sign-ins behind the filter.
+    query.hide_routine = query.kind.is_none();
     let mut rows = state.audit.page(&query).await?;
     let next = if rows.len() > PAGE_ROWS {
         rows.truncate(PAGE_ROWS);

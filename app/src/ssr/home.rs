@@ -177,7 +177,7 @@ pub async fn view(state: &AppState, caller: &Caller) -> Result<HomeView, AppErro
     // only for someone signed in.
     let (pending, yours, yours_listed) = match user {
         Some(_) => {
-            let queue = super::approvals::view(state, caller, None, None, None, None).await?;
+            let queue = super::approvals::queue(state, caller, None, None).await?;
             let pending = queue.counts.iter().map(|c| c.total).sum();
             let yours = queue.counts.iter().map(|c| c.mine).sum();
             let listed = queue

@@ -506,6 +506,50 @@ async fn audit_view(client: &reqwest::Client, base: &str, form: &[(&str, &str)])
 }
 
 #[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
+async fn the_page_leaves_sign_ins_out_until_asked_and_exports_keep_them(pool: PgPool) {
+    let app = spawn(pool.clone(), Mode::Demo).await;
+    seed(&pool, 3).await;
+    let manager = reader(&app, "morgan.lee").await;
+    server::adapters::db::audit::chain_pending(&pool)
+        .await
+        .expect("chained");
+    let kinds = |body: &str| -> Vec<String> {
+        let view: AuditView = serde_json::from_str(body).expect("json");
+        view.rows.into_iter().map(|r| r.kind).collect()
+    };
+    // The default view: the moves, not the manager's sign-in.
+    let (status, body) = audit_view(&manager, &app.base, &[]).await;
+    assert_eq!(status, 200, "{body}");
+    let shown = kinds(&body);
+    assert_eq!(shown.iter().filter(|k| *k == "calendar_move").count(), 3);
+    assert!(!shown.iter().any(|k| k == "sign_in"), "{shown:?}");
+    // Everything, or sign-ins alone, on request.
+    let (_, body) = audit_view(&manager, &app.base, &[("kind", "all")]).await;
+    assert!(kinds(&body).iter().any(|k| k == "sign_in"));
+    let (_, body) = audit_view(&manager, &app.base, &[("kind", "sign_in")]).await;
+    let only = kinds(&body);
+    assert!(!only.is_empty() && only.iter().all(|k| k == "sign_in"));
+    // The page says what it leaves out and links to everything.
+    let page = manager
+        .get(format!("{}/audit", app.base))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        page.contains("Sign-ins and sign-outs are left out"),
+        "{page}"
+    );
+    assert!(page.contains(r#"href="/audit?kind=all""#), "{page}");
+    // The export holds every row.
+    let (status, csv) = download(&manager, &format!("{}/audit/export.csv", app.base)).await;
+    assert_eq!(status, 200);
+    assert!(String::from_utf8_lossy(&csv).contains(",sign_in,"));
+}
+
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
 async fn the_page_filters_pages_by_keyset_and_shows_each_reader_what_they_may_read(pool: PgPool) {
     let app = spawn(pool.clone(), Mode::Demo).await;
     seed(&pool, 130).await;

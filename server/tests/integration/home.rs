@@ -4,23 +4,17 @@
 
 use crate::common;
 
-use app::ssr::Mode;
 use app::views::board::{BoardView, CellStatus};
 use app::views::home::HomeView;
 use app::views::session::SessionInfo;
-use common::{spawn, TestApp};
+use common::TestApp;
 use server::jobs::health::probe_once;
 use sqlx::PgPool;
 
 /// A demo whose pipelines reached their approvals, whose board is
 /// recorded, and whose health probes settled (Mobile BFF down in QA).
 async fn busy_demo(pool: PgPool) -> TestApp {
-    let app = spawn(pool, Mode::Demo).await;
-    app.simulator
-        .as_ref()
-        .expect("simulator")
-        .advance_clock(chrono::Duration::seconds(60));
-    app.poll().await;
+    let app = common::demo_queue(pool).await;
     app.refresh_board().await;
     let health = app.health.clone().expect("health config");
     for _ in 0..2 {

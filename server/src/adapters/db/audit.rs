@@ -220,11 +220,24 @@ pub fn push_filters(sql: &mut QueryBuilder<'_, Postgres>, query: &AuditQuery) {
         ("team", &query.team),
         ("environment", &query.environment),
         ("service", &query.service),
-        ("event", &query.kind),
+        (
+            "event",
+            &query
+                .kind
+                .clone()
+                .filter(|k| k != app::domain::audit::ALL_KINDS),
+        ),
     ] {
         if let Some(v) = value {
             sql.push(format!(" AND {column} = ")).push_bind(v.clone());
         }
+    }
+    if query.hide_routine && query.kind.is_none() {
+        let routine: Vec<String> = app::domain::audit::ROUTINE
+            .iter()
+            .map(|k| (*k).to_owned())
+            .collect();
+        sql.push(" AND event <> ALL(").push_bind(routine).push(")");
     }
     if let Some(teams) = &query.only_teams {
         sql.push(" AND team = ANY(")
