@@ -16,6 +16,17 @@ fn span(seconds: i64) -> String {
     }
 }
 
+/// "7 Dec 2026 14:03 UTC": the one way a moment is written (dates alone
+/// are "7 Dec 2026"; calendar milestones are in the org's zone).
+pub fn stamp(at: DateTime<Utc>) -> String {
+    at.format("%-d %b %Y %H:%M UTC").to_string()
+}
+
+/// "7 Dec 2026 14:03:05 UTC", where seconds matter (the audit log).
+pub fn stamp_seconds(at: DateTime<Utc>) -> String {
+    at.format("%-d %b %Y %H:%M:%S UTC").to_string()
+}
+
 /// "3 min ago".
 pub fn ago(now: DateTime<Utc>, then: DateTime<Utc>) -> String {
     format!("{} ago", span((now - then).num_seconds()))
@@ -58,5 +69,10 @@ mod tests {
             "in 7 days"
         );
         assert_eq!(until(now, now - Duration::minutes(1)), "expired");
+        let at = DateTime::parse_from_rfc3339("2026-12-07T09:03:05Z")
+            .expect("a time")
+            .with_timezone(&Utc);
+        assert_eq!(stamp(at), "7 Dec 2026 09:03 UTC");
+        assert_eq!(stamp_seconds(at), "7 Dec 2026 09:03:05 UTC");
     }
 }

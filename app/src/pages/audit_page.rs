@@ -5,6 +5,7 @@
 use crate::api::audit::audit;
 use crate::components::error_notice::ErrorNotice;
 use crate::components::icon::{Icon, IconKind};
+use crate::components::time::stamp_seconds;
 use crate::domain::audit::{
     kind_words, AuditEntry, AuditQuery, AuditVerification, ALL_KINDS, KINDS,
 };
@@ -182,17 +183,17 @@ fn VerificationLine(verification: Option<AuditVerification>) -> impl IntoView {
             IconKind::Alert,
             "border-amber-300 bg-amber-50 text-amber-950",
             format!(
-                "The chain check could not run (last tried {} UTC): {why}. Until it runs, tampering goes unnoticed.",
-                at.format("%Y-%m-%d %H:%M:%S"),
+                "The chain check could not run (last tried {}): {why}. Until it runs, tampering goes unnoticed.",
+                stamp_seconds(*at),
             ),
         ),
         Some(v) if v.ok => (
             IconKind::Check,
             "border-emerald-200 bg-emerald-50 text-emerald-900",
             format!(
-                "Chain verified: intact up to row {} (last check {} UTC, {} new rows).",
+                "Chain verified: intact up to row {} (last check {}, {} new rows).",
                 v.checked_to,
-                v.at.format("%Y-%m-%d %H:%M:%S"),
+                stamp_seconds(v.at),
                 v.rows
             ),
         ),
@@ -200,10 +201,10 @@ fn VerificationLine(verification: Option<AuditVerification>) -> impl IntoView {
             IconKind::Alert,
             "border-rose-300 bg-rose-50 text-rose-900",
             format!(
-                "Chain broken at row {}: {} (checked {} UTC). Run gatehouse audit verify and compare with the last export.",
+                "Chain broken at row {}: {} (checked {}). Run gatehouse audit verify and compare with the last export.",
                 v.first_bad.unwrap_or_default(),
                 v.problem.clone().unwrap_or_default(),
-                v.at.format("%Y-%m-%d %H:%M:%S"),
+                stamp_seconds(v.at),
             ),
         ),
     };
@@ -326,7 +327,7 @@ fn AuditRow(row: AuditEntry, sentence: Option<String>) -> impl IntoView {
         .actor_name
         .clone()
         .unwrap_or_else(|| "Gatehouse (system)".into());
-    let at = row.at.format("%Y-%m-%d %H:%M:%S UTC").to_string();
+    let at = stamp_seconds(row.at);
     let iso = row.at.to_rfc3339();
     let mut subject: Vec<(&'static str, String)> = Vec::new();
     for (name, value) in [

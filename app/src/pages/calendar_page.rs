@@ -904,7 +904,7 @@ fn History(history: Vec<CalendarChange>, now: DateTime<Utc>) -> impl IntoView {
                                 <p class="mt-0.5 text-slate-600">{format!("Why: {}", c.reason)}</p>
                                 <p class="mt-0.5 text-xs text-slate-500">
                                     {format!("{} ({}) · ", c.actor_name, c.actor_roles.join(", "))}
-                                    <time datetime=c.at.to_rfc3339() title=c.at.format("%-d %b %Y %H:%M UTC").to_string()>{ago(now, c.at)}</time>
+                                    <time datetime=c.at.to_rfc3339() title=crate::components::time::stamp(c.at)>{ago(now, c.at)}</time>
                                 </p>
                             </li>
                         }).collect_view()}

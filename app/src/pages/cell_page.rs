@@ -134,7 +134,7 @@ fn CellBody(data: CellDetail) -> impl IntoView {
         .deployed_at
         .as_deref()
         .and_then(|s| s.parse::<DateTime<Utc>>().ok())
-        .map(|t| format!("{} ({} UTC)", ago(now, t), t.format("%Y-%m-%d %H:%M")));
+        .map(|t| format!("{} ({})", ago(now, t), crate::components::time::stamp(t)));
     let ticket = health.as_ref().and_then(|h| h.ticket.clone());
     let commit = match (cell.short_sha.clone(), cell.commit_url.clone()) {
         (Some(sha), Some(url)) => view! { <a href=url class="rev lnk">{sha}</a> }.into_any(),

@@ -32,7 +32,7 @@ pub fn InventoryPage() -> impl IntoView {
 }
 
 fn utc(at: chrono::DateTime<chrono::Utc>) -> impl IntoView {
-    view! { <time datetime=at.to_rfc3339()>{at.format("%Y-%m-%d %H:%M UTC").to_string()}</time> }
+    view! { <time datetime=at.to_rfc3339()>{crate::components::time::stamp(at)}</time> }
 }
 
 #[component]

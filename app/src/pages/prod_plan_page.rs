@@ -108,11 +108,8 @@ fn PlanBody(data: ProdPlanView) -> impl IntoView {
         Some(r) => format!("Prod plan: release {r}"),
         None => "Prod plan".to_owned(),
     };
-    let freeze = data.frozen_at.map(|f| {
-        format!(
-            "Code freeze {} UTC: what Pre-Prod runs that Prod does not, and what Prod took since then.",
-            f.format("%-d %b %Y %H:%M")
-        )
+    let freeze = data.frozen_words.clone().map(|f| {
+        format!("Code freeze {f}: what Pre-Prod runs that Prod does not, and what Prod took since then.")
     });
     let counts = data.counts();
     let steps = data.steps();

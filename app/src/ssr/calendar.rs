@@ -59,6 +59,14 @@ pub fn time_words(calendar: &OrgCalendar, at: DateTime<Utc>) -> String {
         .to_string()
 }
 
+/// "8 Feb 2027 18:00 GMT": a moment in the org's zone, as the calendar
+/// writes its milestones.
+pub fn moment_words(calendar: &OrgCalendar, at: DateTime<Utc>) -> String {
+    at.with_timezone(&calendar.tz)
+        .format("%-d %b %Y %H:%M %Z")
+        .to_string()
+}
+
 /// "8 Feb 2027" or "8 Feb 2027 18:00 GMT".
 fn when_words(calendar: &OrgCalendar, date: NaiveDate, time: Option<NaiveTime>) -> String {
     match time {

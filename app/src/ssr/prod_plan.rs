@@ -17,6 +17,8 @@ use chrono::{DateTime, Utc};
 pub struct CurrentRelease {
     pub name: String,
     pub frozen_at: DateTime<Utc>,
+    /// When, in the org's zone as the calendar says it.
+    pub frozen_words: String,
 }
 
 /// The plan and the release it is for.
@@ -43,6 +45,7 @@ pub fn current_release(calendar: &OrgCalendar, now: DateTime<Utc>) -> Option<Cur
             (frozen_at <= now).then(|| CurrentRelease {
                 name: release.name.clone(),
                 frozen_at,
+                frozen_words: super::calendar::moment_words(calendar, frozen_at),
             })
         })
 }
@@ -261,6 +264,7 @@ pub fn view_of(
         now,
         release: release.as_ref().map(|r| r.name.clone()),
         frozen_at: release.as_ref().map(|r| r.frozen_at),
+        frozen_words: release.as_ref().map(|r| r.frozen_words.clone()),
         teams: org.teams.clone(),
         team,
         plan,

@@ -15,6 +15,10 @@ pub struct ProdPlanView {
     pub release: Option<String>,
     /// Its code freeze: a Prod deploy since then belongs to this release.
     pub frozen_at: Option<DateTime<Utc>>,
+    /// The same moment in the org's zone, as the calendar writes it
+    /// ("8 Mar 2027 18:00 GMT").
+    #[serde(default)]
+    pub frozen_words: Option<String>,
     pub teams: Vec<Team>,
     /// The team the view is narrowed to (`?team=`).
     pub team: Option<String>,
