@@ -116,6 +116,17 @@ async fn every_server_function_and_route_allows_exactly_who_it_should(pool: PgPo
             only(&["manager", "admin"]),
         ),
         (
+            "/api/calendar/edit",
+            vec![
+                ("release", "1".into()),
+                ("milestones[]", "code-freeze".into()),
+                ("dates[]", "not-a-date".into()),
+                ("times[]", String::new()),
+                ("reason", "matrix".into()),
+            ],
+            only(&["manager", "admin"]),
+        ),
+        (
             "/api/calendar/blackout",
             vec![
                 ("name", "Matrix".into()),
