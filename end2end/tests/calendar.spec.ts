@@ -157,9 +157,9 @@ test('a manager edits a release\'s dates in one dialog; only what changed moves'
   const dialog = page.getByRole('dialog', { name: `Edit dates of release ${name}` });
   await expect(dialog).toBeVisible();
   await expect(dialog.getByRole('listitem')).toHaveCount(6);
-  const prodDate = dialog.getByLabel('Prod release: date');
-  const preDate = dialog.getByLabel('Pre-Prod: date');
-  const freeze = await dialog.getByLabel('Code freeze: date').inputValue();
+  const prodDate = dialog.getByLabel('Prod release: Date');
+  const preDate = dialog.getByLabel('Pre-Prod: Date');
+  const freeze = await dialog.getByLabel('Code freeze: Date').inputValue();
   const shift = (iso: string, days: number) => new Date(Date.parse(`${iso}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
   const newProd = shift(await prodDate.inputValue(), 7);
   const newPre = shift(await preDate.inputValue(), 7);
@@ -173,9 +173,9 @@ test('a manager edits a release\'s dates in one dialog; only what changed moves'
   await expect(page.getByRole('dialog')).toHaveCount(0);
   // Opened again: the new dates, the rest as they were.
   await rows.nth(js ? 3 : 4).getByRole('link', { name: `Edit dates of release ${name}` }).click();
-  await expect(dialog.getByLabel('Prod release: date')).toHaveValue(newProd);
-  await expect(dialog.getByLabel('Pre-Prod: date')).toHaveValue(newPre);
-  await expect(dialog.getByLabel('Code freeze: date')).toHaveValue(freeze);
+  await expect(dialog.getByLabel('Prod release: Date')).toHaveValue(newProd);
+  await expect(dialog.getByLabel('Pre-Prod: Date')).toHaveValue(newPre);
+  await expect(dialog.getByLabel('Code freeze: Date')).toHaveValue(freeze);
   await dialog.getByRole('link', { name: 'Close' }).click();
   await expect(page.getByRole('dialog')).toHaveCount(0);
 });

@@ -86,32 +86,20 @@ fn edit_href(month: &str, team: Option<&TeamId>, release: u32) -> String {
     format!("{}&edit={release}", calendar_href(month, team))
 }
 
+/// A chip that informs (no status): neutral, its icon and word tell it.
+const NEUTRAL_CHIP: &str = "bg-slate-50 text-slate-800 ring-slate-500/25";
+
 /// How a milestone looks: colour, icon and words.
 fn milestone_style(kind: MilestoneKind) -> (IconKind, &'static str) {
     match kind {
-        MilestoneKind::DevelopmentStart => {
-            (IconKind::Branch, "bg-sky-50 text-sky-900 ring-sky-600/20")
-        }
-        MilestoneKind::CodeFreeze => (
-            IconKind::Snowflake,
-            "bg-indigo-50 text-indigo-900 ring-indigo-600/25",
-        ),
-        MilestoneKind::ReleaseDemo => (
-            IconKind::People,
-            "bg-violet-50 text-violet-900 ring-violet-600/20",
-        ),
-        MilestoneKind::QaSignOff => (
-            IconKind::Flask,
-            "bg-amber-50 text-amber-900 ring-amber-600/25",
-        ),
-        MilestoneKind::PreProd => (
-            IconKind::Box,
-            "bg-slate-100 text-slate-800 ring-slate-500/20",
-        ),
-        MilestoneKind::ProdRelease => (
-            IconKind::Gate,
-            "bg-emerald-50 text-emerald-900 ring-emerald-600/20",
-        ),
+        // Information: one neutral tone, told apart by icon and word
+        // (colours are kept for status: amber marks a blackout).
+        MilestoneKind::DevelopmentStart => (IconKind::Branch, NEUTRAL_CHIP),
+        MilestoneKind::CodeFreeze => (IconKind::Snowflake, NEUTRAL_CHIP),
+        MilestoneKind::ReleaseDemo => (IconKind::People, NEUTRAL_CHIP),
+        MilestoneKind::QaSignOff => (IconKind::Flask, NEUTRAL_CHIP),
+        MilestoneKind::PreProd => (IconKind::Box, NEUTRAL_CHIP),
+        MilestoneKind::ProdRelease => (IconKind::Gate, NEUTRAL_CHIP),
     }
 }
 
@@ -121,15 +109,9 @@ fn state_style(state: ReleaseState) -> (IconKind, &'static str) {
             IconKind::Dashed,
             "bg-slate-50 text-slate-700 ring-slate-500/20",
         ),
-        ReleaseState::InDevelopment => (IconKind::Branch, "bg-sky-50 text-sky-800 ring-sky-600/20"),
-        ReleaseState::Frozen => (
-            IconKind::Snowflake,
-            "bg-indigo-50 text-indigo-800 ring-indigo-600/25",
-        ),
-        ReleaseState::InQa => (
-            IconKind::Flask,
-            "bg-amber-50 text-amber-800 ring-amber-600/25",
-        ),
+        ReleaseState::InDevelopment => (IconKind::Branch, NEUTRAL_CHIP),
+        ReleaseState::Frozen => (IconKind::Snowflake, NEUTRAL_CHIP),
+        ReleaseState::InQa => (IconKind::Flask, NEUTRAL_CHIP),
         ReleaseState::Released => (
             IconKind::Check,
             "bg-emerald-50 text-emerald-800 ring-emerald-600/20",
@@ -765,8 +747,8 @@ fn EditDialog(target: EditTarget, notice: Option<Notice>, leave: String) -> impl
             let now_id = format!("edit-now-{key}");
             let first = i == 0;
             view! {
-                <li class="grid gap-2 py-2 sm:grid-cols-[minmax(0,1fr)_9.5rem_7rem] sm:items-end" data-milestone=key>
-                    <div class="min-w-0">
+                <li class="grid grid-cols-2 gap-2 py-2 sm:grid-cols-[minmax(0,1fr)_10rem_8.5rem] sm:items-end" data-milestone=key>
+                    <div class="col-span-2 min-w-0 sm:col-span-1">
                         <span class=format!("inline-flex w-fit items-center gap-1 rounded px-1.5 py-0.5 text-xs font-medium ring-1 ring-inset {tone}")>
                             <Icon kind=icon class="h-3.5 w-3.5" />{label}
                         </span>
@@ -776,10 +758,10 @@ fn EditDialog(target: EditTarget, notice: Option<Notice>, leave: String) -> impl
                         </p>
                     </div>
                     <input type="hidden" name="milestones[]" value=key />
-                    <label class="block text-xs text-slate-700">{format!("{label}: date")}
+                    <label class="block text-xs text-slate-700"><span class="sr-only">{format!("{label}: ")}</span>"Date"
                         <input type="date" name="dates[]" required value=date autofocus=first aria-describedby=now_id.clone() class=FIELD />
                     </label>
-                    <label class="block text-xs text-slate-700">{format!("{label}: time")}
+                    <label class="block text-xs text-slate-700"><span class="sr-only">{format!("{label}: ")}</span>"Time"
                         <input type="time" name="times[]" value=time aria-describedby=now_id class=FIELD />
                     </label>
                 </li>

@@ -211,7 +211,7 @@ fn EnvironmentItem(
                             .test_types
                             .iter()
                             .map(|t| view! {
-                                <li class="inline-flex items-center gap-1 rounded-md bg-emerald-50 px-1.5 py-0.5 text-xs text-emerald-900 ring-1 ring-inset ring-emerald-600/20">
+                                <li class="inline-flex items-center gap-1 rounded-md bg-slate-50 px-1.5 py-0.5 text-xs text-slate-800 ring-1 ring-inset ring-slate-500/20">
                                     <Icon kind=IconKind::Flask class="h-3 w-3" />
                                     {t.label()}
                                 </li>

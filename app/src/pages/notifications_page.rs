@@ -54,8 +54,8 @@ fn NotificationsBody(data: NotificationsView) -> impl IntoView {
     let recording = demo && channels.iter().any(|c| !c.live);
     let demo_note = recording.then(|| {
         view! {
-            <p class="mt-4 flex items-start gap-2 rounded-lg border border-amber-200 bg-amber-50 px-4 py-2 text-sm text-amber-950" data-testid="demo-recorded">
-                <Icon kind=IconKind::Alert />
+            <p class="mt-4 flex items-start gap-2 rounded-lg border border-slate-200 bg-slate-50 px-4 py-2 text-sm text-slate-800" data-testid="demo-recorded">
+                <Icon kind=IconKind::Box />
                 "Demo mode: channels without a configured sink send nothing; what they would send is recorded below as \u{201c}Recorded\u{201d}."
             </p>
         }
@@ -140,7 +140,7 @@ fn Channels(channels: Vec<ChannelSummary>, demo: bool) -> impl IntoView {
                 let sending = if c.live {
                     view! { <span class="inline-flex items-center gap-1 text-emerald-800"><Icon kind=IconKind::Check />"Sends"</span> }.into_any()
                 } else if demo {
-                    view! { <span class="inline-flex items-center gap-1 text-amber-800"><Icon kind=IconKind::Dashed />"Records only"</span> }.into_any()
+                    view! { <span class="inline-flex items-center gap-1 text-slate-700"><Icon kind=IconKind::Dashed />"Records only"</span> }.into_any()
                 } else {
                     view! { <span class="inline-flex items-center gap-1 text-rose-800"><Icon kind=IconKind::Alert />{format!("Not configured: {}", c.problem.clone().unwrap_or_default())}</span> }.into_any()
                 };
