@@ -9,7 +9,7 @@ const personas: [string, string, string][] = [
   ['Morgan Lee', 'When does this release reach Prod, and what blocks it?', 'home-prod'],
   ['Alex Kim', 'What will the Release demo show?', 'home-demo'],
   ['Mei Tanaka', 'How are my team\u2019s services?', 'home-team'],
-  ['Ada Admin', 'Is anything down?', 'home-health'],
+  ['Ada Admin', 'Is the record intact?', 'home-admin'],
 ];
 
 for (const [name, question, section] of personas) {

@@ -22,7 +22,7 @@ test('the Prod plan draws the demo graph with each service\'s state and lists th
   await expect(graph.locator('text', { hasText: 'Orders API' })).toHaveCount(1);
   await expect(graph.locator('text', { hasText: 'Waiting for approval' })).toHaveCount(10);
   // Orders API's third line, cut to fit its box.
-  await expect(graph.locator('text', { hasText: 'Blocked on payments-' })).toHaveCount(1);
+  await expect(graph.locator('text', { hasText: 'Blocked on Payments' })).toHaveCount(1);
   // The same plan as an ordered list: what is called goes first.
   const steps = page.getByRole('list', { name: 'Steps to Prod' });
   await expect(steps.getByRole('heading', { name: 'Step 1 of 5 (in parallel)' })).toBeVisible();
@@ -50,7 +50,7 @@ test('a blocked Prod card says what blocks it; approving it overrides the plan w
     await open(page, '/approvals?env=prod', testInfo);
     await expect(card.getByTestId('plan-blocked')).toBeVisible({ timeout: 1_000 });
   }).toPass({ timeout: 60_000 });
-  await expect(card.getByTestId('plan-blocked')).toContainText('Blocked on orders-api, inventory-service, identity-service');
+  await expect(card.getByTestId('plan-blocked')).toContainText('Blocked on Orders API, Inventory service, Identity service');
   await card.getByText('Review and decide').click();
   const override = card.getByTestId('override');
   await expect(override).toContainText('approving now overrides the Prod plan');
@@ -65,7 +65,7 @@ test('a blocked Prod card says what blocks it; approving it overrides the plan w
 
   // The board's Prod cell says what blocks it too.
   await open(page, `/board?service=${service === 'Mobile BFF' ? 'mobile-bff' : 'storefront-web'}`, testInfo);
-  await expect(page.getByRole('cell', { name: `${service} in Prod` }).getByTestId('plan-blocked')).toContainText('Blocked on orders-api');
+  await expect(page.getByRole('cell', { name: `${service} in Prod` }).getByTestId('plan-blocked')).toContainText('Blocked on Orders API');
 });
 
 test('the plan downloads as Markdown for a change ticket', async ({ page }, testInfo) => {

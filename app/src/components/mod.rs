@@ -7,6 +7,7 @@ pub mod icon;
 pub mod note;
 pub mod team_filter;
 pub mod time;
+pub mod verification;
 
 /// A person's initials, for their avatar: "Priya Raman" is "PR".
 pub fn initials(name: &str) -> String {

@@ -154,9 +154,14 @@ pub struct VoteRequest<'a> {
 /// org refuses such approvals outright (`[prod_plan] strict = true`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlanBlock {
+    /// Service ids: what the audit records.
     pub service: String,
     pub blocked_on: Vec<String>,
     pub strict: bool,
+    /// The same services by name, as sentences say them (the ids until
+    /// `named` gives names).
+    pub service_name: String,
+    pub blocked_names: Vec<String>,
 }
 
 impl PlanBlock {
@@ -164,22 +169,36 @@ impl PlanBlock {
     pub fn of(service: &str, blocked_on: Vec<String>, strict: bool) -> Option<PlanBlock> {
         (!blocked_on.is_empty()).then(|| PlanBlock {
             service: service.to_owned(),
+            service_name: service.to_owned(),
+            blocked_names: blocked_on.clone(),
             blocked_on,
             strict,
         })
     }
 
-    /// What the queue says on the card: "Blocked on orders-api, payments".
+    /// The block with each service's name for its id (an id without a
+    /// name stays as it is).
+    pub fn named(mut self, name_of: impl Fn(&str) -> Option<String>) -> PlanBlock {
+        self.service_name = name_of(&self.service).unwrap_or_else(|| self.service.clone());
+        self.blocked_names = self
+            .blocked_on
+            .iter()
+            .map(|id| name_of(id).unwrap_or_else(|| id.clone()))
+            .collect();
+        self
+    }
+
+    /// What the queue says on the card: "Blocked on Orders API, Payments".
     pub fn words(&self) -> String {
-        super::deploy_dag::blocked_words(&self.blocked_on)
+        super::deploy_dag::blocked_words(&self.blocked_names)
     }
 
     /// Why approving is refused in strict mode.
     pub fn strict_refusal(&self) -> String {
         format!(
             "{} is blocked on {}: their changes in this release have not reached Prod yet, and the Prod plan is strict, so approve once they are deployed.",
-            self.service,
-            self.blocked_on.join(", ")
+            self.service_name,
+            self.blocked_names.join(", ")
         )
     }
 
@@ -187,8 +206,8 @@ impl PlanBlock {
     pub fn override_needed(&self) -> String {
         format!(
             "{} is blocked on {}: their changes in this release have not reached Prod yet. To approve anyway, override the Prod plan and give the reason.",
-            self.service,
-            self.blocked_on.join(", ")
+            self.service_name,
+            self.blocked_names.join(", ")
         )
     }
 }

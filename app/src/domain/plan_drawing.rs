@@ -281,7 +281,12 @@ pub fn svg(
     for &(i, x, y) in &layout.boxes {
         let node = &plan.nodes[i];
         let line = if !node.blocked_on.is_empty() {
-            format!("Blocked on {}", node.blocked_on.join(", "))
+            let names: Vec<&str> = node
+                .blocked_on
+                .iter()
+                .map(|id| plan.node(id).map_or(id.as_str(), |b| b.name.as_str()))
+                .collect();
+            format!("Blocked on {}", names.join(", "))
         } else if let Some(step) = node.step {
             format!("Step {} \u{b7} {}", step + 1, node.id)
         } else {
@@ -368,7 +373,8 @@ mod tests {
         assert!(svg.contains(">Waiting for approval</text>"));
         assert!(svg.contains(">Not started</text>"));
         assert!(svg.contains(">ui &lt;&amp;&gt; service</text>"));
-        assert!(svg.contains(">Blocked on api</text>"));
+        // By name (cut to fit its box), not by id.
+        assert!(svg.contains(">Blocked on api &lt;&amp;&gt; servi\u{2026}</text>"));
         assert!(svg.contains("href=\"#pn-lock\""));
         // The blocking call is drawn in the blocking colour, dashed as gRPC.
         assert!(svg.contains("stroke=\"#d97706\" stroke-width=\"2\" marker-end=\"url(#pb)\" stroke-dasharray=\"7 3\""));

@@ -6,9 +6,10 @@ use crate::api::home::home;
 use crate::components::error_notice::ErrorNotice;
 use crate::components::icon::{Icon, IconKind};
 use crate::components::time::{ago, lasting};
+use crate::components::verification::VerificationLine;
 use crate::error::AppError;
 use crate::views::home::{
-    DemoSummary, DownCell, Focus, HomeApproval, HomeView, ProdSummary, TeamSummary,
+    AdminSummary, DemoSummary, DownCell, Focus, HomeApproval, HomeView, ProdSummary, TeamSummary,
     UpcomingMilestone,
 };
 use chrono::{DateTime, NaiveDate, Utc};
@@ -64,11 +65,12 @@ const CARD_HEAD: &str =
 const MORE: &str = "lnk text-sm whitespace-nowrap";
 
 /// The sections in the order the viewer's role reads them.
-fn order(focus: Focus, developer: bool) -> Vec<Focus> {
+fn order(focus: Focus, developer: bool, admin: bool) -> Vec<Focus> {
     let mut sections = vec![focus];
     let rest = [
         Focus::Approvals,
         Focus::Health,
+        Focus::Record,
         Focus::Team,
         Focus::Prod,
         Focus::Demo,
@@ -78,6 +80,7 @@ fn order(focus: Focus, developer: bool) -> Vec<Focus> {
             // Only a developer has a team; the Release demo is in the
             // milestones for everyone but stakeholders.
             Focus::Team => developer,
+            Focus::Record => admin,
             Focus::Demo => false,
             _ => true,
         };
@@ -92,7 +95,7 @@ fn order(focus: Focus, developer: bool) -> Vec<Focus> {
 #[component]
 fn HomeBody(data: HomeView) -> impl IntoView {
     let now = data.now;
-    let sections = order(data.focus, !data.teams.is_empty());
+    let sections = order(data.focus, !data.teams.is_empty(), data.admin.is_some());
     let greeting = match &data.name {
         Some(name) => format!("Hello, {}", name.split_whitespace().next().unwrap_or(name)),
         None => "Gatehouse".to_owned(),
@@ -119,6 +122,10 @@ fn HomeBody(data: HomeView) -> impl IntoView {
                         Focus::Prod => view! { <ProdCard prod=data.prod.clone() first /> }.into_any(),
                         Focus::Demo => view! { <DemoCard milestones=data.milestones.clone() demo=data.demo.clone() first /> }.into_any(),
                         Focus::Team => view! { <TeamCard teams=data.teams.clone() first /> }.into_any(),
+                        Focus::Record => match data.admin.clone() {
+                            Some(admin) => view! { <AdminCard admin first /> }.into_any(),
+                            None => ().into_any(),
+                        },
                         Focus::Overview => ().into_any(),
                     }
                 }).collect_view()}
@@ -287,6 +294,77 @@ fn HealthCard(down: Vec<DownCell>, now: DateTime<Utc>, first: bool) -> impl Into
     }
 }
 
+/// Problems listed on the home; the rest are on Approvals.
+const PROBLEMS_LISTED: usize = 5;
+
+/// An admin's question: is the audit chain intact (its last check, as the
+/// Audit page says it), and can Gatehouse govern every mapped pipeline.
+#[component]
+fn AdminCard(admin: AdminSummary, first: bool) -> impl IntoView {
+    let title = heading(first, Focus::Record, "The record and the pipelines");
+    let AdminSummary {
+        verification,
+        pipeline_problems,
+    } = admin;
+    let count = pipeline_problems.len();
+    let problems = if count == 0 {
+        view! {
+            <p class="flex items-center gap-2 text-sm text-slate-700" data-testid="home-pipelines">
+                <Icon kind=IconKind::Check class="h-4 w-4 text-emerald-700" />
+                "Every mapped pipeline matches the configuration: Gatehouse governs them all."
+            </p>
+        }
+        .into_any()
+    } else {
+        let more = count.saturating_sub(PROBLEMS_LISTED);
+        view! {
+            <div data-testid="home-pipelines">
+                <p class="flex items-center gap-2 text-sm font-medium text-amber-950">
+                    <Icon kind=IconKind::Alert class="h-4 w-4" />
+                    {format!("{count} pipeline{} cannot be governed as configured", if count == 1 { "" } else { "s" })}
+                </p>
+                <ul class="mt-1 space-y-0.5 pl-6 text-sm text-slate-700">
+                    {pipeline_problems.into_iter().take(PROBLEMS_LISTED).map(|p| view! {
+                        <li><code class="font-mono text-xs">{p.pipeline}</code>" \u{2014} "{p.problem}</li>
+                    }).collect_view()}
+                </ul>
+                {(more > 0).then(|| view! { <p class="pl-6 text-xs text-slate-600">{format!("and {more} more on Approvals.")}</p> })}
+            </div>
+        }
+        .into_any()
+    };
+    view! {
+        <section class=CARD aria-labelledby="home-admin-head" data-testid="home-admin">
+            <div class=CARD_HEAD>
+                <h2 id="home-admin-head" class="text-sm font-semibold">{title}</h2>
+                <a href="/audit" class=MORE>"Audit log"</a>
+            </div>
+            <div class="space-y-3 px-4 pb-3">
+                <VerificationLine verification />
+                {problems}
+                <p class="text-xs text-slate-600">
+                    "Decisions CodePipeline refused: "
+                    <a href="/audit?kind=aws_failed" class="text-indigo-700 underline">"in the audit log"</a>
+                    "; every configuration problem: "
+                    <a href="/approvals" class="text-indigo-700 underline">"on Approvals"</a>"."
+                </p>
+            </div>
+        </section>
+    }
+}
+
+/// Blocked services the manager's home names; the rest are on the plan.
+const BLOCKED_LISTED: usize = 5;
+
+/// "A", "A and B", "A, B and C".
+fn and_list(names: &[String]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
 #[component]
 fn ProdCard(prod: Option<ProdSummary>, first: bool) -> impl IntoView {
     let title = heading(first, Focus::Prod, "On the way to Prod");
@@ -307,15 +385,34 @@ fn ProdCard(prod: Option<ProdSummary>, first: bool) -> impl IntoView {
                     {(!p.failed.is_empty()).then(|| view! {
                         <p><span class="st fail">"Failed"</span>{format!(" · {}", p.failed.join(", "))}</p>
                     })}
+                    {(!p.next.is_empty()).then(|| view! {
+                        <div data-testid="home-prod-next">
+                            <p class="font-medium">"Can go to Prod now"</p>
+                            <ul class="mt-0.5 space-y-0.5 text-slate-700">
+                                {p.next.iter().map(|(name, state)| view! {
+                                    <li>{name.clone()}<span class="text-slate-600">{format!(" · {}", state.words())}</span></li>
+                                }).collect_view()}
+                            </ul>
+                        </div>
+                    })}
                     {if p.blocked.is_empty() {
                         view! { <p class="text-slate-600">"Nothing is blocked by a service it calls."</p> }.into_any()
                     } else {
+                        let shown = p.blocked.len().min(BLOCKED_LISTED);
+                        let more = p.blocked.len() - shown;
                         view! {
-                            <p class="text-amber-900" data-testid="home-prod-blocked">
-                                <Icon kind=IconKind::Lock class="mr-1 inline h-3.5 w-3.5 align-[-2px]" />
-                                <span class="font-medium">{format!("{} blocked", p.blocked.len())}</span>
-                                {format!(": {} wait for services they call to reach Prod first.", p.blocked.join(", "))}
-                            </p>
+                            <div data-testid="home-prod-blocked">
+                                <p class="font-medium text-amber-900">
+                                    <Icon kind=IconKind::Lock class="mr-1 inline h-3.5 w-3.5 align-[-2px]" />
+                                    {format!("{} blocked until what they call is in Prod", p.blocked.len())}
+                                </p>
+                                <ul class="mt-0.5 space-y-0.5 text-slate-700">
+                                    {p.blocked.into_iter().take(shown).map(|(name, waits)| view! {
+                                        <li>{name}<span class="text-slate-600">{format!(" waits for {}", and_list(&waits))}</span></li>
+                                    }).collect_view()}
+                                </ul>
+                                {(more > 0).then(|| view! { <p class="text-xs text-slate-600">{format!("and {more} more on the Prod plan.")}</p> })}
+                            </div>
                         }.into_any()
                     }}
                 </div>
@@ -469,14 +566,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn names_are_listed_as_a_sentence_says_them() {
+        let names = |n: &[&str]| n.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert_eq!(and_list(&names(&[])), "");
+        assert_eq!(and_list(&names(&["A"])), "A");
+        assert_eq!(and_list(&names(&["A", "B"])), "A and B");
+        assert_eq!(and_list(&names(&["A", "B", "C"])), "A, B and C");
+    }
+
+    #[test]
     fn the_role_question_comes_first_and_each_section_once() {
-        assert_eq!(order(Focus::Health, false)[0], Focus::Health);
-        assert_eq!(order(Focus::Prod, false)[0], Focus::Prod);
-        assert_eq!(order(Focus::Demo, false)[0], Focus::Demo);
-        let dev = order(Focus::Team, true);
+        assert_eq!(order(Focus::Health, false, false)[0], Focus::Health);
+        assert_eq!(order(Focus::Prod, false, false)[0], Focus::Prod);
+        assert_eq!(order(Focus::Demo, false, false)[0], Focus::Demo);
+        let admin = order(Focus::Record, false, true);
+        assert_eq!(admin[..2], [Focus::Record, Focus::Approvals]);
+        assert!(admin.contains(&Focus::Health));
+        assert!(!order(Focus::Health, false, false).contains(&Focus::Record));
+        let dev = order(Focus::Team, true, false);
         assert_eq!(dev[0], Focus::Team);
         assert_eq!(dev.iter().filter(|s| **s == Focus::Team).count(), 1);
-        assert!(!order(Focus::Overview, false).contains(&Focus::Overview));
-        assert!(!order(Focus::Approvals, false).contains(&Focus::Team));
+        assert!(!order(Focus::Overview, false, false).contains(&Focus::Overview));
+        assert!(!order(Focus::Approvals, false, false).contains(&Focus::Team));
     }
 }

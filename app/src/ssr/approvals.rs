@@ -90,7 +90,7 @@ fn queue_item(
         hotfix_warnings: Vec::new(),
         plan_blocked_on: plan_block
             .as_ref()
-            .map(|b| b.blocked_on.clone())
+            .map(|b| b.blocked_names.clone())
             .unwrap_or_default(),
         needs_override: plan_block.is_some_and(|b| !b.strict),
         item,
@@ -113,6 +113,7 @@ fn plan_block_of(
         super::prod_plan::blockers_of(org, snapshot, service),
         org.prod_plan.strict,
     )
+    .map(|b| b.named(|id| org.service(id).map(|s| s.name.to_string())))
 }
 
 /// The request's commit linked on GitHub's web as configured (GitHub

@@ -352,6 +352,13 @@ impl<'a> Rows<'a> {
                     requested_at: p.requested_at.to_rfc3339(),
                     blocked_on: if self.org.is_prod(env.id.as_str()) {
                         super::prod_plan::blockers_of(self.org, self.snapshot, service)
+                            .into_iter()
+                            .map(|id| {
+                                self.org
+                                    .service(&id)
+                                    .map_or(id.clone(), |s| s.name.to_string())
+                            })
+                            .collect()
                     } else {
                         Vec::new()
                     },

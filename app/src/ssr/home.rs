@@ -10,7 +10,7 @@ use crate::domain::deploy_dag::ProdState;
 use crate::domain::{OrgModel, Role, RoleKind, User};
 use crate::error::AppError;
 use crate::views::home::{
-    DemoSummary, DownCell, Focus, HomeApproval, HomeView, ProdSummary, TeamSummary,
+    AdminSummary, DemoSummary, DownCell, Focus, HomeApproval, HomeView, ProdSummary, TeamSummary,
     UpcomingMilestone, HIGHLIGHTS, MILESTONES_LISTED, YOURS_LISTED,
 };
 use chrono::{DateTime, Utc};
@@ -23,7 +23,7 @@ pub fn focus_of(user: Option<&User>) -> Focus {
     let order = [
         (RoleKind::Qa, Focus::Approvals),
         (RoleKind::Sre, Focus::Health),
-        (RoleKind::Admin, Focus::Health),
+        (RoleKind::Admin, Focus::Record),
         (RoleKind::Manager, Focus::Prod),
         (RoleKind::Stakeholder, Focus::Demo),
         (RoleKind::Developer, Focus::Team),
@@ -129,10 +129,22 @@ fn prod_summary(
             .iter()
             .filter(|n| n.state == ProdState::Deployed)
             .count(),
+        next: changed
+            .iter()
+            .filter(|n| n.blocked_on.is_empty() && !n.state.settled())
+            .map(|n| (n.name.clone(), n.state))
+            .collect(),
         blocked: changed
             .iter()
             .filter(|n| !n.blocked_on.is_empty() && !n.state.settled())
-            .map(|n| n.name.clone())
+            .map(|n| {
+                let waits_for = n
+                    .blocked_on
+                    .iter()
+                    .map(|id| plan.node(id).map_or_else(|| id.clone(), |b| b.name.clone()))
+                    .collect();
+                (n.name.clone(), waits_for)
+            })
             .collect(),
         failed: changed
             .iter()
@@ -234,6 +246,15 @@ pub async fn view(state: &AppState, caller: &Caller) -> Result<HomeView, AppErro
     } else {
         None
     };
+    // Only an admin answers for the record; both reads are small.
+    let admin = if user.is_some_and(|u| u.has(RoleKind::Admin)) {
+        Some(AdminSummary {
+            verification: state.audit.last_verification().await?,
+            pipeline_problems: state.approvals.pipeline_problems().await?,
+        })
+    } else {
+        None
+    };
     let shown_teams = if team_ids.is_empty() {
         org.teams_shown(None)
     } else {
@@ -253,6 +274,7 @@ pub async fn view(state: &AppState, caller: &Caller) -> Result<HomeView, AppErro
         prod: prod_summary(&org, &calendar, &snapshot, now)?,
         teams,
         demo,
+        admin,
     })
 }
 
@@ -280,7 +302,12 @@ mod tests {
         assert_eq!(focus_of(Some(&user(vec![]))), Focus::Overview);
         assert_eq!(focus_of(Some(&user(vec![Role::Qa]))), Focus::Approvals);
         assert_eq!(focus_of(Some(&user(vec![Role::Sre]))), Focus::Health);
-        assert_eq!(focus_of(Some(&user(vec![Role::Admin]))), Focus::Health);
+        assert_eq!(focus_of(Some(&user(vec![Role::Admin]))), Focus::Record);
+        // An SRE who is also an admin is asked about health first.
+        assert_eq!(
+            focus_of(Some(&user(vec![Role::Admin, Role::Sre]))),
+            Focus::Health
+        );
         assert_eq!(focus_of(Some(&user(vec![Role::Manager]))), Focus::Prod);
         assert_eq!(focus_of(Some(&user(vec![Role::Stakeholder]))), Focus::Demo);
         assert_eq!(

@@ -26,7 +26,7 @@ pub struct QueueItem {
     #[serde(default)]
     pub hotfix_warnings: Vec<String>,
     /// For a Prod approval: the changed services it calls whose change has
-    /// not reached Prod yet (the Prod plan), by id.
+    /// not reached Prod yet (the Prod plan), by name.
     #[serde(default)]
     pub plan_blocked_on: Vec<String>,
     /// Approving it needs an override with a reason (blocked, and the plan

@@ -87,7 +87,7 @@ pub struct WaitingApproval {
     pub needed: u8,
     pub requested_at: String,
     /// For Prod: the changed services it calls whose change has not
-    /// reached Prod (the Prod plan), by id.
+    /// reached Prod (the Prod plan), by name.
     #[serde(default)]
     pub blocked_on: Vec<String>,
 }

@@ -33,8 +33,11 @@ pub struct NavCounts {
 pub enum Focus {
     /// QA: the approvals waiting for them.
     Approvals,
-    /// SRE and admins: what is down.
+    /// SRE: what is down.
     Health,
+    /// Admins: whether the audit record is intact and every pipeline
+    /// governed.
+    Record,
     /// Managers: the Prod release and what blocks it.
     Prod,
     /// Stakeholders: the Release demo.
@@ -51,6 +54,7 @@ impl Focus {
         match self {
             Focus::Approvals => "What waits for my sign-off?",
             Focus::Health => "Is anything down?",
+            Focus::Record => "Is the record intact?",
             Focus::Prod => "When does this release reach Prod, and what blocks it?",
             Focus::Demo => "What will the Release demo show?",
             Focus::Team => "How are my team’s services?",
@@ -96,8 +100,13 @@ pub struct ProdSummary {
     /// Changed services, and how many of them are in Prod.
     pub changed: usize,
     pub deployed: usize,
-    /// Changed services waiting for a service they call, by name.
-    pub blocked: Vec<String>,
+    /// Changed services that may go to Prod now (nothing they call is
+    /// still on its way), with where each stands: what to push first.
+    #[serde(default)]
+    pub next: Vec<(String, crate::domain::deploy_dag::ProdState)>,
+    /// Changed services waiting for services they call, each with the
+    /// names of what it waits for.
+    pub blocked: Vec<(String, Vec<String>)>,
     /// Changed services whose Prod run failed, by name.
     pub failed: Vec<String>,
 }
@@ -127,6 +136,15 @@ pub struct TeamSummary {
     pub down: Vec<String>,
 }
 
+/// What an admin answers for: the audit chain's last check and the
+/// pipelines Gatehouse cannot govern as configured.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminSummary {
+    /// `None` until the background check has run once.
+    pub verification: Option<crate::domain::audit::AuditVerification>,
+    pub pipeline_problems: Vec<crate::domain::request::PipelineProblem>,
+}
+
 /// The home page of one person.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HomeView {
@@ -152,6 +170,9 @@ pub struct HomeView {
     /// For a stakeholder: what the Release demo will show.
     #[serde(default)]
     pub demo: Option<DemoSummary>,
+    /// For an admin: the record and the pipelines.
+    #[serde(default)]
+    pub admin: Option<AdminSummary>,
 }
 
 /// Requests listed under "Waiting for you"; the rest are on Approvals.
@@ -169,6 +190,7 @@ mod tests {
         let all = [
             Focus::Approvals,
             Focus::Health,
+            Focus::Record,
             Focus::Prod,
             Focus::Demo,
             Focus::Team,

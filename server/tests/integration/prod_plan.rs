@@ -188,7 +188,7 @@ async fn a_blocked_prod_approval_shows_its_blockers_and_an_override_needs_a_reas
     let orders = queue_item(&app, "orders-api-prod").await;
     assert_eq!(
         orders.plan_blocked_on,
-        ["payments-service", "inventory-service", "identity-service"]
+        ["Payments service", "Inventory service", "Identity service"]
     );
     assert!(orders.needs_override);
     assert_eq!(
@@ -207,10 +207,10 @@ async fn a_blocked_prod_approval_shows_its_blockers_and_an_override_needs_a_reas
         .expect("prod cell");
     assert_eq!(
         prod.waiting.as_ref().expect("waiting").blocked_on,
-        ["payments-service", "inventory-service", "identity-service"]
+        ["Payments service", "Inventory service", "Identity service"]
     );
     let (_, html) = app.page("/approvals").await;
-    assert!(html.contains("Blocked on payments-service, inventory-service, identity-service"));
+    assert!(html.contains("Blocked on Payments service, Inventory service, Identity service"));
 
     // Approving without a reason is refused with the sentence; nothing is
     // recorded.
@@ -218,7 +218,7 @@ async fn a_blocked_prod_approval_shows_its_blockers_and_an_override_needs_a_reas
     assert_eq!(bare.status(), 422);
     let body = bare.text().await.expect("body");
     assert!(
-        body.contains("orders-api is blocked on payments-service, inventory-service, identity-service: their changes in this release have not reached Prod yet. To approve anyway, override the Prod plan and give the reason."),
+        body.contains("Orders API is blocked on Payments service, Inventory service, Identity service: their changes in this release have not reached Prod yet. To approve anyway, override the Prod plan and give the reason."),
         "{body}"
     );
     let blank = decide(&app, &orders.item.id, &[("override_reason", "   ")]).await;
@@ -289,7 +289,7 @@ async fn strict_mode_refuses_a_blocked_prod_approval_with_the_sentence(pool: PgP
     let app = demo_with(spawn_with(pool, config(Mode::Demo, path)).await).await;
     app.sign_in("sam.okafor").await;
     let orders = queue_item(&app, "orders-api-prod").await;
-    let sentence = "orders-api is blocked on payments-service, inventory-service, identity-service: their changes in this release have not reached Prod yet, and the Prod plan is strict, so approve once they are deployed.";
+    let sentence = "Orders API is blocked on Payments service, Inventory service, Identity service: their changes in this release have not reached Prod yet, and the Prod plan is strict, so approve once they are deployed.";
     assert_eq!(orders.approve_blocked.as_deref(), Some(sentence));
     assert!(!orders.needs_override);
     let refused = decide(&app, &orders.item.id, &[("override_reason", "Ship it")]).await;
@@ -314,7 +314,7 @@ async fn once_a_dependency_reaches_prod_the_block_lifts_without_a_restart(pool: 
     let app = demo(pool).await;
     app.sign_in("sam.okafor").await;
     let payments = queue_item(&app, "payments-service-prod").await;
-    assert_eq!(payments.plan_blocked_on, ["identity-service"]);
+    assert_eq!(payments.plan_blocked_on, ["Identity service"]);
 
     // Identity service goes to Prod: two approvers, then the deploy runs.
     let identity = queue_item(&app, "identity-service-prod").await;
@@ -341,7 +341,7 @@ async fn once_a_dependency_reaches_prod_the_block_lifts_without_a_restart(pool: 
         queue_item(&app, "payments-service-prod")
             .await
             .plan_blocked_on,
-        ["identity-service"],
+        ["Identity service"],
         "payments still waits"
     );
     let sim = app.simulator.as_ref().expect("simulator");
