@@ -162,7 +162,6 @@ pub(crate) fn router(
         None => app,
     };
     let app = app
-        .merge(health)
         .merge(metrics)
         .layer(axum::middleware::from_fn(crate::metrics::track))
         .layer(axum::middleware::from_fn(
@@ -176,6 +175,15 @@ pub(crate) fn router(
     } else {
         app
     };
+    // The health checks stay out of the request log: a load balancer asks
+    // several times a second, and a draining replica's 503 is what it is
+    // meant to answer, not a failure (`/readyz` logs a failing database
+    // itself).
+    let health = health
+        .layer(axum::middleware::from_fn(crate::metrics::track))
+        .layer(axum::middleware::from_fn(
+            crate::http::auth::guard::security_headers,
+        ));
     app.layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -190,6 +198,7 @@ pub(crate) fn router(
                         .latency_unit(tower_http::LatencyUnit::Millis),
                 ),
         )
+        .merge(health)
         .layer(axum::middleware::from_fn(crate::telemetry::request_id))
 }
 

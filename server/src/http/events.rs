@@ -102,12 +102,19 @@ impl Changes {
             stopping: tokio::sync::watch::Sender::new(false),
         };
         let forward = changes.sender.clone();
+        let stopping = changes.stopping.subscribe();
         tokio::spawn(async move {
             loop {
                 let result = listen(&pool, &forward, &generations).await;
                 generations.listening(false);
                 match result {
                     Ok(()) => return,
+                    // Shutting down: the pool closes under the listener,
+                    // which is expected, not a lost connection.
+                    Err(_) if pool.is_closed() || *stopping.borrow() => {
+                        tracing::info!("change listener stopped: the process is shutting down");
+                        return;
+                    }
                     Err(err) => {
                         tracing::warn!(error = %err, "change listener lost its connection; reconnecting");
                         // Browsers may have missed changes: tell them to refetch.

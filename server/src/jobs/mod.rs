@@ -39,6 +39,16 @@ const TERRAFORM_LOCK: i64 = 0x6761_7465_0006;
 /// How often the notifier's leader routes the outbox and sends what is due.
 const NOTIFY_EVERY: Duration = Duration::from_secs(1);
 
+/// A pass that failed: a warning, unless the process is stopping (its
+/// pool closed under the pass), which is expected and said quietly.
+fn failed(pool: &PgPool, what: &'static str, err: &dyn std::fmt::Display) {
+    if pool.is_closed() {
+        tracing::debug!(error = %err, what, "pass ended by the shutdown");
+    } else {
+        tracing::warn!(error = %err, "{what}");
+    }
+}
+
 /// Runs `pass` every `interval` (jittered) while this process holds the
 /// Postgres advisory lock `lock`. The other replicas wait and take over
 /// when the leader's connection goes away.
@@ -53,6 +63,7 @@ where
         }
         let mut conn = match pool.acquire().await {
             Ok(conn) => conn.detach(),
+            Err(_) if pool.is_closed() => return,
             Err(err) => {
                 tracing::warn!(error = %err, what, "cannot get a connection");
                 tokio::time::sleep(jittered(interval)).await;
@@ -131,7 +142,7 @@ pub async fn poll_approvals(
                     Err(err) if integrations.is_failing(&Integration::CodePipeline) => {
                         tracing::debug!(error = %err, "pipeline check failed")
                     }
-                    Err(err) => tracing::warn!(error = %err, "pipeline check failed"),
+                    Err(err) => failed(&pool, "pipeline check failed", &err),
                 }
             }
             // At most 20 GetPipelineState calls a second.
@@ -140,14 +151,14 @@ pub async fn poll_approvals(
             crate::metrics::job_pass("poller", started, polled.is_ok());
             match polled {
                 Ok(report) => tracing::debug!(?report, "poll finished"),
-                Err(err) => tracing::warn!(error = %err, "poll failed"),
+                Err(err) => failed(&pool, "poll failed", &err),
             }
             let started = std::time::Instant::now();
             let refreshed = board::refresh(&state, &pool, Duration::from_millis(50)).await;
             crate::metrics::job_pass("board", started, refreshed.is_ok());
             match refreshed {
                 Ok(report) => tracing::debug!(?report, "board refreshed"),
-                Err(err) => tracing::warn!(error = %err, "board refresh failed"),
+                Err(err) => failed(&pool, "board refresh failed", &err),
             }
             let started = std::time::Instant::now();
             let read = history::read(&state, &pool, Duration::from_millis(50)).await;
@@ -157,7 +168,7 @@ pub async fn poll_approvals(
                     tracing::info!(?report, "deployment history read")
                 }
                 Ok(_) => {}
-                Err(err) => tracing::warn!(error = %err, "reading the deployment history failed"),
+                Err(err) => failed(&pool, "reading the deployment history failed", &err),
             }
         }
     })
@@ -170,9 +181,11 @@ pub async fn notify(
     pool: PgPool,
     notifier: std::sync::Arc<crate::adapters::notify::Notifier>,
 ) {
+    let notify_pool = pool.clone();
     lead(pool, NOTIFIER_LOCK, NOTIFY_EVERY, "notifier", |_| {
         let state = state.clone();
         let notifier = notifier.clone();
+        let pool = notify_pool.clone();
         async move {
             let started = std::time::Instant::now();
             let passed = notifier.pass(&state, chrono::Utc::now()).await;
@@ -182,7 +195,7 @@ pub async fn notify(
                     tracing::info!(?report, "notifications")
                 }
                 Ok(_) => {}
-                Err(err) => tracing::warn!(error = %err, "notification pass failed"),
+                Err(err) => failed(&pool, "notification pass failed", &err),
             }
         }
     })
@@ -202,7 +215,7 @@ pub async fn read_terraform(pool: PgPool, config: crate::adapters::terraform::Te
             crate::metrics::job_pass("inventory", started, read.is_ok());
             match read {
                 Ok(report) => tracing::debug!(?report, "Terraform states read"),
-                Err(err) => tracing::warn!(error = %err, "reading Terraform states failed"),
+                Err(err) => failed(&pool, "reading Terraform states failed", &err),
             }
         }
     })
@@ -229,7 +242,7 @@ pub async fn probe_health(state: AppState, pool: PgPool, config: HealthConfig) {
             crate::metrics::job_pass("prober", started, probed.is_ok());
             match probed {
                 Ok(report) => tracing::debug!(?report, "health probed"),
-                Err(err) => tracing::warn!(error = %err, "health probe pass failed"),
+                Err(err) => failed(&pool, "health probe pass failed", &err),
             }
         }
     })
@@ -252,7 +265,7 @@ pub async fn sweep_expired_sessions(pool: PgPool) {
                 tracing::debug!(removed = done.rows_affected(), "expired sessions removed")
             }
             Ok(_) => {}
-            Err(err) => tracing::warn!(error = %err, "could not remove expired sessions"),
+            Err(err) => failed(&pool, "could not remove expired sessions", &err),
         }
     }
 }

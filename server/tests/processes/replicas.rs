@@ -544,6 +544,14 @@ async fn a_rolling_restart_drops_no_request_and_every_log_line_carries_its_reque
                 .expect("stops within its drain and grace")
                 .expect("exit status");
         assert!(status.success(), "a SIGTERM is a clean stop: {status:?}");
+        // A clean stop is a quiet one: closing the pool under the change
+        // listener is not a lost connection.
+        let log = replicas[replica_at].log_text();
+        let loud: Vec<&str> = log
+            .lines()
+            .filter(|l| l.contains(r#""level":"WARN""#) || l.contains(r#""level":"ERROR""#))
+            .collect();
+        assert!(loud.is_empty(), "warnings on a clean stop: {loud:#?}");
         let name = replicas[replica_at].name;
         replicas[replica_at] = Replica::start_on(&world, name, port).await;
     }
