@@ -545,10 +545,12 @@ fn HistoryTable(
         .into_any();
     }
     view! {
-        <div class="scroller mt-6 rounded-lg border border-slate-200" tabindex="0" role="region" aria-label="Decided and closed approval requests, scrollable sideways">
-            <table class="w-full text-left text-sm">
+        // On a phone each row reads as a card: the cells stack, each under
+        // its column's name (`.stacked`), so nothing is cut off sideways.
+        <div class="scroller stacked mt-6 rounded-lg border border-slate-200" tabindex="0" role="region" aria-label="Decided and closed approval requests, scrollable sideways">
+            <table class="w-full text-left text-sm max-sm:block">
                 <caption class="sr-only">"Decided and closed approval requests, newest first"</caption>
-                <thead class="bg-slate-50 text-xs uppercase tracking-wide text-slate-500">
+                <thead class="bg-slate-50 text-xs uppercase tracking-wide text-slate-500 max-sm:sr-only">
                     <tr>
                         <th scope="col" class="px-3 py-2 font-medium">"Request"</th>
                         <th scope="col" class="px-3 py-2 font-medium">"Decision"</th>
@@ -556,7 +558,7 @@ fn HistoryTable(
                         <th scope="col" class="px-3 py-2 font-medium">"CodePipeline"</th>
                     </tr>
                 </thead>
-                <tbody class="divide-y divide-slate-200">
+                <tbody class="divide-y divide-slate-200 max-sm:block">
                     {items.into_iter().map(|item| {
                         let can = may_rerun.contains(&item.id);
                         view! { <HistoryRow item now can_rerun=can /> }
@@ -646,20 +648,20 @@ fn HistoryRow(item: ApprovalRequest, now: DateTime<Utc>, can_rerun: bool) -> imp
     });
     let when = item.decided_at.map(|t| ago(now, t)).unwrap_or_default();
     view! {
-        <tr>
-            <th scope="row" class="px-3 py-2 align-top font-normal">
+        <tr class="max-sm:block max-sm:px-3 max-sm:py-2">
+            <th scope="row" class="px-3 py-2 align-top font-normal max-sm:block max-sm:p-0">
                 <span class="block font-medium text-slate-900">{format!("{} to {}", item.service_name, item.environment_name)}</span>
                 <span class="block text-xs text-slate-500">
                     <code class="font-mono">{short(&item.commit)}</code>
                     {format!(" · {}", item.commit_message.clone().unwrap_or_default())}
                 </span>
             </th>
-            <td class=format!("px-3 py-2 align-top whitespace-nowrap {tone}")>
+            <td class=format!("px-3 py-2 align-top whitespace-nowrap max-sm:flex max-sm:items-baseline max-sm:gap-2 max-sm:px-0 max-sm:py-1 {tone}")>
                 <span class="inline-flex items-center gap-1 font-medium"><Icon kind=icon class="h-3.5 w-3.5" />{label}</span>
                 <span class="block text-xs text-slate-500">{when}</span>
             </td>
-            <td class="px-3 py-2 align-top text-slate-700">{by}{evidence}</td>
-            <td class="px-3 py-2 align-top text-slate-700">{outcome_words(&item)}{rerun_form}</td>
+            <td class="px-3 py-2 align-top text-slate-700 max-sm:block max-sm:px-0 max-sm:py-0.5" data-label="By">{by}{evidence}</td>
+            <td class="px-3 py-2 align-top text-slate-700 max-sm:block max-sm:px-0 max-sm:py-0.5" data-label="CodePipeline">{outcome_words(&item)}{rerun_form}</td>
         </tr>
     }
 }

@@ -414,6 +414,10 @@ fn CellView(cell: Cell, service: String, service_id: String, now: DateTime<Utc>)
     // A waiting cell says so once, in its Review link (a cell whose run
     // failed or that is down says that, and its link asks for a review).
     let status_shown = !down && status != CellStatus::Waiting;
+    // A waiting cell still says how its health check answers (a down one
+    // is Down, not Waiting, so only "Up" is left to say).
+    let health_up =
+        status == CellStatus::Waiting && cell.health.as_ref().and_then(|h| h.up) == Some(true);
     let waiting_words = if status == CellStatus::Waiting {
         CellStatus::Waiting.words()
     } else {
@@ -432,6 +436,7 @@ fn CellView(cell: Cell, service: String, service_id: String, now: DateTime<Utc>)
                     <span class="sr-only">{format!(", open {label}")}</span>
                 </a>
                 {status_shown.then(|| view! { <span class=tone data-testid="status">{status.words()}</span> })}
+                {health_up.then(|| view! { <span class=status_tone(CellStatus::Up) data-testid="health-word">{CellStatus::Up.words()}</span> })}
             </p>
             {gap_line.map(|g| view! { <p class="bh" data-testid="behind">{g}</p> })}
             {waiting.map(|w| {

@@ -475,7 +475,7 @@ fn Agenda(agenda: Vec<CalendarEvent>, spans: Vec<DaySpan>, month_title: String) 
 fn AllowancePanel(allowances: Vec<EnvironmentAllowance>, today: String) -> impl IntoView {
     view! {
         <section aria-labelledby="allowed-heading" class="rounded-lg border border-slate-200 p-4">
-            <h2 id="allowed-heading" class="text-sm font-semibold text-slate-900">{format!("What each environment allows today, {today}")}</h2>
+            <h2 id="allowed-heading" class="text-sm font-semibold text-slate-900">"What each environment allows today, "<span class="whitespace-nowrap">{today}</span></h2>
             <ul class="mt-3 space-y-3">
                 {allowances.into_iter().map(|a| view! {
                     <li aria-label=a.environment.clone() data-environment=a.environment_id.clone()>
