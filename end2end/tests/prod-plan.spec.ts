@@ -19,7 +19,9 @@ test('the Prod plan draws the demo graph with each service\'s state and lists th
   // The drawing: every service in a box with its state in words.
   const graph = page.getByRole('img', { name: /^The Prod plan of release .*: 10 services/ });
   await expect(graph).toBeVisible();
-  await expect(graph.locator('text', { hasText: 'Orders API' })).toHaveCount(1);
+  // Its box's name once; the services it blocks name it in their third line.
+  await expect(graph.locator('text', { hasText: /^Orders API$/ })).toHaveCount(1);
+  await expect(graph.locator('text', { hasText: /^Blocked on Orders API/ })).not.toHaveCount(0);
   await expect(graph.locator('text', { hasText: 'Waiting for approval' })).toHaveCount(10);
   // Orders API's third line, cut to fit its box.
   await expect(graph.locator('text', { hasText: 'Blocked on Payments' })).toHaveCount(1);
