@@ -129,6 +129,10 @@ where
 impl From<StoreError> for AppError {
     fn from(err: StoreError) -> Self {
         match err {
+            StoreError::Unavailable(ref why) if why == ports::POOL_CLOSED => {
+                tracing::debug!(error = %err, "store closed: stopping");
+                AppError::Unavailable
+            }
             StoreError::Unavailable(_) => {
                 tracing::warn!(error = %err, "store unavailable");
                 AppError::Unavailable

@@ -1,6 +1,10 @@
 //! The outside world as the app sees it, one port per file. Ports carry
 //! domain records; adapters live in the server crate.
 
+/// What [`StoreError::Unavailable`] says when the process closed its own
+/// pool (it is stopping): expected, so not worth a warning.
+pub const POOL_CLOSED: &str = "the database pool is closed: the process is stopping";
+
 /// Why a store call failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -108,7 +108,9 @@ impl PgStore {
 
 /// Sorts a sqlx error into the store's categories.
 pub(crate) fn store_error(err: sqlx::Error) -> StoreError {
-    if is_unavailable(&err) {
+    if matches!(err, sqlx::Error::PoolClosed) {
+        StoreError::Unavailable(app::ssr::ports::POOL_CLOSED.to_owned())
+    } else if is_unavailable(&err) {
         StoreError::Unavailable(err.to_string())
     } else {
         StoreError::Query(err.to_string())
