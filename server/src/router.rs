@@ -116,6 +116,7 @@ pub(crate) fn router(
     });
     let prod_plan_export = crate::http::prod_plan_export::router(state.clone());
     let delivery_export = crate::http::delivery_export::router(state.clone());
+    let api = crate::http::api::router(state.clone());
     let metrics = Router::new()
         .route("/metrics", get(crate::metrics::serve))
         .with_state(metrics);
@@ -125,6 +126,7 @@ pub(crate) fn router(
         .merge(audit_export)
         .merge(prod_plan_export)
         .merge(delivery_export)
+        .merge(api)
         .merge(events)
         .layer(axum::middleware::from_fn_with_state(
             crate::http::pages::Keeper {

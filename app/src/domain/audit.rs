@@ -28,6 +28,8 @@ pub const KINDS: &[(&str, &str)] = &[
     ("ticket_adopted", "Critical ticket adopted"),
     ("pipeline_problem", "Pipeline configuration problem"),
     ("org_config", "Org configuration changed"),
+    ("token_created", "Access token created"),
+    ("token_revoked", "Access token revoked"),
 ];
 
 /// Kinds the Audit page leaves out unless asked (`kind=all` or the kind

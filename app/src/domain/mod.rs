@@ -19,6 +19,7 @@ mod pipeline;
 pub mod plan_drawing;
 pub mod request;
 mod role;
+pub mod token;
 pub mod trend_chart;
 
 pub use branch::{BranchPattern, GitRef};

@@ -307,6 +307,18 @@ pub async fn queue(
     environment: Option<&str>,
     request: Option<&str>,
 ) -> Result<Queue, AppError> {
+    queue_of(state, caller, environment, request, &|_| true).await
+}
+
+/// The pending queue for the viewer, of the requests `keep` keeps (before
+/// it is counted and cut to a page: the API's team and service filters).
+pub async fn queue_of(
+    state: &AppState,
+    caller: &Caller,
+    environment: Option<&str>,
+    request: Option<&str>,
+    keep: &(dyn Fn(&ApprovalRequest) -> bool + Sync),
+) -> Result<Queue, AppError> {
     let user = caller.user().cloned();
     let org = state.org.load_org().await?;
     let (calendar, _) = super::calendar::load(state, &org).await?;
@@ -320,6 +332,9 @@ pub async fn queue(
     let hotfixes = &snapshot.hotfixes;
     let mut pending = Vec::new();
     for item in state.approvals.pending().await? {
+        if !keep(&item) {
+            continue;
+        }
         let item = with_commit_link(state, &org, item);
         // Whether approving must wait for a hotfix is asked only for
         // someone who could approve (GitHub's answers about two commits

@@ -16,6 +16,7 @@ pub mod prod_plan;
 pub mod release_demo;
 pub mod services;
 pub mod session;
+pub mod tokens;
 
 pub use changes::{passing_failure_shown, PASSING_FAILURE_HEADER};
 

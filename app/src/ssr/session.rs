@@ -104,39 +104,7 @@ pub async fn user_of(state: &AppState, session: &Session) -> Result<Option<User>
                 .await
             {
                 Ok(roles) => {
-                    if roles != user.roles {
-                        tracing::info!(user = %user.login, ?roles, "roles changed at the provider");
-                        state.users.set_roles(&user.id, &roles).await?;
-                        let words = |roles: &[crate::domain::Role]| {
-                            roles.iter().map(ToString::to_string).collect::<Vec<_>>()
-                        };
-                        let (before, after) = (words(&user.roles), words(&roles));
-                        user.roles = roles;
-                        state
-                            .audit
-                            .append(&NewAudit {
-                                kind: "roles_changed",
-                                actor: Some(Actor::from(&user)),
-                                subject: Some(provider.clone()),
-                                summary: format!(
-                                    "{}'s roles changed at {provider}: {} (were {})",
-                                    user.display_name,
-                                    if after.is_empty() {
-                                        "none".into()
-                                    } else {
-                                        after.join(", ")
-                                    },
-                                    if before.is_empty() {
-                                        "none".into()
-                                    } else {
-                                        before.join(", ")
-                                    },
-                                ),
-                                details: serde_json::json!({ "before": before, "after": after }),
-                                ..NewAudit::default()
-                            })
-                            .await?;
-                    }
+                    record_roles(state, &mut user, roles, &provider).await?;
                     session
                         .insert(ROLES_CHECKED_AT, now())
                         .await
@@ -144,6 +112,8 @@ pub async fn user_of(state: &AppState, session: &Session) -> Result<Option<User>
                 }
                 Err(IdentityError::Revoked(why)) => {
                     tracing::info!(user = %user.login, %why, "provider token revoked; signed out");
+                    // Their access tokens rest on the same sign-in.
+                    state.users.revoke_tokens_of(&user.id).await?;
                     session.flush().await.map_err(internal)?;
                     return Ok(None);
                 }
@@ -155,6 +125,70 @@ pub async fn user_of(state: &AppState, session: &Session) -> Result<Option<User>
         }
     }
     Ok(Some(user))
+}
+
+/// Keeps the roles a provider answers now for `user`, and audits a change
+/// (a session's refresh and an access token's use alike).
+pub async fn record_roles(
+    state: &AppState,
+    user: &mut User,
+    roles: Vec<crate::domain::Role>,
+    provider: &str,
+) -> Result<(), AppError> {
+    if roles == user.roles {
+        return Ok(());
+    }
+    tracing::info!(user = %user.login, ?roles, "roles changed at the provider");
+    state.users.set_roles(&user.id, &roles).await?;
+    let words =
+        |roles: &[crate::domain::Role]| roles.iter().map(ToString::to_string).collect::<Vec<_>>();
+    let (before, after) = (words(&user.roles), words(&roles));
+    user.roles = roles;
+    let list = |names: &[String]| {
+        if names.is_empty() {
+            "none".to_owned()
+        } else {
+            names.join(", ")
+        }
+    };
+    state
+        .audit
+        .append(&NewAudit {
+            kind: "roles_changed",
+            actor: Some(Actor::from(&*user)),
+            subject: Some(provider.to_owned()),
+            summary: format!(
+                "{}'s roles changed at {provider}: {} (were {})",
+                user.display_name,
+                list(&after),
+                list(&before),
+            ),
+            details: serde_json::json!({ "before": before, "after": after }),
+            ..NewAudit::default()
+        })
+        .await?;
+    Ok(())
+}
+
+/// The provider sign-in a session rests on (GitHub or OpenID Connect), as
+/// an access token made in it keeps it; `None` for a demo persona.
+pub async fn provider_link(
+    session: &Session,
+) -> Result<Option<crate::domain::token::ProviderLink>, AppError> {
+    let provider = session.get::<String>(PROVIDER).await.map_err(internal)?;
+    let subject = session.get::<String>(SUBJECT).await.map_err(internal)?;
+    let sealed = session
+        .get::<String>(PROVIDER_TOKEN)
+        .await
+        .map_err(internal)?;
+    Ok(match (provider, subject, sealed) {
+        (Some(provider), Some(subject), Some(sealed)) => Some(crate::domain::token::ProviderLink {
+            provider,
+            subject,
+            sealed,
+        }),
+        _ => None,
+    })
 }
 
 /// A provider sign-in as the session keeps it, to read the roles again.

@@ -845,6 +845,51 @@ impl UserStore for MemUsers {
     async fn feed_user(&self, _token: &str) -> Result<Option<User>, StoreError> {
         Ok(None)
     }
+
+    async fn create_token(
+        &self,
+        _user_id: &str,
+        _name: &str,
+        _scopes: &[app::domain::token::Scope],
+        _expires_at: DateTime<Utc>,
+        _link: Option<&app::domain::token::ProviderLink>,
+    ) -> Result<Option<(app::domain::token::ApiToken, String)>, StoreError> {
+        Err(StoreError::Query("no tokens here".into()))
+    }
+
+    async fn tokens(
+        &self,
+        _user_id: &str,
+    ) -> Result<Vec<app::domain::token::ApiToken>, StoreError> {
+        Ok(Vec::new())
+    }
+
+    async fn token(&self, _id: &str) -> Result<Option<app::domain::token::ApiToken>, StoreError> {
+        Ok(None)
+    }
+
+    async fn revoke_token(
+        &self,
+        _id: &str,
+        _by_user: &str,
+    ) -> Result<Option<app::domain::token::ApiToken>, StoreError> {
+        Ok(None)
+    }
+
+    async fn token_user(
+        &self,
+        _secret: &str,
+    ) -> Result<Option<app::domain::token::TokenHolder>, StoreError> {
+        Ok(None)
+    }
+
+    async fn token_roles_checked(&self, _id: &str) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    async fn revoke_tokens_of(&self, _user_id: &str) -> Result<u64, StoreError> {
+        Ok(0)
+    }
 }
 
 struct MemNotifications;

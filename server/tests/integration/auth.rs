@@ -726,3 +726,74 @@ async fn cross_site_writes_are_refused_and_pages_carry_security_headers(pool: Pg
     let api = app.call("session", &[]).await;
     assert!(api.headers().contains_key("content-security-policy"));
 }
+
+#[sqlx::test(migrator = "server::adapters::db::MIGRATOR")]
+async fn an_access_token_rests_on_its_sign_in_roles_read_again_and_revoked_with_it(pool: PgPool) {
+    let github = MockServer::start().await;
+    github_person(
+        &github,
+        "quinn",
+        "Quinn Avery",
+        &["acme-retail/qa", "acme-retail/sre"],
+    )
+    .await;
+    let mut settings = github_settings(&github);
+    settings.role_refresh = Duration::ZERO;
+    let app = app_with(pool.clone(), settings).await;
+    github_sign_in(&app, &github, "good-code").await;
+    let made: serde_json::Value = app
+        .client
+        .post(format!("{}/api/v1/tokens", app.base))
+        .header("Origin", &app.base)
+        .json(&json!({ "name": "quinn's script", "scopes": ["read"] }))
+        .send()
+        .await
+        .expect("POST")
+        .json()
+        .await
+        .expect("json");
+    let secret = made["secret"].as_str().expect("secret").to_owned();
+    let me = || async {
+        reqwest::Client::new()
+            .get(format!("{}/api/v1/me", app.base))
+            .bearer_auth(&secret)
+            .send()
+            .await
+            .expect("GET")
+    };
+    let roles = |v: &serde_json::Value| v["roles"].clone();
+    let first: serde_json::Value = me().await.json().await.expect("json");
+    assert_eq!(roles(&first), json!(["qa", "sre"]));
+
+    // QA removes Quinn: the token's next use reads the teams again.
+    github.reset().await;
+    github_user(&github, "quinn", "Quinn Avery").await;
+    memberships(&github, "quinn", &["acme-retail/sre"]).await;
+    let after: serde_json::Value = me().await.json().await.expect("json");
+    assert_eq!(roles(&after), json!(["sre"]));
+    common::audited(
+        &app,
+        "roles_changed",
+        "Quinn Avery's roles changed at github: sre (were qa, sre)",
+    )
+    .await;
+
+    // The sign-in is revoked at GitHub: the token is refused and revoked.
+    github.reset().await;
+    Mock::given(method("GET"))
+        .and(path("/user"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({
+            "message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"
+        })))
+        .mount(&github)
+        .await;
+    assert_eq!(me().await.status(), 401);
+    assert_eq!(
+        common::count(
+            &pool,
+            "SELECT count(*) FROM api_tokens WHERE revoked_at IS NULL"
+        )
+        .await,
+        0
+    );
+}

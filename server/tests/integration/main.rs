@@ -6,6 +6,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod api;
 mod approval_flow;
 mod approvals;
 mod audit;

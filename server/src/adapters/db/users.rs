@@ -2,6 +2,10 @@
 
 use super::{store_error, stored, stored_all, PgStore};
 use crate::simulators::demo::PersonaSeed;
+use app::domain::token::{
+    ApiToken, ProviderLink, Scope, TokenHolder, SECRET_CHARS, TOKENS_LISTED, TOKENS_PER_PERSON,
+    TOKEN_PREFIX,
+};
 use app::domain::{DisplayName, Persona, Role, User};
 use app::ssr::ports::{ExternalIdentity, StoreError, UserStore};
 use async_trait::async_trait;
@@ -235,6 +239,309 @@ impl UserStore for PgStore {
         .map_err(store_error)?;
         row.map(user).transpose()
     }
+
+    async fn create_token(
+        &self,
+        user_id: &str,
+        name: &str,
+        scopes: &[Scope],
+        expires_at: DateTime<Utc>,
+        link: Option<&ProviderLink>,
+    ) -> Result<Option<(ApiToken, String)>, StoreError> {
+        self.create_api_token(user_id, name, scopes, expires_at, link)
+            .await
+    }
+
+    async fn tokens(&self, user_id: &str) -> Result<Vec<ApiToken>, StoreError> {
+        self.api_tokens(user_id).await
+    }
+
+    async fn token(&self, id: &str) -> Result<Option<ApiToken>, StoreError> {
+        self.api_token(id).await
+    }
+
+    async fn revoke_token(&self, id: &str, by_user: &str) -> Result<Option<ApiToken>, StoreError> {
+        self.revoke_api_token(id, by_user).await
+    }
+
+    async fn token_user(&self, secret: &str) -> Result<Option<TokenHolder>, StoreError> {
+        self.api_token_user(secret).await
+    }
+
+    async fn token_roles_checked(&self, id: &str) -> Result<(), StoreError> {
+        self.api_token_roles_checked(id).await
+    }
+
+    async fn revoke_tokens_of(&self, user_id: &str) -> Result<u64, StoreError> {
+        self.revoke_api_tokens_of(user_id).await
+    }
+}
+
+/// One api_tokens row as read.
+#[derive(sqlx::FromRow)]
+struct TokenRow {
+    id: Uuid,
+    user_id: Uuid,
+    name: String,
+    shown: String,
+    scopes: Vec<String>,
+    created_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+    last_used_at: Option<DateTime<Utc>>,
+    revoked_at: Option<DateTime<Utc>>,
+}
+
+const TOKEN_COLUMNS: &str =
+    "id, user_id, name, shown, scopes, created_at, expires_at, last_used_at, revoked_at";
+
+fn api_token(r: TokenRow) -> Result<ApiToken, StoreError> {
+    Ok(ApiToken {
+        id: r.id.to_string(),
+        user_id: r.user_id.to_string(),
+        name: r.name,
+        shown: r.shown,
+        scopes: stored_all("token scope", &r.scopes, Scope::parse)?,
+        created_at: r.created_at,
+        expires_at: r.expires_at,
+        last_used_at: r.last_used_at,
+        revoked_at: r.revoked_at,
+    })
+}
+
+/// A fresh token: the prefix and 40 letters and digits drawn from v4
+/// UUIDs' random bytes (bytes past the last whole multiple of 62 are
+/// skipped, so each character is equally likely).
+fn new_api_token() -> String {
+    const ALPHABET: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let mut secret = String::with_capacity(TOKEN_PREFIX.len() + SECRET_CHARS);
+    secret.push_str(TOKEN_PREFIX);
+    while secret.len() < TOKEN_PREFIX.len() + SECRET_CHARS {
+        // A v4 UUID's bytes 6 and 8 carry its version and variant bits.
+        let bytes = *Uuid::new_v4().as_bytes();
+        for (i, b) in bytes.iter().enumerate() {
+            if i == 6 || i == 8 || *b >= 248 {
+                continue;
+            }
+            if secret.len() < TOKEN_PREFIX.len() + SECRET_CHARS {
+                secret.push(char::from(ALPHABET[usize::from(*b % 62)]));
+            }
+        }
+    }
+    secret
+}
+
+impl PgStore {
+    pub(crate) async fn create_api_token(
+        &self,
+        user_id: &str,
+        name: &str,
+        scopes: &[Scope],
+        expires_at: DateTime<Utc>,
+        link: Option<&ProviderLink>,
+    ) -> Result<Option<(ApiToken, String)>, StoreError> {
+        let id =
+            Uuid::parse_str(user_id).map_err(|e| StoreError::Corrupt(format!("user id: {e}")))?;
+        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        // One person's tokens are counted and made one at a time.
+        sqlx::query("SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE")
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(store_error)?;
+        let live: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM api_tokens
+              WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > now()",
+        )
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(store_error)?;
+        if usize::try_from(live).unwrap_or(usize::MAX) >= TOKENS_PER_PERSON {
+            return Ok(None);
+        }
+        let secret = new_api_token();
+        let shown: String = secret
+            .chars()
+            .take(app::domain::token::SHOWN_CHARS)
+            .collect();
+        let scopes: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
+        let row: TokenRow = sqlx::query_as(&format!(
+            "INSERT INTO api_tokens
+                    (user_id, name, token_hash, shown, scopes, expires_at, provider, subject, sealed_token)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {TOKEN_COLUMNS}"
+        ))
+        .bind(id)
+        .bind(name)
+        .bind(feed_token_hash(&secret))
+        .bind(&shown)
+        .bind(&scopes)
+        .bind(expires_at)
+        .bind(link.map(|l| l.provider.as_str()))
+        .bind(link.map(|l| l.subject.as_str()))
+        .bind(link.map(|l| l.sealed.as_str()))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(store_error)?;
+        tx.commit().await.map_err(store_error)?;
+        Ok(Some((api_token(row)?, secret)))
+    }
+
+    pub(crate) async fn api_tokens(&self, user_id: &str) -> Result<Vec<ApiToken>, StoreError> {
+        let Ok(id) = Uuid::parse_str(user_id) else {
+            return Ok(Vec::new());
+        };
+        let rows: Vec<TokenRow> = sqlx::query_as(&format!(
+            "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE user_id = $1
+              ORDER BY (revoked_at IS NULL AND expires_at > now()) DESC, created_at DESC, id
+              LIMIT $2"
+        ))
+        .bind(id)
+        .bind(i64::try_from(TOKENS_LISTED).unwrap_or(100))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_error)?;
+        rows.into_iter().map(api_token).collect()
+    }
+
+    pub(crate) async fn api_token(&self, id: &str) -> Result<Option<ApiToken>, StoreError> {
+        let Ok(id) = Uuid::parse_str(id) else {
+            return Ok(None);
+        };
+        let row: Option<TokenRow> = sqlx::query_as(&format!(
+            "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(store_error)?;
+        row.map(api_token).transpose()
+    }
+
+    pub(crate) async fn revoke_api_token(
+        &self,
+        id: &str,
+        by_user: &str,
+    ) -> Result<Option<ApiToken>, StoreError> {
+        let (Ok(id), Ok(by)) = (Uuid::parse_str(id), Uuid::parse_str(by_user)) else {
+            return Ok(None);
+        };
+        let row: Option<TokenRow> = sqlx::query_as(&format!(
+            "UPDATE api_tokens SET revoked_at = now(), revoked_by = $2
+              WHERE id = $1 AND revoked_at IS NULL RETURNING {TOKEN_COLUMNS}"
+        ))
+        .bind(id)
+        .bind(by)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(store_error)?;
+        row.map(api_token).transpose()
+    }
+
+    pub(crate) async fn api_token_user(
+        &self,
+        secret: &str,
+    ) -> Result<Option<TokenHolder>, StoreError> {
+        if !app::domain::token::well_formed(secret) {
+            return Ok(None);
+        }
+        // Found by its hash, live only, in one statement; its last use is
+        // noted at most once a minute, so a busy script does not write a
+        // row per request.
+        let row: Option<HolderRow> = sqlx::query_as(
+            "WITH found AS (
+                 SELECT * FROM api_tokens
+                  WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > now()),
+             used AS (
+                 UPDATE api_tokens t SET last_used_at = now() FROM found
+                  WHERE t.id = found.id
+                    AND (found.last_used_at IS NULL OR found.last_used_at < now() - interval '1 minute'))
+             SELECT f.id, f.user_id, f.name, f.shown, f.scopes, f.created_at, f.expires_at,
+                    f.last_used_at, f.revoked_at, f.provider, f.subject, f.sealed_token,
+                    f.roles_checked_at
+               FROM found f",
+        )
+        .bind(feed_token_hash(secret))
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(store_error)?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let link = match (row.provider, row.subject, row.sealed_token) {
+            (Some(provider), Some(subject), Some(sealed)) => Some(ProviderLink {
+                provider,
+                subject,
+                sealed,
+            }),
+            _ => None,
+        };
+        let roles_checked_at = row.roles_checked_at;
+        let token = api_token(TokenRow {
+            id: row.id,
+            user_id: row.user_id,
+            name: row.name,
+            shown: row.shown,
+            scopes: row.scopes,
+            created_at: row.created_at,
+            expires_at: row.expires_at,
+            last_used_at: row.last_used_at,
+            revoked_at: row.revoked_at,
+        })?;
+        let Some(user) = self.user(&token.user_id).await? else {
+            return Ok(None);
+        };
+        Ok(Some(TokenHolder {
+            user,
+            token,
+            link,
+            roles_checked_at,
+        }))
+    }
+
+    pub(crate) async fn api_token_roles_checked(&self, id: &str) -> Result<(), StoreError> {
+        let Ok(id) = Uuid::parse_str(id) else {
+            return Ok(());
+        };
+        sqlx::query("UPDATE api_tokens SET roles_checked_at = now() WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
+
+    pub(crate) async fn revoke_api_tokens_of(&self, user_id: &str) -> Result<u64, StoreError> {
+        let Ok(id) = Uuid::parse_str(user_id) else {
+            return Ok(0);
+        };
+        let done = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = now()
+              WHERE user_id = $1 AND revoked_at IS NULL",
+        )
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .map_err(store_error)?;
+        Ok(done.rows_affected())
+    }
+}
+
+/// A token as found by its secret, with its sign-in.
+#[derive(sqlx::FromRow)]
+struct HolderRow {
+    id: Uuid,
+    user_id: Uuid,
+    name: String,
+    shown: String,
+    scopes: Vec<String>,
+    created_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+    last_used_at: Option<DateTime<Utc>>,
+    revoked_at: Option<DateTime<Utc>>,
+    provider: Option<String>,
+    subject: Option<String>,
+    sealed_token: Option<String>,
+    roles_checked_at: DateTime<Utc>,
 }
 
 /// What is kept of a feed token: its SHA-256, as lowercase hex.
